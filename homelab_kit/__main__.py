@@ -1,0 +1,3 @@
+from homelab_kit.cli import main
+
+main()

@@ -1,0 +1,45 @@
+"""The one exception family homelab-kit raises for bad input."""
+
+from __future__ import annotations
+
+from homelab_kit.location import Location
+
+
+class HomelabKitError(Exception):
+    """Bad input or a failed operation the user can act on.
+
+    The CLI prints ``str(error)`` as one line (``file:line:column: message``) and
+    exits with :attr:`exit_code`; no traceback reaches the user.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is None:
+            return self.message
+        return f"{self.location}: {self.message}"
+
+
+class ConfigError(HomelabKitError):
+    """The configuration file or a command-line option is invalid."""
+
+
+class RepoNotFoundError(HomelabKitError):
+    """No homelab repository was found at or above the given path."""
+
+
+class PluginError(HomelabKitError):
+    """A plugin could not be loaded or registered something invalid."""
+
+
+class ScaffoldError(HomelabKitError):
+    """A generator refused or failed; nothing was written."""
+
+
+class ClusterError(HomelabKitError):
+    """The live cluster could not be reached or refused a request."""

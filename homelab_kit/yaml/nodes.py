@@ -1,0 +1,120 @@
+"""Plain Python containers that remember where their keys and items are.
+
+The reader turns YAML into ``YMap`` (a ``dict``) and ``YSeq`` (a ``list``); scalars
+are ordinary ``str``/``int``/``float``/``bool``/``None``.  Because they *are* dicts
+and lists, checks, jsonschema and json.dumps use them as they are; the extra slots
+hold 1-based positions, so any value can be traced back to its line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+# (key line, key column, value line, value column), all 1-based.
+Marks = tuple[int, int, int, int]
+
+
+class YMap(dict[Any, Any]):
+    """A mapping with the position of itself, each key and each value."""
+
+    __slots__ = ("column", "line", "marks")
+
+    def __init__(self, line: int = 0, column: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.column = column
+        self.marks: dict[Any, Marks] = {}
+
+    def key_position(self, key: Any) -> tuple[int, int]:
+        """Where ``key`` is written; the mapping's own position if unknown."""
+        m = self.marks.get(key)
+        return (m[0], m[1]) if m else (self.line, self.column)
+
+    def value_position(self, key: Any) -> tuple[int, int]:
+        """Where the value of ``key`` starts; the mapping's own position if unknown."""
+        m = self.marks.get(key)
+        return (m[2], m[3]) if m else (self.line, self.column)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_map, (self.line, self.column, dict(self), self.marks))
+
+
+class YSeq(list[Any]):
+    """A sequence with the position of itself and of each item."""
+
+    __slots__ = ("column", "item_marks", "line")
+
+    def __init__(self, line: int = 0, column: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.column = column
+        self.item_marks: list[tuple[int, int]] = []
+
+    def item_position(self, index: int) -> tuple[int, int]:
+        """Where item ``index`` starts; the sequence's own position if unknown."""
+        if 0 <= index < len(self.item_marks):
+            return self.item_marks[index]
+        return (self.line, self.column)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_seq, (self.line, self.column, list(self), self.item_marks))
+
+
+def _rebuild_map(line: int, column: int, items: dict[Any, Any], marks: dict[Any, Marks]) -> YMap:
+    m = YMap(line, column)
+    m.update(items)
+    m.marks = marks
+    return m
+
+
+def _rebuild_seq(line: int, column: int, items: list[Any], marks: list[tuple[int, int]]) -> YSeq:
+    s = YSeq(line, column)
+    s.extend(items)
+    s.item_marks = marks
+    return s
+
+
+def position_of(root: Any, path: Iterable[str | int]) -> tuple[int, int] | None:
+    """The 1-based (line, column) of the value at ``path`` under ``root``.
+
+    Walks as far as the path exists and returns the deepest position found, so a
+    missing key still points at the mapping that should hold it.  ``None`` when
+    ``root`` carries no positions at all.
+    """
+    here: tuple[int, int] | None = None
+    if isinstance(root, YMap | YSeq):
+        here = (root.line, root.column)
+    node = root
+    for part in path:
+        if isinstance(node, YMap):
+            if part not in node:
+                return here
+            here = node.value_position(part)
+            node = node[part]
+        elif isinstance(node, YSeq) and isinstance(part, int):
+            if not -len(node) <= part < len(node):
+                return here
+            index = part % len(node)
+            here = node.item_position(index)
+            node = node[index]
+        else:
+            return here
+    return here
+
+
+def key_position_of(root: Any, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+    """Like :func:`position_of`, but for a mapping key: where the key is written."""
+    if not path:
+        return position_of(root, path)
+    parent = root
+    for part in path[:-1]:
+        if isinstance(parent, dict) and part in parent:
+            parent = parent[part]
+        elif isinstance(parent, list) and isinstance(part, int) and -len(parent) <= part < len(parent):
+            parent = parent[part]
+        else:
+            return position_of(root, path)
+    if isinstance(parent, YMap) and path[-1] in parent:
+        return parent.key_position(path[-1])
+    return position_of(root, path)

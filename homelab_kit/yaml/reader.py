@@ -1,0 +1,597 @@
+"""Fast YAML reading that keeps positions and never raises on bad input.
+
+libyaml (through ruamel.yaml.clib's ``CParser``) produces events; a small
+iterative composer of our own turns them into :class:`YMap`/:class:`YSeq` trees.
+Our composer, unlike ruamel's, accepts anchors redefined within a document (valid
+YAML, common in real repositories), and it bounds hostile input: nesting depth,
+alias expansion and file size.  Every problem becomes a :class:`YamlProblem` with a
+1-based line and column; the documents read before a syntax error are kept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+from ruamel.yaml import events as ev
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from homelab_kit.yaml.nodes import YMap, YSeq, position_of
+
+try:  # the C accelerator; without it ruamel's pure-Python parser (10x slower)
+    from _ruamel_yaml import CParser as _Parser
+
+    HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - depends on the platform
+    from ruamel.yaml.parser import Parser as _PyParser
+    from ruamel.yaml.reader import Reader as _Reader
+    from ruamel.yaml.scanner import Scanner as _Scanner
+
+    HAVE_LIBYAML = False
+
+    class _Parser:  # type: ignore[no-redef]
+        def __init__(self, text: str) -> None:
+            loader: Any = type("L", (), {})()
+            loader.reader = _Reader(text, loader)
+            loader.scanner = _Scanner(loader)
+            loader.parser = _PyParser(loader)
+            loader.comment_handling = None
+            self._parser = loader.parser
+
+        def get_event(self) -> Any:
+            return self._parser.get_event()
+
+
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 256
+DEFAULT_MAX_NODES = 1_000_000
+
+_SUPPRESS_RE = re.compile(r"#\s*homelab-kit:\s*(ignore(?:-document|-file)?)(?:\[([^\]]*)\])?(.*)$")
+
+
+@attrs.frozen
+class YamlProblem:
+    """Something wrong with a file's YAML itself (1-based position)."""
+
+    code: str
+    message: str
+    line: int = 0
+    column: int = 0
+
+
+@attrs.frozen
+class Anchor:
+    """An anchor defined in a document and how many aliases use it."""
+
+    name: str
+    line: int
+    column: int
+    uses: int
+
+
+@attrs.frozen
+class Suppression:
+    """An inline ``# homelab-kit: ignore[...]`` comment.
+
+    ``scope`` is ``"line"`` (the comment's line, or the next line when the comment
+    stands alone), ``"document"`` or ``"file"``.  An empty ``check_ids`` means all.
+    """
+
+    scope: str
+    check_ids: tuple[str, ...]
+    line: int
+    column: int
+    target_line: int
+    reason: str = ""
+
+
+@attrs.frozen
+class YamlDocument:
+    """One document of a YAML stream.
+
+    ``data`` is the parsed content (``YMap``/``YSeq``/scalar, ``None`` when empty);
+    ``index`` counts documents from 0; lines are 1-based and inclusive.
+    """
+
+    index: int
+    data: Any = attrs.field(repr=False)
+    start_line: int
+    end_line: int
+    explicit_start: bool
+    anchors: tuple[Anchor, ...] = ()
+
+    def position(self, path: tuple[str | int, ...] = ()) -> tuple[int, int]:
+        """1-based (line, column) of the value at ``path`` (or its nearest parent)."""
+        pos = position_of(self.data, path)
+        return pos if pos is not None else (self.start_line, 1)
+
+
+@attrs.frozen
+class YamlFile:
+    """A YAML file as read: its documents, its problems and facts about its text."""
+
+    path: str
+    documents: tuple[YamlDocument, ...]
+    problems: tuple[YamlProblem, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()
+    sha256: str = ""
+    size: int = 0
+    line_count: int = 0
+    ends_with_newline: bool = True
+    has_bom: bool = False
+    crlf: bool = False
+
+    def document_at(self, line: int) -> YamlDocument | None:
+        """The document that contains 1-based ``line``."""
+        for doc in self.documents:
+            if doc.start_line <= line <= doc.end_line:
+                return doc
+        return None
+
+
+# --------------------------------------------------------------------------- scalars
+
+_INT_RE = re.compile(r"[-+]?[0-9]+\Z")
+_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_TRUE = frozenset(("true", "True", "TRUE"))
+_FALSE = frozenset(("false", "False", "FALSE"))
+_MAYBE_SPECIAL = frozenset("0123456789-+.~nNtTfF")
+
+
+def resolve_plain(value: str) -> Any:
+    """Resolve a plain (unquoted, untagged) scalar by the YAML 1.2 core schema."""
+    if not value:
+        return None
+    if value[0] not in _MAYBE_SPECIAL:
+        return value
+    if value in _NULLS:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if _INT_RE.match(value):
+        return int(value)
+    if value.startswith(("0x", "0o")) and len(value) > 2:
+        try:
+            return int(value[2:], 16 if value[1] == "x" else 8)
+        except ValueError:
+            return value
+    if _FLOAT_RE.match(value):
+        return float(value)
+    lower = value.lower()
+    if lower in (".inf", "+.inf"):
+        return float("inf")
+    if lower == "-.inf":
+        return float("-inf")
+    if lower == ".nan":
+        return float("nan")
+    return value
+
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str": str,
+    "tag:yaml.org,2002:int": int,
+    "tag:yaml.org,2002:float": float,
+}
+
+
+def _scalar(event: Any) -> Any:
+    tag = event.tag
+    value = event.value
+    if tag is None or tag == "!":
+        if event.style or not event.implicit[0]:
+            return value
+        return resolve_plain(value)
+    convert = _STANDARD_TAGS.get(tag)
+    if convert is not None:
+        try:
+            return convert(value)
+        except ValueError:
+            return value
+    if tag == "tag:yaml.org,2002:bool":
+        resolved = resolve_plain(value)
+        return resolved if isinstance(resolved, bool) else value
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    # Custom tags (!env_var, !secret, ...) are data, never instructions: keep the text.
+    return value
+
+
+# --------------------------------------------------------------------------- composer
+
+
+class _TooBig(Exception):
+    def __init__(self, code: str, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.code, self.message, self.line, self.column = code, message, line, column
+
+
+class _Frame:
+    __slots__ = ("anchor", "container", "is_map", "key", "key_mark", "line", "size")
+
+    def __init__(self, container: Any, is_map: bool, anchor: str | None, line: int) -> None:
+        self.container = container
+        self.is_map = is_map
+        self.anchor = anchor
+        self.key: Any = _NO_KEY
+        self.key_mark: tuple[int, int] = (0, 0)
+        self.size = 1
+        self.line = line
+
+
+_NO_KEY = object()
+
+
+class _Composer:
+    """Turns the event stream of one file into documents, collecting problems."""
+
+    def __init__(self, max_depth: int, max_nodes: int) -> None:
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self.problems: list[YamlProblem] = []
+
+    def compose(self, parser: Any) -> Iterator[YamlDocument]:
+        get = parser.get_event
+        earlier_anchors: set[str] = set()
+        index = 0
+        event = get()  # StreamStart
+        while True:
+            event = get()
+            if isinstance(event, ev.StreamEndEvent):
+                return
+            start = event  # DocumentStartEvent
+            anchors: dict[str, tuple[Any, int, int, int, int]] = {}
+            defined: list[list[Any]] = []  # [name, line, column, uses]
+            try:
+                data, end = self._document(get, anchors, defined, earlier_anchors)
+            except _TooBig as big:
+                self.problems.append(YamlProblem(big.code, big.message, big.line, big.column))
+                self._skip_document(get)
+                data, end = None, None
+            start_line = start.start_mark.line + 1
+            end_line = end.start_mark.line if end is not None else start_line
+            if end is not None and end.explicit:
+                end_line = end.start_mark.line + 1
+            yield YamlDocument(
+                index=index,
+                data=data,
+                start_line=start_line,
+                end_line=max(end_line, start_line),
+                explicit_start=bool(start.explicit),
+                anchors=tuple(Anchor(n, ln, col, u) for n, ln, col, u in defined),
+            )
+            earlier_anchors.update(anchors)
+            index += 1
+
+    def _skip_document(self, get: Any) -> None:
+        depth = 0
+        while True:
+            event = get()
+            if isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
+                depth += 1
+            elif isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
+                depth -= 1
+            elif isinstance(event, ev.DocumentEndEvent) and depth <= 0:
+                return
+
+    def _document(
+        self,
+        get: Any,
+        anchors: dict[str, tuple[Any, int, int, int, int]],
+        defined: list[list[Any]],
+        earlier: set[str],
+    ) -> tuple[Any, Any]:
+        stack: list[_Frame] = []
+        root: Any = None
+        total = 0
+        max_depth = self.max_depth
+        max_nodes = self.max_nodes
+        problems = self.problems
+        ScalarEvent = ev.ScalarEvent
+        MappingStartEvent = ev.MappingStartEvent
+        SequenceStartEvent = ev.SequenceStartEvent
+        AliasEvent = ev.AliasEvent
+        while True:
+            event = get()
+            etype = type(event)
+            mark = event.start_mark
+            if etype is ScalarEvent:
+                value = _scalar(event)
+                size = 1
+                if event.anchor is not None:
+                    self._define(event.anchor, value, mark, size, anchors, defined)
+            elif etype is AliasEvent:
+                name = event.anchor
+                target = anchors.get(name)
+                if target is None:
+                    if name in earlier:
+                        msg = (
+                            f"alias *{name} refers to an anchor of an earlier document; "
+                            "anchors do not cross '---'"
+                        )
+                        problems.append(
+                            YamlProblem("cross-document-alias", msg, mark.line + 1, mark.column + 1)
+                        )
+                    else:
+                        msg = f"alias *{name} refers to an undefined anchor"
+                        problems.append(
+                            YamlProblem("undefined-alias", msg, mark.line + 1, mark.column + 1)
+                        )
+                    value, size = None, 1
+                else:
+                    value, size = target[0], target[3]
+                    defined[target[4]][3] += 1
+            elif etype is MappingStartEvent or etype is SequenceStartEvent:
+                if len(stack) >= max_depth:
+                    raise _TooBig(
+                        "too-deep",
+                        f"nesting deeper than {max_depth} levels; document skipped",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+                is_map = etype is MappingStartEvent
+                container: Any = YMap(mark.line + 1, mark.column + 1) if is_map else YSeq(
+                    mark.line + 1, mark.column + 1
+                )
+                stack.append(_Frame(container, is_map, event.anchor, mark.line + 1))
+                if event.anchor is not None:
+                    # Registered now so a (pathological) self-reference resolves.
+                    self._define(event.anchor, container, mark, 1, anchors, defined)
+                continue
+            elif etype is ev.MappingEndEvent or etype is ev.SequenceEndEvent:
+                frame = stack.pop()
+                value, size = frame.container, frame.size
+                if frame.anchor is not None:
+                    entry = anchors.get(frame.anchor)
+                    if entry is not None and entry[0] is value:
+                        anchors[frame.anchor] = (value, entry[1], entry[2], size, entry[4])
+                mark = None
+            elif etype is ev.DocumentEndEvent:
+                return root, event
+            else:  # pragma: no cover - libyaml emits nothing else inside a document
+                continue
+
+            total += size
+            if total > max_nodes:
+                line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+                raise _TooBig(
+                    "alias-bomb",
+                    f"document expands to more than {max_nodes:,} nodes "
+                    "(alias expansion); document skipped",
+                    line,
+                    col,
+                )
+            if not stack:
+                root = value
+                continue
+            parent = stack[-1]
+            parent.size += size
+            if parent.is_map:
+                if parent.key is _NO_KEY:
+                    if isinstance(value, dict | list):
+                        key: Any = _hashable(value)
+                    else:
+                        key = value
+                    parent.key = key
+                    parent.key_mark = (
+                        (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+                    )
+                    continue
+                key = parent.key
+                parent.key = _NO_KEY
+                vmark = (
+                    (mark.line + 1, mark.column + 1)
+                    if mark is not None
+                    else (value.line, value.column)
+                    if isinstance(value, YMap | YSeq)
+                    else parent.key_mark
+                )
+                container = parent.container
+                if key == "<<" and etype is not ScalarEvent:
+                    self._merge(container, value)
+                    continue
+                if key in container:
+                    kl, kc = parent.key_mark
+                    problems.append(
+                        YamlProblem(
+                            "duplicate-key",
+                            f"duplicate key {key!r} (first at line {container.marks[key][0]})",
+                            kl,
+                            kc,
+                        )
+                    )
+                container[key] = value
+                container.marks[key] = (*parent.key_mark, *vmark)
+            else:
+                container = parent.container
+                container.append(value)
+                container.item_marks.append(
+                    (mark.line + 1, mark.column + 1)
+                    if mark is not None
+                    else (value.line, value.column)
+                    if isinstance(value, YMap | YSeq)
+                    else (parent.line, 0)
+                )
+
+    @staticmethod
+    def _define(
+        name: str,
+        value: Any,
+        mark: Any,
+        size: int,
+        anchors: dict[str, tuple[Any, int, int, int, int]],
+        defined: list[list[Any]],
+    ) -> None:
+        anchors[name] = (value, mark.line + 1, mark.column + 1, size, len(defined))
+        defined.append([name, mark.line + 1, mark.column + 1, 0])
+
+    @staticmethod
+    def _merge(container: YMap, value: Any) -> None:
+        sources = value if isinstance(value, list) else [value]
+        for source in sources:
+            if not isinstance(source, dict):
+                continue
+            for k, v in source.items():
+                if k not in container:
+                    container[k] = v
+                    if isinstance(source, YMap) and k in source.marks:
+                        container.marks[k] = source.marks[k]
+
+
+def _hashable(value: Any) -> Any:
+    """A complex mapping key (rare, legal YAML) as something a dict accepts."""
+    if isinstance(value, dict):
+        return tuple((k, _hashable(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode(data: bytes) -> tuple[str | None, bool, YamlProblem | None]:
+    """Bytes to text: UTF-8 (with or without BOM) or UTF-16/32 with a BOM.
+
+    Returns ``(text, had_bom, problem)``; ``text`` is ``None`` when undecodable.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, had_bom, data = "utf-8", True, data[3:]
+    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        encoding, had_bom = "utf-32", True
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, had_bom = "utf-16", True
+    else:
+        encoding, had_bom = "utf-8", False
+        if b"\x00" in data[:8192]:
+            return None, False, YamlProblem("binary", "binary file (contains NUL bytes); skipped")
+    try:
+        return data.decode(encoding), had_bom, None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return (
+            None,
+            had_bom,
+            YamlProblem(
+                "encoding",
+                f"not valid {encoding.upper()} (byte 0x{data[exc.start]:02x}); skipped",
+                line,
+                column,
+            ),
+        )
+
+
+def _suppressions(text: str) -> tuple[Suppression, ...]:
+    if "homelab-kit:" not in text:
+        return ()
+    found: list[Suppression] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "homelab-kit:" not in line:
+            continue
+        match = _SUPPRESS_RE.search(line)
+        if match is None:
+            continue
+        kind, ids, rest = match.groups()
+        scope = {"ignore": "line", "ignore-document": "document", "ignore-file": "file"}[kind]
+        check_ids = tuple(i.strip() for i in (ids or "").split(",") if i.strip())
+        column = match.start() + 1
+        standalone = not line[: match.start()].strip()
+        target = number + 1 if (scope == "line" and standalone) else number
+        reason = rest.strip().lstrip("-:").strip()
+        found.append(Suppression(scope, check_ids, number, column, target, reason))
+    return tuple(found)
+
+
+def parse_text(
+    text: str,
+    path: str = "<string>",
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> tuple[tuple[YamlDocument, ...], tuple[YamlProblem, ...]]:
+    """Parse YAML text into documents and problems; never raises for bad YAML."""
+    composer = _Composer(max_depth, max_nodes)
+    documents: list[YamlDocument] = []
+    try:
+        for document in composer.compose(_Parser(text)):
+            documents.append(document)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        column = mark.column + 1 if mark is not None else 0
+        problem = (exc.problem or exc.context or "syntax error").strip()
+        code = "syntax"
+        if "tab" in problem:
+            code = "tab"
+            problem = "tab character where YAML allows only spaces (" + problem + ")"
+        composer.problems.append(YamlProblem(code, problem, line, column))
+    except (YAMLError, RecursionError, MemoryError, ValueError) as exc:
+        composer.problems.append(YamlProblem("syntax", f"cannot parse YAML: {exc}".splitlines()[0]))
+    return tuple(documents), tuple(composer.problems)
+
+
+def parse_bytes(
+    data: bytes,
+    path: str,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> YamlFile:
+    """Parse the bytes of one file into a :class:`YamlFile`."""
+    digest = hashlib.sha256(data).hexdigest()
+    text, had_bom, problem = decode(data)
+    if text is None:
+        assert problem is not None
+        return YamlFile(path, (), (problem,), sha256=digest, size=len(data), has_bom=had_bom)
+    documents, problems = parse_text(text, path, max_depth=max_depth, max_nodes=max_nodes)
+    return YamlFile(
+        path=path,
+        documents=documents,
+        problems=problems,
+        suppressions=_suppressions(text),
+        sha256=digest,
+        size=len(data),
+        line_count=text.count("\n") + (0 if text.endswith("\n") or not text else 1),
+        ends_with_newline=not text or text.endswith("\n"),
+        has_bom=had_bom,
+        crlf="\r\n" in text,
+    )
+
+
+def load_file(
+    abspath: str,
+    path: str,
+    *,
+    max_size: int = DEFAULT_MAX_FILE_SIZE,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> YamlFile:
+    """Read and parse a file; unreadable and oversized files become problems."""
+    try:
+        with open(abspath, "rb") as handle:
+            data = handle.read(max_size + 1)
+    except IsADirectoryError:
+        return YamlFile(path, (), (YamlProblem("unreadable", "is a directory; skipped"),))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return YamlFile(path, (), (YamlProblem("unreadable", f"cannot read file: {reason}"),))
+    if len(data) > max_size:
+        return YamlFile(
+            path,
+            (),
+            (
+                YamlProblem(
+                    "too-large",
+                    f"file is larger than {max_size:,} bytes (the max-file-size limit); skipped",
+                ),
+            ),
+            size=len(data),
+        )
+    return parse_bytes(data, path, max_depth=max_depth, max_nodes=max_nodes)
