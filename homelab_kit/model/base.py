@@ -1,0 +1,133 @@
+"""What every model shares: the document it came from and typed field readers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from homelab_kit.location import Location
+from homelab_kit.yaml import YamlDocument, key_position_of, position_of
+
+Path_ = tuple[str | int, ...]
+
+
+@attrs.frozen
+class DocumentRef:
+    """One Kubernetes-style document of a file, with helpers to locate its fields.
+
+    ``path`` is relative to the repository root; ``index`` counts documents from 0.
+    ``data`` may hold secret values, so it never appears in a repr.
+    """
+
+    path: str
+    index: int
+    data: Mapping[str, Any] = attrs.field(repr=False, eq=False)
+    start_line: int = attrs.field(default=1, eq=False)
+
+    @classmethod
+    def from_document(cls, path: str, document: YamlDocument) -> DocumentRef:
+        return cls(path, document.index, document.data, document.start_line)
+
+    @property
+    def api_version(self) -> str:
+        value = self.data.get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def kind(self) -> str:
+        value = self.data.get("kind")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def group(self) -> str:
+        """The API group of apiVersion: ``""`` for core ``v1``."""
+        api = self.api_version
+        return api.rsplit("/", 1)[0] if "/" in api else ""
+
+    @property
+    def name(self) -> str:
+        meta = self.data.get("metadata")
+        value = meta.get("name") if isinstance(meta, Mapping) else None
+        return value if isinstance(value, str) else ""
+
+    @property
+    def namespace(self) -> str | None:
+        meta = self.data.get("metadata")
+        value = meta.get("namespace") if isinstance(meta, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    def location(self, *path: str | int) -> Location:
+        """Where the value at ``path`` is (its nearest existing parent if missing)."""
+        pos = position_of(self.data, path)
+        if pos is None:
+            return Location(self.path, self.start_line, 1)
+        return Location(self.path, pos[0], pos[1])
+
+    def key_location(self, *path: str | int) -> Location:
+        """Where the last key of ``path`` is written (for unknown or misplaced keys)."""
+        pos = key_position_of(self.data, tuple(path))
+        if pos is None:
+            return Location(self.path, self.start_line, 1)
+        return Location(self.path, pos[0], pos[1])
+
+    def get(self, *path: str | int, default: Any = None) -> Any:
+        """The value at ``path``, or ``default`` where any step is missing."""
+        node: Any = self.data
+        for part in path:
+            if isinstance(node, Mapping) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+                node = node[part]
+            else:
+                return default
+        return node
+
+    def str_at(self, *path: str | int) -> str | None:
+        value = self.get(*path)
+        if isinstance(value, bool) or value is None:
+            return None
+        if isinstance(value, str | int | float):
+            return str(value)
+        return None
+
+    def bool_at(self, *path: str | int) -> bool | None:
+        value = self.get(*path)
+        return value if isinstance(value, bool) else None
+
+    def int_at(self, *path: str | int) -> int | None:
+        value = self.get(*path)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def list_at(self, *path: str | int) -> list[Any]:
+        value = self.get(*path)
+        return value if isinstance(value, list) else []
+
+    def map_at(self, *path: str | int) -> Mapping[str, Any]:
+        value = self.get(*path)
+        return value if isinstance(value, Mapping) else {}
+
+
+def source_field() -> Any:
+    """``source: Location``: kept out of equality and repr, as STYLE asks."""
+    return attrs.field(eq=False, repr=False)
+
+
+def doc_field() -> Any:
+    """The document a model was built from, for checks that need a field's position."""
+    return attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class ObjectKey:
+    """The identity of a Kubernetes object: group/kind plus namespace and name."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+    group: str = ""
+
+    def __str__(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {ns}{self.name}"

@@ -1,0 +1,349 @@
+"""Flux objects: Kustomizations, HelmReleases and their chart and Git sources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from homelab_kit.location import Location
+from homelab_kit.model.base import DocumentRef, doc_field, source_field
+
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+HELM_GROUP = "helm.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+
+
+@attrs.frozen
+class NamespacedRef:
+    """A reference by name to another object, with the namespace it resolves in.
+
+    ``namespace`` is what was written (``None`` when omitted); ``resolved_namespace``
+    is where Flux looks: the written one, else the referrer's own namespace.
+    """
+
+    name: str
+    namespace: str | None
+    resolved_namespace: str | None
+    kind: str
+    source: Location = source_field()
+
+    @classmethod
+    def from_item(
+        cls, doc: DocumentRef, path: tuple[str | int, ...], item: Any, own_namespace: str | None
+    ) -> NamespacedRef | None:
+        if not isinstance(item, Mapping):
+            return None
+        name = item.get("name")
+        if not isinstance(name, str):
+            return None
+        ns = item.get("namespace")
+        ns = ns if isinstance(ns, str) else None
+        kind = item.get("kind")
+        return cls(
+            name=name,
+            namespace=ns,
+            resolved_namespace=ns or own_namespace,
+            kind=kind if isinstance(kind, str) else "",
+            source=doc.location(*path),
+        )
+
+
+@attrs.frozen
+class SubstituteFrom:
+    """A ``postBuild.substituteFrom`` entry: a ConfigMap or Secret of variables."""
+
+    kind: str
+    name: str
+    optional: bool
+    source: Location = source_field()
+
+
+@attrs.frozen
+class FluxKustomization:
+    """A ``kustomize.toolkit.fluxcd.io`` Kustomization (usually an app's ks.yaml).
+
+    ``namespace`` is the effective namespace: ``metadata.namespace``, else the one
+    the including kustomization.yaml sets; ``path`` is ``spec.path`` as written.
+    """
+
+    name: str
+    namespace: str | None
+    api_version: str
+    path: str | None
+    prune: bool | None
+    wait: bool | None
+    interval: str | None
+    timeout: str | None
+    retry_interval: str | None
+    target_namespace: str | None
+    depends_on: tuple[NamespacedRef, ...]
+    source_ref: NamespacedRef | None
+    components: tuple[str, ...]
+    patches: tuple[Mapping[str, Any], ...] = attrs.field(repr=False)
+    health_checks: tuple[Mapping[str, Any], ...] = attrs.field(repr=False)
+    health_check_exprs: tuple[Mapping[str, Any], ...] = attrs.field(repr=False)
+    substitute: Mapping[str, str] = attrs.field(repr=False)
+    substitute_from: tuple[SubstituteFrom, ...]
+    suspend: bool
+    source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> FluxKustomization:
+        ns = doc.namespace or namespace
+        spec = ("spec",)
+        depends = tuple(
+            ref
+            for i, item in enumerate(doc.list_at("spec", "dependsOn"))
+            if (ref := NamespacedRef.from_item(doc, ("spec", "dependsOn", i), item, ns))
+        )
+        source_ref = NamespacedRef.from_item(
+            doc, ("spec", "sourceRef"), doc.get("spec", "sourceRef"), ns
+        )
+        subst = doc.map_at("spec", "postBuild", "substitute")
+        subst_from = tuple(
+            SubstituteFrom(
+                kind=str(item.get("kind", "")),
+                name=str(item.get("name", "")),
+                optional=item.get("optional") is True,
+                source=doc.location("spec", "postBuild", "substituteFrom", i),
+            )
+            for i, item in enumerate(doc.list_at("spec", "postBuild", "substituteFrom"))
+            if isinstance(item, Mapping)
+        )
+        return cls(
+            name=doc.name,
+            namespace=ns,
+            api_version=doc.api_version,
+            path=doc.str_at(*spec, "path"),
+            prune=doc.bool_at(*spec, "prune"),
+            wait=doc.bool_at(*spec, "wait"),
+            interval=doc.str_at(*spec, "interval"),
+            timeout=doc.str_at(*spec, "timeout"),
+            retry_interval=doc.str_at(*spec, "retryInterval"),
+            target_namespace=doc.str_at(*spec, "targetNamespace"),
+            depends_on=depends,
+            source_ref=source_ref,
+            components=tuple(str(c) for c in doc.list_at(*spec, "components")),
+            patches=tuple(p for p in doc.list_at(*spec, "patches") if isinstance(p, Mapping)),
+            health_checks=tuple(
+                p for p in doc.list_at(*spec, "healthChecks") if isinstance(p, Mapping)
+            ),
+            health_check_exprs=tuple(
+                p for p in doc.list_at(*spec, "healthCheckExprs") if isinstance(p, Mapping)
+            ),
+            substitute={str(k): str(v) for k, v in subst.items()},
+            substitute_from=subst_from,
+            suspend=doc.bool_at(*spec, "suspend") is True,
+            source=doc.location(),
+            doc=doc,
+        )
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        """``(namespace, name)``: how dependsOn refers to it."""
+        return (self.namespace, self.name)
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """Names defined inline by ``postBuild.substitute``."""
+        return frozenset(self.substitute)
+
+
+@attrs.frozen
+class ChartSpec:
+    """``spec.chart.spec`` of a HelmRelease (the HelmRepository/GitRepository form)."""
+
+    chart: str | None
+    version: str | None
+    source_ref: NamespacedRef | None
+    source: Location = source_field()
+
+
+@attrs.frozen
+class ValuesReference:
+    """A ``valuesFrom`` entry: values read from a ConfigMap or Secret."""
+
+    kind: str
+    name: str
+    values_key: str
+    optional: bool
+    source: Location = source_field()
+
+
+@attrs.frozen
+class HelmRelease:
+    """A ``helm.toolkit.fluxcd.io`` HelmRelease."""
+
+    name: str
+    namespace: str | None
+    api_version: str
+    chart_ref: NamespacedRef | None
+    chart: ChartSpec | None
+    interval: str | None
+    install_retries: int | None
+    upgrade_retries: int | None
+    values_from: tuple[ValuesReference, ...]
+    values: Mapping[str, Any] = attrs.field(repr=False)
+    depends_on: tuple[NamespacedRef, ...]
+    target_namespace: str | None
+    source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> HelmRelease:
+        ns = doc.namespace or namespace
+        chart_ref = NamespacedRef.from_item(
+            doc, ("spec", "chartRef"), doc.get("spec", "chartRef"), ns
+        )
+        chart = None
+        if isinstance(doc.get("spec", "chart", "spec"), Mapping):
+            chart = ChartSpec(
+                chart=doc.str_at("spec", "chart", "spec", "chart"),
+                version=doc.str_at("spec", "chart", "spec", "version"),
+                source_ref=NamespacedRef.from_item(
+                    doc,
+                    ("spec", "chart", "spec", "sourceRef"),
+                    doc.get("spec", "chart", "spec", "sourceRef"),
+                    ns,
+                ),
+                source=doc.location("spec", "chart", "spec"),
+            )
+        values_from = tuple(
+            ValuesReference(
+                kind=str(item.get("kind", "")),
+                name=str(item.get("name", "")),
+                values_key=str(item.get("valuesKey", "values.yaml")),
+                optional=item.get("optional") is True,
+                source=doc.location("spec", "valuesFrom", i),
+            )
+            for i, item in enumerate(doc.list_at("spec", "valuesFrom"))
+            if isinstance(item, Mapping)
+        )
+        depends = tuple(
+            ref
+            for i, item in enumerate(doc.list_at("spec", "dependsOn"))
+            if (ref := NamespacedRef.from_item(doc, ("spec", "dependsOn", i), item, ns))
+        )
+        return cls(
+            name=doc.name,
+            namespace=ns,
+            api_version=doc.api_version,
+            chart_ref=chart_ref,
+            chart=chart,
+            interval=doc.str_at("spec", "interval"),
+            install_retries=doc.int_at("spec", "install", "remediation", "retries"),
+            upgrade_retries=doc.int_at("spec", "upgrade", "remediation", "retries"),
+            values_from=values_from,
+            values=doc.map_at("spec", "values"),
+            depends_on=depends,
+            target_namespace=doc.str_at("spec", "targetNamespace"),
+            source=doc.location(),
+            doc=doc,
+        )
+
+
+@attrs.frozen
+class SourceReference:
+    """``spec.ref`` of a Git or OCI source: exactly one of these is normally set."""
+
+    tag: str | None = None
+    semver: str | None = None
+    digest: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef) -> SourceReference:
+        return cls(
+            tag=doc.str_at("spec", "ref", "tag"),
+            semver=doc.str_at("spec", "ref", "semver"),
+            digest=doc.str_at("spec", "ref", "digest"),
+            branch=doc.str_at("spec", "ref", "branch"),
+            commit=doc.str_at("spec", "ref", "commit"),
+            name=doc.str_at("spec", "ref", "name"),
+        )
+
+
+@attrs.frozen
+class OCIRepository:
+    """A ``source.toolkit.fluxcd.io`` OCIRepository (a Helm chart in an OCI registry)."""
+
+    name: str
+    namespace: str | None
+    api_version: str
+    url: str | None
+    ref: SourceReference
+    interval: str | None
+    source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> OCIRepository:
+        return cls(
+            name=doc.name,
+            namespace=doc.namespace or namespace,
+            api_version=doc.api_version,
+            url=doc.str_at("spec", "url"),
+            ref=SourceReference.from_doc(doc),
+            interval=doc.str_at("spec", "interval"),
+            source=doc.location(),
+            doc=doc,
+        )
+
+
+@attrs.frozen
+class HelmRepository:
+    """A ``source.toolkit.fluxcd.io`` HelmRepository (``type: oci`` or an index URL)."""
+
+    name: str
+    namespace: str | None
+    api_version: str
+    url: str | None
+    type: str | None
+    interval: str | None
+    source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> HelmRepository:
+        return cls(
+            name=doc.name,
+            namespace=doc.namespace or namespace,
+            api_version=doc.api_version,
+            url=doc.str_at("spec", "url"),
+            type=doc.str_at("spec", "type"),
+            interval=doc.str_at("spec", "interval"),
+            source=doc.location(),
+            doc=doc,
+        )
+
+
+@attrs.frozen
+class GitRepository:
+    """A ``source.toolkit.fluxcd.io`` GitRepository."""
+
+    name: str
+    namespace: str | None
+    api_version: str
+    url: str | None
+    ref: SourceReference
+    interval: str | None
+    source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> GitRepository:
+        return cls(
+            name=doc.name,
+            namespace=doc.namespace or namespace,
+            api_version=doc.api_version,
+            url=doc.str_at("spec", "url"),
+            ref=SourceReference.from_doc(doc),
+            interval=doc.str_at("spec", "interval"),
+            source=doc.location(),
+            doc=doc,
+        )

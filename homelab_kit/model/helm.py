@@ -1,0 +1,217 @@
+"""Helm values: where they come from, the images they name and the workloads they describe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from homelab_kit.location import Location
+from homelab_kit.model.base import DocumentRef, source_field
+from homelab_kit.model.secrets import SecretConsumer
+from homelab_kit.model.workloads import (
+    Container,
+    HostAccess,
+    ImageRef,
+    Probe,
+    Resources,
+    SecurityContext,
+    Workload,
+)
+
+_SECRET_VALUE_KEYS = frozenset(
+    ("existingSecret", "existingSecretName", "secretName", "existingSecretRef", "envFromSecret")
+)
+
+
+@attrs.frozen
+class ValuesSource:
+    """Values for one HelmRelease: a values file (via a generated ConfigMap) or inline.
+
+    ``doc`` is the document holding them and ``base`` the path to them inside it
+    (``()`` for helm/values.yaml, ``("spec", "values")`` for inline values).
+    """
+
+    release: str
+    namespace: str | None
+    origin: str  # "configmap" or "inline"
+    doc: DocumentRef = attrs.field(eq=False, repr=False)
+    base: tuple[str | int, ...] = ()
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        value = self.doc.get(*self.base)
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def path(self) -> str:
+        return self.doc.path
+
+    def location(self, *path: str | int) -> Location:
+        return self.doc.location(*self.base, *path)
+
+    def images(self) -> Iterator[ImageRef]:
+        """Every image the values name, in the common chart shapes."""
+        stack: list[tuple[tuple[str | int, ...], Any, str]] = [((), self.data, "")]
+        while stack:
+            path, node, key = stack.pop()
+            if isinstance(node, Mapping):
+                image = self._image_of(path, node, key)
+                if image is not None:
+                    yield image
+                    continue
+                for k, v in node.items():
+                    if isinstance(v, Mapping | list) or (
+                        isinstance(k, str) and k.lower().endswith("image") and isinstance(v, str)
+                    ):
+                        stack.append(((*path, k), v, str(k)))
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    if isinstance(v, Mapping | list):
+                        stack.append(((*path, i), v, key))
+            elif isinstance(node, str) and key.lower().endswith("image") and "/" in node:
+                yield ImageRef.parse(node, self.location(*path))
+
+    def _image_of(
+        self, path: tuple[str | int, ...], node: Mapping[str, Any], key: str
+    ) -> ImageRef | None:
+        repo = node.get("repository")
+        if not isinstance(repo, str) or not repo:
+            return None
+        if not (key.lower().endswith("image") or "tag" in node or "digest" in node):
+            return None
+        registry = node.get("registry")
+        if isinstance(registry, str) and registry and not repo.startswith(registry):
+            repo = f"{registry}/{repo}"
+        tag = node.get("tag")
+        digest = node.get("digest")
+        tag_text = None if tag is None or isinstance(tag, bool) else str(tag)
+        where = ("tag",) if "tag" in node else ("repository",)
+        image = ImageRef.parse(repo, self.location(*path, *where))
+        return ImageRef(
+            repository=image.repository,
+            tag=tag_text or image.tag or None,
+            digest=(digest if isinstance(digest, str) and digest else None) or image.digest,
+            source=image.source,
+        )
+
+    def workloads(self) -> Iterator[Workload]:
+        """Workloads described by the bjw-s app-template ``controllers`` shape."""
+        controllers = self.data.get("controllers")
+        if not isinstance(controllers, Mapping):
+            return
+        default_pod = self.data.get("defaultPodOptions")
+        default_sc = SecurityContext.from_mapping(
+            default_pod.get("securityContext") if isinstance(default_pod, Mapping) else None
+        )
+        for cname, ctrl in controllers.items():
+            if not isinstance(ctrl, Mapping) or ctrl.get("enabled") is False:
+                continue
+            pod = ctrl.get("pod") if isinstance(ctrl.get("pod"), Mapping) else {}
+            pod_sc = SecurityContext.from_mapping(pod.get("securityContext"), default_sc)
+            containers: list[Container] = []
+            for field_name, init in (("initContainers", True), ("containers", False)):
+                group = ctrl.get(field_name)
+                if not isinstance(group, Mapping):
+                    continue
+                for name, c in group.items():
+                    if isinstance(c, Mapping):
+                        base = ("controllers", cname, field_name, name)
+                        containers.append(self._container(base, str(name), c, init, pod_sc))
+            kind = str(ctrl.get("type", "deployment")).lower()
+            yield Workload(
+                kind={
+                    "statefulset": "StatefulSet",
+                    "daemonset": "DaemonSet",
+                    "cronjob": "CronJob",
+                    "job": "Job",
+                }.get(kind, "Deployment"),
+                name=f"{self.release}/{cname}",
+                namespace=self.namespace,
+                origin="values",
+                containers=tuple(containers),
+                host=HostAccess(
+                    host_network=pod.get("hostNetwork") is True,
+                    host_pid=pod.get("hostPID") is True,
+                    host_ipc=pod.get("hostIPC") is True,
+                ),
+                source=self.location("controllers", cname),
+                host_source=self.location("controllers", cname),
+                doc=self.doc,
+            )
+
+    def _container(
+        self,
+        base: tuple[str | int, ...],
+        name: str,
+        c: Mapping[str, Any],
+        init: bool,
+        pod_sc: SecurityContext,
+    ) -> Container:
+        image = None
+        img = c.get("image")
+        if isinstance(img, Mapping):
+            image = self._image_of((*base, "image"), img, "image")
+        probes_cfg = c.get("probes") if isinstance(c.get("probes"), Mapping) else {}
+        probes = []
+        for kind in ("liveness", "readiness", "startup"):
+            cfg = probes_cfg.get(kind)
+            # app-template enables liveness and readiness probes unless told otherwise.
+            enabled = cfg.get("enabled", True) if isinstance(cfg, Mapping) else kind != "startup"
+            if enabled is not False and not (kind == "startup" and cfg is None):
+                probes.append(Probe(kind, self.location(*base, "probes", kind)))
+        return Container(
+            name=name,
+            image=image,
+            init=init,
+            resources=Resources.from_mapping(c.get("resources")),
+            probes=tuple(probes),
+            security=SecurityContext.from_mapping(c.get("securityContext"), pod_sc),
+            source=self.location(*base),
+            resources_source=self.location(*base, "resources"),
+            security_source=self.location(*base, "securityContext"),
+        )
+
+    def secret_consumers(self) -> Iterator[SecretConsumer]:
+        """Secrets the values name: ``existingSecret``-style keys and envFrom secrets."""
+        consumer = f"HelmRelease {self.release}"
+        stack: list[tuple[tuple[str | int, ...], Any]] = [((), self.data)]
+        while stack:
+            path, node = stack.pop()
+            if isinstance(node, Mapping):
+                for k, v in node.items():
+                    here = (*path, k)
+                    if k in _SECRET_VALUE_KEYS and isinstance(v, str) and v and "{{" not in v:
+                        yield SecretConsumer(
+                            v, self.namespace, "existingSecret", consumer, False,
+                            self.location(*here),
+                        )
+                    elif k == "secretRef" and isinstance(v, Mapping) and isinstance(
+                        v.get("name"), str
+                    ):
+                        yield SecretConsumer(
+                            v["name"], self.namespace, "envFrom", consumer,
+                            v.get("optional") is True, self.location(*here, "name"),
+                        )
+                    elif k == "secretKeyRef" and isinstance(v, Mapping) and isinstance(
+                        v.get("name"), str
+                    ):
+                        yield SecretConsumer(
+                            v["name"], self.namespace, "secretKeyRef", consumer,
+                            v.get("optional") is True, self.location(*here, "name"),
+                        )
+                    elif k == "envFrom" and isinstance(v, list):
+                        for i, item in enumerate(v):
+                            if isinstance(item, Mapping) and isinstance(item.get("secret"), str):
+                                yield SecretConsumer(
+                                    item["secret"], self.namespace, "envFrom", consumer,
+                                    False, self.location(*here, i, "secret"),
+                                )
+                        stack.append((here, v))
+                    elif isinstance(v, Mapping | list):
+                        stack.append((here, v))
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    if isinstance(v, Mapping | list):
+                        stack.append(((*path, i), v))

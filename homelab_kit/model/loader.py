@@ -1,0 +1,620 @@
+"""Load a repository from disk into a :class:`Repo`.
+
+Every file is read and parsed once.  Nothing from the repository is executed: YAML
+tags are kept as data, templates are skipped, kustomize references are resolved as
+paths only.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from homelab_kit.errors import RepoNotFoundError
+from homelab_kit.model.base import DocumentRef
+from homelab_kit.model.flux import (
+    HELM_GROUP,
+    KUSTOMIZE_GROUP,
+    SOURCE_GROUP,
+    FluxKustomization,
+    GitRepository,
+    HelmRelease,
+    HelmRepository,
+    OCIRepository,
+)
+from homelab_kit.model.helm import ValuesSource
+from homelab_kit.model.kustomize import KUSTOMIZATION_FILENAMES, KustomizeFile
+from homelab_kit.model.repo import App, Namespace, Repo, SkippedFile
+from homelab_kit.model.secrets import (
+    EXTERNAL_SECRETS_GROUP,
+    INFISICAL_GROUP,
+    ExternalSecret,
+    InfisicalSecret,
+    Secret,
+    SecretConsumer,
+    SopsFile,
+    is_sops_document,
+)
+from homelab_kit.model.talos import TalosConfig
+from homelab_kit.model.workloads import WORKLOAD_KINDS, Workload, pod_secret_consumers
+from homelab_kit.yaml import YamlFile, load_file
+from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE
+
+YAML_SUFFIXES = (".yaml", ".yml")
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
+SKIP_DIRS = frozenset((".git", ".venv", "node_modules", "__pycache__", ".terraform"))
+DEFAULT_INCLUDE = ("kubernetes", "talos", "bootstrap")
+ROOT_MARKERS = (".homelab-kit.yaml",)
+
+
+@attrs.frozen
+class LoadOptions:
+    """How to read a repository.
+
+    ``include`` are the folders (relative to the root) that are read; the default
+    is kubernetes/, talos/ and bootstrap/ where they exist, else the whole root.
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    apps_root: str = "kubernetes/apps"
+    talos_dir: str = "talos"
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    jobs: int = 1
+
+
+def find_root(start: str | os.PathLike[str]) -> Path:
+    """The repository root at or above ``start``.
+
+    The nearest folder holding ``.homelab-kit.yaml``, else the nearest holding a
+    ``kubernetes/`` folder, else the nearest Git work tree holding ``talos/``.
+    """
+    here = Path(start).resolve()
+    if not here.exists():
+        raise RepoNotFoundError(f"{start}: no such file or directory")
+    if here.is_file():
+        here = here.parent
+    candidates = [here, *here.parents]
+    for marker_check in (
+        lambda d: any((d / m).is_file() for m in ROOT_MARKERS),
+        lambda d: (d / "kubernetes").is_dir(),
+        lambda d: (d / "talos").is_dir(),
+    ):
+        for folder in candidates:
+            if marker_check(folder):
+                return folder
+    raise RepoNotFoundError(
+        f"{start}: not inside a homelab repository (no .homelab-kit.yaml, kubernetes/ or "
+        "talos/ folder here or above)"
+    )
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+@attrs.frozen
+class _Tree:
+    yaml_files: tuple[str, ...]
+    files: frozenset[str]
+    dirs: frozenset[str]
+    skipped: tuple[SkippedFile, ...]
+
+
+def _chart_dir(rel_dir: str, files: frozenset[str]) -> bool:
+    """Whether ``rel_dir`` lies in the templates/ folder of a Helm chart."""
+    parts = rel_dir.split("/")
+    for i, part in enumerate(parts):
+        if part in ("templates", "crds") and part == "templates":
+            chart = "/".join(parts[:i])
+            if f"{chart}/Chart.yaml" in files or f"{chart}/Chart.yml" in files:
+                return True
+    return False
+
+
+def _discover(root: Path, options: LoadOptions) -> _Tree:
+    include = options.include or tuple(d for d in DEFAULT_INCLUDE if (root / d).is_dir()) or (".",)
+    excluded = tuple(e.strip("/") for e in options.exclude)
+    yaml_files: list[str] = []
+    files: set[str] = set()
+    dirs: set[str] = {""}
+    skipped: list[SkippedFile] = []
+    root_real = os.path.realpath(root)
+    seen_real: set[str] = set()
+    for top in include:
+        top_path = root / top
+        if not top_path.exists():
+            continue
+        for dirpath, dirnames, filenames in os.walk(top_path, followlinks=False):
+            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+            rel_dir = "" if rel_dir == "." else rel_dir
+            real = os.path.realpath(dirpath)
+            if real in seen_real:
+                dirnames[:] = []
+                continue
+            seen_real.add(real)
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if d not in SKIP_DIRS
+                and not (d.startswith(".") and d not in (".github",))
+                and not _is_excluded(_join(rel_dir, d), excluded)
+            )
+            for d in dirnames:
+                dirs.add(_join(rel_dir, d))
+            for name in sorted(filenames):
+                rel = _join(rel_dir, name)
+                if _is_excluded(rel, excluded):
+                    continue
+                files.add(rel)
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full):
+                    target = os.path.realpath(full)
+                    if not (target == root_real or target.startswith(root_real + os.sep)):
+                        skipped.append(SkippedFile(rel, "symbolic link leaving the repository"))
+                        continue
+                    if not os.path.exists(target):
+                        skipped.append(SkippedFile(rel, "broken symbolic link"))
+                        continue
+                lower = name.lower()
+                if lower.endswith(YAML_SUFFIXES):
+                    yaml_files.append(rel)
+                elif any(lower.endswith(s) for s in TEMPLATE_SUFFIXES):
+                    skipped.append(SkippedFile(rel, "template (not YAML until rendered)"))
+    frozen_files = frozenset(files)
+    kept: list[str] = []
+    for rel in yaml_files:
+        if _chart_dir(posixpath.dirname(rel), frozen_files):
+            skipped.append(SkippedFile(rel, "Helm chart template (Go template, not YAML)"))
+        else:
+            kept.append(rel)
+    return _Tree(tuple(kept), frozen_files, frozenset(dirs), tuple(skipped))
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}/{b}" if a else b
+
+
+def _is_excluded(rel: str, excluded: Sequence[str]) -> bool:
+    return any(rel == e or rel.startswith(e + "/") for e in excluded)
+
+
+def _parse_all(root: Path, paths: Sequence[str], options: LoadOptions) -> dict[str, YamlFile]:
+    parsed: dict[str, YamlFile] = {}
+    for rel in paths:
+        parsed[rel] = load_file(str(root / rel), rel, max_size=options.max_file_size)
+    return parsed
+
+
+# --------------------------------------------------------------------------- building
+
+
+def load(
+    path: str | os.PathLike[str] = ".",
+    options: LoadOptions | None = None,
+    *,
+    kinds: Iterable[type] = (),
+    parsed: Mapping[str, YamlFile] | None = None,
+) -> Repo:
+    """Load the homelab repository at or above ``path``.
+
+    :param path: any folder (or file) inside the repository.
+    :param options: what to read; defaults read kubernetes/, talos/ and bootstrap/.
+    :param kinds: extra model classes (``API_GROUP``, ``KIND``, ``from_doc``).
+    :param parsed: already-parsed files by path (from a cache), reused as they are.
+    :returns: the immutable :class:`Repo`.
+    :raises RepoNotFoundError: when no repository is found.
+    """
+    options = options or LoadOptions()
+    root = find_root(path)
+    tree = _discover(root, options)
+    files: dict[str, YamlFile] = {}
+    to_parse = []
+    for rel in tree.yaml_files:
+        cached = parsed.get(rel) if parsed is not None else None
+        if cached is not None:
+            files[rel] = cached
+        else:
+            to_parse.append(rel)
+    files.update(_parse_all(root, to_parse, options))
+    files = {rel: files[rel] for rel in tree.yaml_files}
+    return build_repo(root, tree, files, options, kinds)
+
+
+def build_repo(
+    root: Path,
+    tree: _Tree,
+    files: Mapping[str, YamlFile],
+    options: LoadOptions,
+    kinds: Iterable[type] = (),
+) -> Repo:
+    """Turn parsed files into models (no file reading beyond existence checks)."""
+    root_real = os.path.realpath(root)
+
+    def exists(rel: str) -> str | None:
+        if rel in tree.files:
+            return "file"
+        if rel in tree.dirs:
+            return "dir"
+        full = os.path.realpath(os.path.join(root, rel))
+        if not (full == root_real or full.startswith(root_real + os.sep)):
+            return None
+        if os.path.isdir(full):
+            return "dir"
+        if os.path.isfile(full):
+            return "file"
+        return None
+
+    documents: list[DocumentRef] = []
+    by_path: dict[str, list[DocumentRef]] = {}
+    for rel, yfile in files.items():
+        for document in yfile.documents:
+            if isinstance(document.data, dict):
+                ref = DocumentRef.from_document(rel, document)
+                documents.append(ref)
+                by_path.setdefault(rel, []).append(ref)
+
+    kustomize_files: dict[str, KustomizeFile] = {}
+    for rel, docs in by_path.items():
+        if posixpath.basename(rel) in KUSTOMIZATION_FILENAMES and docs:
+            doc = docs[0]
+            if doc.group in ("", "kustomize.config.k8s.io"):
+                kfile = KustomizeFile.from_doc(doc, exists)
+                kustomize_files[kfile.directory] = kfile
+
+    namespaces_of, deployed_by = _walk_deployments(root, by_path, kustomize_files, tree, exists)
+
+    def ns_for(doc: DocumentRef) -> str | None:
+        return namespaces_of.get(doc.path)
+
+    kustomizations: list[FluxKustomization] = []
+    helm_releases: list[HelmRelease] = []
+    oci: list[OCIRepository] = []
+    helm_repos: list[HelmRepository] = []
+    git: list[GitRepository] = []
+    infisical: list[InfisicalSecret] = []
+    external: list[ExternalSecret] = []
+    secrets: list[Secret] = []
+    workloads: list[Workload] = []
+    consumers: list[SecretConsumer] = []
+    extra_kinds = {(getattr(k, "API_GROUP", ""), getattr(k, "KIND", "")): k for k in kinds}
+    extra: dict[type, list[Any]] = {k: [] for k in extra_kinds.values()}
+    kustomize_paths = {k.path for k in kustomize_files.values()}
+    for doc in documents:
+        if doc.path in kustomize_paths:
+            continue
+        group, kind = doc.group, doc.kind
+        ns = ns_for(doc)
+        if group == KUSTOMIZE_GROUP and kind == "Kustomization":
+            ks = FluxKustomization.from_doc(doc, _ks_namespace(doc, ns))
+            kustomizations.append(ks)
+            for sf in ks.substitute_from:
+                if sf.kind == "Secret" and sf.name:
+                    consumers.append(
+                        SecretConsumer(
+                            sf.name, ks.namespace, "substituteFrom",
+                            f"Kustomization {ks.name}", sf.optional, sf.source,
+                        )
+                    )
+        elif group == HELM_GROUP and kind == "HelmRelease":
+            hr = HelmRelease.from_doc(doc, ns)
+            helm_releases.append(hr)
+            for vf in hr.values_from:
+                if vf.kind == "Secret" and vf.name:
+                    consumers.append(
+                        SecretConsumer(
+                            vf.name, hr.namespace, "valuesFrom", f"HelmRelease {hr.name}",
+                            vf.optional, vf.source,
+                        )
+                    )
+        elif group == SOURCE_GROUP and kind == "OCIRepository":
+            oci.append(OCIRepository.from_doc(doc, ns))
+        elif group == SOURCE_GROUP and kind == "HelmRepository":
+            helm_repos.append(HelmRepository.from_doc(doc, ns))
+        elif group == SOURCE_GROUP and kind == "GitRepository":
+            git.append(GitRepository.from_doc(doc, ns))
+        elif group == INFISICAL_GROUP and kind == "InfisicalSecret":
+            infisical.append(InfisicalSecret.from_doc(doc, ns))
+        elif group == EXTERNAL_SECRETS_GROUP and kind == "ExternalSecret":
+            external.append(ExternalSecret.from_doc(doc, ns))
+        elif group == "" and kind == "Secret":
+            secrets.append(Secret.from_doc(doc, ns))
+        elif kind in WORKLOAD_KINDS and group in ("", "apps", "batch"):
+            wl = Workload.from_doc(doc, ns)
+            workloads.append(wl)
+            consumers.extend(pod_secret_consumers(doc, wl.namespace, f"{kind} {wl.name}"))
+        cls = extra_kinds.get((group, kind))
+        if cls is not None:
+            extra[cls].append(cls.from_doc(doc))
+
+    values = _values_sources(helm_releases, kustomize_files, files)
+    for vs in values:
+        workloads.extend(vs.workloads())
+        consumers.extend(vs.secret_consumers())
+
+    sops_files = tuple(
+        SopsFile(
+            path=rel,
+            encrypted=any(is_sops_document(d.data) for d in yfile.documents),
+            named_sops=".sops." in posixpath.basename(rel),
+            source=_file_location(rel),
+        )
+        for rel, yfile in files.items()
+        if ".sops." in posixpath.basename(rel)
+        or any(is_sops_document(d.data) for d in yfile.documents)
+    )
+
+    apps, namespaces = _apps_and_namespaces(
+        options.apps_root, kustomizations, kustomize_files, deployed_by
+    )
+    talos = _talos(files, by_path, options.talos_dir)
+    implicit = _implicit_sources(documents)
+    return Repo(
+        root=root,
+        files=dict(files),
+        skipped=tree.skipped,
+        documents=tuple(documents),
+        kustomize_files=tuple(kustomize_files.values()),
+        kustomizations=tuple(kustomizations),
+        helm_releases=tuple(helm_releases),
+        oci_repositories=tuple(oci),
+        helm_repositories=tuple(helm_repos),
+        git_repositories=tuple(git),
+        infisical_secrets=tuple(infisical),
+        external_secrets=tuple(external),
+        secrets=tuple(secrets),
+        sops_files=sops_files,
+        secret_consumers=tuple(consumers),
+        workloads=tuple(workloads),
+        values=tuple(values),
+        apps=tuple(apps),
+        namespaces=tuple(namespaces),
+        talos=talos,
+        file_namespaces=namespaces_of,
+        deployed_by={k: tuple(v) for k, v in deployed_by.items()},
+        extra_objects={k: tuple(v) for k, v in extra.items()},
+        apps_root=options.apps_root,
+        implicit_sources=implicit,
+    )
+
+
+def _file_location(rel: str) -> Any:
+    from homelab_kit.location import Location
+
+    return Location(rel, 1, 1)
+
+
+def _ks_namespace(doc: DocumentRef, inherited: str | None) -> str | None:
+    """A Flux Kustomization's namespace: written, inherited, or flux-system for the roots."""
+    return doc.namespace or inherited
+
+
+def _walk_deployments(
+    root: Path,
+    by_path: Mapping[str, list[DocumentRef]],
+    kustomize_files: Mapping[str, KustomizeFile],
+    tree: _Tree,
+    exists: Callable[[str], str | None],
+) -> tuple[dict[str, str], dict[str, list[tuple[str | None, str]]]]:
+    """Follow Flux Kustomizations through kustomize to the files they deploy.
+
+    Returns the namespace each file's objects land in and which Flux
+    Kustomizations deploy each file.  Outer namespaces win, as kustomize's
+    namespace transformer and Flux's targetNamespace do.
+    """
+    file_ns: dict[str, str] = {}
+    deployed_by: dict[str, list[tuple[str | None, str]]] = {}
+    ks_docs = [
+        d
+        for docs in by_path.values()
+        for d in docs
+        if d.group == KUSTOMIZE_GROUP and d.kind == "Kustomization"
+    ]
+    included: set[str] = set()
+    for kfile in kustomize_files.values():
+        for entry in kfile.resources:
+            if entry.target is not None:
+                included.add(entry.target)
+    # Roots: Flux Kustomizations not deployed by another (the cluster entry points).
+    roots = [d for d in ks_docs if d.path not in included] or ks_docs
+    queue: deque[tuple[DocumentRef, str | None]] = deque((d, d.namespace) for d in roots)
+    done: set[tuple[str, int]] = set()
+    while queue:
+        doc, own_ns = queue.popleft()
+        if (doc.path, doc.index) in done:
+            continue
+        done.add((doc.path, doc.index))
+        spec_path = doc.get("spec", "path")
+        if not isinstance(spec_path, str):
+            continue
+        start = posixpath.normpath(spec_path.lstrip("/")) if spec_path else "."
+        start = "" if start == "." else start
+        if start.startswith("../"):
+            continue
+        target_ns = doc.get("spec", "targetNamespace")
+        key = (doc.namespace or own_ns, doc.name)
+        for rel, ns in _closure(start, target_ns if isinstance(target_ns, str) else None,
+                                kustomize_files, tree, exists):
+            deployed_by.setdefault(rel, [])
+            if key not in deployed_by[rel]:
+                deployed_by[rel].append(key)
+            if ns is not None:
+                file_ns.setdefault(rel, ns)
+            for child in by_path.get(rel, ()):
+                if child.group == KUSTOMIZE_GROUP and child.kind == "Kustomization":
+                    queue.append((child, child.namespace or ns))
+    return file_ns, deployed_by
+
+
+def _closure(
+    start: str,
+    namespace: str | None,
+    kustomize_files: Mapping[str, KustomizeFile],
+    tree: _Tree,
+    exists: Callable[[str], str | None],
+) -> list[tuple[str, str | None]]:
+    """Files reached from directory ``start`` with the namespace they end up in."""
+    out: list[tuple[str, str | None]] = []
+    seen: set[tuple[str, str | None]] = set()
+    stack: list[tuple[str, str | None, str]] = [(start, namespace, "dir")]
+    while stack:
+        rel, ns, kind = stack.pop()
+        if (rel, ns) in seen:
+            continue
+        seen.add((rel, ns))
+        if kind == "file":
+            out.append((rel, ns))
+            continue
+        kfile = kustomize_files.get(rel)
+        if kfile is None:
+            # Flux generates a kustomization of every manifest below a bare folder.
+            prefix = f"{rel}/" if rel else ""
+            for f in sorted(tree.yaml_files):
+                if f.startswith(prefix):
+                    out.append((f, ns))
+            continue
+        inner_ns = ns or kfile.namespace
+        out.append((kfile.path, inner_ns))
+        for entry in kfile.all_entries():
+            if entry.target is None or entry.status not in ("file", "dir"):
+                continue
+            stack.append((entry.target, inner_ns, entry.status))
+    return out
+
+
+def _values_sources(
+    releases: Sequence[HelmRelease],
+    kustomize_files: Mapping[str, KustomizeFile],
+    files: Mapping[str, YamlFile],
+) -> list[ValuesSource]:
+    """Values of each HelmRelease: inline, and files behind valuesFrom ConfigMaps."""
+    out: list[ValuesSource] = []
+    for hr in releases:
+        if hr.values:
+            out.append(ValuesSource(hr.name, hr.namespace, "inline", hr.doc, ("spec", "values")))
+        for vf in hr.values_from:
+            if vf.kind != "ConfigMap":
+                continue
+            directory = posixpath.dirname(hr.doc.path)
+            for kdir in _ancestors(directory):
+                kfile = kustomize_files.get(kdir)
+                if kfile is None:
+                    continue
+                found = False
+                for gen in kfile.generators:
+                    if gen.kind != "ConfigMap" or gen.name != vf.name:
+                        continue
+                    for key, entry in zip(gen.file_keys, gen.files, strict=False):
+                        if key != vf.values_key or entry.target is None:
+                            continue
+                        yfile = files.get(entry.target)
+                        if yfile and yfile.documents:
+                            ref = DocumentRef.from_document(entry.target, yfile.documents[0])
+                            out.append(ValuesSource(hr.name, hr.namespace, "configmap", ref))
+                            found = True
+                if found:
+                    break
+    return out
+
+
+def _ancestors(directory: str) -> list[str]:
+    out = [directory]
+    while directory:
+        directory = posixpath.dirname(directory)
+        out.append(directory)
+    return out
+
+
+def _apps_and_namespaces(
+    apps_root: str,
+    kustomizations: Sequence[FluxKustomization],
+    kustomize_files: Mapping[str, KustomizeFile],
+    deployed_by: Mapping[str, list[tuple[str | None, str]]],
+) -> tuple[list[App], list[Namespace]]:
+    by_file: dict[str, list[FluxKustomization]] = {}
+    for ks in kustomizations:
+        by_file.setdefault(ks.doc.path, []).append(ks)
+    files_of: dict[tuple[str | None, str], list[str]] = {}
+    for rel, keys in deployed_by.items():
+        for key in keys:
+            files_of.setdefault(key, []).append(rel)
+    apps: list[App] = []
+    for ks_path, kss in sorted(by_file.items()):
+        if posixpath.basename(ks_path) not in ("ks.yaml", "ks.yml"):
+            continue
+        directory = posixpath.dirname(ks_path)
+        if not (directory.startswith(apps_root + "/") or "/" not in apps_root):
+            if directory.startswith("kubernetes/flux"):
+                continue
+        parent = posixpath.dirname(directory)
+        namespace = posixpath.basename(parent) if parent else (kss[0].namespace or "")
+        if parent != apps_root and parent.startswith(apps_root + "/"):
+            namespace = posixpath.basename(parent)
+        owned = {ks_path}
+        for ks in kss:
+            owned.update(files_of.get(ks.key, ()))
+        apps.append(
+            App(
+                name=posixpath.basename(directory),
+                namespace=namespace,
+                directory=directory,
+                ks_path=ks_path,
+                kustomizations=tuple(kss),
+                files=tuple(sorted(owned)),
+                source=kss[0].source,
+            )
+        )
+    namespaces: list[Namespace] = []
+    ns_dirs = sorted({posixpath.dirname(a.directory) for a in apps})
+    for ns_dir in ns_dirs:
+        kfile = kustomize_files.get(ns_dir)
+        from homelab_kit.location import Location
+
+        namespaces.append(
+            Namespace(
+                name=posixpath.basename(ns_dir),
+                directory=ns_dir,
+                kustomization=kfile,
+                apps=tuple(a.name for a in apps if posixpath.dirname(a.directory) == ns_dir),
+                source=kfile.source if kfile else Location(ns_dir, 0, 0),
+            )
+        )
+    return apps, namespaces
+
+
+def _talos(
+    files: Mapping[str, YamlFile], by_path: Mapping[str, list[DocumentRef]], talos_dir: str
+) -> TalosConfig | None:
+    config_path = next(
+        (p for p in (f"{talos_dir}/talconfig.yaml", f"{talos_dir}/talconfig.yml") if p in files),
+        None,
+    )
+    if config_path is None or not by_path.get(config_path):
+        return None
+    env_path = next(
+        (p for p in (f"{talos_dir}/talenv.yaml", f"{talos_dir}/talenv.yml") if p in files), None
+    )
+    env: Mapping[str, Any] = {}
+    if env_path and by_path.get(env_path):
+        env = by_path[env_path][0].data
+    return TalosConfig.from_doc(by_path[config_path][0], env, env_path)
+
+
+def _implicit_sources(documents: Sequence[DocumentRef]) -> frozenset[tuple[str, str | None, str]]:
+    """Flux sources created at bootstrap rather than declared as manifests.
+
+    ``GitRepository flux-system`` is made by ``flux bootstrap`` or by the
+    flux-operator's FluxInstance (``spec.sync``), often from Helm values.
+    """
+    implicit = {("GitRepository", "flux-system", "flux-system")}
+    for doc in documents:
+        if doc.kind == "FluxInstance":
+            kind = doc.get("spec", "sync", "kind")
+            if isinstance(kind, str):
+                implicit.add((kind, doc.namespace or "flux-system", doc.name or "flux-system"))
+    return frozenset(implicit)

@@ -1,0 +1,204 @@
+"""Secrets: what produces them (Infisical, External Secrets, SOPS, generators) and who reads them.
+
+No model here ever holds a secret *value* in a field that reaches a repr, a log or
+a report: only names, keys and paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from homelab_kit.location import Location
+from homelab_kit.model.base import DocumentRef, doc_field, source_field
+
+INFISICAL_GROUP = "secrets.infisical.com"
+EXTERNAL_SECRETS_GROUP = "external-secrets.io"
+
+
+@attrs.frozen
+class ManagedSecret:
+    """A Kubernetes Secret that an InfisicalSecret or ExternalSecret creates."""
+
+    name: str
+    namespace: str | None
+    source: Location = source_field()
+
+
+@attrs.frozen
+class InfisicalSecret:
+    """A ``secrets.infisical.com`` InfisicalSecret.
+
+    Both forms are read: ``managedSecretReference`` (one Secret) and
+    ``managedKubeSecretReferences`` (a list).  ``auth_method`` names the key under
+    ``spec.authentication`` (``universalAuth``, ``kubernetesAuth``, ...).
+    """
+
+    name: str
+    namespace: str | None
+    host_api: str | None
+    auth_method: str | None
+    project_slug: str | None
+    env_slug: str | None
+    secrets_path: str | None
+    recursive: bool
+    credentials_secret: str | None
+    credentials_namespace: str | None
+    managed_secrets: tuple[ManagedSecret, ...]
+    source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> InfisicalSecret:
+        ns = doc.namespace or namespace
+        auth = doc.map_at("spec", "authentication")
+        method = next((k for k, v in auth.items() if isinstance(v, Mapping) and v), None)
+        base: tuple[str, ...] = ("spec", "authentication", method) if method else ("spec",)
+        scope = doc.map_at(*base, "secretsScope")
+        creds = doc.map_at(*base, "credentialsRef")
+        managed: list[ManagedSecret] = []
+        single = doc.get("spec", "managedSecretReference")
+        if isinstance(single, Mapping):
+            managed.append(_managed(doc, ("spec", "managedSecretReference"), single, ns))
+        for i, item in enumerate(doc.list_at("spec", "managedKubeSecretReferences")):
+            if isinstance(item, Mapping):
+                managed.append(_managed(doc, ("spec", "managedKubeSecretReferences", i), item, ns))
+        return cls(
+            name=doc.name,
+            namespace=ns,
+            host_api=doc.str_at("spec", "hostAPI"),
+            auth_method=method,
+            project_slug=_str(scope.get("projectSlug")),
+            env_slug=_str(scope.get("envSlug")),
+            secrets_path=_str(scope.get("secretsPath")),
+            recursive=scope.get("recursive") is True,
+            credentials_secret=_str(creds.get("secretName")),
+            credentials_namespace=_str(creds.get("secretNamespace")),
+            managed_secrets=tuple(managed),
+            source=doc.location(),
+            doc=doc,
+        )
+
+
+def _managed(
+    doc: DocumentRef, path: tuple[str | int, ...], item: Mapping[str, Any], ns: str | None
+) -> ManagedSecret:
+    written = _str(item.get("secretNamespace"))
+    return ManagedSecret(
+        name=_str(item.get("secretName")) or "",
+        namespace=written or ns,
+        source=doc.location(*path),
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@attrs.frozen
+class ExternalSecret:
+    """An ``external-secrets.io`` ExternalSecret; it produces ``target_name``."""
+
+    name: str
+    namespace: str | None
+    target_name: str
+    store_kind: str | None
+    store_name: str | None
+    source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> ExternalSecret:
+        return cls(
+            name=doc.name,
+            namespace=doc.namespace or namespace,
+            target_name=doc.str_at("spec", "target", "name") or doc.name,
+            store_kind=doc.str_at("spec", "secretStoreRef", "kind"),
+            store_name=doc.str_at("spec", "secretStoreRef", "name"),
+            source=doc.location(),
+            doc=doc,
+        )
+
+
+def is_sops_document(data: Any) -> bool:
+    """A document carrying SOPS metadata (a top-level ``sops`` mapping)."""
+    if not isinstance(data, Mapping):
+        return False
+    sops = data.get("sops")
+    return isinstance(sops, Mapping) and ("mac" in sops or "lastmodified" in sops)
+
+
+def _looks_encrypted(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith("ENC[") or not value
+    if isinstance(value, Mapping):
+        return all(_looks_encrypted(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_looks_encrypted(v) for v in value)
+    return value is None
+
+
+@attrs.frozen
+class Secret:
+    """A core ``v1`` Secret declared in the repository.
+
+    ``keys`` are the data/stringData key names (never values); ``sops`` is true when
+    the document carries SOPS metadata and ``encrypted`` when its payload values are
+    all ``ENC[...]``; ``plaintext`` when it holds data that is not encrypted.
+    """
+
+    name: str
+    namespace: str | None
+    keys: tuple[str, ...]
+    sops: bool
+    encrypted: bool
+    plaintext: bool
+    source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> Secret:
+        data = doc.map_at("data")
+        string_data = doc.map_at("stringData")
+        keys = tuple(str(k) for k in (*data, *string_data))
+        sops = is_sops_document(doc.data)
+        encrypted = sops and _looks_encrypted(dict(data)) and _looks_encrypted(dict(string_data))
+        return cls(
+            name=doc.name,
+            namespace=doc.namespace or namespace,
+            keys=keys,
+            sops=sops,
+            encrypted=encrypted,
+            plaintext=bool(keys) and not encrypted,
+            source=doc.location(),
+            doc=doc,
+        )
+
+
+@attrs.frozen
+class SopsFile:
+    """A file with SOPS metadata (or named ``*.sops.yaml``): never decrypted."""
+
+    path: str
+    encrypted: bool
+    named_sops: bool
+    source: Location = source_field()
+
+
+@attrs.frozen
+class SecretConsumer:
+    """A place where something reads a Secret by name.
+
+    ``how`` is one of ``envFrom``, ``secretKeyRef``, ``volume``, ``imagePullSecrets``,
+    ``valuesFrom``, ``substituteFrom``, ``existingSecret`` (a chart value) or
+    ``projected``.  ``consumer`` names the object that reads it.
+    """
+
+    secret_name: str
+    namespace: str | None
+    how: str
+    consumer: str
+    optional: bool
+    source: Location = source_field()

@@ -1,0 +1,296 @@
+"""Workloads and the container images they run, from raw manifests and Helm values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from homelab_kit.location import Location
+from homelab_kit.model.base import DocumentRef, doc_field, source_field
+from homelab_kit.model.secrets import SecretConsumer
+
+WORKLOAD_KINDS = frozenset(
+    ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
+)
+_DIGEST_RE = re.compile(r"@(sha256:[0-9a-f]{64})$")
+
+
+@attrs.frozen
+class ImageRef:
+    """A container image as written: ``repository``, ``tag`` and ``digest`` apart.
+
+    ``tag`` is ``None`` when none is written (which means ``latest``).
+    """
+
+    repository: str
+    tag: str | None
+    digest: str | None
+    source: Location = source_field()
+
+    @classmethod
+    def parse(cls, text: str, source: Location) -> ImageRef:
+        digest = None
+        match = _DIGEST_RE.search(text)
+        if match:
+            digest = match.group(1)
+            text = text[: match.start()]
+        tag = None
+        slash = text.rfind("/")
+        colon = text.rfind(":")
+        if colon > slash:
+            text, tag = text[:colon], text[colon + 1 :]
+        return cls(text, tag, digest, source)
+
+    def __str__(self) -> str:
+        out = self.repository
+        if self.tag:
+            out += f":{self.tag}"
+        if self.digest:
+            out += f"@{self.digest}"
+        return out
+
+
+@attrs.frozen
+class Probe:
+    """Whether a probe is configured, and where."""
+
+    kind: str  # liveness, readiness, startup
+    source: Location = source_field()
+
+
+@attrs.frozen
+class SecurityContext:
+    """The security-relevant settings of a container (merged with its pod's)."""
+
+    run_as_non_root: bool | None = None
+    run_as_user: int | None = None
+    privileged: bool | None = None
+    allow_privilege_escalation: bool | None = None
+    read_only_root_filesystem: bool | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Any, pod: SecurityContext | None = None) -> SecurityContext:
+        d = data if isinstance(data, Mapping) else {}
+        base = pod or cls()
+
+        def flag(key: str, inherited: bool | None) -> bool | None:
+            value = d.get(key)
+            return value if isinstance(value, bool) else inherited
+
+        user = d.get("runAsUser")
+        return cls(
+            run_as_non_root=flag("runAsNonRoot", base.run_as_non_root),
+            run_as_user=user if isinstance(user, int) and not isinstance(user, bool)
+            else base.run_as_user,
+            privileged=flag("privileged", None),
+            allow_privilege_escalation=flag("allowPrivilegeEscalation", None),
+            read_only_root_filesystem=flag("readOnlyRootFilesystem", None),
+        )
+
+    @property
+    def non_root(self) -> bool:
+        return self.run_as_non_root is True or (
+            self.run_as_user is not None and self.run_as_user > 0
+        )
+
+
+@attrs.frozen
+class Resources:
+    """CPU and memory requests and limits as written (quantities stay strings)."""
+
+    cpu_request: str | None = None
+    memory_request: str | None = None
+    cpu_limit: str | None = None
+    memory_limit: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> Resources:
+        d = data if isinstance(data, Mapping) else {}
+        req = d.get("requests") if isinstance(d.get("requests"), Mapping) else {}
+        lim = d.get("limits") if isinstance(d.get("limits"), Mapping) else {}
+
+        def q(m: Mapping[str, Any], key: str) -> str | None:
+            v = m.get(key)
+            return None if v is None or isinstance(v, bool) else str(v)
+
+        return cls(q(req, "cpu"), q(req, "memory"), q(lim, "cpu"), q(lim, "memory"))
+
+
+@attrs.frozen
+class Container:
+    """One container of a workload (raw manifest or chart values)."""
+
+    name: str
+    image: ImageRef | None
+    init: bool
+    resources: Resources
+    probes: tuple[Probe, ...]
+    security: SecurityContext
+    source: Location = source_field()
+    resources_source: Location = source_field()
+    security_source: Location = source_field()
+
+    def has_probe(self, kind: str) -> bool:
+        return any(p.kind == kind for p in self.probes)
+
+
+@attrs.frozen
+class HostAccess:
+    """Pod-level access to the node: host namespaces and hostPath volumes."""
+
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
+    host_paths: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Workload:
+    """A Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod.
+
+    ``origin`` is ``"manifest"`` for a raw manifest and ``"values"`` for a workload
+    described by chart values (the bjw-s app-template ``controllers`` shape).
+    """
+
+    kind: str
+    name: str
+    namespace: str | None
+    origin: str
+    containers: tuple[Container, ...]
+    host: HostAccess
+    source: Location = source_field()
+    host_source: Location = source_field()
+    doc: DocumentRef = doc_field()
+
+    @classmethod
+    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> Workload:
+        path = pod_spec_path(doc.kind)
+        pod = doc.map_at(*path)
+        pod_sc = SecurityContext.from_mapping(pod.get("securityContext"))
+        containers: list[Container] = []
+        for field_name, init in (("initContainers", True), ("containers", False)):
+            for i, c in enumerate(doc.list_at(*path, field_name)):
+                if isinstance(c, Mapping):
+                    containers.append(_container(doc, (*path, field_name, i), c, init, pod_sc))
+        host_paths = tuple(
+            str(v["hostPath"].get("path", ""))
+            for v in doc.list_at(*path, "volumes")
+            if isinstance(v, Mapping) and isinstance(v.get("hostPath"), Mapping)
+        )
+        return cls(
+            kind=doc.kind,
+            name=doc.name,
+            namespace=doc.namespace or namespace,
+            origin="manifest",
+            containers=tuple(containers),
+            host=HostAccess(
+                host_network=pod.get("hostNetwork") is True,
+                host_pid=pod.get("hostPID") is True,
+                host_ipc=pod.get("hostIPC") is True,
+                host_paths=host_paths,
+            ),
+            source=doc.location(),
+            host_source=doc.location(*path),
+            doc=doc,
+        )
+
+
+def pod_spec_path(kind: str) -> tuple[str, ...]:
+    """Where the pod spec of a workload kind lives."""
+    if kind == "Pod":
+        return ("spec",)
+    if kind == "CronJob":
+        return ("spec", "jobTemplate", "spec", "template", "spec")
+    return ("spec", "template", "spec")
+
+
+def _container(
+    doc: DocumentRef,
+    path: tuple[str | int, ...],
+    c: Mapping[str, Any],
+    init: bool,
+    pod_sc: SecurityContext,
+) -> Container:
+    image_text = c.get("image")
+    image = (
+        ImageRef.parse(image_text, doc.location(*path, "image"))
+        if isinstance(image_text, str)
+        else None
+    )
+    probes = tuple(
+        Probe(kind, doc.location(*path, f"{kind}Probe"))
+        for kind in ("liveness", "readiness", "startup")
+        if isinstance(c.get(f"{kind}Probe"), Mapping)
+    )
+    return Container(
+        name=str(c.get("name", "")),
+        image=image,
+        init=init,
+        resources=Resources.from_mapping(c.get("resources")),
+        probes=probes,
+        security=SecurityContext.from_mapping(c.get("securityContext"), pod_sc),
+        source=doc.location(*path),
+        resources_source=doc.location(*path, "resources"),
+        security_source=doc.location(*path, "securityContext"),
+    )
+
+
+def pod_secret_consumers(
+    doc: DocumentRef, namespace: str | None, consumer: str
+) -> Iterator[SecretConsumer]:
+    """Every Secret a workload's pod reads: env, envFrom, volumes, image pull."""
+    path = pod_spec_path(doc.kind)
+    pod = doc.map_at(*path)
+    for field_name in ("initContainers", "containers"):
+        for i, c in enumerate(doc.list_at(*path, field_name)):
+            if not isinstance(c, Mapping):
+                continue
+            base = (*path, field_name, i)
+            for j, ef in enumerate(c.get("envFrom") or ()):
+                ref = ef.get("secretRef") if isinstance(ef, Mapping) else None
+                if isinstance(ref, Mapping) and isinstance(ref.get("name"), str):
+                    yield SecretConsumer(
+                        ref["name"], namespace, "envFrom", consumer, ref.get("optional") is True,
+                        doc.location(*base, "envFrom", j, "secretRef", "name"),
+                    )
+            for j, env in enumerate(c.get("env") or ()):
+                ref = _get(env, "valueFrom", "secretKeyRef")
+                if isinstance(ref, Mapping) and isinstance(ref.get("name"), str):
+                    yield SecretConsumer(
+                        ref["name"], namespace, "secretKeyRef", consumer,
+                        ref.get("optional") is True,
+                        doc.location(*base, "env", j, "valueFrom", "secretKeyRef", "name"),
+                    )
+    for i, vol in enumerate(pod.get("volumes") or ()):
+        if not isinstance(vol, Mapping):
+            continue
+        sec = vol.get("secret")
+        if isinstance(sec, Mapping) and isinstance(sec.get("secretName"), str):
+            yield SecretConsumer(
+                sec["secretName"], namespace, "volume", consumer, sec.get("optional") is True,
+                doc.location(*path, "volumes", i, "secret", "secretName"),
+            )
+        for j, src in enumerate(_get(vol, "projected", "sources") or ()):
+            ref = src.get("secret") if isinstance(src, Mapping) else None
+            if isinstance(ref, Mapping) and isinstance(ref.get("name"), str):
+                yield SecretConsumer(
+                    ref["name"], namespace, "projected", consumer, ref.get("optional") is True,
+                    doc.location(*path, "volumes", i, "projected", "sources", j),
+                )
+    for i, ips in enumerate(pod.get("imagePullSecrets") or ()):
+        if isinstance(ips, Mapping) and isinstance(ips.get("name"), str):
+            yield SecretConsumer(
+                ips["name"], namespace, "imagePullSecrets", consumer, False,
+                doc.location(*path, "imagePullSecrets", i),
+            )
+
+
+def _get(data: Any, *path: str) -> Any:
+    for part in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(part)
+    return data
