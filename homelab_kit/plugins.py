@@ -31,6 +31,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 # Built-in plugins, registered through the same hooks as third-party ones.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "homelab_kit.report.builtin",
+    "homelab_kit.lint.builtin",
     "homelab_kit_structure",
     "homelab_kit_flux",
     "homelab_kit_helm",

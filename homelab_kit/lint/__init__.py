@@ -1,0 +1,73 @@
+"""The lint engine: checks, configuration, suppressions and results."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from homelab_kit.config import Config, load_config
+from homelab_kit.lint.check import DOC_SECTIONS, Check
+from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
+from homelab_kit.lint.result import CheckInfo, LintResult
+from homelab_kit.model.loader import LoadOptions, find_root, load
+from homelab_kit.model.repo import Repo, Settings
+from homelab_kit.plugins import PluginManager, get_plugin_manager
+
+__all__ = [
+    "DOC_SECTIONS",
+    "Check",
+    "CheckInfo",
+    "LintResult",
+    "lint",
+    "load_options",
+    "registered_checks",
+    "run_checks",
+    "selected_checks",
+]
+
+
+def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions:
+    """What :func:`homelab_kit.load` should read, as the configuration says."""
+    return LoadOptions(
+        include=config.include,
+        exclude=config.exclude,
+        apps_root=config.apps_root,
+        max_file_size=config.max_file_size,
+        settings=Settings(
+            kubernetes_version=config.kubernetes_version,
+            sops_allowlist=config.sops_allowlist,
+            schema_locations=config.schema_locations,
+            missing_schema=config.missing_schema,
+            cache_dir=config.cache_dir,
+        ),
+    )
+
+
+def lint(
+    path: str | os.PathLike[str] = ".",
+    *,
+    config: Config | None = None,
+    pm: PluginManager | None = None,
+) -> LintResult:
+    """Load the repository at ``path`` and run every selected check.
+
+    :param path: any folder inside the repository.
+    :param config: the configuration; read from ``.homelab-kit.yaml`` when omitted.
+    :param pm: the plugin manager; the process-wide one when omitted.
+    :returns: the :class:`LintResult`.
+    """
+    from homelab_kit import __version__
+
+    started = time.perf_counter()
+    root = find_root(path)
+    config = config or load_config(root)
+    pm = pm or get_plugin_manager()
+    pm.hook.homelab_kit_configure(config=config)
+    checks = selected_checks(registered_checks(pm), config)
+    kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
+    repo: Repo = load(Path(root), load_options(config, pm), kinds=kinds)
+    pm.hook.homelab_kit_repo_loaded(repo=repo)
+    result = run_checks(repo, checks, config, started=started, tool_version=__version__)
+    pm.hook.homelab_kit_lint_finished(result=result)
+    return result

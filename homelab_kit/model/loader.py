@@ -30,7 +30,7 @@ from homelab_kit.model.flux import (
 )
 from homelab_kit.model.helm import ValuesSource
 from homelab_kit.model.kustomize import KUSTOMIZATION_FILENAMES, KustomizeFile
-from homelab_kit.model.repo import App, Namespace, Repo, SkippedFile
+from homelab_kit.model.repo import App, Namespace, Repo, Settings, SkippedFile
 from homelab_kit.model.secrets import (
     EXTERNAL_SECRETS_GROUP,
     INFISICAL_GROUP,
@@ -67,6 +67,7 @@ class LoadOptions:
     talos_dir: str = "talos"
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     jobs: int = 1
+    settings: Settings = Settings()
 
 
 def find_root(start: str | os.PathLike[str]) -> Path:
@@ -250,22 +251,37 @@ def build_repo(
             return "file"
         return None
 
-    documents: list[DocumentRef] = []
-    by_path: dict[str, list[DocumentRef]] = {}
+    all_docs: dict[str, list[DocumentRef]] = {}
     for rel, yfile in files.items():
         for document in yfile.documents:
             if isinstance(document.data, dict):
-                ref = DocumentRef.from_document(rel, document)
-                documents.append(ref)
-                by_path.setdefault(rel, []).append(ref)
+                all_docs.setdefault(rel, []).append(DocumentRef.from_document(rel, document))
 
     kustomize_files: dict[str, KustomizeFile] = {}
-    for rel, docs in by_path.items():
+    for rel, docs in all_docs.items():
         if posixpath.basename(rel) in KUSTOMIZATION_FILENAMES and docs:
             doc = docs[0]
             if doc.group in ("", "kustomize.config.k8s.io"):
                 kfile = KustomizeFile.from_doc(doc, exists)
                 kustomize_files[kfile.directory] = kfile
+
+    # Patches, kustomize configurations and values files describe objects; they
+    # are not objects themselves.
+    not_objects: set[str] = {k.path for k in kustomize_files.values()}
+    for kfile in kustomize_files.values():
+        not_objects.update(e.target for e in kfile.patch_files if e.target)
+        not_objects.update(e.target for e in kfile.configurations if e.target)
+        for gen in kfile.generators:
+            not_objects.update(e.target for e in gen.files if e.target)
+    by_path = {rel: docs for rel, docs in all_docs.items() if rel not in not_objects}
+    documents = [d for docs in by_path.values() for d in docs]
+    patch_documents = tuple(
+        d
+        for kfile in kustomize_files.values()
+        for e in kfile.patch_files
+        if e.target
+        for d in all_docs.get(e.target, ())
+    )
 
     namespaces_of, deployed_by = _walk_deployments(root, by_path, kustomize_files, tree, exists)
 
@@ -284,10 +300,7 @@ def build_repo(
     consumers: list[SecretConsumer] = []
     extra_kinds = {(getattr(k, "API_GROUP", ""), getattr(k, "KIND", "")): k for k in kinds}
     extra: dict[type, list[Any]] = {k: [] for k in extra_kinds.values()}
-    kustomize_paths = {k.path for k in kustomize_files.values()}
     for doc in documents:
-        if doc.path in kustomize_paths:
-            continue
         group, kind = doc.group, doc.kind
         ns = ns_for(doc)
         if group == KUSTOMIZE_GROUP and kind == "Kustomization":
@@ -354,11 +367,15 @@ def build_repo(
     )
     talos = _talos(files, by_path, options.talos_dir)
     implicit = _implicit_sources(documents)
+    settings = options.settings
+    if settings.kubernetes_version is None and talos is not None and talos.kubernetes_version:
+        settings = attrs.evolve(settings, kubernetes_version=talos.kubernetes_version)
     return Repo(
         root=root,
         files=dict(files),
         skipped=tree.skipped,
         documents=tuple(documents),
+        patch_documents=patch_documents,
         kustomize_files=tuple(kustomize_files.values()),
         kustomizations=tuple(kustomizations),
         helm_releases=tuple(helm_releases),
@@ -380,6 +397,7 @@ def build_repo(
         extra_objects={k: tuple(v) for k, v in extra.items()},
         apps_root=options.apps_root,
         implicit_sources=implicit,
+        settings=settings,
     )
 
 

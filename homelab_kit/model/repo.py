@@ -36,6 +36,20 @@ KsKey = tuple[str | None, str]
 
 
 @attrs.frozen
+class Settings:
+    """Repository-wide settings checks may read (from .homelab-kit.yaml and flags).
+
+    ``kubernetes_version`` is the configured one, else talenv.yaml's, else None.
+    """
+
+    kubernetes_version: str | None = None
+    sops_allowlist: tuple[str, ...] = ()
+    schema_locations: tuple[str, ...] = ()
+    missing_schema: str = "warning"
+    cache_dir: Path | None = None
+
+
+@attrs.frozen
 class SkippedFile:
     """A file the loader recognised and did not parse (a template, say), and why."""
 
@@ -86,12 +100,15 @@ class Repo:
 
     Every model carries its ``source`` :class:`Location`; paths are relative to
     ``root`` with ``/`` separators.  Nothing here holds a secret value in a repr.
+    ``documents`` are the Kubernetes objects; ``patch_documents`` the documents of
+    kustomize patch files (partial objects, not deployed as they stand).
     """
 
     root: Path
     files: Mapping[str, YamlFile] = attrs.field(repr=False)
     skipped: tuple[SkippedFile, ...] = attrs.field(repr=False)
     documents: tuple[DocumentRef, ...] = attrs.field(repr=False)
+    patch_documents: tuple[DocumentRef, ...] = attrs.field(repr=False)
     kustomize_files: tuple[KustomizeFile, ...] = attrs.field(repr=False)
     kustomizations: tuple[FluxKustomization, ...] = attrs.field(repr=False)
     helm_releases: tuple[HelmRelease, ...] = attrs.field(repr=False)
@@ -115,6 +132,7 @@ class Repo:
     implicit_sources: frozenset[tuple[str, str | None, str]] = attrs.field(
         factory=frozenset, repr=False
     )
+    settings: Settings = attrs.field(factory=Settings, repr=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     # ------------------------------------------------------------------ lookups

@@ -1,0 +1,145 @@
+"""A check: one module, one ID, one documented rule.
+
+A check module looks like this (see plugins/ for real ones)::
+
+    \"\"\"Flux Kustomizations must prune what they no longer declare.
+
+    ## What it does
+    ...
+    ## Why is this bad?
+    ...
+    ## Example
+    ...
+    ## Use instead
+    ...
+    \"\"\"
+    ID = "flux-ks-prune"
+    SEVERITY = Severity.ERROR
+    REMEDIATION = "Set spec.prune: true."
+
+    def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+        ...
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from homelab_kit.diagnostic import Diagnostic, Fix, Severity
+from homelab_kit.errors import ConfigError, PluginError
+from homelab_kit.location import Location
+
+ID_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
+
+CheckFunction = Callable[[Any, Any], Iterable[Diagnostic]]
+
+
+@attrs.frozen
+class Check:
+    """A registered check.
+
+    :param id: stable kebab-case ID used by config, suppressions and output.
+    :param severity: default severity (config may override it).
+    :param doc: the full Markdown documentation (the module docstring).
+    :param remediation: default one-line remediation for its findings.
+    :param function: ``check(repo, options)`` yielding diagnostics.
+    :param options_class: an attrs class of typed options with defaults, or None.
+    :param fixable: whether some findings carry an automatic fix.
+    :param plugin: the plugin that registered it (filled in at registration).
+    """
+
+    id: str
+    severity: Severity
+    doc: str = attrs.field(repr=False)
+    remediation: str
+    function: CheckFunction = attrs.field(repr=False, eq=False)
+    options_class: type | None = attrs.field(default=None, repr=False)
+    fixable: bool = False
+    plugin: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The first line of the documentation."""
+        return self.doc.strip().splitlines()[0].strip() if self.doc.strip() else self.id
+
+    @classmethod
+    def from_module(cls, module: types.ModuleType, plugin: str = "") -> Check:
+        """Build from a check module (``ID``, ``SEVERITY``, ``REMEDIATION``, ``check``)."""
+        name = module.__name__
+        try:
+            check_id = module.ID
+            function = module.check
+        except AttributeError as exc:
+            raise PluginError(f"check module {name} lacks {exc.name}") from None
+        severity = getattr(module, "SEVERITY", Severity.ERROR)
+        if isinstance(severity, str):
+            severity = Severity.parse(severity)
+        return cls(
+            id=check_id,
+            severity=severity,
+            doc=inspect.cleandoc(module.__doc__ or ""),
+            remediation=getattr(module, "REMEDIATION", ""),
+            function=function,
+            options_class=getattr(module, "Options", None),
+            fixable=bool(getattr(module, "FIXABLE", False)),
+            plugin=plugin,
+        )
+
+    def validate(self) -> None:
+        if not ID_RE.match(self.id):
+            raise PluginError(f"check ID {self.id!r} ({self.plugin}) is not kebab-case")
+
+    def default_options(self) -> Any:
+        return self.options_class() if self.options_class is not None else None
+
+    def build_options(self, values: Mapping[str, Any], where: Location | None = None) -> Any:
+        """Options from a config mapping, type-checked against the attrs class."""
+        if self.options_class is None:
+            if values:
+                raise ConfigError(f"check {self.id} takes no options", where)
+            return None
+        fields = {f.name.replace("_", "-"): f for f in attrs.fields(self.options_class)}
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            field = fields.get(str(key)) or fields.get(str(key).replace("_", "-"))
+            if field is None:
+                known = ", ".join(sorted(fields)) or "none"
+                raise ConfigError(
+                    f"unknown option {key!r} for check {self.id} (options: {known})", where
+                )
+            kwargs[field.name] = _coerce(self.id, str(key), field, value, where)
+        return self.options_class(**kwargs)
+
+
+def _coerce(check_id: str, key: str, field: Any, value: Any, where: Location | None) -> Any:
+    default = field.default
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        default = default.factory()
+    expected: type | tuple[type, ...]
+    if isinstance(default, bool):
+        expected = bool
+    elif isinstance(default, int):
+        expected = int
+    elif isinstance(default, float):
+        expected = (int, float)
+    elif isinstance(default, str):
+        expected = str
+    elif isinstance(default, tuple | list | frozenset):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"option {key} of {check_id} must be a list of strings", where)
+        return type(default)(value)
+    else:
+        return value
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        kind = expected.__name__ if isinstance(expected, type) else "number"
+        raise ConfigError(
+            f"option {key} of {check_id} must be {kind}, got {type(value).__name__}", where
+        )
+    return value
