@@ -1,0 +1,34 @@
+"""Shared fixtures: the project root, ../shared, and homelab_kit.testing's helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["homelab_kit.testing"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED = PROJECT_ROOT.parent / "shared"
+CORPORA = SHARED / "corpora"
+CORPUS_NAMES = (
+    "yamshy__homelab",
+    "onedr0p__home-ops",
+    "bjw-s-labs__home-ops",
+    "vrozaksen__home-ops",
+    "LukasParke__home-ops",
+)
+
+
+def corpus_path(name: str) -> Path:
+    """A corpus repository, or skip the test with a reason when ../shared is absent."""
+    path = CORPORA / name
+    if not path.is_dir():
+        pytest.skip(f"{path} is absent (../shared/corpora is not available on this machine)")
+    return path
+
+
+@pytest.fixture
+def reference_root() -> Path:
+    """The reference cluster: the project root (kubernetes/ and talos/)."""
+    return PROJECT_ROOT
