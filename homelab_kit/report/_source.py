@@ -1,0 +1,294 @@
+"""Source lines for the text format: each file read once, and no secret value ever shown.
+
+A finding in a GitOps repository often points into a file that holds secrets: a
+plaintext ``Secret``, a SOPS file, a Talos secrets bundle, an ``env`` entry named
+``DB_PASSWORD``.  The text format quotes the offending line, so it must never
+quote a value from such a place.  :func:`redact` decides, line by line and
+conservatively (hiding too much is fine, too little is not):
+
+* In a *secret-bearing file* every value is hidden.  A file is secret-bearing
+  when it declares ``kind: Secret`` anywhere, has a ``sops:`` key, holds a PEM
+  private key, or is named like one (``*.sops.yaml``, ``secret.yaml``,
+  ``.env``, ``*.pem``, ``*.key``...).
+* Anywhere else, a value is hidden when its key, or the key of any enclosing
+  mapping, is ``data``/``stringData`` or looks sensitive (``password``,
+  ``token``, ``secret``, ``apiKey``, ``privateKey``, ``auth``...), when it is the
+  ``value`` of an item whose ``name``/``key`` looks sensitive (``env`` entries),
+  when an ``export NAME=value`` line has a sensitive name, or when the line holds
+  something that is a credential whatever its key (a URL with a password, a PEM
+  block, a SOPS ``ENC[...]`` value, a GitHub or Slack token, a JWT).
+
+A hidden value is shown as ``***`` after the key (``password: ***``); a line that
+has no recognisable key, or that is the content of a block scalar whose value is
+hidden, becomes ``***`` after its indentation.  Keys are never secret.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+import attrs
+
+MASK = "***"
+MAX_FILE_BYTES = 4 * 1024 * 1024
+_BINARY_SNIFF = 8192
+
+_SECRET_KIND = re.compile(
+    r"""^[ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?[ \t]*,?[ \t]*(?:\#.*)?$""",
+    re.MULTILINE,
+)
+_SOPS_KEY = re.compile(r"""^[ \t]*["']?sops["']?[ \t]*:""", re.MULTILINE)
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----")
+_SECRET_NAME = re.compile(
+    r"(?:^|[._-])(?:secrets?|sops|enc|talsecret|credentials?)(?:[._-]|$)"
+    r"|^\.env(?:\..*)?$|\.env$|\.(?:pem|key|p12|pfx|jks|kdbx)$|^talosconfig$|^kubeconfig",
+    re.IGNORECASE,
+)
+_SENSITIVE_KEY = re.compile(
+    r"passw|passphrase|(?:^|[-_.])pass(?:$|[-_.])|secret|token|credential|private|auth|bearer"
+    r"|cookie|salt|key$|api[-_.]?key|access[-_.]?key|dsn$|connection[-_.]?string"
+    r"|dockerconfig|htpasswd|kubeconfig|talosconfig",
+    re.IGNORECASE,
+)
+_DATA_KEYS = frozenset({"data", "stringData"})
+_ENV_VALUE_KEYS = frozenset({"value"})
+_ENV_NAME_KEYS = frozenset({"name", "key", "envVar", "variable"})
+
+# "  - key:" / '"key":' — a key we may show.  Unquoted keys are restricted to the
+# characters Kubernetes, Helm and Talos keys use, so that a value in a block scalar
+# ("my passphrase is: x") is never mistaken for a key.
+_KEY_LINE = re.compile(
+    r"""^(?P<lead>[ \t]*(?:-[ \t]+)*)"""
+    r"""(?P<key>"[^"\\\n]{1,100}"|'[^'\n]{1,100}'|[A-Za-z0-9_./@$-]{1,100})"""
+    r"""[ \t]*:(?=[ \t]|$)"""
+)
+_ENV_LINE = re.compile(r"^(?P<lead>[ \t]*(?:export[ \t]+)?)(?P<key>[A-Za-z_][A-Za-z0-9_.]{0,99})=")
+_DASH_LINE = re.compile(r"^[ \t]*(?:-(?:[ \t]+|$))+")
+_BLOCK_SCALAR = re.compile(r"^(?:[!&]\S*[ \t]+)*[|>][0-9+-]*[ \t]*(?:#.*)?$")
+# Values that are credentials whatever their key: a URL with a password, a PEM
+# block, a SOPS-encrypted value, well-known token prefixes, a JWT.
+_CREDENTIAL_VALUE = re.compile(
+    r"://[^/\s:@]+:[^/\s@]+@|-----BEGIN |\bENC\[|\bAGE-SECRET-KEY-"
+    r"|\b(?:ghp|gho|ghu|ghs|ghr|github_pat|glpat|xox[abposr])[-_][A-Za-z0-9_]{10,}"
+    r"|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"
+)
+
+
+@attrs.frozen
+class SourceLine:
+    """A line as the text format may show it.
+
+    :param text: the line, with any secret value replaced by ``***``.
+    :param verbatim: how many leading characters of ``text`` are the file's own;
+        the rest (if any) is the mask.
+    """
+
+    text: str
+    verbatim: int
+
+    @property
+    def redacted(self) -> bool:
+        """Whether part of the line was hidden."""
+        return self.verbatim < len(self.text)
+
+
+@attrs.frozen
+class _Key:
+    name: str
+    column: int  # 0-based index where the key starts
+    end: int  # 0-based index just past the colon
+    rest: str  # what follows the colon
+
+
+class SourceCache:
+    """Reads each file under ``root`` at most once and hands out redacted lines.
+
+    Files outside the root (through ``..``, an absolute path or a symbolic link),
+    files that are not regular files, larger than :data:`MAX_FILE_BYTES`, binary
+    or unreadable have no lines: the text format then shows none.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._resolved_root: Path | None = None
+        self._files: dict[str, _File | None] = {}
+
+    def line(self, path: str, number: int) -> SourceLine | None:
+        """Line ``number`` (1-based) of ``path``, redacted; None when not available."""
+        if number <= 0:
+            return None
+        if path not in self._files:
+            self._files[path] = self._read(path)
+        source = self._files[path]
+        if source is None or number > len(source.lines):
+            return None
+        return redact(source.lines, number - 1, whole_file=source.secret)
+
+    def _read(self, path: str) -> _File | None:
+        relative = PurePosixPath(path)
+        if not path or relative.is_absolute() or ".." in relative.parts:
+            return None
+        try:
+            if self._resolved_root is None:
+                self._resolved_root = self._root.resolve()
+            full = (self._resolved_root / relative).resolve()
+            if not full.is_relative_to(self._resolved_root) or not full.is_file():
+                return None
+            with full.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except (OSError, ValueError, RuntimeError):
+            return None
+        if len(data) > MAX_FILE_BYTES or b"\0" in data[:_BINARY_SNIFF]:
+            return None
+        text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return _File(lines, is_secret_bearing(relative.name, text))
+
+
+@attrs.frozen
+class _File:
+    lines: list[str]
+    secret: bool
+
+
+def is_secret_bearing(name: str, text: str) -> bool:
+    """Whether every value of a file must be hidden (see the module docstring)."""
+    return bool(
+        _SECRET_NAME.search(name)
+        or _SECRET_KIND.search(text)
+        or _SOPS_KEY.search(text)
+        or _PRIVATE_KEY.search(text)
+    )
+
+
+def sensitive_key(name: str) -> bool:
+    """Whether a key (or an environment variable's name) suggests a secret value."""
+    return bool(_SENSITIVE_KEY.search(name))
+
+
+def redact(lines: list[str], index: int, *, whole_file: bool = False) -> SourceLine:
+    """Line ``index`` (0-based) of ``lines`` with any value that may be secret hidden."""
+    line = lines[index]
+    own = _key(line)
+    hide_from_above = whole_file
+    in_block_scalar = False
+    for parent in _ancestors(lines, index):
+        if parent.name in _DATA_KEYS or sensitive_key(parent.name):
+            hide_from_above = True
+        if _BLOCK_SCALAR.match(parent.rest.strip()):
+            in_block_scalar = True
+    if hide_from_above and in_block_scalar:
+        # Content of a hidden block scalar: even what looks like a key is value.
+        return _mask_all(line)
+    hide = hide_from_above or bool(_CREDENTIAL_VALUE.search(line))
+    if own is None:
+        env = _ENV_LINE.match(line)
+        hide = hide or (env is not None and sensitive_key(env["key"]))
+    elif not in_block_scalar:
+        hide = hide or own.name in _DATA_KEYS or sensitive_key(own.name)
+        hide = hide or (own.name in _ENV_VALUE_KEYS and _sensitive_sibling(lines, index, own))
+    else:
+        hide = hide or sensitive_key(own.name)
+    if not hide:
+        return SourceLine(line, len(line))
+    return _mask(line, own)
+
+
+def _key(line: str) -> _Key | None:
+    match = _KEY_LINE.match(line)
+    if match is None or line.lstrip().startswith("#"):
+        return None
+    name = match["key"]
+    if name[0] in "\"'":
+        name = name[1:-1]
+    return _Key(name, match.start("key"), match.end(), line[match.end() :])
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _skippable(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _ancestors(lines: list[str], index: int) -> list[_Key]:
+    """The keys of the lines enclosing line ``index``, nearest first, within its document."""
+    found: list[_Key] = []
+    current = lines[index]
+    target = _indent(current) if current.strip() else len(current) + 1
+    for j in range(index - 1, -1, -1):
+        line = lines[j]
+        if line.startswith(("---", "...")):
+            break
+        if _skippable(line):
+            continue
+        indent = _indent(line)
+        if indent >= target:
+            continue
+        key = _key(line)
+        if key is not None:
+            found.append(key)
+        target = indent
+        if indent == 0:
+            break
+    return found
+
+
+def _sensitive_sibling(lines: list[str], index: int, own: _Key) -> bool:
+    """Whether ``value:`` belongs to an item whose ``name:`` or ``key:`` looks sensitive."""
+
+    def sensitive_name(key: _Key) -> bool:
+        value = key.rest.split(" #", 1)[0].strip().strip("\"'")
+        return key.name in _ENV_NAME_KEYS and sensitive_key(value)
+
+    for j in range(index - 1, -1, -1):  # up to the item's first key
+        line = lines[j]
+        if line.startswith(("---", "...")):
+            break
+        if _skippable(line):
+            continue
+        key = _key(line)
+        if key is not None and key.column == own.column:
+            if sensitive_name(key):
+                return True
+            if _DASH_LINE.match(line):
+                break
+        elif _indent(line) < own.column:
+            break
+    for j in range(index + 1, len(lines)):  # down to the item's end
+        line = lines[j]
+        if line.startswith(("---", "...")):
+            break
+        if _skippable(line):
+            continue
+        if _indent(line) < own.column:
+            break
+        key = _key(line)
+        if key is not None and key.column == own.column and sensitive_name(key):
+            return True
+    return False
+
+
+def _mask(line: str, own: _Key | None) -> SourceLine:
+    if own is not None and not _CREDENTIAL_VALUE.search(line[: own.end]):
+        if not own.rest.strip():
+            return SourceLine(line, len(line))  # "data:" — nothing to hide
+        return SourceLine(f"{line[: own.end]} {MASK}", own.end)
+    env = _ENV_LINE.match(line)
+    if env is not None and not _CREDENTIAL_VALUE.search(line[: env.end()]):
+        return SourceLine(line[: env.end()] + MASK, env.end())
+    return _mask_all(line)
+
+
+def _mask_all(line: str) -> SourceLine:
+    if not line.strip():
+        return SourceLine(line, len(line))
+    dash = _DASH_LINE.match(line)
+    keep = dash.end() if dash is not None else _indent(line)
+    prefix = line[:keep]
+    if dash is not None and not prefix.endswith((" ", "\t")):
+        prefix += " "
+    return SourceLine(prefix + MASK, keep)

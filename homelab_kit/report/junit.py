@@ -1,0 +1,108 @@
+"""The ``junit`` format: JUnit XML, as GitLab, Jenkins and test dashboards read it.
+
+As ruff does: one ``<testsuite>`` per file with findings, one ``<testcase>`` per
+finding with a ``<failure>`` (``type`` is the severity).  A clean run has one
+passing test case, so CI tools that reject an empty report do not fail.  Text
+that XML 1.0 cannot hold (control characters) becomes U+FFFD; the rest is
+escaped by :mod:`xml.etree.ElementTree`.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import ClassVar
+
+from homelab_kit.diagnostic import Diagnostic
+from homelab_kit.lint.result import LintResult
+from homelab_kit.report.base import ReportOptions
+from homelab_kit.report.json import TOOL_NAME
+from homelab_kit.report.text import by_file
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with the characters XML 1.0 cannot hold replaced by U+FFFD."""
+    return _NOT_XML.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
+def _testcase(suite: ET.Element, diagnostic: Diagnostic) -> None:
+    location = diagnostic.location
+    position = f"{location.line}:{location.column}" if location.line > 0 else "file"
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {
+            "name": xml_text(f"{diagnostic.check_id} ({position})"),
+            "classname": xml_text(location.path),
+            "file": xml_text(location.path),
+            "time": "0",
+        },
+    )
+    if location.line > 0:
+        case.set("line", str(location.line))
+    failure = ET.SubElement(
+        case,
+        "failure",
+        {"message": xml_text(diagnostic.message), "type": str(diagnostic.severity)},
+    )
+    body = f"{location}: {diagnostic.severity}[{diagnostic.check_id}] {diagnostic.message}"
+    if diagnostic.remediation:
+        body += f"\nhelp: {diagnostic.remediation}"
+    failure.text = xml_text(body)
+
+
+class JunitReporter:
+    """The findings as JUnit XML: a test suite per file, a failing test case per finding."""
+
+    name: ClassVar[str] = "junit"
+    description: ClassVar[str] = "JUnit XML: a test suite per file, a failure per finding."
+
+    def render(self, result: LintResult, options: ReportOptions) -> str:
+        """The XML document with its declaration, ending in a newline."""
+        del options  # XML has no colour and no source lines
+        total = len(result.diagnostics)
+        time = f"{result.duration:.3f}"
+        root = ET.Element(
+            "testsuites",
+            {
+                "name": TOOL_NAME,
+                "tests": str(max(total, 1)),
+                "failures": str(total),
+                "errors": "0",
+                "time": time,
+            },
+        )
+        for path, group in by_file(result.diagnostics):
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                {
+                    "name": xml_text(path),
+                    "tests": str(len(group)),
+                    "failures": str(len(group)),
+                    "errors": "0",
+                    "skipped": "0",
+                    "time": "0",
+                },
+            )
+            for diagnostic in group:
+                _testcase(suite, diagnostic)
+        if not total:
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                {
+                    "name": TOOL_NAME,
+                    "tests": "1",
+                    "failures": "0",
+                    "errors": "0",
+                    "skipped": "0",
+                    "time": time,
+                },
+            )
+            ET.SubElement(suite, "testcase", {"name": "lint", "classname": TOOL_NAME, "time": time})
+        ET.indent(root)
+        body = ET.tostring(root, encoding="unicode")
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

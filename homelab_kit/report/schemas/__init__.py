@@ -1,0 +1,1 @@
+"""JSON Schemas of the machine-readable output formats (package data)."""
