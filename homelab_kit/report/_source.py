@@ -284,7 +284,7 @@ def _mask(line: str, own: _Key | None) -> SourceLine:
 
 
 def _mask_all(line: str) -> SourceLine:
-    if not line.strip():
+    if line.strip() in ("", "---", "..."):  # blank, or a document marker
         return SourceLine(line, len(line))
     dash = _DASH_LINE.match(line)
     keep = dash.end() if dash is not None else _indent(line)

@@ -62,5 +62,7 @@ class GithubReporter:
         """The commands, one per line, then the plain summary, ending in a newline."""
         del options  # the job log is not a terminal: never colour
         lines = [command(d) for d in sorted(result.diagnostics)]
+        if lines:
+            lines.append("")
         lines.extend(summary_lines(result, Palette(False)))
         return "\n".join(lines) + "\n"

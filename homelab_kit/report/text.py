@@ -169,4 +169,7 @@ def _window(widths: list[int], start: int, max_cells: int) -> tuple[int, int]:
     while last < len(widths) and used + widths[last] <= budget:
         used += widths[last]
         last += 1
+    while first > 0 and used + widths[first - 1] <= budget:  # room left at the end of the line
+        first -= 1
+        used += widths[first]
     return first, max(last, min(start + 1, len(widths)))
