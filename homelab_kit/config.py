@@ -96,7 +96,9 @@ class Config:
 
 def _matches(check_id: str, patterns: Sequence[str]) -> bool:
     return any(
-        p in ("*", "ALL", "all") or p == check_id or fnmatch.fnmatchcase(check_id, p)
+        p in ("*", "ALL", "all")
+        or p == check_id
+        or fnmatch.fnmatchcase(check_id, p)
         or (not any(c in p for c in "*?[") and check_id.startswith(p + "-"))
         for p in patterns
     )
@@ -187,7 +189,9 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
         if isinstance(ids, str):
             ids = [ids]
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise ConfigError("per-path-ignores values must be lists of check IDs", at(pattern, ppi))
+            raise ConfigError(
+                "per-path-ignores values must be lists of check IDs", at(pattern, ppi)
+            )
         per_path[str(pattern)] = tuple(ids)
     changes["per_path_ignores"] = per_path
     sev = mapping("severity")
@@ -207,7 +211,9 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
     if "kubernetes-version" in data:
         version = data["kubernetes-version"]
         if not isinstance(version, str | int | float) or isinstance(version, bool):
-            raise ConfigError("kubernetes-version must be a version like 1.33.4", at("kubernetes-version"))
+            raise ConfigError(
+                "kubernetes-version must be a version like 1.33.4", at("kubernetes-version")
+            )
         changes["kubernetes_version"] = str(version)
     for key, field in (
         ("include", "include"),
@@ -232,12 +238,16 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
     if "max-file-size" in data:
         value = data["max-file-size"]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError("max-file-size must be a positive number of bytes", at("max-file-size"))
+            raise ConfigError(
+                "max-file-size must be a positive number of bytes", at("max-file-size")
+            )
         changes["max_file_size"] = value
     if "cache-dir" in data:
         changes["cache_dir"] = root / str(data["cache-dir"])
     plugins = mapping("plugins")
-    changes["plugins"] = {str(k): dict(v) if isinstance(v, dict) else {} for k, v in plugins.items()}
+    changes["plugins"] = {
+        str(k): dict(v) if isinstance(v, dict) else {} for k, v in plugins.items()
+    }
     changes["scaffold"] = dict(mapping("scaffold"))
     return Config(root=root, path=config_path, **changes)
 

@@ -82,5 +82,3 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.severity} [{self.check_id}] {self.message}"
-
-

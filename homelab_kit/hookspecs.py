@@ -14,7 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from homelab_kit.config import Config
-    from homelab_kit.lint.engine import LintResult
+    from homelab_kit.lint.result import LintResult
     from homelab_kit.model.repo import Repo
 
 hookspec = pluggy.HookspecMarker("homelab_kit")

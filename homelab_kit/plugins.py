@@ -116,7 +116,9 @@ class PluginManager:
     def _trace(self) -> None:
         def before(hook_name: str, hook_impls: Any, kwargs: Any) -> None:
             names = ", ".join(impl.plugin_name for impl in hook_impls)
-            print(f"homelab-kit: hook {hook_name}({', '.join(kwargs)}) -> [{names}]", file=sys.stderr)
+            print(
+                f"homelab-kit: hook {hook_name}({', '.join(kwargs)}) -> [{names}]", file=sys.stderr
+            )
 
         def after(outcome: Any, hook_name: str, hook_impls: Any, kwargs: Any) -> None:
             print(f"homelab-kit: hook {hook_name} done", file=sys.stderr)

@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from homelab_kit.diagnostic import Diagnostic, Fix, Severity
+from homelab_kit.diagnostic import Diagnostic, Severity
 from homelab_kit.errors import ConfigError, PluginError
 from homelab_kit.location import Location
 

@@ -77,7 +77,7 @@ def run_checks(
         )
         severity = config.severity.get(check.id, check.severity)
         try:
-            found = list(check.function(repo, options))
+            found: list[Any] = list(check.function(repo, options))
         except Exception as exc:  # isolation: one plugin's bug must not stop the others
             raw.append(
                 Diagnostic(

@@ -9,6 +9,7 @@ import attrs
 
 from homelab_kit.location import Location
 from homelab_kit.yaml import YamlDocument, key_position_of, position_of
+from homelab_kit.yaml.nodes import step
 
 Path_ = tuple[str | int, ...]
 
@@ -76,11 +77,8 @@ class DocumentRef:
         """The value at ``path``, or ``default`` where any step is missing."""
         node: Any = self.data
         for part in path:
-            if isinstance(node, Mapping) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
-                node = node[part]
-            else:
+            found, node = step(node, part)
+            if not found:
                 return default
         return node
 
@@ -107,6 +105,11 @@ class DocumentRef:
     def map_at(self, *path: str | int) -> Mapping[str, Any]:
         value = self.get(*path)
         return value if isinstance(value, Mapping) else {}
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a mapping, else an empty one (for tolerant reading)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def source_field() -> Any:

@@ -95,7 +95,9 @@ class DependencyGraph(Generic[K]):
         seen = {start}
         node = start
         while True:
-            nxt = next((d for d in self.edges.get(node, ()) if d in members and d not in seen), None)
+            nxt = next(
+                (d for d in self.edges.get(node, ()) if d in members and d not in seen), None
+            )
             if nxt is None:
                 # close the cycle on the first member we can reach back to
                 back = next((d for d in self.edges.get(node, ()) if d in members), start)

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.base import DocumentRef, source_field
+from homelab_kit.model.base import DocumentRef, as_mapping
 from homelab_kit.model.secrets import SecretConsumer
 from homelab_kit.model.workloads import (
     Container,
@@ -108,7 +108,7 @@ class ValuesSource:
         for cname, ctrl in controllers.items():
             if not isinstance(ctrl, Mapping) or ctrl.get("enabled") is False:
                 continue
-            pod = ctrl.get("pod") if isinstance(ctrl.get("pod"), Mapping) else {}
+            pod = as_mapping(ctrl.get("pod"))
             pod_sc = SecurityContext.from_mapping(pod.get("securityContext"), default_sc)
             containers: list[Container] = []
             for field_name, init in (("initContainers", True), ("containers", False)):
@@ -153,7 +153,7 @@ class ValuesSource:
         img = c.get("image")
         if isinstance(img, Mapping):
             image = self._image_of((*base, "image"), img, "image")
-        probes_cfg = c.get("probes") if isinstance(c.get("probes"), Mapping) else {}
+        probes_cfg = as_mapping(c.get("probes"))
         probes = []
         for kind in ("liveness", "readiness", "startup"):
             cfg = probes_cfg.get(kind)
@@ -184,29 +184,49 @@ class ValuesSource:
                     here = (*path, k)
                     if k in _SECRET_VALUE_KEYS and isinstance(v, str) and v and "{{" not in v:
                         yield SecretConsumer(
-                            v, self.namespace, "existingSecret", consumer, False,
+                            v,
+                            self.namespace,
+                            "existingSecret",
+                            consumer,
+                            False,
                             self.location(*here),
                         )
-                    elif k == "secretRef" and isinstance(v, Mapping) and isinstance(
-                        v.get("name"), str
+                    elif (
+                        k == "secretRef"
+                        and isinstance(v, Mapping)
+                        and isinstance(v.get("name"), str)
                     ):
                         yield SecretConsumer(
-                            v["name"], self.namespace, "envFrom", consumer,
-                            v.get("optional") is True, self.location(*here, "name"),
+                            v["name"],
+                            self.namespace,
+                            "envFrom",
+                            consumer,
+                            v.get("optional") is True,
+                            self.location(*here, "name"),
                         )
-                    elif k == "secretKeyRef" and isinstance(v, Mapping) and isinstance(
-                        v.get("name"), str
+                    elif (
+                        k == "secretKeyRef"
+                        and isinstance(v, Mapping)
+                        and isinstance(v.get("name"), str)
                     ):
                         yield SecretConsumer(
-                            v["name"], self.namespace, "secretKeyRef", consumer,
-                            v.get("optional") is True, self.location(*here, "name"),
+                            v["name"],
+                            self.namespace,
+                            "secretKeyRef",
+                            consumer,
+                            v.get("optional") is True,
+                            self.location(*here, "name"),
                         )
                     elif k == "envFrom" and isinstance(v, list):
                         for i, item in enumerate(v):
                             if isinstance(item, Mapping) and isinstance(item.get("secret"), str):
                                 yield SecretConsumer(
-                                    item["secret"], self.namespace, "envFrom", consumer,
-                                    False, self.location(*here, i, "secret"),
+                                    item["secret"],
+                                    self.namespace,
+                                    "envFrom",
+                                    consumer,
+                                    False,
+                                    self.location(*here, i, "secret"),
                                 )
                         stack.append((here, v))
                     elif isinstance(v, Mapping | list):

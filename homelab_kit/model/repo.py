@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -242,8 +242,8 @@ class Repo:
         return _cached(self, "_hr_graph", build)
 
 
-def _cached(repo: Repo, name: str, build: Any) -> Any:
+def _cached(repo: Repo, name: str, build: Callable[[], T]) -> T:
     memo = repo._memo
     if name not in memo:
         memo[name] = build()
-    return memo[name]
+    return cast(T, memo[name])

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.base import DocumentRef, doc_field, source_field
+from homelab_kit.model.base import DocumentRef, as_mapping, doc_field, source_field
 from homelab_kit.model.secrets import SecretConsumer
 
 WORKLOAD_KINDS = frozenset(
@@ -83,7 +83,8 @@ class SecurityContext:
         user = d.get("runAsUser")
         return cls(
             run_as_non_root=flag("runAsNonRoot", base.run_as_non_root),
-            run_as_user=user if isinstance(user, int) and not isinstance(user, bool)
+            run_as_user=user
+            if isinstance(user, int) and not isinstance(user, bool)
             else base.run_as_user,
             privileged=flag("privileged", None),
             allow_privilege_escalation=flag("allowPrivilegeEscalation", None),
@@ -109,8 +110,8 @@ class Resources:
     @classmethod
     def from_mapping(cls, data: Any) -> Resources:
         d = data if isinstance(data, Mapping) else {}
-        req = d.get("requests") if isinstance(d.get("requests"), Mapping) else {}
-        lim = d.get("limits") if isinstance(d.get("limits"), Mapping) else {}
+        req = as_mapping(d.get("requests"))
+        lim = as_mapping(d.get("limits"))
 
         def q(m: Mapping[str, Any], key: str) -> str | None:
             v = m.get(key)
@@ -253,14 +254,21 @@ def pod_secret_consumers(
                 ref = ef.get("secretRef") if isinstance(ef, Mapping) else None
                 if isinstance(ref, Mapping) and isinstance(ref.get("name"), str):
                     yield SecretConsumer(
-                        ref["name"], namespace, "envFrom", consumer, ref.get("optional") is True,
+                        ref["name"],
+                        namespace,
+                        "envFrom",
+                        consumer,
+                        ref.get("optional") is True,
                         doc.location(*base, "envFrom", j, "secretRef", "name"),
                     )
             for j, env in enumerate(c.get("env") or ()):
                 ref = _get(env, "valueFrom", "secretKeyRef")
                 if isinstance(ref, Mapping) and isinstance(ref.get("name"), str):
                     yield SecretConsumer(
-                        ref["name"], namespace, "secretKeyRef", consumer,
+                        ref["name"],
+                        namespace,
+                        "secretKeyRef",
+                        consumer,
                         ref.get("optional") is True,
                         doc.location(*base, "env", j, "valueFrom", "secretKeyRef", "name"),
                     )
@@ -270,20 +278,32 @@ def pod_secret_consumers(
         sec = vol.get("secret")
         if isinstance(sec, Mapping) and isinstance(sec.get("secretName"), str):
             yield SecretConsumer(
-                sec["secretName"], namespace, "volume", consumer, sec.get("optional") is True,
+                sec["secretName"],
+                namespace,
+                "volume",
+                consumer,
+                sec.get("optional") is True,
                 doc.location(*path, "volumes", i, "secret", "secretName"),
             )
         for j, src in enumerate(_get(vol, "projected", "sources") or ()):
             ref = src.get("secret") if isinstance(src, Mapping) else None
             if isinstance(ref, Mapping) and isinstance(ref.get("name"), str):
                 yield SecretConsumer(
-                    ref["name"], namespace, "projected", consumer, ref.get("optional") is True,
+                    ref["name"],
+                    namespace,
+                    "projected",
+                    consumer,
+                    ref.get("optional") is True,
                     doc.location(*path, "volumes", i, "projected", "sources", j),
                 )
     for i, ips in enumerate(pod.get("imagePullSecrets") or ()):
         if isinstance(ips, Mapping) and isinstance(ips.get("name"), str):
             yield SecretConsumer(
-                ips["name"], namespace, "imagePullSecrets", consumer, False,
+                ips["name"],
+                namespace,
+                "imagePullSecrets",
+                consumer,
+                False,
                 doc.location(*path, "imagePullSecrets", i),
             )
 

@@ -109,12 +109,18 @@ def key_position_of(root: Any, path: tuple[str | int, ...]) -> tuple[int, int] |
         return position_of(root, path)
     parent = root
     for part in path[:-1]:
-        if isinstance(parent, dict) and part in parent:
-            parent = parent[part]
-        elif isinstance(parent, list) and isinstance(part, int) and -len(parent) <= part < len(parent):
-            parent = parent[part]
-        else:
+        found, parent = step(parent, part)
+        if not found:
             return position_of(root, path)
     if isinstance(parent, YMap) and path[-1] in parent:
         return parent.key_position(path[-1])
     return position_of(root, path)
+
+
+def step(node: Any, part: str | int) -> tuple[bool, Any]:
+    """One step down a path: ``(True, child)``, or ``(False, None)`` when absent."""
+    if isinstance(node, dict):
+        return (True, node[part]) if part in node else (False, None)
+    if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+        return True, node[part]
+    return False, None

@@ -336,8 +336,10 @@ class _Composer:
                         mark.column + 1,
                     )
                 is_map = etype is MappingStartEvent
-                container: Any = YMap(mark.line + 1, mark.column + 1) if is_map else YSeq(
-                    mark.line + 1, mark.column + 1
+                container: Any = (
+                    YMap(mark.line + 1, mark.column + 1)
+                    if is_map
+                    else YSeq(mark.line + 1, mark.column + 1)
                 )
                 stack.append(_Frame(container, is_map, event.anchor, mark.line + 1))
                 if event.anchor is not None:

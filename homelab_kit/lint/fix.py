@@ -1,0 +1,83 @@
+"""``lint --fix`` and ``--diff``: apply the fixes checks offer, keeping everything else."""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from pathlib import Path
+
+import attrs
+
+from homelab_kit.diagnostic import Edit
+from homelab_kit.errors import HomelabKitError
+from homelab_kit.lint.result import LintResult
+from homelab_kit.location import Location
+
+
+@attrs.frozen
+class FixOutcome:
+    """What fixing did: the files changed, the fixes applied, and a unified diff."""
+
+    changed: tuple[str, ...]
+    applied: int
+    skipped: tuple[str, ...]
+    diff: str
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"Fixed {self.applied} finding(s) in {len(self.changed)} file(s)."]
+        lines += [f"  {path}" for path in self.changed]
+        lines += [f"  not fixed: {reason}" for reason in self.skipped]
+        return lines
+
+
+def apply_fixes(result: LintResult, *, write: bool) -> FixOutcome:
+    """Apply every fix in ``result``; with ``write=False`` only compute the diff.
+
+    Edits to one file are applied together through round-trip editing, so
+    comments, order, quoting and indentation survive; each file is written
+    atomically.  A file whose edits cannot be applied is left untouched.
+    """
+    from homelab_kit.fsutil import atomic_write_text
+    from homelab_kit.yaml.edit import apply_edits
+
+    by_path: dict[str, list[Edit]] = defaultdict(list)
+    counted: dict[str, int] = defaultdict(int)
+    for diag in result.diagnostics:
+        if diag.fix is None:
+            continue
+        for edit in diag.fix.edits:
+            by_path[edit.path].append(edit)
+        counted[diag.fix.edits[0].path if diag.fix.edits else ""] += 1
+    changed: list[str] = []
+    skipped: list[str] = []
+    diffs: list[str] = []
+    applied = 0
+    for rel in sorted(by_path):
+        target = Path(result.root) / rel
+        try:
+            raw = target.read_bytes()
+            text = raw.decode("utf-8-sig")
+            new_text = apply_edits(text, by_path[rel])
+        except (OSError, UnicodeDecodeError, HomelabKitError, ValueError) as exc:
+            skipped.append(f"{Location(rel)}: {exc}")
+            continue
+        if raw.startswith(b"\xef\xbb\xbf"):
+            new_text = "\ufeff" + new_text
+            text = "\ufeff" + text
+        if new_text == text:
+            continue
+        diffs.append(
+            "".join(
+                difflib.unified_diff(
+                    text.splitlines(keepends=True),
+                    new_text.splitlines(keepends=True),
+                    fromfile=f"a/{rel}",
+                    tofile=f"b/{rel}",
+                )
+            )
+        )
+        if write:
+            atomic_write_text(target, new_text)
+        changed.append(rel)
+        applied += counted.get(rel, 0)
+    return FixOutcome(tuple(changed), applied, tuple(skipped), "".join(diffs))
