@@ -1,0 +1,138 @@
+"""The YAML reader: positions, tolerance of real-world YAML, problems instead of exceptions."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from homelab_kit.yaml import YMap, YSeq, parse_bytes, parse_text, position_of
+
+
+def test_positions_are_one_based_for_keys_values_and_items() -> None:
+    docs, problems = parse_text("a:\n  b: [x, {c: 1}]\n")
+    assert problems == ()
+    data = docs[0].data
+    assert isinstance(data, YMap)
+    assert data.key_position("a") == (1, 1)
+    assert position_of(data, ("a", "b")) == (2, 6)
+    assert position_of(data, ("a", "b", 1, "c")) == (2, 14)
+    # A missing key points at the deepest existing parent.
+    assert position_of(data, ("a", "missing", "deeper")) == (2, 3)
+    assert isinstance(data["a"]["b"], YSeq)
+
+
+def test_core_schema_scalars() -> None:
+    text = 'a: 1\nb: "1"\nc: true\nd: yes\ne: ~\nf: 1.5\ng: 0x1f\nh: "true"\ni: =\n'
+    docs, _ = parse_text(text)
+    assert docs[0].data == {
+        "a": 1, "b": "1", "c": True, "d": "yes", "e": None, "f": 1.5, "g": 31,
+        "h": "true", "i": "=",
+    }
+
+
+def test_anchor_redefined_within_a_document_is_accepted() -> None:
+    docs, problems = parse_text("a: &x 1\nb: *x\nc: &x 2\nd: *x\n")
+    assert problems == ()
+    assert docs[0].data == {"a": 1, "b": 1, "c": 2, "d": 2}
+    assert [(a.name, a.line, a.uses) for a in docs[0].anchors] == [("x", 1, 1), ("x", 3, 1)]
+
+
+def test_custom_tags_are_kept_as_data() -> None:
+    docs, problems = parse_text("password: !env_var DB_PASSWORD\nlist: !custom [1]\n")
+    assert problems == ()
+    assert docs[0].data == {"password": "DB_PASSWORD", "list": [1]}
+
+
+def test_merge_keys() -> None:
+    docs, _ = parse_text("base: &b {x: 1, y: 2}\nchild:\n  <<: *b\n  y: 3\n")
+    assert docs[0].data["child"] == {"x": 1, "y": 3}
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line", "column"),
+    [
+        ("a: 1\na: 2\n", "duplicate-key", 2, 1),
+        ("a: *nope\n", "undefined-alias", 1, 4),
+        ("a: &x 1\n---\nb: *x\n", "cross-document-alias", 3, 4),
+        ("a: b\n\tc: d\n", "tab", 2, 1),
+        ("a: [1, 2\n", "syntax", 2, 1),
+    ],
+)
+def test_problems_have_positions(text: str, code: str, line: int, column: int) -> None:
+    _, problems = parse_text(text)
+    assert [(p.code, p.line, p.column) for p in problems] == [(code, line, column)]
+
+
+def test_documents_before_a_syntax_error_are_kept() -> None:
+    docs, problems = parse_text("a: 1\n---\nb: 2\n---\nc: [\n")
+    assert [d.data for d in docs] == [{"a": 1}, {"b": 2}]
+    assert problems[0].code == "syntax"
+
+
+def test_alias_bomb_is_bounded() -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [{', '.join(['*' + prev] * 10)}]")
+    docs, problems = parse_text("\n".join(lines) + "\n")
+    assert [p.code for p in problems] == ["alias-bomb"]
+    assert docs[0].data is None
+
+
+def test_deep_nesting_is_bounded() -> None:
+    text = "[" * 5000 + "]" * 5000 + "\n"
+    docs, problems = parse_text(text)
+    assert problems and problems[0].code in ("too-deep", "syntax")
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (codecs.BOM_UTF8 + b"a: 1\n", {"a": 1}),
+        ("a: é\n".encode("utf-16"), {"a": "é"}),
+        (b"a: 1\r\nb: 2\r\n", {"a": 1, "b": 2}),
+    ],
+)
+def test_encodings(data: bytes, expected: dict[str, object]) -> None:
+    yfile = parse_bytes(data, "x.yaml")
+    assert yfile.problems == ()
+    assert yfile.documents[0].data == expected
+
+
+def test_binary_and_invalid_utf8_are_problems() -> None:
+    assert parse_bytes(b"\x00\x01\x02", "x.yaml").problems[0].code == "binary"
+    problem = parse_bytes(b"a: \xff\n", "x.yaml").problems[0]
+    assert (problem.code, problem.line, problem.column) == ("encoding", 1, 4)
+
+
+def test_empty_and_comment_only_files() -> None:
+    assert parse_bytes(b"", "x.yaml").documents == ()
+    yfile = parse_bytes(b"# only a comment\n", "x.yaml")
+    assert yfile.problems == ()
+    assert all(d.data is None for d in yfile.documents)
+
+
+def test_suppression_comments() -> None:
+    yfile = parse_bytes(
+        b"# homelab-kit: ignore-file[yaml-x]\n"
+        b"a: 1  # homelab-kit: ignore[flux-ks-prune, flux-ks-wait] kept on purpose\n"
+        b"# homelab-kit: ignore\n"
+        b"b: 2\n",
+        "x.yaml",
+    )
+    got = [(s.scope, s.check_ids, s.line, s.target_line, s.reason) for s in yfile.suppressions]
+    assert got == [
+        ("file", ("yaml-x",), 1, 1, ""),
+        ("line", ("flux-ks-prune", "flux-ks-wait"), 2, 2, "kept on purpose"),
+        ("line", (), 3, 4, ""),
+    ]
+
+
+def test_containers_survive_pickling() -> None:
+    import pickle
+
+    docs, _ = parse_text("a:\n  - b: 1\n")
+    copy = pickle.loads(pickle.dumps(docs[0].data))
+    assert copy == docs[0].data
+    assert position_of(copy, ("a", 0, "b")) == (2, 8)
