@@ -30,7 +30,7 @@ from homelab_kit.model.flux import (
 )
 from homelab_kit.model.helm import ValuesSource
 from homelab_kit.model.kustomize import KUSTOMIZATION_FILENAMES, KustomizeFile
-from homelab_kit.model.repo import App, Namespace, Repo, Settings, SkippedFile
+from homelab_kit.model.repo import App, KsKey, Namespace, Repo, Settings, SkippedFile
 from homelab_kit.model.secrets import (
     EXTERNAL_SECRETS_GROUP,
     INFISICAL_GROUP,
@@ -283,7 +283,9 @@ def build_repo(
         for d in all_docs.get(e.target, ())
     )
 
-    namespaces_of, deployed_by = _walk_deployments(root, by_path, kustomize_files, tree, exists)
+    namespaces_of, deployed_by, landed_in = _walk_deployments(
+        root, by_path, kustomize_files, tree, exists
+    )
 
     def ns_for(doc: DocumentRef) -> str | None:
         return namespaces_of.get(doc.path)
@@ -401,6 +403,7 @@ def build_repo(
         namespaces=tuple(namespaces),
         talos=talos,
         file_namespaces=namespaces_of,
+        deployed_namespaces={k: tuple(v) for k, v in landed_in.items()},
         deployed_by={k: tuple(v) for k, v in deployed_by.items()},
         extra_objects={k: tuple(v) for k, v in extra.items()},
         apps_root=options.apps_root,
@@ -426,14 +429,16 @@ def _walk_deployments(
     kustomize_files: Mapping[str, KustomizeFile],
     tree: _Tree,
     exists: Callable[[str], str | None],
-) -> tuple[dict[str, str], dict[str, list[tuple[str | None, str]]]]:
+) -> tuple[dict[str, str], dict[str, list[KsKey]], dict[str, list[str]]]:
     """Follow Flux Kustomizations through kustomize to the files they deploy.
 
-    Returns the namespace each file's objects land in and which Flux
-    Kustomizations deploy each file.  Outer namespaces win, as kustomize's
+    Returns the namespace each file's objects land in, which Flux
+    Kustomizations deploy each file, and every namespace each file lands in
+    (a component several namespaces include lands in each).  Outer namespaces win, as kustomize's
     namespace transformer and Flux's targetNamespace do.
     """
     file_ns: dict[str, str] = {}
+    all_ns: dict[str, list[str]] = {}
     deployed_by: dict[str, list[tuple[str | None, str]]] = {}
     ks_docs = [
         d
@@ -441,13 +446,16 @@ def _walk_deployments(
         for d in docs
         if d.group == KUSTOMIZE_GROUP and d.kind == "Kustomization"
     ]
-    included: set[str] = set()
-    for kfile in kustomize_files.values():
-        for entry in kfile.resources:
-            if entry.target is not None:
-                included.add(entry.target)
-    # Roots: Flux Kustomizations not deployed by another (the cluster entry points).
-    roots = [d for d in ks_docs if d.path not in included] or ks_docs
+    # Roots: Flux Kustomizations no other Flux Kustomization (in another file) deploys:
+    # the cluster entry points, applied by bootstrap or a FluxInstance.
+    deployed_from: dict[str, set[str]] = {}
+    for d in ks_docs:
+        start = _ks_start(d)
+        if start is None:
+            continue
+        for rel, _ in _closure(start, None, kustomize_files, tree, exists):
+            deployed_from.setdefault(rel, set()).add(d.path)
+    roots = [d for d in ks_docs if not deployed_from.get(d.path, set()) - {d.path}] or ks_docs
     queue: deque[tuple[DocumentRef, str | None]] = deque((d, d.namespace) for d in roots)
     done: set[tuple[str, int]] = set()
     while queue:
@@ -455,27 +463,43 @@ def _walk_deployments(
         if (doc.path, doc.index) in done:
             continue
         done.add((doc.path, doc.index))
-        spec_path = doc.get("spec", "path")
-        if not isinstance(spec_path, str):
-            continue
-        start = posixpath.normpath(spec_path.lstrip("/")) if spec_path else "."
-        start = "" if start == "." else start
-        if start.startswith("../"):
+        start = _ks_start(doc)
+        if start is None:
             continue
         target_ns = doc.get("spec", "targetNamespace")
+        target_ns = target_ns if isinstance(target_ns, str) else None
         key = (doc.namespace or own_ns, doc.name)
-        for rel, ns in _closure(
-            start, target_ns if isinstance(target_ns, str) else None, kustomize_files, tree, exists
-        ):
+        reached = _closure(start, target_ns, kustomize_files, tree, exists)
+        # spec.components are added to the kustomization at spec.path.
+        start_kfile = kustomize_files.get(start)
+        component_ns = target_ns or (start_kfile.namespace if start_kfile else None)
+        for component in _ks_components(doc, start):
+            reached += _closure(component, component_ns, kustomize_files, tree, exists)
+        for rel, ns in reached:
             deployed_by.setdefault(rel, [])
             if key not in deployed_by[rel]:
                 deployed_by[rel].append(key)
             if ns is not None:
                 file_ns.setdefault(rel, ns)
+                landed = all_ns.setdefault(rel, [])
+                if ns not in landed:
+                    landed.append(ns)
             for child in by_path.get(rel, ()):
                 if child.group == KUSTOMIZE_GROUP and child.kind == "Kustomization":
                     queue.append((child, child.namespace or ns))
-    return file_ns, deployed_by
+    return file_ns, deployed_by, all_ns
+
+
+def _ks_start(doc: DocumentRef) -> str | None:
+    """The repository folder a Flux Kustomization's ``spec.path`` names, if inside it."""
+    spec_path = doc.get("spec", "path")
+    if not isinstance(spec_path, str):
+        return None
+    start = posixpath.normpath(spec_path.lstrip("/")) if spec_path else "."
+    start = "" if start == "." else start
+    if start == ".." or start.startswith("../"):
+        return None
+    return start
 
 
 def _closure(
@@ -499,11 +523,17 @@ def _closure(
             continue
         kfile = kustomize_files.get(rel)
         if kfile is None:
-            # Flux generates a kustomization of every manifest below a bare folder.
+            # Flux generates a kustomization of every manifest below a bare folder,
+            # taking a sub-folder with its own kustomization.yaml as one resource.
             prefix = f"{rel}/" if rel else ""
             for f in sorted(tree.yaml_files):
-                if f.startswith(prefix):
+                if not f.startswith(prefix):
+                    continue
+                sub = _kustomized_folder(rel, posixpath.dirname(f), kustomize_files)
+                if sub is None:
                     out.append((f, ns))
+                else:
+                    stack.append((sub, ns, "dir"))
             continue
         inner_ns = ns or kfile.namespace
         out.append((kfile.path, inner_ns))
@@ -512,6 +542,29 @@ def _closure(
                 continue
             stack.append((entry.target, inner_ns, entry.status))
     return out
+
+
+def _ks_components(doc: DocumentRef, start: str) -> list[str]:
+    """The folders a Flux Kustomization's ``spec.components`` name (relative to its path)."""
+    out = []
+    for item in doc.list_at("spec", "components"):
+        if isinstance(item, str):
+            target = posixpath.normpath(posixpath.join(start, item))
+            if not (target == ".." or target.startswith("../")):
+                out.append("" if target == "." else target)
+    return out
+
+
+def _kustomized_folder(
+    top: str, directory: str, kustomize_files: Mapping[str, KustomizeFile]
+) -> str | None:
+    """The outermost folder below ``top`` (down to ``directory``) with a kustomization."""
+    found = None
+    while directory != top and directory.startswith(f"{top}/" if top else ""):
+        if directory in kustomize_files:
+            found = directory
+        directory = posixpath.dirname(directory)
+    return found
 
 
 def _values_sources(

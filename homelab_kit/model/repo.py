@@ -133,6 +133,7 @@ class Repo:
         factory=frozenset, repr=False
     )
     settings: Settings = attrs.field(factory=Settings, repr=False)
+    deployed_namespaces: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     # ------------------------------------------------------------------ lookups
@@ -178,6 +179,18 @@ class Repo:
     def namespace_of_file(self, path: str) -> str | None:
         """The namespace objects in ``path`` land in, as kustomize and Flux set it."""
         return self.file_namespaces.get(path)
+
+    def all_namespaces_of_file(self, path: str) -> tuple[str, ...]:
+        """Every namespace the objects in ``path`` land in, first one first.
+
+        A file reached along several kustomize paths (a component that several
+        namespace kustomizations include, say) lands in each of their namespaces.
+        """
+        landed = self.deployed_namespaces.get(path)
+        if landed:
+            return landed
+        ns = self.file_namespaces.get(path)
+        return (ns,) if ns else ()
 
     def source_exists(self, kind: str, namespace: str | None, name: str) -> bool:
         """Whether a Flux source of ``kind`` called ``name`` in ``namespace`` is declared."""
