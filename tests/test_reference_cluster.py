@@ -35,6 +35,12 @@ SOPS_ALLOWLIST = frozenset(
         "talos/talsecret.sops.yaml",
     }
 )
+APP_FILES = (
+    "helmrelease.yaml",
+    "kustomization.yaml",
+    "helm/values.yaml",
+    "helm/kustomizeconfig.yaml",
+)
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
 _yaml = YAML(typ="safe")
@@ -70,6 +76,10 @@ def _is_sops(path: Path) -> bool:
     return path.name.endswith(".sops.yaml") or any(
         isinstance(doc, dict) and "sops" in doc for doc in _docs(path)
     )
+
+
+def _sops_allowed(rel: str) -> bool:
+    return rel in SOPS_ALLOWLIST or rel.startswith("bootstrap/")
 
 
 def _flux_kustomizations() -> Iterator[tuple[Path, dict[str, Any]]]:
@@ -162,17 +172,15 @@ def test_app_has_ks(app_dir: Path) -> None:
     assert (app_dir / "ks.yaml").is_file()
 
 
-@pytest.mark.parametrize(
-    "app_dir", [d for d in _app_dirs() if (d / "app").is_dir()], ids=_rel
-)
+@pytest.mark.parametrize("app_dir", [d for d in _app_dirs() if (d / "app").is_dir()], ids=_rel)
 def test_app_standard_structure(app_dir: Path) -> None:
     app = app_dir.name
     app_path = app_dir / "app"
-    for name in ("helmrelease.yaml", "kustomization.yaml", "helm/values.yaml", "helm/kustomizeconfig.yaml"):
+    for name in APP_FILES:
         assert (app_path / name).is_file(), f"missing app/{name}"
 
     kinds = {doc["kind"]: doc for doc in _docs(app_path / "helmrelease.yaml")}
-    assert set(kinds) == {"OCIRepository", "HelmRelease"}, "HelmRelease and OCIRepository co-located"
+    assert set(kinds) == {"OCIRepository", "HelmRelease"}, "co-locate the chart source"
     oci, release = kinds["OCIRepository"], kinds["HelmRelease"]
     assert re.fullmatch(r"v?\d+\.\d+\.\d+", str(oci["spec"]["ref"]["tag"])), "pin the chart version"
     assert release["spec"]["chartRef"] == {"kind": "OCIRepository", "name": oci["metadata"]["name"]}
@@ -207,7 +215,7 @@ def test_flux_kustomization_path_exists(ks: dict[str, Any]) -> None:
         "namespace": "flux-system",
     }
     target = REPO / ks["spec"]["path"]
-    assert (target / "kustomization.yaml").is_file(), f"{ks['spec']['path']} has no kustomization.yaml"
+    assert (target / "kustomization.yaml").is_file(), f"{ks['spec']['path']}: no kustomization"
     assert ks["spec"]["prune"] is True
 
 
@@ -268,9 +276,7 @@ def test_substitution_variables_are_defined() -> None:
 
 def test_sops_files_only_in_allowlist() -> None:
     misplaced = [
-        _rel(path)
-        for path in _yaml_files()
-        if _is_sops(path) and _rel(path) not in SOPS_ALLOWLIST and not _rel(path).startswith("bootstrap/")
+        _rel(path) for path in _yaml_files() if _is_sops(path) and not _sops_allowed(_rel(path))
     ]
     assert misplaced == []
     for rel in SOPS_ALLOWLIST:
@@ -283,9 +289,11 @@ def test_sops_files_hold_only_encrypted_placeholders() -> None:
             continue
         for doc in _docs(path):
             assert {"mac", "lastmodified", "version"} <= set(doc["sops"]), _rel(path)
-            values = [doc.get("stringData"), doc.get("data")] if doc.get("kind") == "Secret" else [
-                {k: v for k, v in doc.items() if k != "sops"}
-            ]
+            values = (
+                [doc.get("stringData"), doc.get("data")]
+                if doc.get("kind") == "Secret"
+                else [{k: v for k, v in doc.items() if k != "sops"}]
+            )
             for mapping in filter(None, values):
                 for leaf in _leaves(mapping):
                     assert str(leaf).startswith("ENC[AES256_GCM,"), f"{_rel(path)}: plaintext value"
@@ -308,7 +316,8 @@ def test_no_plaintext_secret_outside_sops_files() -> None:
         for path in _yaml_files()
         if not _is_sops(path)
         for doc in _docs(path)
-        if isinstance(doc, dict) and doc.get("kind") == "Secret" and (doc.get("data") or doc.get("stringData"))
+        if isinstance(doc, dict) and doc.get("kind") == "Secret"
+        if doc.get("data") or doc.get("stringData")
     ]
     assert plaintext == []
 
