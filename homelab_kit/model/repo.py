@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
+from homelab_kit.config import DEFAULT_SOPS_ALLOWLIST
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef, source_field
 from homelab_kit.model.flux import (
@@ -40,10 +41,12 @@ class Settings:
     """Repository-wide settings checks may read (from .homelab-kit.yaml and flags).
 
     ``kubernetes_version`` is the configured one, else talenv.yaml's, else None.
+    ``sops_allowlist`` defaults to the bootstrap paths of the conventions (an empty
+    one, configured explicitly, allows SOPS files nowhere).
     """
 
     kubernetes_version: str | None = None
-    sops_allowlist: tuple[str, ...] = ()
+    sops_allowlist: tuple[str, ...] = DEFAULT_SOPS_ALLOWLIST
     schema_locations: tuple[str, ...] = ()
     missing_schema: str = "warning"
     cache_dir: Path | None = None
