@@ -1,0 +1,1 @@
+"""Strict JSON schemas homelab-kit writes itself (package data; see docs/schemas.md)."""
