@@ -20,11 +20,17 @@ EXTERNAL_SECRETS_GROUP = "external-secrets.io"
 
 @attrs.frozen
 class ManagedSecret:
-    """A Kubernetes Secret that an InfisicalSecret or ExternalSecret creates."""
+    """A Kubernetes Secret that an InfisicalSecret or ExternalSecret creates.
+
+    ``keys`` are the key names the Secret will hold when the manifest shows them
+    (an InfisicalSecret ``template.data`` without ``includeAllSecrets``), else None:
+    the keys come from the secret store and cannot be known from the repository.
+    """
 
     name: str
     namespace: str | None
     source: Location = source_field()
+    keys: tuple[str, ...] | None = None
 
 
 @attrs.frozen
@@ -86,10 +92,19 @@ def _managed(
     doc: DocumentRef, path: tuple[str | int, ...], item: Mapping[str, Any], ns: str | None
 ) -> ManagedSecret:
     written = _str(item.get("secretNamespace"))
+    template = item.get("template")
+    keys: tuple[str, ...] | None = None
+    if (
+        isinstance(template, Mapping)
+        and template.get("includeAllSecrets") is not True
+        and isinstance(template.get("data"), Mapping)
+    ):
+        keys = tuple(str(k) for k in template["data"])
     return ManagedSecret(
         name=_str(item.get("secretName")) or "",
         namespace=written or ns,
         source=doc.location(*path),
+        keys=keys,
     )
 
 
