@@ -26,8 +26,15 @@ def test_core_schema_scalars() -> None:
     text = 'a: 1\nb: "1"\nc: true\nd: yes\ne: ~\nf: 1.5\ng: 0x1f\nh: "true"\ni: =\n'
     docs, _ = parse_text(text)
     assert docs[0].data == {
-        "a": 1, "b": "1", "c": True, "d": "yes", "e": None, "f": 1.5, "g": 31,
-        "h": "true", "i": "=",
+        "a": 1,
+        "b": "1",
+        "c": True,
+        "d": "yes",
+        "e": None,
+        "f": 1.5,
+        "g": 31,
+        "h": "true",
+        "i": "=",
     }
 
 
