@@ -54,8 +54,9 @@ def test_every_check_has_tests_naming_it(check: object) -> None:
 def test_every_hook_is_documented(name: str, fn: object) -> None:
     doc = inspect.getdoc(fn) or ""
     assert name.startswith("homelab_kit_")
-    assert "Example" in doc and ":returns:" in doc
-    params = [p for p in inspect.signature(fn).parameters]  # type: ignore[arg-type]
+    assert "Example" in doc
+    assert ":returns:" in doc
+    params = list(inspect.signature(fn).parameters)  # type: ignore[arg-type]
     for param in params:
         assert f":param {param}:" in doc
 

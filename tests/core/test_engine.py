@@ -113,7 +113,7 @@ def test_file_and_document_suppressions(tmp_path: Path) -> None:
 
 def _crashing_plugin() -> types.ModuleType:
     check = types.ModuleType("boom_check")
-    check.__doc__ = "Always crashes.\n\n## What it does\nx\n## Why is this bad?\nx\n## Example\nx\n## Use instead\nx\n"
+    check.__doc__ = "Always crashes."
     check.ID = "boom"  # type: ignore[attr-defined]
 
     def crash(repo: object, options: object) -> Iterator[Diagnostic]:
@@ -138,7 +138,8 @@ def test_a_crashing_check_is_isolated(tmp_path: Path) -> None:
     assert ids.count("internal-error") == 1
     assert "flux-ks-prune" in ids  # every other check still ran
     internal = next(d for d in result.diagnostics if d.check_id == "internal-error")
-    assert "boom" in internal.message and "boom_plugin" in internal.message
+    assert "boom" in internal.message
+    assert "boom_plugin" in internal.message
     assert "kaput" in internal.message
 
 
