@@ -28,6 +28,7 @@ from homelab_kit.model.secrets import (
     SecretConsumer,
     SopsFile,
 )
+from homelab_kit.model.substitute import has_variables, substitute
 from homelab_kit.model.talos import TalosConfig
 from homelab_kit.model.workloads import Workload
 from homelab_kit.yaml import YamlFile
@@ -194,6 +195,24 @@ class Repo:
             return landed
         ns = self.file_namespaces.get(path)
         return (ns,) if ns else ()
+
+    def expand(self, path: str, text: str) -> tuple[str, ...]:
+        """``text`` as Flux substitutes it in ``path``, once per Flux Kustomization deploying it.
+
+        Inline ``postBuild.substitute`` variables and ``${VAR:=default}`` defaults are
+        applied; variables left (from ``substituteFrom``) keep their ``${VAR}`` form, so
+        compare names with :func:`homelab_kit.model.substitute.names_match`.
+        """
+        if not has_variables(text):
+            return (text,)
+        out: list[str] = []
+        for key in self.deployed_by.get(path, ()):
+            ks = self.kustomization(*key)
+            value = substitute(text, ks.substitute if ks is not None else {}, defaults=False)
+            value = substitute(value, {})
+            if value not in out:
+                out.append(value)
+        return tuple(out) or (substitute(text, {}),)
 
     def source_exists(self, kind: str, namespace: str | None, name: str) -> bool:
         """Whether a Flux source of ``kind`` called ``name`` in ``namespace`` is declared."""
