@@ -204,13 +204,20 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
         return re.compile(pattern)
     except (re.error, TypeError, ValueError, OverflowError):
         pass
+    # RE2 allows flags such as (?i) anywhere; Python only at the start.  Applying
+    # them to the whole pattern can only make it more permissive.
+    flags = 0
+    for letter, flag in (("i", re.IGNORECASE), ("s", re.DOTALL), ("m", re.MULTILINE)):
+        if f"(?{letter})" in pattern:
+            flags |= flag
+            pattern = pattern.replace(f"(?{letter})", "")
     translated = pattern.replace(r"\z", r"\Z")
     for posix, replacement in _POSIX.items():
         translated = translated.replace(posix, replacement)
     for re2, python in _RE2_CLASSES.items():
         translated = translated.replace(re2, python)
     try:
-        return re.compile(translated)
+        return re.compile(translated, flags)
     except (re.error, ValueError, OverflowError):
         return None
 
@@ -315,6 +322,21 @@ class Compiler:
             del self._pending[key]
         self._memo[key] = (schema, check)
         return check
+
+    def _deferred(self, schema: Any, resolver: Resolver[Any]) -> Check:
+        """A check that compiles ``schema`` when first called."""
+        hit = self._memo.get(id(schema))
+        if hit is not None:
+            return hit[1]
+        cell: list[Check] = []
+        compile_ = self._compile
+
+        def deferred(value: Any, path: PathNode, ctx: Context) -> None:
+            if not cell:
+                cell.append(compile_(schema, resolver))
+            cell[0](value, path, ctx)
+
+        return deferred
 
     def _ref(self, ref: str, resolver: Resolver[Any]) -> Check:
         try:
@@ -535,22 +557,30 @@ class Compiler:
     def _object_part(
         self, schema: Mapping[str, Any], resolver: Resolver[Any], preserve: bool
     ) -> Check | None:
-        raw_props = schema.get("properties") or {}
-        props: dict[Any, Check] = {
-            name: self._compile(sub, resolver) for name, sub in raw_props.items()
-        }
+        # Properties compile lazily, on first use: a large CRD schema costs only the
+        # parts that documents actually contain.
+        raw_props: Mapping[Any, Any] = schema.get("properties") or {}
+        props: dict[Any, Check] = {}
+        compile_ = self._compile
+
+        def prop(name: Any) -> Check | None:
+            sub = props.get(name)
+            if sub is None and name in raw_props:
+                sub = props[name] = compile_(raw_props[name], resolver)
+            return sub
+
         patterns: list[tuple[re.Pattern[str], Check]] = []
         for pattern, sub in (schema.get("patternProperties") or {}).items():
             rx = compile_pattern(pattern)
             if rx is None:
                 self.notes.append(f"patternProperties {pattern!r} cannot be compiled; skipped")
                 continue
-            patterns.append((rx, self._compile(sub, resolver)))
+            patterns.append((rx, self._deferred(sub, resolver)))
         raw_additional = schema.get("additionalProperties", True)
         strict = raw_additional is False and not preserve
         additional: Check | None = None
         if isinstance(raw_additional, Mapping):
-            additional = self._compile(raw_additional, resolver)
+            additional = self._deferred(raw_additional, resolver)
         required = tuple(r for r in schema.get("required") or () if isinstance(r, str))
         names_check = (
             self._compile(schema["propertyNames"], resolver) if "propertyNames" in schema else None
@@ -558,7 +588,7 @@ class Compiler:
         min_props = schema.get("minProperties")
         max_props = schema.get("maxProperties")
         dependent: dict[str, list[str]] = dict(schema.get("dependentRequired") or {})
-        allowed = sorted(str(name) for name in props)
+        allowed = sorted(str(name) for name in raw_props)
 
         def unknown(mapping: Mapping[Any, Any], key: Any, path: PathNode, ctx: Context) -> None:
             name = key if isinstance(key, str) else str(key)
@@ -566,7 +596,7 @@ class Compiler:
                 resolved = substitute(name, ctx.variables)
                 if resolved is None:
                     return
-                sub = props.get(resolved)
+                sub = prop(resolved)
                 if sub is not None:
                     sub(mapping[key], (path, key), ctx)
                     return
@@ -588,13 +618,16 @@ class Compiler:
             def check_object(value: Mapping[Any, Any], path: PathNode, ctx: Context) -> None:
                 for key, item in value.items():
                     sub = props.get(key)
+                    if sub is None and key in raw_props:
+                        sub = prop(key)
                     if sub is not None:
                         sub(item, (path, key), ctx)
                     elif additional is not None:
                         additional(item, (path, key), ctx)
                     elif strict:
-                        if key.__class__ is not str and str(key) in props:
-                            props[str(key)](item, (path, key), ctx)
+                        sub = prop(str(key)) if key.__class__ is not str else None
+                        if sub is not None:
+                            sub(item, (path, key), ctx)
                         else:
                             unknown(value, key, path, ctx)
                 if required:
@@ -610,7 +643,7 @@ class Compiler:
                 if names_check is not None:
                     names_check(name, (path, key), ctx)
                 matched = False
-                sub = props.get(name)
+                sub = prop(name)
                 if sub is not None:
                     sub(item, (path, key), ctx)
                     matched = True
@@ -649,21 +682,25 @@ class Compiler:
 
     def _array_part(self, schema: Mapping[str, Any], resolver: Resolver[Any]) -> Check | None:
         raw_items = schema.get("items")
-        items = None
-        if isinstance(raw_items, Mapping | bool):
-            items = self._compile(raw_items, resolver)
+        if not isinstance(raw_items, Mapping | bool):
+            raw_items = None
         min_items = schema.get("minItems")
         max_items = schema.get("maxItems")
         unique = schema.get("uniqueItems") is True
-        if items is None and min_items is None and max_items is None and not unique:
+        if raw_items is None and min_items is None and max_items is None and not unique:
             return None
-        if items is _accept:
-            items = None
+        cell: list[Check | None] = []  # the items check, compiled on first use
+        compile_ = self._compile
 
         def check_array(value: Sequence[Any], path: PathNode, ctx: Context) -> None:
-            if items is not None:
-                for index, item in enumerate(value):
-                    items(item, (path, index), ctx)
+            if raw_items is not None and value:
+                if not cell:
+                    compiled = compile_(raw_items, resolver)
+                    cell.append(None if compiled is _accept else compiled)
+                items = cell[0]
+                if items is not None:
+                    for index, item in enumerate(value):
+                        items(item, (path, index), ctx)
             if min_items is not None and len(value) < min_items:
                 detail = f"must have at least {min_items} item(s), got {len(value)}"
                 _report(ctx, path, "other", detail)

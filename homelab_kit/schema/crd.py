@@ -70,26 +70,41 @@ class CrdSchema:
         return f"{self.group}/{self.version}" if self.group else self.version
 
 
-def strict_schema(node: Any, *, root: bool = True) -> Any:
-    """A strict JSON-schema copy of an OpenAPI v3 (CRD) schema; see the module docstring."""
+def strict_schema(node: Any, *, root: bool = True, _junctor: bool = False) -> Any:
+    """A strict JSON-schema copy of an OpenAPI v3 (CRD) schema; see the module docstring.
+
+    Inside ``allOf``/``anyOf``/``oneOf``/``not`` (the API server's "value validations",
+    which may not declare fields) nothing is made strict, and an
+    ``additionalProperties: false`` that openapi2jsonschema put there is removed: a
+    branch such as ``{properties: {endpointSelector: {}}, required: [...]}`` only
+    requires a field and must not reject its siblings.
+    """
     if not isinstance(node, Mapping):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
+        junctor = _junctor or key in ("allOf", "anyOf", "oneOf", "not")
         if key in _SCHEMA_MAPS and isinstance(value, Mapping):
-            out[key] = {name: strict_schema(sub, root=False) for name, sub in value.items()}
+            out[key] = {
+                name: strict_schema(sub, root=False, _junctor=junctor)
+                for name, sub in value.items()
+            }
         elif key in _SCHEMA_LISTS and isinstance(value, list):
-            out[key] = [strict_schema(sub, root=False) for sub in value]
+            out[key] = [strict_schema(sub, root=False, _junctor=junctor) for sub in value]
         elif key in _SCHEMA_ONE and isinstance(value, Mapping):
-            out[key] = strict_schema(value, root=False)
+            out[key] = strict_schema(value, root=False, _junctor=junctor)
         elif key == "items":
             out[key] = (
-                [strict_schema(sub, root=False) for sub in value]
+                [strict_schema(sub, root=False, _junctor=junctor) for sub in value]
                 if isinstance(value, list)
-                else strict_schema(value, root=False)
+                else strict_schema(value, root=False, _junctor=junctor)
             )
         else:
             out[key] = value
+    if _junctor:
+        if out.get("additionalProperties") is False:
+            del out["additionalProperties"]
+        return out
 
     nullable = out.pop("nullable", None) is True
     if out.get("x-kubernetes-int-or-string") is True:

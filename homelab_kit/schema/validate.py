@@ -77,8 +77,12 @@ def validate(
     registry: SchemaRegistry,
     *,
     variables: Mapping[str, str] | None = None,
+    partial: bool = False,
 ) -> list[SchemaViolation]:
     """Validate one parsed Kubernetes object; return its violations, sorted.
+
+    With ``partial=True`` the object is a patch (a kustomize or Flux ``patches``
+    entry): missing required fields are not reported, everything else is.
 
     * A top-level ``sops`` key (SOPS metadata) is ignored, and SOPS ciphertext values
       are never judged.
@@ -135,7 +139,10 @@ def validate(
                 ("kind",), f"no schema for {kind} ({api_version}): {reason}", "no-schema"
             )
         ]
-    return validator.validate(obj, variables)
+    violations = validator.validate(obj, variables)
+    if partial:
+        violations = [v for v in violations if v.code != "required"]
+    return violations
 
 
 def _without_sops(obj: Mapping[Any, Any]) -> Mapping[Any, Any]:
