@@ -1,0 +1,117 @@
+"""Container images must be pinned to a version, not `latest`.
+
+## What it does
+Checks every container image of raw manifests and of bjw-s app-template values,
+and every image named in chart values (`image: {repository, tag}` and
+`*image: registry/name:tag` shapes):
+
+- an image without a tag or digest runs `latest`;
+- a tag listed in `mutable-tags` (default: `latest`) moves under you.
+
+Images in values of other charts may leave `tag` empty: the chart then uses its
+own `appVersion`, which the pinned chart version fixes, so only an explicit
+mutable tag is reported there. Tags built from `${VARIABLES}` or `{{ templates }}`
+are not judged.
+
+Pinning by digest (`tag@sha256:...`) is best practice: the tag documents the
+version, the digest makes it immutable. Set `require-digest: true` to report
+every tagged image without a digest.
+
+## Why is this bad?
+`latest` is not a version. The image changes whenever upstream pushes, so a pod
+restart can upgrade an app without a commit; rollbacks are impossible and two
+replicas may run different code. Renovate cannot propose updates for tags it
+cannot compare.
+
+## Example
+```yaml
+containers:
+  app:
+    image:
+      repository: ghcr.io/qdm12/gluetun
+      tag: latest
+```
+
+## Use instead
+```yaml
+containers:
+  app:
+    image:
+      repository: ghcr.io/qdm12/gluetun
+      tag: v3.40.0@sha256:2b42bfa046757145a5155acece417b65b4443c8033fb88661a8e9dcf7fda5a00
+```
+
+Options (in `.homelab-kit.yaml`):
+```yaml
+checks:
+  workload-image-tag:
+    mutable-tags: [latest, main, master, edge, nightly]
+    require-digest: false
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.workloads import ImageRef
+from homelab_kit_workloads._common import container_name
+
+ID = "workload-image-tag"
+SEVERITY = Severity.ERROR
+REMEDIATION = "Pin the image to a version tag (ideally with its @sha256 digest)."
+
+
+@attrs.frozen
+class Options:
+    mutable_tags: tuple[str, ...] = ("latest",)
+    require_digest: bool = False
+
+
+def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    seen: set[tuple[str, int, int]] = set()
+    for workload in repo.workloads:
+        for container in workload.containers:
+            image = container.image
+            if image is None:
+                continue
+            seen.add(_key(image))
+            problem = _problem(image, options, tag_required=True)
+            if problem:
+                message = f"{container_name(workload, container)} runs {image.repository} {problem}"
+                yield Diagnostic(image.source, ID, message, SEVERITY, REMEDIATION)
+    for values in repo.values:
+        for image in values.images():
+            if _key(image) in seen:
+                continue
+            seen.add(_key(image))
+            problem = _problem(image, options, tag_required=False)
+            if problem:
+                where = f"{values.namespace}/" if values.namespace else ""
+                release = f"HelmRelease {where}{values.release}"
+                message = f"the values of {release} run {image.repository} {problem}"
+                yield Diagnostic(image.source, ID, message, SEVERITY, REMEDIATION)
+
+
+def _key(image: ImageRef) -> tuple[str, int, int]:
+    return (image.source.path, image.source.line, image.source.column)
+
+
+def _problem(image: ImageRef, options: Options, *, tag_required: bool) -> str | None:
+    text = str(image)
+    if "${" in text or "{{" in text:
+        return None
+    if image.tag is None:
+        if image.digest is None and tag_required:
+            return "without a tag or digest (that is, latest)"
+        return None
+    if image.tag in options.mutable_tags:
+        if image.digest is not None:
+            return None  # the digest pins it; the tag is only a label
+        return f"with the mutable tag {image.tag!r}"
+    if options.require_digest and image.digest is None:
+        return f"pinned by tag {image.tag!r} but not by digest"
+    return None
