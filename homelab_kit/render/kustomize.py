@@ -1,0 +1,1075 @@
+"""A pure-Python kustomize for the subset homelab repositories use.
+
+:func:`render_directory` builds a kustomization directory the way ``kustomize build
+--load-restrictor LoadRestrictionsNone`` (and so Flux) does: resources, components,
+ConfigMap/Secret generators with kustomize's name hashes, patches, namespace, name
+prefix/suffix, labels, annotations, images, replicas, name references (built-in and
+from ``configurations:`` files), then kustomize's legacy output order.
+
+It never executes or fetches anything and reads nothing outside ``root``: a reference
+that leaves the repository is a :class:`~homelab_kit.errors.HomelabKitError` naming
+the file and the entry.  Features it does not implement (``helmCharts``,
+``replacements``, plugins, remote resources) become warnings in
+:attr:`Rendered.warnings`, never a crash.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from homelab_kit.errors import HomelabKitError
+from homelab_kit.location import Location
+from homelab_kit.render._docs import deep_copy, parse_documents
+from homelab_kit.render.fieldspecs import (
+    BUILTIN_NAME_REFERENCES,
+    CLUSTER_SCOPED,
+    COMMON_ANNOTATIONS,
+    COMMON_LABELS,
+    METADATA_LABELS,
+    NAMESPACE_EXTRA,
+    REPLICAS,
+    TEMPLATE_LABELS,
+    FieldSpec,
+    NameReference,
+    apply_spec,
+    split_api_version,
+)
+from homelab_kit.render.hashing import name_hash
+from homelab_kit.render.patch import (
+    PatchError,
+    apply_json6902,
+    matches_label_selector,
+    strategic_merge,
+)
+from homelab_kit.yaml import YMap, parse_text, position_of
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+_KNOWN_FIELDS = frozenset(
+    {
+        "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace",
+        "namePrefix", "nameSuffix", "commonLabels", "labels", "commonAnnotations",
+        "configMapGenerator", "secretGenerator", "generatorOptions", "patches",
+        "patchesStrategicMerge", "patchesJson6902", "images", "replicas", "configurations",
+        "buildMetadata", "sortOptions", "crds", "openapi",
+    }
+)
+_UNSUPPORTED = {
+    "helmCharts": "helmCharts are not inflated (that needs helm)",
+    "helmChartInflationGenerator": "helmChartInflationGenerator is not inflated",
+    "helmGlobals": "helmGlobals are ignored",
+    "replacements": "replacements are not applied",
+    "vars": "vars are not substituted",
+    "transformers": "transformer plugins are never run",
+    "generators": "generator plugins are never run",
+    "validators": "validator plugins are never run",
+}
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
+_ENV_KEY = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+
+_ORDER_FIRST = (
+    "Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
+    "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
+    "ConfigMap", "Secret", "Endpoints", "Service", "LimitRange", "PriorityClass",
+    "PersistentVolume", "PersistentVolumeClaim", "Deployment", "StatefulSet", "CronJob",
+    "PodDisruptionBudget",
+)
+_ORDER_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+_TYPE_ORDER = {kind: i - len(_ORDER_FIRST) for i, kind in enumerate(_ORDER_FIRST)}
+_TYPE_ORDER.update({kind: 1 + i for i, kind in enumerate(_ORDER_LAST)})
+
+# group, version, kind, namespace, name
+ResId = tuple[str, str, str, str, str]
+
+
+@attrs.frozen
+class Rendered:
+    """The objects a kustomization produces, in kustomize's output order.
+
+    ``objects`` are plain ``dict`` trees (they may hold secret values: never log
+    them); ``warnings`` name what was skipped or approximated; ``backend`` says what
+    produced them (``"python"``, ``"kustomize"`` or ``"kubectl"``).
+    """
+
+    objects: tuple[dict[str, Any], ...] = attrs.field(repr=False)
+    warnings: tuple[str, ...] = ()
+    backend: str = "python"
+
+
+class _Resource:
+    """An object being built, with every id it has had (first: the original)."""
+
+    __slots__ = ("ids", "needs_hash", "obj")
+
+    def __init__(self, obj: dict[str, Any], needs_hash: bool = False) -> None:
+        self.obj = obj
+        self.needs_hash = needs_hash
+        self.ids: list[ResId] = [self.cur_id()]
+
+    def cur_id(self) -> ResId:
+        group, version = split_api_version(self.obj.get("apiVersion"))
+        meta = self.obj.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        return (
+            group,
+            version,
+            str(self.obj.get("kind") or ""),
+            _text(meta.get("namespace")),
+            _text(meta.get("name")),
+        )
+
+    def record(self) -> None:
+        current = self.cur_id()
+        if current != self.ids[-1]:
+            self.ids.append(current)
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind") or "")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = self.obj["metadata"] = {}
+        return meta
+
+    def name(self) -> str:
+        return _text(self.metadata.get("name"))
+
+    def namespace(self) -> str:
+        return _text(self.metadata.get("namespace"))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _effective_ns(kind: str, namespace: str) -> str:
+    if kind in CLUSTER_SCOPED:
+        return ""
+    return namespace or "default"
+
+
+def _id_equals(a: ResId, b: ResId) -> bool:
+    return a[:3] == b[:3] and a[4] == b[4] and _effective_ns(a[2], a[3]) == _effective_ns(
+        b[2], b[3]
+    )
+
+
+def _id_text(rid: ResId) -> str:
+    group, version, kind, namespace, name = rid
+    gvk = f"{kind}.{version or '[noVer]'}.{group or '[noGrp]'}"
+    return f"{gvk}/{name}.{namespace or '[noNs]'}"
+
+
+@attrs.frozen
+class _Config:
+    """Field specs added by ``configurations:`` files."""
+
+    name_references: tuple[NameReference, ...] = ()
+    common_labels: tuple[FieldSpec, ...] = ()
+    common_annotations: tuple[FieldSpec, ...] = ()
+    namespace: tuple[FieldSpec, ...] = ()
+    images: tuple[FieldSpec, ...] = ()
+    replicas: tuple[FieldSpec, ...] = ()
+
+
+class _Kustomization:
+    """A parsed kustomization file with positions for error messages."""
+
+    def __init__(self, directory: Path, path: Path, data: YMap, rel: str) -> None:
+        self.directory = directory
+        self.path = path
+        self.data = data
+        self.rel = rel
+
+    @property
+    def is_component(self) -> bool:
+        return self.data.get("kind") == "Component"
+
+    def location(self, *keys: str | int) -> Location:
+        pos = position_of(self.data, keys)
+        if pos is None:
+            return Location(self.rel)
+        return Location(self.rel, pos[0], pos[1])
+
+    def list(self, key: str) -> list[Any]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise HomelabKitError(f"'{key}' must be a list", self.location(key))
+        return value
+
+    def map(self, key: str) -> dict[str, Any]:
+        value = self.data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise HomelabKitError(f"'{key}' must be a mapping", self.location(key))
+        return value
+
+
+class _Builder:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.warnings: list[str] = []
+        self.config: list[_Config] = []
+        self.stack: list[Path] = []
+
+    # ------------------------------------------------------------------ paths
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix() or "."
+        except ValueError:
+            return path.as_posix()
+
+    def local(self, k: _Kustomization, entry: Any, *where: str | int) -> Path:
+        if not isinstance(entry, str) or not entry.strip():
+            raise HomelabKitError(
+                f"entry of '{where[0]}' must be a non-empty path", k.location(*where)
+            )
+        resolved = (k.directory / entry).resolve()
+        if not resolved.is_relative_to(self.root):
+            raise HomelabKitError(
+                f"'{where[0]}' entry {entry!r} points outside the repository root; "
+                "nothing outside it is read",
+                k.location(*where),
+            )
+        return resolved
+
+    def read_text(self, path: Path, k: _Kustomization, *where: str | int) -> str:
+        try:
+            return path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise HomelabKitError(
+                f"'{where[0]}' entry {self.rel(path)!r} does not exist", k.location(*where)
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise HomelabKitError(
+                f"cannot read '{where[0]}' entry {self.rel(path)!r}: {reason}",
+                k.location(*where),
+            ) from None
+
+    def load_kustomization(self, directory: Path) -> _Kustomization:
+        found = [directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()]
+        rel_dir = self.rel(directory)
+        if not found:
+            raise HomelabKitError(
+                f"no kustomization file ({', '.join(KUSTOMIZATION_FILES)}) in {rel_dir}",
+                Location(rel_dir),
+            )
+        if len(found) > 1:
+            raise HomelabKitError(
+                f"found multiple kustomization files in {rel_dir}", Location(rel_dir)
+            )
+        path = found[0]
+        rel = self.rel(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise HomelabKitError(f"cannot read kustomization: {exc}", Location(rel)) from None
+        documents, problems = parse_text(text, rel)
+        if problems:
+            problem = problems[0]
+            raise HomelabKitError(
+                f"invalid YAML: {problem.message}", Location(rel, problem.line, problem.column)
+            )
+        data = documents[0].data if documents else None
+        if data is None:
+            data = YMap(1, 1)
+        if not isinstance(data, YMap):
+            raise HomelabKitError("a kustomization must be a mapping", Location(rel, 1, 1))
+        return _Kustomization(path.parent, path, data, rel)
+
+    # ------------------------------------------------------------------ build
+
+    def build(
+        self, directory: Path, *, component: bool = False, into: list[_Resource] | None = None
+    ) -> list[_Resource]:
+        directory = directory.resolve()
+        if directory in self.stack:
+            raise HomelabKitError(
+                f"cycle: {self.rel(directory)} includes itself", Location(self.rel(directory))
+            )
+        self.stack.append(directory)
+        try:
+            k = self.load_kustomization(directory)
+            if component and not k.is_component:
+                raise HomelabKitError(
+                    "a directory listed under 'components' must have kind: Component",
+                    k.location("kind"),
+                )
+            if not component and k.is_component:
+                raise HomelabKitError(
+                    "a Component cannot be listed under 'resources'; list it under 'components'",
+                    k.location("kind"),
+                )
+            resources = into if into is not None else []
+            self.check_fields(k)
+            self.load_configurations(k)
+            for key in ("resources", "bases"):
+                for index, entry in enumerate(k.list(key)):
+                    self.add_resource_entry(k, key, index, entry, resources)
+            for index, entry in enumerate(k.list("components")):
+                path = self.local(k, entry, "components", index)
+                if not path.is_dir():
+                    raise HomelabKitError(
+                        f"component {entry!r} is not a directory", k.location("components", index)
+                    )
+                self.build(path, component=True, into=resources)
+            self.generate(k, resources)
+            self.transform(k, resources)
+            return resources
+        finally:
+            self.stack.pop()
+
+    def check_fields(self, k: _Kustomization) -> None:
+        for key in k.data:
+            if key in _UNSUPPORTED:
+                self.warnings.append(f"{k.rel}: {_UNSUPPORTED[key]} by the pure-Python renderer")
+            elif key not in _KNOWN_FIELDS:
+                self.warnings.append(f"{k.rel}: unknown field {key!r} ignored")
+        for key in ("crds", "openapi"):
+            if key in k.data:
+                self.warnings.append(f"{k.rel}: '{key}' is ignored by the pure-Python renderer")
+
+    def add_resource_entry(
+        self, k: _Kustomization, key: str, index: int, entry: Any, resources: list[_Resource]
+    ) -> None:
+        if isinstance(entry, str) and _REMOTE.match(entry) and not (k.directory / entry).exists():
+            self.warnings.append(
+                f"{k.rel}: remote resource {entry!r} skipped (nothing is fetched)"
+            )
+            return
+        path = self.local(k, entry, key, index)
+        if path.is_dir():
+            for resource in self.build(path):
+                self.append(resources, resource, k, key, index)
+            return
+        text = self.read_text(path, k, key, index)
+        for obj in self.objects_in(text, path, k, key, index):
+            self.append(resources, _Resource(obj), k, key, index)
+
+    def objects_in(
+        self, text: str, path: Path, k: _Kustomization, *where: str | int
+    ) -> Iterator[dict[str, Any]]:
+        rel = self.rel(path)
+        documents, problems = parse_documents(text, rel)
+        if problems:
+            raise HomelabKitError(f"cannot parse {rel}: {problems[0]}", k.location(*where))
+        for doc in documents:
+            if doc is None:
+                continue
+            if not isinstance(doc, dict):
+                raise HomelabKitError(f"{rel}: a document is not a mapping", k.location(*where))
+            if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+                items = [i for i in doc["items"] if isinstance(i, dict)]
+            else:
+                items = [doc]
+            for item in items:
+                if not item:
+                    continue
+                meta = item.get("metadata")
+                if not item.get("kind") or not isinstance(meta, dict) or not meta.get("name"):
+                    raise HomelabKitError(
+                        f"{rel}: an object lacks kind or metadata.name", k.location(*where)
+                    )
+                yield item
+
+    def append(
+        self,
+        resources: list[_Resource],
+        resource: _Resource,
+        k: _Kustomization,
+        *where: str | int,
+    ) -> None:
+        rid = resource.cur_id()
+        for existing in resources:
+            if _id_equals(existing.cur_id(), rid):
+                raise HomelabKitError(
+                    f"may not add resource with an already registered id: {_id_text(rid)}",
+                    k.location(*where),
+                )
+        resources.append(resource)
+
+    # ------------------------------------------------------------------ configurations
+
+    def load_configurations(self, k: _Kustomization) -> None:
+        for index, entry in enumerate(k.list("configurations")):
+            path = self.local(k, entry, "configurations", index)
+            text = self.read_text(path, k, "configurations", index)
+            documents, problems = parse_documents(text, self.rel(path))
+            if problems:
+                raise HomelabKitError(
+                    f"cannot parse configuration: {problems[0]}",
+                    k.location("configurations", index),
+                )
+            for doc in documents:
+                if isinstance(doc, dict):
+                    self.config.append(_parse_config(doc))
+
+    def extra(self, field: str) -> list[FieldSpec]:
+        return [spec for config in self.config for spec in getattr(config, field)]
+
+    # ------------------------------------------------------------------ generators
+
+    def generate(self, k: _Kustomization, resources: list[_Resource]) -> None:
+        options = k.map("generatorOptions")
+        for kind, key in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
+            for index, args in enumerate(k.list(key)):
+                if not isinstance(args, dict):
+                    raise HomelabKitError(
+                        f"entry of '{key}' must be a mapping", k.location(key, index)
+                    )
+                self.generate_one(k, kind, key, index, args, options, resources)
+
+    def generate_one(
+        self,
+        k: _Kustomization,
+        kind: str,
+        key: str,
+        index: int,
+        args: dict[str, Any],
+        global_options: dict[str, Any],
+        resources: list[_Resource],
+    ) -> None:
+        name = _text(args.get("name"))
+        if not name:
+            raise HomelabKitError(f"a {key} entry needs a name", k.location(key, index))
+        local = args.get("options") if isinstance(args.get("options"), dict) else {}
+        labels = {**_string_map(local.get("labels")), **_string_map(global_options.get("labels"))}
+        annotations = {
+            **_string_map(local.get("annotations")),
+            **_string_map(global_options.get("annotations")),
+        }
+        disable_hash = bool(local.get("disableNameSuffixHash")) or bool(
+            global_options.get("disableNameSuffixHash")
+        )
+        immutable = bool(local.get("immutable")) or bool(global_options.get("immutable"))
+        pairs = self.generator_pairs(k, key, index, args)
+        metadata: dict[str, Any] = {"name": name}
+        if args.get("namespace"):
+            metadata["namespace"] = _text(args["namespace"])
+        if labels:
+            metadata["labels"] = labels
+        if annotations:
+            metadata["annotations"] = annotations
+        obj: dict[str, Any] = {"apiVersion": "v1", "kind": kind, "metadata": metadata}
+        if kind == "ConfigMap":
+            data: dict[str, str] = {}
+            binary: dict[str, str] = {}
+            for pair_key, raw in pairs:
+                try:
+                    data[pair_key] = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    binary[pair_key] = base64.b64encode(raw).decode("ascii")
+            if data:
+                obj["data"] = data
+            if binary:
+                obj["binaryData"] = binary
+        else:
+            obj["type"] = _text(args.get("type")) or "Opaque"
+            encoded = {pk: base64.b64encode(raw).decode("ascii") for pk, raw in pairs}
+            if encoded:
+                obj["data"] = encoded
+        if immutable:
+            obj["immutable"] = True
+        behavior = _text(args.get("behavior")) or "create"
+        new = _Resource(obj, needs_hash=not disable_hash)
+        if behavior == "create":
+            self.append(resources, new, k, key, index)
+            return
+        if behavior not in ("merge", "replace"):
+            raise HomelabKitError(
+                f"unknown generator behavior {behavior!r}", k.location(key, index, "behavior")
+            )
+        matches = [r for r in resources if any(_id_equals(i, new.ids[0]) for i in r.ids)]
+        if len(matches) != 1:
+            raise HomelabKitError(
+                f"{behavior} behavior needs exactly one existing {kind} {name!r}; "
+                f"found {len(matches)}",
+                k.location(key, index),
+            )
+        old = matches[0]
+        _merge_generated(old, new, behavior, disable_hash, "options" in args or bool(
+            global_options))
+
+    def generator_pairs(
+        self, k: _Kustomization, key: str, index: int, args: dict[str, Any]
+    ) -> list[tuple[str, bytes]]:
+        pairs: list[tuple[str, bytes]] = []
+        envs = list(args.get("envs") or [])
+        if args.get("env"):
+            envs.append(args["env"])
+        for number, entry in enumerate(envs):
+            path = self.local(k, entry, key, index, "envs", number)
+            text = self.read_text(path, k, key, index, "envs", number)
+            for line in text.splitlines():
+                line = line.lstrip()
+                if not line or line.startswith("#"):
+                    continue
+                env_key, sep, value = line.partition("=")
+                if not sep:
+                    self.warnings.append(
+                        f"{k.rel}: {self.rel(path)}: {env_key!r} has no value; kustomize would "
+                        "read it from the environment, which is never read here; skipped"
+                    )
+                    continue
+                if not _ENV_KEY.match(env_key):
+                    raise HomelabKitError(
+                        f"{self.rel(path)}: invalid key {env_key!r}", k.location(key, index)
+                    )
+                pairs.append((env_key, value.encode("utf-8")))
+        for number, literal in enumerate(args.get("literals") or []):
+            text = _text(literal)
+            lit_key, sep, value = text.partition("=")
+            if not sep or not lit_key:
+                raise HomelabKitError(
+                    f"invalid literal {lit_key!r} (expected key=value)",
+                    k.location(key, index, "literals", number),
+                )
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            pairs.append((lit_key, value.encode("utf-8")))
+        for number, entry in enumerate(args.get("files") or []):
+            text = _text(entry)
+            file_key, sep, file_path = text.partition("=")
+            if not sep:
+                file_key, file_path = "", text
+            path = self.local(k, file_path, key, index, "files", number)
+            if path.is_dir():
+                for child in sorted(path.iterdir()):
+                    if child.is_file():
+                        pairs.append((child.name, child.read_bytes()))
+                continue
+            if not path.is_file():
+                raise HomelabKitError(
+                    f"file {file_path!r} does not exist", k.location(key, index, "files", number)
+                )
+            pairs.append((file_key or path.name, path.read_bytes()))
+        seen: set[str] = set()
+        for pair_key, _ in pairs:
+            if pair_key in seen:
+                raise HomelabKitError(
+                    f"{args.get('name')!r} repeats the key {pair_key!r}", k.location(key, index)
+                )
+            seen.add(pair_key)
+        return pairs
+
+    # ------------------------------------------------------------------ transformers
+
+    def transform(self, k: _Kustomization, resources: list[_Resource]) -> None:
+        for index, entry in enumerate(k.list("patchesStrategicMerge")):
+            if isinstance(entry, str) and "\n" not in entry and not entry.lstrip().startswith(
+                "{"
+            ):
+                path = self.local(k, entry, "patchesStrategicMerge", index)
+                text = self.read_text(path, k, "patchesStrategicMerge", index)
+            else:
+                text = _text(entry)
+            for patch in self.patch_documents(text, k, "patchesStrategicMerge", index):
+                if not isinstance(patch, dict):
+                    raise HomelabKitError(
+                        "a strategic merge patch must be a mapping",
+                        k.location("patchesStrategicMerge", index),
+                    )
+                self.apply_smp_by_id(k, resources, patch, "patchesStrategicMerge", index)
+        for index, entry in enumerate(k.list("patches")):
+            self.apply_patch_entry(k, resources, entry, index)
+        namespace = _text(k.data.get("namespace"))
+        if namespace:
+            self.set_namespace(resources, namespace)
+        prefix, suffix = _text(k.data.get("namePrefix")), _text(k.data.get("nameSuffix"))
+        if prefix or suffix:
+            for resource in resources:
+                if resource.kind in ("CustomResourceDefinition", "APIService", "Namespace"):
+                    continue
+                resource.metadata["name"] = prefix + resource.name() + suffix
+                resource.record()
+        for index, entry in enumerate(k.list("labels")):
+            if not isinstance(entry, dict):
+                raise HomelabKitError("entry of 'labels' must be a mapping",
+                                      k.location("labels", index))
+            pairs = _string_map(entry.get("pairs"))
+            if entry.get("includeSelectors"):
+                specs = [*COMMON_LABELS, *self.extra("common_labels")]
+            else:
+                specs = [METADATA_LABELS[0]]
+                if entry.get("includeTemplates"):
+                    specs += TEMPLATE_LABELS
+            specs += [FieldSpec.parse(f) for f in entry.get("fields") or [] if isinstance(f, dict)]
+            _set_maps(resources, specs, pairs)
+        common = _string_map(k.data.get("commonLabels"))
+        if common:
+            _set_maps(resources, [*COMMON_LABELS, *self.extra("common_labels")], common)
+        annotations = _string_map(k.data.get("commonAnnotations"))
+        if annotations:
+            specs = [*COMMON_ANNOTATIONS, *self.extra("common_annotations")]
+            _set_maps(resources, specs, annotations)
+        for index, entry in enumerate(k.list("patchesJson6902")):
+            self.apply_legacy_json6902(k, resources, entry, index)
+        for index, entry in enumerate(k.list("replicas")):
+            self.apply_replicas(k, resources, entry, index)
+        for index, entry in enumerate(k.list("images")):
+            if not isinstance(entry, dict) or not entry.get("name"):
+                raise HomelabKitError("an 'images' entry needs a name", k.location("images", index))
+            for resource in resources:
+                _update_images(resource.obj, entry, self.extra("images"))
+
+    def patch_documents(self, text: str, k: _Kustomization, *where: str | int) -> list[Any]:
+        documents, problems = parse_documents(text, k.rel)
+        if problems:
+            raise HomelabKitError(f"cannot parse patch: {problems[0]}", k.location(*where))
+        return [d for d in documents if d is not None]
+
+    def apply_smp_by_id(
+        self,
+        k: _Kustomization,
+        resources: list[_Resource],
+        patch: dict[str, Any],
+        *where: str | int,
+    ) -> None:
+        probe = _Resource(patch)
+        pid = probe.ids[0]
+        matches = [r for r in resources if any(_id_equals(i, pid) for i in r.ids)]
+        if not matches:
+            raise HomelabKitError(
+                f"no resource matches strategic merge patch {_id_text(pid)}", k.location(*where)
+            )
+        for resource in matches:
+            self.smp(resources, resource, patch, k, *where)
+
+    def smp(
+        self,
+        resources: list[_Resource],
+        resource: _Resource,
+        patch: dict[str, Any],
+        k: _Kustomization,
+        *where: str | int,
+    ) -> None:
+        if patch.get("$patch") == "delete":
+            resources.remove(resource)
+            return
+        merged = strategic_merge(resource.obj, patch)
+        resource.obj = merged
+        resource.record()
+
+    def apply_patch_entry(
+        self, k: _Kustomization, resources: list[_Resource], entry: Any, index: int
+    ) -> None:
+        if not isinstance(entry, dict):
+            raise HomelabKitError("entry of 'patches' must be a mapping",
+                                  k.location("patches", index))
+        if entry.get("path") is not None:
+            path = self.local(k, entry["path"], "patches", index, "path")
+            text = self.read_text(path, k, "patches", index, "path")
+        elif entry.get("patch") is not None:
+            text = _text(entry["patch"])
+        else:
+            raise HomelabKitError("a patch needs 'path' or 'patch'", k.location("patches", index))
+        documents = self.patch_documents(text, k, "patches", index)
+        target = entry.get("target")
+        options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
+        if len(documents) == 1 and isinstance(documents[0], list):
+            if not isinstance(target, dict):
+                raise HomelabKitError(
+                    "a JSON 6902 patch needs a target", k.location("patches", index)
+                )
+            for resource in self.select(target, resources, k, index):
+                self.json6902(resource, documents[0], k, "patches", index)
+            return
+        for patch in documents:
+            if not isinstance(patch, dict):
+                raise HomelabKitError("a patch must be a mapping or a list of operations",
+                                      k.location("patches", index))
+            if not isinstance(target, dict):
+                self.apply_smp_by_id(k, resources, patch, "patches", index)
+                continue
+            for resource in self.select(target, resources, k, index):
+                adjusted = deep_copy(patch)
+                meta = adjusted.setdefault("metadata", {})
+                if not isinstance(meta, dict):
+                    meta = adjusted["metadata"] = {}
+                if not options.get("allowNameChange"):
+                    meta["name"] = resource.name()
+                    if resource.namespace():
+                        meta["namespace"] = resource.namespace()
+                if not options.get("allowKindChange"):
+                    adjusted["kind"] = resource.kind
+                    adjusted["apiVersion"] = resource.obj.get("apiVersion")
+                self.smp(resources, resource, adjusted, k, "patches", index)
+
+    def json6902(
+        self, resource: _Resource, operations: list[Any], k: _Kustomization, *where: str | int
+    ) -> None:
+        try:
+            resource.obj = apply_json6902(resource.obj, operations)
+        except PatchError as exc:
+            raise HomelabKitError(
+                f"JSON patch on {_id_text(resource.cur_id())}: {exc}", k.location(*where)
+            ) from None
+        resource.record()
+
+    def select(
+        self, target: Mapping[str, Any], resources: list[_Resource], k: _Kustomization,
+        index: int,
+    ) -> list[_Resource]:
+        try:
+            return [r for r in resources if _selected(r, target)]
+        except (re.error, PatchError) as exc:
+            raise HomelabKitError(
+                f"invalid patch target: {exc}", k.location("patches", index, "target")
+            ) from None
+
+    def apply_legacy_json6902(
+        self, k: _Kustomization, resources: list[_Resource], entry: Any, index: int
+    ) -> None:
+        if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
+            raise HomelabKitError("a patchesJson6902 entry needs a target",
+                                  k.location("patchesJson6902", index))
+        if entry.get("path") is not None:
+            path = self.local(k, entry["path"], "patchesJson6902", index, "path")
+            text = self.read_text(path, k, "patchesJson6902", index, "path")
+        else:
+            text = _text(entry.get("patch"))
+        documents = self.patch_documents(text, k, "patchesJson6902", index)
+        if len(documents) != 1 or not isinstance(documents[0], list):
+            raise HomelabKitError("a JSON 6902 patch must be a list of operations",
+                                  k.location("patchesJson6902", index))
+        target = dict(entry["target"])
+        matched = False
+        for resource in resources:
+            rid = resource.ids
+            if any(
+                (not target.get("group") or i[0] == target.get("group"))
+                and (not target.get("version") or i[1] == target.get("version"))
+                and i[2] == target.get("kind")
+                and i[4] == target.get("name")
+                and (not target.get("namespace") or i[3] == target.get("namespace"))
+                for i in rid
+            ):
+                matched = True
+                self.json6902(resource, documents[0], k, "patchesJson6902", index)
+        if not matched:
+            raise HomelabKitError("no resource matches the patchesJson6902 target",
+                                  k.location("patchesJson6902", index))
+
+    def apply_replicas(
+        self, k: _Kustomization, resources: list[_Resource], entry: Any, index: int
+    ) -> None:
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise HomelabKitError("a 'replicas' entry needs a name", k.location("replicas", index))
+        name = _text(entry["name"])
+        count = entry.get("count")
+        specs = [*REPLICAS, *self.extra("replicas")]
+        for resource in resources:
+            if name not in {i[4] for i in resource.ids}:
+                continue
+            for spec in specs:
+                if spec.selects(resource.obj):
+                    apply_spec(resource.obj, spec, lambda node, key: node.__setitem__(key, count))
+
+    def set_namespace(self, resources: list[_Resource], namespace: str) -> None:
+        extra = [*NAMESPACE_EXTRA, *self.extra("namespace")]
+        for resource in resources:
+            obj = resource.obj
+            if not obj:
+                continue
+            if resource.kind not in CLUSTER_SCOPED:
+                resource.metadata["namespace"] = namespace
+            if resource.kind in ("RoleBinding", "ClusterRoleBinding"):
+                for subject in obj.get("subjects") or []:
+                    if isinstance(subject, dict) and subject.get("name") == "default":
+                        subject["namespace"] = namespace
+            for spec in extra:
+                if spec.selects(obj):
+                    apply_spec(obj, spec, lambda node, key: node.__setitem__(key, namespace))
+            resource.record()
+
+    # ------------------------------------------------------------------ finish
+
+    def finish(self, resources: list[_Resource], k: _Kustomization) -> list[dict[str, Any]]:
+        for resource in resources:
+            if resource.needs_hash:
+                resource.metadata["name"] = f"{resource.name()}-{name_hash(resource.obj)}"
+                resource.record()
+        references = [*BUILTIN_NAME_REFERENCES, *self.extra("name_references")]
+        _fix_name_references(resources, references, self.warnings)
+        sort = k.data.get("sortOptions")
+        if not (isinstance(sort, dict) and sort.get("order") == "fifo"):
+            resources = sorted(resources, key=_legacy_key)
+        return [r.obj for r in resources]
+
+
+def _parse_config(doc: Mapping[str, Any]) -> _Config:
+    def specs(key: str) -> tuple[FieldSpec, ...]:
+        raw = doc.get(key)
+        if not isinstance(raw, list):
+            return ()
+        return tuple(FieldSpec.parse(s) for s in raw if isinstance(s, Mapping))
+
+    refs = doc.get("nameReference")
+    return _Config(
+        name_references=tuple(
+            NameReference.parse(r) for r in refs if isinstance(r, Mapping)
+        ) if isinstance(refs, list) else (),
+        common_labels=specs("commonLabels"),
+        common_annotations=specs("commonAnnotations"),
+        namespace=specs("namespace"),
+        images=specs("images"),
+        replicas=specs("replicas"),
+    )
+
+
+def _string_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): _scalar_text(v) for k, v in value.items()}
+
+
+def _scalar_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _set_maps(resources: Iterable[_Resource], specs: list[FieldSpec], pairs: dict[str, str]) -> None:
+    def setter(node: dict[str, Any], key: str) -> None:
+        current = node.get(key)
+        if not isinstance(current, dict):
+            current = node[key] = {}
+        current.update(pairs)
+
+    for resource in resources:
+        for spec in specs:
+            if spec.selects(resource.obj):
+                apply_spec(resource.obj, spec, setter)
+
+
+def _merge_generated(
+    old: _Resource, new: _Resource, behavior: str, disable_hash: bool, has_options: bool
+) -> None:
+    if behavior == "replace":
+        obj = deep_copy(new.obj)
+        obj["metadata"]["name"] = old.name()
+        if old.namespace():
+            obj["metadata"]["namespace"] = old.namespace()
+        old.obj = obj
+    else:
+        target = old.obj
+        for field in ("data", "binaryData"):
+            if field in new.obj:
+                merged = dict(target.get(field) or {})
+                merged.update(new.obj[field])
+                target[field] = merged
+        for field in ("labels", "annotations"):
+            if field in new.metadata:
+                merged = dict(old.metadata.get(field) or {})
+                merged.update(new.metadata[field])
+                old.metadata[field] = merged
+        if new.obj.get("immutable"):
+            target["immutable"] = True
+    if has_options:
+        old.needs_hash = not disable_hash
+
+
+def _selected(resource: _Resource, target: Mapping[str, Any]) -> bool:
+    group, version = split_api_version(resource.obj.get("apiVersion"))
+    if target.get("group") and group != _text(target["group"]):
+        return False
+    if target.get("version") and version != _text(target["version"]):
+        return False
+    if target.get("kind") and resource.kind != _text(target["kind"]):
+        return False
+    original, current = resource.ids[0], resource.cur_id()
+    if target.get("name"):
+        pattern = re.compile(f"^(?:{target['name']})$")
+        if not (pattern.match(original[4]) or pattern.match(current[4])):
+            return False
+    if target.get("namespace"):
+        pattern = re.compile(f"^(?:{target['namespace']})$")
+        namespaces = {_effective_ns(i[2], i[3]) for i in (original, current)}
+        if not any(pattern.match(ns) for ns in namespaces):
+            return False
+    if target.get("labelSelector"):
+        labels = resource.metadata.get("labels")
+        labels = labels if isinstance(labels, dict) else {}
+        if not matches_label_selector(_text(target["labelSelector"]), labels):
+            return False
+    if target.get("annotationSelector"):
+        annotations = resource.metadata.get("annotations")
+        annotations = annotations if isinstance(annotations, dict) else {}
+        if not matches_label_selector(_text(target["annotationSelector"]), annotations):
+            return False
+    return True
+
+
+def _split_image(image: str) -> tuple[str, str, str]:
+    """``name[:tag][@digest]`` -> (name, tag, digest)."""
+    name, _, digest = image.partition("@")
+    tag = ""
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    return name, tag, digest
+
+
+def _new_image(image: str, spec: Mapping[str, Any]) -> str | None:
+    name, tag, digest = _split_image(image)
+    if name != spec.get("name"):
+        return None
+    new_name = _text(spec.get("newName")) or name
+    new_tag = _text(spec.get("newTag"))
+    new_digest = _text(spec.get("digest"))
+    if new_tag and new_digest:
+        return f"{new_name}:{new_tag}@{new_digest}"
+    if new_digest:
+        return f"{new_name}@{new_digest}"
+    if new_tag:
+        return f"{new_name}:{new_tag}"
+    suffix = (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    return new_name + suffix
+
+
+def _update_images(node: Any, spec: Mapping[str, Any], extra: list[FieldSpec]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("containers", "initContainers") and isinstance(value, list):
+                for container in value:
+                    if isinstance(container, dict) and isinstance(container.get("image"), str):
+                        new = _new_image(container["image"], spec)
+                        if new is not None:
+                            container["image"] = new
+            _update_images(value, spec, [])
+    elif isinstance(node, list):
+        for item in node:
+            _update_images(item, spec, [])
+    if extra and isinstance(node, dict):
+        def setter(parent: dict[str, Any], key: str) -> None:
+            value = parent.get(key)
+            if isinstance(value, str):
+                new = _new_image(value, spec)
+                if new is not None:
+                    parent[key] = new
+
+        for fs in extra:
+            if fs.selects(node):
+                apply_spec(node, fs, setter)
+
+
+def _fix_name_references(
+    resources: list[_Resource], references: list[NameReference], warnings: list[str]
+) -> None:
+    renamed = [r for r in resources if len({i[4] for i in r.ids}) > 1]
+    if not renamed:
+        return
+    for reference in references:
+        targets = [
+            r
+            for r in renamed
+            if r.kind == reference.kind
+            and (not reference.group or split_api_version(r.obj.get("apiVersion"))[0]
+                 == reference.group)
+        ]
+        if not targets:
+            continue
+        for referrer in resources:
+            for spec in reference.referrers:
+                if spec.selects(referrer.obj):
+                    apply_spec(referrer.obj, spec, _ref_setter(referrer, targets, reference))
+
+
+def _ref_setter(referrer: _Resource, targets: list[_Resource], reference: NameReference) -> Any:
+    referrer_cluster = referrer.kind in CLUSTER_SCOPED
+    referrer_ns = _effective_ns(referrer.kind, referrer.namespace())
+
+    def new_name(old: Any, namespace: str | None = None) -> str | None:
+        if not isinstance(old, str):
+            return None
+        for target in targets:
+            if target.name() == old:
+                return None
+        for target in targets:
+            old_names = {i[4] for i in target.ids[:-1]}
+            if old not in old_names:
+                continue
+            target_ns = _effective_ns(target.kind, target.namespace())
+            wanted = namespace if namespace is not None else (
+                None if referrer_cluster else referrer_ns
+            )
+            if target.kind in CLUSTER_SCOPED or wanted is None or wanted == target_ns:
+                return target.name()
+        return None
+
+    def setter(node: dict[str, Any], key: str) -> None:
+        value = node.get(key)
+        if isinstance(value, str):
+            replaced = new_name(value)
+            if replaced is not None:
+                node[key] = replaced
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, str):
+                    replaced = new_name(item)
+                    if replaced is not None:
+                        value[i] = replaced
+                elif isinstance(item, dict):
+                    _fix_named_map(item, reference, new_name)
+        elif isinstance(value, dict):
+            _fix_named_map(value, reference, new_name)
+
+    return setter
+
+
+def _fix_named_map(item: dict[str, Any], reference: NameReference, new_name: Any) -> None:
+    if "kind" in item and item.get("kind") != reference.kind:
+        return
+    namespace = item.get("namespace")
+    replaced = new_name(item.get("name"), _text(namespace) if namespace else None)
+    if replaced is not None:
+        item["name"] = replaced
+
+
+def _legacy_key(resource: _Resource) -> tuple[int, str, str]:
+    group, version, kind, namespace, name = resource.cur_id()
+    gvk = f"{group or '~G'}_{version or '~V'}_{kind or '~K'}"
+    return (_TYPE_ORDER.get(kind, 0), gvk, f"{namespace or '~X'}|{name or '~N'}")
+
+
+def render_directory(directory: Path, *, root: Path) -> Rendered:
+    """Build the kustomization in ``directory`` with the pure-Python renderer.
+
+    :param directory: a directory holding ``kustomization.yaml`` (or ``.yml``, or
+        ``Kustomization``).
+    :param root: the repository root; nothing outside it is read.
+    :returns: the objects in kustomize's (legacy) output order, and warnings.
+    :raises HomelabKitError: for bad input, a missing file, a patch that matches
+        nothing, or a reference outside ``root``.
+
+    >>> render_directory(Path("kubernetes/apps/default/echo/app"), root=Path("."))  # doctest: +SKIP
+    Rendered(warnings=(), backend='python')
+    """
+    builder = _Builder(root)
+    directory = Path(directory).resolve()
+    if not directory.is_relative_to(builder.root):
+        raise HomelabKitError(
+            f"{os.fspath(directory)} is outside the repository root", Location(str(directory))
+        )
+    resources = builder.build(directory)
+    top = builder.load_kustomization(directory)
+    objects = builder.finish(resources, top)
+    return Rendered(objects=tuple(objects), warnings=tuple(dict.fromkeys(builder.warnings)))
