@@ -142,7 +142,7 @@ def lint(
     if kubernetes_version:
         overrides["kubernetes_version"] = kubernetes_version
     config = attrs.evolve(config, **overrides)
-    result = run_lint(path, config=config, pm=pm)
+    result = run_lint(path, config=config, pm=pm, cache=not no_cache)
     if fix or show_diff:
         from homelab_kit.lint.fix import apply_fixes
 

@@ -32,3 +32,11 @@ def corpus_path(name: str) -> Path:
 def reference_root() -> Path:
     """The reference cluster: the project root (kubernetes/ and talos/)."""
     return PROJECT_ROOT
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the test suite's caches out of the user's ~/.cache."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))

@@ -6,11 +6,14 @@ import os
 import time
 from pathlib import Path
 
-from homelab_kit.config import Config, load_config
+import attrs
+
+from homelab_kit.cache import Cache, default_cache_dir, tree_fingerprint
+from homelab_kit.config import CONFIG_FILENAME, Config, load_config
 from homelab_kit.lint.check import DOC_SECTIONS, Check
 from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
 from homelab_kit.lint.result import CheckInfo, LintResult
-from homelab_kit.model.loader import LoadOptions, find_root, load
+from homelab_kit.model.loader import DEFAULT_INCLUDE, LoadOptions, find_root, load
 from homelab_kit.model.repo import Repo, Settings
 from homelab_kit.plugins import PluginManager, get_plugin_manager
 
@@ -49,12 +52,15 @@ def lint(
     *,
     config: Config | None = None,
     pm: PluginManager | None = None,
+    cache: bool = False,
 ) -> LintResult:
     """Load the repository at ``path`` and run every selected check.
 
     :param path: any folder inside the repository.
     :param config: the configuration; read from ``.homelab-kit.yaml`` when omitted.
     :param pm: the plugin manager; the process-wide one when omitted.
+    :param cache: reuse and update the cache of parsed files and results (the CLI
+        does; library calls default to a fresh read).
     :returns: the :class:`LintResult`.
     """
     from homelab_kit import __version__
@@ -65,9 +71,33 @@ def lint(
     pm = pm or get_plugin_manager()
     pm.hook.homelab_kit_configure(config=config)
     checks = selected_checks(registered_checks(pm), config)
+    options = load_options(config, pm)
+    store: Cache | None = None
+    fingerprint = ""
+    if cache:
+        store = Cache(
+            config.cache_dir or default_cache_dir(),
+            root,
+            salt=f"{__version__}:{options.max_file_size}",
+        )
+        fingerprint = tree_fingerprint(
+            root,
+            (
+                __version__,
+                repr(config),
+                repr([(p.name, p.distribution, p.version) for p in pm.plugins()]),
+                repr([c.id for c in checks]),
+            ),
+            (*(options.include or DEFAULT_INCLUDE), CONFIG_FILENAME, *config.schema_locations),
+        )
+        hit = store.load_result(fingerprint)
+        if isinstance(hit, LintResult):
+            return attrs.evolve(hit, duration=time.perf_counter() - started)
     kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
-    repo: Repo = load(Path(root), load_options(config, pm), kinds=kinds)
+    repo: Repo = load(Path(root), options, kinds=kinds, cache=store)
     pm.hook.homelab_kit_repo_loaded(repo=repo)
     result = run_checks(repo, checks, config, started=started, tool_version=__version__)
     pm.hook.homelab_kit_lint_finished(result=result)
+    if store is not None:
+        store.save_result(fingerprint, result)
     return result

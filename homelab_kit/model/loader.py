@@ -12,7 +12,7 @@ import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -45,6 +45,9 @@ from homelab_kit.model.talos import TalosConfig
 from homelab_kit.model.workloads import WORKLOAD_KINDS, Workload, pod_secret_consumers
 from homelab_kit.yaml import YamlFile, load_file
 from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE
+
+if TYPE_CHECKING:
+    from homelab_kit.cache import Cache
 
 YAML_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
@@ -200,14 +203,14 @@ def load(
     options: LoadOptions | None = None,
     *,
     kinds: Iterable[type] = (),
-    parsed: Mapping[str, YamlFile] | None = None,
+    cache: Cache | None = None,
 ) -> Repo:
     """Load the homelab repository at or above ``path``.
 
     :param path: any folder (or file) inside the repository.
     :param options: what to read; defaults read kubernetes/, talos/ and bootstrap/.
     :param kinds: extra model classes (``API_GROUP``, ``KIND``, ``from_doc``).
-    :param parsed: already-parsed files by path (from a cache), reused as they are.
+    :param cache: a :class:`homelab_kit.cache.Cache` of parsed files, or None.
     :returns: the immutable :class:`Repo`.
     :raises RepoNotFoundError: when no repository is found.
     """
@@ -215,14 +218,27 @@ def load(
     root = find_root(path)
     tree = _discover(root, options)
     files: dict[str, YamlFile] = {}
-    to_parse = []
+    to_parse: list[str] = []
+    stats: dict[str, os.stat_result] = {}
     for rel in tree.yaml_files:
-        cached = parsed.get(rel) if parsed is not None else None
-        if cached is not None:
-            files[rel] = cached
-        else:
-            to_parse.append(rel)
-    files.update(_parse_all(root, to_parse, options))
+        if cache is not None:
+            try:
+                stats[rel] = os.stat(root / rel)
+            except OSError:
+                to_parse.append(rel)
+                continue
+            cached = cache.get(rel, stats[rel])
+            if cached is not None:
+                files[rel] = cached
+                continue
+        to_parse.append(rel)
+    fresh = _parse_all(root, to_parse, options)
+    files.update(fresh)
+    if cache is not None:
+        for rel, parsed in fresh.items():
+            if rel in stats:
+                cache.put(rel, stats[rel], parsed)
+        cache.save()
     files = {rel: files[rel] for rel in tree.yaml_files}
     return build_repo(root, tree, files, options, kinds)
 
