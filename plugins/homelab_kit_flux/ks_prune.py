@@ -1,7 +1,8 @@
 """Flux Kustomizations must prune what they no longer declare.
 
 ## What it does
-Checks that every Flux `Kustomization` sets `spec.prune: true`.
+Checks that every Flux `Kustomization` sets `spec.prune: true`, in its own manifest
+or through a patch of the Flux Kustomization that deploys it.
 
 ## Why is this bad?
 Without pruning, deleting a manifest from Git leaves the object running in the
@@ -34,20 +35,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.diagnostic import Edit, Fix
+from homelab_kit_flux._common import injected_spec, yaml_scalar
 
 ID = "flux-ks-prune"
 SEVERITY = Severity.ERROR
 REMEDIATION = "Set spec.prune: true."
+FIXABLE = True
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     for ks in repo.kustomizations:
-        if ks.prune is True:
+        injected = injected_spec(repo, ks)
+        prune = injected.get("prune", ks.prune)
+        if prune is True:
             continue
-        if ks.prune is None:
+        if ks.doc.get("spec", "prune") is None:
             where = ks.doc.location("spec")
             message = f"Kustomization {ks.name} does not set spec.prune"
         else:
             where = ks.doc.location("spec", "prune")
-            message = f"Kustomization {ks.name} sets spec.prune: {ks.doc.get('spec', 'prune')}"
-        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
+            written = yaml_scalar(ks.doc.get("spec", "prune"))
+            message = f"Kustomization {ks.name} sets spec.prune: {written}"
+        fix = Fix(
+            "set spec.prune: true", (Edit(ks.doc.path, ks.doc.index, ("spec", "prune"), True),)
+        )
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=fix)

@@ -1,0 +1,284 @@
+"""Helpers shared by the Flux checks: injected spec fields, YAML-style scalars.
+
+A Flux Kustomization's fields may be written in its ks.yaml or injected: by the
+``spec.patches`` of the Flux Kustomization that deploys it (cluster-apps giving every
+child its defaults), or by kustomize patches of the kustomization.yaml files that
+include it.  Checks on a field consult :func:`injected_spec` before reporting it as
+missing, so such defaults are not false alarms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from homelab_kit import Repo
+from homelab_kit.diagnostic import Edit, Fix
+from homelab_kit.location import Location
+from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
+from homelab_kit.model.kustomize import KustomizeFile
+from homelab_kit.model.substitute import names_match
+from homelab_kit.yaml import parse_text
+
+
+def injected_spec(repo: Repo, ks: FluxKustomization) -> dict[str, Any]:
+    """The ``spec`` keys (and values) patches elsewhere set on ``ks``."""
+    spec: dict[str, Any] = {}
+    for target, patch in _patches_for(repo, ks):
+        if _matches(target, ks):
+            # Without a target, a strategic-merge patch names the object it patches.
+            spec.update(_spec_of(patch, None if target else ks.name))
+    return spec
+
+
+def _patches_for(
+    repo: Repo, ks: FluxKustomization
+) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any] | str]]:
+    """``(target, patch)`` of every patch that may reach ``ks``."""
+    for parent_key in repo.deployed_by.get(ks.doc.path, ()):
+        parent = repo.kustomization(*parent_key)
+        if parent is None or parent.key == ks.key:
+            continue
+        for item in parent.patches:
+            patch = item.get("patch")
+            if isinstance(patch, str):
+                yield _target(item), patch
+    for kfile in including_kustomizations(repo, ks.doc.path):
+        for item in kfile.inline_patches:
+            patch = item.get("patch")
+            if isinstance(patch, str):
+                yield _target(item), patch
+        selectors = {
+            item.get("path"): _target(item)
+            for item in kfile.doc.list_at("patches")
+            if isinstance(item, Mapping)
+        }
+        for entry in kfile.patch_files:
+            for doc in repo.patch_documents:
+                if doc.path == entry.target:
+                    yield selectors.get(entry.value, {}), doc.data
+
+
+def including_kustomizations(repo: Repo, path: str) -> list[KustomizeFile]:
+    """kustomization.yaml files that pull in ``path``, directly or through others.
+
+    ``path`` may be a manifest, a generator's file or a patch; the search climbs
+    through ``resources`` and ``components`` of the kustomizations above it.
+    """
+    found: list[KustomizeFile] = []
+    seen: set[str] = set()
+    wanted = [path]
+    while wanted:
+        current = wanted.pop()
+        for kfile in repo.kustomize_files:
+            if kfile.path in seen:
+                continue
+            entries = (
+                kfile.all_entries()
+                if current == path
+                else (
+                    *kfile.resources,
+                    *kfile.components,
+                )
+            )
+            if any(e.target == current for e in entries):
+                seen.add(kfile.path)
+                found.append(kfile)
+                wanted.append(kfile.directory)
+    return found
+
+
+def _target(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    target = item.get("target")
+    return target if isinstance(target, Mapping) else {}
+
+
+def _matches(target: Mapping[str, Any], ks: FluxKustomization) -> bool:
+    kind = target.get("kind")
+    if kind is not None and kind != "Kustomization":
+        return False
+    group = target.get("group")
+    if group is not None and group != KUSTOMIZE_GROUP:
+        return False
+    name = target.get("name")
+    if isinstance(name, str) and not _regex_match(name, ks.name):
+        return False
+    namespace = target.get("namespace")
+    return not (isinstance(namespace, str) and not _regex_match(namespace, ks.namespace or ""))
+
+
+def _regex_match(pattern: str, value: str) -> bool:
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        return pattern == value
+
+
+def _spec_of(patch: Mapping[str, Any] | str, name: str | None) -> dict[str, Any]:
+    """Spec keys a strategic-merge or JSON6902 patch sets on a Flux Kustomization.
+
+    ``name``: when given, only a patch document with that ``metadata.name`` applies.
+    """
+    if isinstance(patch, Mapping):
+        return _spec_of_document(patch, name)
+    documents, _problems = parse_text(patch)
+    spec: dict[str, Any] = {}
+    for document in documents:
+        data = document.data
+        if isinstance(data, Mapping):
+            spec.update(_spec_of_document(data, name))
+        elif isinstance(data, list) and name is None:
+            for op in data:
+                if not isinstance(op, Mapping) or op.get("op") not in ("add", "replace"):
+                    continue
+                parts = str(op.get("path", "")).strip("/").split("/")
+                if len(parts) == 2 and parts[0] == "spec":
+                    spec[parts[1]] = op.get("value")
+    return spec
+
+
+def _spec_of_document(data: Mapping[str, Any], name: str | None) -> dict[str, Any]:
+    kind = data.get("kind")
+    if kind is not None and kind != "Kustomization":
+        return {}
+    meta = data.get("metadata")
+    if name is not None and (not isinstance(meta, Mapping) or meta.get("name") != name):
+        return {}
+    spec = data.get("spec")
+    return {str(k): v for k, v in spec.items()} if isinstance(spec, Mapping) else {}
+
+
+def yaml_scalar(value: Any) -> str:
+    """A scalar as YAML writes it (``false``, ``null``), for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def deploys_kustomizations(repo: Repo, ks: FluxKustomization) -> bool:
+    """Whether ``ks`` deploys other Flux Kustomizations (cluster-apps and the like)."""
+    return any(
+        other.key != ks.key and ks.key in repo.deployed_by.get(other.doc.path, ())
+        for other in repo.kustomizations
+    )
+
+
+def ks_label(ks: FluxKustomization) -> str:
+    """``namespace/name`` of a Flux Kustomization (just the name without a namespace)."""
+    return f"{ks.namespace}/{ks.name}" if ks.namespace else ks.name
+
+
+@attrs.frozen
+class Producer:
+    """Something in the repository that creates a ConfigMap or Secret.
+
+    ``names`` are its possible names once Flux substitutes inline variables;
+    ``namespaces`` where it lands (empty: unknown); ``keys`` its key names, or None
+    when they cannot be known from the repository (a secret store, an env file);
+    ``hashed`` when kustomize appends a hash suffix to the name.
+    """
+
+    kind: str
+    names: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    keys: tuple[str, ...] | None
+    hashed: bool
+    what: str
+    path: str
+    source: Location = attrs.field(eq=False)
+
+    def matches(self, kind: str, namespace: str | None, name: str) -> bool:
+        if kind != self.kind or not any(names_match(name, n) for n in self.names):
+            return False
+        return namespace is None or not self.namespaces or namespace in self.namespaces
+
+
+def producers(repo: Repo) -> list[Producer]:
+    """Every ConfigMap and Secret the repository creates, and what creates it."""
+    out: list[Producer] = []
+
+    def add(
+        kind: str,
+        path: str,
+        name: str,
+        namespaces: tuple[str | None, ...],
+        keys: tuple[str, ...] | None,
+        what: str,
+        source: Location,
+        hashed: bool = False,
+    ) -> None:
+        landed = tuple(ns for ns in namespaces if ns)
+        names = repo.expand(path, name)
+        out.append(Producer(kind, names, landed, keys, hashed, what, path, source))
+
+    for doc in repo.documents:
+        if doc.group == "" and doc.kind == "ConfigMap":
+            keys = tuple(str(k) for k in (*doc.map_at("data"), *doc.map_at("binaryData")))
+            landed = _landed(repo, doc.path, doc.namespace)
+            add("ConfigMap", doc.path, doc.name, landed, keys, "manifest", doc.location())
+    for secret in repo.secrets:
+        path = secret.doc.path
+        landed = _landed(repo, path, secret.namespace)
+        add("Secret", path, secret.name, landed, secret.keys, "manifest", secret.source)
+    for kfile, gen in repo.generators():
+        keys = None if gen.envs else (*gen.literal_keys, *gen.file_keys)
+        landed = (gen.namespace,) if gen.namespace else _landed(repo, kfile.path, kfile.namespace)
+        hashed = not gen.disable_name_suffix_hash
+        add(gen.kind, kfile.path, gen.name, landed, keys, "generator", gen.source, hashed)
+    for infisical in repo.infisical_secrets:
+        path = infisical.doc.path
+        for managed in infisical.managed_secrets:
+            # A written secretNamespace stays as written; otherwise the Secret lands
+            # wherever the InfisicalSecret does.
+            moved = managed.namespace != infisical.namespace
+            landed = (managed.namespace,) if moved else _landed(repo, path, infisical.namespace)
+            add(
+                "Secret",
+                path,
+                managed.name,
+                landed,
+                managed.keys,
+                "InfisicalSecret",
+                managed.source,
+            )
+    for external in repo.external_secrets:
+        path = external.doc.path
+        landed = _landed(repo, path, external.namespace)
+        add("Secret", path, external.target_name, landed, None, "ExternalSecret", external.source)
+    return out
+
+
+def _landed(repo: Repo, path: str, written: str | None) -> tuple[str | None, ...]:
+    """Where the objects of ``path`` land: as deployed, else as written (maybe unknown)."""
+    return repo.all_namespaces_of_file(path) or (written,)
+
+
+def waits(repo: Repo, ks: FluxKustomization) -> bool:
+    """Whether ``ks`` waits for what it deploys: ``wait: true`` or health checks."""
+    injected = injected_spec(repo, ks)
+    if injected.get("wait", ks.wait) is True:
+        return True
+    return bool(
+        ks.health_checks
+        or ks.health_check_exprs
+        or injected.get("healthChecks")
+        or injected.get("healthCheckExprs")
+    )
+
+
+def wait_problem(ks: FluxKustomization) -> tuple[Location, str]:
+    """Where to report that ``ks`` does not wait, and what it writes instead."""
+    written = ks.doc.get("spec", "wait")
+    if written is None:
+        return ks.doc.location("spec"), f"Kustomization {ks.name} does not set spec.wait"
+    where = ks.doc.location("spec", "wait")
+    return where, f"Kustomization {ks.name} sets spec.wait: {yaml_scalar(written)}"
+
+
+def wait_fix(ks: FluxKustomization) -> Fix:
+    return Fix("set spec.wait: true", (Edit(ks.doc.path, ks.doc.index, ("spec", "wait"), True),))

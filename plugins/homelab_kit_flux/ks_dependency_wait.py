@@ -1,0 +1,60 @@
+"""Flux Kustomizations that others depend on must wait until they are healthy.
+
+## What it does
+Checks that every Flux `Kustomization` named in another's `spec.dependsOn` sets
+`spec.wait: true` or lists `spec.healthChecks` (or `spec.healthCheckExprs`), in its
+own manifest or through a patch of the Flux Kustomization that deploys it.
+
+## Why is this bad?
+`dependsOn` waits for the dependency to be Ready.  Without waiting, a Kustomization
+is Ready as soon as its manifests are applied, so its dependents start while the
+operator, CRDs or database they need are still coming up, and fail or race.
+
+## Example
+```yaml
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: infisical-secrets-operator
+  namespace: infisical-system
+spec:
+  interval: 1h
+  path: ./kubernetes/apps/infisical-system/infisical-secrets-operator/app
+  prune: true
+  wait: false  # yet media/secrets dependsOn it
+```
+
+## Use instead
+```yaml
+spec:
+  interval: 1h
+  path: ./kubernetes/apps/infisical-system/infisical-secrets-operator/app
+  prune: true
+  wait: true
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit_flux._common import deploys_kustomizations, wait_fix, wait_problem, waits
+
+ID = "flux-ks-dependency-wait"
+SEVERITY = Severity.ERROR
+REMEDIATION = "Set spec.wait: true, or list spec.healthChecks of what dependents need."
+FIXABLE = True
+
+
+def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    graph = repo.kustomization_graph
+    for ks in repo.kustomizations:
+        dependents = graph.dependents(ks.key)
+        if not dependents or waits(repo, ks) or deploys_kustomizations(repo, ks):
+            continue
+        where, what = wait_problem(ks)
+        names = ", ".join(f"{ns}/{name}" if ns else name for ns, name in dependents)
+        verb = "depends" if len(dependents) == 1 else "depend"
+        message = f"{what} and has no spec.healthChecks, yet {names} {verb} on it"
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=wait_fix(ks))

@@ -1,0 +1,121 @@
+"""Apps that use their namespace's secrets must depend on the secrets Kustomization.
+
+## What it does
+For every namespace folder with a `secrets/` folder (the namespace-level
+InfisicalSecrets, ExternalSecrets or Secrets), finds the Flux `Kustomization`s whose
+manifests, values or `substituteFrom` read a Secret that folder creates, and checks
+that each of them depends on the Kustomization deploying `secrets/`, directly or
+through another dependency.
+
+## Why is this bad?
+Without the dependency, Flux may deploy the app before its Secret exists: pods fail
+with "secret not found", a `substituteFrom` build fails, and a fresh cluster only
+converges after retries, if at all.
+
+## Example
+```yaml
+# kubernetes/apps/media/sonarr/ks.yaml (its HelmRelease reads media-env)
+spec:
+  dependsOn:
+    - name: longhorn
+      namespace: storage
+```
+
+## Use instead
+```yaml
+spec:
+  dependsOn:
+    - name: longhorn
+      namespace: storage
+    - name: secrets
+      namespace: media
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.repo import KsKey
+from homelab_kit.model.secrets import SecretConsumer
+from homelab_kit_flux._common import ks_label, producers
+
+ID = "flux-ks-secrets-dependency"
+SEVERITY = Severity.WARNING
+REMEDIATION = "Add the namespace's secrets Kustomization to spec.dependsOn."
+
+
+def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    made = [p for p in producers(repo) if p.kind == "Secret"]
+    graph = repo.kustomization_graph
+    reported: set[tuple[KsKey, KsKey]] = set()
+    for namespace in repo.namespaces:
+        folder = namespace.secrets_directory + "/"
+        secrets_keys = {
+            key for p in made if p.path.startswith(folder) for key in _deployers(repo, p.path)
+        }
+        ours = [p for p in made if p.path.startswith(folder)]
+        if not secrets_keys or not ours:
+            continue
+        for consumer in repo.secret_consumers:
+            if consumer.optional:
+                continue
+            if not any(p.matches("Secret", consumer.namespace, consumer.secret_name) for p in ours):
+                continue
+            for key in _consumer_kustomizations(repo, consumer):
+                if key in secrets_keys or _reaches(graph.edges, key, secrets_keys):
+                    continue
+                target = sorted(secrets_keys, key=str)[0]
+                if (key, target) in reported:
+                    continue
+                reported.add((key, target))
+                ks = repo.kustomization(*key)
+                if ks is None:
+                    continue
+                where = (
+                    ks.doc.location("spec", "dependsOn")
+                    if ks.depends_on
+                    else ks.doc.location("spec")
+                )
+                secrets_ks = repo.kustomization(*target)
+                label = ks_label(secrets_ks) if secrets_ks else target[1]
+                yield Diagnostic(
+                    where,
+                    ID,
+                    f"Kustomization {ks.name} uses Secret {consumer.secret_name} from "
+                    f"{namespace.secrets_directory} but does not depend on Kustomization {label}",
+                    SEVERITY,
+                    REMEDIATION,
+                )
+
+
+def _deployers(repo: Repo, path: str) -> tuple[KsKey, ...]:
+    return tuple(repo.deployed_by.get(path, ()))
+
+
+def _consumer_kustomizations(repo: Repo, consumer: SecretConsumer) -> tuple[KsKey, ...]:
+    """The Flux Kustomizations whose build or objects read the Secret."""
+    path = consumer.source.path
+    if consumer.how == "substituteFrom":
+        return tuple(
+            ks.key
+            for ks in repo.kustomizations
+            if ks.doc.path == path and consumer.consumer == f"Kustomization {ks.name}"
+        )
+    return _deployers(repo, path)
+
+
+def _reaches(edges: Mapping[KsKey, tuple[KsKey, ...]], start: KsKey, goals: set[KsKey]) -> bool:
+    """Whether ``start`` depends on one of ``goals``, directly or transitively."""
+    table = edges
+    seen = {start}
+    stack = [start]
+    while stack:
+        for dep in table.get(stack.pop(), ()):
+            if dep in goals:
+                return True
+            if dep not in seen:
+                seen.add(dep)
+                stack.append(dep)
+    return False
