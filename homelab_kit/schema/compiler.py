@@ -605,10 +605,11 @@ class Compiler:
             close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
             if close:
                 hint = f" (did you mean {close[0]!r}?)"
-            where = display_path((*path_of(path), key))
+            parent = path_of(path)
+            where = display_path((*parent, name))
             ctx.errors.append(
                 SchemaViolation(
-                    (*path_of(path), key), f"unknown field {where!r}{hint}", "unknown-field", True
+                    (*parent, key), f"unknown field {where!r}{hint}", "unknown-field", True
                 )
             )
 
@@ -839,6 +840,20 @@ class Compiler:
                 _report(ctx, path, "other", "matches more than one of the allowed alternatives")
                 return
             here = path_of(path)
+            # Alternatives that each require a different field: name them all.
+            missing = [
+                e.message.rsplit("missing required field ", 1)[1]
+                for errs in outcomes
+                for e in errs
+                if e.code == "required"
+                and e.path == here
+                and "missing required field " in e.message
+            ]
+            if len(missing) == len(outcomes) and all(len(errs) == 1 for errs in outcomes):
+                _report(
+                    ctx, path, "required", f"missing one of the fields {', '.join(missing)}", True
+                )
+                return
             # Prefer the alternative whose type fitted: its errors are the useful ones.
             fitting = [
                 errs

@@ -100,7 +100,7 @@ def strict_schema(node: Any, *, root: bool = True, _junctor: bool = False) -> An
                 else strict_schema(value, root=False, _junctor=junctor)
             )
         else:
-            out[key] = value
+            out[key] = _plain(value)
     if _junctor:
         if out.get("additionalProperties") is False:
             del out["additionalProperties"]
@@ -158,6 +158,15 @@ def strict_schema(node: Any, *, root: bool = True, _junctor: bool = False) -> An
         else:
             del out["required"]
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy made of plain dicts and lists (parsed YAML carries position-aware ones)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _only_types(branches: Any) -> bool:
@@ -293,7 +302,10 @@ def converted_crd_schemas(crd: Mapping[str, Any], cache_dir: Path | None = None)
     found = crd_schemas(crd)
     _CONVERTED[digest] = found
     if stored is not None:
-        entries = [attrs.asdict(item) for item in found]
+        entries = [
+            {"group": i.group, "kind": i.kind, "version": i.version, "schema": i.schema}
+            for i in found
+        ]
         with contextlib.suppress(OSError):
             _atomic_write(stored, json.dumps(entries, sort_keys=True).encode("utf-8"))
     return found

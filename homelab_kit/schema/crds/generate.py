@@ -239,6 +239,7 @@ def flux_kustomization() -> Schema:
                             "name",
                         )
                     ),
+                    "substituteStrategy": enum("WithVariables", "Always"),
                 }
             ),
             "prune": boolean(),
@@ -320,6 +321,7 @@ def helm_release() -> Schema:
                                 "name",
                             ),
                             "valuesFiles": strings(),
+                            # provider is required but defaulted (cosign) by the API server
                             "verify": obj(
                                 {
                                     "provider": enum("cosign", "notation"),
@@ -451,6 +453,7 @@ def helm_release() -> Schema:
                 obj(
                     {
                         "kind": enum("Secret", "ConfigMap"),
+                        "literal": boolean(),
                         "name": string(minLength=1, maxLength=253),
                         "optional": boolean(),
                         "targetPath": string(
