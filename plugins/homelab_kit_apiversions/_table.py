@@ -1,0 +1,412 @@
+"""Which apiVersions are deprecated or removed, and in which release.
+
+Kubernetes entries follow the Kubernetes Deprecated API Migration Guide
+(kubernetes.io/docs/reference/using-api/deprecation-guide); Flux entries follow
+the Flux release notes (v2.7 removed the ``v1beta1``/``v2beta1`` APIs, v2.8 the
+``source``/``kustomize``/``helm`` ``v1beta2``/``v2beta2`` APIs, v2.9 the
+``image``/``notification`` ``v1beta2`` APIs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+import attrs
+
+from homelab_kit import Diagnostic, DocumentRef, Edit, Fix, Location, Repo, Severity
+
+Version = tuple[int, int]
+
+KUBERNETES = "Kubernetes"
+FLUX = "Flux"
+
+# The newest releases this table knows; an unknown target is taken to be these.
+LATEST: Mapping[str, Version] = {KUBERNETES: (1, 35), FLUX: (2, 9)}
+
+_VERSION_RE = re.compile(r"^\s*v?(\d+)\.(\d+)")
+
+
+@attrs.frozen
+class ApiChange:
+    """One apiVersion (for some or all of its kinds) on its way out.
+
+    ``removed`` is ``None`` for a deprecated API with no removal scheduled;
+    ``compatible`` marks a replacement that takes the same fields, so changing
+    the apiVersion alone is a safe fix.
+    """
+
+    platform: str
+    api_version: str
+    kinds: frozenset[str]  # empty: every kind of the apiVersion
+    deprecated: Version
+    removed: Version | None
+    replacement: str
+    compatible: bool = False
+
+    def applies_to(self, api_version: str, kind: str) -> bool:
+        return api_version == self.api_version and (not self.kinds or kind in self.kinds)
+
+
+def _k(
+    api: str,
+    kinds: str,
+    deprecated: Version,
+    removed: Version | None,
+    replacement: str,
+    compatible: bool = False,
+) -> ApiChange:
+    return ApiChange(
+        KUBERNETES, api, frozenset(kinds.split()), deprecated, removed, replacement, compatible
+    )
+
+
+def _f(
+    api: str,
+    kinds: str,
+    deprecated: Version,
+    removed: Version | None,
+    replacement: str,
+    compatible: bool = False,
+) -> ApiChange:
+    return ApiChange(
+        FLUX, api, frozenset(kinds.split()), deprecated, removed, replacement, compatible
+    )
+
+
+_WORKLOADS = "Deployment DaemonSet ReplicaSet StatefulSet"
+
+CHANGES: tuple[ApiChange, ...] = (
+    # v1.16
+    _k("extensions/v1beta1", "Deployment DaemonSet ReplicaSet", (1, 9), (1, 16), "apps/v1"),
+    _k("apps/v1beta1", "Deployment StatefulSet ReplicaSet", (1, 9), (1, 16), "apps/v1"),
+    _k("apps/v1beta2", _WORKLOADS, (1, 9), (1, 16), "apps/v1"),
+    _k("extensions/v1beta1", "NetworkPolicy", (1, 9), (1, 16), "networking.k8s.io/v1"),
+    _k("extensions/v1beta1", "PodSecurityPolicy", (1, 10), (1, 16), "policy/v1beta1"),
+    # v1.22
+    _k(
+        "admissionregistration.k8s.io/v1beta1",
+        "MutatingWebhookConfiguration ValidatingWebhookConfiguration",
+        (1, 16),
+        (1, 22),
+        "admissionregistration.k8s.io/v1",
+    ),
+    _k(
+        "apiextensions.k8s.io/v1beta1",
+        "CustomResourceDefinition",
+        (1, 16),
+        (1, 22),
+        "apiextensions.k8s.io/v1",
+    ),
+    _k(
+        "apiregistration.k8s.io/v1beta1",
+        "APIService",
+        (1, 19),
+        (1, 22),
+        "apiregistration.k8s.io/v1",
+        True,
+    ),
+    _k(
+        "authentication.k8s.io/v1beta1", "TokenReview", (1, 19), (1, 22), "authentication.k8s.io/v1"
+    ),
+    _k(
+        "authorization.k8s.io/v1beta1",
+        "LocalSubjectAccessReview SelfSubjectAccessReview SubjectAccessReview",
+        (1, 19),
+        (1, 22),
+        "authorization.k8s.io/v1",
+    ),
+    _k(
+        "certificates.k8s.io/v1beta1",
+        "CertificateSigningRequest",
+        (1, 19),
+        (1, 22),
+        "certificates.k8s.io/v1",
+    ),
+    _k("coordination.k8s.io/v1beta1", "Lease", (1, 19), (1, 22), "coordination.k8s.io/v1", True),
+    _k("extensions/v1beta1", "Ingress", (1, 14), (1, 22), "networking.k8s.io/v1"),
+    _k("networking.k8s.io/v1beta1", "Ingress", (1, 19), (1, 22), "networking.k8s.io/v1"),
+    _k("networking.k8s.io/v1beta1", "IngressClass", (1, 19), (1, 22), "networking.k8s.io/v1", True),
+    _k(
+        "rbac.authorization.k8s.io/v1beta1",
+        "ClusterRole ClusterRoleBinding Role RoleBinding",
+        (1, 17),
+        (1, 22),
+        "rbac.authorization.k8s.io/v1",
+        True,
+    ),
+    _k(
+        "scheduling.k8s.io/v1beta1", "PriorityClass", (1, 14), (1, 22), "scheduling.k8s.io/v1", True
+    ),
+    _k(
+        "storage.k8s.io/v1beta1",
+        "CSIDriver CSINode StorageClass VolumeAttachment",
+        (1, 19),
+        (1, 22),
+        "storage.k8s.io/v1",
+        True,
+    ),
+    # v1.23: alpha APIs graduated long before
+    _k(
+        "rbac.authorization.k8s.io/v1alpha1",
+        "",
+        (1, 17),
+        (1, 23),
+        "rbac.authorization.k8s.io/v1",
+        True,
+    ),
+    _k("scheduling.k8s.io/v1alpha1", "", (1, 14), (1, 23), "scheduling.k8s.io/v1", True),
+    # v1.25
+    _k("batch/v1beta1", "CronJob", (1, 21), (1, 25), "batch/v1", True),
+    _k("discovery.k8s.io/v1beta1", "EndpointSlice", (1, 21), (1, 25), "discovery.k8s.io/v1"),
+    _k("events.k8s.io/v1beta1", "Event", (1, 19), (1, 25), "events.k8s.io/v1"),
+    _k("autoscaling/v2beta1", "HorizontalPodAutoscaler", (1, 22), (1, 25), "autoscaling/v2"),
+    _k("policy/v1beta1", "PodDisruptionBudget", (1, 21), (1, 25), "policy/v1"),
+    _k(
+        "policy/v1beta1",
+        "PodSecurityPolicy",
+        (1, 21),
+        (1, 25),
+        "Pod Security Admission (no replacement API)",
+    ),
+    _k("node.k8s.io/v1beta1", "RuntimeClass", (1, 20), (1, 25), "node.k8s.io/v1", True),
+    # v1.26
+    _k(
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        "FlowSchema PriorityLevelConfiguration",
+        (1, 23),
+        (1, 26),
+        "flowcontrol.apiserver.k8s.io/v1",
+    ),
+    _k("autoscaling/v2beta2", "HorizontalPodAutoscaler", (1, 23), (1, 26), "autoscaling/v2", True),
+    # v1.27
+    _k("storage.k8s.io/v1beta1", "CSIStorageCapacity", (1, 24), (1, 27), "storage.k8s.io/v1", True),
+    # v1.29
+    _k(
+        "flowcontrol.apiserver.k8s.io/v1beta2",
+        "FlowSchema PriorityLevelConfiguration",
+        (1, 26),
+        (1, 29),
+        "flowcontrol.apiserver.k8s.io/v1",
+    ),
+    # v1.32
+    _k(
+        "flowcontrol.apiserver.k8s.io/v1beta3",
+        "FlowSchema PriorityLevelConfiguration",
+        (1, 29),
+        (1, 32),
+        "flowcontrol.apiserver.k8s.io/v1",
+    ),
+    # deprecated, still served
+    _k("v1", "Endpoints", (1, 33), None, "discovery.k8s.io/v1 EndpointSlice"),
+    # Flux: v1beta1 and v2beta1 removed in v2.7
+    _f("source.toolkit.fluxcd.io/v1beta1", "", (2, 0), (2, 7), "source.toolkit.fluxcd.io/v1"),
+    _f("kustomize.toolkit.fluxcd.io/v1beta1", "", (2, 0), (2, 7), "kustomize.toolkit.fluxcd.io/v1"),
+    _f("helm.toolkit.fluxcd.io/v2beta1", "", (2, 2), (2, 7), "helm.toolkit.fluxcd.io/v2"),
+    _f("image.toolkit.fluxcd.io/v1beta1", "", (2, 3), (2, 7), "image.toolkit.fluxcd.io/v1"),
+    _f(
+        "notification.toolkit.fluxcd.io/v1beta1",
+        "Receiver",
+        (2, 1),
+        (2, 7),
+        "notification.toolkit.fluxcd.io/v1",
+    ),
+    _f(
+        "notification.toolkit.fluxcd.io/v1beta1",
+        "Alert Provider",
+        (2, 1),
+        (2, 7),
+        "notification.toolkit.fluxcd.io/v1beta3",
+    ),
+    # Flux: source, kustomize and helm v1beta2/v2beta2 removed in v2.8
+    _f(
+        "source.toolkit.fluxcd.io/v1beta2",
+        "GitRepository",
+        (2, 0),
+        (2, 8),
+        "source.toolkit.fluxcd.io/v1",
+    ),
+    _f(
+        "source.toolkit.fluxcd.io/v1beta2",
+        "HelmRepository HelmChart",
+        (2, 3),
+        (2, 8),
+        "source.toolkit.fluxcd.io/v1",
+        True,
+    ),
+    _f(
+        "source.toolkit.fluxcd.io/v1beta2",
+        "Bucket",
+        (2, 5),
+        (2, 8),
+        "source.toolkit.fluxcd.io/v1",
+        True,
+    ),
+    _f(
+        "source.toolkit.fluxcd.io/v1beta2",
+        "OCIRepository",
+        (2, 6),
+        (2, 8),
+        "source.toolkit.fluxcd.io/v1",
+        True,
+    ),
+    _f("kustomize.toolkit.fluxcd.io/v1beta2", "", (2, 0), (2, 8), "kustomize.toolkit.fluxcd.io/v1"),
+    _f("helm.toolkit.fluxcd.io/v2beta2", "", (2, 3), (2, 8), "helm.toolkit.fluxcd.io/v2", True),
+    # Flux: image and notification v1beta2 removed in v2.9
+    _f("image.toolkit.fluxcd.io/v1beta2", "", (2, 7), (2, 9), "image.toolkit.fluxcd.io/v1", True),
+    _f(
+        "notification.toolkit.fluxcd.io/v1beta2",
+        "Receiver",
+        (2, 1),
+        (2, 9),
+        "notification.toolkit.fluxcd.io/v1",
+        True,
+    ),
+    _f(
+        "notification.toolkit.fluxcd.io/v1beta2",
+        "Alert Provider",
+        (2, 1),
+        (2, 9),
+        "notification.toolkit.fluxcd.io/v1beta3",
+        True,
+    ),
+)
+
+
+def parse_version(text: str | None) -> Version | None:
+    """``v1.33.4``, ``1.33``, ``2.6.x`` to ``(major, minor)``; ``None`` for ``2.x`` or junk."""
+    if not text:
+        return None
+    match = _VERSION_RE.match(str(text))
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def show(version: Version) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def flux_version(repo: Repo, configured: str) -> Version | None:
+    """The Flux release the repository runs: configured, or a FluxInstance's pinned one.
+
+    The flux-operator's FluxInstance pins ``spec.distribution.version``; it is
+    written as a manifest or in the values of the ``flux-instance`` chart
+    (``instance.distribution.version``). ``2.x`` pins nothing.
+    """
+    if configured:
+        return parse_version(configured)
+    for doc in repo.documents:
+        if doc.kind == "FluxInstance":
+            found = parse_version(doc.str_at("spec", "distribution", "version"))
+            if found:
+                return found
+    for values in repo.values:
+        instance = values.data.get("instance")
+        distribution = instance.get("distribution") if isinstance(instance, Mapping) else None
+        version = distribution.get("version") if isinstance(distribution, Mapping) else None
+        found = parse_version(version if isinstance(version, str) else None)
+        if found:
+            return found
+    return None
+
+
+@attrs.frozen
+class Use:
+    """One place an apiVersion is written: an object, a patch or a health check."""
+
+    api_version: str
+    kind: str
+    what: str
+    location: Location
+    doc: DocumentRef
+    key_path: tuple[str | int, ...]
+
+
+def uses(repo: Repo) -> Iterator[Use]:
+    """Every apiVersion the repository writes for objects, patches and health checks."""
+    for doc in repo.documents:
+        if doc.api_version and doc.kind:
+            yield Use(
+                doc.api_version,
+                doc.kind,
+                _name(doc),
+                doc.location("apiVersion"),
+                doc,
+                ("apiVersion",),
+            )
+    for doc in repo.patch_documents:
+        if doc.api_version and doc.kind:
+            yield Use(
+                doc.api_version,
+                doc.kind,
+                f"the patch of {_name(doc)}",
+                doc.location("apiVersion"),
+                doc,
+                ("apiVersion",),
+            )
+    for ks in repo.kustomizations:
+        for field in ("healthChecks", "healthCheckExprs"):
+            for i, ref in enumerate(ks.doc.list_at("spec", field)):
+                if not isinstance(ref, Mapping):
+                    continue
+                api, kind = ref.get("apiVersion"), ref.get("kind")
+                if isinstance(api, str) and isinstance(kind, str):
+                    path = ("spec", field, i, "apiVersion")
+                    yield Use(
+                        api,
+                        kind,
+                        f"a {field} entry of Kustomization {ks.name}",
+                        ks.doc.location(*path),
+                        ks.doc,
+                        path,
+                    )
+
+
+def _name(doc: DocumentRef) -> str:
+    return f"{doc.kind} {doc.name}" if doc.name else doc.kind
+
+
+def findings(repo: Repo, flux: str, *, removed: bool) -> Iterator[tuple[Use, ApiChange, Version]]:
+    """Uses of removed APIs (``removed=True``) or of deprecated, still-served ones."""
+    targets: dict[str, Version] = {
+        KUBERNETES: parse_version(repo.settings.kubernetes_version) or LATEST[KUBERNETES],
+        FLUX: flux_version(repo, flux) or LATEST[FLUX],
+    }
+    for use in uses(repo):
+        for change in CHANGES:
+            if not change.applies_to(use.api_version, use.kind):
+                continue
+            target = targets[change.platform]
+            gone = change.removed is not None and target >= change.removed
+            deprecated = not gone and target >= change.deprecated
+            if gone if removed else deprecated:
+                yield use, change, target
+            break
+
+
+def message(use: Use, change: ApiChange, target: Version, verb: str) -> str:
+    when = change.removed if verb == "removed" and change.removed else change.deprecated
+    return (
+        f"{use.what} uses {use.api_version}, {verb} in {change.platform} {show(when)} "
+        f"(target {show(target)}); use {change.replacement}"
+    )
+
+
+def diagnostic(
+    check_id: str,
+    severity: Severity,
+    remediation: str,
+    use: Use,
+    change: ApiChange,
+    target: Version,
+    verb: str,
+) -> Diagnostic:
+    """The finding for one use, with a fix when the replacement takes the same fields."""
+    fix = None
+    if change.compatible:
+        fix = Fix(
+            f"Change apiVersion to {change.replacement}",
+            (Edit(use.doc.path, use.doc.index, use.key_path, change.replacement),),
+        )
+    return Diagnostic(
+        use.location, check_id, message(use, change, target, verb), severity, remediation, fix
+    )

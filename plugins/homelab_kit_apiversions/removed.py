@@ -1,0 +1,67 @@
+"""Objects must not use an apiVersion the target Kubernetes or Flux no longer serves.
+
+## What it does
+Reports every object, kustomize patch and Flux Kustomization health check whose
+`apiVersion` (for its `kind`) was removed in the Kubernetes version the
+repository targets, or in the Flux release it runs, with the replacement in the
+message (like Pluto and kubent, from a built-in table).
+
+The Kubernetes version is `kubernetes-version` from `.homelab-kit.yaml`, else
+`kubernetesVersion` from `talos/talenv.yaml`; without either, the newest release
+the table knows. The Flux version is the `flux-version` option, else the
+`spec.distribution.version` a flux-operator FluxInstance pins (as a manifest or in
+the `flux-instance` chart's values), else the newest Flux release the table
+knows (`2.x` pins nothing).
+
+Where the replacement takes the same fields (for example
+`helm.toolkit.fluxcd.io/v2beta2` to `v2`, `batch/v1beta1` CronJob to `batch/v1`)
+the finding carries a fix that changes the apiVersion.
+
+## Why is this bad?
+The API server (or Flux, for its own kinds) rejects objects of a removed
+version: the Flux Kustomization that applies them fails, and everything else in
+it stops reconciling too. A health check on a removed version never succeeds.
+
+## Example
+```yaml
+apiVersion: helm.toolkit.fluxcd.io/v2beta1
+kind: HelmRelease
+```
+
+## Use instead
+```yaml
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+```
+
+Options (in `.homelab-kit.yaml`):
+```yaml
+checks:
+  api-removed:
+    flux-version: "2.6"
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit_apiversions._table import diagnostic, findings
+
+ID = "api-removed"
+SEVERITY = Severity.ERROR
+REMEDIATION = "Change the apiVersion to the replacement and migrate any renamed fields."
+FIXABLE = True
+
+
+@attrs.frozen
+class Options:
+    flux_version: str = ""
+
+
+def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    for use, change, target in findings(repo, options.flux_version, removed=True):
+        yield diagnostic(ID, SEVERITY, REMEDIATION, use, change, target, "removed")
