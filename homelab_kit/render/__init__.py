@@ -1,6 +1,38 @@
-"""Rendering: the objects Flux would apply for a kustomization directory."""
+"""Rendering: the objects Flux would apply for a kustomization directory.
 
+* :func:`render` builds a kustomization with a kustomize binary (``kustomize`` or
+  ``kubectl kustomize``) when one is on PATH, else with :func:`render_directory`,
+  the pure-Python renderer; both return :class:`Rendered`.
+* :func:`collect_variables` and :func:`substitute_objects` are Flux's postBuild
+  substitution; unset variables are reported, never guessed.
+* :func:`name_hash` is kustomize's hash suffix for generated ConfigMaps and Secrets.
+"""
+
+from homelab_kit.render._docs import QuotedStr, canonical_json
+from homelab_kit.render.backend import BACKENDS, Backend, available_backend, render
+from homelab_kit.render.envsubst import SubstitutionSyntaxError, expand
 from homelab_kit.render.hashing import name_hash
-from homelab_kit.render.kustomize import Rendered, render_directory
+from homelab_kit.render.kustomize import KUSTOMIZATION_FILES, Rendered, render_directory
+from homelab_kit.render.substitute import (
+    SubstitutionResult,
+    collect_variables,
+    substitute_objects,
+)
 
-__all__ = ["Rendered", "name_hash", "render_directory"]
+__all__ = [
+    "BACKENDS",
+    "KUSTOMIZATION_FILES",
+    "Backend",
+    "QuotedStr",
+    "Rendered",
+    "SubstitutionResult",
+    "SubstitutionSyntaxError",
+    "available_backend",
+    "canonical_json",
+    "collect_variables",
+    "expand",
+    "name_hash",
+    "render",
+    "render_directory",
+    "substitute_objects",
+]

@@ -15,7 +15,6 @@ from typing import Any
 
 from homelab_kit.yaml import YMap, YSeq, parse_text
 
-
 _LEGACY_OCTAL = re.compile(r"[-+]?0[0-7]+")
 
 
@@ -49,7 +48,7 @@ def _scalar(item: Any, lines: list[str], position: tuple[int, int] | None) -> An
     if isinstance(item, str):
         if "$" in item and _is_quoted(lines, *position):
             return QuotedStr(item)
-    elif type(item) is int and 8 <= abs(item):
+    elif type(item) is int and abs(item) >= 8:
         return _legacy_int(item, lines, *position)
     return item
 

@@ -122,8 +122,12 @@ _WORKLOADS = ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job")
 
 METADATA_LABELS: tuple[FieldSpec, ...] = (
     _fs("metadata/labels", create=True),
-    FieldSpec(split_path("spec/template/metadata/labels"), version="v1",
-              kind="ReplicationController", create=True),
+    FieldSpec(
+        split_path("spec/template/metadata/labels"),
+        version="v1",
+        kind="ReplicationController",
+        create=True,
+    ),
     _fs("spec/template/metadata/labels", "Deployment", create=True),
     _fs("spec/template/metadata/labels", "ReplicaSet", create=True),
     _fs("spec/template/metadata/labels", "DaemonSet", create=True),
@@ -147,8 +151,7 @@ _AFFINITY = (
 
 COMMON_LABELS: tuple[FieldSpec, ...] = (
     FieldSpec(split_path("spec/selector"), version="v1", kind="Service", create=True),
-    FieldSpec(split_path("spec/selector"), version="v1", kind="ReplicationController",
-              create=True),
+    FieldSpec(split_path("spec/selector"), version="v1", kind="ReplicationController", create=True),
     _fs("spec/selector/matchLabels", "Deployment", create=True),
     *(_fs(p, "Deployment", "apps") for p in _AFFINITY),
     _fs("spec/selector/matchLabels", "ReplicaSet", create=True),
@@ -169,8 +172,12 @@ TEMPLATE_LABELS: tuple[FieldSpec, ...] = METADATA_LABELS[1:]
 
 COMMON_ANNOTATIONS: tuple[FieldSpec, ...] = (
     _fs("metadata/annotations", create=True),
-    FieldSpec(split_path("spec/template/metadata/annotations"), version="v1",
-              kind="ReplicationController", create=True),
+    FieldSpec(
+        split_path("spec/template/metadata/annotations"),
+        version="v1",
+        kind="ReplicationController",
+        create=True,
+    ),
     *(_fs("spec/template/metadata/annotations", k, create=True) for k in _WORKLOADS),
     _fs("spec/jobTemplate/metadata/annotations", "CronJob", "batch", create=True),
     _fs("spec/jobTemplate/spec/template/metadata/annotations", "CronJob", "batch", create=True),
@@ -179,8 +186,11 @@ COMMON_ANNOTATIONS: tuple[FieldSpec, ...] = (
 NAMESPACE_EXTRA: tuple[FieldSpec, ...] = (
     _fs("metadata/name", "Namespace", create=True),
     _fs("spec/service/namespace", "APIService", "apiregistration.k8s.io", create=True),
-    _fs("spec/conversion/webhook/clientConfig/service/namespace", "CustomResourceDefinition",
-        "apiextensions.k8s.io"),
+    _fs(
+        "spec/conversion/webhook/clientConfig/service/namespace",
+        "CustomResourceDefinition",
+        "apiextensions.k8s.io",
+    ),
 )
 
 REPLICAS: tuple[FieldSpec, ...] = (
@@ -194,17 +204,43 @@ REPLICAS: tuple[FieldSpec, ...] = (
 # custom resource is never "certainly" cluster-scoped, so it gets a namespace.
 CLUSTER_SCOPED: frozenset[str] = frozenset(
     {
-        "APIService", "CertificateSigningRequest", "ClusterRole", "ClusterRoleBinding",
-        "ComponentStatus", "CSIDriver", "CSINode", "CustomResourceDefinition",
-        "FlowSchema", "IngressClass", "MutatingWebhookConfiguration", "Namespace", "Node",
-        "PersistentVolume", "PodSecurityPolicy", "PriorityClass",
-        "PriorityLevelConfiguration", "RuntimeClass", "SelfSubjectAccessReview",
-        "SelfSubjectRulesReview", "StorageClass", "SubjectAccessReview", "TokenReview",
-        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-        "ValidatingWebhookConfiguration", "VolumeAttachment", "ClusterTrustBundle",
-        "StorageVersionMigration", "VolumeAttributesClass", "DeviceClass",
-        "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
-        "SelfSubjectReview", "IPAddress", "ServiceCIDR", "StorageVersion",
+        "APIService",
+        "CertificateSigningRequest",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ComponentStatus",
+        "CSIDriver",
+        "CSINode",
+        "CustomResourceDefinition",
+        "FlowSchema",
+        "IngressClass",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PodSecurityPolicy",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "SelfSubjectAccessReview",
+        "SelfSubjectRulesReview",
+        "StorageClass",
+        "SubjectAccessReview",
+        "TokenReview",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+        "ClusterTrustBundle",
+        "StorageVersionMigration",
+        "VolumeAttributesClass",
+        "DeviceClass",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "SelfSubjectReview",
+        "IPAddress",
+        "ServiceCIDR",
+        "StorageVersion",
     }
 )
 
@@ -256,7 +292,9 @@ def _pod_referrers(suffixes: tuple[str, ...]) -> list[FieldSpec]:
     specs = [_fs(p, "Pod") for p in _pod_paths("spec/", suffixes)]
     for kind in _TEMPLATED:
         specs += [_fs(p, kind) for p in _pod_paths("spec/template/spec/", suffixes)]
-    specs += [_fs(p, "CronJob") for p in _pod_paths("spec/jobTemplate/spec/template/spec/", suffixes)]
+    specs += [
+        _fs(p, "CronJob") for p in _pod_paths("spec/jobTemplate/spec/template/spec/", suffixes)
+    ]
     return specs
 
 
@@ -282,8 +320,10 @@ BUILTIN_NAME_REFERENCES: tuple[NameReference, ...] = (
             _fs("spec/configSource/configMap", "Node"),
             _fs("rules/resourceNames", "Role"),
             _fs("rules/resourceNames", "ClusterRole"),
-            _fs(r"metadata/annotations/nginx.ingress.kubernetes.io\/fastcgi-params-configmap",
-                "Ingress"),
+            _fs(
+                r"metadata/annotations/nginx.ingress.kubernetes.io\/fastcgi-params-configmap",
+                "Ingress",
+            ),
         ),
     ),
     NameReference(
@@ -335,13 +375,17 @@ BUILTIN_NAME_REFERENCES: tuple[NameReference, ...] = (
         ),
     ),
     NameReference(
-        "PersistentVolumeClaim", "", tuple(_sa_like("volumes/persistentVolumeClaim/claimName",
-                                                    _SA_KINDS))
+        "PersistentVolumeClaim",
+        "",
+        tuple(_sa_like("volumes/persistentVolumeClaim/claimName", _SA_KINDS)),
     ),
     NameReference(
         "PersistentVolume",
         "",
-        (_fs("spec/volumeName", "PersistentVolumeClaim"), _fs("rules/resourceNames", "ClusterRole")),
+        (
+            _fs("spec/volumeName", "PersistentVolumeClaim"),
+            _fs("rules/resourceNames", "ClusterRole"),
+        ),
     ),
     NameReference(
         "StorageClass",
@@ -352,7 +396,8 @@ BUILTIN_NAME_REFERENCES: tuple[NameReference, ...] = (
             _fs("spec/volumeClaimTemplates/spec/storageClassName", "StatefulSet"),
         ),
     ),
-    NameReference("PriorityClass", "scheduling.k8s.io",
-                  tuple(_sa_like("priorityClassName", _SA_KINDS))),
+    NameReference(
+        "PriorityClass", "scheduling.k8s.io", tuple(_sa_like("priorityClassName", _SA_KINDS))
+    ),
     NameReference("IngressClass", "", (_fs("spec/ingressClassName", "Ingress"),)),
 )

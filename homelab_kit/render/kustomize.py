@@ -54,11 +54,31 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 
 _KNOWN_FIELDS = frozenset(
     {
-        "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace",
-        "namePrefix", "nameSuffix", "commonLabels", "labels", "commonAnnotations",
-        "configMapGenerator", "secretGenerator", "generatorOptions", "patches",
-        "patchesStrategicMerge", "patchesJson6902", "images", "replicas", "configurations",
-        "buildMetadata", "sortOptions", "crds", "openapi",
+        "apiVersion",
+        "kind",
+        "metadata",
+        "resources",
+        "bases",
+        "components",
+        "namespace",
+        "namePrefix",
+        "nameSuffix",
+        "commonLabels",
+        "labels",
+        "commonAnnotations",
+        "configMapGenerator",
+        "secretGenerator",
+        "generatorOptions",
+        "patches",
+        "patchesStrategicMerge",
+        "patchesJson6902",
+        "images",
+        "replicas",
+        "configurations",
+        "buildMetadata",
+        "sortOptions",
+        "crds",
+        "openapi",
     }
 )
 _UNSUPPORTED = {
@@ -75,10 +95,27 @@ _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|b
 _ENV_KEY = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 _ORDER_FIRST = (
-    "Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
-    "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
-    "ConfigMap", "Secret", "Endpoints", "Service", "LimitRange", "PriorityClass",
-    "PersistentVolume", "PersistentVolumeClaim", "Deployment", "StatefulSet", "CronJob",
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
     "PodDisruptionBudget",
 )
 _ORDER_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
@@ -159,8 +196,8 @@ def _effective_ns(kind: str, namespace: str) -> str:
 
 
 def _id_equals(a: ResId, b: ResId) -> bool:
-    return a[:3] == b[:3] and a[4] == b[4] and _effective_ns(a[2], a[3]) == _effective_ns(
-        b[2], b[3]
+    return (
+        a[:3] == b[:3] and a[4] == b[4] and _effective_ns(a[2], a[3]) == _effective_ns(b[2], b[3])
     )
 
 
@@ -348,9 +385,7 @@ class _Builder:
         self, k: _Kustomization, key: str, index: int, entry: Any, resources: list[_Resource]
     ) -> None:
         if isinstance(entry, str) and _REMOTE.match(entry) and not (k.directory / entry).exists():
-            self.warnings.append(
-                f"{k.rel}: remote resource {entry!r} skipped (nothing is fetched)"
-            )
+            self.warnings.append(f"{k.rel}: remote resource {entry!r} skipped (nothing is fetched)")
             return
         path = self.local(k, entry, key, index)
         if path.is_dir():
@@ -447,7 +482,8 @@ class _Builder:
         name = _text(args.get("name"))
         if not name:
             raise HomelabKitError(f"a {key} entry needs a name", k.location(key, index))
-        local = args.get("options") if isinstance(args.get("options"), dict) else {}
+        raw_local = args.get("options")
+        local: dict[str, Any] = raw_local if isinstance(raw_local, dict) else {}
         labels = {**_string_map(local.get("labels")), **_string_map(global_options.get("labels"))}
         annotations = {
             **_string_map(local.get("annotations")),
@@ -502,8 +538,9 @@ class _Builder:
                 k.location(key, index),
             )
         old = matches[0]
-        _merge_generated(old, new, behavior, disable_hash, "options" in args or bool(
-            global_options))
+        _merge_generated(
+            old, new, behavior, disable_hash, "options" in args or bool(global_options)
+        )
 
     def generator_pairs(
         self, k: _Kustomization, key: str, index: int, args: dict[str, Any]
@@ -571,9 +608,7 @@ class _Builder:
 
     def transform(self, k: _Kustomization, resources: list[_Resource]) -> None:
         for index, entry in enumerate(k.list("patchesStrategicMerge")):
-            if isinstance(entry, str) and "\n" not in entry and not entry.lstrip().startswith(
-                "{"
-            ):
+            if isinstance(entry, str) and "\n" not in entry and not entry.lstrip().startswith("{"):
                 path = self.local(k, entry, "patchesStrategicMerge", index)
                 text = self.read_text(path, k, "patchesStrategicMerge", index)
             else:
@@ -599,8 +634,9 @@ class _Builder:
                 resource.record()
         for index, entry in enumerate(k.list("labels")):
             if not isinstance(entry, dict):
-                raise HomelabKitError("entry of 'labels' must be a mapping",
-                                      k.location("labels", index))
+                raise HomelabKitError(
+                    "entry of 'labels' must be a mapping", k.location("labels", index)
+                )
             pairs = _string_map(entry.get("pairs"))
             if entry.get("includeSelectors"):
                 specs = [*COMMON_LABELS, *self.extra("common_labels")]
@@ -669,8 +705,9 @@ class _Builder:
         self, k: _Kustomization, resources: list[_Resource], entry: Any, index: int
     ) -> None:
         if not isinstance(entry, dict):
-            raise HomelabKitError("entry of 'patches' must be a mapping",
-                                  k.location("patches", index))
+            raise HomelabKitError(
+                "entry of 'patches' must be a mapping", k.location("patches", index)
+            )
         if entry.get("path") is not None:
             path = self.local(k, entry["path"], "patches", index, "path")
             text = self.read_text(path, k, "patches", index, "path")
@@ -680,7 +717,8 @@ class _Builder:
             raise HomelabKitError("a patch needs 'path' or 'patch'", k.location("patches", index))
         documents = self.patch_documents(text, k, "patches", index)
         target = entry.get("target")
-        options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
+        raw_options = entry.get("options")
+        options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
         if len(documents) == 1 and isinstance(documents[0], list):
             if not isinstance(target, dict):
                 raise HomelabKitError(
@@ -691,8 +729,10 @@ class _Builder:
             return
         for patch in documents:
             if not isinstance(patch, dict):
-                raise HomelabKitError("a patch must be a mapping or a list of operations",
-                                      k.location("patches", index))
+                raise HomelabKitError(
+                    "a patch must be a mapping or a list of operations",
+                    k.location("patches", index),
+                )
             if not isinstance(target, dict):
                 self.apply_smp_by_id(k, resources, patch, "patches", index)
                 continue
@@ -722,7 +762,10 @@ class _Builder:
         resource.record()
 
     def select(
-        self, target: Mapping[str, Any], resources: list[_Resource], k: _Kustomization,
+        self,
+        target: Mapping[str, Any],
+        resources: list[_Resource],
+        k: _Kustomization,
         index: int,
     ) -> list[_Resource]:
         try:
@@ -736,8 +779,9 @@ class _Builder:
         self, k: _Kustomization, resources: list[_Resource], entry: Any, index: int
     ) -> None:
         if not isinstance(entry, dict) or not isinstance(entry.get("target"), dict):
-            raise HomelabKitError("a patchesJson6902 entry needs a target",
-                                  k.location("patchesJson6902", index))
+            raise HomelabKitError(
+                "a patchesJson6902 entry needs a target", k.location("patchesJson6902", index)
+            )
         if entry.get("path") is not None:
             path = self.local(k, entry["path"], "patchesJson6902", index, "path")
             text = self.read_text(path, k, "patchesJson6902", index, "path")
@@ -745,8 +789,10 @@ class _Builder:
             text = _text(entry.get("patch"))
         documents = self.patch_documents(text, k, "patchesJson6902", index)
         if len(documents) != 1 or not isinstance(documents[0], list):
-            raise HomelabKitError("a JSON 6902 patch must be a list of operations",
-                                  k.location("patchesJson6902", index))
+            raise HomelabKitError(
+                "a JSON 6902 patch must be a list of operations",
+                k.location("patchesJson6902", index),
+            )
         target = dict(entry["target"])
         matched = False
         for resource in resources:
@@ -762,8 +808,10 @@ class _Builder:
                 matched = True
                 self.json6902(resource, documents[0], k, "patchesJson6902", index)
         if not matched:
-            raise HomelabKitError("no resource matches the patchesJson6902 target",
-                                  k.location("patchesJson6902", index))
+            raise HomelabKitError(
+                "no resource matches the patchesJson6902 target",
+                k.location("patchesJson6902", index),
+            )
 
     def apply_replicas(
         self, k: _Kustomization, resources: list[_Resource], entry: Any, index: int
@@ -804,7 +852,8 @@ class _Builder:
             if resource.needs_hash:
                 resource.metadata["name"] = f"{resource.name()}-{name_hash(resource.obj)}"
                 resource.record()
-        references = [*BUILTIN_NAME_REFERENCES, *self.extra("name_references")]
+        references = [*BUILTIN_NAME_REFERENCES]
+        references += [ref for config in self.config for ref in config.name_references]
         _fix_name_references(resources, references, self.warnings)
         sort = k.data.get("sortOptions")
         if not (isinstance(sort, dict) and sort.get("order") == "fifo"):
@@ -821,9 +870,9 @@ def _parse_config(doc: Mapping[str, Any]) -> _Config:
 
     refs = doc.get("nameReference")
     return _Config(
-        name_references=tuple(
-            NameReference.parse(r) for r in refs if isinstance(r, Mapping)
-        ) if isinstance(refs, list) else (),
+        name_references=tuple(NameReference.parse(r) for r in refs if isinstance(r, Mapping))
+        if isinstance(refs, list)
+        else (),
         common_labels=specs("commonLabels"),
         common_annotations=specs("commonAnnotations"),
         namespace=specs("namespace"),
@@ -846,7 +895,9 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-def _set_maps(resources: Iterable[_Resource], specs: list[FieldSpec], pairs: dict[str, str]) -> None:
+def _set_maps(
+    resources: Iterable[_Resource], specs: list[FieldSpec], pairs: dict[str, str]
+) -> None:
     def setter(node: dict[str, Any], key: str) -> None:
         current = node.get(key)
         if not isinstance(current, dict):
@@ -959,6 +1010,7 @@ def _update_images(node: Any, spec: Mapping[str, Any], extra: list[FieldSpec]) -
         for item in node:
             _update_images(item, spec, [])
     if extra and isinstance(node, dict):
+
         def setter(parent: dict[str, Any], key: str) -> None:
             value = parent.get(key)
             if isinstance(value, str):
@@ -982,8 +1034,10 @@ def _fix_name_references(
             r
             for r in renamed
             if r.kind == reference.kind
-            and (not reference.group or split_api_version(r.obj.get("apiVersion"))[0]
-                 == reference.group)
+            and (
+                not reference.group
+                or split_api_version(r.obj.get("apiVersion"))[0] == reference.group
+            )
         ]
         if not targets:
             continue
@@ -1008,8 +1062,8 @@ def _ref_setter(referrer: _Resource, targets: list[_Resource], reference: NameRe
             if old not in old_names:
                 continue
             target_ns = _effective_ns(target.kind, target.namespace())
-            wanted = namespace if namespace is not None else (
-                None if referrer_cluster else referrer_ns
+            wanted = (
+                namespace if namespace is not None else (None if referrer_cluster else referrer_ns)
             )
             if target.kind in CLUSTER_SCOPED or wanted is None or wanted == target_ns:
                 return target.name()

@@ -22,11 +22,26 @@ _DELETE = object()
 # API groups whose types kustomize knows from its built-in OpenAPI data.
 _BUILTIN_GROUPS = frozenset(
     {
-        "", "apps", "batch", "policy", "autoscaling", "extensions", "networking.k8s.io",
-        "rbac.authorization.k8s.io", "storage.k8s.io", "scheduling.k8s.io",
-        "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
-        "coordination.k8s.io", "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io",
-        "events.k8s.io", "flowcontrol.apiserver.k8s.io", "resource.k8s.io",
+        "",
+        "apps",
+        "batch",
+        "policy",
+        "autoscaling",
+        "extensions",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "scheduling.k8s.io",
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "node.k8s.io",
+        "certificates.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "resource.k8s.io",
     }
 )
 
@@ -98,7 +113,10 @@ def strategic_merge(target: dict[str, Any], patch: Mapping[str, Any]) -> dict[st
 
 
 def _merge_map(
-    dest: Mapping[str, Any], patch: Mapping[str, Any], path: tuple[str, ...], known: bool,
+    dest: Mapping[str, Any],
+    patch: Mapping[str, Any],
+    path: tuple[str, ...],
+    known: bool,
     kind: str,
 ) -> Any:
     directive = patch.get("$patch")
@@ -142,14 +160,14 @@ def _merge_list(
     dest: list[Any], patch: list[Any], path: tuple[str, ...], known: bool, kind: str
 ) -> list[Any]:
     if any(isinstance(v, dict) and v.get("$patch") == "replace" for v in patch):
-        return strip_directives([v for v in patch if not _is_directive(v, "replace")])
+        return [strip_directives(v) for v in patch if not isinstance(v, dict) or "$patch" not in v]
     key = _merge_key(path, kind) if known else None
     if known and path[-1] in _PRIMITIVE_MERGE:
         merged = [deep_copy(v) for v in patch]
         merged += [v for v in dest if v not in merged]
         return merged
     if key is None or not all(isinstance(v, dict) for v in (*dest, *patch)):
-        return strip_directives(patch)  # type: ignore[no-any-return]
+        return [strip_directives(v) for v in patch if not _is_directive(v, "delete")]
     by_key = {item.get(key): item for item in dest if key in item}
     seen: set[Any] = set()
     result: list[Any] = []
