@@ -1,0 +1,101 @@
+"""A HelmRelease's chart source must exist, with the right kind, in the right namespace.
+
+## What it does
+Resolves `spec.chartRef` and `spec.chart.spec.sourceRef` of every HelmRelease to
+an `OCIRepository`, `HelmRepository` or `GitRepository` declared in the
+repository.  The reference's namespace defaults to the HelmRelease's own; names
+and namespaces are compared after the deploying Flux Kustomization's inline
+`postBuild.substitute` variables are applied.  A HelmRelease with neither
+`chartRef` nor `chart` is reported too.  `GitRepository flux-system`, which
+bootstrap creates, always resolves.
+
+## Why is this bad?
+Flux cannot fetch the chart: the HelmRelease stays not ready with "source not
+found", and nothing in the repository says so until it is reconciled.
+
+## Example
+```yaml
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: echo
+  namespace: default
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: echo-chart   # no OCIRepository echo-chart in namespace default
+```
+
+## Use instead
+```yaml
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: echo         # declared next to the HelmRelease, same namespace
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit_helm._support import (
+    CHART_SOURCE_KINDS,
+    chart_ref_of,
+    chart_sources,
+    implicit_source,
+    object_namespaces,
+    ref_namespaces,
+    resolve_chart_source,
+)
+
+ID = "helm-chart-source-resolves"
+SEVERITY = Severity.ERROR
+REMEDIATION = "Declare the chart source, or fix the reference's kind, name or namespace."
+
+_CHART_REF_KINDS = ("OCIRepository", "HelmChart")
+_SOURCE_REF_KINDS = ("HelmRepository", "GitRepository", "Bucket")
+
+
+def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    sources = chart_sources(repo)
+    for hr in repo.helm_releases:
+        ref, kind = chart_ref_of(hr)
+        if ref is None:
+            yield Diagnostic(
+                hr.doc.location("spec"),
+                ID,
+                f"HelmRelease {hr.name} names no chart source (spec.chartRef or "
+                "spec.chart.spec.sourceRef)",
+                SEVERITY,
+                REMEDIATION,
+            )
+            continue
+        allowed = _CHART_REF_KINDS if hr.chart_ref is not None else _SOURCE_REF_KINDS
+        if kind not in allowed:
+            yield Diagnostic(
+                ref.source,
+                ID,
+                f"HelmRelease {hr.name} refers to a {kind}, which cannot hold its chart "
+                f"(expected {' or '.join(allowed)})",
+                SEVERITY,
+                REMEDIATION,
+            )
+            continue
+        if kind not in CHART_SOURCE_KINDS or implicit_source(repo, hr):
+            continue
+        if resolve_chart_source(repo, hr, sources):
+            continue
+        namespaces = ref_namespaces(
+            repo, hr.doc, ref, object_namespaces(repo, hr.doc, hr.namespace)
+        )
+        where = ", ".join(sorted(ns for ns in namespaces if ns)) or "its namespace"
+        yield Diagnostic(
+            ref.source,
+            ID,
+            f"HelmRelease {hr.name} takes its chart from {kind} {ref.name}, "
+            f"which is not declared in {where}",
+            SEVERITY,
+            REMEDIATION,
+        )

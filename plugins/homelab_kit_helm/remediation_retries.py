@@ -1,0 +1,113 @@
+"""HelmReleases must retry failed installs and upgrades.
+
+## What it does
+Checks that every HelmRelease retries a failed install and a failed upgrade:
+`spec.install.remediation.retries` and `spec.upgrade.remediation.retries` set to
+a number other than 0 (`-1` retries forever), or the `RetryOnFailure` strategy
+(`spec.install.strategy.name`, `spec.upgrade.strategy.name`).
+
+The settings count wherever Flux gets them from: the HelmRelease itself, a patch
+in its kustomization.yaml, or the `spec.patches` of a Flux Kustomization that
+deploys it, including patches a parent Flux Kustomization puts into its child
+Kustomizations (the common `cluster-apps` defaults pattern).  `require` lists
+which of `install` and `upgrade` are checked.
+
+## Why is this bad?
+With no retries, one failed install or upgrade (a slow image pull, a webhook not
+ready yet) leaves the release failed until someone notices and intervenes; Flux
+does not try again by itself.
+
+## Example
+```yaml
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: echo
+spec:
+  interval: 1h
+  chartRef:
+    kind: OCIRepository
+    name: echo
+```
+
+## Use instead
+```yaml
+spec:
+  interval: 1h
+  chartRef:
+    kind: OCIRepository
+    name: echo
+  install:
+    remediation:
+      retries: 3
+  upgrade:
+    cleanupOnFail: true
+    remediation:
+      retries: 3
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from homelab_kit import Diagnostic, HelmRelease, Repo, Severity
+from homelab_kit_helm._support import Patch, PatchIndex, helm_release_patches, patched_value
+
+ID = "helm-remediation-retries"
+SEVERITY = Severity.WARNING
+REMEDIATION = "Set spec.install.remediation.retries and spec.upgrade.remediation.retries."
+
+
+@attrs.frozen
+class Options:
+    """``require``: which actions must retry (``install``, ``upgrade``)."""
+
+    require: tuple[str, ...] = ("install", "upgrade")
+
+
+def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    index = PatchIndex(repo)
+    for hr in repo.helm_releases:
+        patches = helm_release_patches(index, hr)
+        for action in ("install", "upgrade"):
+            if action not in options.require:
+                continue
+            written = hr.doc.get("spec", action, "remediation", "retries")
+            retries = _value(hr, patches, action, "remediation", "retries")
+            strategy = _value(hr, patches, action, "strategy", "name")
+            if strategy == "RetryOnFailure" or _retries(retries):
+                continue
+            if written is not None and written == retries:
+                where = hr.doc.location("spec", action, "remediation", "retries")
+                message = f"HelmRelease {hr.name} sets {action} remediation retries to 0"
+            else:
+                where = _where(hr, action)
+                message = (
+                    f"HelmRelease {hr.name} does not retry a failed {action} "
+                    f"(no {action}.remediation.retries, here or from a Flux Kustomization patch)"
+                )
+            yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
+
+
+def _value(hr: HelmRelease, patches: list[Patch], *path: str) -> Any:
+    """The value at ``spec.<path>`` once patches are applied (a patch wins over the file)."""
+    value, _ = patched_value(patches, "spec", *path)
+    return value if value is not None else hr.doc.get("spec", *path)
+
+
+def _retries(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int):
+        return value != 0
+    return isinstance(value, str) and value.strip() not in ("", "0")
+
+
+def _where(hr: HelmRelease, action: str) -> Any:
+    if hr.doc.get("spec", action) is not None:
+        return hr.doc.location("spec", action)
+    return hr.doc.location("spec")
