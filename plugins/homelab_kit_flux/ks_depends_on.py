@@ -36,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.repo import KsKey
+from homelab_kit_flux._common import ks_label
 
 ID = "flux-ks-depends-on"
 SEVERITY = Severity.ERROR
@@ -49,8 +51,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             if (dep.resolved_namespace, dep.name) in declared:
                 continue
             target = f"{dep.resolved_namespace}/{dep.name}" if dep.resolved_namespace else dep.name
-            elsewhere = sorted(f"{ns}/{name}" for ns, name in declared if name == dep.name and ns)
-            hint = f" (found {', '.join(elsewhere)})" if elsewhere else ""
+            hint = _hint(repo, dep.name, (dep.resolved_namespace, dep.name))
             yield Diagnostic(
                 dep.source,
                 ID,
@@ -58,3 +59,16 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                 SEVERITY,
                 REMEDIATION,
             )
+
+
+def _hint(repo: Repo, name: str, wanted: KsKey) -> str:
+    """Where Kustomizations of that name are, to tell a wrong namespace from a typo."""
+    found = []
+    for ks in repo.kustomizations:
+        if ks.name != name or ks.key == wanted:
+            continue
+        if repo.app_of_file(ks.doc.path) is not None and not repo.deployed_by.get(ks.doc.path):
+            found.append(f"{ks.name} in {ks.doc.path}, which nothing deploys")
+        else:
+            found.append(ks_label(ks))
+    return f" (found {'; '.join(sorted(found))})" if found else ""

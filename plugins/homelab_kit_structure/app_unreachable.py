@@ -1,0 +1,125 @@
+"""Every app folder must be deployed from the cluster's entry point.
+
+## What it does
+Follows the cluster from its entry points (the Flux Kustomizations nothing else
+deploys, such as `cluster-apps`) and reports every app whose `ks.yaml` is never
+reached: usually because the namespace's kustomization.yaml does not list it, or the
+namespace folder itself is not listed.  Also reports a folder of a namespace that
+holds manifests but neither a `ks.yaml` nor anything that deploys it.
+
+## Why is this bad?
+An app that is not reached is not deployed, however correct its manifests are:
+a forgotten `- ./sonarr/ks.yaml` line means the app silently never appears, and a
+disabled app left behind rots while looking live in the repository.
+
+## Example
+```yaml
+# kubernetes/apps/media/kustomization.yaml (media/radarr/ks.yaml exists)
+resources:
+  - ./sonarr/ks.yaml
+```
+
+## Use instead
+```yaml
+resources:
+  - ./sonarr/ks.yaml
+  - ./radarr/ks.yaml
+```
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from homelab_kit import Diagnostic, Location, Repo, Severity
+from homelab_kit.model.kustomize import KustomizeFile
+from homelab_kit.model.repo import App
+
+ID = "structure-app-unreachable"
+SEVERITY = Severity.WARNING
+REMEDIATION = "List the app's ks.yaml in its namespace's kustomization.yaml, or delete the app."
+
+
+def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    entry_points = [
+        ks
+        for ks in repo.kustomizations
+        if not repo.deployed_by.get(ks.doc.path) and repo.app_of_file(ks.doc.path) is None
+    ]
+    if not entry_points:
+        return  # no cluster entry point in the repository: nothing to follow
+    reported_parents: set[str] = set()
+    for app in repo.apps:
+        if repo.deployed_by.get(app.ks_path):
+            continue
+        parent = _listing_kustomization(repo, app)
+        if parent is None:
+            yield Diagnostic(
+                app.source,
+                ID,
+                f"App {app.directory} is not deployed: no kustomization.yaml above it "
+                f"lists its ks.yaml",
+                SEVERITY,
+                REMEDIATION,
+            )
+        elif not _lists(parent, app):
+            yield Diagnostic(
+                parent.doc.location("resources"),
+                ID,
+                f"App {app.directory} is not deployed: {parent.path} does not list "
+                f"{posixpath.relpath(app.ks_path, parent.directory)}",
+                SEVERITY,
+                REMEDIATION,
+            )
+        elif parent.path not in reported_parents:
+            reported_parents.add(parent.path)
+            yield Diagnostic(
+                parent.source,
+                ID,
+                f"{parent.path} is not deployed by any Flux Kustomization, so none of its apps are",
+                SEVERITY,
+                "List its folder in the kustomization.yaml above it.",
+            )
+    yield from _stray_folders(repo)
+
+
+def _listing_kustomization(repo: Repo, app: App) -> KustomizeFile | None:
+    """The nearest kustomization.yaml above the app folder (its namespace's)."""
+    directory = posixpath.dirname(app.directory)
+    while directory and directory != posixpath.dirname(repo.apps_root):
+        kfile = repo.kustomize_file(directory)
+        if kfile is not None:
+            return kfile
+        directory = posixpath.dirname(directory)
+    return None
+
+
+def _lists(kfile: KustomizeFile, app: App) -> bool:
+    return any(e.target in (app.ks_path, app.directory) for e in kfile.resources)
+
+
+def _stray_folders(repo: Repo) -> Iterator[Diagnostic]:
+    """Folders of a deployed namespace with manifests, no ks.yaml and nothing deploying them."""
+    for namespace in repo.namespaces:
+        kfile = namespace.kustomization
+        if kfile is None or not repo.deployed_by.get(kfile.path):
+            continue
+        prefix = namespace.directory + "/"
+        folders: dict[str, list[str]] = {}
+        for path in repo.files:
+            rest = path[len(prefix) :] if path.startswith(prefix) else ""
+            if "/" in rest:
+                folders.setdefault(prefix + rest.split("/", 1)[0], []).append(path)
+        for folder, paths in sorted(folders.items()):
+            if any(posixpath.basename(p) in ("ks.yaml", "ks.yml") for p in paths):
+                continue
+            if any(repo.deployed_by.get(p) for p in paths):
+                continue
+            yield Diagnostic(
+                Location(min(paths), 1, 1),
+                ID,
+                f"{folder} holds manifests but no ks.yaml, and nothing deploys it",
+                SEVERITY,
+                "Add a ks.yaml for the folder and list it, or delete the folder.",
+            )
