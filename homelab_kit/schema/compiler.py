@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -200,10 +201,13 @@ _POSIX = {
 
 def compile_pattern(pattern: str) -> re.Pattern[str] | None:
     """Compile a schema ``pattern`` (ECMA/RE2 flavoured) for Python; ``None`` if impossible."""
-    try:
-        return re.compile(pattern)
-    except (re.error, TypeError, ValueError, OverflowError):
-        pass
+    with warnings.catch_warnings():
+        # "Possible nested set" for POSIX classes such as [[:alpha:]]: translate those.
+        warnings.simplefilter("error", FutureWarning)
+        try:
+            return re.compile(pattern)
+        except (re.error, TypeError, ValueError, OverflowError, FutureWarning):
+            pass
     # RE2 allows flags such as (?i) anywhere; Python only at the start.  Applying
     # them to the whole pattern can only make it more permissive.
     flags = 0
@@ -216,10 +220,12 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
         translated = translated.replace(posix, replacement)
     for re2, python in _RE2_CLASSES.items():
         translated = translated.replace(re2, python)
-    try:
-        return re.compile(translated, flags)
-    except (re.error, ValueError, OverflowError):
-        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            return re.compile(translated, flags)
+        except (re.error, ValueError, OverflowError):
+            return None
 
 
 # --------------------------------------------------------------------------- compiler

@@ -48,7 +48,9 @@ def test_substitute(value: str, variables: dict[str, str] | None, expected: str 
 
 
 def test_helpers() -> None:
-    assert is_opaque("${A}") and is_opaque("ENC[x]") and not is_opaque("plain")
+    assert is_opaque("${A}")
+    assert is_opaque("ENC[x]")
+    assert not is_opaque("plain")
     assert reinterpret("5") == 5
     assert reinterpret("true") is True
     assert reinterpret("5m") == "5m"
