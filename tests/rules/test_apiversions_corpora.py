@@ -1,0 +1,38 @@
+"""The API versions pack on real repositories: per-check finding counts, reviewed and recorded.
+
+A change in these numbers is a change in behaviour on real input: review the new
+findings (true or false positives?) before updating the record.
+"""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+
+from homelab_kit.testing import findings, lint_path
+from tests.conftest import CORPUS_NAMES, corpus_path
+
+# All five repositories use current apiVersions (yamshy__homelab's
+# image.toolkit.fluxcd.io/v1beta2 is current for the Flux 2.6.4 its
+# FluxInstance pins).
+EXPECTED: dict[str, dict[str, int]] = {
+    "yamshy__homelab": {},
+    "onedr0p__home-ops": {},
+    "bjw-s-labs__home-ops": {},
+    "vrozaksen__home-ops": {},
+    "LukasParke__home-ops": {},
+}
+
+
+@pytest.mark.corpora
+@pytest.mark.parametrize("name", CORPUS_NAMES)
+def test_apiversions_pack_on_corpora(name: str) -> None:
+    result = lint_path(corpus_path(name), select=["api-*"])
+    found = collections.Counter(d.check_id for d in result.diagnostics)
+    assert dict(sorted(found.items())) == EXPECTED[name]
+
+
+def test_apiversions_pack_on_the_reference_cluster(reference_root: Path) -> None:
+    assert findings(lint_path(reference_root, select=["api-*"])) == []
