@@ -208,8 +208,7 @@ class Repo:
         out: list[str] = []
         for key in self.deployed_by.get(path, ()):
             ks = self.kustomization(*key)
-            value = substitute(text, ks.substitute if ks is not None else {}, defaults=False)
-            value = substitute(value, {})
+            value = substitute(text, ks.substitute if ks is not None else {})
             if value not in out:
                 out.append(value)
         return tuple(out) or (substitute(text, {}),)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-VARIABLE_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]([^}]*))?\}")
+# ${VAR}, ${VAR:=default}, ${VAR:-default}; a default may itself be one ${VAR}.
+VARIABLE_RE = re.compile(
+    r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=]((?:[^{}$]|\$(?!\{)|\$\{[^{}]*\})*))?\}"
+)
 
 
 def has_variables(text: str) -> bool:
@@ -32,7 +35,7 @@ def substitute(text: str, variables: Mapping[str, str], *, defaults: bool = True
         if name in variables:
             return variables[name]
         if defaults and default is not None:
-            return default
+            return substitute(default, variables, defaults=defaults)
         return match.group(0)
 
     return VARIABLE_RE.sub(replace, text)
