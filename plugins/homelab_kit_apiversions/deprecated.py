@@ -12,6 +12,10 @@ else a FluxInstance's pinned `spec.distribution.version`; else the newest
 releases the table knows). Where the replacement takes the same fields the
 finding carries a fix that changes the apiVersion.
 
+## Options
+- `flux-version` (default `""`: from a FluxInstance, else the newest): the Flux
+  release to judge Flux apiVersions against, such as `"2.6"`.
+
 ## Why is this bad?
 A deprecated version is removed in a later release: the upgrade that removes it
 fails the Flux Kustomization applying the object. Migrating while both versions
@@ -27,13 +31,6 @@ kind: OCIRepository
 ```yaml
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: OCIRepository
-```
-
-Options (in `.homelab-kit.yaml`):
-```yaml
-checks:
-  api-deprecated:
-    flux-version: "2.6"
 ```
 """
 

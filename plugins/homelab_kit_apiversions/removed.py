@@ -17,6 +17,10 @@ Where the replacement takes the same fields (for example
 `helm.toolkit.fluxcd.io/v2beta2` to `v2`, `batch/v1beta1` CronJob to `batch/v1`)
 the finding carries a fix that changes the apiVersion.
 
+## Options
+- `flux-version` (default `""`: from a FluxInstance, else the newest): the Flux
+  release to judge Flux apiVersions against, such as `"2.6"`.
+
 ## Why is this bad?
 The API server (or Flux, for its own kinds) rejects objects of a removed
 version: the Flux Kustomization that applies them fails, and everything else in
@@ -32,13 +36,6 @@ kind: HelmRelease
 ```yaml
 apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
-```
-
-Options (in `.homelab-kit.yaml`):
-```yaml
-checks:
-  api-removed:
-    flux-version: "2.6"
 ```
 """
 

@@ -9,6 +9,9 @@ This is a warning: a one-node cluster is a legitimate homelab choice; switch the
 check off (`ignore: [talos-control-plane-ha]`) or set `minimum: 1` if yours is
 one on purpose.
 
+## Options
+- `minimum` (default `3`): the fewest control-plane nodes that count as highly available.
+
 ## Why is this bad?
 With one control-plane node, its reboot (every Talos or Kubernetes upgrade) takes
 the API server and etcd down: Flux stops reconciling and nothing can be

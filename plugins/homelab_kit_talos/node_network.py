@@ -10,6 +10,10 @@ from talconfig.yaml itself: the subnets of the static addresses the nodes'
 With neither (every node on DHCP, no option) there is nothing to check against.
 Host names and addresses built from unresolved `${variables}` are skipped.
 
+## Options
+- `node-cidrs` (default `[]`: derived from the interfaces): the node networks, such as
+  `[192.168.121.0/24]`.
+
 ## Why is this bad?
 A node address outside the network its peers are on is a typo (`192.168.12.14`
 for `192.168.121.14`): talhelper renders the config happily, and the node is
@@ -32,13 +36,6 @@ nodes:
     ipAddress: 192.168.121.12
     networkInterfaces:
       - addresses: [192.168.121.12/24]
-```
-
-Options (in `.homelab-kit.yaml`):
-```yaml
-checks:
-  talos-node-network:
-    node-cidrs: [192.168.121.0/24]
 ```
 """
 

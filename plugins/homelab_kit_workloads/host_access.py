@@ -6,6 +6,11 @@ Reports workloads (raw manifests and bjw-s app-template values) whose pod sets
 `exempt-namespaces` (default `kube-system`) and `exempt-workloads` (globs on
 `namespace/name` or the name; app-template controllers are `release/controller`).
 
+## Options
+- `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
+- `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads
+  to skip (app-template controllers are named `release/controller`).
+
 ## Why is this bad?
 `hostNetwork` puts the pod on the node's network stack: it can bind any port and
 sniff node traffic, and NetworkPolicies no longer apply. `hostPID` and `hostIPC`

@@ -17,6 +17,10 @@ Pinning by digest (`tag@sha256:...`) is best practice: the tag documents the
 version, the digest makes it immutable. Set `require-digest: true` to report
 every tagged image without a digest.
 
+## Options
+- `mutable-tags` (default `[latest]`): tags reported as mutable (add `main`, `edge`, ...).
+- `require-digest` (default `false`): also report tagged images without a digest.
+
 ## Why is this bad?
 `latest` is not a version. The image changes whenever upstream pushes, so a pod
 restart can upgrade an app without a commit; rollbacks are impossible and two
@@ -38,15 +42,7 @@ containers:
   app:
     image:
       repository: ghcr.io/qdm12/gluetun
-      tag: v3.40.0@sha256:2b42bfa046757145a5155acece417b65b4443c8033fb88661a8e9dcf7fda5a00
-```
-
-Options (in `.homelab-kit.yaml`):
-```yaml
-checks:
-  workload-image-tag:
-    mutable-tags: [latest, main, master, edge, nightly]
-    require-digest: false
+      tag: v3.40.0  # best: v3.40.0@sha256:<digest>, immutable
 ```
 """
 

@@ -12,6 +12,11 @@ ownership of a volume before the app starts is what they are for. Namespaces in
 `exempt-workloads` (globs on `namespace/name` or the name; app-template
 controllers are named `release/controller`) are skipped too.
 
+## Options
+- `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
+- `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads
+  to skip (app-template controllers are named `release/controller`).
+
 ## Why is this bad?
 A process running as root inside a container is one kernel bug or one writable
 `hostPath` away from root on the node. Most homelab images (home-operations,
@@ -37,14 +42,6 @@ defaultPodOptions:
     runAsUser: 1000
     runAsGroup: 1000
     fsGroup: 1000
-```
-
-Options (in `.homelab-kit.yaml`):
-```yaml
-checks:
-  workload-non-root:
-    exempt-namespaces: [kube-system]
-    exempt-workloads: [media/qbittorrent/*]
 ```
 """
 

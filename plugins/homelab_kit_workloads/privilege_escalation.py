@@ -10,6 +10,13 @@ Privileged containers are reported by `workload-privileged` instead (privilege
 implies escalation). `exempt-namespaces` (default `kube-system`) and
 `exempt-workloads` skip workloads as in the other security checks.
 
+## Options
+- `require-explicit-false` (default `false`): also report containers that leave the
+  field unset.
+- `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
+- `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads
+  to skip (app-template controllers are named `release/controller`).
+
 ## Why is this bad?
 Allowing escalation lets a process gain more privileges than its parent through
 setuid binaries or file capabilities, undoing `runAsNonRoot` and dropped

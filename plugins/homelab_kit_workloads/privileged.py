@@ -5,6 +5,11 @@ Reports every container (raw manifests and bjw-s app-template values) with
 `securityContext.privileged: true`, outside `exempt-namespaces` (default
 `kube-system`) and `exempt-workloads` (globs on `namespace/name` or the name).
 
+## Options
+- `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
+- `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads
+  to skip (app-template controllers are named `release/controller`).
+
 ## Why is this bad?
 A privileged container has every capability and every device of the node: it is
 root on the host in all but name. CNI plugins, storage drivers and device
@@ -28,13 +33,6 @@ containers:
       capabilities:
         drop: [ALL]
         add: [NET_ADMIN]   # only what the app needs
-```
-
-Options (in `.homelab-kit.yaml`):
-```yaml
-checks:
-  workload-privileged:
-    exempt-namespaces: [kube-system, storage]
 ```
 """
 

@@ -7,6 +7,11 @@ readiness probe. Init containers, Jobs and CronJobs are skipped: they run to
 completion. app-template enables its default TCP probes unless a probe says
 `enabled: false`, so only disabled probes are reported there.
 
+## Options
+- `exempt-namespaces` (default `[]`): namespaces whose workloads are skipped.
+- `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads
+  to skip (app-template controllers are named `release/controller`).
+
 ## Why is this bad?
 Without a readiness probe a Service sends traffic to a pod that has not finished
 starting (or has stopped serving); without a liveness probe a hung process is

@@ -8,6 +8,11 @@ so are `exempt-namespaces` (default `kube-system`) and `exempt-workloads`.
 This is a recommendation (severity info): many apps need a writable `/tmp` or
 cache folder, which an `emptyDir` mount provides.
 
+## Options
+- `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
+- `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads
+  to skip (app-template controllers are named `release/controller`).
+
 ## Why is this bad?
 A writable root filesystem lets an attacker who gets code execution drop tools
 and persist changes inside the container, and hides state the app writes outside

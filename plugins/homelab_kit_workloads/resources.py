@@ -11,6 +11,12 @@ Init containers run to completion before the app starts and are skipped unless
 `include-init-containers: true`. `exempt-namespaces` and `exempt-workloads`
 (globs on `namespace/name` or the name) skip workloads.
 
+## Options
+- `include-init-containers` (default `false`): check init containers too.
+- `exempt-namespaces` (default `[]`): namespaces whose workloads are skipped.
+- `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads
+  to skip (app-template controllers are named `release/controller`).
+
 ## Why is this bad?
 Without requests the scheduler packs pods onto nodes blind and they get the
 `BestEffort` quality of service: the first evicted under pressure. Without a

@@ -12,6 +12,9 @@ Files whose layout a tool owns are left alone: SOPS-encrypted files (sops
 rewrites them on every edit) and the files of a local Helm chart (a folder with
 a `Chart.yaml`).
 
+## Options
+- `present` (default `true`): `false` forbids `---` before the first document instead.
+
 ## Why is this bad?
 Mixed styles make files harder to concatenate and to diff, and a missing `---`
 is easy to get wrong when a second document is appended. Most homelab
@@ -32,13 +35,6 @@ apiVersion: v1
 kind: Namespace
 metadata:
   name: media
-```
-
-Options (in `.homelab-kit.yaml`):
-```yaml
-checks:
-  yaml-document-start:
-    present: true   # false forbids `---` before the first document
 ```
 """
 
