@@ -1,0 +1,579 @@
+"""The live cluster, through the official kubernetes client: configuration, reads, errors.
+
+:func:`connect` builds a :class:`Cluster` the way kubectl finds its cluster:
+``--kubeconfig``, else ``KUBECONFIG`` (a ``:``-separated list), else
+``~/.kube/config``, else the pod's service account (in-cluster configuration);
+``--context`` picks a context of the kubeconfig.
+
+Every request goes through ``kubernetes.client.ApiClient`` (its authentication,
+TLS and proxy handling) with a per-request timeout and no retries.  Reads are
+JSON; reads of objects that may hold secret values ask the API server for
+``PartialObjectMetadata`` so the values never reach this process.
+
+Every failure is a :class:`~homelab_kit.errors.ClusterError` with one line a person
+can act on: a missing kubeconfig, an unknown context, connection refused, a timeout,
+401, 403 (naming the verb, resource and namespace to grant), and an API group that
+is not served (Flux or the Infisical operator not installed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+import urllib3
+
+from homelab_kit.errors import ClusterError
+
+JSON = "application/json"
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+DEFAULT_TIMEOUT = 10.0
+PAGE_SIZE = 500
+
+#: Products that serve an API group, for "X is not installed" messages.
+PRODUCTS: Mapping[str, str] = {
+    "kustomize.toolkit.fluxcd.io": "Flux",
+    "helm.toolkit.fluxcd.io": "Flux",
+    "source.toolkit.fluxcd.io": "Flux",
+    "notification.toolkit.fluxcd.io": "Flux",
+    "secrets.infisical.com": "the Infisical operator",
+}
+
+_TIMEOUT = re.compile(r"\A\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*\Z")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_USER = re.compile(r'User "([^"]*)"')
+
+
+def parse_timeout(text: str) -> float | None:
+    """``"0.5s"``, ``"500ms"``, ``"2m"`` or ``"10"`` (seconds) as seconds; ``"0"`` is none.
+
+    Raises :class:`ClusterError` for anything else.
+    """
+    match = _TIMEOUT.match(text)
+    if match is None:
+        raise ClusterError(
+            f"invalid request timeout {text!r}: use a duration such as 10s, 500ms or 1m"
+        )
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds or None
+
+
+@attrs.frozen
+class ClusterOptions:
+    """How to reach the cluster: the command line's kubeconfig flags.
+
+    ``kubeconfig`` wins over ``KUBECONFIG``; ``context`` over the kubeconfig's
+    current context; ``request_timeout`` is in seconds per request (None: no limit).
+    """
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    request_timeout: float | None = DEFAULT_TIMEOUT
+
+
+@attrs.frozen
+class ApiResource:
+    """One resource the API server serves (a row of ``kubectl api-resources``)."""
+
+    group: str
+    version: str
+    name: str
+    kind: str
+    namespaced: bool
+    verbs: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        """``group/version`` as objects write it (``v1`` for the core group)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified_name(self) -> str:
+        """``kustomizations.kustomize.toolkit.fluxcd.io`` (``secrets`` for core)."""
+        return f"{self.name}.{self.group}" if self.group else self.name
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The URL path of the collection, or of one object when ``name`` is given."""
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace is not None:
+            base += f"/namespaces/{quote(namespace, safe='')}"
+        base += f"/{self.name}"
+        if name is not None:
+            base += f"/{quote(name, safe='')}"
+        return base
+
+
+@attrs.frozen
+class Action:
+    """What a request does, in RBAC's words, for error messages."""
+
+    verb: str
+    resource: str = ""
+    group: str = ""
+    namespace: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def on(
+        cls, verb: str, resource: ApiResource, namespace: str | None, name: str | None = None
+    ) -> Action:
+        return cls(verb, resource.name, resource.group, namespace, name)
+
+    def describe(self) -> str:
+        what = f"{self.resource}.{self.group}" if self.group else self.resource
+        if self.name:
+            what += f" {self.name}"
+        if self.namespace:
+            return f"{self.verb} {what} in namespace {self.namespace}"
+        return f"{self.verb} {what} cluster-wide"
+
+
+class Cluster:
+    """A connection to one cluster: discovery and read-only JSON requests.
+
+    Build one with :func:`connect`; close it (or use it as a context manager) to
+    release its connections.
+    """
+
+    def __init__(
+        self,
+        api_client: Any,
+        *,
+        context: str | None,
+        server: str,
+        timeout: float | None,
+    ) -> None:
+        self.api_client = api_client
+        self.context = context
+        self.server = server
+        self.timeout = timeout
+        self._groups: dict[str, list[str]] | None = None
+        self._resources: dict[tuple[str, str], list[ApiResource]] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Release the client's connection pool."""
+        self.api_client.close()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ requests
+
+    def get_json(
+        self,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        *,
+        accept: str = JSON,
+        action: Action | None = None,
+    ) -> dict[str, Any]:
+        """GET ``path`` and return the decoded JSON object.
+
+        Raises :class:`ClusterError` for every failure; a 404 raises
+        :class:`NotFound` (a ClusterError) so callers may treat absence as an answer.
+        """
+        action = action or Action("get", path)
+        try:
+            request = self.api_client.param_serialize(
+                "GET",
+                path,
+                query_params=list(query),
+                header_params={"Accept": accept},
+                auth_settings=["BearerToken"],
+            )
+            response = self.api_client.call_api(*request, _request_timeout=self.timeout)
+            try:
+                body = response.read()
+            finally:
+                _release(response)
+        except urllib3.exceptions.HTTPError as exc:
+            raise self._transport_error(exc, path) from None
+        except ClusterError:
+            raise
+        except Exception as exc:  # the client wraps TLS failures and auth plugins' errors
+            raise ClusterError(
+                f"request to {self.server} failed ({path}): {_first_line(exc)}"
+            ) from None
+        status = int(response.status)
+        if 200 <= status < 300:
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise ClusterError(
+                    f"the cluster at {self.server} answered {path} with something other than JSON"
+                ) from None
+            if not isinstance(data, dict):
+                raise ClusterError(f"the cluster at {self.server} answered {path} oddly")
+            return data
+        raise self._status_error(status, body, path, action)
+
+    def groups(self) -> dict[str, list[str]]:
+        """Every API group the cluster serves and its versions, the preferred one first.
+
+        The core group is ``""``.
+        """
+        if self._groups is None:
+            found: dict[str, list[str]] = {}
+            core = self.get_json("/api", action=Action("get", "/api"))
+            found[""] = [v for v in core.get("versions", ()) if isinstance(v, str)]
+            listing = self.get_json("/apis", action=Action("get", "/apis"))
+            for group in listing.get("groups", ()):
+                if not isinstance(group, Mapping) or not isinstance(group.get("name"), str):
+                    continue
+                versions = [
+                    v["version"]
+                    for v in group.get("versions", ())
+                    if isinstance(v, Mapping) and isinstance(v.get("version"), str)
+                ]
+                preferred = group.get("preferredVersion")
+                if isinstance(preferred, Mapping) and preferred.get("version") in versions:
+                    versions.remove(preferred["version"])
+                    versions.insert(0, preferred["version"])
+                found[group["name"]] = versions
+            self._groups = found
+        return self._groups
+
+    def resources(self, group: str, version: str) -> list[ApiResource]:
+        """The resources of one group version (subresources left out)."""
+        key = (group, version)
+        if key not in self._resources:
+            path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+            listing = self.get_json(path, action=Action("get", path))
+            found = []
+            for item in listing.get("resources", ()):
+                if not isinstance(item, Mapping):
+                    continue
+                name, kind = item.get("name"), item.get("kind")
+                if not isinstance(name, str) or not isinstance(kind, str) or "/" in name:
+                    continue
+                verbs = tuple(v for v in item.get("verbs", ()) if isinstance(v, str))
+                found.append(
+                    ApiResource(group, version, name, kind, item.get("namespaced") is True, verbs)
+                )
+            self._resources[key] = found
+        return self._resources[key]
+
+    def find_resource(self, group: str, kind: str) -> ApiResource | None:
+        """The resource serving ``kind`` in ``group``, preferred version first, or None."""
+        for version in self.groups().get(group, ()):
+            for resource in self.resources(group, version):
+                if resource.kind == kind:
+                    return resource
+        return None
+
+    def resource(self, group: str, kind: str, plural: str | None = None) -> ApiResource:
+        """Like :meth:`find_resource`, but a missing API is a :class:`ClusterError`.
+
+        The message says which product is not installed (Flux, the Infisical
+        operator) and which CustomResourceDefinition is missing.
+        """
+        found = self.find_resource(group, kind)
+        if found is not None:
+            return found
+        product = PRODUCTS.get(group)
+        crd = f"{plural or kind.lower() + 's'}.{group}"
+        who = f"{product} is not installed" if product else f"{kind} is not available"
+        served = (
+            f"serves no API group {group}"
+            if group not in self.groups()
+            else f"serves no {kind} in API group {group}"
+        )
+        raise ClusterError(
+            f"{who} on {self._where()}: it {served} (CustomResourceDefinition {crd} is missing)"
+        )
+
+    def list_objects(
+        self,
+        resource: ApiResource,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        metadata_only: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Every object of ``resource`` (in ``namespace``; cluster-wide when None).
+
+        With ``metadata_only`` the server sends ``PartialObjectMetadata``: names,
+        labels, annotations, never ``data``.  Should a server ignore that and send
+        whole objects anyway, everything but ``metadata`` is dropped on arrival.
+        Pages through long lists.
+        """
+        path = resource.path(namespace)
+        action = Action.on("list", resource, namespace if resource.namespaced else None)
+        query: list[tuple[str, str]] = [("limit", str(PAGE_SIZE))]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page_query = [*query, ("continue", token)] if token else query
+            page = self.get_json(
+                path, page_query, accept=METADATA_LIST if metadata_only else JSON, action=action
+            )
+            for item in page.get("items") or ():
+                if isinstance(item, dict):
+                    items.append(_metadata_only(item) if metadata_only else item)
+            meta = page.get("metadata")
+            token = meta.get("continue") if isinstance(meta, Mapping) else None
+            if not token:
+                return items
+
+    def get(
+        self,
+        resource: ApiResource,
+        name: str,
+        namespace: str | None = None,
+        *,
+        metadata_only: bool = False,
+    ) -> dict[str, Any] | None:
+        """One object, or None when it does not exist (404 NotFound)."""
+        ns = namespace if resource.namespaced else None
+        try:
+            item = self.get_json(
+                resource.path(ns, name),
+                accept=METADATA if metadata_only else JSON,
+                action=Action.on("get", resource, ns, name),
+            )
+        except NotFound:
+            return None
+        return _metadata_only(item) if metadata_only else item
+
+    def listable_resources(self) -> list[ApiResource]:
+        """Every resource of every group's preferred version that can be listed.
+
+        Events are left out: they are not declared in git and there are many.
+        """
+        out: list[ApiResource] = []
+        for group, versions in self.groups().items():
+            if not versions or group in ("events.k8s.io", "metrics.k8s.io"):
+                continue
+            for resource in self.resources(group, versions[0]):
+                if "list" in resource.verbs and resource.kind != "Event":
+                    out.append(resource)
+        return out
+
+    # ------------------------------------------------------------------ errors
+
+    def _where(self) -> str:
+        where = f"the cluster at {self.server}"
+        return f"{where} (context {self.context})" if self.context else where
+
+    def _transport_error(self, exc: Exception, path: str) -> ClusterError:
+        reason: Any = exc
+        if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+            reason = exc.reason
+        if isinstance(reason, urllib3.exceptions.TimeoutError):
+            limit = f"{self.timeout:g}s" if self.timeout else "the time allowed"
+            return ClusterError(
+                f"{self._where()} did not answer within {limit} (GET {path}); check the "
+                "network or raise --request-timeout"
+            )
+        text = _first_line(reason)
+        if isinstance(reason, urllib3.exceptions.NewConnectionError) or "refused" in text:
+            detail = "connection refused" if "refused" in text.lower() else text
+            return ClusterError(f"cannot connect to {self._where()}: {detail}")
+        if isinstance(reason, urllib3.exceptions.SSLError):
+            return ClusterError(f"TLS with {self._where()} failed: {text}")
+        return ClusterError(f"cannot talk to {self._where()}: {text}")
+
+    def _status_error(self, status: int, body: bytes, path: str, action: Action) -> ClusterError:
+        details = _status(body)
+        message = str(details.get("message") or "").strip()
+        if status == 401:
+            return ClusterError(
+                f"{self._where()} rejected the credentials (401 Unauthorized); log in again "
+                "or refresh the token in the kubeconfig"
+            )
+        if status == 403:
+            user = _USER.search(message)
+            who = f'user "{user.group(1)}"' if user else "these credentials"
+            info = details.get("details")
+            info = info if isinstance(info, Mapping) else {}
+            resource = str(info.get("kind") or action.resource or path)
+            group = str(info.get("group") or action.group or "")
+            scope = f'in namespace "{action.namespace}"' if action.namespace else "cluster-wide"
+            return ClusterError(
+                f"forbidden: {who} may not {action.verb} {resource}"
+                f"{'.' + group if group else ''} {scope} (403); grant RBAC verb "
+                f'"{action.verb}" on resource "{resource}" in API group "{group}" {scope}'
+            )
+        if status == 404:
+            if details.get("reason") == "NotFound" and details.get("details"):
+                return NotFound(message or f"{path} not found")
+            return NotFound(f"{self._where()} serves no {path} (404): the API is not installed")
+        reason = message or _first_line(body.decode("utf-8", "replace")) or "no message"
+        return ClusterError(f"{self._where()} answered {status} to {action.describe()}: {reason}")
+
+
+class NotFound(ClusterError):
+    """The API server answered 404: no such object, or no such API."""
+
+
+# ---------------------------------------------------------------------- connecting
+
+
+def connect(options: ClusterOptions) -> Cluster:
+    """A :class:`Cluster` for ``options``; see the module docstring for the order.
+
+    Raises :class:`ClusterError` when no configuration is found, the kubeconfig is
+    unreadable or the context is unknown.  Nothing is sent to the cluster yet.
+    """
+    from kubernetes.config.config_exception import ConfigException
+
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    files = _kubeconfig_files(options.kubeconfig)
+    context: str | None
+    if files:
+        joined = os.pathsep.join(str(f) for f in files)
+        context = _check_context(joined, files, options.context)
+        try:
+            config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=joined,
+                context=context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        except (ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+            raise ClusterError(
+                f"cannot use kubeconfig {_names(files)}: {_first_line(exc)}"
+            ) from None
+    elif os.environ.get("KUBERNETES_SERVICE_HOST"):
+        if options.context:
+            raise ClusterError(
+                f"--context {options.context} needs a kubeconfig; none was found "
+                "(pass --kubeconfig or set KUBECONFIG)"
+            )
+        context = None
+        try:
+            config.load_incluster_config(  # type: ignore[no-untyped-call]
+                client_configuration=configuration
+            )
+        except (ConfigException, OSError) as exc:
+            raise ClusterError(
+                f"cannot use the pod's service account (in-cluster configuration): "
+                f"{_first_line(exc)}"
+            ) from None
+    else:
+        raise ClusterError(
+            "no cluster configured: pass --kubeconfig, set KUBECONFIG or create "
+            "~/.kube/config (inside a pod, the service account is used)"
+        )
+    configuration.retries = False
+    api_client = client.ApiClient(configuration)
+    return Cluster(
+        api_client,
+        context=context,
+        server=str(configuration.host),
+        timeout=options.request_timeout,
+    )
+
+
+def _kubeconfig_files(flag: str | None) -> list[Path]:
+    if flag:
+        path = Path(flag).expanduser()
+        if not path.is_file():
+            raise ClusterError(f"kubeconfig {flag}: no such file")
+        return [path]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        listed = [Path(p).expanduser() for p in env.split(os.pathsep) if p]
+        found = [p for p in listed if p.is_file()]
+        if not found:
+            raise ClusterError(f"KUBECONFIG names no existing file ({env})")
+        return found
+    default = Path("~/.kube/config").expanduser()
+    return [default] if default.is_file() else []
+
+
+def _check_context(joined: str, files: list[Path], wanted: str | None) -> str | None:
+    """The context to use; an unknown or absent one is a ClusterError listing the known."""
+    from kubernetes.config.config_exception import ConfigException
+
+    from kubernetes import config
+
+    try:
+        contexts, current = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=joined
+        )
+    except ConfigException as exc:
+        if "current-context" not in str(exc) and "contexts" not in str(exc):
+            raise ClusterError(
+                f"cannot use kubeconfig {_names(files)}: {_first_line(exc)}"
+            ) from None
+        contexts, current = [], None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ClusterError(f"cannot read kubeconfig {_names(files)}: {_first_line(exc)}") from None
+    names = [c.get("name") for c in contexts or () if isinstance(c, Mapping)]
+    known = ", ".join(str(n) for n in names) or "none"
+    if wanted is not None:
+        if wanted not in names:
+            raise ClusterError(
+                f"context {wanted!r} is not in kubeconfig {_names(files)} (contexts: {known})"
+            )
+        return wanted
+    if not current:
+        raise ClusterError(
+            f"kubeconfig {_names(files)} sets no current context; pass --context "
+            f"(contexts: {known})"
+        )
+    name = current.get("name") if isinstance(current, Mapping) else None
+    return str(name) if name else None
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _names(files: list[Path]) -> str:
+    return os.pathsep.join(str(f) for f in files)
+
+
+def _first_line(value: object) -> str:
+    text = str(value).strip()
+    return text.splitlines()[0] if text else type(value).__name__
+
+
+def _status(body: bytes) -> Mapping[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    return data if isinstance(data, Mapping) and data.get("kind") == "Status" else {}
+
+
+def _metadata_only(item: Mapping[str, Any]) -> dict[str, Any]:
+    meta = item.get("metadata")
+    return {"metadata": dict(meta) if isinstance(meta, Mapping) else {}}
+
+
+def _release(response: Any) -> None:
+    raw = getattr(response, "response", None)
+    release = getattr(raw, "release_conn", None)
+    if callable(release):
+        release()
+
+
+def conditions(obj: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """The ``status.conditions`` of an object, skipping malformed entries."""
+    status = obj.get("status")
+    found = status.get("conditions") if isinstance(status, Mapping) else None
+    for condition in found or ():
+        if isinstance(condition, Mapping) and isinstance(condition.get("type"), str):
+            yield condition
+
+
+def condition(obj: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
+    """The condition of type ``kind``, or None."""
+    return next((c for c in conditions(obj) if c.get("type") == kind), None)
