@@ -24,7 +24,6 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import jsonschema
 import referencing
 import referencing.exceptions
 from referencing._core import Resolver
@@ -912,6 +911,8 @@ class Compiler:
             exotic["items"] = schema["items"]
         if not exotic:
             return None
+        import jsonschema  # only schemas with exotic keywords need it
+
         legacy = "items" in exotic or "dependencies" in exotic or "additionalItems" in exotic
         cls = jsonschema.Draft7Validator if legacy else jsonschema.Draft202012Validator
         try:

@@ -245,3 +245,24 @@ def test_unknown_versions_list_the_available_ones(given: str) -> None:
         SchemaRegistry(given)
     assert available_versions()[0] in str(caught.value)
     assert available_versions()[-1] in str(caught.value)
+
+
+def test_validate_stream_reports_yaml_problems_too(registry: SchemaRegistry) -> None:
+    text = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  name: b
+data:
+  key: 1
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: ns, labelz: {}}
+"""
+    assert found(text, registry) == [
+        (5, 3, "duplicate-key", "duplicate key 'name' (first at line 4)"),
+        (7, 8, "type", "data.key: expected string, got integer 1"),
+        (11, 22, "unknown-field", "unknown field 'metadata.labelz' (did you mean 'labels'?)"),
+    ]
