@@ -1,0 +1,127 @@
+"""Every Secret an app reads must be created by something in the repository.
+
+## What it does
+Follows every place that reads a Secret by name (`envFrom`, `secretKeyRef`,
+volumes, `imagePullSecrets`, chart values such as `existingSecret`, Flux
+`postBuild.substituteFrom`, InfisicalSecret `credentialsRef`) and checks that a
+Secret of that name is created *in the reader's namespace* by:
+
+- an `InfisicalSecret` (its managed Secrets) or an `ExternalSecret` (its target);
+- a `Secret` manifest (SOPS-encrypted or not) or a kustomize `secretGenerator`;
+- an object listed in `generated`, as `Kind[.group]: name-template`; by default
+  cert-manager `Certificate: {spec.secretName}`, CloudNativePG clusters
+  (`{name}-app`, `{name}-superuser`, ...), Strimzi `KafkaUser`, Rook
+  `ObjectBucketClaim`, `SealedSecret`, `OnePasswordItem` and
+  `ClusterExternalSecret`, and Talos `ServiceAccount` (`talos.dev`);
+- or named in `external`: glob patterns of Secrets created outside the
+  repository (by a bootstrap script, by hand, by an operator at run time); by
+  default `sops-age`, `universal-auth-credentials` and `infisical-credentials`,
+  which bootstrap creates before Flux runs.  Setting `external` replaces the
+  defaults, so list them again if you still need them.
+
+Readers marked `optional: true` are skipped, `{{ .Release.Name }}` in chart values
+is rendered, other Helm templates are not judged, and names are compared after
+Flux substitution (`${APP}`).  HelmRelease `valuesFrom` is checked by
+`helm-values-from-resolves`.
+
+## Why is this bad?
+A missing Secret keeps the pod in `CreateContainerConfigError` (or the Flux
+Kustomization failing on `substituteFrom`) until someone creates it by hand, and
+a hand-made Secret is lost on the next cluster rebuild.  A Secret in another
+namespace does not count: pods only read Secrets of their own namespace.
+
+## Example
+```yaml
+# kubernetes/apps/media/sonarr/app/helm/values.yaml
+controllers:
+  sonarr:
+    containers:
+      app:
+        envFrom:
+          - secretRef:
+              name: sonarr-secret   # nothing creates it in namespace media
+```
+
+## Use instead
+```yaml
+# kubernetes/apps/media/secrets/sonarr-secrets.yaml
+apiVersion: secrets.infisical.com/v1alpha1
+kind: InfisicalSecret
+metadata:
+  name: sonarr-secrets
+  namespace: media
+spec:
+  ...
+  managedSecretReference:
+    secretName: sonarr-secret
+```
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+import attrs
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit_secrets._producers import is_produced, produced_secrets, secret_consumers
+
+ID = "secrets-consumed-secret-exists"
+SEVERITY = Severity.ERROR
+REMEDIATION = "Create the Secret in the reader's namespace (an InfisicalSecret), or fix the name."
+
+GENERATED = (
+    "Certificate.cert-manager.io: {spec.secretName}",
+    "Cluster.postgresql.cnpg.io: {name}-app",
+    "Cluster.postgresql.cnpg.io: {name}-superuser",
+    "Cluster.postgresql.cnpg.io: {name}-ca",
+    "Cluster.postgresql.cnpg.io: {name}-replication",
+    "Cluster.postgresql.cnpg.io: {name}-server",
+    "KafkaUser.kafka.strimzi.io: {name}",
+    "ObjectBucketClaim.objectbucket.io: {name}",
+    "SealedSecret.bitnami.com: {name}",
+    "OnePasswordItem.onepassword.com: {name}",
+    "ClusterExternalSecret.external-secrets.io: {spec.externalSecretName}",
+    "ServiceAccount.talos.dev: {name}",
+)
+
+# Created by bootstrap before anything in the repository runs: Flux's age key and
+# the Infisical machine identity the InfisicalSecrets log in with.
+EXTERNAL = ("sops-age", "universal-auth-credentials", "infisical-credentials")
+
+
+@attrs.frozen
+class Options:
+    """``external``: name globs created outside the repository; ``generated``: producers."""
+
+    external: tuple[str, ...] = EXTERNAL
+    generated: tuple[str, ...] = GENERATED
+
+
+def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    produced = produced_secrets(repo, options.generated)
+    for consumer in secret_consumers(repo):
+        if consumer.optional or consumer.how == "valuesFrom":
+            continue
+        if any(
+            fnmatch.fnmatchcase(name, pattern)
+            for name in consumer.names
+            for pattern in options.external
+        ):
+            continue
+        if is_produced(produced, consumer.names, consumer.namespaces):
+            continue
+        name = consumer.names[0]
+        namespaces = sorted(ns for ns in consumer.namespaces if ns)
+        where = f" in namespace {namespaces[0]}" if len(namespaces) == 1 else ""
+        elsewhere = is_produced(produced, consumer.names, (None,))
+        detail = ", only in another namespace" if elsewhere else ""
+        yield Diagnostic(
+            consumer.source,
+            ID,
+            f"{consumer.consumer} reads Secret {name} ({consumer.how}), which nothing in the "
+            f"repository creates{where}{detail}",
+            SEVERITY,
+            REMEDIATION,
+        )

@@ -1,0 +1,64 @@
+"""InfisicalSecrets must read only their app's folder, never the project root.
+
+## What it does
+Reports every `InfisicalSecret` whose `secretsScope.secretsPath` is the project
+root (`/`), with or without `recursive: true`.  The conventions scope each
+InfisicalSecret to one app's folder (`secretsPath: /sonarr`).
+
+## Why is this bad?
+Reading from `/` copies every secret of the environment, of every app, into the
+namespace's Secret: anything that can read that Secret (the app, a compromised
+pod, a too-broad RBAC rule) gets all of them.  App-scoped paths are the
+principle of least privilege the secrets architecture is built on.
+
+## Example
+```yaml
+spec:
+  authentication:
+    universalAuth:
+      secretsScope:
+        projectSlug: homelab
+        envSlug: prod
+        secretsPath: /
+        recursive: true
+```
+
+## Use instead
+```yaml
+spec:
+  authentication:
+    universalAuth:
+      secretsScope:
+        projectSlug: homelab
+        envSlug: prod
+        secretsPath: /sonarr
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from homelab_kit import Diagnostic, Repo, Severity
+
+ID = "secrets-infisical-scope"
+SEVERITY = Severity.ERROR
+REMEDIATION = "Set secretsScope.secretsPath to the app's own folder (for example /sonarr)."
+
+
+def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    for infisical in repo.infisical_secrets:
+        path = infisical.secrets_path
+        if path is None or path.strip().strip("/"):
+            continue
+        base = ("spec", "authentication", infisical.auth_method or "")
+        where = infisical.doc.location(*base, "secretsScope", "secretsPath")
+        recursive = " recursively" if infisical.recursive else ""
+        yield Diagnostic(
+            where,
+            ID,
+            f"InfisicalSecret {infisical.name} reads{recursive} from the project root "
+            f"({path!r}), not its app's folder",
+            SEVERITY,
+            REMEDIATION,
+        )

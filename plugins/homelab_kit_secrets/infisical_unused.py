@@ -1,0 +1,139 @@
+"""An InfisicalSecret's Secret should be read by something.
+
+## What it does
+Reports every `InfisicalSecret` none of whose managed Secrets is read in their
+namespace: not by a workload, chart values, `valuesFrom` or `substituteFrom`,
+and not named anywhere else in the repository's manifests or Helm values (a
+`secretName` in an Ingress, a database `Cluster`'s credentials, a Reloader
+annotation, ...).  Secrets an operator reads by a fixed name are listed in
+`read-implicitly` (by default Rook's `rook-ceph-dashboard-password`).  Names are
+compared after Flux substitution.
+
+## Why is this bad?
+An unused InfisicalSecret still copies secrets into the cluster: more exposure
+for nothing, usually left behind when an app was removed or renamed, or a sign
+that the app reads a Secret under another name and fails.
+
+## Example
+```yaml
+# kubernetes/apps/media/secrets/lidarr-secrets.yaml: lidarr was removed
+apiVersion: secrets.infisical.com/v1alpha1
+kind: InfisicalSecret
+metadata:
+  name: lidarr-secrets
+spec:
+  managedSecretReference:
+    secretName: lidarr-secret
+```
+
+## Use instead
+Delete the InfisicalSecret (and its folder in Infisical), or read its Secret:
+
+```yaml
+envFrom:
+  - secretRef:
+      name: lidarr-secret
+```
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.substitute import any_match, has_variables
+from homelab_kit_secrets._producers import namespaces_meet, object_namespaces, secret_consumers
+
+ID = "secrets-infisical-unused"
+SEVERITY = Severity.WARNING
+REMEDIATION = "Delete the InfisicalSecret, or read its Secret where it is needed."
+
+
+@attrs.frozen
+class Options:
+    """``read_implicitly``: name globs of Secrets operators read without a reference."""
+
+    read_implicitly: tuple[str, ...] = ("rook-ceph-dashboard-password",)
+
+
+_TOKEN = re.compile(r"[\s,;\"'`()\[\]]+")
+
+
+def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    consumers = list(secret_consumers(repo))
+    mentioned: dict[tuple[str, int], set[str]] = {}
+    for infisical in repo.infisical_secrets:
+        path = infisical.doc.path
+        own = object_namespaces(repo, infisical.doc, infisical.namespace)
+        used = False
+        for managed in infisical.managed_secrets:
+            names = repo.expand(path, managed.name)
+            implicit = options.read_implicitly
+            if any(fnmatch.fnmatchcase(n, p) for n in names for p in implicit):
+                used = True
+                break
+            where = (
+                repo.expand(path, managed.namespace)
+                if managed.namespace and managed.namespace != infisical.namespace
+                else own
+            )
+            if any(
+                any_match(names, c.names) and namespaces_meet(where, c.namespaces)
+                for c in consumers
+            ) or _mentioned(repo, names, (path, infisical.doc.index), mentioned):
+                used = True
+                break
+        if used or not infisical.managed_secrets:
+            continue
+        secret_names = ", ".join(m.name for m in infisical.managed_secrets)
+        yield Diagnostic(
+            infisical.doc.location(),
+            ID,
+            f"InfisicalSecret {infisical.name} creates {secret_names}, which nothing reads",
+            SEVERITY,
+            REMEDIATION,
+        )
+
+
+def _mentioned(
+    repo: Repo,
+    names: tuple[str, ...],
+    own: tuple[str, int],
+    cache: dict[tuple[str, int], set[str]],
+) -> bool:
+    """Whether a name appears as a word in a string of another document or values file."""
+    if not cache:
+        docs = [*repo.documents, *repo.patch_documents, *(v.doc for v in repo.values)]
+        for doc in docs:
+            words = cache.setdefault((doc.path, doc.index), set())
+            for text in _strings(doc.data):
+                for word in _TOKEN.split(text):
+                    if word:
+                        words.update(
+                            repo.expand(doc.path, word) if has_variables(word) else (word,)
+                        )
+    for key, words in cache.items():
+        if key == own:
+            continue
+        if any(n in words for n in names):
+            return True
+        if any(has_variables(n) for n in names) and any_match(names, words):
+            return True
+    return False
+
+
+def _strings(node: Any) -> Iterator[str]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            yield current
+        elif isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)

@@ -1,0 +1,121 @@
+"""InfisicalSecrets must say where to read from, how to log in, and what to create.
+
+## What it does
+Checks that every `InfisicalSecret` sets:
+
+- `spec.hostAPI` (the Infisical instance; the conventions always write it);
+- an authentication method among `auth-methods` (`universalAuth` by default);
+- under it, `secretsScope.projectSlug`, `secretsScope.envSlug` and
+  `secretsScope.secretsPath`;
+- `credentialsRef.secretName` and `credentialsRef.secretNamespace` (the machine
+  identity's Secret);
+- a managed Secret: `managedSecretReference.secretName` or
+  `managedKubeSecretReferences[].secretName`.
+
+Each missing field is one finding, at the mapping that should hold it.
+
+## Why is this bad?
+The operator cannot sync an incomplete InfisicalSecret: the managed Secret is
+never created and every app reading it fails to start, with the error only in the
+operator's logs.  An implicit `hostAPI` silently points at Infisical Cloud (US).
+
+## Example
+```yaml
+apiVersion: secrets.infisical.com/v1alpha1
+kind: InfisicalSecret
+metadata:
+  name: sonarr-secrets
+spec:
+  authentication:
+    universalAuth:
+      secretsScope:
+        projectSlug: homelab
+        secretsPath: /sonarr
+  managedSecretReference:
+    secretName: sonarr-secret
+```
+
+## Use instead
+```yaml
+spec:
+  hostAPI: https://app.infisical.com/api
+  authentication:
+    universalAuth:
+      secretsScope:
+        projectSlug: homelab
+        envSlug: prod
+        secretsPath: /sonarr
+      credentialsRef:
+        secretName: universal-auth-credentials
+        secretNamespace: infisical-system
+  managedSecretReference:
+    secretName: sonarr-secret
+    secretType: Opaque
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from homelab_kit import Diagnostic, InfisicalSecret, Location, Repo, Severity
+
+ID = "secrets-infisical-well-formed"
+SEVERITY = Severity.ERROR
+REMEDIATION = "Add the missing field (see the InfisicalSecret pattern of the conventions)."
+
+
+@attrs.frozen
+class Options:
+    """``auth_methods``: the ``spec.authentication`` methods allowed."""
+
+    auth_methods: tuple[str, ...] = ("universalAuth",)
+
+
+def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    for infisical in repo.infisical_secrets:
+        for where, message in _problems(infisical, options):
+            yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
+
+
+def _problems(s: InfisicalSecret, options: Options) -> Iterator[tuple[Location, str]]:
+    doc = s.doc
+    name = f"InfisicalSecret {s.name}"
+    if not s.host_api:
+        yield doc.location("spec"), f"{name} sets no spec.hostAPI"
+    if s.auth_method is None:
+        yield (
+            doc.location("spec", "authentication"),
+            f"{name} sets no authentication method ({' or '.join(options.auth_methods)})",
+        )
+    else:
+        base = ("spec", "authentication", s.auth_method)
+        if s.auth_method not in options.auth_methods:
+            yield (
+                doc.key_location(*base),
+                f"{name} authenticates with {s.auth_method}, not "
+                f"{' or '.join(options.auth_methods)}",
+            )
+        for key, value in (
+            ("projectSlug", s.project_slug),
+            ("envSlug", s.env_slug),
+            ("secretsPath", s.secrets_path),
+        ):
+            if not value:
+                yield doc.location(*base, "secretsScope"), f"{name} sets no secretsScope.{key}"
+        for key, value in (
+            ("secretName", s.credentials_secret),
+            ("secretNamespace", s.credentials_namespace),
+        ):
+            if not value:
+                yield doc.location(*base, "credentialsRef"), f"{name} sets no credentialsRef.{key}"
+    if not s.managed_secrets:
+        yield (
+            doc.location("spec"),
+            f"{name} creates no Secret (managedSecretReference or managedKubeSecretReferences)",
+        )
+    for managed in s.managed_secrets:
+        if not managed.name:
+            yield managed.source, f"{name} has a managed Secret reference without secretName"
