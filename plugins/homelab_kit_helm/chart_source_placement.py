@@ -13,14 +13,12 @@ repository's convention puts it:
   onedr0p-style repositories do.
 
 Sources that two or more HelmReleases share may live anywhere (a component, a
-`repos/` folder).  Configure in `.homelab-kit.yaml`:
+`repos/` folder).
 
-```yaml
-checks:
-  helm-chart-source-placement:
-    placement: folder
-    file-names: [ocirepository.yaml, helmrepository.yaml]
-```
+## Options
+- `placement` (default `helmrelease`): `helmrelease` or `folder`, as above.
+- `file-names` (default `[ocirepository.yaml, helmrepository.yaml,
+  gitrepository.yaml]`): glob patterns of the file names `folder` allows.
 
 ## Why is this bad?
 A chart source far from the only release that uses it makes an app harder to

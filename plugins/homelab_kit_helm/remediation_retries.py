@@ -9,8 +9,10 @@ a number other than 0 (`-1` retries forever), or the `RetryOnFailure` strategy
 The settings count wherever Flux gets them from: the HelmRelease itself, a patch
 in its kustomization.yaml, or the `spec.patches` of a Flux Kustomization that
 deploys it, including patches a parent Flux Kustomization puts into its child
-Kustomizations (the common `cluster-apps` defaults pattern).  `require` lists
-which of `install` and `upgrade` are checked.
+Kustomizations (the common `cluster-apps` defaults pattern).
+
+## Options
+- `require` (default `[install, upgrade]`): which actions must retry.
 
 ## Why is this bad?
 With no retries, one failed install or upgrade (a slow image pull, a webhook not

@@ -8,21 +8,25 @@ Secret of that name is created *in the reader's namespace* by:
 
 - an `InfisicalSecret` (its managed Secrets) or an `ExternalSecret` (its target);
 - a `Secret` manifest (SOPS-encrypted or not) or a kustomize `secretGenerator`;
-- an object listed in `generated`, as `Kind[.group]: name-template`; by default
-  cert-manager `Certificate: {spec.secretName}`, CloudNativePG clusters
-  (`{name}-app`, `{name}-superuser`, ...), Strimzi `KafkaUser`, Rook
-  `ObjectBucketClaim`, `SealedSecret`, `OnePasswordItem` and
-  `ClusterExternalSecret`, and Talos `ServiceAccount` (`talos.dev`);
-- or named in `external`: glob patterns of Secrets created outside the
-  repository (by a bootstrap script, by hand, by an operator at run time); by
-  default `sops-age`, `universal-auth-credentials` and `infisical-credentials`,
-  which bootstrap creates before Flux runs.  Setting `external` replaces the
-  defaults, so list them again if you still need them.
+- an operator's object listed in `generated` (see Options);
+- or a name listed in `external`: created outside the repository.
 
 Readers marked `optional: true` are skipped, `{{ .Release.Name }}` in chart values
 is rendered, other Helm templates are not judged, and names are compared after
 Flux substitution (`${APP}`).  HelmRelease `valuesFrom` is checked by
 `helm-values-from-resolves`.
+
+## Options
+- `external` (default `[sops-age, universal-auth-credentials,
+  infisical-credentials]`, which bootstrap creates before Flux runs): glob
+  patterns of Secrets created outside the repository (by a bootstrap script, by
+  hand, by an operator at run time).  Setting it replaces the defaults.
+- `generated` (default: cert-manager `Certificate: {spec.secretName}`,
+  CloudNativePG `Cluster` (`{name}-app`, `{name}-superuser`, ...), Strimzi
+  `KafkaUser`, Rook `ObjectBucketClaim`, `SealedSecret`, `OnePasswordItem`,
+  `ClusterExternalSecret`, Talos `ServiceAccount`): objects that create a
+  Secret, as `Kind[.group]: name-template` where `{name}` is the object's name
+  and `{spec.field}` one of its fields.
 
 ## Why is this bad?
 A missing Secret keeps the pod in `CreateContainerConfigError` (or the Flux

@@ -3,15 +3,13 @@
 ## What it does
 Reports every `InfisicalSecret` written outside a namespace's `secrets/` folder
 (`kubernetes/apps/<namespace>/secrets/`, deployed by its own Flux Kustomization
-that the apps depend on).  Repositories that keep them elsewhere on purpose (next
-to each app, or in shared kustomize components with `${APP}` substitution)
-list the folders they allow as glob patterns in `allowed`:
+that the apps depend on).
 
-```yaml
-checks:
-  secrets-infisical-location:
-    allowed: ["kubernetes/components/**", "kubernetes/apps/*/*/app/*"]
-```
+## Options
+- `allowed` (default none): glob patterns of other paths where InfisicalSecrets
+  may live, for repositories that keep them next to each app or in shared
+  kustomize components with `${APP}` substitution, such as
+  `["kubernetes/components/**", "kubernetes/apps/*/*/app/*"]`.
 
 ## Why is this bad?
 The namespace's secrets Kustomization is reconciled before its apps, so every

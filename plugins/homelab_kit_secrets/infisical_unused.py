@@ -5,9 +5,11 @@ Reports every `InfisicalSecret` none of whose managed Secrets is read in their
 namespace: not by a workload, chart values, `valuesFrom` or `substituteFrom`,
 and not named anywhere else in the repository's manifests or Helm values (a
 `secretName` in an Ingress, a database `Cluster`'s credentials, a Reloader
-annotation, ...).  Secrets an operator reads by a fixed name are listed in
-`read-implicitly` (by default Rook's `rook-ceph-dashboard-password`).  Names are
-compared after Flux substitution.
+annotation, ...).  Names are compared after Flux substitution.
+
+## Options
+- `read-implicitly` (default `[rook-ceph-dashboard-password]`): glob patterns of
+  Secrets an operator reads by a fixed name, with no reference in the repository.
 
 ## Why is this bad?
 An unused InfisicalSecret still copies secrets into the cluster: more exposure

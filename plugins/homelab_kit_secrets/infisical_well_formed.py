@@ -4,7 +4,7 @@
 Checks that every `InfisicalSecret` sets:
 
 - `spec.hostAPI` (the Infisical instance; the conventions always write it);
-- an authentication method among `auth-methods` (`universalAuth` by default);
+- an allowed authentication method;
 - under it, `secretsScope.projectSlug`, `secretsScope.envSlug` and
   `secretsScope.secretsPath`;
 - `credentialsRef.secretName` and `credentialsRef.secretNamespace` (the machine
@@ -13,6 +13,9 @@ Checks that every `InfisicalSecret` sets:
   `managedKubeSecretReferences[].secretName`.
 
 Each missing field is one finding, at the mapping that should hold it.
+
+## Options
+- `auth-methods` (default `[universalAuth]`): the `spec.authentication` methods allowed.
 
 ## Why is this bad?
 The operator cannot sync an incomplete InfisicalSecret: the managed Secret is

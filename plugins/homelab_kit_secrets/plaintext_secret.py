@@ -2,12 +2,13 @@
 
 ## What it does
 Reports every `v1` Secret manifest whose `data` or `stringData` holds a value
-that is neither SOPS-encrypted (`ENC[...]`) nor a placeholder filled in later.
-Placeholders are values matching one of the `placeholders` regular expressions:
-by default a Flux `${VAR}` substitution (from a Secret at apply time), a
-1Password `op://` reference or a `{{ ... }}` template resolved at bootstrap, a
-`ref+` (vals) reference, and the empty string.  The message names the Secret
-and its keys, never a value.
+that is neither SOPS-encrypted (`ENC[...]`), empty, nor a placeholder filled in
+later.  The message names the Secret and its keys, never a value.
+
+## Options
+- `placeholders` (default: a Flux `${VAR}` substitution, a 1Password `op://`
+  reference, a `{{ ... }}` template, a `ref+` (vals) reference): regular
+  expressions of values that are filled in at apply or bootstrap time.
 
 ## Why is this bad?
 Anything committed is readable by everyone with access to the repository and
