@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from homelab_kit.schema.compiler import Check, Context, kind_of
+from homelab_kit.schema.compiler import Check, Context, describe, kind_of
 from homelab_kit.schema.placeholders import substitute
 from homelab_kit.schema.violation import SchemaViolation
 from homelab_kit.yaml import YMap, parse_text
@@ -108,7 +108,9 @@ def validate(
             continue
         if not isinstance(value, str):
             problems.append(
-                SchemaViolation((field,), f"{field}: expected string, got {kind_of(value)}", "type")
+                SchemaViolation(
+                    (field,), f"{field}: expected string, got {describe(value)}", "type"
+                )
             )
             continue
         resolved = substitute(value, variables)

@@ -178,6 +178,9 @@ def test_objects_without_type_meta(registry: SchemaRegistry) -> None:
     assert found("apiVersion: v1\nmetadata: {}\n", registry) == [
         (1, 1, "required", "not a Kubernetes object: missing 'kind'")
     ]
+    assert found("apiVersion: v1\nkind: 5\n", registry) == [
+        (2, 7, "type", "kind: expected string, got integer 5")
+    ]
     assert found("- a\n- b\n", registry) == [
         (1, 1, "type", "expected a Kubernetes object (a mapping), got a list")
     ]
