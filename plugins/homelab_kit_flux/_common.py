@@ -24,10 +24,15 @@ from homelab_kit.model.substitute import names_match
 from homelab_kit.yaml import parse_text
 
 
-def injected_spec(repo: Repo, ks: FluxKustomization) -> dict[str, Any]:
-    """The ``spec`` keys (and values) patches elsewhere set on ``ks``."""
+def injected_spec(
+    repo: Repo, ks: FluxKustomization, includers: Includers | None = None
+) -> dict[str, Any]:
+    """The ``spec`` keys (and values) patches elsewhere set on ``ks``.
+
+    Pass ``includers`` (:meth:`Includers.of`) when calling this for many Kustomizations.
+    """
     spec: dict[str, Any] = {}
-    for target, patch in _patches_for(repo, ks):
+    for target, patch in _patches_for(repo, ks, includers or Includers.of(repo)):
         if _matches(target, ks):
             # Without a target, a strategic-merge patch names the object it patches.
             spec.update(_spec_of(patch, None if target else ks.name))
@@ -35,7 +40,7 @@ def injected_spec(repo: Repo, ks: FluxKustomization) -> dict[str, Any]:
 
 
 def _patches_for(
-    repo: Repo, ks: FluxKustomization
+    repo: Repo, ks: FluxKustomization, includers: Includers
 ) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any] | str]]:
     """``(target, patch)`` of every patch that may reach ``ks``."""
     for parent_key in repo.deployed_by.get(ks.doc.path, ()):
@@ -46,7 +51,7 @@ def _patches_for(
             patch = item.get("patch")
             if isinstance(patch, str):
                 yield _target(item), patch
-    for kfile in including_kustomizations(repo, ks.doc.path):
+    for kfile in including_kustomizations(repo, ks.doc.path, includers):
         for item in kfile.inline_patches:
             patch = item.get("patch")
             if isinstance(patch, str):
@@ -62,32 +67,50 @@ def _patches_for(
                     yield selectors.get(entry.value, {}), doc.data
 
 
-def including_kustomizations(repo: Repo, path: str) -> list[KustomizeFile]:
+@attrs.frozen
+class Includers:
+    """Which kustomization.yaml files name each path: any entry, or resources/components."""
+
+    by_entry: Mapping[str, tuple[KustomizeFile, ...]]
+    by_resource: Mapping[str, tuple[KustomizeFile, ...]]
+
+    @classmethod
+    def of(cls, repo: Repo) -> Includers:
+        by_entry: dict[str, list[KustomizeFile]] = {}
+        by_resource: dict[str, list[KustomizeFile]] = {}
+        for kfile in repo.kustomize_files:
+            for entry in kfile.all_entries():
+                if entry.target is not None:
+                    by_entry.setdefault(entry.target, []).append(kfile)
+            for entry in (*kfile.resources, *kfile.components):
+                if entry.target is not None:
+                    by_resource.setdefault(entry.target, []).append(kfile)
+        return cls(
+            {k: tuple(v) for k, v in by_entry.items()},
+            {k: tuple(v) for k, v in by_resource.items()},
+        )
+
+
+def including_kustomizations(
+    repo: Repo, path: str, includers: Includers | None = None
+) -> list[KustomizeFile]:
     """kustomization.yaml files that pull in ``path``, directly or through others.
 
     ``path`` may be a manifest, a generator's file or a patch; the search climbs
-    through ``resources`` and ``components`` of the kustomizations above it.
+    through ``resources`` and ``components`` of the kustomizations above it.  Pass
+    ``includers`` when calling this for many paths.
     """
+    index = includers or Includers.of(repo)
     found: list[KustomizeFile] = []
     seen: set[str] = set()
-    wanted = [path]
+    wanted = list(index.by_entry.get(path, ()))
     while wanted:
-        current = wanted.pop()
-        for kfile in repo.kustomize_files:
-            if kfile.path in seen:
-                continue
-            entries = (
-                kfile.all_entries()
-                if current == path
-                else (
-                    *kfile.resources,
-                    *kfile.components,
-                )
-            )
-            if any(e.target == current for e in entries):
-                seen.add(kfile.path)
-                found.append(kfile)
-                wanted.append(kfile.directory)
+        kfile = wanted.pop()
+        if kfile.path in seen:
+            continue
+        seen.add(kfile.path)
+        found.append(kfile)
+        wanted.extend(index.by_resource.get(kfile.directory, ()))
     return found
 
 
@@ -160,12 +183,14 @@ def yaml_scalar(value: Any) -> str:
     return str(value)
 
 
-def deploys_kustomizations(repo: Repo, ks: FluxKustomization) -> bool:
-    """Whether ``ks`` deploys other Flux Kustomizations (cluster-apps and the like)."""
-    return any(
-        other.key != ks.key and ks.key in repo.deployed_by.get(other.doc.path, ())
+def aggregators(repo: Repo) -> set[tuple[str | None, str]]:
+    """Flux Kustomizations that deploy other Flux Kustomizations (cluster-apps and the like)."""
+    return {
+        key
         for other in repo.kustomizations
-    )
+        for key in repo.deployed_by.get(other.doc.path, ())
+        if key != other.key
+    }
 
 
 def ks_label(ks: FluxKustomization) -> str:
@@ -258,9 +283,9 @@ def _landed(repo: Repo, path: str, written: str | None) -> tuple[str | None, ...
     return repo.all_namespaces_of_file(path) or (written,)
 
 
-def waits(repo: Repo, ks: FluxKustomization) -> bool:
+def waits(repo: Repo, ks: FluxKustomization, includers: Includers) -> bool:
     """Whether ``ks`` waits for what it deploys: ``wait: true`` or health checks."""
-    injected = injected_spec(repo, ks)
+    injected = injected_spec(repo, ks, includers)
     if injected.get("wait", ks.wait) is True:
         return True
     return bool(

@@ -48,13 +48,14 @@ REMEDIATION = "Point the path at an existing folder, relative to the repository 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     folders = _folders(repo)
+    files = set(repo.files)
     tops = {f.split("/", 1)[0] for f in folders if f}
     for ks in repo.kustomizations:
         if not _from_this_repository(repo, ks) or ks.path is None:
             continue
         base = posixpath.normpath(ks.path.lstrip("/")) if ks.path else "."
         base = "" if base == "." else base
-        problem = _problem(base, folders, tops)
+        problem = _problem(base, folders, files, tops)
         if problem:
             yield Diagnostic(
                 ks.doc.location("spec", "path"),
@@ -66,7 +67,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             continue
         for i, component in enumerate(ks.components):
             target = posixpath.normpath(posixpath.join(base, component))
-            problem = _problem("" if target == "." else target, folders, tops)
+            problem = _problem("" if target == "." else target, folders, files, tops)
             if problem:
                 yield Diagnostic(
                     ks.doc.location("spec", "components", i),
@@ -95,11 +96,13 @@ def _folders(repo: Repo) -> set[str]:
     return folders
 
 
-def _problem(path: str, folders: set[str], tops: set[str]) -> str | None:
+def _problem(path: str, folders: set[str], files: set[str], tops: set[str]) -> str | None:
     if path == ".." or path.startswith("../"):
         return "leaves the repository"
     if path in folders:
         return None
+    if path in files:
+        return "is a file, not a folder"
     if path.split("/", 1)[0] not in tops:
         return None  # a folder the loader did not read: nothing to judge
     return "does not exist"

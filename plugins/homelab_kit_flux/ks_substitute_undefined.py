@@ -54,6 +54,7 @@ from homelab_kit import Diagnostic, Location, Repo, Severity
 from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.yaml import YMap, YSeq
 from homelab_kit_flux._common import (
+    Includers,
     Producer,
     including_kustomizations,
     injected_spec,
@@ -76,17 +77,23 @@ _DISABLED = "kustomize.toolkit.fluxcd.io/substitute"
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     made = producers(repo)
     sops = {f.path for f in repo.sops_files}
+    includers = Includers.of(repo)
+    disabled: dict[str, bool] = {}
     files_of: dict[tuple[str | None, str], list[str]] = {}
     for path, keys in repo.deployed_by.items():
         for key in keys:
             files_of.setdefault(key, []).append(path)
     for ks in repo.kustomizations:
-        defined = _defined(repo, ks, made)
+        defined = _defined(repo, ks, made, includers)
         if defined is None:
             continue
         for path in sorted(files_of.get(ks.key, ())):
             yfile = repo.files.get(path)
-            if yfile is None or path in sops or _disabled_for_file(repo, path):
+            if yfile is None or path in sops:
+                continue
+            if path not in disabled:
+                disabled[path] = _disabled_for_file(repo, path, includers)
+            if disabled[path]:
                 continue
             for document in yfile.documents:
                 if _disabled(document.data):
@@ -102,9 +109,11 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                         )
 
 
-def _defined(repo: Repo, ks: FluxKustomization, made: list[Producer]) -> set[str] | None:
+def _defined(
+    repo: Repo, ks: FluxKustomization, made: list[Producer], includers: Includers
+) -> set[str] | None:
     """Variables ``ks`` defines; None when substitution is off or any may be defined."""
-    injected = injected_spec(repo, ks).get("postBuild")
+    injected = injected_spec(repo, ks, includers).get("postBuild")
     post = ks.doc.get("spec", "postBuild")
     if not isinstance(post, Mapping) and not isinstance(injected, Mapping):
         return None
@@ -162,9 +171,9 @@ def _disabled(data: Any) -> bool:
     )
 
 
-def _disabled_for_file(repo: Repo, path: str) -> bool:
+def _disabled_for_file(repo: Repo, path: str, includers: Includers) -> bool:
     """Kustomize marks every object of ``path`` (common labels, generator options)."""
-    for kfile in including_kustomizations(repo, path):
+    for kfile in including_kustomizations(repo, path, includers):
         doc = kfile.doc
         marks: list[Any] = [doc.get("commonAnnotations"), doc.get("commonLabels")]
         marks += [item.get("pairs") for item in doc.list_at("labels") if isinstance(item, Mapping)]

@@ -518,3 +518,23 @@ def test_undefined_variable_in_an_annotated_object(
     assert lint_tree(select=["flux-ks-substitute-undefined"]) == [
         ("kubernetes/apps/media/sonarr/app/script.yaml", 7, "flux-ks-substitute-undefined"),
     ]
+
+
+def test_sops_files_are_not_substituted(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    tree = cluster()
+    tree[SONARR_KFILE] = tree[SONARR_KFILE].replace(
+        "  - ./helmrelease.yaml\n", "  - ./helmrelease.yaml\n  - ./secret.sops.yaml\n"
+    )
+    tree["kubernetes/apps/media/sonarr/app/secret.sops.yaml"] = """
+        apiVersion: v1
+        kind: Secret
+        metadata:
+          name: sonarr-${UNKNOWN}
+        stringData:
+          TOKEN: ENC[AES256_GCM,data:abc=,type:str]
+        sops:
+          mac: ENC[AES256_GCM,data:xyz=,type:str]
+          lastmodified: "2025-01-01T00:00:00Z"
+        """
+    yaml_tree(tree)
+    assert lint_tree(select=["flux-ks-substitute-undefined"]) == []
