@@ -509,16 +509,14 @@ class _Builder:
                 try:
                     data[pair_key] = raw.decode("utf-8")
                 except UnicodeDecodeError:
-                    binary[pair_key] = base64.b64encode(raw).decode("ascii")
+                    binary[pair_key] = _wrapped_base64(raw)
             if data:
                 obj["data"] = data
             if binary:
                 obj["binaryData"] = binary
         else:
             obj["type"] = _text(args.get("type")) or "Opaque"
-            encoded = {pk: base64.b64encode(raw).decode("ascii") for pk, raw in pairs}
-            if encoded:
-                obj["data"] = encoded
+            obj["data"] = {pk: _wrapped_base64(raw) for pk, raw in pairs}
         if immutable:
             obj["immutable"] = True
         behavior = _text(args.get("behavior")) or "create"
@@ -879,6 +877,14 @@ def _parse_config(doc: Mapping[str, Any]) -> _Config:
         images=specs("images"),
         replicas=specs("replicas"),
     )
+
+
+def _wrapped_base64(raw: bytes) -> str:
+    """Base64 in lines of 70 characters, as kustomize writes generated Secret data."""
+    text = base64.b64encode(raw).decode("ascii")
+    if len(text) < 70:
+        return text
+    return "".join(text[i : i + 70] + "\n" for i in range(0, len(text), 70))
 
 
 def _string_map(value: Any) -> dict[str, str]:

@@ -77,7 +77,7 @@ def test_generators_hash_and_references(yaml_tree: YamlTree) -> None:
                     options: {disableNameSuffixHash: true, labels: {role: tls}}
                 """,
             "app/deployment.yaml": DEPLOYMENT,
-            "app/app.env": "# comment\n\n  E1=a b\nE2=\"kept\"\n",
+            "app/app.env": '# comment\n\n  E1=a b\nE2="kept"\n',
             "app/config.ini": "[main]\nkey = value\n",
         }
     )
@@ -225,7 +225,9 @@ def test_patches_strategic_json6902_and_targets(yaml_tree: YamlTree) -> None:
                 replicas:
                   - {name: web, count: 5}
                 """,
-            "app/deployment.yaml": DEPLOYMENT.replace("name: web\nspec:", "name: web\n  labels: {tier: front}\nspec:"),
+            "app/deployment.yaml": DEPLOYMENT.replace(
+                "name: web\nspec:", "name: web\n  labels: {tier: front}\nspec:"
+            ),
             "app/helmrelease.yaml": HELMRELEASE,
             "app/patch.yaml": """
                 apiVersion: apps/v1
@@ -290,7 +292,9 @@ def test_components_and_nested_kustomizations(yaml_tree: YamlTree) -> None:
                         path: /spec/template/spec/serviceAccountName
                         value: runner
                 """,
-            "components/common/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: runner}\n",
+            "components/common/sa.yaml": (
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: runner}\n"
+            ),
         }
     )
     objects = assert_same_as_kubectl(root / "app", root)
@@ -341,10 +345,20 @@ def test_legacy_octal_and_quoted_values_survive(yaml_tree: YamlTree) -> None:
             "outside the repository",
         ),
         ({"app/kustomization.yaml": "resources: [missing.yaml]\n"}, "does not exist"),
-        ({"app/kustomization.yaml": "patches:\n- path: p.yaml\n", "app/p.yaml": "kind: X\n"
-          "apiVersion: v1\nmetadata: {name: nope}\n"}, "no resource matches"),
-        ({"app/kustomization.yaml": "components: [c]\n", "app/c/kustomization.yaml": "resources: []\n"},
-         "kind: Component"),
+        (
+            {
+                "app/kustomization.yaml": "patches:\n- path: p.yaml\n",
+                "app/p.yaml": "kind: X\napiVersion: v1\nmetadata: {name: nope}\n",
+            },
+            "no resource matches",
+        ),
+        (
+            {
+                "app/kustomization.yaml": "components: [c]\n",
+                "app/c/kustomization.yaml": "resources: []\n",
+            },
+            "kind: Component",
+        ),
         ({"app/x.yaml": "a: 1\n"}, "no kustomization file"),
     ],
 )
