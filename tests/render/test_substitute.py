@@ -154,3 +154,54 @@ def test_collect_variables_errors_never_show_values() -> None:
     assert "not base64!" not in str(info.value)
     with pytest.raises(HomelabKitError, match="must be a string"):
         collect_variables({"PORT": 8080}, [])
+
+
+def test_build_flux_kustomization(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from homelab_kit.render import build_flux_kustomization
+    from homelab_kit.testing import write_tree
+
+    root = write_tree(
+        Path(str(tmp_path)),
+        {
+            "apps/web/kustomization.yaml": "resources: [cm.yaml]\n",
+            "apps/web/cm.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n"
+                "data: {app: '${APP}', port: '${PORT:=80}', tz: '${TZ}', n: '${MISSING}'}\n"
+            ),
+        },
+    )
+    settings = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cluster-settings", "namespace": "flux-system"},
+        "data": {"TZ": "Europe/Paris"},
+    }
+    ks = {
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": "web", "namespace": "flux-system"},
+        "spec": {
+            "path": "./apps/web",
+            "postBuild": {
+                "substitute": {"APP": "web"},
+                "substituteFrom": [
+                    {"kind": "ConfigMap", "name": "cluster-settings"},
+                    {"kind": "Secret", "name": "cluster-secrets", "optional": True},
+                ],
+            },
+        },
+    }
+    build = build_flux_kustomization(ks, root=root, source_objects=[settings], backend="python")
+    assert build.objects[0]["data"] == {
+        "app": "web",
+        "port": "80",
+        "tz": "Europe/Paris",
+        "n": "${MISSING}",
+    }
+    assert build.unresolved == {"MISSING"}
+    assert any("cluster-secrets" in w for w in build.warnings)
+    ks["spec"]["postBuild"]["substituteFrom"][1]["optional"] = False  # type: ignore[index]
+    with pytest.raises(HomelabKitError, match="cluster-secrets"):
+        build_flux_kustomization(ks, root=root, source_objects=[settings], backend="python")
