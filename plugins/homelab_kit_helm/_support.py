@@ -109,8 +109,8 @@ def resolve_chart_source(
         s
         for s in sources
         if s.kind == kind
-        and _namespaces_meet(namespaces, s.namespaces)
         and any_match(names, repo.expand(s.doc.path, s.name))
+        and _namespaces_meet(namespaces, s.namespaces)
     ]
 
 
