@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model import GitRepository, HelmRepository, OCIRepository
 from homelab_kit_helm._support import (
     PatchIndex,
     chart_sources,
@@ -71,7 +72,11 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             SEVERITY,
             REMEDIATION,
         )
-    pools = (*repo.oci_repositories, *repo.helm_repositories, *repo.git_repositories)
+    pools: tuple[OCIRepository | HelmRepository | GitRepository, ...] = (
+        *repo.oci_repositories,
+        *repo.helm_repositories,
+        *repo.git_repositories,
+    )
     for obj in pools:
         kind = used.get((obj.doc.path, obj.doc.index))
         if kind is None or obj.interval is not None:

@@ -178,14 +178,14 @@ def secret_consumers(repo: Repo) -> Iterator[Consumer]:
             if infisical.credentials_namespace
             else object_namespaces(repo, doc, infisical.namespace)
         )
-        path = ("spec", "authentication", infisical.auth_method or "", "credentialsRef")
+        ref = ("spec", "authentication", infisical.auth_method or "", "credentialsRef")
         yield Consumer(
             repo.expand(doc.path, infisical.credentials_secret),
             where,
             "credentialsRef",
             f"InfisicalSecret {infisical.name}",
             False,
-            doc.location(*path, "secretName"),
+            doc.location(*ref, "secretName"),
         )
 
 
