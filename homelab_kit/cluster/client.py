@@ -307,7 +307,8 @@ class Cluster:
         With ``metadata_only`` the server sends ``PartialObjectMetadata``: names,
         labels, annotations, never ``data``.  Should a server ignore that and send
         whole objects anyway, everything but ``metadata`` is dropped on arrival.
-        Pages through long lists.
+        Every object carries ``apiVersion`` and ``kind`` (lists of built-in kinds leave
+        them out; they are filled in).  Pages through long lists.
         """
         path = resource.path(namespace)
         action = Action.on("list", resource, namespace if resource.namespaced else None)
@@ -322,8 +323,14 @@ class Cluster:
                 path, page_query, accept=METADATA_LIST if metadata_only else JSON, action=action
             )
             for item in page.get("items") or ():
-                if isinstance(item, dict):
-                    items.append(_metadata_only(item) if metadata_only else item)
+                if not isinstance(item, dict):
+                    continue
+                if metadata_only:
+                    items.append(_metadata_only(item))
+                else:  # items of built-in lists come without apiVersion and kind
+                    item.setdefault("apiVersion", resource.api_version)
+                    item.setdefault("kind", resource.kind)
+                    items.append(item)
             meta = page.get("metadata")
             token = meta.get("continue") if isinstance(meta, Mapping) else None
             if not token:

@@ -39,8 +39,9 @@ def short_revision(revision: str | None) -> str:
 def render_status(status: ClusterStatus, console: Console) -> None:
     """Print one row per Kustomization, HelmRelease, InfisicalSecret and managed Secret."""
     table = Table(title=_title(status.server, status.context), title_justify="left", expand=False)
-    for header in ("App", "Kind", "Name", "Ready", "Suspended", "Revision", "Message"):
-        table.add_column(header, overflow="fold")
+    for header in ("App", "Kind", "Name", "Ready", "Suspended", "Revision"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("Message", overflow="fold")
     for app in status.apps:
         first = True
         for obj in (*app.kustomizations, *app.helm_releases):
@@ -51,7 +52,7 @@ def render_status(status: ClusterStatus, console: Console) -> None:
                 _ready(obj),
                 "yes" if obj.suspended else "",
                 short_revision(obj.revision) if obj.present else "",
-                _message(obj.reason, obj.message) if obj.present and not obj.ok else "",
+                _explain(obj.present, obj.ok, obj.reason, obj.message),
             )
             first = False
         for secret in app.secrets:
@@ -62,9 +63,7 @@ def render_status(status: ClusterStatus, console: Console) -> None:
                 _synced(secret),
                 "",
                 "",
-                _message(secret.reason, secret.message)
-                if secret.present and secret.synced is not True
-                else "",
+                _explain(secret.present, secret.synced is True, secret.reason, secret.message),
             )
             first = False
             for managed in secret.managed:
@@ -148,7 +147,11 @@ def _synced(secret: SecretStatus) -> Text:
     return Text("unknown", style="yellow")
 
 
-def _message(reason: str | None, message: str | None) -> str:
+def _explain(present: bool, ok: bool, reason: str | None, message: str | None) -> str:
+    if not present:
+        return "not in the cluster"
+    if ok:
+        return ""
     if reason and message:
         return f"{reason}: {message}"
     return reason or message or ""
