@@ -365,29 +365,46 @@ def _name(doc: DocumentRef) -> str:
     return f"{doc.kind} {doc.name}" if doc.name else doc.kind
 
 
-def findings(repo: Repo, flux: str, *, removed: bool) -> Iterator[tuple[Use, ApiChange, Version]]:
-    """Uses of removed APIs (``removed=True``) or of deprecated, still-served ones."""
-    targets: dict[str, Version] = {
-        KUBERNETES: parse_version(repo.settings.kubernetes_version) or LATEST[KUBERNETES],
-        FLUX: flux_version(repo, flux) or LATEST[FLUX],
+@attrs.frozen
+class Target:
+    """The release a platform is judged against; ``assumed`` when none was found."""
+
+    version: Version
+    assumed: bool
+
+    def __str__(self) -> str:
+        return f"targeting {show(self.version)}" + (", the newest known" if self.assumed else "")
+
+
+def targets(repo: Repo, flux: str) -> dict[str, Target]:
+    kubernetes = parse_version(repo.settings.kubernetes_version)
+    found_flux = flux_version(repo, flux)
+    return {
+        KUBERNETES: Target(kubernetes or LATEST[KUBERNETES], kubernetes is None),
+        FLUX: Target(found_flux or LATEST[FLUX], found_flux is None),
     }
+
+
+def findings(repo: Repo, flux: str, *, removed: bool) -> Iterator[tuple[Use, ApiChange, Target]]:
+    """Uses of removed APIs (``removed=True``) or of deprecated, still-served ones."""
+    by_platform = targets(repo, flux)
     for use in uses(repo):
         for change in CHANGES:
             if not change.applies_to(use.api_version, use.kind):
                 continue
-            target = targets[change.platform]
-            gone = change.removed is not None and target >= change.removed
-            deprecated = not gone and target >= change.deprecated
+            target = by_platform[change.platform]
+            gone = change.removed is not None and target.version >= change.removed
+            deprecated = not gone and target.version >= change.deprecated
             if gone if removed else deprecated:
                 yield use, change, target
             break
 
 
-def message(use: Use, change: ApiChange, target: Version, verb: str) -> str:
+def message(use: Use, change: ApiChange, target: Target, verb: str) -> str:
     when = change.removed if verb == "removed" and change.removed else change.deprecated
     return (
         f"{use.what} uses {use.api_version}, {verb} in {change.platform} {show(when)} "
-        f"(target {show(target)}); use {change.replacement}"
+        f"({target}); use {change.replacement}"
     )
 
 
@@ -397,7 +414,7 @@ def diagnostic(
     remediation: str,
     use: Use,
     change: ApiChange,
-    target: Version,
+    target: Target,
     verb: str,
 ) -> Diagnostic:
     """The finding for one use, with a fix when the replacement takes the same fields."""
