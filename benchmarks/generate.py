@@ -95,9 +95,12 @@ spec:
 
 
 def _rename(text: str, namespace: str, app: str) -> str:
-    return text.replace(TEMPLATE_APP, app).replace(f"namespace: {TEMPLATE_NS}", f"namespace: {namespace}").replace(
-        f"/apps/{TEMPLATE_NS}/", f"/apps/{namespace}/"
-    ).replace(f"&namespace {TEMPLATE_NS}", f"&namespace {namespace}")
+    return (
+        text.replace(TEMPLATE_APP, app)
+        .replace(f"namespace: {TEMPLATE_NS}", f"namespace: {namespace}")
+        .replace(f"/apps/{TEMPLATE_NS}/", f"/apps/{namespace}/")
+        .replace(f"&namespace {TEMPLATE_NS}", f"&namespace {namespace}")
+    )
 
 
 def generate(out: Path, namespaces: int, apps: int, seed: int = 1) -> int:
@@ -139,7 +142,9 @@ def generate(out: Path, namespaces: int, apps: int, seed: int = 1) -> int:
                 )
                 kfile = app_dir / "app" / "kustomization.yaml"
                 kfile.write_text(
-                    kfile.read_text().replace("  - ./pvc.yaml\n", "  - ./pvc.yaml\n  - ./sidecar.yaml\n")
+                    kfile.read_text().replace(
+                        "  - ./pvc.yaml\n", "  - ./pvc.yaml\n  - ./sidecar.yaml\n"
+                    )
                 )
             secret_name = f"{app}-secrets.yaml"
             (ns_dir / "secrets").mkdir(parents=True, exist_ok=True)
