@@ -380,16 +380,22 @@ class Cluster:
         reason: Any = exc
         if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
             reason = exc.reason
+        text = _first_line(reason)
+        # NewConnectionError subclasses ConnectTimeoutError: look at it first.
+        if isinstance(reason, urllib3.exceptions.NewConnectionError) or "refused" in text:
+            if "refused" in text.lower():
+                detail = "connection refused"
+            elif isinstance(reason, urllib3.exceptions.NameResolutionError):
+                detail = "its host name does not resolve"
+            else:
+                detail = text.rpartition("new connection: ")[2]
+            return ClusterError(f"cannot connect to {self._where()}: {detail}")
         if isinstance(reason, urllib3.exceptions.TimeoutError):
             limit = f"{self.timeout:g}s" if self.timeout else "the time allowed"
             return ClusterError(
                 f"{self._where()} did not answer within {limit} (GET {path}); check the "
                 "network or raise --request-timeout"
             )
-        text = _first_line(reason)
-        if isinstance(reason, urllib3.exceptions.NewConnectionError) or "refused" in text:
-            detail = "connection refused" if "refused" in text.lower() else text
-            return ClusterError(f"cannot connect to {self._where()}: {detail}")
         if isinstance(reason, urllib3.exceptions.SSLError):
             return ClusterError(f"TLS with {self._where()} failed: {text}")
         return ClusterError(f"cannot talk to {self._where()}: {text}")
@@ -453,7 +459,7 @@ def connect(options: ClusterOptions) -> Cluster:
                 client_configuration=configuration,
                 persist_config=False,
             )
-        except (ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+        except Exception as exc:  # ConfigException, exec plugins failing, malformed entries
             raise ClusterError(
                 f"cannot use kubeconfig {_names(files)}: {_first_line(exc)}"
             ) from None
@@ -521,7 +527,7 @@ def _check_context(joined: str, files: list[Path], wanted: str | None) -> str | 
                 f"cannot use kubeconfig {_names(files)}: {_first_line(exc)}"
             ) from None
         contexts, current = [], None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+    except Exception as exc:  # YAML errors, unreadable files, malformed entries
         raise ClusterError(f"cannot read kubeconfig {_names(files)}: {_first_line(exc)}") from None
     names = [c.get("name") for c in contexts or () if isinstance(c, Mapping)]
     known = ", ".join(str(n) for n in names) or "none"
