@@ -136,6 +136,7 @@ class YamlFile:
 # --------------------------------------------------------------------------- scalars
 
 _INT_RE = re.compile(r"[-+]?[0-9]+\Z")
+_OCTAL_RE = re.compile(r"0[0-7]+\Z")
 _FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _TRUE = frozenset(("true", "True", "TRUE"))
@@ -156,6 +157,11 @@ def resolve_plain(value: str) -> Any:
     if value in _FALSE:
         return False
     if _INT_RE.match(value):
+        digits = value.lstrip("+-")
+        if len(digits) > 1 and digits[0] == "0" and _OCTAL_RE.match(digits):
+            # YAML 1.1 octal, as Kubernetes and kustomize read it (defaultMode: 0400)
+            number = int(digits, 8)
+            return -number if value.startswith("-") else number
         return int(value)
     if value.startswith(("0x", "0o")) and len(value) > 2:
         try:
@@ -213,7 +219,7 @@ class _TooBig(Exception):
 
 
 class _Frame:
-    __slots__ = ("anchor", "container", "is_map", "key", "key_mark", "line", "size")
+    __slots__ = ("anchor", "container", "is_map", "key", "key_mark", "line", "merged", "size")
 
     def __init__(self, container: Any, is_map: bool, anchor: str | None, line: int) -> None:
         self.container = container
@@ -223,6 +229,7 @@ class _Frame:
         self.key_mark: tuple[int, int] = (0, 0)
         self.size = 1
         self.line = line
+        self.merged: set[Any] | None = None  # keys that came from a ``<<`` merge
 
 
 _NO_KEY = object()
@@ -396,9 +403,12 @@ class _Composer:
                 )
                 container = parent.container
                 if key == "<<" and etype is not ScalarEvent:
-                    self._merge(container, value)
+                    merged = self._merge(container, value)
+                    parent.merged = (parent.merged or set()) | merged
                     continue
-                if key in container:
+                if parent.merged and key in parent.merged:
+                    parent.merged.discard(key)  # an explicit key overrides a merged one
+                elif key in container:
                     kl, kc = parent.key_mark
                     problems.append(
                         YamlProblem(
@@ -434,7 +444,8 @@ class _Composer:
         defined.append([name, mark.line + 1, mark.column + 1, 0])
 
     @staticmethod
-    def _merge(container: YMap, value: Any) -> None:
+    def _merge(container: YMap, value: Any) -> set[Any]:
+        added: set[Any] = set()
         sources = value if isinstance(value, list) else [value]
         for source in sources:
             if not isinstance(source, dict):
@@ -442,8 +453,10 @@ class _Composer:
             for k, v in source.items():
                 if k not in container:
                     container[k] = v
+                    added.add(k)
                     if isinstance(source, YMap) and k in source.marks:
                         container.marks[k] = source.marks[k]
+        return added
 
 
 def _hashable(value: Any) -> Any:

@@ -144,3 +144,14 @@ def test_containers_survive_pickling() -> None:
     copy = pickle.loads(pickle.dumps(docs[0].data))
     assert copy == docs[0].data
     assert position_of(copy, ("a", 0, "b")) == (2, 8)
+
+
+def test_explicit_key_overriding_a_merge_is_not_a_duplicate() -> None:
+    docs, problems = parse_text("base: &b {x: 1, y: 2}\nchild:\n  <<: *b\n  y: 3\n  y: 4\n")
+    assert docs[0].data["child"] == {"x": 1, "y": 4}
+    assert [(p.code, p.line) for p in problems] == [("duplicate-key", 5)]
+
+
+def test_leading_zero_integers_are_octal_as_kubernetes_reads_them() -> None:
+    docs, _ = parse_text("mode: 0400\nnot_octal: 0900\nplain: 10\nquoted: '0400'\n")
+    assert docs[0].data == {"mode": 256, "not_octal": 900, "plain": 10, "quoted": "0400"}
