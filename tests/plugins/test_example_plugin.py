@@ -300,7 +300,7 @@ def test_disabling_autoload_hides_it(example_venv: Venv, stale_secret_repo: Path
     assert CHECK_ID not in lint.stdout
 
 
-def test_tracing_names_it(example_venv: Venv, stale_secret_repo: Path):
+def test_tracing_shows_hook_calls(example_venv: Venv, stale_secret_repo: Path):
     done = example_venv.homelab_kit(
         "lint", stale_secret_repo, "--no-cache", HOMELAB_KIT_TRACE_PLUGINS="1"
     )
@@ -310,7 +310,11 @@ def test_tracing_names_it(example_venv: Venv, stale_secret_repo: Path):
 def test_its_own_test_suite_passes_installed(example_venv: Venv):
     """plugins/example/tests, run as a plugin author runs them: plugin installed."""
     source = example_venv.root.parent / "example"
-    done = example_venv.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=source)
+    # Its own --basetemp: the default one is shared with every other pytest run.
+    basetemp = example_venv.root.parent / "pytest-inner"
+    done = example_venv.run(
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "--basetemp", basetemp, cwd=source
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     assert " passed" in done.stdout
 
