@@ -251,10 +251,10 @@ def producers(repo: Repo) -> list[Producer]:
         landed = _landed(repo, path, secret.namespace)
         add("Secret", path, secret.name, landed, secret.keys, "manifest", secret.source)
     for kfile, gen in repo.generators():
-        keys = None if gen.envs else (*gen.literal_keys, *gen.file_keys)
+        gen_keys = None if gen.envs else (*gen.literal_keys, *gen.file_keys)
         landed = (gen.namespace,) if gen.namespace else _landed(repo, kfile.path, kfile.namespace)
         hashed = not gen.disable_name_suffix_hash
-        add(gen.kind, kfile.path, gen.name, landed, keys, "generator", gen.source, hashed)
+        add(gen.kind, kfile.path, gen.name, landed, gen_keys, "generator", gen.source, hashed)
     for infisical in repo.infisical_secrets:
         path = infisical.doc.path
         for managed in infisical.managed_secrets:

@@ -1,7 +1,7 @@
 """A Flux Kustomization's sourceRef must name a declared source.
 
 ## What it does
-Checks that `spec.sourceRef` of every Flux `Kustomization` is set and names a
+Checks that `spec.sourceRef` of every Flux `Kustomization` names a
 `GitRepository` or `OCIRepository` declared in the repository (in the namespace the
 reference resolves to: the written one, else the Kustomization's own).  The
 `flux-system` GitRepository that bootstrap (or a FluxInstance) creates counts as
@@ -52,14 +52,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     for ks in repo.kustomizations:
         ref = ks.source_ref
         if ref is None:
-            yield Diagnostic(
-                ks.doc.location("spec"),
-                ID,
-                f"Kustomization {ks.name} has no spec.sourceRef",
-                SEVERITY,
-                REMEDIATION,
-            )
-            continue
+            continue  # a missing sourceRef is a schema error, reported as such
         if ref.kind not in _CHECKED_KINDS or _declared(repo, ref):
             continue
         where = f"{ref.resolved_namespace}/{ref.name}" if ref.resolved_namespace else ref.name

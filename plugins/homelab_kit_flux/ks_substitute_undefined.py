@@ -118,7 +118,7 @@ def _defined(
     if not isinstance(post, Mapping) and not isinstance(injected, Mapping):
         return None
     defined = set(ks.substitute)
-    sources: list[Mapping[str, Any]] = list(ks.doc.list_at("spec", "postBuild", "substituteFrom"))
+    sources: list[Any] = list(ks.doc.list_at("spec", "postBuild", "substituteFrom"))
     if isinstance(injected, Mapping):
         extra = injected.get("substitute")
         if isinstance(extra, Mapping):
