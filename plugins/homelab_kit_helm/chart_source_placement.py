@@ -12,8 +12,8 @@ repository's convention puts it:
   `ocirepository.yaml`, `helmrepository.yaml` and `gitrepository.yaml`), as the
   onedr0p-style repositories do.
 
-Sources that two or more HelmReleases share may live anywhere (a component, a
-`repos/` folder).
+Sources that two or more HelmReleases share (or that a Flux Kustomization uses
+too) may live anywhere (a component, a `repos/` folder).
 
 ## Options
 - `placement` (default `helmrelease`): `helmrelease` or `folder`, as above.
@@ -90,9 +90,16 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     for hr in repo.helm_releases:
         for source in resolve_chart_source(repo, hr, list(sources.values())) or ():
             users.setdefault((source.doc.path, source.doc.index), []).append(hr)
+    kustomization_sources = {
+        (ks.source_ref.kind, ks.source_ref.resolved_namespace, ks.source_ref.name)
+        for ks in repo.kustomizations
+        if ks.source_ref is not None
+    }
     for key, releases in users.items():
         source = sources[key]
         if len(releases) != 1:
+            continue
+        if any((source.kind, ns, source.name) in kustomization_sources for ns in source.namespaces):
             continue
         hr = releases[0]
         path = source.doc.path

@@ -90,7 +90,13 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
         namespaces = ref_namespaces(
             repo, hr.doc, ref, object_namespaces(repo, hr.doc, hr.namespace)
         )
-        where = ", ".join(sorted(ns for ns in namespaces if ns)) or "its namespace"
+        known = sorted(ns for ns in namespaces if ns)
+        if not known:
+            where = "its namespace"
+        elif len(known) <= 3:
+            where = f"namespace {', '.join(known)}"
+        else:
+            where = f"its {len(known)} namespaces"
         yield Diagnostic(
             ref.source,
             ID,
