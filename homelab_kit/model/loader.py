@@ -188,10 +188,41 @@ def _is_excluded(rel: str, excluded: Sequence[str]) -> bool:
     return any(rel == e or rel.startswith(e + "/") for e in excluded)
 
 
+PARALLEL_THRESHOLD = 600  # files; below this, starting processes costs more than it saves
+
+
+def _parse_chunk(root: str, paths: Sequence[str], max_size: int) -> list[YamlFile]:
+    return [load_file(os.path.join(root, rel), rel, max_size=max_size) for rel in paths]
+
+
 def _parse_all(root: Path, paths: Sequence[str], options: LoadOptions) -> dict[str, YamlFile]:
+    """Parse ``paths``, spread over processes when there are enough to gain.
+
+    ``options.jobs``: 1 parses here; 0 means one process per CPU.
+    """
+    jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
+    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
+        return {f.path: f for f in _parse_chunk(str(root), paths, options.max_file_size)}
+    import concurrent.futures
+    import multiprocessing
+
+    size = max(50, len(paths) // (jobs * 4))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
     parsed: dict[str, YamlFile] = {}
-    for rel in paths:
-        parsed[rel] = load_file(str(root / rel), rel, max_size=options.max_file_size)
+    try:
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            futures = [
+                pool.submit(_parse_chunk, str(root), chunk, options.max_file_size)
+                for chunk in chunks
+            ]
+            for future in futures:
+                for yfile in future.result():
+                    parsed[yfile.path] = yfile
+    except (OSError, concurrent.futures.process.BrokenProcessPool):
+        # No processes to be had here (a sandbox, a tiny container): parse in-process.
+        return {f.path: f for f in _parse_chunk(str(root), paths, options.max_file_size)}
     return parsed
 
 
