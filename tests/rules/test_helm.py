@@ -473,3 +473,27 @@ def test_values_from_secret_made_by_infisical(yaml_tree: YamlTree, lint_tree: Li
     )
     yaml_tree(tree)
     assert lint_tree(select=["helm-values-from-resolves"]) == []
+
+
+def test_remediation_from_the_app_kustomization_patch(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    tree = cluster(OCI + NO_REMEDIATION)
+    tree[ECHO_KFILE] += textwrap.dedent(
+        """
+        patches:
+          - target:
+              kind: HelmRelease
+            patch: |-
+              - op: add
+                path: /spec/install
+                value:
+                  remediation:
+                    retries: 3
+              - op: add
+                path: /spec/upgrade/remediation/retries
+                value: 3
+        """
+    )
+    yaml_tree(tree)
+    assert lint_tree(select=["helm-remediation-retries"]) == []
