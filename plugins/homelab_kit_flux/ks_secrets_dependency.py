@@ -52,12 +52,11 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     reported: set[tuple[KsKey, KsKey]] = set()
     for namespace in repo.namespaces:
         folder = namespace.secrets_directory + "/"
-        secrets_keys = {
-            key for p in made if p.path.startswith(folder) for key in _deployers(repo, p.path)
-        }
+        app = next((a for a in repo.apps if a.directory == namespace.secrets_directory), None)
         ours = [p for p in made if p.path.startswith(folder)]
-        if not secrets_keys or not ours:
-            continue
+        if app is None or not ours:
+            continue  # no secrets Kustomization of its own: nothing to depend on
+        secrets_keys = {ks.key for ks in app.kustomizations}
         for consumer in repo.secret_consumers:
             if consumer.optional:
                 continue
@@ -108,11 +107,10 @@ def _consumer_kustomizations(repo: Repo, consumer: SecretConsumer) -> tuple[KsKe
 
 def _reaches(edges: Mapping[KsKey, tuple[KsKey, ...]], start: KsKey, goals: set[KsKey]) -> bool:
     """Whether ``start`` depends on one of ``goals``, directly or transitively."""
-    table = edges
     seen = {start}
     stack = [start]
     while stack:
-        for dep in table.get(stack.pop(), ()):
+        for dep in edges.get(stack.pop(), ()):
             if dep in goals:
                 return True
             if dep not in seen:

@@ -538,3 +538,13 @@ def test_sops_files_are_not_substituted(yaml_tree: YamlTree, lint_tree: LintTree
         """
     yaml_tree(tree)
     assert lint_tree(select=["flux-ks-substitute-undefined"]) == []
+
+
+def test_secrets_folder_without_its_own_kustomization(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    tree = _edit(SONARR_KS, "  dependsOn:\n    - name: secrets\n", "")
+    del tree[SECRETS_KS]
+    tree = _edit(MEDIA_KFILE, "./secrets/ks.yaml", "./secrets", tree)
+    yaml_tree(tree)
+    assert lint_tree(select=["flux-ks-secrets-dependency", "flux-ks-substitute-from"]) == []
