@@ -545,6 +545,6 @@ def test_secrets_folder_without_its_own_kustomization(
 ) -> None:
     tree = _edit(SONARR_KS, "  dependsOn:\n    - name: secrets\n", "")
     del tree[SECRETS_KS]
-    tree = _edit(MEDIA_KFILE, "./secrets/ks.yaml", "./secrets", tree)
+    tree[MEDIA_KFILE] = tree[MEDIA_KFILE].replace("./secrets/ks.yaml", "./secrets")
     yaml_tree(tree)
     assert lint_tree(select=["flux-ks-secrets-dependency", "flux-ks-substitute-from"]) == []
