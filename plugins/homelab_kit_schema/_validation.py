@@ -1,0 +1,334 @@
+"""Validate a repository once and share the findings between the schema checks.
+
+Both ``schema-invalid`` and ``schema-missing`` read :func:`outcome`, which builds one
+:class:`~homelab_kit.schema.SchemaRegistry` per repository (one compiled validator per
+``(apiVersion, kind)``, reused), indexes the Flux variables once, and validates every
+document in a single pass: linear in the number of documents.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from homelab_kit import DocumentRef, HomelabKitError, Location, Repo
+from homelab_kit.schema import SchemaRegistry, SchemaViolation, available_versions, validate
+from homelab_kit.schema.crd import default_cache_dir
+from homelab_kit_schema._patched import PatchedKinds
+
+_KUSTOMIZE = "kustomize.config.k8s.io"
+_CRD_GROUP = "apiextensions.k8s.io"
+
+# A label naming the Flux Kustomization whose variables were used, and the variables.
+VariableSet = tuple[str, Mapping[str, str]]
+
+
+@attrs.frozen
+class Finding:
+    """One schema problem: where, what (one sentence), and whether a schema was missing."""
+
+    location: Location
+    message: str
+    missing: bool
+
+
+@attrs.frozen
+class Outcome:
+    """Everything the schema checks report for one repository."""
+
+    findings: tuple[Finding, ...]
+
+
+_last: list[tuple[weakref.ref[Repo], Outcome]] = []
+
+
+def outcome(repo: Repo) -> Outcome:
+    """The schema findings of ``repo``, computed once however many checks ask."""
+    if _last and _last[0][0]() is repo:
+        return _last[0][1]
+    result = Outcome(tuple(_validate_repo(repo)))
+    _last[:] = [(weakref.ref(repo), result)]
+    return result
+
+
+# --------------------------------------------------------------------------- the pass
+
+
+def _validate_repo(repo: Repo) -> Iterator[Finding]:
+    try:
+        registry = _registry(repo)
+    except HomelabKitError as exc:
+        yield Finding(_version_location(repo), f"{exc}; nothing was validated", True)
+        return
+    variables = _FluxVariables(repo)
+    patched = PatchedKinds(repo)
+    for doc in repo.documents:
+        if _is_object(doc.data):
+            yield from _object(doc, doc.data, registry, variables.of(doc.path), patched)
+    for kfile in repo.kustomize_files:
+        yield from _kustomize_file(kfile.doc, registry)
+    for doc in repo.patch_documents:
+        if _is_object(doc.data):
+            yield from _patch(doc, registry)
+
+
+def _registry(repo: Repo) -> SchemaRegistry:
+    settings = repo.settings
+    version = settings.kubernetes_version
+    if version is None:
+        versions = available_versions()
+        version = versions[-1] if versions else "unknown"
+    locations = [
+        loc if "://" in loc or Path(loc).is_absolute() else str(repo.root / loc)
+        for loc in settings.schema_locations
+    ]
+    crds = [
+        doc.data
+        for doc in repo.documents
+        if doc.kind == "CustomResourceDefinition" and doc.group == _CRD_GROUP
+    ]
+    cache_dir = settings.cache_dir / "schemas" if settings.cache_dir else default_cache_dir()
+    return SchemaRegistry(version, locations=locations, crds=crds, cache_dir=cache_dir)
+
+
+def _version_location(repo: Repo) -> Location:
+    """Where the Kubernetes version comes from: talenv.yaml's kubernetesVersion, if it does."""
+    talos = repo.talos
+    if (
+        talos is not None
+        and talos.env_path
+        and talos.kubernetes_version == repo.settings.kubernetes_version
+    ):
+        for doc in repo.documents_in(talos.env_path):
+            return doc.location("kubernetesVersion")
+    return Location(".")
+
+
+def _is_object(data: Mapping[str, Any]) -> bool:
+    """A Kubernetes object: both apiVersion and kind, and not a Talos or kustomize config.
+
+    The core group only ever had ``v1``: a group-less ``v1alpha1`` is a Talos machine
+    config document, ``builtin`` a kustomize transformer configuration.  An apiVersion
+    or kind holding a ``${VAR}`` cannot be matched to any schema before Flux runs.
+    """
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if api_version is None or api_version == "" or kind is None or kind == "":
+        return False
+    if isinstance(api_version, str):
+        if "/" not in api_version and api_version != "v1":
+            return False
+        if "${" in api_version:
+            return False
+    return not (isinstance(kind, str) and "${" in kind)
+
+
+# --------------------------------------------------------------------------- objects
+
+
+def _object(
+    doc: DocumentRef,
+    data: Mapping[str, Any],
+    registry: SchemaRegistry,
+    variable_sets: Sequence[VariableSet],
+    patched: PatchedKinds,
+) -> Iterator[Finding]:
+    if data.get("kind") == "List" and data.get("apiVersion") == "v1":
+        for item in data.get("items") or ():
+            if isinstance(item, Mapping) and _is_object(item):
+                yield from _object(doc, item, registry, variable_sets, patched)
+        return
+    what = _describe(data)
+    completed = patched.may_complete(doc.path, data.get("kind"))
+    for violation, label in _violations(data, registry, variable_sets):
+        if completed and violation.code == "required":
+            continue  # a patch may add the field before the object is applied
+        message = f"{what}: {violation.message}"
+        if label is not None:
+            message += f" (with the variables of Kustomization {label})"
+        if violation.code != "no-schema":
+            yield Finding(_where(doc, data, violation), message, False)
+        elif registry.is_native_group(str(data.get("apiVersion"))):
+            # The API server serves no such kind: it rejects the object outright.
+            yield Finding(_where(doc, data, violation), message, False)
+        else:
+            yield Finding(_where(doc, data, violation), message, True)
+
+
+def _violations(
+    data: Mapping[str, Any],
+    registry: SchemaRegistry,
+    variable_sets: Sequence[VariableSet],
+) -> list[tuple[SchemaViolation, str | None]]:
+    """Violations of ``data``, each with the Kustomization whose variables alone caused it.
+
+    A document several Flux Kustomizations deploy is validated once per distinct set of
+    variables only when its verdict depends on them (a failing value held a ``${VAR}``);
+    otherwise one pass answers for all of them.
+    """
+    if not variable_sets:
+        return [(v, None) for v in validate(data, registry)]
+    first = _Recording(variable_sets[0][1])
+    found = validate(data, registry, variables=first)
+    if not first.used or len(variable_sets) == 1:
+        return [(v, None) for v in found]
+    per_set = [found] + [validate(data, registry, variables=s) for _, s in variable_sets[1:]]
+    everywhere = set(found).intersection(*per_set[1:])
+    out: list[tuple[SchemaViolation, str | None]] = []
+    seen: set[SchemaViolation] = set()
+    for (label, _), violations in zip(variable_sets, per_set, strict=True):
+        for violation in violations:
+            if violation not in seen:
+                seen.add(violation)
+                out.append((violation, None if violation in everywhere else label))
+    return out
+
+
+def _kustomize_file(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
+    """A kustomization.yaml; kustomize defaults a missing apiVersion and kind."""
+    data = doc.data
+    kind = data.get("kind") or "Kustomization"
+    api_version = data.get("apiVersion") or (
+        f"{_KUSTOMIZE}/v1alpha1" if kind == "Component" else f"{_KUSTOMIZE}/v1beta1"
+    )
+    if not isinstance(kind, str) or not isinstance(api_version, str):
+        violations = validate(data, registry)  # reports the non-string apiVersion or kind
+    else:
+        validator = registry.validator_for(api_version, kind)
+        if validator is None:
+            message = f"kustomize {kind}: no schema for apiVersion {api_version!r}"
+            yield Finding(doc.location("apiVersion"), message, True)
+            return
+        violations = validator.validate(data)
+    for violation in violations:
+        yield Finding(_where(doc, data, violation), f"kustomize {kind}: {violation.message}", False)
+
+
+def _patch(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
+    """A kustomize patch: a partial object, judged on what it sets.
+
+    Missing required fields are expected; a kind without schema is reported on the
+    patched object, not here; strategic-merge directives (``$patch``,
+    ``$setElementOrder/...``, ``$retainKeys``) and ``null`` (delete this field) are
+    patch syntax, not fields.
+    """
+    what = f"patch of {_describe(doc.data)}"
+    for violation in validate(doc.data, registry, partial=True):
+        if violation.code == "no-schema":
+            continue
+        if violation.code == "unknown-field" and _is_directive(violation.path[-1:]):
+            continue
+        if violation.code == "type" and doc.get(*violation.path) is None:
+            continue
+        yield Finding(_where(doc, doc.data, violation), f"{what}: {violation.message}", False)
+
+
+def _is_directive(last: tuple[str | int, ...]) -> bool:
+    return (
+        bool(last)
+        and isinstance(last[0], str)
+        and last[0].startswith("$")
+        and not (last[0].startswith("${"))
+    )
+
+
+def _describe(data: Mapping[str, Any]) -> str:
+    kind = data.get("kind")
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    kind_text = kind if isinstance(kind, str) else "object"
+    return f"{kind_text} {name}" if isinstance(name, str) and name else kind_text
+
+
+def _where(doc: DocumentRef, root: Mapping[str, Any], violation: SchemaViolation) -> Location:
+    position = violation.position(root)
+    if position is None:
+        return Location(doc.path, doc.start_line, 1)
+    return Location(doc.path, position[0], position[1])
+
+
+# --------------------------------------------------------------------------- variables
+
+
+class _Recording(Mapping[str, str]):
+    """Flux variables that remember whether validation consulted them.
+
+    The validator substitutes only values that fail as written; when it never looked
+    a variable up, every other set of variables gives the same verdict.
+    """
+
+    __slots__ = ("_data", "used")
+
+    def __init__(self, data: Mapping[str, str]) -> None:
+        self._data = data
+        self.used = False
+
+    def __getitem__(self, key: str) -> str:
+        self.used = True
+        return self._data[key]
+
+    def __contains__(self, key: object) -> bool:
+        self.used = True
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class _FluxVariables:
+    """The ``postBuild`` variables each Flux Kustomization substitutes, indexed once.
+
+    A Kustomization's variables are its ``substituteFrom`` ConfigMaps found in the
+    repository (in order, later ones winning), then its inline ``substitute`` (which
+    wins, as in Flux).  Secrets are never read.  A Kustomization without
+    ``postBuild`` substitutes nothing, so its files get no variables: placeholders
+    there are never judged.
+    """
+
+    def __init__(self, repo: Repo) -> None:
+        self._repo = repo
+        configmaps: dict[tuple[str | None, str], dict[str, str]] = {}
+        for doc in repo.documents:
+            if doc.kind == "ConfigMap" and doc.api_version == "v1" and doc.name:
+                namespace = doc.namespace or repo.namespace_of_file(doc.path)
+                configmaps[(namespace, doc.name)] = {
+                    str(key): value
+                    for key, value in doc.map_at("data").items()
+                    if isinstance(value, str)
+                }
+        self._by_ks: dict[tuple[str | None, str], tuple[Mapping[str, str], frozenset[Any]]] = {}
+        for ks in repo.kustomizations:
+            if ks.doc.get("spec", "postBuild") is None:
+                continue
+            merged: dict[str, str] = {}
+            for source in ks.substitute_from:
+                if source.kind == "ConfigMap":
+                    merged.update(configmaps.get((ks.namespace, source.name), {}))
+            merged.update(ks.substitute)
+            self._by_ks[ks.key] = (merged, frozenset(merged.items()))
+        self._by_path: dict[str, tuple[VariableSet, ...]] = {}
+
+    def of(self, path: str) -> tuple[VariableSet, ...]:
+        """The distinct variable sets the Kustomizations deploying ``path`` apply."""
+        found = self._by_path.get(path)
+        if found is not None:
+            return found
+        sets: list[VariableSet] = []
+        seen: set[frozenset[Any]] = set()
+        for key in self._repo.deployed_by.get(path, ()):
+            entry = self._by_ks.get(key)
+            if entry is None or entry[1] in seen:
+                continue
+            variables, identity = entry
+            seen.add(identity)
+            namespace, name = key
+            sets.append((f"{namespace}/{name}" if namespace else name, variables))
+        result = tuple(sets)
+        self._by_path[path] = result
+        return result

@@ -1,0 +1,92 @@
+"""Kubernetes objects and kustomization.yaml files must match their schemas strictly.
+
+## What it does
+Validates every Kubernetes object in the repository (every document with both
+`apiVersion` and `kind`) against the strict schema of its kind, as
+`kubeconform -strict` does in CI, and reports each violation at the line and column
+of the offending field:
+
+- an unknown field (a typo, usually), at its key, with the closest known name;
+- a value of the wrong type, a value outside an enum, a string that breaks the
+  schema's pattern or length, a number out of bounds;
+- a missing required field, at the mapping that should hold it;
+- a kind the target Kubernetes version does not serve in a built-in API group
+  (`policy/v1beta1` PodSecurityPolicy on 1.25+, `apps/v1` `Deploymnet`).
+
+Schemas: native kinds of the target Kubernetes version (`kubernetes-version`, else
+`kubernetesVersion` in `talos/talenv.yaml`, else the newest known), homelab-kit's own
+schemas for Flux, Infisical and kustomize, the CustomResourceDefinitions in the
+repository, then `schema-locations` and the schema cache (`homelab-kit schemas pull`).
+Kinds without any schema are `schema-missing`'s business.
+
+`kustomization.yaml` files are validated against kustomize's own schema (kustomize
+rejects unknown fields there too). Kustomize patch files are validated as partial
+objects: missing fields, `null` (delete) and `$patch` directives are fine there.
+
+Flux `${VAR}` placeholders are substituted with the variables of the Flux
+Kustomization that deploys the file (`postBuild.substitute` and `substituteFrom`
+ConfigMaps in the repository) and the result is judged; a placeholder whose value
+is not known (a Secret's, say) is never an error. SOPS metadata is ignored and
+ciphertext never judged. Secret values never appear in a message. Documents
+without `apiVersion` and `kind` (Helm values, talconfig.yaml) and Talos machine
+config documents (`apiVersion: v1alpha1`) are not Kubernetes objects and are not
+validated. Duplicate keys are `yaml-duplicate-key`'s.
+
+## Why is this bad?
+The API server rejects unknown fields and wrong types, so the Flux Kustomization
+that applies the object fails and everything else in it stops reconciling. Worse,
+where a field is silently pruned (client-side apply, some CRDs) a typo such as
+`spec.prunee` or `resource:` in a kustomization.yaml just does nothing, and the
+setting you meant never takes effect.
+
+## Example
+```yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+spec:
+  replicas: "two"
+  selector:
+    matchLabels: {app: echo}
+  template:
+    metadata:
+      labels: {app: echo}
+    spec:
+      containers:
+        - name: echo
+          image: ghcr.io/mendhak/http-https-echo:37
+          imagePullPolicy: Sometimes
+          port: 8080
+```
+
+## Use instead
+```yaml
+spec:
+  replicas: 2
+  ...
+      containers:
+        - name: echo
+          image: ghcr.io/mendhak/http-https-echo:37
+          imagePullPolicy: IfNotPresent
+          ports:
+            - containerPort: 8080
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit_schema._validation import outcome
+
+ID = "schema-invalid"
+SEVERITY = Severity.ERROR
+REMEDIATION = "Fix the field as the message says: its name, its type or its value."
+
+
+def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    for finding in outcome(repo).findings:
+        if not finding.missing:
+            yield Diagnostic(finding.location, ID, finding.message, SEVERITY, REMEDIATION)

@@ -1,0 +1,68 @@
+"""Every kind in the repository should have a schema to validate it against.
+
+## What it does
+Reports each object whose kind no schema source knows: not a native kind of the
+target Kubernetes version, not one of homelab-kit's own (Flux, Infisical,
+kustomize), not defined by a CustomResourceDefinition in the repository, and not
+found in `schema-locations` or the schema cache. Such an object was not validated
+at all, so `schema-invalid` cannot vouch for it.
+
+Its severity follows the `missing-schema` setting of `.homelab-kit.yaml`: `warning`
+(the default), `error`, `info`, or `ignore` to report nothing. (A `severity:` entry
+for `schema-missing` overrides it.)
+
+An unknown apiVersion in a built-in API group (`apps/v2`, a removed version) is not
+a missing schema but an object the API server rejects: `schema-invalid` reports it.
+It also reports here when no Kubernetes schemas exist for the target version at all.
+
+## Why is this bad?
+A typo in a custom resource (`spec.dnsNames` as `spec.dnsName` in a cert-manager
+Certificate) goes unnoticed until Flux fails to apply it, or forever where the
+operator ignores unknown fields. Schemas turn those into lint errors.
+
+## Example
+```yaml
+# .homelab-kit.yaml: no schema source for cert-manager's kinds
+missing-schema: warning
+```
+
+## Use instead
+```yaml
+# .homelab-kit.yaml: a local copy of the CRDs catalog
+# (github.com/datreeio/CRDs-catalog), laid out {group}/{kind}_{version}.json
+schema-locations:
+  - schemas/
+```
+or commit the CRDs the cluster uses, or run `homelab-kit schemas pull` against the
+live cluster to fill the schema cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit_schema._validation import outcome
+
+ID = "schema-missing"
+SEVERITY = Severity.WARNING
+REMEDIATION = (
+    "Commit the kind's CRD, add a schema location that has it, or run `homelab-kit schemas pull`."
+)
+
+_SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+def severity_for(policy: str) -> Severity:
+    """The severity the ``missing-schema`` setting asks for (``ignore`` reports nothing)."""
+    return _SEVERITIES.get(policy, SEVERITY)
+
+
+def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    policy = repo.settings.missing_schema
+    if policy == "ignore":
+        return
+    severity = severity_for(policy)
+    for finding in outcome(repo).findings:
+        if finding.missing:
+            yield Diagnostic(finding.location, ID, finding.message, severity, REMEDIATION)
