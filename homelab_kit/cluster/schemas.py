@@ -16,7 +16,6 @@ from typing import Any
 
 from homelab_kit.cluster.client import DEFAULT_TIMEOUT, Cluster
 from homelab_kit.errors import HomelabKitError
-from homelab_kit.schema.crd import crd_schemas, default_cache_dir, write_cache
 
 CRD_GROUP = "apiextensions.k8s.io"
 
@@ -43,6 +42,8 @@ def pull_schemas(
     ...     pull_schemas(cluster)
     [PosixPath('/home/me/.cache/homelab-kit/schemas/cert-manager.io/certificate_v1.json'), ...]
     """
+    from homelab_kit.schema.crd import crd_schemas, default_cache_dir, write_cache
+
     cluster = api_client if isinstance(api_client, Cluster) else _wrap(api_client)
     target = cache_dir or default_cache_dir()
     resource = cluster.resource(CRD_GROUP, "CustomResourceDefinition", "customresourcedefinitions")
