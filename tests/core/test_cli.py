@@ -103,7 +103,7 @@ def test_github_format_is_default_inside_actions(tmp_path: Path) -> None:
     write_tree(tmp_path, {"kubernetes/apps/default/echo/ks.yaml": KS.format(prune="false")})
     env = {**os.environ, "GITHUB_ACTIONS": "true"}
     result = subprocess.run(
-        [sys.executable, "-m", "homelab_kit", "lint", str(tmp_path)],
+        [sys.executable, "-m", "homelab_kit", "lint", "--select", "flux-ks-prune", str(tmp_path)],
         capture_output=True,
         text=True,
         env=env,
