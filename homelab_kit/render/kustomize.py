@@ -141,14 +141,22 @@ class Rendered:
 
 
 class _Resource:
-    """An object being built, with every id it has had (first: the original)."""
+    """An object being built, with every id it has had (first: the original).
 
-    __slots__ = ("ids", "needs_hash", "obj")
+    ``prefixes`` and ``suffixes`` are the ``namePrefix``/``nameSuffix`` of every
+    kustomization the object went through, innermost first (empty ones included, as
+    kustomize records them): a name reference with several candidates picks the one
+    with the same history as the referrer.
+    """
+
+    __slots__ = ("ids", "needs_hash", "obj", "prefixes", "suffixes")
 
     def __init__(self, obj: dict[str, Any], needs_hash: bool = False) -> None:
         self.obj = obj
         self.needs_hash = needs_hash
         self.ids: list[ResId] = [self.cur_id()]
+        self.prefixes: list[str] = []
+        self.suffixes: list[str] = []
 
     def cur_id(self) -> ResId:
         group, version = split_api_version(self.obj.get("apiVersion"))
@@ -261,6 +269,9 @@ class _Builder:
         self.warnings: list[str] = []
         self.config: list[_Config] = []
         self.stack: list[Path] = []
+        # kustomization data used in place of a directory's file (Flux rewrites the file
+        # of spec.path, or writes one where there is none)
+        self.overrides: dict[Path, YMap] = {}
 
     # ------------------------------------------------------------------ paths
 
@@ -301,6 +312,10 @@ class _Builder:
     def load_kustomization(self, directory: Path) -> _Kustomization:
         found = [directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()]
         rel_dir = self.rel(directory)
+        override = self.overrides.get(directory.resolve())
+        if override is not None and len(found) <= 1:
+            path = found[0] if found else directory / KUSTOMIZATION_FILES[0]
+            return _Kustomization(path.parent, path, override, self.rel(path))
         if not found:
             raise HomelabKitError(
                 f"no kustomization file ({', '.join(KUSTOMIZATION_FILES)}) in {rel_dir}",
@@ -624,10 +639,12 @@ class _Builder:
         if namespace:
             self.set_namespace(resources, namespace)
         prefix, suffix = _text(k.data.get("namePrefix")), _text(k.data.get("nameSuffix"))
-        if prefix or suffix:
-            for resource in resources:
-                if resource.kind in ("CustomResourceDefinition", "APIService", "Namespace"):
-                    continue
+        for resource in resources:
+            if resource.kind in ("CustomResourceDefinition", "APIService", "Namespace"):
+                continue
+            resource.prefixes.append(prefix)
+            resource.suffixes.append(suffix)
+            if prefix or suffix:
                 resource.metadata["name"] = prefix + resource.name() + suffix
                 resource.record()
         for index, entry in enumerate(k.list("labels")):
@@ -1063,17 +1080,28 @@ def _ref_setter(referrer: _Resource, targets: list[_Resource], reference: NameRe
         for target in targets:
             if target.name() == old:
                 return None
-        for target in targets:
-            old_names = {i[4] for i in target.ids[:-1]}
-            if old not in old_names:
-                continue
-            target_ns = _effective_ns(target.kind, target.namespace())
-            wanted = (
-                namespace if namespace is not None else (None if referrer_cluster else referrer_ns)
+        wanted = namespace if namespace is not None else (None if referrer_cluster else referrer_ns)
+        candidates = [
+            target
+            for target in targets
+            if old in {i[4] for i in target.ids[:-1]}
+            and (
+                target.kind in CLUSTER_SCOPED
+                or wanted is None
+                or wanted == _effective_ns(target.kind, target.namespace())
             )
-            if target.kind in CLUSTER_SCOPED or wanted is None or wanted == target_ns:
-                return target.name()
-        return None
+        ]
+        if len(candidates) > 1:
+            candidates = [t for t in candidates if _same_affixes(referrer, t)]
+        if not candidates:
+            return None
+        names = {t.name() for t in candidates}
+        if len(names) > 1:
+            raise HomelabKitError(
+                f"found multiple possible referrals for {reference.kind} {old!r} in "
+                f"{_id_text(referrer.cur_id())}: {', '.join(sorted(names))}"
+            )
+        return candidates[0].name()
 
     def setter(node: dict[str, Any], key: str) -> None:
         value = node.get(key)
@@ -1095,6 +1123,20 @@ def _ref_setter(referrer: _Resource, targets: list[_Resource], reference: NameRe
     return setter
 
 
+def _same_ending(a: list[str], b: list[str]) -> bool:
+    """kustomize's ``SameEndingSubSlice``: the shorter list ends the longer one."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if not short:
+        return not long
+    return long[len(long) - len(short) :] == short
+
+
+def _same_affixes(referrer: _Resource, target: _Resource) -> bool:
+    return _same_ending(referrer.prefixes, target.prefixes) and _same_ending(
+        referrer.suffixes, target.suffixes
+    )
+
+
 def _fix_named_map(item: dict[str, Any], reference: NameReference, new_name: Any) -> None:
     if "kind" in item and item.get("kind") != reference.kind:
         return
@@ -1110,12 +1152,25 @@ def _legacy_key(resource: _Resource) -> tuple[int, str, str]:
     return (_TYPE_ORDER.get(kind, 0), gvk, f"{namespace or '~X'}|{name or '~N'}")
 
 
-def render_directory(directory: Path, *, root: Path) -> Rendered:
+def _as_ymap(data: Mapping[str, Any]) -> YMap:
+    if isinstance(data, YMap):
+        return data
+    out = YMap(0, 0)
+    out.update(data)
+    return out
+
+
+def render_directory(
+    directory: Path, *, root: Path, kustomization: Mapping[str, Any] | None = None
+) -> Rendered:
     """Build the kustomization in ``directory`` with the pure-Python renderer.
 
     :param directory: a directory holding ``kustomization.yaml`` (or ``.yml``, or
         ``Kustomization``).
     :param root: the repository root; nothing outside it is read.
+    :param kustomization: the kustomization to build in place of the directory's own
+        file (or where it has none), as Flux rewrites the file of ``spec.path``.  Keep
+        the positions of a parsed :class:`~homelab_kit.yaml.YMap` for error messages.
     :returns: the objects in kustomize's (legacy) output order, and warnings.
     :raises HomelabKitError: for bad input, a missing file, a patch that matches
         nothing, or a reference outside ``root``.
@@ -1129,6 +1184,8 @@ def render_directory(directory: Path, *, root: Path) -> Rendered:
         raise HomelabKitError(
             f"{os.fspath(directory)} is outside the repository root", Location(str(directory))
         )
+    if kustomization is not None:
+        builder.overrides[directory] = _as_ymap(kustomization)
     resources = builder.build(directory)
     top = builder.load_kustomization(directory)
     objects = builder.finish(resources, top)

@@ -420,3 +420,30 @@ def test_env_file_key_without_value_is_never_read_from_environment(
     assert rendered.objects[0]["data"] == {"A": "1"}
     assert "leak" not in "".join(rendered.warnings)
     assert any("environment" in w for w in rendered.warnings)
+
+
+def test_name_reference_prefers_target_with_same_prefix_history(yaml_tree: YamlTree) -> None:
+    """Two renamed ConfigMaps were called ``cm``: the Deployment in ``b`` means b's."""
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
+    root = yaml_tree(
+        {
+            "top/kustomization.yaml": "resources: [../a, ../b]\n",
+            "a/kustomization.yaml": "namePrefix: a-\nresources: [cm.yaml]\n",
+            "a/cm.yaml": config_map,
+            "b/kustomization.yaml": "namePrefix: b-\nresources: [cm.yaml, deploy.yaml]\n",
+            "b/cm.yaml": config_map,
+            "b/deploy.yaml": """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: d}
+                spec:
+                  template:
+                    spec:
+                      volumes: [{name: v, configMap: {name: cm}}]
+                      containers: [{name: c, image: x}]
+                """,
+        }
+    )
+    objects = assert_same_as_kubectl(root / "top", root)
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    assert deployment["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"] == "b-cm"
