@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import homelab_kit
 from homelab_kit.cluster import ClusterOptions, connect, gather_status
 
@@ -169,11 +171,8 @@ def test_kubeconfig_from_the_environment_and_context_flag(
     tmp_path: Path,
     web_repo: Path,
     run: Run,
-    monkeypatch: object,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import pytest
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
     config = healthy.write_kubeconfig(tmp_path / "expired-by-default.yaml", current="expired")
     monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'absent.yaml'}:{config}")
     assert run("status", web_repo).code == 2  # the current context's token is rejected
