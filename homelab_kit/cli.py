@@ -299,3 +299,8 @@ def _attach_optional_commands() -> None:
             command = getattr(module, name, None)
             if isinstance(command, click.Command):
                 cli.add_command(command)
+    group = cli.commands.get("schemas")
+    if isinstance(group, click.Group) and "pull" not in group.commands:
+        from homelab_kit.cluster.cli import schemas_pull
+
+        group.add_command(schemas_pull)
