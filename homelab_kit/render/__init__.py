@@ -5,14 +5,16 @@
   the pure-Python renderer; both return :class:`Rendered`.
 * :func:`collect_variables` and :func:`substitute_objects` are Flux's postBuild
   substitution; unset variables are reported, never guessed.
-* :func:`build_flux_kustomization` does both for one Flux Kustomization.
+* :func:`build_flux_kustomization` does both for one Flux Kustomization, the way
+  kustomize-controller does (:func:`generate_kustomization` folds its spec into the
+  kustomization file, then build, substitution and ``commonMetadata``).
 * :func:`name_hash` is kustomize's hash suffix for generated ConfigMaps and Secrets.
 """
 
 from homelab_kit.render._docs import QuotedStr, canonical_json
 from homelab_kit.render.backend import BACKENDS, Backend, available_backend, render
 from homelab_kit.render.envsubst import SubstitutionSyntaxError, expand
-from homelab_kit.render.flux import FluxBuild, build_flux_kustomization
+from homelab_kit.render.flux import FluxBuild, build_flux_kustomization, generate_kustomization
 from homelab_kit.render.hashing import name_hash
 from homelab_kit.render.kustomize import KUSTOMIZATION_FILES, Rendered, render_directory
 from homelab_kit.render.substitute import (
@@ -35,6 +37,7 @@ __all__ = [
     "canonical_json",
     "collect_variables",
     "expand",
+    "generate_kustomization",
     "name_hash",
     "render",
     "render_directory",

@@ -10,13 +10,15 @@ inflation and plugins stay off (kustomize's defaults).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
@@ -46,6 +48,7 @@ def render(
     root: Path | str,
     backend: Backend | str = "auto",
     timeout: float = 120.0,
+    kustomization: Mapping[str, Any] | None = None,
 ) -> Rendered:
     """Build the kustomization in ``directory`` with the chosen backend.
 
@@ -53,6 +56,10 @@ def render(
     :param root: the repository root; nothing outside it is read.
     :param backend: ``"auto"``, ``"python"``, ``"kubectl"`` or ``"kustomize"``.
     :param timeout: seconds a binary may run.
+    :param kustomization: a kustomization to build in place of the directory's own
+        file (or where it has none), as Flux rewrites it.  A binary then builds a
+        temporary tree of symbolic links to the repository holding that one file;
+        the repository is never written to.
     :returns: the objects in kustomize's output order.
     :raises HomelabKitError: bad input, or the binary failed (its first error line).
     """
@@ -61,13 +68,53 @@ def render(
     directory, root = Path(directory), Path(root)
     chosen = available_backend() if backend == "auto" else backend
     if chosen == "python":
-        return render_directory(directory, root=root)
+        return render_directory(directory, root=root, kustomization=kustomization)
     binary = shutil.which(chosen)
     if binary is None:
         raise HomelabKitError(f"the {chosen} backend needs {chosen!r} on PATH")
-    preflight(directory, root=root)
+    preflight(directory, root=root, kustomization=kustomization)
     command = [binary, "build"] if chosen == "kustomize" else [binary, "kustomize"]
-    return _run([*command, *_RESTRICTOR, str(directory.resolve())], chosen, directory, timeout)
+    if kustomization is None:
+        return _run([*command, *_RESTRICTOR, str(directory.resolve())], chosen, directory, timeout)
+    with tempfile.TemporaryDirectory(prefix="homelab-kit-flux-") as shadow:
+        shadow_root = Path(shadow).resolve()
+        target = _shadow_tree(shadow_root, directory.resolve(), root.resolve(), kustomization)
+        try:
+            return _run([*command, *_RESTRICTOR, str(target)], chosen, directory, timeout)
+        except HomelabKitError as exc:
+            message = exc.message.replace(str(shadow_root), str(root.resolve()))
+            raise HomelabKitError(message, exc.location) from None
+
+
+def _shadow_tree(
+    shadow: Path, directory: Path, root: Path, kustomization: Mapping[str, Any]
+) -> Path:
+    """Mirror ``root`` in ``shadow`` with symbolic links, ``directory``'s kustomization replaced.
+
+    Only the folders from ``root`` down to ``directory`` are real; every other entry
+    is a link to the repository, so the copy costs a few links whatever its size.
+    """
+    source, target = root, shadow
+    for part in directory.relative_to(root).parts:
+        _link_children(source, target, skip=part)
+        source, target = source / part, target / part
+        target.mkdir()
+    found = [n for n in KUSTOMIZATION_FILES if (directory / n).is_file()]
+    name = found[0] if found else KUSTOMIZATION_FILES[0]
+    _link_children(source, target, skip=name)
+    text = json.dumps(kustomization, ensure_ascii=False, default=str)
+    (target / name).write_text(text + "\n", encoding="utf-8")
+    return target
+
+
+def _link_children(source: Path, target: Path, *, skip: str) -> None:
+    try:
+        children = sorted(os.listdir(source))
+    except OSError as exc:
+        raise HomelabKitError(f"cannot list {source}: {exc.strerror}") from None
+    for child in children:
+        if child != skip:
+            os.symlink(source / child, target / child)
 
 
 def _run(command: list[str], backend: str, directory: Path, timeout: float) -> Rendered:
@@ -112,15 +159,19 @@ def first_error_line(stderr: str) -> str:
     return "no error output"
 
 
-def preflight(directory: Path, *, root: Path) -> None:
+def preflight(
+    directory: Path, *, root: Path, kustomization: Mapping[str, Any] | None = None
+) -> None:
     """Refuse a tree a binary would fetch for, or read outside ``root`` from.
 
     Walks the kustomization files reachable from ``directory`` through
-    ``resources``, ``bases`` and ``components`` and checks every path-like entry.
+    ``resources``, ``bases`` and ``components`` and checks every path-like entry;
+    ``kustomization`` stands for ``directory``'s own file when given.
     """
     root = root.resolve()
+    top = directory.resolve()
     seen: set[Path] = set()
-    pending = [directory.resolve()]
+    pending = [top]
     while pending:
         current = pending.pop()
         if current in seen:
@@ -129,15 +180,20 @@ def preflight(directory: Path, *, root: Path) -> None:
         if not current.is_relative_to(root):
             raise HomelabKitError(f"{current} is outside the repository root")
         files = [current / n for n in KUSTOMIZATION_FILES if (current / n).is_file()]
-        if not files:
+        data: Any
+        if current == top and kustomization is not None:
+            path = files[0] if files else current / KUSTOMIZATION_FILES[0]
+            rel, data = path.relative_to(root).as_posix(), dict(kustomization)
+        elif not files:
             continue
-        rel = files[0].relative_to(root).as_posix()
-        try:
-            text = files[0].read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            continue
-        documents, _ = parse_text(text, rel)
-        data = documents[0].data if documents else None
+        else:
+            rel = files[0].relative_to(root).as_posix()
+            try:
+                text = files[0].read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                continue
+            documents, _ = parse_text(text, rel)
+            data = documents[0].data if documents else None
         if not isinstance(data, dict):
             continue
         for key, entry in _path_entries(data):

@@ -91,6 +91,10 @@ _UNSUPPORTED = {
     "generators": "generator plugins are never run",
     "validators": "validator plugins are never run",
 }
+# Every field of kustomize's Kustomization type: Flux reads the file of spec.path into
+# that type and writes it back, so any other field is dropped before kustomize sees it.
+KUSTOMIZATION_FIELDS: frozenset[str] = _KNOWN_FIELDS | frozenset(_UNSUPPORTED)
+
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 _ENV_KEY = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 

@@ -71,13 +71,18 @@ def _label(obj: Mapping[str, Any]) -> str:
 
 
 def substitute_objects(
-    objects: Iterable[Mapping[str, Any]], variables: Mapping[str, str]
+    objects: Iterable[Mapping[str, Any]],
+    variables: Mapping[str, str],
+    *,
+    always: bool = False,
 ) -> SubstitutionResult:
     """Apply Flux postBuild substitution with ``variables`` to ``objects``.
 
     Objects labelled or annotated ``kustomize.toolkit.fluxcd.io/substitute: disabled``
     are left alone.  With no variables at all Flux skips substitution entirely (even
-    ``$$`` stays), and so do we.
+    ``$$`` stays), and so do we, unless ``always``: Flux has variables we cannot read
+    (a SOPS-encrypted Secret, an object the repository does not hold), so defaults
+    apply and every other variable is reported unresolved.
 
     :raises HomelabKitError: for a variable name Flux would refuse.
 
@@ -87,7 +92,7 @@ def substitute_objects(
     """
     check_variable_names(variables)
     items = [deep_copy(dict(o)) for o in objects]
-    if not variables:
+    if not variables and not always:
         return SubstitutionResult(tuple(items))
     unresolved: set[str] = set()
     errors: list[str] = []

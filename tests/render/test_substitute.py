@@ -203,5 +203,10 @@ def test_build_flux_kustomization(tmp_path: object) -> None:
     assert build.unresolved == {"MISSING"}
     assert any("cluster-secrets" in w for w in build.warnings)
     ks["spec"]["postBuild"]["substituteFrom"][1]["optional"] = False  # type: ignore[index]
+    lenient = build_flux_kustomization(ks, root=root, source_objects=[settings], backend="python")
+    assert lenient.unresolved == {"MISSING"}
+    assert any("cluster-secrets is not in the repository" in w for w in lenient.warnings)
     with pytest.raises(HomelabKitError, match="cluster-secrets"):
-        build_flux_kustomization(ks, root=root, source_objects=[settings], backend="python")
+        build_flux_kustomization(
+            ks, root=root, source_objects=[settings], backend="python", strict=True
+        )
