@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
@@ -32,6 +32,9 @@ from homelab_kit.model.substitute import has_variables, substitute
 from homelab_kit.model.talos import TalosConfig
 from homelab_kit.model.workloads import Workload
 from homelab_kit.yaml import YamlFile
+
+if TYPE_CHECKING:
+    from homelab_kit.render.flux import FluxBuild
 
 T = TypeVar("T")
 KsKey = tuple[str | None, str]
@@ -228,6 +231,52 @@ class Repo:
         for kfile in self.kustomize_files:
             for gen in kfile.generators:
                 yield kfile, gen
+
+    def render(self, namespace: str | None, name: str, backend: str = "auto") -> FluxBuild:
+        """The objects the Flux Kustomization ``namespace``/``name`` applies, as Flux builds them.
+
+        ``spec.path`` is built with kustomize (``backend``: ``auto`` picks a binary when
+        one is on PATH, else the pure-Python renderer), then ``spec.postBuild``
+        substitution reads its ``substituteFrom`` ConfigMaps and Secrets from this
+        repository's documents, in the namespaces their files land in.  Nothing is
+        decrypted; unresolved variables are reported, never guessed.
+
+        :raises HomelabKitError: no such Flux Kustomization, or its build failed.
+
+        >>> repo.render("media", "jellyfin").unresolved  # doctest: +SKIP
+        frozenset()
+        """
+        from homelab_kit.errors import HomelabKitError
+        from homelab_kit.render.flux import build_flux_kustomization
+
+        ks = self.kustomization(namespace, name)
+        if ks is None:
+            raise HomelabKitError(f"no Flux Kustomization {namespace}/{name} in the repository")
+        return build_flux_kustomization(
+            ks.doc.data,
+            root=self.root,
+            source_objects=self._substitution_sources,
+            backend=backend,
+            namespace=ks.namespace,
+        )
+
+    @property
+    def _substitution_sources(self) -> tuple[Mapping[str, Any], ...]:
+        """ConfigMaps and Secrets, one copy per namespace their file lands in."""
+
+        def build() -> tuple[Mapping[str, Any], ...]:
+            sources: list[Mapping[str, Any]] = []
+            for doc in self.documents:
+                meta = doc.data.get("metadata")
+                if doc.kind not in ("ConfigMap", "Secret") or not isinstance(meta, Mapping):
+                    continue
+                landed = () if doc.namespace else self.all_namespaces_of_file(doc.path)
+                sources += [{**doc.data, "metadata": {**meta, "namespace": ns}} for ns in landed]
+                if not landed:
+                    sources.append(doc.data)
+            return tuple(sources)
+
+        return _cached(self, "_substitution_sources", build)
 
     @property
     def kustomization_graph(self) -> DependencyGraph[KsKey]:
