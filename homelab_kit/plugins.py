@@ -94,7 +94,12 @@ class PluginManager:
             self._trace()
 
     def _load_entry_points(self) -> None:
+        cwd = os.path.realpath(os.getcwd())
         for dist in metadata.distributions():
+            if _inside(str(dist.locate_file("")), cwd) and not _inside(sys.prefix, cwd):
+                # A distribution found in the current folder (not in an environment
+                # that lives there) may be planted by the repository being linted.
+                continue
             for ep in dist.entry_points:
                 if ep.group != ENTRY_POINT_GROUP:
                     continue
@@ -151,7 +156,10 @@ class PluginManager:
         caller = getattr(self.pm.hook, hook_name)
         found: list[tuple[str, Any]] = []
         # Call each implementation on its own so we know which plugin gave what.
+        trace = bool(os.environ.get(TRACE_ENV))
         for impl in reversed(caller.get_hookimpls()):
+            if trace:
+                print(f"homelab-kit: hook {hook_name}() -> [{impl.plugin_name}]", file=sys.stderr)
             try:
                 items = impl.function()
             except Exception as exc:
@@ -162,6 +170,11 @@ class PluginManager:
             for item in items or ():
                 found.append((impl.plugin_name, item))
         return found
+
+
+def _inside(path: str, folder: str) -> bool:
+    real = os.path.realpath(path)
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 _default: PluginManager | None = None

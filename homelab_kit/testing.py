@@ -21,6 +21,7 @@ import pytest
 
 from homelab_kit.config import Config, load_config
 from homelab_kit.lint import LintResult, lint
+from homelab_kit.plugins import PluginManager
 
 YamlTree = Callable[[Mapping[str, str | bytes]], Path]
 LintTree = Callable[..., list[tuple[str, int, str]]]
@@ -43,16 +44,23 @@ def lint_path(
     *,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] = (),
+    plugins: Iterable[Any] = (),
     **config_changes: Any,
 ) -> LintResult:
-    """Lint ``root`` with its own config plus the given overrides."""
+    """Lint ``root`` with its own config plus the given overrides.
+
+    ``plugins`` are extra plugin objects (modules) registered for this run only,
+    beside the built-in and installed ones.
+    """
     config: Config = load_config(root)
     changes: dict[str, Any] = dict(config_changes)
     if select is not None:
         changes["select"] = tuple(select)
     if ignore:
         changes["ignore"] = tuple(ignore)
-    return lint(root, config=attrs.evolve(config, **changes))
+    extra = tuple(plugins)
+    pm = PluginManager(extra=extra) if extra else None
+    return lint(root, config=attrs.evolve(config, **changes), pm=pm)
 
 
 def findings(result: LintResult) -> list[tuple[str, int, str]]:

@@ -150,3 +150,29 @@ def test_trace_and_disable_autoload_environment_variables() -> None:
         check=False,
     )
     assert traced.returncode == 0
+
+
+def test_python_m_from_inside_a_repository_loads_nothing_planted_there(tmp_path: Path) -> None:
+    """A distribution planted in the linted checkout must not be loaded as a plugin."""
+    marker = tmp_path / "PLANTED-PLUGIN-RAN"
+    write_tree(
+        tmp_path,
+        {
+            "kubernetes/x.yaml": "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+            "evil_plugin.py": f"open({str(marker)!r}, 'w').write('ran')\n",
+            "evil-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: evil\nVersion: 0.1\n",
+            "evil-0.1.dist-info/entry_points.txt": "[homelab_kit]\nevil = evil_plugin\n",
+        },
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-m", "homelab_kit", "plugins"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "evil" not in result.stdout
+    assert not marker.exists()
