@@ -1,0 +1,178 @@
+"""``homelab-kit build NAMESPACE/NAME [PATH]``: the objects a Flux Kustomization applies.
+
+Thin: load the repository, find the Flux Kustomization, ``Repo.render`` it, print.
+The objects go to standard output (or ``--output``) as a multi-document YAML stream,
+or as one JSON ``List``; warnings and the names of unresolved variables go to standard
+error, never a value.
+
+Exit codes: 0 built (warnings and unresolved variables do not change it); 2 an
+unknown or ambiguous Kustomization, or a failed build: one line on standard error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from homelab_kit.errors import HomelabKitError
+from homelab_kit.render.backend import BACKENDS
+
+if TYPE_CHECKING:
+    from homelab_kit.model.flux import FluxKustomization
+    from homelab_kit.model.repo import Repo
+
+
+def _load(path: str) -> Repo:
+    from homelab_kit.config import load_config
+    from homelab_kit.lint import load_options
+    from homelab_kit.model.loader import find_root, load
+
+    root = find_root(path)
+    return load(root, load_options(load_config(root)))
+
+
+def _display(ks: FluxKustomization) -> str:
+    return f"{ks.namespace}/{ks.name}" if ks.namespace else ks.name
+
+
+def find_kustomization(repo: Repo, reference: str) -> FluxKustomization:
+    """The Flux Kustomization ``NAMESPACE/NAME``, or ``NAME`` when only one has it.
+
+    :raises HomelabKitError: none matches (the message offers close names), or a bare
+        name is ambiguous (the message lists the namespaces).
+    """
+    namespace, slash, name = reference.rpartition("/")
+    candidates = [
+        ks
+        for ks in repo.kustomizations
+        if ks.name == name and (not slash or (ks.namespace or "") == namespace)
+    ]
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        listed = ", ".join(sorted(_display(ks) for ks in candidates))
+        raise HomelabKitError(
+            f"Flux Kustomization name {name!r} is ambiguous: {listed}; give NAMESPACE/NAME"
+        )
+    known = {_display(ks): ks for ks in repo.kustomizations}
+    close = difflib.get_close_matches(reference, list(known), n=3, cutoff=0.6)
+    if not slash:
+        by_name = difflib.get_close_matches(name, [ks.name for ks in known.values()], n=3)
+        close += [d for d, ks in known.items() if ks.name in by_name and d not in close]
+    hint = (
+        f"; did you mean {', '.join(close[:3])}?"
+        if close
+        else f"; the repository has {len(known)} Flux Kustomizations"
+    )
+    raise HomelabKitError(f"no Flux Kustomization {reference!r}{hint}")
+
+
+def _plain(value: Any) -> Any:
+    """Plain containers and built-in scalars (``QuotedStr`` -> ``str``) for the dumpers."""
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def dump_yaml(objects: Iterable[Any]) -> str:
+    """A multi-document YAML stream, keys in the order the build gave them."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.representer import SafeRepresenter
+
+    class _Representer(SafeRepresenter):
+        sort_base_mapping_type_on_output = False
+
+        def represent_str(self, data: str) -> Any:
+            style = "|" if "\n" in data else None
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    _Representer.add_representer(str, _Representer.represent_str)
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _Representer
+    yaml.default_flow_style = False
+    yaml.explicit_start = True
+    yaml.width = 1 << 16
+    stream = io.StringIO()
+    yaml.dump_all([_plain(o) for o in objects], stream)
+    return stream.getvalue()
+
+
+def dump_json(objects: Iterable[Any]) -> str:
+    """One ``v1`` ``List`` holding the objects (what ``kubectl get -o json`` prints)."""
+    items = [_plain(o) for o in objects]
+    document = {"apiVersion": "v1", "kind": "List", "items": items}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command()
+@click.argument("kustomization", metavar="NAMESPACE/NAME")
+@click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="auto",
+    show_default=True,
+    help="kustomize or kubectl (run as Flux runs kustomize), or python (the built-in "
+    "renderer for the common subset). auto: the first binary on PATH, else python.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+    help="A multi-document YAML stream, or one JSON List.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the objects to this file instead of standard output.",
+)
+def build(
+    kustomization: str, path: str, backend: str, output_format: str, output: str | None
+) -> None:
+    """Print the objects the Flux Kustomization NAMESPACE/NAME applies.
+
+    Builds its spec.path as kustomize-controller does: the Flux spec (targetNamespace,
+    patches, images, components, namePrefix/nameSuffix) folded into the
+    kustomization, postBuild substitution with substituteFrom ConfigMaps and Secrets
+    found in the repository at PATH, then commonMetadata. A NAME alone is enough
+    when no other namespace has a Kustomization of that name.
+
+    SOPS-encrypted Secrets stay encrypted. Unresolved variables stay as ${NAME}; their
+    names, never values, are listed on standard error with any warnings.
+
+    Exit codes: 0 built, 2 an unknown Kustomization or a failed build.
+    """
+    repo = _load(path)
+    ks = find_kustomization(repo, kustomization)
+    result = repo.render(ks.namespace, ks.name, backend=backend)
+    text = dump_json(result.objects) if output_format == "json" else dump_yaml(result.objects)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise HomelabKitError(f"cannot write {output}: {exc.strerror}") from None
+    else:
+        click.echo(text, nl=False)
+    for message in (*result.warnings, *result.errors):
+        click.echo(f"homelab-kit: warning: {message}", err=True)
+    if result.unresolved:
+        names = ", ".join(sorted(result.unresolved))
+        click.echo(
+            f"homelab-kit: warning: Kustomization/{_display(ks)}: unresolved variables "
+            f"(left as ${{NAME}}): {names}",
+            err=True,
+        )
