@@ -49,7 +49,7 @@ class PatchedKinds:
         kinds: set[str | None] = set(self._by_path.get(path, ()))
         for key in self._repo.deployed_by.get(path, ()):
             kinds |= self._by_ks.get(key, frozenset())
-        return None in kinds or kind in kinds
+        return None in kinds or (isinstance(kind, str) and kind in kinds)
 
     # ---------------------------------------------------------------- kustomize
 
