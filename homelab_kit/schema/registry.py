@@ -36,6 +36,7 @@ from typing import Any
 import referencing
 from referencing.jsonschema import DRAFT202012
 
+from homelab_kit.errors import HomelabKitError
 from homelab_kit.schema.catalog import (
     DEFINITIONS_URI,
     OBJECT_META,
@@ -280,8 +281,12 @@ class SchemaRegistry:
                 (path, str(path)) for path in location.candidates(group, version, kind)
             )
         if self.cache_dir is not None and group:
-            path = cache_path(self.cache_dir, group, kind, version)
-            candidates.append((path, f"cache {path}"))
+            try:
+                path = cache_path(self.cache_dir, group, kind, version)
+            except HomelabKitError:
+                pass  # a name no cache file can have (".", "a/b", ""): never cached
+            else:
+                candidates.append((path, f"cache {path}"))
         for path, source in candidates:
             if not path.is_file():
                 continue
