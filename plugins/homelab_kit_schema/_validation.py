@@ -151,11 +151,22 @@ def _object(
             message += f" (with the variables of Kustomization {label})"
         if violation.code != "no-schema":
             yield Finding(_where(doc, data, violation), message, False)
-        elif registry.is_native_group(str(data.get("apiVersion"))):
+        elif _is_native_group(registry, str(data.get("apiVersion"))):
             # The API server serves no such kind: it rejects the object outright.
             yield Finding(_where(doc, data, violation), message, False)
         else:
             yield Finding(_where(doc, data, violation), message, True)
+
+
+def _is_native_group(registry: SchemaRegistry, api_version: str) -> bool:
+    """Whether ``api_version`` is a built-in API group's (asked once per apiVersion)."""
+    known = _native_groups.setdefault(registry.kubernetes_version, {})
+    if api_version not in known:
+        known[api_version] = registry.is_native_group(api_version)
+    return known[api_version]
+
+
+_native_groups: dict[str, dict[str, bool]] = {}
 
 
 def _violations(
@@ -296,12 +307,17 @@ class _FluxVariables:
         configmaps: dict[tuple[str | None, str], dict[str, str]] = {}
         for doc in repo.documents:
             if doc.kind == "ConfigMap" and doc.api_version == "v1" and doc.name:
-                namespace = doc.namespace or repo.namespace_of_file(doc.path)
-                configmaps[(namespace, doc.name)] = {
+                data = {
                     str(key): value
                     for key, value in doc.map_at("data").items()
                     if isinstance(value, str)
                 }
+                # A ConfigMap in a component lands in every namespace that includes it.
+                landed = (
+                    (doc.namespace,) if doc.namespace else repo.all_namespaces_of_file(doc.path)
+                )
+                for namespace in landed or (None,):
+                    configmaps[(namespace, doc.name)] = data
         self._by_ks: dict[tuple[str | None, str], tuple[Mapping[str, str], frozenset[Any]]] = {}
         for ks in repo.kustomizations:
             if ks.doc.get("spec", "postBuild") is None:
