@@ -1,0 +1,479 @@
+"""The scaffolding commands as library functions: each returns a :class:`Plan`.
+
+``plan_new_app``, ``plan_new_namespace`` and ``plan_add_secret`` read the repository,
+render the generators and compute every file to create and every edit to make;
+they write nothing.  ``plan.diff()`` shows it all; ``plan.apply()`` writes it as one
+transaction.  Edits to existing files go through :mod:`homelab_kit.yaml.edit`, so
+every line they do not touch stays byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from homelab_kit.config import Config, load_config
+from homelab_kit.errors import ScaffoldError
+from homelab_kit.model.loader import find_root, load
+from homelab_kit.model.repo import App, Repo
+from homelab_kit.plugins import PluginManager, get_plugin_manager
+from homelab_kit.scaffold.generator import Generator, find_generator, render
+from homelab_kit.scaffold.names import (
+    Chart,
+    Image,
+    check_namespace,
+    check_port,
+    check_version,
+    parse_target,
+)
+from homelab_kit.scaffold.plan import Plan, Workspace
+from homelab_kit.scaffold.settings import ScaffoldSettings, resolve_settings
+from homelab_kit.yaml import parse_text
+from homelab_kit.yaml.edit import EditError, append_to_sequence
+
+SECRETS_KS = "secrets"
+
+
+class _Context:
+    """What every builder needs: the repository, its settings and the workspace."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        overrides: Mapping[str, str] | None,
+        pm: PluginManager | None,
+    ) -> None:
+        self.root: Path = find_root(path)
+        self.config: Config = load_config(self.root)
+        self.pm = pm or get_plugin_manager()
+        self.repo: Repo = _load(self.root, self.config, self.pm)
+        self.settings: ScaffoldSettings = resolve_settings(self.repo, self.config, overrides)
+        self.ws = Workspace(self.root)
+        self.steps: list[str] = []
+        self.notes: list[str] = []
+
+    @property
+    def apps_root(self) -> str:
+        return self.settings.apps_root
+
+    def ns_dir(self, namespace: str) -> str:
+        return f"{self.apps_root}/{namespace}"
+
+    def plan(self, title: str) -> Plan:
+        return self.ws.plan(title, tuple(self.steps), tuple(dict.fromkeys(self.notes)))
+
+
+def _load(root: Path, config: Config, pm: PluginManager) -> Repo:
+    from homelab_kit.lint import load_options
+
+    kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
+    return load(root, load_options(config, pm), kinds=kinds)
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+def _kustomization_doc(text: str, path: str) -> int:
+    docs, problems = parse_text(text, path)
+    if problems:
+        p = problems[0]
+        raise ScaffoldError(f"{path}:{p.line}: {p.message}; fix it before scaffolding")
+    for doc in docs:
+        if isinstance(doc.data, dict):
+            return doc.index
+    raise ScaffoldError(f"{path} holds no kustomization")
+
+
+def _register(
+    ctx: _Context, kfile: str, entry: str, *, first: bool = False, keep_sorted: bool = False
+) -> None:
+    """List ``entry`` in ``kfile``'s resources (in the style of the entries there)."""
+    text = ctx.ws.read(kfile)
+    if text is None:
+        raise ScaffoldError(f"{kfile} does not exist")
+    index = _kustomization_doc(text, kfile)
+    docs, _ = parse_text(text, kfile)
+    resources = docs[index].data.get("resources")
+    items = [r for r in resources if isinstance(r, str)] if isinstance(resources, list) else []
+    if items and not any(r.startswith("./") for r in items):
+        entry = entry.removeprefix("./")
+    wanted = posixpath.normpath(entry)
+    if any(posixpath.normpath(r.rstrip("/")) == wanted for r in items):
+        return
+    try:
+        ctx.ws.update(
+            kfile,
+            lambda t: append_to_sequence(
+                t, index, ("resources",), entry, index=0 if first else None, keep_sorted=keep_sorted
+            ),
+        )
+    except EditError as exc:
+        raise ScaffoldError(f"{kfile}: cannot add {entry} to resources: {exc.message}") from None
+
+
+def _render_into(
+    ctx: _Context, generator: Generator, values: Mapping[str, Any], top: str, base: str,
+    only: str = "",
+) -> list[str]:
+    """Render ``generator`` and plan its files under ``base``; the paths created."""
+    files = render(generator, values)
+    created = []
+    for rel, text in files.items():
+        head, _, inner = rel.partition("/")
+        if head != top:
+            raise ScaffoldError(
+                f"template {generator.name!r} rendered folder {head!r}, expected {top!r}"
+            )
+        if only and not inner.startswith(only):
+            continue
+        target = f"{base}/{rel}"
+        ctx.ws.create(target, text)
+        created.append(target)
+    return created
+
+
+def _add_namespace(ctx: _Context, namespace: str) -> None:
+    """Plan a new namespace folder, its secrets folder, and list it in the apps root."""
+    generator = find_generator("namespace", None, ctx.pm)
+    values = {**ctx.settings.context(), "namespace": namespace, "secrets_ks": SECRETS_KS}
+    _render_into(ctx, generator, values, namespace, ctx.apps_root)
+    if not ctx.ws.is_file(f"{ctx.ns_dir(namespace)}/kustomization.yaml"):
+        raise ScaffoldError(f"template {generator.name!r} made no kustomization.yaml")
+    parent = f"{ctx.apps_root}/kustomization.yaml"
+    if ctx.ws.is_file(parent):
+        _register(ctx, parent, f"./{namespace}", keep_sorted=True)
+    else:
+        ctx.steps.append(
+            f"{parent} does not exist: make sure Flux deploys {ctx.ns_dir(namespace)}/."
+        )
+    if not ctx.settings.components:
+        ctx.notes.append(
+            "No namespace component (kubernetes/components/common) in the repository: the "
+            "namespace folder declares its own Namespace."
+        )
+
+
+def _secrets_ks_name(ctx: _Context, namespace: str) -> str:
+    path = f"{ctx.ns_dir(namespace)}/secrets/ks.yaml"
+    for ks in ctx.repo.kustomizations:
+        if ks.doc.path == path and ks.name:
+            return ks.name
+    return SECRETS_KS
+
+
+def _ensure_secrets_folder(ctx: _Context, namespace: str) -> str:
+    """The namespace's secrets folder, created and listed first when missing; its ks name."""
+    ns_dir = ctx.ns_dir(namespace)
+    folder = f"{ns_dir}/secrets"
+    missing = [n for n in ("ks.yaml", "kustomization.yaml") if not ctx.ws.is_file(f"{folder}/{n}")]
+    if missing:
+        generator = find_generator("namespace", None, ctx.pm)
+        values = {**ctx.settings.context(), "namespace": namespace, "secrets_ks": SECRETS_KS}
+        for name in missing:
+            _render_into(ctx, generator, values, namespace, ctx.apps_root, only=f"secrets/{name}")
+            if not ctx.ws.is_file(f"{folder}/{name}"):
+                raise ScaffoldError(f"template {generator.name!r} made no secrets/{name}")
+        if not ctx.settings.operator_name:
+            ctx.notes.append(
+                "No Infisical operator Kustomization found in the repository: the secrets "
+                "Kustomization depends on nothing (set scaffold.infisicalOperator)."
+            )
+    _register(ctx, f"{ns_dir}/kustomization.yaml", "./secrets/ks.yaml", first=True)
+    return SECRETS_KS if "ks.yaml" in missing else _secrets_ks_name(ctx, namespace)
+
+
+def _add_secret_file(ctx: _Context, namespace: str, app: str, *, existing_ok: bool) -> bool:
+    """Plan ``<ns>/secrets/<app>-secrets.yaml`` and list it; whether it was added."""
+    folder = f"{ctx.ns_dir(namespace)}/secrets"
+    path = f"{folder}/{app}-secrets.yaml"
+    secret = f"{app}-secret"
+    for infisical in ctx.repo.infisical_secrets:
+        for managed in infisical.managed_secrets:
+            ns = managed.namespace or infisical.namespace
+            if managed.name == secret and ns == namespace and infisical.doc.path != path:
+                raise ScaffoldError(
+                    f"Secret {namespace}/{secret} is already written by "
+                    f"{infisical.doc.path}; nothing was written"
+                )
+    if ctx.ws.exists(path):
+        if existing_ok:
+            _register(ctx, f"{folder}/kustomization.yaml", f"./{app}-secrets.yaml")
+            return False
+        raise ScaffoldError(f"{path} already exists; nothing was written")
+    generator = find_generator("secret", None, ctx.pm)
+    values = {
+        **ctx.settings.context(),
+        "namespace": namespace,
+        "app": app,
+        "secret_name": secret,
+        "secrets_path": f"/{app}",
+    }
+    created = _render_into(ctx, generator, values, namespace, ctx.apps_root, only="secrets/")
+    if path not in created:
+        raise ScaffoldError(f"template {generator.name!r} made no secrets/{app}-secrets.yaml")
+    _register(ctx, f"{folder}/kustomization.yaml", f"./{app}-secrets.yaml")
+    return True
+
+
+def _ensure_depends_on(ctx: _Context, ks_path: str, app: str, namespace: str, name: str) -> bool:
+    """The app's Flux Kustomization depends on the namespace's secrets; whether it changed."""
+    text = ctx.ws.read(ks_path)
+    if text is None:
+        raise ScaffoldError(f"{ks_path} does not exist")
+    docs, problems = parse_text(text, ks_path)
+    if problems:
+        raise ScaffoldError(f"{ks_path}:{problems[0].line}: {problems[0].message}")
+    candidates = [
+        d for d in docs
+        if isinstance(d.data, dict) and d.data.get("kind") == "Kustomization"
+        and str(d.data.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")
+    ]
+    if not candidates:
+        raise ScaffoldError(f"{ks_path} holds no Flux Kustomization")
+    doc = next((d for d in candidates if (d.data.get("metadata") or {}).get("name") == app),
+               candidates[0])
+    spec = doc.data.get("spec") if isinstance(doc.data.get("spec"), dict) else {}
+    own = (doc.data.get("metadata") or {}).get("namespace") or namespace
+    for dep in spec.get("dependsOn") or ():
+        if isinstance(dep, dict) and dep.get("name") == name and (
+            dep.get("namespace") or own
+        ) == namespace:
+            return False
+    try:
+        return ctx.ws.update(
+            ks_path,
+            lambda t: append_to_sequence(
+                t, doc.index, ("spec", "dependsOn"), {"name": name, "namespace": namespace}
+            ),
+        )
+    except EditError as exc:
+        raise ScaffoldError(f"{ks_path}: cannot add dependsOn {name}: {exc.message}") from None
+
+
+def _infisical_steps(ctx: _Context, app: str, namespace: str) -> None:
+    s = ctx.settings
+    host = f" on {s.host_api.removesuffix('/api')}" if s.host_api else ""
+    ctx.steps.append(
+        f"Create the app's secrets in Infisical{host}: project {s.project_slug}, environment "
+        f"{s.env_slug}, folder /{app}. The operator syncs them into Secret "
+        f"{namespace}/{app}-secret."
+    )
+    learnt = [f for f in ("project_slug", "env_slug") if s.origin(f) == "default"]
+    if learnt:
+        ctx.notes.append(
+            "No InfisicalSecret in the repository to learn from: projectSlug "
+            f"{s.project_slug!r} and envSlug {s.env_slug!r} are defaults (set "
+            "scaffold.projectSlug and scaffold.envSlug in .homelab-kit.yaml, or --set)."
+        )
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def app_template_needs(generator: Generator) -> list[str]:
+    """The options a template cannot do without (``--chart``, ``--version``)."""
+    declared = generator.variables()
+    return [
+        flag
+        for var, flag in (("chart_url", "--chart"), ("chart_version", "--version"))
+        if var in declared and declared[var] in ("", None)
+    ]
+
+
+def plan_new_app(
+    path: str | os.PathLike[str],
+    target: str,
+    *,
+    chart: str | None = None,
+    version: str | None = None,
+    image: str | None = None,
+    port: int | str | None = None,
+    secrets: bool = False,
+    template: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    pm: PluginManager | None = None,
+) -> Plan:
+    """Plan ``new-app NAMESPACE/APP``: the app folder, its wiring, its namespace if new.
+
+    :param path: any folder inside the repository.
+    :param target: ``NAMESPACE/APP``.
+    :param chart: ``oci://REGISTRY/PATH/CHART``.
+    :param version: the chart version to pin (the OCIRepository tag).
+    :param image: ``REPOSITORY:TAG`` for the values (optional).
+    :param port: the container port, for probes and the service (optional).
+    :param secrets: wire an InfisicalSecret (``<ns>/secrets/<app>-secrets.yaml``).
+    :param template: the app generator (``default`` unless configured).
+    :param overrides: ``--set`` values (see :mod:`homelab_kit.scaffold.settings`).
+    :returns: the plan; nothing is written.
+    :raises ScaffoldError: for invalid names, an existing app, or a broken template.
+    """
+    namespace, app = parse_target(target)
+    chart_ref = Chart.parse(chart) if chart else None
+    version = check_version(version) if version else None
+    image_ref = Image.parse(image) if image else None
+    port_number = check_port(port) if port not in (None, "") else None
+    ctx = _Context(path, overrides, pm)
+    generator = find_generator("app", template or ctx.settings.template, ctx.pm)
+    missing = [
+        flag for flag in app_template_needs(generator)
+        if (flag == "--chart" and chart_ref is None) or (flag == "--version" and version is None)
+    ]
+    if missing:
+        raise ScaffoldError(f"new-app needs {' and '.join(missing)} (template {generator.name!r})")
+    ns_dir = ctx.ns_dir(namespace)
+    app_dir = f"{ns_dir}/{app}"
+    if ctx.ws.exists(app_dir):
+        raise ScaffoldError(
+            f"app {namespace}/{app} already exists ({app_dir}); nothing was written"
+        )
+    new_namespace = not ctx.ws.is_file(f"{ns_dir}/kustomization.yaml")
+    if new_namespace:
+        if ctx.ws.exists(ns_dir):
+            raise ScaffoldError(
+                f"{ns_dir} exists but has no kustomization.yaml; add one (or remove the "
+                "folder) first"
+            )
+        _add_namespace(ctx, namespace)
+    secrets_ks = SECRETS_KS
+    if secrets:
+        secrets_ks = _ensure_secrets_folder(ctx, namespace)
+        _add_secret_file(ctx, namespace, app, existing_ok=False)
+    values: dict[str, Any] = {
+        **ctx.settings.context(),
+        "app": app,
+        "namespace": namespace,
+        "secrets": secrets,
+        "secret_name": f"{app}-secret",
+        "secrets_ks": secrets_ks,
+    }
+    if chart_ref is not None:
+        values.update(chart_url=chart_ref.url, chart_name=chart_ref.name)
+    if version is not None:
+        values["chart_version"] = version
+    if image_ref is not None:
+        values.update(image_repository=image_ref.repository, image_tag=image_ref.tag or "",
+                      image_digest=image_ref.digest or "")
+    if port_number is not None:
+        values["port"] = str(port_number)
+    _render_into(ctx, generator, values, app, ns_dir)
+    ks_path = f"{app_dir}/ks.yaml"
+    if not ctx.ws.is_file(ks_path):
+        raise ScaffoldError(f"template {generator.name!r} made no ks.yaml")
+    if secrets:
+        _ensure_depends_on(ctx, ks_path, app, namespace, secrets_ks)
+    _register(ctx, f"{ns_dir}/kustomization.yaml", f"./{app}/ks.yaml")
+    values_file = f"{app_dir}/app/helm/values.yaml"
+    if image_ref is None and ctx.ws.is_file(values_file):
+        ctx.steps.append(f"Pin the app's image in {values_file} (image.repository and image.tag).")
+    if secrets:
+        _infisical_steps(ctx, app, namespace)
+    ctx.steps.append(f"Review the values in {app_dir}/app/ against the chart's own values.yaml.")
+    ctx.steps.append("Run `homelab-kit lint`, then commit and push: Flux deploys the app.")
+    title = f"new app {namespace}/{app}" + (" in a new namespace" if new_namespace else "")
+    return ctx.plan(title)
+
+
+def plan_new_namespace(
+    path: str | os.PathLike[str],
+    namespace: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    pm: PluginManager | None = None,
+) -> Plan:
+    """Plan ``new-namespace NAMESPACE``: its folder, kustomization, secrets folder, listing.
+
+    :raises ScaffoldError: for an invalid name or an existing namespace folder.
+    """
+    check_namespace(namespace)
+    ctx = _Context(path, overrides, pm)
+    ns_dir = ctx.ns_dir(namespace)
+    if ctx.ws.exists(ns_dir):
+        raise ScaffoldError(f"namespace {namespace} already exists ({ns_dir}); nothing was written")
+    _add_namespace(ctx, namespace)
+    ctx.steps.append(
+        f"Add apps with `homelab-kit new-app {namespace}/APP --chart oci://... --version X.Y.Z`."
+    )
+    ctx.steps.append("Run `homelab-kit lint`, then commit and push.")
+    return ctx.plan(f"new namespace {namespace}")
+
+
+def plan_add_secret(
+    path: str | os.PathLike[str],
+    target: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    pm: PluginManager | None = None,
+) -> Plan:
+    """Plan ``add-secret NAMESPACE/APP``: wire an Infisical secret into an existing app.
+
+    Each step is done only when missing, so running it twice changes nothing: the
+    InfisicalSecret in ``<ns>/secrets/``, its listing, the app's ``dependsOn`` on the
+    secrets Kustomization, and the values reading the Secret through ``envFrom``
+    (when the values have a shape that allows it; otherwise the next steps say how).
+
+    :raises ScaffoldError: when the app does not exist.
+    """
+    namespace, app_name = parse_target(target)
+    ctx = _Context(path, overrides, pm)
+    app = ctx.repo.app(namespace, app_name)
+    if app is None:
+        where = f"{ctx.ns_dir(namespace)}/{app_name}/ks.yaml"
+        raise ScaffoldError(
+            f"no app {namespace}/{app_name} ({where} not found); create it with "
+            f"`homelab-kit new-app {namespace}/{app_name} ...`"
+        )
+    secrets_ks = _ensure_secrets_folder(ctx, namespace)
+    _add_secret_file(ctx, namespace, app_name, existing_ok=True)
+    _ensure_depends_on(ctx, app.ks_path, app_name, namespace, secrets_ks)
+    secret = f"{app_name}-secret"
+    consumed = any(
+        c.secret_name == secret and c.namespace == namespace
+        and (c.source.path in app.files or c.source.path.startswith(app.directory + "/"))
+        for c in ctx.repo.secret_consumers
+    )
+    if not consumed and not _wire_values(ctx, app, secret):
+        ctx.steps.append(
+            f"Make {app_name} read Secret {secret}: its values have no envFrom this command "
+            "recognises, so add one in the chart's own shape, e.g. "
+            f"`envFrom: [{{secretRef: {{name: {secret}}}}}]`."
+        )
+    if not ctx.ws.plan("").empty:
+        _infisical_steps(ctx, app_name, namespace)
+        ctx.steps.append("Run `homelab-kit lint`, then commit and push.")
+    return ctx.plan(f"secrets for {namespace}/{app_name}")
+
+
+def _wire_values(ctx: _Context, app: App, secret: str) -> bool:
+    """Add ``envFrom: [{secretRef: {name: secret}}]`` where the values allow it."""
+    item = {"secretRef": {"name": secret}}
+    for source in ctx.repo.values:
+        if not (source.path in app.files or source.path.startswith(app.directory + "/")):
+            continue
+        data = source.data
+        path: tuple[str | int, ...] | None = None
+        controllers = data.get("controllers")
+        if isinstance(controllers, dict) and controllers:
+            name = app.name if app.name in controllers else next(iter(controllers))
+            containers = (controllers.get(name) or {}).get("containers")
+            if isinstance(containers, dict) and containers:
+                container = "app" if "app" in containers else next(iter(containers))
+                path = ("controllers", name, "containers", container, "envFrom")
+        elif isinstance(data.get("envFrom"), list):
+            path = ("envFrom",)
+        if path is None:
+            continue
+        full = (*source.base, *path)
+        index = source.doc.index
+        try:
+            ctx.ws.update(
+                source.path,
+                lambda t, i=index, p=full: append_to_sequence(t, i, p, item),  # type: ignore[misc]
+            )
+        except EditError as exc:
+            ctx.notes.append(f"{source.path}: could not add envFrom ({exc.message}).")
+            return False
+        return True
+    return False

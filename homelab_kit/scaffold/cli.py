@@ -1,0 +1,284 @@
+"""``new-app``, ``new-namespace`` and ``add-secret``: thin click commands over the library.
+
+They are plain :class:`click.Command` objects, attached to the main ``homelab-kit``
+group by :mod:`homelab_kit.cli`.  On a terminal they ask for what is missing; with
+``--no-input`` (or without a terminal) they never ask, and a missing value is an
+error with exit code 2.  ``--dry-run`` prints the diff of everything and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from homelab_kit.config import load_config
+from homelab_kit.errors import HomelabKitError, ScaffoldError
+from homelab_kit.model.loader import find_root
+from homelab_kit.scaffold.builders import (
+    app_template_needs,
+    plan_add_secret,
+    plan_new_app,
+    plan_new_namespace,
+)
+from homelab_kit.scaffold.generator import find_generator, registered_generators
+from homelab_kit.scaffold.names import (
+    Chart,
+    Image,
+    check_namespace,
+    check_port,
+    check_version,
+    parse_target,
+)
+from homelab_kit.scaffold.plan import Plan
+from homelab_kit.scaffold.settings import KEYS, parse_overrides
+
+T = TypeVar("T")
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_SET_HELP = "Override a repository setting (repeatable): " + ", ".join(KEYS) + "."
+
+
+def _interactive() -> bool:
+    """Whether a person is at the keyboard (both ends of the terminal)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _error(exc: HomelabKitError) -> NoReturn:
+    click.echo(f"homelab-kit: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _checked(check: Callable[[str], T]) -> Callable[[str], T]:
+    """A prompt's ``value_proc``: bad input is asked again, with the reason."""
+
+    def proc(value: str) -> T:
+        try:
+            return check(value)
+        except ScaffoldError as exc:
+            raise click.UsageError(exc.message) from None
+
+    return proc
+
+
+def _valid(check: Callable[[str], Any]) -> Callable[[str], str]:
+    """A check that gives back the text it accepted."""
+
+    def proc(value: str) -> str:
+        check(value.strip())
+        return value.strip()
+
+    return proc
+
+
+def _optional(check: Callable[[str], T]) -> Callable[[str], T | None]:
+    def proc(value: str) -> T | None:
+        return _checked(check)(value) if value.strip() else None
+
+    return proc
+
+
+def _report(plan: Plan, dry_run: bool) -> None:
+    if plan.empty:
+        click.echo(f"Nothing to do: {plan.title} is already in place.")
+        return
+    if dry_run:
+        click.echo(plan.diff(), nl=False)
+        lines = [f"Dry run ({plan.title}); nothing was written."]
+        lines += ["Would create:", *(f"  {c.path}" for c in plan.creates)] if plan.creates else []
+        lines += ["Would change:", *(f"  {e.path}" for e in plan.edits)] if plan.edits else []
+        _steps(lines, plan.next_steps, plan.notes)
+        click.echo("\n".join(lines), err=True)
+        return
+    result = plan.apply()
+    lines = [f"Done: {result.title}."]
+    lines += ["Created:", *(f"  {p}" for p in result.created)] if result.created else []
+    lines += ["Changed:", *(f"  {p}" for p in result.changed)] if result.changed else []
+    _steps(lines, result.next_steps, result.notes)
+    click.echo("\n".join(lines))
+
+
+def _steps(lines: list[str], steps: Sequence[str], notes: Sequence[str]) -> None:
+    if steps:
+        lines.append("Next steps:")
+        lines += [f"  {n}. {step}" for n, step in enumerate(steps, start=1)]
+    lines += [f"Note: {note}" for note in notes]
+
+
+def _list_templates() -> None:
+    generators = [g for g in registered_generators() if g.kind == "app"]
+    width = max((len(g.name) for g in generators), default=7)
+    click.echo("App templates (new-app --template NAME):")
+    for g in generators:
+        click.echo(f"  {g.name:<{width}}  {g.description}  [{g.plugin}]")
+
+
+@click.command("new-app", context_settings=CONTEXT_SETTINGS)
+@click.argument("target", metavar="NAMESPACE/APP", required=False)
+@click.option("--chart", metavar="oci://REGISTRY/PATH/CHART", help="The Helm chart (OCI).")
+@click.option("--version", "chart_version", metavar="X.Y.Z", help="The chart version to pin.")
+@click.option("--image", metavar="REPO:TAG", help="The container image for the values.")
+@click.option("--port", type=int, metavar="N", help="The container port (probes, service).")
+@click.option(
+    "--secrets/--no-secrets",
+    default=None,
+    help="Wire an InfisicalSecret: <ns>/secrets/<app>-secrets.yaml, dependsOn, envFrom.",
+)
+@click.option(
+    "--template",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="NAME",
+    help="The app template; `--template` alone lists the installed ones.",
+)
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option("--no-input", is_flag=True, help="Never ask; a missing value is an error.")
+@click.option("--dry-run", is_flag=True, help="Print the files and diffs; write nothing.")
+@click.option(
+    "--path", default=".", type=click.Path(file_okay=False), help="The repository (default: .)."
+)
+def new_app(
+    target: str | None,
+    chart: str | None,
+    chart_version: str | None,
+    image: str | None,
+    port: int | None,
+    secrets: bool | None,
+    template: str | None,
+    settings: tuple[str, ...],
+    no_input: bool,
+    dry_run: bool,
+    path: str,
+) -> None:
+    """Create an app: kubernetes/apps/NAMESPACE/APP with its Flux and Helm wiring.
+
+    Writes ks.yaml, app/helmrelease.yaml (HelmRelease and its OCIRepository),
+    app/kustomization.yaml and app/helm/{values,kustomizeconfig}.yaml, lists the app
+    in the namespace's kustomization.yaml, and creates the namespace first when it
+    does not exist.  With --secrets, also the app's InfisicalSecret.
+
+    Example: homelab-kit new-app media/jellyfin --chart
+    oci://ghcr.io/jellyfin/charts/jellyfin --version 2.1.0 --port 8096 --secrets
+    """
+    try:
+        if template == "":
+            _list_templates()
+            return
+        ask = not no_input and _interactive()
+        overrides = parse_overrides(settings)
+        if target is None:
+            if not ask:
+                raise ScaffoldError("new-app needs NAMESPACE/APP (for example media/jellyfin)")
+            target = click.prompt("App (NAMESPACE/APP)", value_proc=_checked(_valid(parse_target)))
+        parse_target(target)
+        name = template or overrides.get("template")
+        if name is None:
+            configured = load_config(find_root(path)).scaffold.get("template")
+            name = configured if isinstance(configured, str) else None
+        generator = find_generator("app", name)
+        needs = app_template_needs(generator)
+        if "--chart" in needs and not chart:
+            if not ask:
+                raise ScaffoldError("new-app needs --chart oci://REGISTRY/PATH/CHART")
+            chart = click.prompt(
+                "Chart (oci://REGISTRY/PATH/CHART)", value_proc=_checked(_valid(Chart.parse))
+            )
+        if "--version" in needs and not chart_version:
+            if not ask:
+                raise ScaffoldError("new-app needs --version X.Y.Z (the chart version to pin)")
+            chart_version = click.prompt("Chart version", value_proc=_checked(check_version))
+        if ask and image is None:
+            image = click.prompt(
+                "Image (REPO:TAG, empty to fill in later)",
+                default="",
+                show_default=False,
+                value_proc=_optional(_valid(Image.parse)),
+            )
+        if ask and port is None:
+            port = click.prompt(
+                "Container port (empty for none)",
+                default="",
+                show_default=False,
+                value_proc=_optional(check_port),
+            )
+        if ask and secrets is None:
+            secrets = click.confirm("Does the app read secrets from Infisical?", default=False)
+        plan = plan_new_app(
+            path,
+            target,
+            chart=chart,
+            version=chart_version,
+            image=image,
+            port=port,
+            secrets=bool(secrets),
+            template=name,
+            overrides=overrides,
+        )
+        _report(plan, dry_run)
+    except HomelabKitError as exc:
+        _error(exc)
+
+
+@click.command("new-namespace", context_settings=CONTEXT_SETTINGS)
+@click.argument("namespace", required=False)
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option("--no-input", is_flag=True, help="Never ask; a missing value is an error.")
+@click.option("--dry-run", is_flag=True, help="Print the files and diffs; write nothing.")
+@click.option(
+    "--path", default=".", type=click.Path(file_okay=False), help="The repository (default: .)."
+)
+def new_namespace(
+    namespace: str | None, settings: tuple[str, ...], no_input: bool, dry_run: bool, path: str
+) -> None:
+    """Create a namespace: kubernetes/apps/NAMESPACE with its kustomization and secrets.
+
+    The kustomization.yaml sets the namespace and lists the repository's namespace
+    components; the secrets/ folder holds the namespace's InfisicalSecrets behind a
+    Flux Kustomization `secrets` (wait: true) that depends on the Infisical operator.
+    The namespace is listed in kubernetes/apps/kustomization.yaml.
+    """
+    try:
+        overrides = parse_overrides(settings)
+        if namespace is None:
+            if no_input or not _interactive():
+                raise ScaffoldError("new-namespace needs NAMESPACE")
+            namespace = click.prompt("Namespace", value_proc=_checked(check_namespace))
+        _report(plan_new_namespace(path, namespace, overrides=overrides), dry_run)
+    except HomelabKitError as exc:
+        _error(exc)
+
+
+@click.command("add-secret", context_settings=CONTEXT_SETTINGS)
+@click.argument("target", metavar="NAMESPACE/APP", required=False)
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
+@click.option("--no-input", is_flag=True, help="Never ask; a missing value is an error.")
+@click.option("--dry-run", is_flag=True, help="Print the files and diffs; write nothing.")
+@click.option(
+    "--path", default=".", type=click.Path(file_okay=False), help="The repository (default: .)."
+)
+def add_secret(
+    target: str | None, settings: tuple[str, ...], no_input: bool, dry_run: bool, path: str
+) -> None:
+    """Wire Infisical secrets into an existing app.
+
+    Adds NAMESPACE/secrets/APP-secrets.yaml (an InfisicalSecret for the Infisical
+    folder /APP, writing Secret APP-secret) and lists it, makes the app's ks.yaml
+    depend on the namespace's secrets Kustomization, and has the values read the
+    Secret through envFrom when their shape allows.  Steps already done are skipped.
+    """
+    try:
+        overrides = parse_overrides(settings)
+        if target is None:
+            if no_input or not _interactive():
+                raise ScaffoldError("add-secret needs NAMESPACE/APP")
+            target = click.prompt("App (NAMESPACE/APP)", value_proc=_checked(_valid(parse_target)))
+        _report(plan_add_secret(path, target, overrides=overrides), dry_run)
+    except HomelabKitError as exc:
+        _error(exc)
+
+
+COMMANDS: tuple[click.Command, ...] = (new_app, new_namespace, add_secret)

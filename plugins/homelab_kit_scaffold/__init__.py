@@ -1,0 +1,57 @@
+"""Built-in generators: the app, namespace and secret templates of ``new-app`` and friends.
+
+Registered through ``homelab_kit_register_generators`` like any plugin's; the
+templates are the cookiecutter directories in the project's ``cookiecutters/``.
+
+* app ``default``: any Helm chart from an OCI registry, the standard structure
+  (ks.yaml, app/helmrelease.yaml with its OCIRepository, app/kustomization.yaml,
+  app/helm/values.yaml and kustomizeconfig.yaml);
+* namespace ``default``: the namespace folder, its kustomization.yaml and its
+  secrets folder;
+* secret ``default``: one app's InfisicalSecret in the namespace's secrets folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from homelab_kit import hookimpl
+
+
+def templates_dir() -> Path:
+    """Where the built-in templates are: ``cookiecutters/`` beside ``plugins/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parents[1] / "cookiecutters"):
+        if (candidate / "app" / "cookiecutter.json").is_file():
+            return candidate
+    return here.parents[1] / "cookiecutters"
+
+
+@hookimpl
+def homelab_kit_register_generators() -> list[Any]:
+    """The built-in app, namespace and secret templates."""
+    from homelab_kit.scaffold import Generator
+
+    root = templates_dir()
+    return [
+        Generator(
+            name="default",
+            kind="app",
+            template=root / "app",
+            description="Any Helm chart from an OCI registry (--chart, --version): the "
+            "standard app structure, values in the common image/resources/probes shape",
+        ),
+        Generator(
+            name="default",
+            kind="namespace",
+            template=root / "namespace",
+            description="A namespace folder with its kustomization.yaml and secrets folder",
+        ),
+        Generator(
+            name="default",
+            kind="secret",
+            template=root / "secret",
+            description="One app's InfisicalSecret in the namespace's secrets folder",
+        ),
+    ]
