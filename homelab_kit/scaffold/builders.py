@@ -446,8 +446,23 @@ def plan_add_secret(
     return ctx.plan(f"secrets for {namespace}/{app_name}")
 
 
+def _common_layout(data: Mapping[str, Any]) -> bool:
+    """Values in the layout most charts share (and new-app's default template writes)."""
+    image = data.get("image")
+    return (
+        isinstance(data.get("securityContext"), dict)
+        and isinstance(data.get("podSecurityContext"), dict)
+        and (image is None or (isinstance(image, dict) and "repository" in image))
+    )
+
+
 def _wire_values(ctx: _Context, app: App, secret: str) -> bool:
-    """Add ``envFrom: [{secretRef: {name: secret}}]`` where the values allow it."""
+    """Add ``envFrom: [{secretRef: {name: secret}}]`` where the values allow it.
+
+    Where: the app-template shape (``controllers.<c>.containers.<c>.envFrom``), an
+    existing top-level ``envFrom`` list, or top-level ``envFrom`` in the common
+    layout (as ``new-app --secrets`` writes it).
+    """
     item = {"secretRef": {"name": secret}}
     for source in ctx.repo.values:
         if not (source.path in app.files or source.path.startswith(app.directory + "/")):
@@ -461,17 +476,25 @@ def _wire_values(ctx: _Context, app: App, secret: str) -> bool:
             if isinstance(containers, dict) and containers:
                 container = "app" if "app" in containers else next(iter(containers))
                 path = ("controllers", name, "containers", container, "envFrom")
-        elif isinstance(data.get("envFrom"), list):
+        elif isinstance(data.get("envFrom"), list) or (
+            "envFrom" not in data and _common_layout(data)
+        ):
             path = ("envFrom",)
+            if "envFrom" not in data:
+                ctx.notes.append(
+                    f"{source.path}: added a top-level envFrom (the common chart layout); "
+                    "check that the chart reads it."
+                )
         if path is None:
             continue
         full = (*source.base, *path)
         index = source.doc.index
+
+        def change(text: str, index: int = index, full: tuple[str | int, ...] = full) -> str:
+            return append_to_sequence(text, index, full, item)
+
         try:
-            ctx.ws.update(
-                source.path,
-                lambda t, i=index, p=full: append_to_sequence(t, i, p, item),  # type: ignore[misc]
-            )
+            ctx.ws.update(source.path, change)
         except EditError as exc:
             ctx.notes.append(f"{source.path}: could not add envFrom ({exc.message}).")
             return False
