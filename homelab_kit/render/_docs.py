@@ -2,9 +2,10 @@
 
 The renderer works on plain ``dict``/``list`` trees.  One fact about the source text
 survives the trip: whether a string containing ``$`` was written quoted (or as a block
-scalar).  Flux substitutes variables in the YAML text of each object and parses it
-again, so ``port: ${PORT}`` becomes an integer while ``port: "${PORT}"`` stays a
-string; :class:`QuotedStr` remembers which is which.
+scalar); :class:`QuotedStr` remembers it.  Flux never sees that style (kustomize
+writes its YAML from JSON, so ``port: "${PORT}"`` reaches substitution unquoted and
+becomes an integer), so substitution does not depend on it; it is kept for tools
+that show or edit the source.
 """
 
 from __future__ import annotations

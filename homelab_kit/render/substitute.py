@@ -1,11 +1,14 @@
 """Flux postBuild variable substitution, as kustomize-controller does it.
 
 Flux serialises each built object to YAML, runs its ``envsubst`` over the text
-(:mod:`homelab_kit.render.envsubst`) and parses the result again.  So a plain
-``port: ${PORT}`` with ``PORT=8080`` becomes the integer 8080 while a quoted
-``"${PORT}"`` stays a string, and a value like ``on`` or ``1.20`` changes type the
-way YAML 1.1 reads it.  We emulate this on the object trees: a string that the YAML
-would hold as a plain scalar is re-read as one after substitution.
+(:mod:`homelab_kit.render.envsubst`) and parses the result again.  The YAML is
+kustomize's, written from JSON: the quotes of the source are gone by then
+(kustomize#4845, kustomize-controller#625), so ``port: "${PORT}"`` with
+``PORT=8080`` becomes the integer 8080 just as ``port: ${PORT}`` does, and a value
+like ``on`` or ``1.20`` changes type the way YAML 1.1 reads it.  We emulate this on
+the object trees: a string that the emitter writes as a plain scalar (whatever its
+source style) is re-read as one after substitution; keys, multi-line strings and
+strings the emitter must quote stay strings.
 
 Differences from Flux, on purpose: an unset variable is never replaced by ``""``;
 it is left as written and reported in :attr:`SubstitutionResult.unresolved`.  Values
@@ -144,7 +147,7 @@ def _string(
     missing |= unset
     if new == text:
         return text
-    if as_key or isinstance(text, QuotedStr) or "\n" in text or not _emitted_plain(text):
+    if as_key or "\n" in text or not _emitted_plain(text):
         return QuotedStr(new)
     return _reread_plain(new)
 

@@ -409,7 +409,7 @@ def test_sops_encrypted_substitute_from_leaves_variables_unresolved(yaml_tree: Y
         "./app", postBuild={"substituteFrom": [{"kind": "Secret", "name": "cluster-secrets"}]}
     )
     build = build_flux_kustomization(ks, root=root, source_objects=[secret], backend="python")
-    assert build.objects[0]["data"] == {"token": "${TOKEN}", "port": "80"}
+    assert build.objects[0]["data"] == {"token": "${TOKEN}", "port": 80}
     assert build.unresolved == {"TOKEN"}
     assert any("SOPS-encrypted" in w for w in build.warnings)
     assert "ENC[" not in " ".join(build.warnings)
