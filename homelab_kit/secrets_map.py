@@ -1,0 +1,1017 @@
+"""The secrets map: per namespace, who creates each Secret, from where, and who reads it.
+
+For every namespace the map lists each producer (an ``InfisicalSecret``, an
+``ExternalSecret``, a SOPS-encrypted or plain ``Secret``, a kustomize
+``secretGenerator``, or an operator object such as a cert-manager
+``Certificate``), the source its values come from (the Infisical project,
+environment and path; the external store and keys; the file), the ``Secret`` it
+creates, and the apps that read it and how (``envFrom``, a key reference, chart
+values, Flux substitution, a volume, ...).
+
+It flags **missing producers** (a Secret an app reads that nothing creates),
+**unused secrets** (created, read by nothing) and **over-broad scopes** (an
+InfisicalSecret reading the project root ``/`` or a folder recursively, an
+ExternalSecret ``dataFrom.find`` with no filter).
+
+**Exposure.**  Pods can mount any Secret of their namespace, so what limits
+exposure is what each Secret holds and who reads it.  The conventions' pattern
+(one app-scoped ``InfisicalSecret`` per app in the namespace's ``secrets``
+folder) gives each app exactly its own secrets.  The map counts *app-secret
+pairs*, the app scopes each app receives:
+
+* a Secret's **breadth** is how many apps' secrets it holds: 1 for an app-scoped
+  one; for an InfisicalSecret reading ``/``, every scope of its Infisical
+  project (at least the namespace's apps); for a recursive one, its folder and
+  every known folder below;
+* its **exposure** is (apps reading it) x breadth, and its **least privilege**
+  the apps reading it (each receiving only its own scope);
+* a namespace's **shared** figure is what one namespace-wide Secret holding
+  every scope, read by every app, would expose: apps x secrets.  The reduction
+  ``1 - exposure / shared`` is the figure the conventions quote (87% for a
+  namespace of eight apps: ``1 - 8/64``).
+
+Only names, keys and paths are read: no secret value is ever looked at, stored
+or printed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from homelab_kit.location import Location
+from homelab_kit.model.base import DocumentRef
+from homelab_kit.model.flux import GitRepository, HelmRepository, OCIRepository
+from homelab_kit.model.repo import Repo
+from homelab_kit.model.substitute import has_variables, names_match, substitute
+
+NO_NAMESPACE = "(no namespace)"
+JSON_VERSION = 1
+
+MISSING_PRODUCER = "missing-producer"
+UNUSED_SECRET = "unused-secret"
+OVER_BROAD_SCOPE = "over-broad-scope"
+
+USAGE = {
+    "envFrom": "envFrom",
+    "secretKeyRef": "key reference",
+    "valuesFrom": "values",
+    "existingSecret": "values",
+    "substituteFrom": "substitution",
+    "volume": "volume",
+    "projected": "volume",
+    "imagePullSecrets": "image pull",
+    "credentialsRef": "credentials",
+    "decryption": "decryption",
+    "sourceRef": "source credentials",
+    "reference": "reference",
+}
+
+# Created before anything in the repository runs (see secrets-consumed-secret-exists).
+EXTERNAL = ("sops-age", "universal-auth-credentials", "infisical-credentials")
+READ_IMPLICITLY = ("rook-ceph-dashboard-password",)
+GENERATED = (
+    "Certificate.cert-manager.io: {spec.secretName}",
+    "Cluster.postgresql.cnpg.io: {name}-app",
+    "Cluster.postgresql.cnpg.io: {name}-superuser",
+    "KafkaUser.kafka.strimzi.io: {name}",
+    "ObjectBucketClaim.objectbucket.io: {name}",
+    "SealedSecret.bitnami.com: {name}",
+    "OnePasswordItem.onepassword.com: {name}",
+    "ClusterExternalSecret.external-secrets.io: {spec.externalSecretName}",
+)
+
+# Reads by a controller (Flux, the Infisical operator), not by an app's pods.
+CONTROLLER_READS = frozenset({"credentialsRef", "decryption", "sourceRef"})
+
+_TEMPLATE = re.compile(
+    r"^\s*(?P<kind>[A-Za-z][A-Za-z0-9]*)(?:\.(?P<group>[a-z0-9.-]+))?\s*:\s*"
+    r"(?P<template>\S.*?)\s*$"
+)
+_FIELD = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+_RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
+_TOKEN = re.compile(r"[\s,;\"'`()\[\]]+")
+_SOURCE_REFS: tuple[tuple[str, ...], ...] = (
+    ("spec", "secretRef"),
+    ("spec", "certSecretRef"),
+    ("spec", "proxySecretRef"),
+    ("spec", "verify", "secretRef"),
+)
+
+
+@attrs.frozen
+class Producer:
+    """What creates a Secret, and where its values come from.
+
+    ``kind`` is ``InfisicalSecret``, ``ExternalSecret``, ``SOPS Secret``,
+    ``Secret``, ``secretGenerator`` or an operator's kind; ``source`` names the
+    origin of the values (``homelab/prod:/sonarr``, a store and its keys, a file);
+    ``scope`` is ``app``, ``root`` (the whole project), ``recursive``, ``file``
+    or ``generated``; ``keys`` the key names when the manifest shows them.
+    """
+
+    kind: str
+    name: str
+    source: str
+    scope: str
+    location: Location
+    app: str | None = None
+    keys: tuple[str, ...] | None = None
+
+    @property
+    def over_broad(self) -> bool:
+        """Reads more than one app's folder."""
+        return self.scope in ("root", "recursive")
+
+
+@attrs.frozen
+class Reader:
+    """One place that reads a Secret: the app, the object, how, and where."""
+
+    app: str | None
+    consumer: str
+    how: str
+    optional: bool
+    location: Location
+
+    @property
+    def usage(self) -> str:
+        """How, in words: ``envFrom``, ``key reference``, ``values``, ``substitution``..."""
+        return USAGE.get(self.how, self.how)
+
+
+@attrs.frozen
+class MappedSecret:
+    """A Secret of one namespace: its producers, readers, exposure and flags.
+
+    ``apps_in_namespace`` counts the apps that could mount it (every app of the
+    namespace); ``breadth`` how many apps' secrets it holds; ``external`` marks a
+    Secret the configuration says is created outside the repository.
+    """
+
+    name: str
+    namespace: str
+    producers: tuple[Producer, ...]
+    readers: tuple[Reader, ...]
+    apps_in_namespace: int
+    breadth: int
+    external: bool = False
+    flags: tuple[str, ...] = ()
+
+    @property
+    def reader_apps(self) -> tuple[str, ...]:
+        """The distinct apps (``namespace/app``) whose objects read it.
+
+        Reads by a controller (an InfisicalSecret's credentials, Flux decryption
+        and source credentials) are not an app's and do not count.
+        """
+        return tuple(
+            dict.fromkeys(r.app for r in self.readers if r.app and r.how not in CONTROLLER_READS)
+        )
+
+    @property
+    def counted(self) -> bool:
+        """Counted in the exposure figures: created in the repository, not bootstrap."""
+        return bool(self.producers) and not self.external
+
+    @property
+    def exposure(self) -> int:
+        """App-secret pairs it exposes: apps reading it x its breadth."""
+        return len(self.reader_apps) * self.breadth
+
+    @property
+    def least_privilege(self) -> int:
+        """What the app-scoped pattern would expose: one scope per reading app."""
+        return len(self.reader_apps)
+
+
+@attrs.frozen
+class SecretFinding:
+    """A problem the map found: ``kind`` is one of the three flags."""
+
+    kind: str
+    namespace: str
+    secret: str
+    message: str
+    location: Location
+
+
+@attrs.frozen
+class NamespaceSecrets:
+    """One namespace: its apps, its Secrets, and the exposure figures."""
+
+    namespace: str
+    apps: tuple[str, ...]
+    secrets: tuple[MappedSecret, ...]
+
+    @property
+    def produced(self) -> tuple[MappedSecret, ...]:
+        """The Secrets the exposure figures count (:attr:`MappedSecret.counted`)."""
+        return tuple(s for s in self.secrets if s.counted)
+
+    @property
+    def exposure(self) -> int:
+        """App-secret pairs the namespace's Secrets expose."""
+        return sum(s.exposure for s in self.produced)
+
+    @property
+    def least_privilege(self) -> int:
+        """What the namespace-level, app-scoped pattern would expose."""
+        return sum(s.least_privilege for s in self.produced)
+
+    @property
+    def shared(self) -> int:
+        """One namespace-wide Secret with every scope, read by every app."""
+        return len(self.apps) * len(self.produced)
+
+    @property
+    def reduction(self) -> float | None:
+        """``1 - exposure / shared``, or None when there is nothing to compare."""
+        if not self.shared:
+            return None
+        return 1 - self.exposure / self.shared
+
+
+@attrs.frozen
+class SecretsMap:
+    """Every namespace with a Secret, and the findings."""
+
+    namespaces: tuple[NamespaceSecrets, ...]
+    findings: tuple[SecretFinding, ...]
+
+    @property
+    def exposure(self) -> int:
+        """Exposure over all namespaces."""
+        return sum(ns.exposure for ns in self.namespaces)
+
+    @property
+    def least_privilege(self) -> int:
+        """Least privilege over all namespaces."""
+        return sum(ns.least_privilege for ns in self.namespaces)
+
+    @property
+    def shared(self) -> int:
+        """The shared baseline over all namespaces."""
+        return sum(ns.shared for ns in self.namespaces)
+
+    @property
+    def reduction(self) -> float | None:
+        """The overall reduction against the shared baseline."""
+        return 1 - self.exposure / self.shared if self.shared else None
+
+    def namespace(self, name: str) -> NamespaceSecrets | None:
+        """The entry of namespace ``name``."""
+        return next((ns for ns in self.namespaces if ns.namespace == name), None)
+
+
+# ------------------------------------------------------------------- building
+
+
+@attrs.define(eq=False)
+class _Entry:
+    name: str
+    namespace: str | None
+    producers: list[Producer] = attrs.field(factory=list)
+    readers: list[Reader] = attrs.field(factory=list)
+    breadth: int = 1
+    docs: set[tuple[str, int]] = attrs.field(factory=set)
+
+
+def build_secrets_map(
+    repo: Repo,
+    *,
+    external: Sequence[str] = EXTERNAL,
+    generated: Sequence[str] = GENERATED,
+    read_implicitly: Sequence[str] = READ_IMPLICITLY,
+) -> SecretsMap:
+    """Map every Secret of ``repo`` from producer to readers, with flags and exposure.
+
+    :param repo: the loaded repository.
+    :param external: name globs of Secrets created outside the repository (never
+        flagged as missing).
+    :param generated: operator objects that create a Secret, as
+        ``Kind[.group]: name-template`` (``{name}``, ``{spec.field}``).
+    :param read_implicitly: name globs of Secrets operators read by a fixed name.
+    :returns: the :class:`SecretsMap`.
+
+    Example::
+
+        smap = build_secrets_map(homelab_kit.load("."))
+        print(smap.namespace("media").reduction)
+    """
+    return _Builder(repo, external, generated, read_implicitly).build()
+
+
+class _Builder:
+    def __init__(
+        self,
+        repo: Repo,
+        external: Sequence[str],
+        generated: Sequence[str],
+        read_implicitly: Sequence[str],
+    ) -> None:
+        self.repo = repo
+        self.external = tuple(external)
+        self.generated = tuple(generated)
+        self.read_implicitly = tuple(read_implicitly)
+        self.entries: dict[tuple[str | None, str], _Entry] = {}
+        self.by_name: dict[str, list[_Entry]] = {}
+        self.variable_entries: list[_Entry] = []
+        self.app_cache: dict[str, str | None] = {}
+        self.findings: list[SecretFinding] = []
+        self.apps: dict[str, set[str]] = {}
+        for app in repo.apps:
+            if app.is_secrets:
+                continue
+            self.apps.setdefault(app.namespace, set()).add(app.name)
+            for ks in app.kustomizations:
+                if ks.target_namespace and not has_variables(ks.target_namespace):
+                    self.apps.setdefault(ks.target_namespace, set()).add(app.name)
+
+    # -------------------------------------------------------------- helpers
+
+    def app_of(self, path: str) -> str | None:
+        if path not in self.app_cache:
+            app = self.repo.app_of_file(path)
+            self.app_cache[path] = f"{app.namespace}/{app.name}" if app else None
+        return self.app_cache[path]
+
+    def namespaces_of(self, doc: DocumentRef, fallback: str | None) -> tuple[str | None, ...]:
+        landed = self.repo.all_namespaces_of_file(doc.path)
+        if landed:
+            return tuple(landed)
+        if doc.namespace:
+            return self.repo.expand(doc.path, doc.namespace)
+        return (fallback,)
+
+    def placements(
+        self,
+        path: str,
+        name: str,
+        *,
+        override: str | None = None,
+        doc_ns: str | None = None,
+        fallback: str | None = None,
+    ) -> list[tuple[str, str | None]]:
+        """``(name, namespace)`` pairs an object in ``path`` names, once deployed.
+
+        A name with Flux variables is expanded once per Kustomization deploying the
+        file, paired with the namespace that Kustomization puts it in; other names
+        land in every namespace the file lands in.  ``override`` is a namespace the
+        reference itself names (``secretNamespace``), ``doc_ns`` the object's own.
+        """
+        repo = self.repo
+        if has_variables(name) or (override and has_variables(override)):
+            pairs: list[tuple[str, str | None]] = []
+            landed = repo.all_namespaces_of_file(path)
+            for key in repo.deployed_by.get(path, ()):
+                ks = repo.kustomization(*key)
+                if ks is None:
+                    continue
+                variables = ks.substitute
+                ns: str | None
+                if override:
+                    ns = substitute(override, variables)
+                elif ks.target_namespace:
+                    ns = substitute(ks.target_namespace, variables)
+                elif len(landed) == 1:
+                    ns = landed[0]
+                elif doc_ns:
+                    ns = substitute(doc_ns, variables)
+                else:
+                    ns = ks.namespace or fallback
+                pairs.append((substitute(name, variables), ns))
+            if pairs:
+                return list(dict.fromkeys(pairs))
+        names = repo.expand(path, name)
+        spaces: tuple[str | None, ...]
+        if override:
+            spaces = repo.expand(path, override)
+        else:
+            landed = repo.all_namespaces_of_file(path)
+            if landed:
+                spaces = tuple(landed)
+            elif doc_ns:
+                spaces = repo.expand(path, doc_ns)
+            else:
+                spaces = (fallback,)
+        return [(n, ns) for ns in dict.fromkeys(spaces) for n in names]
+
+    def entry(self, namespace: str | None, name: str) -> _Entry:
+        key = (namespace, name)
+        found = self.entries.get(key)
+        if found is None:
+            found = self.entries[key] = _Entry(name, namespace)
+            self.by_name.setdefault(name, []).append(found)
+            if has_variables(name):
+                self.variable_entries.append(found)
+        return found
+
+    def produce(
+        self,
+        pairs: Iterable[tuple[str, str | None]],
+        producer: Producer,
+        doc: DocumentRef,
+        breadth: int = 1,
+    ) -> None:
+        for name, ns in dict.fromkeys(pairs):
+            if name:
+                entry = self.entry(ns, name)
+                entry.producers.append(producer)
+                entry.docs.add((doc.path, doc.index))
+                entry.breadth = max(entry.breadth, breadth)
+
+    def matching(self, namespace: str | None, name: str) -> list[_Entry]:
+        """The produced entries a reader of ``name`` in ``namespace`` finds."""
+        pool = list(self.by_name.get(name, ()))
+        if has_variables(name):
+            pool += [e for n, es in self.by_name.items() if names_match(name, n) for e in es]
+        else:
+            pool += [e for e in self.variable_entries if names_match(name, e.name)]
+        return [
+            e
+            for e in dict.fromkeys(pool)
+            if e.producers and (namespace is None or e.namespace in (None, namespace))
+        ]
+
+    # ------------------------------------------------------------ producers
+
+    def infisical(self) -> None:
+        projects: dict[tuple[str | None, str | None], set[str]] = {}
+        for inf in self.repo.infisical_secrets:
+            path = (inf.secrets_path or "").strip()
+            if path.strip("/"):
+                projects.setdefault((inf.project_slug, inf.env_slug), set()).add(
+                    "/" + path.strip("/")
+                )
+        for inf in self.repo.infisical_secrets:
+            doc = inf.doc
+            raw = (inf.secrets_path or "").strip()
+            folder = "/" + raw.strip("/")
+            scope = "root" if raw and folder == "/" else "recursive" if inf.recursive else "app"
+            known = projects.get((inf.project_slug, inf.env_slug), set())
+            base = ("spec", "authentication", inf.auth_method or "", "secretsScope")
+            where = doc.location(*base, "secretsPath") if raw else doc.location()
+            origin = "/".join(p for p in (inf.project_slug, inf.env_slug) if p)
+            source = f"{origin}:{raw}" if origin else raw or "(no secretsPath)"
+            for managed in inf.managed_secrets:
+                written = managed.namespace if managed.namespace != inf.namespace else None
+                pairs = self.placements(
+                    doc.path,
+                    managed.name,
+                    override=written,
+                    doc_ns=doc.namespace,
+                    fallback=inf.namespace,
+                )
+                producer = Producer(
+                    "InfisicalSecret",
+                    inf.name,
+                    source,
+                    scope,
+                    where,
+                    self.app_of(doc.path),
+                    managed.keys,
+                )
+                for pair in pairs:
+                    ns_apps = len(self.apps.get(pair[1] or "", ()))
+                    if scope == "root":
+                        breadth = max(len(known), ns_apps, 1)
+                    elif scope == "recursive":
+                        prefix = folder.rstrip("/") + "/"
+                        breadth = 1 + sum(1 for k in known if k.startswith(prefix))
+                    else:
+                        breadth = 1
+                    self.produce([pair], producer, doc, breadth)
+
+    def external_secrets(self) -> None:
+        for es in self.repo.external_secrets:
+            doc = es.doc
+            keys: list[str] = []
+            for item in doc.list_at("spec", "data"):
+                ref = item.get("remoteRef") if isinstance(item, Mapping) else None
+                key = ref.get("key") if isinstance(ref, Mapping) else None
+                if isinstance(key, str):
+                    keys.append(key)
+            broad = False
+            for item in doc.list_at("spec", "dataFrom"):
+                if not isinstance(item, Mapping):
+                    continue
+                extract = item.get("extract")
+                if isinstance(extract, Mapping) and isinstance(extract.get("key"), str):
+                    keys.append(extract["key"])
+                find = item.get("find")
+                if isinstance(find, Mapping):
+                    name = find.get("name")
+                    regexp = name.get("regexp") if isinstance(name, Mapping) else None
+                    path = find.get("path")
+                    if regexp in (None, "", ".*") and not path and not find.get("tags"):
+                        broad = True
+                    keys.append(f"find {path or regexp or '*'}")
+            store = " ".join(p for p in (es.store_kind or "SecretStore", es.store_name) if p)
+            source = f"{store}: {', '.join(dict.fromkeys(keys))}" if keys else store
+            producer = Producer(
+                "ExternalSecret",
+                es.name,
+                source,
+                "root" if broad else "app",
+                doc.location("spec", "dataFrom") if broad else doc.location(),
+                self.app_of(doc.path),
+            )
+            pairs = self.placements(
+                doc.path, es.target_name, doc_ns=doc.namespace, fallback=es.namespace
+            )
+            for pair in pairs:
+                breadth = max(len(self.apps.get(pair[1] or "", ())), 1) if broad else 1
+                self.produce([pair], producer, doc, breadth)
+
+    def manifests(self) -> None:
+        for secret in self.repo.secrets:
+            doc = secret.doc
+            producer = Producer(
+                "SOPS Secret" if secret.sops else "Secret",
+                secret.name,
+                doc.path,
+                "file",
+                doc.location(),
+                self.app_of(doc.path),
+                secret.keys,
+            )
+            pairs = self.placements(
+                doc.path, secret.name, doc_ns=doc.namespace, fallback=secret.namespace
+            )
+            self.produce(pairs, producer, doc)
+        for kfile, gen in self.repo.generators():
+            if gen.kind != "Secret":
+                continue
+            files = [e.value for e in (*gen.files, *gen.envs)]
+            producer = Producer(
+                "secretGenerator",
+                gen.name,
+                ", ".join(files) or kfile.path,
+                "file",
+                gen.source,
+                self.app_of(kfile.path),
+                tuple(gen.file_keys) + tuple(gen.literal_keys) or None,
+            )
+            pairs = self.placements(kfile.path, gen.name, override=gen.namespace)
+            self.produce(pairs, producer, kfile.doc)
+
+    def operators(self) -> None:
+        rules = [m for t in self.generated if (m := _TEMPLATE.match(t))]
+        if not rules:
+            return
+        for doc in self.repo.documents:
+            for rule in rules:
+                if doc.kind != rule["kind"] or (rule["group"] and doc.group != rule["group"]):
+                    continue
+                name = _render(doc, rule["template"])
+                if not name:
+                    continue
+                producer = Producer(
+                    doc.kind,
+                    doc.name,
+                    f"generated by {doc.kind} {doc.name}",
+                    "generated",
+                    doc.location(),
+                    self.app_of(doc.path),
+                )
+                pairs: list[tuple[str, str | None]]
+                if doc.kind == "ClusterExternalSecret":  # fills many namespaces
+                    pairs = [(n, None) for n in self.repo.expand(doc.path, name)]
+                else:
+                    pairs = self.placements(doc.path, name, doc_ns=doc.namespace)
+                self.produce(pairs, producer, doc)
+
+    # -------------------------------------------------------------- readers
+
+    def readers(self) -> Iterator[tuple[list[tuple[str, str | None]], Reader]]:
+        repo = self.repo
+        releases = {(hr.namespace, hr.name): hr for hr in repo.helm_releases}
+        for c in repo.secret_consumers:
+            name = c.secret_name
+            if "{{" in name:
+                name = _release_name(name, c.consumer, c.namespace, releases) or name
+                if "{{" in name:
+                    continue
+            path = c.source.path
+            reader = Reader(self.app_of(path), c.consumer, c.how, c.optional, c.source)
+            yield self.placements(path, name, doc_ns=c.namespace, fallback=c.namespace), reader
+        for inf in repo.infisical_secrets:
+            if not inf.credentials_secret:
+                continue
+            doc = inf.doc
+            creds = ("spec", "authentication", inf.auth_method or "", "credentialsRef")
+            reader = Reader(
+                self.app_of(doc.path),
+                f"InfisicalSecret {inf.name}",
+                "credentialsRef",
+                False,
+                doc.location(*creds, "secretName"),
+            )
+            pairs = self.placements(
+                doc.path,
+                inf.credentials_secret,
+                override=inf.credentials_namespace,
+                doc_ns=doc.namespace,
+                fallback=inf.namespace,
+            )
+            yield pairs, reader
+        for ks in repo.kustomizations:
+            decryption = ks.doc.str_at("spec", "decryption", "secretRef", "name")
+            if decryption:
+                reader = Reader(
+                    self.app_of(ks.doc.path),
+                    f"Kustomization {ks.name}",
+                    "decryption",
+                    False,
+                    ks.doc.location("spec", "decryption", "secretRef", "name"),
+                )
+                names = repo.expand(ks.doc.path, decryption)
+                yield [(n, ks.namespace) for n in names], reader
+        sources: list[GitRepository | OCIRepository | HelmRepository] = [
+            *repo.git_repositories,
+            *repo.oci_repositories,
+            *repo.helm_repositories,
+        ]
+        for src in sources:
+            for ref in _SOURCE_REFS:
+                ref_name = src.doc.str_at(*ref, "name")
+                if not ref_name:
+                    continue
+                reader = Reader(
+                    self.app_of(src.doc.path),
+                    f"{src.doc.kind} {src.name}",
+                    "sourceRef",
+                    False,
+                    src.doc.location(*ref, "name"),
+                )
+                names = repo.expand(src.doc.path, ref_name)
+                yield [(n, src.namespace) for n in names], reader
+
+    def mentions(self, unread: Sequence[_Entry]) -> None:
+        """Names written elsewhere (an Ingress's ``secretName``, an issuer's ref, ...)."""
+        wanted: dict[str, list[_Entry]] = {}
+        for entry in unread:
+            wanted.setdefault(entry.name, []).append(entry)
+        repo = self.repo
+        docs = [*repo.documents, *repo.patch_documents, *(v.doc for v in repo.values)]
+        for doc in docs:
+            key = (doc.path, doc.index)
+            for path, text in _strings(doc.data):
+                for word in _TOKEN.split(text):
+                    if not word:
+                        continue
+                    if has_variables(word):
+                        hits = [
+                            e
+                            for name, ns in self.placements(doc.path, word, doc_ns=doc.namespace)
+                            for e in wanted.get(name, ())
+                            if ns is None or e.namespace in (None, ns)
+                        ]
+                    else:
+                        hits = wanted.get(word, [])
+                    entries = [e for e in hits if not e.readers and key not in e.docs]
+                    if not entries:
+                        continue
+                    reader = Reader(
+                        self.app_of(doc.path),
+                        f"{doc.kind or 'values'} {doc.name}".strip(),
+                        "reference",
+                        False,
+                        doc.location(*path),
+                    )
+                    for entry in dict.fromkeys(entries):
+                        entry.readers.append(reader)
+
+    # ---------------------------------------------------------------- build
+
+    def build(self) -> SecretsMap:
+        self.infisical()
+        self.external_secrets()
+        self.manifests()
+        self.operators()
+        for pairs, reader in self.readers():
+            for name, ns in pairs:
+                found = self.matching(ns, name)
+                if found:
+                    for entry in found:
+                        entry.readers.append(reader)
+                else:
+                    self.entry(ns, name).readers.append(reader)
+        unread = [e for e in self.entries.values() if e.producers and not e.readers]
+        if unread:
+            self.mentions(unread)
+        return self.finish()
+
+    def finish(self) -> SecretsMap:
+        by_ns: dict[str, list[MappedSecret]] = {}
+        broad_seen: set[Location] = set()
+        for entry in self.entries.values():
+            lane = entry.namespace or NO_NAMESPACE
+            flags = self.flag(entry, lane, broad_seen)
+            readers = sorted(
+                dict.fromkeys(entry.readers), key=lambda r: (r.app or "", r.consumer, r.location)
+            )
+            by_ns.setdefault(lane, []).append(
+                MappedSecret(
+                    name=entry.name,
+                    namespace=lane,
+                    producers=tuple(dict.fromkeys(entry.producers)),
+                    readers=tuple(readers),
+                    apps_in_namespace=len(self.apps.get(entry.namespace or "", ())),
+                    breadth=entry.breadth if entry.producers else 0,
+                    external=self.is_external(entry.name),
+                    flags=tuple(flags),
+                )
+            )
+        namespaces = tuple(
+            NamespaceSecrets(
+                ns,
+                tuple(sorted(self.apps.get(ns, ()))),
+                tuple(sorted(secrets, key=lambda s: s.name)),
+            )
+            for ns, secrets in sorted(by_ns.items())
+        )
+        findings = tuple(
+            sorted(dict.fromkeys(self.findings), key=lambda f: (f.location, f.kind, f.secret))
+        )
+        return SecretsMap(namespaces, findings)
+
+    def is_external(self, name: str) -> bool:
+        return any(fnmatch.fnmatchcase(name, p) for p in self.external)
+
+    def flag(self, entry: _Entry, lane: str, broad_seen: set[Location]) -> list[str]:
+        """The flags of one Secret; each new problem also becomes a finding."""
+        flags: list[str] = []
+        needed = [r for r in entry.readers if not r.optional]
+        if not entry.producers and needed and not self.is_external(entry.name):
+            flags.append(MISSING_PRODUCER)
+            first = min(needed, key=lambda r: r.location)
+            self.findings.append(
+                SecretFinding(
+                    MISSING_PRODUCER,
+                    lane,
+                    entry.name,
+                    f"{first.consumer} reads Secret {entry.name} ({first.usage}), which "
+                    f"nothing in the repository creates in namespace {lane}",
+                    first.location,
+                )
+            )
+        implicit = any(fnmatch.fnmatchcase(entry.name, p) for p in self.read_implicitly)
+        made = [p for p in entry.producers if p.scope != "generated"]
+        if made and not entry.readers and not implicit:
+            flags.append(UNUSED_SECRET)
+            self.findings.append(
+                SecretFinding(
+                    UNUSED_SECRET,
+                    lane,
+                    entry.name,
+                    f"{made[0].kind} {made[0].name} creates Secret {entry.name} in "
+                    f"namespace {lane}, which nothing reads",
+                    made[0].location,
+                )
+            )
+        for producer in entry.producers:
+            if not producer.over_broad:
+                continue
+            if OVER_BROAD_SCOPE not in flags:
+                flags.append(OVER_BROAD_SCOPE)
+            if producer.location not in broad_seen:
+                broad_seen.add(producer.location)
+                self.findings.append(
+                    SecretFinding(
+                        OVER_BROAD_SCOPE,
+                        lane,
+                        entry.name,
+                        _broad_message(producer, entry),
+                        producer.location,
+                    )
+                )
+        return flags
+
+
+def _broad_message(producer: Producer, entry: _Entry) -> str:
+    if producer.kind == "ExternalSecret":
+        return (
+            f"ExternalSecret {producer.name} copies every secret its store finds into "
+            f"{entry.name} (dataFrom.find with no name, path or tags)"
+        )
+    what = "the whole project" if producer.scope == "root" else "a folder and every folder below it"
+    return (
+        f"InfisicalSecret {producer.name} reads {what} ({producer.source}, about "
+        f"{entry.breadth} app scope{'s' if entry.breadth != 1 else ''}) into {entry.name}; "
+        "read only its app's folder"
+    )
+
+
+def _strings(node: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), node)]
+    while stack:
+        path, current = stack.pop()
+        if isinstance(current, str):
+            yield path, current
+        elif isinstance(current, Mapping):
+            stack.extend(((*path, str(k)), v) for k, v in current.items())
+        elif isinstance(current, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(current))
+
+
+def _render(doc: DocumentRef, template: str) -> str | None:
+    missing = False
+
+    def field(match: re.Match[str]) -> str:
+        nonlocal missing
+        key = match.group(1)
+        value: Any = doc.name if key == "name" else doc.get(*key.split("."))
+        if not isinstance(value, str) or not value:
+            missing = True
+            return ""
+        return value
+
+    rendered = _FIELD.sub(field, template)
+    return None if missing else rendered
+
+
+def _release_name(
+    name: str, consumer: str, namespace: str | None, releases: Mapping[Any, Any]
+) -> str | None:
+    if not consumer.startswith("HelmRelease "):
+        return None
+    hr = releases.get((namespace, consumer.removeprefix("HelmRelease ")))
+    if hr is None:
+        return None
+    release = hr.doc.str_at("spec", "releaseName")
+    if release is None:
+        release = f"{hr.target_namespace}-{hr.name}" if hr.target_namespace else hr.name
+    return _RELEASE_NAME.sub(release, name)
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def percent(value: float | None) -> str:
+    """``67%``, or ``-`` for no figure."""
+    return "-" if value is None else f"{round(value * 100):d}%"
+
+
+def _relative(reduction: float) -> str:
+    if reduction >= 0:
+        return f"{percent(reduction)} below shared"
+    return f"{percent(-reduction)} above shared"
+
+
+def exposure_line(ns: NamespaceSecrets) -> str:
+    """One sentence of exposure figures for a namespace."""
+    apps = f"{len(ns.apps)} app{'s' if len(ns.apps) != 1 else ''}"
+    secrets = f"{len(ns.produced)} secret{'s' if len(ns.produced) != 1 else ''}"
+    figure = (
+        f"exposure {ns.exposure} app-secret pair{'s' if ns.exposure != 1 else ''} "
+        f"(least privilege {ns.least_privilege}, one shared namespace secret {ns.shared})"
+    )
+    tail = ""
+    if ns.reduction is not None:
+        tail = f": {_relative(ns.reduction)}"
+    return f"{apps}, {secrets}; {figure}{tail}"
+
+
+def _readers_text(secret: MappedSecret) -> str:
+    if not secret.readers:
+        return "-"
+    parts: dict[str, list[str]] = {}
+    for r in secret.readers:
+        who = r.consumer
+        if r.app:
+            ns, _, app = r.app.partition("/")
+            who = app if ns == secret.namespace else r.app
+        usages = parts.setdefault(who, [])
+        if r.usage not in usages:
+            usages.append(r.usage)
+    return ", ".join(f"{who} ({', '.join(u)})" for who, u in parts.items())
+
+
+def _producer_text(secret: MappedSecret) -> tuple[str, str]:
+    if not secret.producers:
+        return ("(external)" if secret.external else "(none)", "-")
+    kinds = "; ".join(f"{p.kind} {p.name}" for p in secret.producers)
+    sources = "; ".join(dict.fromkeys(p.source for p in secret.producers))
+    return kinds, sources
+
+
+def to_text(smap: SecretsMap, *, width: int = 100) -> str:
+    """The map as tables, one per namespace, then the findings and overall figures."""
+    lines: list[str] = []
+    for ns in smap.namespaces:
+        lines.append(f"{ns.namespace}  ({exposure_line(ns)})")
+        rows = [("PRODUCER", "SOURCE", "SECRET", "READ BY", "APPS", "FLAGS")]
+        for s in ns.secrets:
+            kinds, sources = _producer_text(s)
+            apps = f"{len(s.reader_apps)}/{s.apps_in_namespace}" if s.counted else "-"
+            if s.counted and s.breadth > 1:
+                apps += f" x{s.breadth}"
+            rows.append((kinds, sources, s.name, _readers_text(s), apps, ", ".join(s.flags)))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        widths = [min(w, 48) for w in widths]
+        for row in rows:
+            cells = [
+                (c if len(c) <= widths[i] else c[: widths[i] - 1] + "…").ljust(widths[i])
+                for i, c in enumerate(row)
+            ]
+            lines.append(("  " + "  ".join(cells)).rstrip())
+        lines.append("")
+    if smap.findings:
+        lines.append(f"{len(smap.findings)} finding{'s' if len(smap.findings) != 1 else ''}:")
+        for f in smap.findings:
+            lines.append(f"  {f.location}: [{f.kind}] {f.message}")
+        lines.append("")
+    lines.append(
+        f"Overall: exposure {smap.exposure} app-secret pairs, least privilege "
+        f"{smap.least_privilege}, one shared secret per namespace {smap.shared}"
+        + (f": {_relative(smap.reduction)}." if smap.reduction is not None else ".")
+        + " (APPS: apps reading it / apps that could mount it, x breadth.)"
+    )
+    del width
+    return "\n".join(lines) + "\n"
+
+
+def to_dict(smap: SecretsMap) -> dict[str, Any]:
+    """The map as JSON-ready data (see docs/graph.md)."""
+
+    def loc(location: Location) -> dict[str, Any]:
+        return {"path": location.path, "line": location.line}
+
+    return {
+        "version": JSON_VERSION,
+        "namespaces": [
+            {
+                "namespace": ns.namespace,
+                "apps": list(ns.apps),
+                "exposure": ns.exposure,
+                "least_privilege": ns.least_privilege,
+                "shared": ns.shared,
+                "reduction": None if ns.reduction is None else round(ns.reduction, 4),
+                "secrets": [
+                    {
+                        "name": s.name,
+                        "producers": [
+                            {
+                                "kind": p.kind,
+                                "name": p.name,
+                                "source": p.source,
+                                "scope": p.scope,
+                                "keys": list(p.keys) if p.keys is not None else None,
+                                "app": p.app,
+                                **loc(p.location),
+                            }
+                            for p in s.producers
+                        ],
+                        "readers": [
+                            {
+                                "app": r.app,
+                                "consumer": r.consumer,
+                                "how": r.how,
+                                "usage": r.usage,
+                                "optional": r.optional,
+                                **loc(r.location),
+                            }
+                            for r in s.readers
+                        ],
+                        "reader_apps": list(s.reader_apps),
+                        "apps_in_namespace": s.apps_in_namespace,
+                        "breadth": s.breadth,
+                        "exposure": s.exposure,
+                        "least_privilege": s.least_privilege,
+                        "external": s.external,
+                        "flags": list(s.flags),
+                    }
+                    for s in ns.secrets
+                ],
+            }
+            for ns in smap.namespaces
+        ],
+        "findings": [
+            {
+                "kind": f.kind,
+                "namespace": f.namespace,
+                "secret": f.secret,
+                "message": f.message,
+                **loc(f.location),
+            }
+            for f in smap.findings
+        ],
+        "totals": {
+            "exposure": smap.exposure,
+            "least_privilege": smap.least_privilege,
+            "shared": smap.shared,
+            "reduction": None if smap.reduction is None else round(smap.reduction, 4),
+        },
+    }
+
+
+def to_json(smap: SecretsMap) -> str:
+    """:func:`to_dict` as indented JSON, newline-terminated."""
+    return json.dumps(to_dict(smap), indent=2) + "\n"
