@@ -4,7 +4,8 @@ homelab-kit draws its own graphs, so the SVG and HTML outputs need nothing
 installed.  The steps are the classic ones:
 
 1. **Cycle breaking**: a depth-first search from the sources marks back edges;
-   they are left out of the layering and drawn as arcs going backwards.
+   they are left out of the layering, then routed (reversed) like the others and
+   drawn going backwards, right to left.
 2. **Layering**: longest path, so every remaining edge goes from a lower layer
    to a higher one (left to right).
 3. **Long edges** get a dummy node in every layer they cross, placed in the lane
@@ -96,9 +97,10 @@ class Route:
     """How to draw one edge ``source -> target``.
 
     ``points`` run from the source's right side, through the dummy nodes, to the
-    target's left side.  A ``reversed`` edge (one that closes a cycle) goes from
-    the bottom of the source back to the bottom of the target; a ``self_loop``
-    has the node's top-right and right-middle as its points.
+    target's left side.  A ``reversed`` edge (one that closes a cycle) runs the
+    other way, from the source's left side back to the target's right side, a
+    little below their middles so that it never hides a forward edge; a
+    ``self_loop`` has the node's top-right and right-middle as its points.
     """
 
     source: str
@@ -248,7 +250,8 @@ class _Layouter:
         back = self._back_edges()
         forward = [e for e in self.edges if e not in back]
         self.layer = self._layering(forward)
-        chains = self._dummies(forward)
+        routed = [(a, b, False) for a, b in forward] + [(b, a, True) for a, b in back]
+        chains = self._dummies(routed)
         nlayers = max(self.layer, default=-1) + 1
         initial: list[list[int]] = [[] for _ in range(nlayers)]
         for item in range(len(self.layer)):
@@ -309,13 +312,19 @@ class _Layouter:
                     ready.append(nxt)
         return layer
 
-    def _dummies(self, forward: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
-        """Split long edges into unit segments; returns each edge's chain of dummies."""
-        chains: dict[tuple[int, int], list[int]] = {}
+    def _dummies(
+        self, routed: Sequence[tuple[int, int, bool]]
+    ) -> dict[tuple[int, int, bool], list[int]]:
+        """Split long edges into unit segments; returns each edge's chain of dummies.
+
+        ``routed`` are ``(upper, lower, reversed)``: a reversed edge is routed from
+        the target of the back edge to its source.
+        """
+        chains: dict[tuple[int, int, bool], list[int]] = {}
         self.up: list[list[int]] = [[] for _ in range(self.n)]
         self.down: list[list[int]] = [[] for _ in range(self.n)]
         budget = MAX_DUMMIES
-        for a, b in forward:
+        for a, b, flipped in routed:
             span = self.layer[b] - self.layer[a]
             chain: list[int] = []
             if span > 1 and span - 1 <= budget:
@@ -329,7 +338,7 @@ class _Layouter:
                     self.up.append([])
                     self.down.append([])
                     chain.append(item)
-            chains[(a, b)] = chain
+            chains[(a, b, flipped)] = chain
             path = [a, *chain, b]
             if span > 1 and not chain:
                 continue  # drawn straight, not part of the ordering
@@ -541,7 +550,7 @@ class _Layouter:
         order: Sequence[Sequence[int]],
         crossings: int,
         back: set[tuple[int, int]],
-        chains: Mapping[tuple[int, int], list[int]],
+        chains: Mapping[tuple[int, int, bool], list[int]],
         xs: Sequence[float],
         colw: Sequence[float],
         ys: Sequence[float],
@@ -564,12 +573,17 @@ class _Layouter:
         for a, b in self.edges:
             pa, pb = placed[self.boxes[a].id], placed[self.boxes[b].id]
             if (a, b) in back:
-                routes.append(
-                    Route(pa.id, pb.id, ((pa.cx, pa.bottom), (pb.cx, pb.bottom)), reversed=True)
-                )
+                low_a, low_b = pa.cy + pa.height / 4, pb.cy + pb.height / 4
+                points = [(pa.x, low_a)]
+                for d in reversed(chains.get((b, a, True), ())):
+                    li = self.layer[d]
+                    cy = ys[d] + self.height[d] / 2
+                    points += [(xs[li] + colw[li], cy), (xs[li], cy)]
+                points.append((pb.right, low_b))
+                routes.append(Route(pa.id, pb.id, tuple(points), reversed=True))
                 continue
-            points: list[Point] = [(pa.right, pa.cy)]
-            for d in chains.get((a, b), ()):
+            points = [(pa.right, pa.cy)]
+            for d in chains.get((a, b, False), ()):
                 li = self.layer[d]
                 cy = ys[d] + self.height[d] / 2
                 points += [(xs[li], cy), (xs[li] + colw[li], cy)]
@@ -608,9 +622,6 @@ class _Layouter:
         width = x0 + w + sp.margin
         layers = tuple(tuple(self.boxes[i].id for i in layer if i < self.n) for layer in order)
         reversed_edges = frozenset((self.boxes[a].id, self.boxes[b].id) for a, b in back)
-        # reversed arcs hang below their nodes: leave room under the last lane
-        if back:
-            height += 40.0
         return Layout(
             boxes=placed,
             routes=tuple(routes),

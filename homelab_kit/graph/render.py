@@ -346,13 +346,6 @@ def _edge_path(route: Route) -> str:
             f"M{_num(x0)},{_num(y0)} C{_num(x0)},{_num(y0 - 26)} "
             f"{_num(x1 + 30)},{_num(y1)} {_num(x1)},{_num(y1)}"
         )
-    if route.reversed:
-        (x0, y0), (x1, y1) = pts
-        depth = min(90.0, 26.0 + abs(x1 - x0) * 0.12)
-        return (
-            f"M{_num(x0)},{_num(y0)} C{_num(x0)},{_num(y0 + depth)} "
-            f"{_num(x1)},{_num(y1 + depth)} {_num(x1)},{_num(y1)}"
-        )
     x, y = pts[0]
     parts = [f"M{_num(x)},{_num(y)}"]
     for x1, y1 in pts[1:]:
@@ -412,7 +405,8 @@ def to_svg(
     :returns: the SVG document text.
     """
     lay = layout or graph_layout(graph)
-    width = max(lay.width, 640.0)
+    legend, legend_width = _legend(graph, id_prefix)
+    width = max(lay.width, legend_width, 320.0)
     height = lay.height + LEGEND_HEIGHT
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="hk-graph" '
@@ -426,12 +420,13 @@ def to_svg(
     for name, colour in _MARKERS:
         out.append(
             f'<marker id="{id_prefix}-arrow-{name}" viewBox="0 0 10 10" refX="10" refY="5" '
-            f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+            f'markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" '
+            f'orient="auto-start-reverse">'
             f'<path d="M0,0 L10,5 L0,10 z" fill="{COLOR[colour]}"/></marker>'
         )
     out.append("</defs>")
     out.append(f'<rect width="{_num(width)}" height="{_num(height)}" fill="#ffffff"/>')
-    out += _legend(graph, id_prefix)
+    out += legend
     out.append(f'<g transform="translate(0,{_num(LEGEND_HEIGHT)})">')
     counts: dict[str, int] = {}
     for node in graph.nodes:
@@ -510,8 +505,8 @@ def _svg_edge(edge: GraphEdge, route: Route, id_prefix: str) -> str:
     )
 
 
-def _legend(graph: FluxGraph, id_prefix: str) -> list[str]:
-    """One row at the top: what the shapes, colours and arrows mean."""
+def _legend(graph: FluxGraph, id_prefix: str) -> tuple[list[str], float]:
+    """One row at the top: what the shapes, colours and arrows mean; and its width."""
     out = ['<g class="legend" transform="translate(12,8)">']
     x = 0.0
 
@@ -541,7 +536,7 @@ def _legend(graph: FluxGraph, id_prefix: str) -> list[str]:
     line("dangling", "dangling", f"dangling dependsOn ({len(graph.dangling)})")
     sample("missing", "not declared")
     out.append("</g>")
-    return out
+    return out, x + 24
 
 
 def _focus_suffix(graph: FluxGraph) -> str:
@@ -588,7 +583,7 @@ h3 {{ font-size: 15px; margin: 18px 0 6px; }}
 .graph-box svg {{ display: block; }}
 .toolbar {{ display: flex; gap: 8px; align-items: center; margin: 6px 0; flex-wrap: wrap; }}
 .toolbar input {{ font: inherit; padding: 3px 8px; border: 1px solid {COLOR["lane_stroke"]};
-  border-radius: 6px; min-width: 220px; }}
+  border-radius: 6px; min-width: 280px; }}
 .toolbar button {{ font: inherit; padding: 2px 10px; border: 1px solid {COLOR["lane_stroke"]};
   border-radius: 6px; background: {COLOR["lane_fill"]}; cursor: pointer; }}
 table {{ border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }}
@@ -771,21 +766,25 @@ def graph_section(
         if loc is None:
             return ""
         text = _esc(str(loc))
-        return f' <a class="mono" href="{_attr(href(loc))}">{text}</a>' if href else text
+        link = f'<a class="mono" href="{_attr(href(loc))}">{text}</a>' if href else text
+        return f'<span class="muted">({link})</span>'
 
     if graph.cycles:
-        parts.append('<h3>Cycles</h3><ul class="plain">')
+        parts.append(
+            '<h3>Cycles</h3><p class="muted">Each depends on the next; Flux never applies '
+            'them.</p><ul class="plain">'
+        )
         for cycle in graph.cycles:
             names = " &rarr; ".join(_esc(_short(graph, c)) for c in cycle)
             first = graph.node(cycle[0])
-            parts.append(f"<li>{names}{where(first.location if first else None)}</li>")
+            parts.append(f"<li>{names} {where(first.location if first else None)}</li>")
         parts.append("</ul>")
     if graph.dangling:
         parts.append('<h3>Dangling dependencies</h3><ul class="plain">')
         for edge in graph.dangling:
             parts.append(
                 f"<li>{_esc(_short(graph, edge.dependent))} depends on "
-                f"{_esc(_short(graph, edge.dependency))}, which is not declared"
+                f"{_esc(_short(graph, edge.dependency))}, which is not declared "
                 f"{where(edge.location)}</li>"
             )
         parts.append("</ul>")
