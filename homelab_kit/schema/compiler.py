@@ -18,6 +18,7 @@ skipped, with a note in :attr:`Compiler.notes`.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 import warnings
@@ -161,6 +162,29 @@ def path_of(node: PathNode) -> tuple[Any, ...]:
         parts.append(key)
     parts.reverse()
     return tuple(parts)
+
+
+def _hidden(ctx: Context, node: PathNode) -> bool:
+    """Whether a message must not quote the value at ``node``.
+
+    Values of a Secret, and values under a key that looks sensitive (``password``,
+    ``token``, ``clientSecret``...) anywhere in the path, are described by their
+    type only: a message is printed, logged and uploaded, a secret must not be.
+    """
+    if ctx.redact:
+        return True
+    while node is not None:
+        node, key = node
+        if isinstance(key, str) and _sensitive_key(key):
+            return True
+    return False
+
+
+@functools.cache
+def _sensitive_key(name: str) -> bool:
+    from homelab_kit.report._source import sensitive_key  # the text format's rule
+
+    return sensitive_key(name)
 
 
 def _report(
@@ -502,11 +526,12 @@ class Compiler:
                             ctx,
                             path,
                             "type",
-                            f"expected {expected}, got {describe(again, ctx.redact)} "
+                            f"expected {expected}, got {describe(again, _hidden(ctx, path))} "
                             "after substituting variables",
                         )
                     return False
-            _report(ctx, path, "type", f"expected {expected}, got {describe(value, ctx.redact)}")
+            got = describe(value, _hidden(ctx, path))
+            _report(ctx, path, "type", f"expected {expected}, got {got}")
             return False
 
         if obj is None and arr is None and text is None and num is None and not extras:
@@ -753,7 +778,7 @@ class Compiler:
             resolved = substitute(value, ctx.variables)
             if resolved is None:
                 return
-            shown = "" if ctx.redact else f"{short(resolved)} "
+            shown = "" if _hidden(ctx, path) else f"{short(resolved)} "
             for code, detail in failures(resolved):
                 _report(ctx, path, code, f"{shown}{detail}")
 
@@ -779,16 +804,21 @@ class Compiler:
             return None
 
         def check_number(value: float, path: PathNode, ctx: Context) -> None:
+            failed: list[str] = []
             if minimum is not None and value < minimum:
-                _report(ctx, path, "other", f"must be at least {minimum}, got {value}")
+                failed.append(f"must be at least {minimum}")
             if maximum is not None and value > maximum:
-                _report(ctx, path, "other", f"must be at most {maximum}, got {value}")
+                failed.append(f"must be at most {maximum}")
             if ex_min is not None and value <= ex_min:
-                _report(ctx, path, "other", f"must be greater than {ex_min}, got {value}")
+                failed.append(f"must be greater than {ex_min}")
             if ex_max is not None and value >= ex_max:
-                _report(ctx, path, "other", f"must be less than {ex_max}, got {value}")
+                failed.append(f"must be less than {ex_max}")
             if multiple and not _is_multiple(value, multiple):
-                _report(ctx, path, "other", f"must be a multiple of {multiple}, got {value}")
+                failed.append(f"must be a multiple of {multiple}")
+            if failed:
+                got = describe(value, True) if _hidden(ctx, path) else str(value)
+                for detail in failed:
+                    _report(ctx, path, "other", f"{detail}, got {got}")
 
         return check_number
 
@@ -813,11 +843,12 @@ class Compiler:
                 if resolved is None or (resolved is not value and allowed(resolved)):
                     return
                 value = resolved
+            hidden = _hidden(ctx, path)
             if len(options) == 1:
-                detail = f"must be {options[0]!r}; got {describe(value, ctx.redact)}"
+                detail = f"must be {options[0]!r}; got {describe(value, hidden)}"
             else:
-                got = describe(value, ctx.redact) if not isinstance(value, str) else short(value)
-                if ctx.redact and isinstance(value, str):
+                got = describe(value, hidden) if not isinstance(value, str) else short(value)
+                if hidden and isinstance(value, str):
                     got = "a string"
                 detail = f"must be one of {listed}; got {got}"
             _report(ctx, path, "enum", detail)
@@ -876,7 +907,7 @@ class Compiler:
                 ctx,
                 path,
                 "type",
-                f"{describe(value, ctx.redact)} fits none of the allowed alternatives",
+                f"{describe(value, _hidden(ctx, path))} fits none of the allowed alternatives",
             )
 
         return check_any

@@ -266,6 +266,6 @@ metadata: {name: ns, labelz: {}}
 """
     assert found(text, registry) == [
         (5, 3, "duplicate-key", "duplicate key 'name' (first at line 4)"),
-        (7, 8, "type", "data.key: expected string, got integer 1"),
+        (7, 8, "type", "data.key: expected string, got an integer"),
         (11, 22, "unknown-field", "unknown field 'metadata.labelz' (did you mean 'labels'?)"),
     ]
