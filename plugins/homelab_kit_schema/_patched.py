@@ -37,10 +37,10 @@ class PatchedKinds:
         self._by_ks: dict[tuple[str | None, str], Kinds] = {}
         for ks in repo.kustomizations:
             found: set[str | None] = {_kind_of_target(item) for item in ks.patches}
-            for component in ks.components:
-                kfile = self._component(ks.path, component)
-                if kfile is not None:
-                    found |= self._kinds_of(kfile, set())
+            for name in ks.components:
+                component = self._component(ks.path, name)
+                if component is not None:
+                    found |= self._kinds_of(component, set())
             if found:
                 self._by_ks[ks.key] = frozenset(found)
 
