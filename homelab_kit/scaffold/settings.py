@@ -276,8 +276,9 @@ def learn(repo: Repo, apps_root: str) -> dict[str, Any]:
         learnt["operator_name"], learnt["operator_namespace"] = operator
     secrets = [s for s in repo.infisical_secrets if s.auth_method in (None, "universalAuth")]
     if secrets:
-        host = _most_common(s.host_api or "" for s in secrets)
-        learnt["host_api"] = host or ""
+        host = _most_common(s.host_api for s in secrets if s.host_api)
+        if host is not None:
+            learnt["host_api"] = host
         for field, attr in (
             ("project_slug", "project_slug"),
             ("env_slug", "env_slug"),
