@@ -112,11 +112,14 @@ def _is_object(data: Mapping[str, Any]) -> bool:
     """A Kubernetes object: both apiVersion and kind, and not a Talos or kustomize config.
 
     The core group only ever had ``v1``: a group-less ``v1alpha1`` is a Talos machine
-    config document, ``builtin`` a kustomize transformer configuration.  An apiVersion
-    or kind holding a ``${VAR}`` cannot be matched to any schema before Flux runs.
+    config document, ``builtin`` a kustomize transformer configuration, and ``v1``
+    ``Config`` a kubeconfig (a client file, often SOPS-encrypted in bootstrap/).  An
+    apiVersion or kind holding a ``${VAR}`` cannot be matched to a schema before Flux runs.
     """
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if api_version is None or api_version == "" or kind is None or kind == "":
+        return False
+    if api_version == "v1" and kind == "Config":
         return False
     if isinstance(api_version, str):
         if "/" not in api_version and api_version != "v1":

@@ -27,10 +27,13 @@ Flux `${VAR}` placeholders are substituted with the variables of the Flux
 Kustomization that deploys the file (`postBuild.substitute` and `substituteFrom`
 ConfigMaps in the repository) and the result is judged; a placeholder whose value
 is not known (a Secret's, say) is never an error. SOPS metadata is ignored and
-ciphertext never judged. Secret values never appear in a message. Documents
-without `apiVersion` and `kind` (Helm values, talconfig.yaml) and Talos machine
-config documents (`apiVersion: v1alpha1`) are not Kubernetes objects and are not
-validated. Duplicate keys are `yaml-duplicate-key`'s.
+ciphertext never judged. Secret values never appear in a message.
+
+Not Kubernetes objects, so not validated: documents without both `apiVersion` and
+`kind` (Helm values, talconfig.yaml, helmfile.yaml), Talos machine config documents
+(`apiVersion: v1alpha1`), kustomize transformer configurations (`apiVersion:
+builtin`) and kubeconfig files (`v1` `Config`). Duplicate keys are
+`yaml-duplicate-key`'s.
 
 ## Why is this bad?
 The API server rejects unknown fields and wrong types, so the Flux Kustomization

@@ -803,6 +803,18 @@ def test_files_that_are_not_kubernetes_objects_are_not_validated(
                 labels:
                   app: echo
             """,
+            "bootstrap/kubeconfig.sops.yaml": """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                  - name: home
+                    cluster:
+                      server: https://192.168.1.10:6443
+                users: ENC[AES256_GCM,data:dXNlcnM=,iv:aXY=,tag:dGFn,type:str]
+                sops:
+                  mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]
+                  version: 3.10.2
+            """,
             f"{APP}/app/placeholder.yaml": """
                 apiVersion: ${API}
                 kind: Widget
