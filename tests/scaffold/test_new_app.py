@@ -81,7 +81,8 @@ def check_conventions(root: Path, created: tuple[str, ...]) -> None:
     for rel in created:
         text = (root / rel).read_text()
         assert text.startswith("---\n"), rel
-        assert text.endswith("\n") and not text.endswith("\n\n"), rel
+        assert text.endswith("\n"), rel
+        assert not text.endswith("\n\n"), rel
         docs, problems = parse_text(text, rel)
         assert problems == (), (rel, problems)
         for doc in docs:
@@ -246,10 +247,10 @@ def test_refuses_an_existing_secret_file(repo: Path) -> None:
     (ns / "secrets").mkdir(exist_ok=True)
     (ns / "secrets/newapp-secrets.yaml").write_text("---\n{}\n")
     before = snapshot(repo)
-    with pytest.raises(ScaffoldError, match="newapp-secrets.yaml already exists"):
+    with pytest.raises(ScaffoldError, match=r"newapp-secrets\.yaml already exists"):
         plan_new_app(repo, "default/newapp", chart="oci://ghcr.io/a/b", version="1.0.0",
                      secrets=True)
-    with pytest.raises(ScaffoldError, match="no kustomization.yaml"):
+    with pytest.raises(ScaffoldError, match=r"no kustomization\.yaml"):
         plan_new_app(repo, "games-x/app", chart="oci://ghcr.io/a/b", version="1.0.0")
     assert snapshot(repo) == before
 
