@@ -22,6 +22,9 @@ Kinds without any schema are `schema-missing`'s business.
 `kustomization.yaml` files are validated against kustomize's own schema (kustomize
 rejects unknown fields there too). Kustomize patch files are validated as partial
 objects: missing fields, `null` (delete) and `$patch` directives are fine there.
+Likewise a missing required field is not reported on an object that a patch
+targeting its kind may complete (a parent Flux Kustomization's `spec.patches`, a
+kustomization.yaml's or a component's `patches`).
 
 Flux `${VAR}` placeholders are substituted with the variables of the Flux
 Kustomization that deploys the file (`postBuild.substitute` and `substituteFrom`
