@@ -122,7 +122,7 @@ def _nav() -> str:
         ("secrets", "Secrets map"),
     )
     links = " · ".join(f'<a href="#{anchor}">{label}</a>' for anchor, label in items)
-    return f'<nav class="muted">{links}</nav>'
+    return f'<nav class="top">{links}</nav>'
 
 
 def _link(links: Links, location: Location) -> str:
@@ -191,12 +191,13 @@ def _findings(repo: Repo, result: LintResult, links: Links) -> str:
         ns = namespace_of(repo, d.location.path)
         groups.setdefault(ns, {}).setdefault(d.check_id, []).append(d)
     parts: list[str] = []
+    expand = " open" if len(result.diagnostics) <= 40 else ""
     for ns in sorted(groups, key=lambda n: (n == REPOSITORY, n)):
         checks = groups[ns]
         total = sum(len(v) for v in checks.values())
         worst = max(d.severity for v in checks.values() for d in v)
         parts.append(
-            f'<details open id="ns-{_esc(ns)}"><summary><b>{_esc(ns)}</b> '
+            f'<details{expand} id="ns-{_esc(ns)}"><summary><b>{_esc(ns)}</b> '
             f'<span class="sev {worst}">{total}</span></summary>'
         )
         for check_id in sorted(checks):
@@ -277,7 +278,7 @@ def _secret_row(secret: MappedSecret, links: Links) -> str:
     readers = _readers(secret, links)
     apps = f"{len(secret.reader_apps)}/{secret.apps_in_namespace}" if secret.counted else "-"
     if secret.counted and secret.breadth > 1:
-        apps += f" ×{secret.breadth}"
+        apps += f" x{secret.breadth}"
     keys = next((p.keys for p in secret.producers if p.keys), None)
     key_line = f'<br><span class="muted mono">keys: {_esc(", ".join(keys))}</span>' if keys else ""
     flags = "".join(f'<span class="flag {_flag_tone(f)}">{_esc(f)}</span>' for f in secret.flags)

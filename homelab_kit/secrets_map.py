@@ -112,7 +112,8 @@ class Producer:
     ``Secret``, ``secretGenerator`` or an operator's kind; ``source`` names the
     origin of the values (``homelab/prod:/sonarr``, a store and its keys, a file);
     ``scope`` is ``app``, ``root`` (the whole project), ``recursive``, ``file``
-    or ``generated``; ``keys`` the key names when the manifest shows them.
+    or ``generated``; ``keys`` the key names when the manifest shows them;
+    ``scope_location`` where the scope is written (``secretsScope.secretsPath``).
     """
 
     kind: str
@@ -122,6 +123,7 @@ class Producer:
     location: Location
     app: str | None = None
     keys: tuple[str, ...] | None = None
+    scope_location: Location | None = None
 
     @property
     def over_broad(self) -> bool:
@@ -456,7 +458,7 @@ class _Builder:
             scope = "root" if raw and folder == "/" else "recursive" if inf.recursive else "app"
             known = projects.get((inf.project_slug, inf.env_slug), set())
             base = ("spec", "authentication", inf.auth_method or "", "secretsScope")
-            where = doc.location(*base, "secretsPath") if raw else doc.location()
+            where = doc.location(*base, "secretsPath") if raw else doc.location(*base)
             origin = "/".join(p for p in (inf.project_slug, inf.env_slug) if p)
             source = f"{origin}:{raw}" if origin else raw or "(no secretsPath)"
             for managed in inf.managed_secrets:
@@ -473,9 +475,10 @@ class _Builder:
                     inf.name,
                     source,
                     scope,
-                    where,
+                    doc.location(),
                     self.app_of(doc.path),
                     managed.keys,
+                    where,
                 )
                 for pair in pairs:
                     ns_apps = len(self.apps.get(pair[1] or "", ()))
@@ -519,8 +522,9 @@ class _Builder:
                 es.name,
                 source,
                 "root" if broad else "app",
-                doc.location("spec", "dataFrom") if broad else doc.location(),
+                doc.location(),
                 self.app_of(doc.path),
+                scope_location=doc.location("spec", "dataFrom"),
             )
             pairs = self.placements(
                 doc.path, es.target_name, doc_ns=doc.namespace, fallback=es.namespace
@@ -781,15 +785,16 @@ class _Builder:
                 continue
             if OVER_BROAD_SCOPE not in flags:
                 flags.append(OVER_BROAD_SCOPE)
-            if producer.location not in broad_seen:
-                broad_seen.add(producer.location)
+            where = producer.scope_location or producer.location
+            if where not in broad_seen:
+                broad_seen.add(where)
                 self.findings.append(
                     SecretFinding(
                         OVER_BROAD_SCOPE,
                         lane,
                         entry.name,
                         _broad_message(producer, entry),
-                        producer.location,
+                        where,
                     )
                 )
         return flags

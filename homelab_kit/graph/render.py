@@ -516,7 +516,7 @@ def _legend(graph: FluxGraph, id_prefix: str) -> tuple[list[str], float]:
             f'<g class="node {cls}"><rect x="{_num(x)}" y="2" width="26" height="14" '
             f'rx="{_num(rx)}"/></g><text x="{_num(x + 32)}" y="14">{_esc(text)}</text>'
         )
-        x += 40 + len(text) * 6.6
+        x += 44 + len(text) * 7.0
 
     def line(cls: str, marker: str, text: str) -> None:
         nonlocal x
@@ -525,7 +525,7 @@ def _legend(graph: FluxGraph, id_prefix: str) -> tuple[list[str], float]:
             f'marker-end="url(#{id_prefix}-arrow-{marker})"/>'
             f'<text x="{_num(x + 36)}" y="14">{_esc(text)}</text>'
         )
-        x += 44 + len(text) * 6.6
+        x += 50 + len(text) * 7.0
 
     sample("", "Kustomization")
     if any(n.kind == HELM_RELEASE for n in graph.nodes):
@@ -566,7 +566,10 @@ header.top {{ padding: 14px 24px; border-bottom: 1px solid {COLOR["lane_stroke"]
   background: {COLOR["lane_fill"]}; }}
 header.top h1 {{ margin: 0; font-size: 20px; }}
 header.top p {{ margin: 2px 0 0; color: {COLOR["muted"]}; }}
-main {{ padding: 16px 24px 40px; }}
+main {{ padding: 0 24px 40px; }}
+nav.top {{ position: sticky; top: 0; z-index: 2; background: #ffffff; padding: 8px 0;
+  border-bottom: 1px solid {COLOR["lane_stroke"]}; }}
+section {{ scroll-margin-top: 44px; }}
 h2 {{ font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px;
   border-bottom: 1px solid {COLOR["lane_stroke"]}; }}
 h3 {{ font-size: 15px; margin: 18px 0 6px; }}
@@ -581,6 +584,7 @@ h3 {{ font-size: 15px; margin: 18px 0 6px; }}
 .graph-box {{ border: 1px solid {COLOR["lane_stroke"]}; border-radius: 8px; overflow: auto;
   max-height: 78vh; background: #ffffff; }}
 .graph-box svg {{ display: block; }}
+main > .cards:first-child, main > .toolbar:first-of-type {{ margin-top: 16px; }}
 .toolbar {{ display: flex; gap: 8px; align-items: center; margin: 6px 0; flex-wrap: wrap; }}
 .toolbar input {{ font: inherit; padding: 3px 8px; border: 1px solid {COLOR["lane_stroke"]};
   border-radius: 6px; min-width: 280px; }}

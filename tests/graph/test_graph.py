@@ -228,8 +228,10 @@ def test_svg_highlights_cycles_and_dangling(cyclic_graph: FluxGraph) -> None:
     assert "dangling dependsOn (2)" in legend
     # the colours differ: red for cycles, amber for dangling
     style = root.find(f"{SVG}style")
-    assert style is not None and style.text is not None
-    assert "#cf222e" in style.text and "#9a6700" in style.text
+    assert style is not None
+    assert style.text is not None
+    assert "#cf222e" in style.text
+    assert "#9a6700" in style.text
 
 
 def test_svg_escapes_text() -> None:
@@ -254,9 +256,11 @@ def test_html_is_self_contained(cyclic_graph: FluxGraph) -> None:
     assert "<title>Graph &lt;of&gt; things</title>" in text
     assert "<script src" not in text
     assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", text)
-    assert "@import" not in text and "url(http" not in text
+    assert "@import" not in text
+    assert "url(http" not in text
     assert text.count("<svg") == 1
-    assert "Cycles" in text and "Dangling dependencies" in text
+    assert "Cycles" in text
+    assert "Dangling dependencies" in text
 
 
 def test_unknown_format_and_layout(cyclic_graph: FluxGraph) -> None:

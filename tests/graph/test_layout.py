@@ -40,8 +40,10 @@ def assert_well_formed(layout: Layout, edges: list[tuple[str, str]]) -> None:
         assert a.y + a.height <= b.y, (a.group, b.group)
     for box in placed:
         lane = lanes[box.group]
-        assert lane.x <= box.x and box.right <= lane.x + lane.width, box.id
-        assert lane.y <= box.y and box.bottom <= lane.y + lane.height, box.id
+        assert lane.x <= box.x, box.id
+        assert box.right <= lane.x + lane.width, box.id
+        assert lane.y <= box.y, box.id
+        assert box.bottom <= lane.y + lane.height, box.id
     assert all(0 <= p[0] <= layout.width for r in layout.routes for p in r.points)
 
 
