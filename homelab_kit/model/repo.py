@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -153,7 +153,76 @@ class Repo:
         return tuple(self.extra_objects.get(cls, ()))
 
     def documents_in(self, path: str) -> Iterator[DocumentRef]:
-        return (d for d in self.documents if d.path == path)
+        """The objects written in ``path``, in file order."""
+        return iter(self._by_path("_documents_by_path", self.documents).get(path, ()))
+
+    def patch_documents_in(self, path: str) -> tuple[DocumentRef, ...]:
+        """The documents of the kustomize patch file ``path``, in file order."""
+        return self._by_path("_patch_documents_by_path", self.patch_documents).get(path, ())
+
+    def kustomizations_in(self, path: str) -> tuple[FluxKustomization, ...]:
+        """The Flux Kustomizations written in ``path``, in file order."""
+
+        def build() -> dict[str, tuple[FluxKustomization, ...]]:
+            out: dict[str, list[FluxKustomization]] = {}
+            for ks in self.kustomizations:
+                out.setdefault(ks.doc.path, []).append(ks)
+            return {k: tuple(v) for k, v in out.items()}
+
+        return _cached(self, "_ks_by_path", build).get(path, ())
+
+    def files_deployed_by(self, key: KsKey) -> tuple[str, ...]:
+        """The files the Flux Kustomization ``key`` deploys (the inverse of ``deployed_by``)."""
+
+        def build() -> dict[KsKey, tuple[str, ...]]:
+            out: dict[KsKey, list[str]] = {}
+            for path, keys in self.deployed_by.items():
+                for k in keys:
+                    out.setdefault(k, []).append(path)
+            return {k: tuple(v) for k, v in out.items()}
+
+        return _cached(self, "_files_of_ks", build).get(key, ())
+
+    def kustomize_files_including(
+        self, path: str, *, any_entry: bool = True
+    ) -> tuple[KustomizeFile, ...]:
+        """kustomization.yaml files that pull in ``path``, directly or through others.
+
+        ``path`` is a file or a folder.  The first step follows every entry naming
+        it (resources, components, patches, generators' files, configurations), or
+        only resources and components without ``any_entry``; the climb above
+        follows resources and components.  Nearest first, depth first.
+        """
+
+        def build() -> tuple[dict[str, list[KustomizeFile]], dict[str, list[KustomizeFile]]]:
+            by_entry: dict[str, list[KustomizeFile]] = {}
+            by_resource: dict[str, list[KustomizeFile]] = {}
+            for kfile in self.kustomize_files:
+                for entry in kfile.all_entries():
+                    if entry.target is not None:
+                        by_entry.setdefault(entry.target, []).append(kfile)
+                for entry in (*kfile.resources, *kfile.components):
+                    if entry.target is not None:
+                        by_resource.setdefault(entry.target, []).append(kfile)
+            return by_entry, by_resource
+
+        by_entry, by_resource = _cached(self, "_includers", build)
+        memo = _cached(self, "_including", dict[tuple[str, bool], tuple[KustomizeFile, ...]])
+        found = memo.get((path, any_entry))
+        if found is not None:
+            return found
+        out: list[KustomizeFile] = []
+        seen: set[str] = set()
+        wanted = list((by_entry if any_entry else by_resource).get(path, ()))
+        while wanted:
+            kfile = wanted.pop()
+            if kfile.path in seen:
+                continue
+            seen.add(kfile.path)
+            out.append(kfile)
+            wanted.extend(by_resource.get(kfile.directory, ()))
+        memo[(path, any_entry)] = result = tuple(out)
+        return result
 
     def kustomization(self, namespace: str | None, name: str) -> FluxKustomization | None:
         """The Flux Kustomization called ``name`` in ``namespace``."""
@@ -164,24 +233,60 @@ class Repo:
         return self._kfile_index.get(directory)
 
     def app(self, namespace: str, name: str) -> App | None:
-        for app in self.apps:
-            if app.namespace == namespace and app.name == name:
-                return app
-        return None
+        def build() -> dict[tuple[str, str], App]:
+            out: dict[tuple[str, str], App] = {}
+            for app in self.apps:
+                out.setdefault((app.namespace, app.name), app)
+            return out
+
+        return _cached(self, "_app_index", build).get((namespace, name))
 
     def app_of_file(self, path: str) -> App | None:
         """The app whose folder holds ``path`` (or that deploys it)."""
-        best: App | None = None
-        for app in self.apps:
-            if path.startswith(app.directory + "/") and (
-                best is None or len(app.directory) > len(best.directory)
-            ):
-                best = app
-        if best is None:
+
+        def build() -> tuple[dict[str, App], dict[str, App]]:
+            by_dir: dict[str, App] = {}
+            by_file: dict[str, App] = {}
             for app in self.apps:
-                if path in app.files:
-                    return app
-        return best
+                by_dir.setdefault(app.directory, app)
+                for f in app.files:
+                    by_file.setdefault(f, app)
+            return by_dir, by_file
+
+        by_dir, by_file = _cached(self, "_app_of_file", build)
+        directory = path
+        while "/" in directory:  # the deepest app folder above ``path``
+            directory = directory.rsplit("/", 1)[0]
+            app = by_dir.get(directory)
+            if app is not None:
+                return app
+        if path.startswith("/") and "" in by_dir:
+            return by_dir[""]
+        return by_file.get(path)
+
+    def derived(self, build: Callable[..., T], *args: Hashable) -> T:
+        """``build(repo, *args)``, computed once per Repo and shared by every caller.
+
+        For indexes several checks need (a plugin's table of what creates each
+        Secret, say).  ``build`` and ``args`` are the key; the result is shared,
+        so treat it as read-only.
+        """
+        memo = _cached(self, "_derived", dict[tuple[Any, ...], Any])
+        key = (build, args)
+        if key not in memo:
+            memo[key] = build(self, *args)
+        return cast(T, memo[key])
+
+    def _by_path(
+        self, name: str, docs: tuple[DocumentRef, ...]
+    ) -> dict[str, tuple[DocumentRef, ...]]:
+        def build() -> dict[str, tuple[DocumentRef, ...]]:
+            out: dict[str, list[DocumentRef]] = {}
+            for doc in docs:
+                out.setdefault(doc.path, []).append(doc)
+            return {k: tuple(v) for k, v in out.items()}
+
+        return _cached(self, name, build)
 
     def namespace_of_file(self, path: str) -> str | None:
         """The namespace objects in ``path`` land in, as kustomize and Flux set it."""
@@ -208,24 +313,33 @@ class Repo:
         """
         if not has_variables(text):
             return (text,)
+        memo = _cached(self, "_expand", dict[tuple[str, str], tuple[str, ...]])
+        found = memo.get((path, text))
+        if found is not None:
+            return found
         out: list[str] = []
         for key in self.deployed_by.get(path, ()):
             ks = self.kustomization(*key)
             value = substitute(text, ks.substitute if ks is not None else {})
             if value not in out:
                 out.append(value)
-        return tuple(out) or (substitute(text, {}),)
+        memo[(path, text)] = result = tuple(out) or (substitute(text, {}),)
+        return result
 
     def source_exists(self, kind: str, namespace: str | None, name: str) -> bool:
         """Whether a Flux source of ``kind`` called ``name`` in ``namespace`` is declared."""
         if (kind, namespace, name) in self.implicit_sources:
             return True
-        pools: dict[str, tuple[Any, ...]] = {
-            "OCIRepository": self.oci_repositories,
-            "HelmRepository": self.helm_repositories,
-            "GitRepository": self.git_repositories,
-        }
-        return any(o.name == name and o.namespace == namespace for o in pools.get(kind, ()))
+
+        def build() -> frozenset[tuple[str, str | None, str]]:
+            pools: dict[str, tuple[Any, ...]] = {
+                "OCIRepository": self.oci_repositories,
+                "HelmRepository": self.helm_repositories,
+                "GitRepository": self.git_repositories,
+            }
+            return frozenset((k, o.namespace, o.name) for k, pool in pools.items() for o in pool)
+
+        return (kind, namespace, name) in _cached(self, "_sources", build)
 
     def generators(self) -> Iterator[tuple[KustomizeFile, Generator]]:
         for kfile in self.kustomize_files:

@@ -9,8 +9,12 @@ such a variable as a wildcard.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 # ${VAR}, ${VAR:=default}, ${VAR:-default}; a default may itself be one ${VAR}.
 VARIABLE_RE = re.compile(
@@ -20,7 +24,7 @@ VARIABLE_RE = re.compile(
 
 def has_variables(text: str) -> bool:
     """Whether ``text`` holds a ``${VAR}`` Flux would substitute."""
-    return VARIABLE_RE.search(text) is not None
+    return "${" in text and VARIABLE_RE.search(text) is not None
 
 
 def substitute(text: str, variables: Mapping[str, str], *, defaults: bool = True) -> str:
@@ -41,6 +45,7 @@ def substitute(text: str, variables: Mapping[str, str], *, defaults: bool = True
     return VARIABLE_RE.sub(replace, text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _pattern(text: str) -> re.Pattern[str]:
     regex, last = [], 0
     for match in VARIABLE_RE.finditer(text):
@@ -63,3 +68,51 @@ def any_match(names: Iterable[str], others: Iterable[str]) -> bool:
     """Whether some name of ``names`` matches some name of ``others``."""
     pool = tuple(others)
     return any(names_match(a, b) for a in names for b in pool)
+
+
+class NameIndex(Generic[T]):
+    """Items looked up by name, a name holding a variable matching as :func:`names_match` does.
+
+    Each item is added with its possible names (``repo.expand`` gives them);
+    :meth:`matching` returns the items some name of which matches some name asked
+    for, in the order they were added: what a scan with :func:`any_match` finds,
+    without comparing every pair.
+    """
+
+    def __init__(self, entries: Iterable[tuple[Iterable[str], T]] = ()) -> None:
+        self._items: list[T] = []
+        self._exact: dict[str, list[int]] = {}
+        self._variable: list[tuple[str, int]] = []  # names still holding a ${VAR}
+        for names, item in entries:
+            self.add(names, item)
+
+    def add(self, names: Iterable[str], item: T) -> None:
+        number = len(self._items)
+        self._items.append(item)
+        for name in names:
+            if has_variables(name):
+                self._variable.append((name, number))
+            else:
+                self._exact.setdefault(name, []).append(number)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def matching(self, names: Iterable[str]) -> list[T]:
+        """The items that ``any_match(names, item_names)`` would accept, in order."""
+        hits: set[int] = set()
+        for name in names:
+            if has_variables(name):  # rare: compare with every name
+                for other, numbers in self._exact.items():
+                    if names_match(name, other):
+                        hits.update(numbers)
+            else:
+                hits.update(self._exact.get(name, ()))
+            for other, number in self._variable:
+                if number not in hits and names_match(name, other):
+                    hits.add(number)
+        return [self._items[n] for n in sorted(hits)]
+
+    def any_matching(self, names: Iterable[str]) -> bool:
+        """Whether some item matches some name of ``names``."""
+        return bool(self.matching(names))
