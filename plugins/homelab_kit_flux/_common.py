@@ -20,27 +20,34 @@ from homelab_kit.diagnostic import Edit, Fix
 from homelab_kit.location import Location
 from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
 from homelab_kit.model.kustomize import KustomizeFile
-from homelab_kit.model.substitute import names_match
+from homelab_kit.model.substitute import NameIndex, names_match
 from homelab_kit.yaml import parse_text
 
 
-def injected_spec(
-    repo: Repo, ks: FluxKustomization, includers: Includers | None = None
-) -> dict[str, Any]:
+def injected_spec(repo: Repo, ks: FluxKustomization) -> dict[str, Any]:
     """The ``spec`` keys (and values) patches elsewhere set on ``ks``.
 
-    Pass ``includers`` (:meth:`Includers.of`) when calling this for many Kustomizations.
+    Computed once per Kustomization and shared by the checks (a fresh copy each call).
     """
-    spec: dict[str, Any] = {}
-    for target, patch in _patches_for(repo, ks, includers or Includers.of(repo)):
-        if _matches(target, ks):
-            # Without a target, a strategic-merge patch names the object it patches.
-            spec.update(_spec_of(patch, None if target else ks.name))
-    return spec
+    memo = repo.derived(_injected_specs)
+    key = (ks.doc.path, ks.doc.index)
+    spec = memo.get(key)
+    if spec is None:
+        spec = {}
+        for target, patch in _patches_for(repo, ks):
+            if _matches(target, ks):
+                # Without a target, a strategic-merge patch names the object it patches.
+                spec.update(_spec_of(patch, None if target else ks.name))
+        memo[key] = spec
+    return dict(spec)
+
+
+def _injected_specs(repo: Repo) -> dict[tuple[str, int], dict[str, Any]]:
+    return {}
 
 
 def _patches_for(
-    repo: Repo, ks: FluxKustomization, includers: Includers
+    repo: Repo, ks: FluxKustomization
 ) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any] | str]]:
     """``(target, patch)`` of every patch that may reach ``ks``."""
     for parent_key in repo.deployed_by.get(ks.doc.path, ()):
@@ -51,7 +58,7 @@ def _patches_for(
             patch = item.get("patch")
             if isinstance(patch, str):
                 yield _target(item), patch
-    for kfile in including_kustomizations(repo, ks.doc.path, includers):
+    for kfile in including_kustomizations(repo, ks.doc.path):
         for item in kfile.inline_patches:
             patch = item.get("patch")
             if isinstance(patch, str):
@@ -62,56 +69,17 @@ def _patches_for(
             if isinstance(item, Mapping)
         }
         for entry in kfile.patch_files:
-            for doc in repo.patch_documents:
-                if doc.path == entry.target:
-                    yield selectors.get(entry.value, {}), doc.data
+            for doc in repo.patch_documents_in(entry.target or ""):
+                yield selectors.get(entry.value, {}), doc.data
 
 
-@attrs.frozen
-class Includers:
-    """Which kustomization.yaml files name each path: any entry, or resources/components."""
-
-    by_entry: Mapping[str, tuple[KustomizeFile, ...]]
-    by_resource: Mapping[str, tuple[KustomizeFile, ...]]
-
-    @classmethod
-    def of(cls, repo: Repo) -> Includers:
-        by_entry: dict[str, list[KustomizeFile]] = {}
-        by_resource: dict[str, list[KustomizeFile]] = {}
-        for kfile in repo.kustomize_files:
-            for entry in kfile.all_entries():
-                if entry.target is not None:
-                    by_entry.setdefault(entry.target, []).append(kfile)
-            for entry in (*kfile.resources, *kfile.components):
-                if entry.target is not None:
-                    by_resource.setdefault(entry.target, []).append(kfile)
-        return cls(
-            {k: tuple(v) for k, v in by_entry.items()},
-            {k: tuple(v) for k, v in by_resource.items()},
-        )
-
-
-def including_kustomizations(
-    repo: Repo, path: str, includers: Includers | None = None
-) -> list[KustomizeFile]:
+def including_kustomizations(repo: Repo, path: str) -> list[KustomizeFile]:
     """kustomization.yaml files that pull in ``path``, directly or through others.
 
     ``path`` may be a manifest, a generator's file or a patch; the search climbs
-    through ``resources`` and ``components`` of the kustomizations above it.  Pass
-    ``includers`` when calling this for many paths.
+    through ``resources`` and ``components`` of the kustomizations above it.
     """
-    index = includers or Includers.of(repo)
-    found: list[KustomizeFile] = []
-    seen: set[str] = set()
-    wanted = list(index.by_entry.get(path, ()))
-    while wanted:
-        kfile = wanted.pop()
-        if kfile.path in seen:
-            continue
-        seen.add(kfile.path)
-        found.append(kfile)
-        wanted.extend(index.by_resource.get(kfile.directory, ()))
-    return found
+    return list(repo.kustomize_files_including(path))
 
 
 def _target(item: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -220,11 +188,33 @@ class Producer:
     def matches(self, kind: str, namespace: str | None, name: str) -> bool:
         if kind != self.kind or not any(names_match(name, n) for n in self.names):
             return False
+        return self._lands_in(namespace)
+
+    def _lands_in(self, namespace: str | None) -> bool:
         return namespace is None or not self.namespaces or namespace in self.namespaces
 
 
 def producers(repo: Repo) -> list[Producer]:
     """Every ConfigMap and Secret the repository creates, and what creates it."""
+    return list(repo.derived(_producers))
+
+
+def find_producers(repo: Repo, kind: str, namespace: str | None, name: str) -> list[Producer]:
+    """The producers that match (:meth:`Producer.matches`), in :func:`producers` order."""
+    index = repo.derived(_producer_index).get(kind)
+    if index is None:
+        return []
+    return [p for p in index.matching((name,)) if p._lands_in(namespace)]
+
+
+def _producer_index(repo: Repo) -> dict[str, NameIndex[Producer]]:
+    out: dict[str, NameIndex[Producer]] = {}
+    for p in repo.derived(_producers):
+        out.setdefault(p.kind, NameIndex()).add(p.names, p)
+    return out
+
+
+def _producers(repo: Repo) -> tuple[Producer, ...]:
     out: list[Producer] = []
 
     def add(
@@ -275,7 +265,7 @@ def producers(repo: Repo) -> list[Producer]:
         path = external.doc.path
         landed = _landed(repo, path, external.namespace)
         add("Secret", path, external.target_name, landed, None, "ExternalSecret", external.source)
-    return out
+    return tuple(out)
 
 
 def _landed(repo: Repo, path: str, written: str | None) -> tuple[str | None, ...]:
@@ -283,9 +273,9 @@ def _landed(repo: Repo, path: str, written: str | None) -> tuple[str | None, ...
     return repo.all_namespaces_of_file(path) or (written,)
 
 
-def waits(repo: Repo, ks: FluxKustomization, includers: Includers) -> bool:
+def waits(repo: Repo, ks: FluxKustomization) -> bool:
     """Whether ``ks`` waits for what it deploys: ``wait: true`` or health checks."""
-    injected = injected_spec(repo, ks, includers)
+    injected = injected_spec(repo, ks)
     if injected.get("wait", ks.wait) is True:
         return True
     return bool(

@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_flux._common import Includers, aggregators, wait_fix, wait_problem, waits
+from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 
 ID = "flux-ks-dependency-wait"
 SEVERITY = Severity.ERROR
@@ -50,10 +50,9 @@ FIXABLE = True
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     graph = repo.kustomization_graph
     parents = aggregators(repo)
-    includers = Includers.of(repo)
     for ks in repo.kustomizations:
         dependents = graph.dependents(ks.key)
-        if not dependents or waits(repo, ks, includers) or ks.key in parents:
+        if not dependents or waits(repo, ks) or ks.key in parents:
             continue
         where, what = wait_problem(ks)
         names = ", ".join(f"{ns}/{name}" if ns else name for ns, name in dependents)

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_flux._common import Includers, injected_spec
+from homelab_kit_flux._common import injected_spec
 
 ID = "flux-ks-interval"
 SEVERITY = Severity.ERROR
@@ -41,9 +41,8 @@ REMEDIATION = "Set spec.interval (for example 1h)."
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    includers = Includers.of(repo)
     for ks in repo.kustomizations:
-        if ks.interval or injected_spec(repo, ks, includers).get("interval"):
+        if ks.interval or injected_spec(repo, ks).get("interval"):
             continue
         yield Diagnostic(
             ks.doc.location("spec"),

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.diagnostic import Edit, Fix
-from homelab_kit_flux._common import Includers, injected_spec, yaml_scalar
+from homelab_kit_flux._common import injected_spec, yaml_scalar
 
 ID = "flux-ks-prune"
 SEVERITY = Severity.ERROR
@@ -45,9 +45,8 @@ FIXABLE = True
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    includers = Includers.of(repo)
     for ks in repo.kustomizations:
-        injected = injected_spec(repo, ks, includers)
+        injected = injected_spec(repo, ks)
         prune = injected.get("prune", ks.prune)
         if prune is True:
             continue

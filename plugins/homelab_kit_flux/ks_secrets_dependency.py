@@ -39,7 +39,7 @@ from collections.abc import Iterator, Mapping
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.repo import KsKey
 from homelab_kit.model.secrets import SecretConsumer
-from homelab_kit_flux._common import ks_label, producers
+from homelab_kit_flux._common import Producer, find_producers, ks_label, producers
 
 ID = "flux-ks-secrets-dependency"
 SEVERITY = Severity.WARNING
@@ -50,6 +50,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     made = [p for p in producers(repo) if p.kind == "Secret"]
     graph = repo.kustomization_graph
     reported: set[tuple[KsKey, KsKey]] = set()
+    matched: dict[int, list[Producer]] = {}  # the Secret producers each consumer reads
     for namespace in repo.namespaces:
         folder = namespace.secrets_directory + "/"
         app = next((a for a in repo.apps if a.directory == namespace.secrets_directory), None)
@@ -57,10 +58,14 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
         if app is None or not ours:
             continue  # no secrets Kustomization of its own: nothing to depend on
         secrets_keys = {ks.key for ks in app.kustomizations}
-        for consumer in repo.secret_consumers:
+        for number, consumer in enumerate(repo.secret_consumers):
             if consumer.optional:
                 continue
-            if not any(p.matches("Secret", consumer.namespace, consumer.secret_name) for p in ours):
+            if number not in matched:
+                matched[number] = find_producers(
+                    repo, "Secret", consumer.namespace, consumer.secret_name
+                )
+            if not any(p.path.startswith(folder) for p in matched[number]):
                 continue
             for key in _consumer_kustomizations(repo, consumer):
                 if key in secrets_keys or _reaches(graph.edges, key, secrets_keys):
@@ -99,8 +104,8 @@ def _consumer_kustomizations(repo: Repo, consumer: SecretConsumer) -> tuple[KsKe
     if consumer.how == "substituteFrom":
         return tuple(
             ks.key
-            for ks in repo.kustomizations
-            if ks.doc.path == path and consumer.consumer == f"Kustomization {ks.name}"
+            for ks in repo.kustomizations_in(path)
+            if consumer.consumer == f"Kustomization {ks.name}"
         )
     return _deployers(repo, path)
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_flux._common import producers
+from homelab_kit_flux._common import find_producers
 
 ID = "flux-ks-substitute-from"
 SEVERITY = Severity.ERROR
@@ -49,12 +49,11 @@ REMEDIATION = "Fix the name, create the ConfigMap or Secret in this namespace, o
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    made = producers(repo)
     for ks in repo.kustomizations:
         for ref in ks.substitute_from:
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
                 continue
-            found = [p for p in made if p.matches(ref.kind, ks.namespace, ref.name)]
+            found = find_producers(repo, ref.kind, ks.namespace, ref.name)
             where = f" in namespace {ks.namespace}" if ks.namespace else ""
             if not found:
                 message = (

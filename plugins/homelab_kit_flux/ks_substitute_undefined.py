@@ -54,12 +54,10 @@ from homelab_kit import Diagnostic, Location, Repo, Severity
 from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.yaml import YMap, YSeq
 from homelab_kit_flux._common import (
-    Includers,
-    Producer,
+    find_producers,
     including_kustomizations,
     injected_spec,
     ks_label,
-    producers,
 )
 
 ID = "flux-ks-substitute-undefined"
@@ -75,24 +73,18 @@ _DISABLED = "kustomize.toolkit.fluxcd.io/substitute"
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    made = producers(repo)
     sops = {f.path for f in repo.sops_files}
-    includers = Includers.of(repo)
     disabled: dict[str, bool] = {}
-    files_of: dict[tuple[str | None, str], list[str]] = {}
-    for path, keys in repo.deployed_by.items():
-        for key in keys:
-            files_of.setdefault(key, []).append(path)
     for ks in repo.kustomizations:
-        defined = _defined(repo, ks, made, includers)
+        defined = _defined(repo, ks)
         if defined is None:
             continue
-        for path in sorted(files_of.get(ks.key, ())):
+        for path in sorted(repo.files_deployed_by(ks.key)):
             yfile = repo.files.get(path)
             if yfile is None or path in sops:
                 continue
             if path not in disabled:
-                disabled[path] = _disabled_for_file(repo, path, includers)
+                disabled[path] = _disabled_for_file(repo, path)
             if disabled[path]:
                 continue
             for document in yfile.documents:
@@ -109,11 +101,9 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                         )
 
 
-def _defined(
-    repo: Repo, ks: FluxKustomization, made: list[Producer], includers: Includers
-) -> set[str] | None:
+def _defined(repo: Repo, ks: FluxKustomization) -> set[str] | None:
     """Variables ``ks`` defines; None when substitution is off or any may be defined."""
-    injected = injected_spec(repo, ks, includers).get("postBuild")
+    injected = injected_spec(repo, ks).get("postBuild")
     post = ks.doc.get("spec", "postBuild")
     if not isinstance(post, Mapping) and not isinstance(injected, Mapping):
         return None
@@ -132,7 +122,7 @@ def _defined(
         if not isinstance(source, Mapping):
             continue
         kind, name = str(source.get("kind", "")), str(source.get("name", ""))
-        found = [p for p in made if p.matches(kind, ks.namespace, name)]
+        found = find_producers(repo, kind, ks.namespace, name)
         if not found or any(p.keys is None for p in found):
             return None  # keys unknown: every variable may be defined
         for p in found:
@@ -171,9 +161,9 @@ def _disabled(data: Any) -> bool:
     )
 
 
-def _disabled_for_file(repo: Repo, path: str, includers: Includers) -> bool:
+def _disabled_for_file(repo: Repo, path: str) -> bool:
     """Kustomize marks every object of ``path`` (common labels, generator options)."""
-    for kfile in including_kustomizations(repo, path, includers):
+    for kfile in including_kustomizations(repo, path):
         doc = kfile.doc
         marks: list[Any] = [doc.get("commonAnnotations"), doc.get("commonLabels")]
         marks += [item.get("pairs") for item in doc.list_at("labels") if isinstance(item, Mapping)]

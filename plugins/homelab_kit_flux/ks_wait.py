@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_flux._common import Includers, aggregators, wait_fix, wait_problem, waits
+from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 
 ID = "flux-ks-wait"
 SEVERITY = Severity.WARNING
@@ -54,9 +54,8 @@ FIXABLE = True
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     graph = repo.kustomization_graph
     parents = aggregators(repo)
-    includers = Includers.of(repo)
     for ks in repo.kustomizations:
-        if waits(repo, ks, includers) or graph.dependents(ks.key) or ks.key in parents:
+        if waits(repo, ks) or graph.dependents(ks.key) or ks.key in parents:
             continue
         where, what = wait_problem(ks)
         message = f"{what} and has no spec.healthChecks"

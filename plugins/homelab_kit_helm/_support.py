@@ -17,7 +17,7 @@ import attrs
 from homelab_kit import DocumentRef, HelmRelease, Location, Repo
 from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, NamespacedRef
 from homelab_kit.model.kustomize import KustomizeFile
-from homelab_kit.model.substitute import any_match
+from homelab_kit.model.substitute import NameIndex, any_match
 from homelab_kit.yaml import parse_text
 
 CHART_SOURCE_KINDS = ("OCIRepository", "HelmRepository", "GitRepository")
@@ -74,16 +74,30 @@ class ChartSource:
 
 
 def chart_sources(repo: Repo) -> list[ChartSource]:
+    """Every OCIRepository, HelmRepository and GitRepository, with where it lands."""
+    return list(repo.derived(_chart_sources))
+
+
+def _chart_sources(repo: Repo) -> tuple[ChartSource, ...]:
     pools: tuple[tuple[str, tuple[Any, ...]], ...] = (
         ("OCIRepository", repo.oci_repositories),
         ("HelmRepository", repo.helm_repositories),
         ("GitRepository", repo.git_repositories),
     )
-    return [
+    return tuple(
         ChartSource(kind, obj.name, obj.doc, object_namespaces(repo, obj.doc, obj.namespace))
         for kind, pool in pools
         for obj in pool
-    ]
+    )
+
+
+def _chart_source_index(repo: Repo) -> dict[str, NameIndex[ChartSource]]:
+    """Chart sources by kind, found by their names after Flux substitution."""
+    out: dict[str, NameIndex[ChartSource]] = {}
+    for source in repo.derived(_chart_sources):
+        names = repo.expand(source.doc.path, source.name)
+        out.setdefault(source.kind, NameIndex()).add(names, source)
+    return out
 
 
 def chart_ref_of(hr: HelmRelease) -> tuple[NamespacedRef | None, str]:
@@ -95,23 +109,21 @@ def chart_ref_of(hr: HelmRelease) -> tuple[NamespacedRef | None, str]:
     return None, ""
 
 
-def resolve_chart_source(
-    repo: Repo, hr: HelmRelease, sources: list[ChartSource]
-) -> list[ChartSource] | None:
-    """The sources ``hr`` takes its chart from; None when its kind is not modelled."""
+def resolve_chart_source(repo: Repo, hr: HelmRelease) -> list[ChartSource] | None:
+    """The sources ``hr`` takes its chart from (in :func:`chart_sources` order).
+
+    None when the kind of its source is not modelled.
+    """
     ref, kind = chart_ref_of(hr)
     if ref is None or kind not in CHART_SOURCE_KINDS:
         return None
     own = object_namespaces(repo, hr.doc, hr.namespace)
     namespaces = ref_namespaces(repo, hr.doc, ref, own)
     names = repo.expand(hr.doc.path, ref.name)
-    return [
-        s
-        for s in sources
-        if s.kind == kind
-        and any_match(names, repo.expand(s.doc.path, s.name))
-        and _namespaces_meet(namespaces, s.namespaces)
-    ]
+    index = repo.derived(_chart_source_index).get(kind)
+    if index is None:
+        return []
+    return [s for s in index.matching(names) if _namespaces_meet(namespaces, s.namespaces)]
 
 
 def implicit_source(repo: Repo, hr: HelmRelease) -> bool:
@@ -215,6 +227,69 @@ def _labels(doc: DocumentRef) -> Mapping[str, Any]:
     return labels if isinstance(labels, Mapping) else {}
 
 
+def _kustomize_patch_table(repo: Repo) -> dict[str, tuple[Patch, ...]]:
+    """The kustomize patches that apply to each file, in ``kustomize_files`` order."""
+    out: dict[str, list[Patch]] = {}
+    for kfile in repo.kustomize_files:
+        patches = list(_kustomize_patches(repo, kfile))
+        if not patches:
+            continue
+        for path in _covered(repo, kfile):
+            out.setdefault(path, []).extend(patches)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _covered(repo: Repo, kfile: KustomizeFile) -> frozenset[str]:
+    """Files a kustomization's patches apply to (its resources, transitively)."""
+    out: set[str] = set()
+    stack = [kfile]
+    seen: set[str] = set()
+    while stack:
+        current = stack.pop()
+        if current.path in seen:
+            continue
+        seen.add(current.path)
+        for entry in (*current.resources, *current.components):
+            if entry.target is None:
+                continue
+            if entry.status == "file":
+                out.add(entry.target)
+            elif entry.status == "dir":
+                inner = repo.kustomize_file(entry.target)
+                if inner is not None:
+                    stack.append(inner)
+    return frozenset(out)
+
+
+def _kustomize_patches(repo: Repo, kfile: KustomizeFile) -> Iterator[Patch]:
+    doc = kfile.doc
+    targets_of = {e.value: e.target for e in kfile.patch_files}
+    for i, item in enumerate(doc.list_at("patches")):
+        if not isinstance(item, Mapping):
+            continue
+        where = doc.location("patches", i)
+        if isinstance(item.get("path"), str):
+            target_path = targets_of.get(item["path"])
+            for pdoc in repo.patch_documents_in(target_path or ""):
+                patch = _parse_patch(pdoc.data, item.get("target"), pdoc.location())
+                if patch is not None:
+                    yield patch
+        else:
+            patch = _parse_patch(item.get("patch"), item.get("target"), where)
+            if patch is not None:
+                yield patch
+    for i, item in enumerate(doc.list_at("patchesStrategicMerge")):
+        if isinstance(item, str) and "\n" in item:
+            patch = _parse_patch(item, None, doc.location("patchesStrategicMerge", i))
+            if patch is not None:
+                yield patch
+        elif isinstance(item, str):
+            for pdoc in repo.patch_documents_in(targets_of.get(item) or ""):
+                patch = _parse_patch(pdoc.data, None, pdoc.location())
+                if patch is not None:
+                    yield patch
+
+
 class PatchIndex:
     """Patches that reach each object: its own kustomizations' and its Flux parents'.
 
@@ -227,72 +302,15 @@ class PatchIndex:
 
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
-        self._patch_docs: dict[str, list[DocumentRef]] = {}
-        for pdoc in repo.patch_documents:
-            self._patch_docs.setdefault(pdoc.path, []).append(pdoc)
-        self._kustomize: list[tuple[frozenset[str], Patch]] = []
-        for kfile in repo.kustomize_files:
-            covered = self._covered(kfile)
-            for patch in self._kustomize_patches(kfile):
-                self._kustomize.append((covered, patch))
+        self._kustomize = repo.derived(_kustomize_patch_table)
         self._flux: dict[tuple[str | None, str], list[Patch]] = {}
         self._busy: set[tuple[str | None, str]] = set()
 
     # kustomize-level -------------------------------------------------------
 
-    def _covered(self, kfile: KustomizeFile) -> frozenset[str]:
-        """Files a kustomization's patches apply to (its resources, transitively)."""
-        out: set[str] = set()
-        stack = [kfile]
-        seen: set[str] = set()
-        while stack:
-            current = stack.pop()
-            if current.path in seen:
-                continue
-            seen.add(current.path)
-            for entry in (*current.resources, *current.components):
-                if entry.target is None:
-                    continue
-                if entry.status == "file":
-                    out.add(entry.target)
-                elif entry.status == "dir":
-                    inner = self.repo.kustomize_file(entry.target)
-                    if inner is not None:
-                        stack.append(inner)
-        return frozenset(out)
-
-    def _kustomize_patches(self, kfile: KustomizeFile) -> Iterator[Patch]:
-        doc = kfile.doc
-        by_path = self._patch_docs
-        targets_of = {e.value: e.target for e in kfile.patch_files}
-        for i, item in enumerate(doc.list_at("patches")):
-            if not isinstance(item, Mapping):
-                continue
-            where = doc.location("patches", i)
-            if isinstance(item.get("path"), str):
-                target_path = targets_of.get(item["path"])
-                for pdoc in by_path.get(target_path or "", ()):
-                    patch = _parse_patch(pdoc.data, item.get("target"), pdoc.location())
-                    if patch is not None:
-                        yield patch
-            else:
-                patch = _parse_patch(item.get("patch"), item.get("target"), where)
-                if patch is not None:
-                    yield patch
-        for i, item in enumerate(doc.list_at("patchesStrategicMerge")):
-            if isinstance(item, str) and "\n" in item:
-                patch = _parse_patch(item, None, doc.location("patchesStrategicMerge", i))
-                if patch is not None:
-                    yield patch
-            elif isinstance(item, str):
-                for pdoc in by_path.get(targets_of.get(item) or "", ()):
-                    patch = _parse_patch(pdoc.data, None, pdoc.location())
-                    if patch is not None:
-                        yield patch
-
     def _from_kustomize(self, doc: DocumentRef) -> Iterator[Patch]:
-        for covered, patch in self._kustomize:
-            if doc.path in covered and targets(patch, doc.group, doc.kind, doc.name, _labels(doc)):
+        for patch in self._kustomize.get(doc.path, ()):
+            if targets(patch, doc.group, doc.kind, doc.name, _labels(doc)):
                 yield patch
 
     # Flux-level ------------------------------------------------------------

@@ -88,7 +88,7 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     users: dict[tuple[str, int], list[HelmRelease]] = {}
     sources = {(s.doc.path, s.doc.index): s for s in chart_sources(repo)}
     for hr in repo.helm_releases:
-        for source in resolve_chart_source(repo, hr, list(sources.values())) or ():
+        for source in resolve_chart_source(repo, hr) or ():
             users.setdefault((source.doc.path, source.doc.index), []).append(hr)
     kustomization_sources = {
         (ks.source_ref.kind, ks.source_ref.resolved_namespace, ks.source_ref.name)

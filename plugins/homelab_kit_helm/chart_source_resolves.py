@@ -43,7 +43,6 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit_helm._support import (
     CHART_SOURCE_KINDS,
     chart_ref_of,
-    chart_sources,
     implicit_source,
     object_namespaces,
     ref_namespaces,
@@ -59,7 +58,6 @@ _SOURCE_REF_KINDS = ("HelmRepository", "GitRepository", "Bucket")
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    sources = chart_sources(repo)
     for hr in repo.helm_releases:
         ref, kind = chart_ref_of(hr)
         if ref is None:
@@ -85,7 +83,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             continue
         if kind not in CHART_SOURCE_KINDS or implicit_source(repo, hr):
             continue
-        if resolve_chart_source(repo, hr, sources):
+        if resolve_chart_source(repo, hr):
             continue
         namespaces = ref_namespaces(
             repo, hr.doc, ref, object_namespaces(repo, hr.doc, hr.namespace)

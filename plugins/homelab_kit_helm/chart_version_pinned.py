@@ -51,7 +51,6 @@ from homelab_kit.model.substitute import has_variables
 from homelab_kit_helm._support import (
     EXACT_VERSION,
     chart_ref_of,
-    chart_sources,
     is_range,
     resolve_chart_source,
 )
@@ -62,10 +61,9 @@ REMEDIATION = "Pin the chart to one exact version (an OCI tag or digest, or char
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    sources = chart_sources(repo)
     charts: set[tuple[str, int]] = set()
     for hr in repo.helm_releases:
-        for source in resolve_chart_source(repo, hr, sources) or ():
+        for source in resolve_chart_source(repo, hr) or ():
             charts.add((source.doc.path, source.doc.index))
         _, kind = chart_ref_of(hr)
         if hr.chart is not None and hr.chart_ref is None and kind == "HelmRepository":

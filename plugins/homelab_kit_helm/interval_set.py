@@ -42,7 +42,6 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model import GitRepository, HelmRepository, OCIRepository
 from homelab_kit_helm._support import (
     PatchIndex,
-    chart_sources,
     helm_release_patches,
     patched_value,
     resolve_chart_source,
@@ -55,10 +54,9 @@ REMEDIATION = "Set spec.interval (for example 1h)."
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     index = PatchIndex(repo)
-    sources = chart_sources(repo)
     used: dict[tuple[str, int], str] = {}
     for hr in repo.helm_releases:
-        for source in resolve_chart_source(repo, hr, sources) or ():
+        for source in resolve_chart_source(repo, hr) or ():
             used[(source.doc.path, source.doc.index)] = source.kind
         if hr.interval is not None:
             continue

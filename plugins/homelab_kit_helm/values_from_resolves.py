@@ -47,14 +47,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.substitute import any_match
+from homelab_kit.model.substitute import NameIndex, any_match
 from homelab_kit_helm._support import object_namespaces
 
 ID = "helm-values-from-resolves"
 SEVERITY = Severity.ERROR
 REMEDIATION = "Generate or declare the ConfigMap or Secret, or fix the valuesFrom name."
 
-_Produced = dict[str, list[tuple[tuple[str, ...], tuple[str | None, ...]]]]
+# kind -> the namespaces of each ConfigMap or Secret created, found by its names
+_Produced = dict[str, NameIndex[tuple[str | None, ...]]]
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
@@ -65,10 +66,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
                 continue
             names = repo.expand(hr.doc.path, ref.name)
-            if any(
-                any_match(names, made) and _meet(namespaces, where)
-                for made, where in produced[ref.kind]
-            ):
+            if any(_meet(namespaces, where) for where in produced[ref.kind].matching(names)):
                 continue
             yield Diagnostic(
                 ref.source,
@@ -88,23 +86,21 @@ def _meet(a: tuple[str | None, ...], b: tuple[str | None, ...]) -> bool:
 
 def _produced(repo: Repo) -> _Produced:
     """ConfigMaps and Secrets the repository creates: names and namespaces."""
-    out: _Produced = {"ConfigMap": [], "Secret": []}
+    out: _Produced = {"ConfigMap": NameIndex(), "Secret": NameIndex()}
     for kfile, gen in repo.generators():
         where: tuple[str | None, ...] = (
             (gen.namespace,) if gen.namespace else repo.all_namespaces_of_file(kfile.path)
         ) or (None,)
-        out[gen.kind].append((repo.expand(kfile.path, gen.name), where))
+        out[gen.kind].add(repo.expand(kfile.path, gen.name), where)
     for doc in repo.documents:
         if doc.group == "" and doc.kind == "ConfigMap" and doc.name:
-            out["ConfigMap"].append(
-                (repo.expand(doc.path, doc.name), object_namespaces(repo, doc, doc.namespace))
+            out["ConfigMap"].add(
+                repo.expand(doc.path, doc.name), object_namespaces(repo, doc, doc.namespace)
             )
     for secret in repo.secrets:
-        out["Secret"].append(
-            (
-                repo.expand(secret.doc.path, secret.name),
-                object_namespaces(repo, secret.doc, secret.namespace),
-            )
+        out["Secret"].add(
+            repo.expand(secret.doc.path, secret.name),
+            object_namespaces(repo, secret.doc, secret.namespace),
         )
     for infisical in repo.infisical_secrets:
         for managed in infisical.managed_secrets:
@@ -114,12 +110,10 @@ def _produced(repo: Repo) -> _Produced:
                 if managed.namespace and managed.namespace != infisical.namespace
                 else object_namespaces(repo, infisical.doc, infisical.namespace)
             )
-            out["Secret"].append((repo.expand(path, managed.name), where))
+            out["Secret"].add(repo.expand(path, managed.name), where)
     for external in repo.external_secrets:
-        out["Secret"].append(
-            (
-                repo.expand(external.doc.path, external.target_name),
-                object_namespaces(repo, external.doc, external.namespace),
-            )
+        out["Secret"].add(
+            repo.expand(external.doc.path, external.target_name),
+            object_namespaces(repo, external.doc, external.namespace),
         )
     return out

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from homelab_kit import DocumentRef, Location, Repo
-from homelab_kit.model.substitute import any_match
+from homelab_kit.model.substitute import NameIndex, any_match
 
 Namespaces = tuple[str | None, ...]
 
@@ -62,8 +62,14 @@ def namespaces_meet(a: Namespaces, b: Namespaces) -> bool:
     return any_match((x for x in a if x), (y for y in b if y))
 
 
-def is_produced(produced: Iterable[Produced], names: tuple[str, ...], where: Namespaces) -> bool:
-    return any(any_match(names, p.names) and namespaces_meet(where, p.namespaces) for p in produced)
+def produced_index(produced: Iterable[Produced]) -> NameIndex[Produced]:
+    """``produced`` found by name, for :func:`is_produced`."""
+    return NameIndex((p.names, p) for p in produced)
+
+
+def is_produced(produced: NameIndex[Produced], names: tuple[str, ...], where: Namespaces) -> bool:
+    """Whether a Secret called one of ``names`` is created in one of ``where``."""
+    return any(namespaces_meet(where, p.namespaces) for p in produced.matching(names))
 
 
 def produced_secrets(repo: Repo, templates: Iterable[str] = ()) -> list[Produced]:
@@ -158,6 +164,14 @@ def _render(doc: DocumentRef, template: str) -> str | None:
 
 def secret_consumers(repo: Repo) -> Iterator[Consumer]:
     """Every place that reads a Secret by name, plus InfisicalSecret credentialsRef."""
+    return iter(repo.derived(_secret_consumers))
+
+
+def _secret_consumers(repo: Repo) -> tuple[Consumer, ...]:
+    return tuple(_find_consumers(repo))
+
+
+def _find_consumers(repo: Repo) -> Iterator[Consumer]:
     releases = {(hr.namespace, hr.name): hr for hr in repo.helm_releases}
     for c in repo.secret_consumers:
         name = c.secret_name

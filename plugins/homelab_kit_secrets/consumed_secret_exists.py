@@ -69,7 +69,12 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_secrets._producers import is_produced, produced_secrets, secret_consumers
+from homelab_kit_secrets._producers import (
+    is_produced,
+    produced_index,
+    produced_secrets,
+    secret_consumers,
+)
 
 ID = "secrets-consumed-secret-exists"
 SEVERITY = Severity.ERROR
@@ -104,7 +109,7 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    produced = produced_secrets(repo, options.generated)
+    produced = produced_index(produced_secrets(repo, options.generated))
     for consumer in secret_consumers(repo):
         if consumer.optional or consumer.how == "valuesFrom":
             continue

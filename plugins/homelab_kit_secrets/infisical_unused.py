@@ -48,7 +48,7 @@ from typing import Any
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.substitute import any_match, has_variables
+from homelab_kit.model.substitute import NameIndex, has_variables, names_match
 from homelab_kit_secrets._producers import namespaces_meet, object_namespaces, secret_consumers
 
 ID = "secrets-infisical-unused"
@@ -67,8 +67,8 @@ _TOKEN = re.compile(r"[\s,;\"'`()\[\]]+")
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    consumers = list(secret_consumers(repo))
-    mentioned: dict[tuple[str, int], set[str]] = {}
+    consumers = NameIndex((c.names, c) for c in secret_consumers(repo))
+    mentions: list[_Mentions] = []
     for infisical in repo.infisical_secrets:
         path = infisical.doc.path
         own = object_namespaces(repo, infisical.doc, infisical.namespace)
@@ -84,10 +84,12 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
                 if managed.namespace and managed.namespace != infisical.namespace
                 else own
             )
-            if any(
-                any_match(names, c.names) and namespaces_meet(where, c.namespaces)
-                for c in consumers
-            ) or _mentioned(repo, names, (path, infisical.doc.index), mentioned):
+            if any(namespaces_meet(where, c.namespaces) for c in consumers.matching(names)):
+                used = True
+                break
+            if not mentions:
+                mentions.append(_Mentions(repo))
+            if mentions[0].mentioned(names, (path, infisical.doc.index)):
                 used = True
                 break
         if used or not infisical.managed_secrets:
@@ -102,31 +104,37 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
         )
 
 
-def _mentioned(
-    repo: Repo,
-    names: tuple[str, ...],
-    own: tuple[str, int],
-    cache: dict[tuple[str, int], set[str]],
-) -> bool:
-    """Whether a name appears as a word in a string of another document or values file."""
-    if not cache:
+class _Mentions:
+    """Every word of every string in the documents and values files, and where it is."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.documents_of: dict[str, set[tuple[str, int]]] = {}
         docs = [*repo.documents, *repo.patch_documents, *(v.doc for v in repo.values)]
         for doc in docs:
-            words = cache.setdefault((doc.path, doc.index), set())
+            key = (doc.path, doc.index)
             for text in _strings(doc.data):
                 for word in _TOKEN.split(text):
-                    if word:
-                        words.update(
-                            repo.expand(doc.path, word) if has_variables(word) else (word,)
-                        )
-    for key, words in cache.items():
-        if key == own:
-            continue
-        if any(n in words for n in names):
+                    if not word:
+                        continue
+                    for found in repo.expand(doc.path, word) if has_variables(word) else (word,):
+                        self.documents_of.setdefault(found, set()).add(key)
+
+    def mentioned(self, names: tuple[str, ...], own: tuple[str, int]) -> bool:
+        """Whether a name appears as a word in a string of a document other than ``own``."""
+
+        def elsewhere(keys: set[tuple[str, int]] | None) -> bool:
+            if not keys:
+                return False
+            return len(keys) > 1 or own not in keys
+
+        if any(elsewhere(self.documents_of.get(n)) for n in names):
             return True
-        if any(has_variables(n) for n in names) and any_match(names, words):
-            return True
-    return False
+        if not any(has_variables(n) for n in names):
+            return False
+        return any(
+            elsewhere(keys) and any(names_match(n, word) for n in names)
+            for word, keys in self.documents_of.items()
+        )
 
 
 def _strings(node: Any) -> Iterator[str]:

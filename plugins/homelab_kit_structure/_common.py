@@ -47,16 +47,4 @@ def values_generator(
 
 def including_kustomizations(repo: Repo, directory: str) -> list[KustomizeFile]:
     """kustomization.yaml files that include the folder ``directory``, directly or not."""
-    found: list[KustomizeFile] = []
-    seen: set[str] = set()
-    wanted = [directory]
-    while wanted:
-        current = wanted.pop()
-        for kfile in repo.kustomize_files:
-            if kfile.path not in seen and any(
-                e.target == current for e in (*kfile.resources, *kfile.components)
-            ):
-                seen.add(kfile.path)
-                found.append(kfile)
-                wanted.append(kfile.directory)
-    return found
+    return list(repo.kustomize_files_including(directory, any_entry=False))
