@@ -98,6 +98,7 @@ def _rename(text: str, namespace: str, app: str) -> str:
     return (
         text.replace(TEMPLATE_APP, app)
         .replace(f"namespace: {TEMPLATE_NS}", f"namespace: {namespace}")
+        .replace(f"Namespace: {TEMPLATE_NS}", f"Namespace: {namespace}")
         .replace(f"/apps/{TEMPLATE_NS}/", f"/apps/{namespace}/")
         .replace(f"&namespace {TEMPLATE_NS}", f"&namespace {namespace}")
     )
@@ -110,6 +111,7 @@ def generate(out: Path, namespaces: int, apps: int, seed: int = 1) -> int:
         shutil.rmtree(out)
     for folder in ("kubernetes", "talos", "bootstrap"):
         shutil.copytree(PROJECT / folder, out / folder)
+    shutil.copy2(PROJECT / ".homelab-kit.yaml", out / ".homelab-kit.yaml")
     apps_root = out / "kubernetes" / "apps"
     template = PROJECT / "kubernetes" / "apps" / TEMPLATE_NS / TEMPLATE_APP
     secret_template = (
