@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from homelab_kit.cli import main
+from homelab_kit.errors import HomelabKitError
 from homelab_kit.model.loader import load
 from homelab_kit.model.repo import Repo
 from homelab_kit.render._docs import parse_documents
@@ -56,7 +57,14 @@ def reference_repo() -> Repo:
 
 
 @pytest.mark.parametrize("reference", REFERENCE)
-def test_reference_cluster_builds(capsys: pytest.CaptureFixture[str], reference: str) -> None:
+def test_reference_cluster_builds(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    reference_repo: Repo,
+    reference: str,
+) -> None:
+    # the repository is loaded once for all (loading is tested by the small_repo tests)
+    monkeypatch.setattr("homelab_kit.render.cli._load", lambda path: reference_repo)
     code, out, err = run(capsys, reference, str(PROJECT_ROOT))
     assert (code, err) == (0, "")
     assert "${" not in out, "a variable is left unresolved"
@@ -225,3 +233,8 @@ def test_multiline_strings_are_block_scalars(
     assert (code, err) == (0, "")
     assert "conf.ini: |\n    [main]\n    key = value\n" in out
     assert documents(out)[0]["data"] == {"conf.ini": "[main]\nkey = value\n"}
+
+
+def test_repo_render_unknown_kustomization(reference_repo: Repo) -> None:
+    with pytest.raises(HomelabKitError, match="no Flux Kustomization media/nope"):
+        reference_repo.render("media", "nope")
