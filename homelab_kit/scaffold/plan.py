@@ -264,15 +264,23 @@ def apply_plan(plan: Plan) -> Result:
     edits = []
     for edit in plan.edits:
         target = _real_target(root_real, edit.path, must_exist=True)
-        with open(target, "rb") as handle:
-            current = handle.read()
+        try:
+            with open(target, "rb") as handle:
+                current = handle.read()
+        except OSError as exc:
+            raise ScaffoldError(f"{edit.path}: cannot read ({exc.strerror or exc})") from exc
         if current != edit.old.encode("utf-8"):
             raise ScaffoldError(f"{edit.path} changed since the plan was made; nothing was written")
         edits.append((edit, target, os.stat(target).st_mode & 0o7777))
     if len({t for _, t in creates} | {t for _, t, _ in edits}) != len(creates) + len(edits):
         raise ScaffoldError("the plan names one file twice; nothing was written")
 
-    staging = tempfile.mkdtemp(prefix=".homelab-kit-", dir=root_real)
+    try:
+        staging = tempfile.mkdtemp(prefix=".homelab-kit-", dir=root_real)
+    except OSError as exc:
+        raise ScaffoldError(
+            f"cannot write in {plan.root} ({exc.strerror or exc}); nothing was changed"
+        ) from exc
     made_dirs: list[str] = []
     placed: list[str] = []
     replaced: list[tuple[str, str, bytes]] = []
@@ -300,8 +308,8 @@ def apply_plan(plan: Plan) -> Result:
         for path, target, backup, old in backups:
             _place(path, target)
             replaced.append((target, backup, old))
-        for directory in sorted({os.path.dirname(t) for t in placed} | {t for t, *_ in replaced}):
-            fsync_directory(directory if os.path.isdir(directory) else os.path.dirname(directory))
+        for directory in sorted({os.path.dirname(t) for t in placed + [r[0] for r in replaced]}):
+            fsync_directory(directory)
     except BaseException as exc:
         _rollback(made_dirs, placed, replaced)
         if isinstance(exc, OSError):
