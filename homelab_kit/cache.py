@@ -8,8 +8,10 @@ the size and modification time of every file in the tree.
 The cache lives outside the repository (``$XDG_CACHE_HOME/homelab-kit``, else
 ``~/.cache/homelab-kit``) and every cache file is signed with an HMAC key that only
 this user can read: a cache file planted by a repository (or any other tampering or
-corruption) is ignored, never unpickled.  Writes are atomic, so concurrent runs at
-worst redo work.
+corruption) is ignored, never unpickled.  The key always lives in the user's own
+cache folder, even when the configuration's ``cache-dir`` puts the cache elsewhere:
+a repository names ``cache-dir``, so a key found there could be its own.  Writes are
+atomic, so concurrent runs at worst redo work.
 """
 
 from __future__ import annotations
@@ -60,15 +62,19 @@ def _key(directory: Path) -> bytes:
 
 
 class Cache:
-    """The signed cache of one repository (by its absolute root path)."""
+    """The signed cache of one repository (by its absolute root path).
 
-    def __init__(self, directory: Path, root: Path, salt: str) -> None:
+    ``directory`` holds the cache files; the signing key lives in ``key_dir``
+    (default: :func:`default_cache_dir`), never in a folder the repository chose.
+    """
+
+    def __init__(self, directory: Path, root: Path, salt: str, key_dir: Path | None = None) -> None:
         self.directory = directory
         self.salt = salt
         root_id = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:20]
         self._parse_path = directory / f"{root_id}.parse"
         self._result_path = directory / f"{root_id}.result"
-        self._key = _key(directory)
+        self._key = _key(key_dir or default_cache_dir())
         self._entries: dict[str, tuple[int, int, YamlFile]] = self._read(self._parse_path) or {}
         self._fresh: dict[str, tuple[int, int, YamlFile]] = {}
         self._dirty = False
