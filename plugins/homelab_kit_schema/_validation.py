@@ -8,6 +8,7 @@ document in a single pass: linear in the number of documents.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -59,11 +60,19 @@ def outcome(repo: Repo) -> Outcome:
 
 
 def _validate_repo(repo: Repo) -> Iterator[Finding]:
+    version = repo.settings.kubernetes_version
     try:
-        registry = _registry(repo)
+        registry = _registry(repo, version)
     except HomelabKitError as exc:
-        yield Finding(_version_location(repo), f"{exc}; nothing was validated", True)
+        # Unreadable, or older than any schemas: a configuration error, never silenced.
+        yield Finding(_version_location(repo), f"{exc}; nothing was validated", False)
         return
+    if version is not None and _minor(version) != _minor(registry.kubernetes_version):
+        message = (
+            f"no Kubernetes schemas for version {version} yet: "
+            f"validated against the newest available, {registry.kubernetes_version}"
+        )
+        yield Finding(_version_location(repo), message, True)
     variables = _FluxVariables(repo)
     patched = PatchedKinds(repo)
     for doc in repo.documents:
@@ -76,12 +85,23 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
             yield from _patch(doc, registry)
 
 
-def _registry(repo: Repo) -> SchemaRegistry:
+_VERSION = re.compile(r"\s*v?(\d+)\.(\d+)")
+
+
+def _minor(version: str) -> tuple[int, int] | None:
+    """``(1, 33)`` for ``v1.33.4``; None when unreadable."""
+    match = _VERSION.match(version)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _registry(repo: Repo, version: str | None) -> SchemaRegistry:
+    """The registry for ``version``: the newest schemas when it is unset or newer."""
+    versions = available_versions()
+    newest = versions[-1] if versions else "unknown"
+    target, known = _minor(version or ""), _minor(newest)
+    if version is None or (target is not None and known is not None and target > known):
+        version = newest
     settings = repo.settings
-    version = settings.kubernetes_version
-    if version is None:
-        versions = available_versions()
-        version = versions[-1] if versions else "unknown"
     locations = [
         loc if "://" in loc or Path(loc).is_absolute() else str(repo.root / loc)
         for loc in settings.schema_locations

@@ -17,7 +17,9 @@ Schemas: native kinds of the target Kubernetes version (`kubernetes-version`, el
 `kubernetesVersion` in `talos/talenv.yaml`, else the newest known), homelab-kit's own
 schemas for Flux, Infisical and kustomize, the CustomResourceDefinitions in the
 repository, then `schema-locations` and the schema cache (`homelab-kit schemas pull`).
-Kinds without any schema are `schema-missing`'s business.
+Kinds without any schema are `schema-missing`'s business. A target version that
+cannot be read, or is older than any schemas (1.25), is reported once here and
+nothing is validated.
 
 `kustomization.yaml` files are validated against kustomize's own schema (kustomize
 rejects unknown fields there too). Kustomize patch files are validated as partial

@@ -13,7 +13,8 @@ for `schema-missing` overrides it.)
 
 An unknown apiVersion in a built-in API group (`apps/v2`, a removed version) is not
 a missing schema but an object the API server rejects: `schema-invalid` reports it.
-It also reports here when no Kubernetes schemas exist for the target version at all.
+It also reports here, once, a target Kubernetes version newer than the schemas
+homelab-kit ships (the newest available are used meanwhile).
 
 ## Why is this bad?
 A typo in a custom resource (`spec.dnsNames` as `spec.dnsName` in a cert-manager

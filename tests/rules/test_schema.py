@@ -882,19 +882,36 @@ def test_a_schema_location_provides_a_missing_schema(
     assert lint_tree(select=IDS) == [(MANIFEST, 6, "schema-invalid")]
 
 
-def test_no_schemas_for_the_kubernetes_version(yaml_tree: YamlTree, tmp_path: Path) -> None:
+def test_no_schemas_for_an_old_kubernetes_version(yaml_tree: YamlTree, tmp_path: Path) -> None:
+    """A configuration error: reported whatever missing-schema says."""
     yaml_tree(
         {
             MANIFEST: deployment(),
             "talos/talconfig.yaml": "clusterName: home\nkubernetesVersion: ${kubernetesVersion}\n",
             "talos/talenv.yaml": "talosVersion: v1.10.6\nkubernetesVersion: v1.10.0\n",
+            ".homelab-kit.yaml": "missing-schema: ignore\n",
         }
     )
     seen = _seen(lint_path(tmp_path, select=IDS))
     assert [(p, line, column, i) for p, line, column, i, _ in seen] == [
-        ("talos/talenv.yaml", 2, 20, "schema-missing")
+        ("talos/talenv.yaml", 2, 20, "schema-invalid")
     ]
     assert "no Kubernetes schemas for version v1.10.0" in seen[0][4]
+    assert seen[0][4].endswith("; nothing was validated")
+
+
+def test_a_kubernetes_version_newer_than_the_schemas_uses_the_newest(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    yaml_tree({MANIFEST: deployment("two")})
+    seen = _seen(lint_path(tmp_path, select=IDS, kubernetes_version="v1.99.1"))
+    assert [(p, line, i) for p, line, _, i, _ in seen] == [
+        (".", 0, "schema-missing"),
+        (MANIFEST, 7, "schema-invalid"),
+    ]
+    assert seen[0][4].startswith(
+        "no Kubernetes schemas for version v1.99.1 yet: validated against the newest available, "
+    )
 
 
 # --------------------------------------------------------------------------- reference cluster
