@@ -62,9 +62,9 @@ class PatchedKinds:
         visiting.add(kfile.directory)
         found: set[str | None] = {_kind_of_target(item) for item in kfile.inline_patches}
         selectors = {
-            item.get("path"): item.get("target")
+            item["path"]: item.get("target")
             for item in kfile.doc.list_at("patches")
-            if isinstance(item, Mapping)
+            if isinstance(item, Mapping) and isinstance(item.get("path"), str)
         }
         for entry in kfile.patch_files:
             target = selectors.get(entry.value)

@@ -160,7 +160,8 @@ def _object(
     patched: PatchedKinds,
 ) -> Iterator[Finding]:
     if data.get("kind") == "List" and data.get("apiVersion") == "v1":
-        for item in data.get("items") or ():
+        items = data.get("items")
+        for item in items if isinstance(items, list) else ():
             if isinstance(item, Mapping) and _is_object(item):
                 yield from _object(doc, item, registry, variable_sets, patched)
         return
@@ -238,7 +239,8 @@ def _kustomize_file(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Find
             return
         violations = validator.validate(data)
     for violation in violations:
-        yield Finding(_where(doc, data, violation), f"kustomize {kind}: {violation.message}", False)
+        what = f"kustomize {kind}" if isinstance(kind, str) else "kustomization"
+        yield Finding(_where(doc, data, violation), f"{what}: {violation.message}", False)
 
 
 def _patch(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
