@@ -666,11 +666,11 @@ class _Builder:
         docs = [*repo.documents, *repo.patch_documents, *(v.doc for v in repo.values)]
         for doc in docs:
             key = (doc.path, doc.index)
-            for path, text in _strings(doc.data):
+            for text in _strings(doc.data):
                 for word in _TOKEN.split(text):
-                    if not word:
+                    if not word or (word not in wanted and "${" not in word):
                         continue
-                    if has_variables(word):
+                    if "${" in word and has_variables(word):
                         hits = [
                             e
                             for name, ns in self.placements(doc.path, word, doc_ns=doc.namespace)
@@ -687,7 +687,7 @@ class _Builder:
                         f"{doc.kind or 'values'} {doc.name}".strip(),
                         "reference",
                         False,
-                        doc.location(*path),
+                        doc.location(*_path_of(doc.data, text)),
                     )
                     for entry in dict.fromkeys(entries):
                         entry.readers.append(reader)
@@ -814,16 +814,35 @@ def _broad_message(producer: Producer, entry: _Entry) -> str:
     )
 
 
-def _strings(node: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _strings(node: Any) -> Iterator[str]:
+    """Every string in a document, depth first (fast: no paths)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is str:
+            yield current
+        elif kind is list or isinstance(current, list):
+            stack.extend(current)
+        elif isinstance(current, dict | Mapping):
+            stack.extend(current.values())
+        elif isinstance(current, str):
+            yield current
+
+
+def _path_of(node: Any, text: str) -> tuple[str | int, ...]:
+    """The path of the first string equal to ``text`` (for its position)."""
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), node)]
     while stack:
         path, current = stack.pop()
         if isinstance(current, str):
-            yield path, current
-        elif isinstance(current, Mapping):
+            if current == text:
+                return path
+        elif isinstance(current, dict | Mapping):
             stack.extend(((*path, str(k)), v) for k, v in current.items())
         elif isinstance(current, list):
             stack.extend(((*path, i), v) for i, v in enumerate(current))
+    return ()
 
 
 def _render(doc: DocumentRef, template: str) -> str | None:
