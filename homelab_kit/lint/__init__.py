@@ -13,7 +13,7 @@ from homelab_kit.config import CONFIG_FILENAME, Config, load_config
 from homelab_kit.lint.check import DOC_SECTIONS, Check
 from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
 from homelab_kit.lint.result import CheckInfo, LintResult
-from homelab_kit.model.loader import DEFAULT_INCLUDE, LoadOptions, find_root, load
+from homelab_kit.model.loader import DEFAULT_INCLUDE, LoadOptions, find_root, load, paused_gc
 from homelab_kit.model.repo import Repo, Settings
 from homelab_kit.plugins import PluginManager, get_plugin_manager
 
@@ -31,7 +31,14 @@ __all__ = [
 
 
 def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions:
-    """What :func:`homelab_kit.load` should read, as the configuration says."""
+    """What :func:`homelab_kit.load` should read, as the configuration says.
+
+    Schema locations are the configured ones, then those plugins register through
+    ``homelab_kit_register_schemas``.
+    """
+    registered = (
+        tuple(str(loc) for _, loc in pm.registered("homelab_kit_register_schemas")) if pm else ()
+    )
     return LoadOptions(
         include=config.include,
         exclude=config.exclude,
@@ -40,7 +47,7 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
         settings=Settings(
             kubernetes_version=config.kubernetes_version,
             sops_allowlist=config.sops_allowlist,
-            schema_locations=config.schema_locations,
+            schema_locations=config.schema_locations + registered,
             missing_schema=config.missing_schema,
             cache_dir=config.cache_dir,
         ),
@@ -94,9 +101,10 @@ def lint(
         if isinstance(hit, LintResult):
             return attrs.evolve(hit, duration=time.perf_counter() - started)
     kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
-    repo: Repo = load(Path(root), options, kinds=kinds, cache=store)
-    pm.hook.homelab_kit_repo_loaded(repo=repo)
-    result = run_checks(repo, checks, config, started=started, tool_version=__version__)
+    with paused_gc():
+        repo: Repo = load(Path(root), options, kinds=kinds, cache=store)
+        pm.hook.homelab_kit_repo_loaded(repo=repo)
+        result = run_checks(repo, checks, config, started=started, tool_version=__version__)
     pm.hook.homelab_kit_lint_finished(result=result)
     if store is not None:
         store.save_result(fingerprint, result)

@@ -181,3 +181,19 @@ def test_diagnostics_sort_by_location() -> None:
     b = Diagnostic(Location("a.yaml", 9, 1), "x", "m")
     c = Diagnostic(Location("a.yaml", 2, 5), "x", "m")
     assert sorted([a, b, c]) == [c, b, a]
+
+
+def test_plugin_schema_locations_reach_the_repository_settings(tmp_path: Path) -> None:
+    from homelab_kit.lint import load_options
+
+    plugin = types.ModuleType("schema_plugin")
+
+    @hookimpl
+    def homelab_kit_register_schemas() -> list[object]:
+        return [tmp_path / "schemas"]
+
+    plugin.homelab_kit_register_schemas = homelab_kit_register_schemas  # type: ignore[attr-defined]
+    pm = PluginManager(autoload=False, extra=[plugin])
+    root = _tree(tmp_path, {".homelab-kit.yaml": "schema-locations: [mine]\n"})
+    options = load_options(load_config(root), pm)
+    assert options.settings.schema_locations == ("mine", str(tmp_path / "schemas"))
