@@ -956,7 +956,10 @@ def to_text(smap: SecretsMap, *, width: int = 100) -> str:
         f"Overall: exposure {smap.exposure} app-secret pairs, least privilege "
         f"{smap.least_privilege}, one shared secret per namespace {smap.shared}"
         + (f": {_relative(smap.reduction)}." if smap.reduction is not None else ".")
-        + " (APPS: apps reading it / apps that could mount it, x breadth.)"
+    )
+    lines.append(
+        "APPS: the apps that read the Secret / the apps of its namespace, which could all "
+        "mount it (xN: it holds N apps' secrets)."
     )
     del width
     return "\n".join(lines) + "\n"

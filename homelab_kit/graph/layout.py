@@ -318,33 +318,42 @@ class _Layouter:
         """Split long edges into unit segments; returns each edge's chain of dummies.
 
         ``routed`` are ``(upper, lower, reversed)``: a reversed edge is routed from
-        the target of the back edge to its source.
+        the target of the back edge to its source.  Edges from one node into one
+        lane share their dummies (a trunk that fans out at the end), so a node
+        many others depend on draws one line per lane, not one per dependent.
         """
         chains: dict[tuple[int, int, bool], list[int]] = {}
+        trunks: dict[tuple[int, int, bool, int], int] = {}
         self.up: list[list[int]] = [[] for _ in range(self.n)]
         self.down: list[list[int]] = [[] for _ in range(self.n)]
+        segments: set[tuple[int, int]] = set()
         budget = MAX_DUMMIES
         for a, b, flipped in routed:
             span = self.layer[b] - self.layer[a]
             chain: list[int] = []
             if span > 1 and span - 1 <= budget:
-                budget -= span - 1
                 for layer in range(self.layer[a] + 1, self.layer[b]):
-                    item = len(self.layer)
-                    self.layer.append(layer)
-                    self.lane.append(self.lane[b])
-                    self.height.append(self.sp.dummy_height)
-                    self.width.append(0.0)
-                    self.up.append([])
-                    self.down.append([])
+                    key = (a, self.lane[b], flipped, layer)
+                    item = trunks.get(key, -1)
+                    if item < 0:
+                        budget -= 1
+                        item = trunks[key] = len(self.layer)
+                        self.layer.append(layer)
+                        self.lane.append(self.lane[b])
+                        self.height.append(self.sp.dummy_height)
+                        self.width.append(0.0)
+                        self.up.append([])
+                        self.down.append([])
                     chain.append(item)
             chains[(a, b, flipped)] = chain
             path = [a, *chain, b]
             if span > 1 and not chain:
                 continue  # drawn straight, not part of the ordering
             for x, y in itertools.pairwise(path):
-                self.down[x].append(y)
-                self.up[y].append(x)
+                if (x, y) not in segments:
+                    segments.add((x, y))
+                    self.down[x].append(y)
+                    self.up[y].append(x)
         return chains
 
     # --------------------------------------------------------------- ordering
