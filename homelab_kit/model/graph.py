@@ -21,6 +21,9 @@ class DependencyGraph(Generic[K]):
     nodes: tuple[K, ...]
     edges: Mapping[K, tuple[K, ...]]
     missing: tuple[tuple[K, K], ...]
+    _memo: dict[str, dict[K, tuple[K, ...]]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
 
     @classmethod
     def build(cls, nodes: Iterable[K], edges: Iterable[tuple[K, K]]) -> DependencyGraph[K]:
@@ -37,7 +40,14 @@ class DependencyGraph(Generic[K]):
 
     def dependents(self, node: K) -> tuple[K, ...]:
         """The nodes that depend on ``node`` directly."""
-        return tuple(a for a, deps in self.edges.items() if node in deps)
+        reverse = self._memo.get("dependents")
+        if reverse is None:
+            found: dict[K, list[K]] = {}
+            for a, deps in self.edges.items():
+                for dep in dict.fromkeys(deps):
+                    found.setdefault(dep, []).append(a)
+            reverse = self._memo["dependents"] = {k: tuple(v) for k, v in found.items()}
+        return reverse.get(node, ())
 
     def cycles(self) -> list[list[K]]:
         """Every dependency cycle, each as the nodes in order (first node repeated last).
