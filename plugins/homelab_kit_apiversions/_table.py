@@ -10,7 +10,7 @@ the Flux release notes (v2.7 removed the ``v1beta1``/``v2beta1`` APIs, v2.8 the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 
 import attrs
 
@@ -321,10 +321,13 @@ class Use:
     key_path: tuple[str | int, ...]
 
 
-def uses(repo: Repo) -> Iterator[Use]:
-    """Every apiVersion the repository writes for objects, patches and health checks."""
+def uses(repo: Repo, only: Container[str] | None = None) -> Iterator[Use]:
+    """Every apiVersion the repository writes for objects, patches and health checks.
+
+    ``only``: just the uses of these apiVersions.
+    """
     for doc in repo.documents:
-        if doc.api_version and doc.kind:
+        if doc.api_version and doc.kind and (only is None or doc.api_version in only):
             yield Use(
                 doc.api_version,
                 doc.kind,
@@ -334,7 +337,7 @@ def uses(repo: Repo) -> Iterator[Use]:
                 ("apiVersion",),
             )
     for doc in repo.patch_documents:
-        if doc.api_version and doc.kind:
+        if doc.api_version and doc.kind and (only is None or doc.api_version in only):
             yield Use(
                 doc.api_version,
                 doc.kind,
@@ -350,6 +353,8 @@ def uses(repo: Repo) -> Iterator[Use]:
                     continue
                 api, kind = ref.get("apiVersion"), ref.get("kind")
                 if isinstance(api, str) and isinstance(kind, str):
+                    if only is not None and api not in only:
+                        continue
                     path = ("spec", field, i, "apiVersion")
                     yield Use(
                         api,
@@ -388,8 +393,8 @@ def targets(repo: Repo, flux: str) -> dict[str, Target]:
 def findings(repo: Repo, flux: str, *, removed: bool) -> Iterator[tuple[Use, ApiChange, Target]]:
     """Uses of removed APIs (``removed=True``) or of deprecated, still-served ones."""
     by_platform = targets(repo, flux)
-    for use in uses(repo):
-        for change in CHANGES:
+    for use in uses(repo, _BY_API_VERSION):
+        for change in _BY_API_VERSION[use.api_version]:
             if not change.applies_to(use.api_version, use.kind):
                 continue
             target = by_platform[change.platform]
@@ -398,6 +403,16 @@ def findings(repo: Repo, flux: str, *, removed: bool) -> Iterator[tuple[Use, Api
             if gone if removed else deprecated:
                 yield use, change, target
             break
+
+
+def _by_api_version() -> dict[str, tuple[ApiChange, ...]]:
+    out: dict[str, list[ApiChange]] = {}
+    for change in CHANGES:
+        out.setdefault(change.api_version, []).append(change)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+_BY_API_VERSION = _by_api_version()  # CHANGES by apiVersion, in order
 
 
 def message(use: Use, change: ApiChange, target: Target, verb: str) -> str:

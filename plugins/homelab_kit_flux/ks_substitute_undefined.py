@@ -132,22 +132,36 @@ def _defined(repo: Repo, ks: FluxKustomization) -> set[str] | None:
 
 def _references(path: str, data: Any) -> Iterator[tuple[Location, str]]:
     """``(location, variable)`` of every ``${VAR}`` without a default in ``data``."""
-    stack: list[tuple[Any, tuple[int, int]]] = [(data, (1, 1))]
-    while stack:
-        node, pos = stack.pop()
+    if isinstance(data, str):
+        yield from _in_text(path, data, (1, 1))
+        return
+    stack: list[Any] = [data]
+    while stack:  # only strings holding "${" need a position
+        node = stack.pop()
         if isinstance(node, YMap):
             for key, value in node.items():
-                stack.append((key, node.key_position(key)))
-                stack.append((value, node.value_position(key)))
+                if isinstance(key, str) and "${" in key:
+                    yield from _in_text(path, key, node.key_position(key))
+                if isinstance(value, str):
+                    if "${" in value:
+                        yield from _in_text(path, value, node.value_position(key))
+                elif isinstance(value, YMap | YSeq):
+                    stack.append(value)
         elif isinstance(node, YSeq):
             for i, item in enumerate(node):
-                stack.append((item, node.item_position(i)))
-        elif isinstance(node, str) and "${" in node:
-            for match in _REFERENCE.finditer(node):
-                dollars, name, modifier = match.groups()
-                if len(dollars) % 2 == 0 or modifier.startswith(_DEFAULTS):
-                    continue  # $${VAR} is an escape; ${VAR:=x} has a default
-                yield Location(path, pos[0], pos[1]), name
+                if isinstance(item, str):
+                    if "${" in item:
+                        yield from _in_text(path, item, node.item_position(i))
+                elif isinstance(item, YMap | YSeq):
+                    stack.append(item)
+
+
+def _in_text(path: str, text: str, pos: tuple[int, int]) -> Iterator[tuple[Location, str]]:
+    for match in _REFERENCE.finditer(text):
+        dollars, name, modifier = match.groups()
+        if len(dollars) % 2 == 0 or modifier.startswith(_DEFAULTS):
+            continue  # $${VAR} is an escape; ${VAR:=x} has a default
+        yield Location(path, pos[0], pos[1]), name
 
 
 def _disabled(data: Any) -> bool:

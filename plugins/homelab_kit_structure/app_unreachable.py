@@ -101,13 +101,21 @@ def _lists(kfile: KustomizeFile, app: App) -> bool:
 
 def _stray_folders(repo: Repo) -> Iterator[Diagnostic]:
     """Folders of a deployed namespace with manifests, no ks.yaml and nothing deploying them."""
+    below: dict[str, list[str]] = {}  # namespace folder -> the files below it, in order
+    directories = {namespace.directory for namespace in repo.namespaces}
+    for path in repo.files:
+        folder = path
+        while "/" in folder:
+            folder = folder.rsplit("/", 1)[0]
+            if folder in directories:
+                below.setdefault(folder, []).append(path)
     for namespace in repo.namespaces:
         kfile = namespace.kustomization
         if kfile is None or not repo.deployed_by.get(kfile.path):
             continue
         prefix = namespace.directory + "/"
         folders: dict[str, list[str]] = {}
-        for path in repo.files:
+        for path in below.get(namespace.directory, ()):
             rest = path[len(prefix) :] if path.startswith(prefix) else ""
             if "/" in rest:
                 folders.setdefault(prefix + rest.split("/", 1)[0], []).append(path)
