@@ -48,6 +48,7 @@ from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import GitRepository, HelmRepository, OCIRepository
 from homelab_kit.model.repo import Repo
+from homelab_kit.model.secrets import is_sops_document
 from homelab_kit.model.substitute import has_variables, names_match, substitute
 
 NO_NAMESPACE = "(no namespace)"
@@ -665,6 +666,8 @@ class _Builder:
         repo = self.repo
         docs = [*repo.documents, *repo.patch_documents, *(v.doc for v in repo.values)]
         for doc in docs:
+            if doc.kind == "Secret" or is_sops_document(doc.data):
+                continue  # a Secret's data are values, never references: not even read
             key = (doc.path, doc.index)
             for text in _strings(doc.data):
                 for word in _TOKEN.split(text):
@@ -928,7 +931,7 @@ def _producer_text(secret: MappedSecret) -> tuple[str, str]:
 
 def to_text(smap: SecretsMap, *, width: int = 100) -> str:
     """The map as tables, one per namespace, then the findings and overall figures."""
-    lines: list[str] = []
+    lines: list[str] = [] if smap.namespaces else ["No Secrets in the repository.", ""]
     for ns in smap.namespaces:
         lines.append(f"{ns.namespace}  ({exposure_line(ns)})")
         rows = [("PRODUCER", "SOURCE", "SECRET", "READ BY", "APPS", "FLAGS")]

@@ -140,19 +140,23 @@ def _find_chromium() -> str | None:
     return shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium: found, installed with apt-get where possible, or skipped."""
+def ensure_chromium() -> tuple[str | None, str]:
+    """Chromium's path, installing Debian's package where possible; else why not.
+
+    Installs with ``apt-get update`` and ``apt-get install --no-install-recommends
+    chromium`` only as root, where apt-get exists and
+    ``HOMELAB_KIT_NO_CHROMIUM_INSTALL`` is unset; each step is time-boxed.
+    """
     found = _find_chromium()
     if found:
-        return found
+        return found, ""
     if os.environ.get("HOMELAB_KIT_NO_CHROMIUM_INSTALL"):
-        pytest.skip("chromium is not installed (HOMELAB_KIT_NO_CHROMIUM_INSTALL is set)")
+        return None, "chromium is not installed (HOMELAB_KIT_NO_CHROMIUM_INSTALL is set)"
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("chromium is not installed, and installing it needs root")
+        return None, "chromium is not installed, and installing it needs root"
     apt = shutil.which("apt-get")
     if apt is None:
-        pytest.skip("chromium is not installed, and there is no apt-get to install it")
+        return None, "chromium is not installed, and there is no apt-get to install it"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     steps = (
         ([apt, "update", "-qq"], 240),
@@ -164,13 +168,20 @@ def chromium() -> str:
                 command, capture_output=True, text=True, env=env, timeout=timeout, check=False
             )
         except subprocess.TimeoutExpired:
-            pytest.skip(f"installing chromium timed out ({' '.join(command[1:3])})")
+            return None, f"installing chromium timed out ({' '.join(command[1:3])})"
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            pytest.skip(f"apt-get could not install chromium: {last}")
+            return None, f"apt-get could not install chromium: {last}"
     found = _find_chromium()
-    if not found:
-        pytest.skip("apt-get ran, yet no chromium binary was found")
+    return found, "" if found else "apt-get ran, yet no chromium binary was found"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium: found, installed with apt-get where possible, or skipped."""
+    found, reason = ensure_chromium()
+    if found is None:
+        pytest.skip(reason)
     return found
 
 
