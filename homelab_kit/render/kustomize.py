@@ -589,8 +589,8 @@ class _Builder:
             text = _text(literal)
             lit_key, sep, value = text.partition("=")
             if not sep or not lit_key:
-                raise HomelabKitError(
-                    f"invalid literal {lit_key!r} (expected key=value)",
+                raise HomelabKitError(  # never quoted: a secretGenerator's literal is a secret
+                    "invalid literal (expected key=value)",
                     k.location(key, index, "literals", number),
                 )
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
