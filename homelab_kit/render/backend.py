@@ -31,6 +31,8 @@ BACKENDS: tuple[str, ...] = ("auto", "python", "kubectl", "kustomize")
 _RESTRICTOR = ("--load-restrictor", "LoadRestrictionsNone")
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 _KUBECTL_ERR = re.compile(r'err="((?:[^"\\]|\\.)*)"')
+_LITERAL_SOURCE = re.compile(r"literal sources? .*")
+_LITERAL_HIDDEN = "a literal source is not key=value (not shown: it may be a secret)"
 
 
 def available_backend() -> str:
@@ -146,7 +148,11 @@ def _run(command: list[str], backend: str, directory: Path, timeout: float) -> R
 
 
 def first_error_line(stderr: str) -> str:
-    """The useful first line of a kustomize or kubectl error output."""
+    """The useful first line of a kustomize or kubectl error output.
+
+    kustomize quotes a malformed generator literal whole (``invalid literal source
+    DB_PASSWORD:hunter2``), and it may be a secretGenerator's: that part is dropped.
+    """
     for line in stderr.splitlines():
         line = line.strip()
         if not line:
@@ -154,8 +160,8 @@ def first_error_line(stderr: str) -> str:
         match = _KUBECTL_ERR.search(line)
         if match is not None:
             text = match.group(1).encode("utf-8").decode("unicode_escape", errors="replace")
-            return text.splitlines()[0] if text else line
-        return line.removeprefix("Error: ")
+            line = text.splitlines()[0] if text else line
+        return _LITERAL_SOURCE.sub(_LITERAL_HIDDEN, line.removeprefix("Error: "))
     return "no error output"
 
 
