@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterator
 from typing import Any
 
@@ -485,6 +487,10 @@ def decode(data: bytes) -> tuple[str | None, bool, YamlProblem | None]:
     else:
         encoding, had_bom = "utf-8", False
         if b"\x00" in data[:8192]:
+            guess = _bomless_utf16_or_32(data)
+            if guess is not None:
+                message = f"{guess} text without a byte-order mark (save it as UTF-8); skipped"
+                return None, False, YamlProblem("encoding", message, 1, 1)
             return None, False, YamlProblem("binary", "binary file (contains NUL bytes); skipped")
     try:
         return data.decode(encoding), had_bom, None
@@ -501,6 +507,32 @@ def decode(data: bytes) -> tuple[str | None, bool, YamlProblem | None]:
                 column,
             ),
         )
+
+
+def _bomless_utf16_or_32(data: bytes) -> str | None:
+    """``"UTF-16"`` or ``"UTF-32"`` for text without a byte-order mark, else None.
+
+    The first character tells, as YAML 1.2's encoding table says (``00 00 00 x``,
+    ``x 00 00 00``, ``00 x``, ``x 00``), and the first kilobytes must decode to
+    printable text: binary data stays binary.
+    """
+    h = data[:4].ljust(4, b"\xff")
+    for name, codec, first in (
+        ("UTF-32", "utf-32-be", h[:3] == b"\0\0\0" and h[3] != 0),
+        ("UTF-32", "utf-32-le", h[0] != 0 and h[1:4] == b"\0\0\0"),
+        ("UTF-16", "utf-16-be", h[0] == 0 and h[1] != 0),
+        ("UTF-16", "utf-16-le", h[0] != 0 and h[1] == 0),
+    ):
+        if not first:
+            continue
+        width = 4 if name == "UTF-32" else 2
+        try:
+            text = data[: 4096 // width * width].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if all(c.isprintable() or c in "\t\r\n" for c in text):
+            return name
+    return None
 
 
 def _suppressions(text: str) -> tuple[Suppression, ...]:
@@ -580,6 +612,11 @@ def parse_bytes(
     )
 
 
+def _open_nonblocking(path: str, flags: int) -> int:
+    """Open without waiting: a FIFO named like a YAML file must not hang the run."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
 def load_file(
     abspath: str,
     path: str,
@@ -590,7 +627,10 @@ def load_file(
 ) -> YamlFile:
     """Read and parse a file; unreadable and oversized files become problems."""
     try:
-        with open(abspath, "rb") as handle:
+        with open(abspath, "rb", opener=_open_nonblocking) as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                message = "not a regular file (a FIFO, socket or device); skipped"
+                return YamlFile(path, (), (YamlProblem("unreadable", message),))
             data = handle.read(max_size + 1)
     except IsADirectoryError:
         return YamlFile(path, (), (YamlProblem("unreadable", "is a directory; skipped"),))
