@@ -8,6 +8,7 @@ paths only.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
 import posixpath
@@ -46,7 +47,7 @@ from homelab_kit.model.secrets import (
 from homelab_kit.model.talos import TalosConfig
 from homelab_kit.model.workloads import WORKLOAD_KINDS, Workload, pod_secret_consumers
 from homelab_kit.yaml import YamlFile, load_file
-from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE
+from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE, YamlProblem
 
 if TYPE_CHECKING:
     from homelab_kit.cache import Cache
@@ -110,6 +111,8 @@ class _Tree:
     files: frozenset[str]
     dirs: frozenset[str]
     skipped: tuple[SkippedFile, ...]
+    # YAML files that are symbolic links never read (loops, broken, leaving the repo)
+    unreadable: Mapping[str, str] = attrs.field(factory=dict)
 
 
 def _chart_dir(rel_dir: str, files: frozenset[str]) -> bool:
@@ -130,6 +133,7 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
     files: set[str] = set()
     dirs: set[str] = {""}
     skipped: list[SkippedFile] = []
+    unreadable: dict[str, str] = {}
     root_real = os.path.realpath(root)
     seen_real: set[str] = set()
     for top in include:
@@ -159,15 +163,15 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
                     continue
                 files.add(rel)
                 full = os.path.join(dirpath, name)
-                if os.path.islink(full):
-                    target = os.path.realpath(full)
-                    if not (target == root_real or target.startswith(root_real + os.sep)):
-                        skipped.append(SkippedFile(rel, "symbolic link leaving the repository"))
-                        continue
-                    if not os.path.exists(target):
-                        skipped.append(SkippedFile(rel, "broken symbolic link"))
-                        continue
                 lower = name.lower()
+                if os.path.islink(full):
+                    reason = _bad_link(full, root_real)
+                    if reason is not None:
+                        skipped.append(SkippedFile(rel, reason))
+                        if lower.endswith(YAML_SUFFIXES):  # reported: no check looked at it
+                            unreadable[rel] = reason
+                            yaml_files.append(rel)
+                        continue
                 if lower.endswith(YAML_SUFFIXES):
                     yaml_files.append(rel)
                 elif any(lower.endswith(s) for s in TEMPLATE_SUFFIXES):
@@ -179,7 +183,19 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
             skipped.append(SkippedFile(rel, "Helm chart template (Go template, not YAML)"))
         else:
             kept.append(rel)
-    return _Tree(tuple(kept), frozen_files, frozenset(dirs), tuple(skipped))
+    return _Tree(tuple(kept), frozen_files, frozenset(dirs), tuple(skipped), unreadable)
+
+
+def _bad_link(full: str, root_real: str) -> str | None:
+    """Why the symbolic link ``full`` is not read, or None when it may be."""
+    target = os.path.realpath(full)
+    if not (target == root_real or target.startswith(root_real + os.sep)):
+        return "symbolic link leaving the repository"
+    try:
+        os.stat(full)
+    except OSError as exc:
+        return "symbolic link loop" if exc.errno == errno.ELOOP else "broken symbolic link"
+    return None
 
 
 def _join(a: str, b: str) -> str:
@@ -281,6 +297,10 @@ def _load(
     to_parse: list[str] = []
     stats: dict[str, os.stat_result] = {}
     for rel in tree.yaml_files:
+        reason = tree.unreadable.get(rel)
+        if reason is not None:
+            files[rel] = YamlFile(rel, (), (YamlProblem("unreadable", f"{reason}; not read"),))
+            continue
         if cache is not None:
             try:
                 stats[rel] = os.stat(root / rel)
