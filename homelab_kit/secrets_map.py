@@ -771,7 +771,8 @@ class _Builder:
             )
         implicit = any(fnmatch.fnmatchcase(entry.name, p) for p in self.read_implicitly)
         made = [p for p in entry.producers if p.scope != "generated"]
-        if made and not entry.readers and not implicit:
+        # bootstrap Secrets (``external``) are read from outside the repository too
+        if made and not entry.readers and not implicit and not self.is_external(entry.name):
             flags.append(UNUSED_SECRET)
             self.findings.append(
                 SecretFinding(
