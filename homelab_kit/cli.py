@@ -239,10 +239,12 @@ def plugins() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script and ``python -m homelab_kit``."""
-    _attach_optional_commands()
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if _wants_optional_commands(args):
+        _attach_optional_commands()
     try:
         cli.main(
-            args=list(argv) if argv is not None else None,
+            args=args,
             prog_name="homelab-kit",
             standalone_mode=False,
         )
@@ -274,6 +276,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 _ATTACHED = False
 
 
+def _wants_optional_commands(args: Sequence[str]) -> bool:
+    """Whether the command line may need a command that lives beside its subsystem.
+
+    The core commands (``lint``, ``rules``, ``explain``, ``plugins``) start without
+    importing the optional subsystems (the Kubernetes client, cookiecutter, the
+    renderer): a quarter of a second a run.  ``--help`` alone lists them all.
+    """
+    command = next((a for a in args if not a.startswith("-")), None)
+    return command is None or command not in cli.commands
+
+
 def _attach_optional_commands() -> None:
     """Commands that live beside their subsystem (scaffolding, cluster, schemas, ...)."""
     global _ATTACHED
@@ -287,7 +300,7 @@ def _attach_optional_commands() -> None:
         ("homelab_kit.render.cli", ("build",)),
         ("homelab_kit.schema.cli", ("validate", "schemas")),
         ("homelab_kit.cluster.cli", ("status", "drift")),
-        ("homelab_kit.graph_cli", ("graph",)),
+        ("homelab_kit.graph_cli", ("graph", "secrets", "report")),
     ):
         try:
             module = importlib.import_module(module_name)
