@@ -152,10 +152,12 @@ def first_error_line(stderr: str) -> str:
 
     kustomize quotes a malformed generator literal whole (``invalid literal source
     DB_PASSWORD:hunter2``), and it may be a secretGenerator's: that part is dropped.
+    kubectl writes a multi-line error as ``err=<`` and the text on the lines after
+    (a patch that fails to parse follows, whole): only the first of those is kept.
     """
     for line in stderr.splitlines():
         line = line.strip()
-        if not line:
+        if not line or line.endswith("err=<"):
             continue
         match = _KUBECTL_ERR.search(line)
         if match is not None:

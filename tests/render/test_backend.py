@@ -69,3 +69,15 @@ def test_first_error_line() -> None:
     assert first_error_line(kubectl) == 'accumulating: "x" missing'
     assert first_error_line("Error: bad thing\nmore\n") == "bad thing"
     assert first_error_line("") == "no error output"
+
+
+def test_first_error_line_of_a_multiline_kubectl_error_stops_before_the_patch() -> None:
+    stderr = (
+        'E1126 12:43:02.894386 21894 run.go:72] "command failed" err=<\n'
+        "\ttrouble configuring builtin PatchTransformer with config: `\n"
+        "\tpatch: |\n"
+        "\t  stringData: {token: hunter3}\n"
+    )
+    line = first_error_line(stderr)
+    assert line == "trouble configuring builtin PatchTransformer with config: `"
+    assert "hunter3" not in line
