@@ -17,6 +17,7 @@ import attrs
 
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
+from homelab_kit.model.graph import DependencyGraph
 from homelab_kit.model.repo import Repo
 
 KUSTOMIZATION = "Kustomization"
@@ -228,55 +229,13 @@ def strongly_connected(
     nodes: Sequence[str], edges: Iterable[tuple[str, str]]
 ) -> dict[str, int | None]:
     """Each node's cycle: the index of its strongly connected component, when that has
-    two nodes or more, else None.  Tarjan's algorithm, iteratively (no recursion limit).
+    two nodes or more, else None (self-loops are reported separately by the caller).
     """
-    out: dict[str, list[str]] = {n: [] for n in nodes}
-    for a, b in edges:
-        if a in out and b in out and a != b:
-            out[a].append(b)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    result: dict[str, int | None] = {}
-    counter = 0
-    components = 0
-    for start in nodes:
-        if start in index:
-            continue
-        work: list[tuple[str, int]] = [(start, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            deps = out[node]
-            if i < len(deps):
-                work.append((node, i + 1))
-                nxt = deps[i]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                members: list[str] = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    members.append(w)
-                    if w == node:
-                        break
-                label = components if len(members) > 1 else None
-                if label is not None:
-                    components += 1
-                for m in members:
-                    result[m] = label
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
+    graph = DependencyGraph.build(nodes, ((a, b) for a, b in edges if a != b))
+    result: dict[str, int | None] = dict.fromkeys(graph.nodes)
+    for label, members in enumerate(graph.components()):
+        for member in members:
+            result[member] = label
     return result
 
 

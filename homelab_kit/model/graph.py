@@ -49,12 +49,12 @@ class DependencyGraph(Generic[K]):
             reverse = self._memo["dependents"] = {k: tuple(v) for k, v in found.items()}
         return reverse.get(node, ())
 
-    def cycles(self) -> list[list[K]]:
-        """Every dependency cycle, each as the nodes in order (first node repeated last).
+    def components(self) -> list[list[K]]:
+        """The strongly connected components that form cycles.
 
-        Strongly connected components by Tarjan's algorithm, iteratively, so a cycle of
-        thousands of nodes does not exhaust the stack; each component is reported as
-        one cycle walked from its smallest member.
+        Each component of two or more nodes, or a single node that depends on
+        itself, in discovery order.  Tarjan's algorithm, iteratively, so a cycle of
+        thousands of nodes does not exhaust the stack.
         """
         index: dict[K, int] = {}
         low: dict[K, int] = {}
@@ -95,7 +95,15 @@ class DependencyGraph(Generic[K]):
                 if work:
                     parent = work[-1][0]
                     low[parent] = min(low[parent], low[node])
-        return [self._walk(comp) for comp in components]
+        return components
+
+    def cycles(self) -> list[list[K]]:
+        """Every dependency cycle, each as the nodes in order (first node repeated last).
+
+        One cycle per strongly connected component (see :meth:`components`), walked
+        from its member that comes first in :attr:`nodes`.
+        """
+        return [self._walk(comp) for comp in self.components()]
 
     def _walk(self, component: Sequence[K]) -> list[K]:
         members = set(component)
