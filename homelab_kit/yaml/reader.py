@@ -306,16 +306,69 @@ class _Composer:
         MappingStartEvent = ev.MappingStartEvent
         SequenceStartEvent = ev.SequenceStartEvent
         AliasEvent = ev.AliasEvent
+        maybe_special = _MAYBE_SPECIAL
+        no_key = _NO_KEY
         while True:
             event = get()
             etype = type(event)
             mark = event.start_mark
             if etype is ScalarEvent:
-                value = _scalar(event)
-                size = 1
+                # The hot path (most events are scalars): a plain scalar resolved
+                # inline, then stored straight into its parent.
+                if event.implicit[0]:  # plain, untagged (or tagged "!")
+                    value = event.value
+                    if event.style:
+                        pass
+                    elif not value:
+                        value = None
+                    elif value[0] in maybe_special:
+                        value = resolve_plain(value)
+                else:
+                    value = _scalar(event)
                 if event.anchor is not None:
-                    self._define(event.anchor, value, mark, size, anchors, defined)
-            elif etype is AliasEvent:
+                    self._define(event.anchor, value, mark, 1, anchors, defined)
+                total += 1
+                line, column = mark.line + 1, mark.column + 1
+                if total > max_nodes:
+                    raise _TooBig(
+                        "alias-bomb",
+                        f"document expands to more than {max_nodes:,} nodes "
+                        "(alias expansion); document skipped",
+                        line,
+                        column,
+                    )
+                if not stack:
+                    root = value
+                    continue
+                parent = stack[-1]
+                parent.size += 1
+                if not parent.is_map:
+                    parent.container.append(value)
+                    parent.container.item_marks.append((line, column))
+                    continue
+                if parent.key is no_key:
+                    parent.key = value
+                    parent.key_mark = (line, column)
+                    continue
+                key = parent.key
+                parent.key = no_key
+                container = parent.container
+                if parent.merged and key in parent.merged:
+                    parent.merged.discard(key)  # an explicit key overrides a merged one
+                elif key in container:
+                    kl, kc = parent.key_mark
+                    problems.append(
+                        YamlProblem(
+                            "duplicate-key",
+                            f"duplicate key {key!r} (first at line {container.marks[key][0]})",
+                            kl,
+                            kc,
+                        )
+                    )
+                container[key] = value
+                container.marks[key] = (*parent.key_mark, line, column)
+                continue
+            if etype is AliasEvent:
                 name = event.anchor
                 target = anchors.get(name)
                 if target is None:
