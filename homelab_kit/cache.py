@@ -75,9 +75,18 @@ class Cache:
         self._parse_path = directory / f"{root_id}.parse"
         self._result_path = directory / f"{root_id}.result"
         self._key = _key(key_dir or default_cache_dir())
-        self._entries: dict[str, tuple[int, int, YamlFile]] = self._read(self._parse_path) or {}
+        # Parsed files are read on first use: a run the result cache answers never
+        # needs them.
+        self._loaded: dict[str, tuple[int, int, YamlFile]] | None = None
         self._fresh: dict[str, tuple[int, int, YamlFile]] = {}
         self._dirty = False
+
+    @property
+    def _entries(self) -> dict[str, tuple[int, int, YamlFile]]:
+        if self._loaded is None:
+            stored = self._read(self._parse_path)
+            self._loaded = stored if isinstance(stored, dict) else {}
+        return self._loaded
 
     # ------------------------------------------------------------------ signing
 
