@@ -681,10 +681,16 @@ def load_file(
     """Read and parse a file; unreadable and oversized files become problems."""
     try:
         with open(abspath, "rb", opener=_open_nonblocking) as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
                 message = "not a regular file (a FIFO, socket or device); skipped"
                 return YamlFile(path, (), (YamlProblem("unreadable", message),))
-            data = handle.read(max_size + 1)
+            # Ask for the size the file has (read(n) allocates n bytes up front), and
+            # for the rest should it have grown meanwhile: never past max_size + 1.
+            limit = min(info.st_size, max_size) + 1
+            data = handle.read(limit)
+            if len(data) == limit <= max_size:
+                data += handle.read(max_size + 1 - limit)
     except IsADirectoryError:
         return YamlFile(path, (), (YamlProblem("unreadable", "is a directory; skipped"),))
     except OSError as exc:
