@@ -115,7 +115,11 @@ def _register(
 
 
 def _render_into(
-    ctx: _Context, generator: Generator, values: Mapping[str, Any], top: str, base: str,
+    ctx: _Context,
+    generator: Generator,
+    values: Mapping[str, Any],
+    top: str,
+    base: str,
     only: str = "",
 ) -> list[str]:
     """Render ``generator`` and plan its files under ``base``; the paths created."""
@@ -227,20 +231,25 @@ def _ensure_depends_on(ctx: _Context, ks_path: str, app: str, namespace: str, na
     if problems:
         raise ScaffoldError(f"{ks_path}:{problems[0].line}: {problems[0].message}")
     candidates = [
-        d for d in docs
-        if isinstance(d.data, dict) and d.data.get("kind") == "Kustomization"
+        d
+        for d in docs
+        if isinstance(d.data, dict)
+        and d.data.get("kind") == "Kustomization"
         and str(d.data.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")
     ]
     if not candidates:
         raise ScaffoldError(f"{ks_path} holds no Flux Kustomization")
-    doc = next((d for d in candidates if (d.data.get("metadata") or {}).get("name") == app),
-               candidates[0])
+    doc = next(
+        (d for d in candidates if (d.data.get("metadata") or {}).get("name") == app), candidates[0]
+    )
     spec = doc.data.get("spec") if isinstance(doc.data.get("spec"), dict) else {}
     own = (doc.data.get("metadata") or {}).get("namespace") or namespace
     for dep in spec.get("dependsOn") or ():
-        if isinstance(dep, dict) and dep.get("name") == name and (
-            dep.get("namespace") or own
-        ) == namespace:
+        if (
+            isinstance(dep, dict)
+            and dep.get("name") == name
+            and (dep.get("namespace") or own) == namespace
+        ):
             return False
     try:
         return ctx.ws.update(
@@ -318,7 +327,8 @@ def plan_new_app(
     ctx = _Context(path, overrides, pm)
     generator = find_generator("app", template or ctx.settings.template, ctx.pm)
     missing = [
-        flag for flag in app_template_needs(generator)
+        flag
+        for flag in app_template_needs(generator)
         if (flag == "--chart" and chart_ref is None) or (flag == "--version" and version is None)
     ]
     if missing:
@@ -354,8 +364,11 @@ def plan_new_app(
     if version is not None:
         values["chart_version"] = version
     if image_ref is not None:
-        values.update(image_repository=image_ref.repository, image_tag=image_ref.tag or "",
-                      image_digest=image_ref.digest or "")
+        values.update(
+            image_repository=image_ref.repository,
+            image_tag=image_ref.tag or "",
+            image_digest=image_ref.digest or "",
+        )
     if port_number is not None:
         values["port"] = str(port_number)
     _render_into(ctx, generator, values, app, ns_dir)
@@ -430,7 +443,8 @@ def plan_add_secret(
     _ensure_depends_on(ctx, app.ks_path, app_name, namespace, secrets_ks)
     secret = f"{app_name}-secret"
     consumed = any(
-        c.secret_name == secret and c.namespace == namespace
+        c.secret_name == secret
+        and c.namespace == namespace
         and (c.source.path in app.files or c.source.path.startswith(app.directory + "/"))
         for c in ctx.repo.secret_consumers
     )

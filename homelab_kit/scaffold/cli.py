@@ -116,7 +116,21 @@ def _list_templates() -> None:
         click.echo(f"  {g.name:<{width}}  {g.description}  [{g.plugin}]")
 
 
-@click.command("new-app", context_settings=CONTEXT_SETTINGS)
+class _NewAppCommand(click.Command):
+    """``new-app``, whose help ends with the installed app templates."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        try:
+            generators = [g for g in registered_generators() if g.kind == "app"]
+        except HomelabKitError:  # a broken plugin must not break --help
+            return
+        if generators:
+            with formatter.section("App templates (--template NAME)"):
+                formatter.write_dl([(g.name, f"{g.description} [{g.plugin}]") for g in generators])
+
+
+@click.command("new-app", cls=_NewAppCommand, context_settings=CONTEXT_SETTINGS)
 @click.argument("target", metavar="NAMESPACE/APP", required=False)
 @click.option("--chart", metavar="oci://REGISTRY/PATH/CHART", help="The Helm chart (OCI).")
 @click.option("--version", "chart_version", metavar="X.Y.Z", help="The chart version to pin.")

@@ -106,10 +106,15 @@ class Generator:
 
     def top_folder(self) -> Path:
         """The template's one top-level folder (``{{cookiecutter.app}}`` and the like)."""
-        found = [
-            p for p in self.template.iterdir()
-            if p.is_dir() and "cookiecutter" in p.name and "{{" in p.name
-        ] if self.template.is_dir() else []
+        found = (
+            [
+                p
+                for p in self.template.iterdir()
+                if p.is_dir() and "cookiecutter" in p.name and "{{" in p.name
+            ]
+            if self.template.is_dir()
+            else []
+        )
         if len(found) != 1:
             raise ScaffoldError(
                 f"generator {self.name!r}: {self.template} must hold exactly one "

@@ -130,9 +130,7 @@ class Image:
                 f"image {value!r} is not an image reference like ghcr.io/org/app:1.2.3"
             )
         if tag is None and not digest:
-            raise ScaffoldError(
-                f"image {value!r} has no tag: pin it (for example {repo}:1.2.3)"
-            )
+            raise ScaffoldError(f"image {value!r} has no tag: pin it (for example {repo}:1.2.3)")
         if tag == "latest":
             raise ScaffoldError(f"image {value!r} uses 'latest': pin a version tag")
         return cls(repo, tag, digest or None)

@@ -92,8 +92,9 @@ class Plan:
                     )
                 )
             )
-        return "".join(c if c.endswith("\n") else c + "\n\\ No newline at end of file\n"
-                       for c in chunks if c)
+        return "".join(
+            c if c.endswith("\n") else c + "\n\\ No newline at end of file\n" for c in chunks if c
+        )
 
     def apply(self) -> Result:
         """Write the plan atomically (see :func:`apply_plan`)."""

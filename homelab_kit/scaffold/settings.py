@@ -266,8 +266,7 @@ def learn(repo: Repo, apps_root: str) -> dict[str, Any]:
     )
     if operator is None:
         candidates = [
-            k for k in repo.kustomizations
-            if "infisical" in k.name and k.name != "secrets"
+            k for k in repo.kustomizations if "infisical" in k.name and k.name != "secrets"
         ]
         candidates.sort(key=lambda k: ("operator" not in k.name, k.name))
         if candidates:

@@ -158,8 +158,11 @@ def scalar_text(value: Any, *, flow: bool = False, quote: str | None = None) -> 
             return ".inf" if value > 0 else "-.inf"
         return repr(value)
     if isinstance(value, str):
-        if quote == "'" and value.isprintable() and _BOM not in value and not any(
-            c in _BREAKS for c in value
+        if (
+            quote == "'"
+            and value.isprintable()
+            and _BOM not in value
+            and not any(c in _BREAKS for c in value)
         ):
             return "'" + value.replace("'", "''") + "'"
         if quote == '"':
@@ -319,8 +322,16 @@ class _Builder:
         start, end = e.start_mark, e.end_mark
         if isinstance(e, ev.ScalarEvent):
             node = _Node(
-                "scalar", start.index, end.index, start.line, start.column, p, p + 1,
-                anchor=e.anchor, style=e.style or None, event=e,
+                "scalar",
+                start.index,
+                end.index,
+                start.line,
+                start.column,
+                p,
+                p + 1,
+                anchor=e.anchor,
+                style=e.style or None,
+                event=e,
             )
             self._anchor(node)
             return node, p + 1
@@ -330,8 +341,16 @@ class _Builder:
             return node, p + 1
         is_map = isinstance(e, ev.MappingStartEvent)
         node = _Node(
-            "map" if is_map else "seq", start.index, start.index, start.line, start.column, p, p,
-            flow=bool(e.flow_style), anchor=e.anchor, event=e,
+            "map" if is_map else "seq",
+            start.index,
+            start.index,
+            start.line,
+            start.column,
+            p,
+            p,
+            flow=bool(e.flow_style),
+            anchor=e.anchor,
+            event=e,
         )
         self._anchor(node)
         q = p + 1
@@ -458,9 +477,11 @@ def _dash_index(text: str, item: _Node) -> int:
             prev = _line_start(text, ls - 1)
             line = text[prev:ls].rstrip("\r\n")
             stripped = line.lstrip(" ")
-            if stripped.startswith("-") and (
-                len(stripped) == 1 or stripped[1:].strip().startswith("#")
-            ) and (len(stripped) == 1 or stripped[1] in " \t"):
+            if (
+                stripped.startswith("-")
+                and (len(stripped) == 1 or stripped[1:].strip().startswith("#"))
+                and (len(stripped) == 1 or stripped[1] in " \t")
+            ):
                 return prev + len(line) - len(stripped)
             if stripped and not stripped.startswith("#"):
                 break
@@ -540,9 +561,7 @@ def _is_inline(value: Any) -> bool:
 
 def _flow_text(value: Any) -> str:
     if isinstance(value, dict):
-        inner = ", ".join(
-            f"{scalar_text(k, flow=True)}: {_flow_text(v)}" for k, v in value.items()
-        )
+        inner = ", ".join(f"{scalar_text(k, flow=True)}: {_flow_text(v)}" for k, v in value.items())
         return "{" + inner + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_flow_text(v) for v in value) + "]"
@@ -810,8 +829,9 @@ def _insert_key(
         entry = f"{scalar_text(key, flow=True)}: {_flow_text(value)}"
         if mapping.items:
             last = mapping.items[-1]
-            splice = _Splice(last.end, last.end, ", " + entry, mapping.last - 1, mapping.last - 1,
-                             [key, value])
+            splice = _Splice(
+                last.end, last.end, ", " + entry, mapping.last - 1, mapping.last - 1, [key, value]
+            )
         else:
             close = mapping.end - 1
             splice = _Splice(close, close, entry, mapping.last - 1, mapping.last - 1, [key, value])
@@ -862,8 +882,9 @@ def _insert_item(
         entry = _flow_text(item)
         if position < len(items):
             at = items[position].start
-            splice = _Splice(at, at, entry + ", ", items[position].first, items[position].first,
-                             [item])
+            splice = _Splice(
+                at, at, entry + ", ", items[position].first, items[position].first, [item]
+            )
         else:
             last = items[-1]
             splice = _Splice(last.end, last.end, ", " + entry, seq.last - 1, seq.last - 1, [item])

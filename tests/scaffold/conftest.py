@@ -115,8 +115,9 @@ MINIMAL: dict[str, str] = {
         resources:
           - ./secrets/ks.yaml
         """,
-    "kubernetes/apps/default/secrets/ks.yaml": KS.format(name="secrets", namespace="default")
-    .replace("default/secrets/app", "default/secrets"),
+    "kubernetes/apps/default/secrets/ks.yaml": KS.format(
+        name="secrets", namespace="default"
+    ).replace("default/secrets/app", "default/secrets"),
     "kubernetes/apps/default/secrets/kustomization.yaml": """\
         ---
         apiVersion: kustomize.config.k8s.io/v1beta1

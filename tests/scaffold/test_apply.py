@@ -17,8 +17,13 @@ from tests.scaffold.conftest import snapshot
 def _big_plan(repo: Path) -> Plan:
     """A new app with secrets in a new namespace: many files, and existing ones changed."""
     plan = plan_new_app(
-        repo, "tools/podinfo", chart="oci://ghcr.io/stefanprodan/charts/podinfo",
-        version="6.7.1", image="ghcr.io/stefanprodan/podinfo:6.7.1", port=9898, secrets=True,
+        repo,
+        "tools/podinfo",
+        chart="oci://ghcr.io/stefanprodan/charts/podinfo",
+        version="6.7.1",
+        image="ghcr.io/stefanprodan/podinfo:6.7.1",
+        port=9898,
+        secrets=True,
     )
     assert len(plan.creates) >= 8
     assert plan.edits
@@ -138,9 +143,7 @@ def test_never_writes_through_a_symlinked_folder_out_of_the_repository(
     assert snapshot(outside) == outside_before
 
 
-def test_never_edits_a_symlinked_file_out_of_the_repository(
-    repo: Path, tmp_path: Path
-) -> None:
+def test_never_edits_a_symlinked_file_out_of_the_repository(repo: Path, tmp_path: Path) -> None:
     outside = tmp_path / "victim.yaml"
     kfile = repo / "kubernetes/apps/default/kustomization.yaml"
     outside.write_bytes(kfile.read_bytes())
@@ -172,8 +175,9 @@ def test_edits_keep_the_file_mode(repo: Path) -> None:
 
 
 def test_add_secret_is_idempotent(repo: Path) -> None:
-    plan_new_app(repo, "default/app", chart="oci://ghcr.io/a/b", version="1.0.0",
-                 image="ghcr.io/a/b:1.0.0").apply()
+    plan_new_app(
+        repo, "default/app", chart="oci://ghcr.io/a/b", version="1.0.0", image="ghcr.io/a/b:1.0.0"
+    ).apply()
     first = plan_add_secret(repo, "default/app")
     assert {c.path for c in first.creates} == {"kubernetes/apps/default/secrets/app-secrets.yaml"}
     assert {e.path for e in first.edits} == {

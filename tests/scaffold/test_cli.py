@@ -44,9 +44,19 @@ def test_commands_have_the_documented_names() -> None:
 
 
 def test_new_app(hk: click.Group, repo: Path) -> None:
-    result = run(hk, repo, "new-app", "default/podinfo", *CHART, "--image",
-                 "ghcr.io/stefanprodan/podinfo:6.7.1", "--port", "9898", "--secrets",
-                 "--no-input")
+    result = run(
+        hk,
+        repo,
+        "new-app",
+        "default/podinfo",
+        *CHART,
+        "--image",
+        "ghcr.io/stefanprodan/podinfo:6.7.1",
+        "--port",
+        "9898",
+        "--secrets",
+        "--no-input",
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Done: new app default/podinfo." in out
@@ -59,14 +69,20 @@ def test_new_app(hk: click.Group, repo: Path) -> None:
 
 def test_dry_run_prints_everything_and_writes_nothing(hk: click.Group, repo: Path) -> None:
     before = snapshot(repo)
-    result = run(hk, repo, "new-app", "newns/podinfo", *CHART, "--secrets", "--dry-run",
-                 "--no-input")
+    result = run(
+        hk, repo, "new-app", "newns/podinfo", *CHART, "--secrets", "--dry-run", "--no-input"
+    )
     assert result.exit_code == 0, result.output
     assert snapshot(repo) == before
     out = result.output
-    for path in ("newns/kustomization.yaml", "newns/secrets/ks.yaml",
-                 "newns/secrets/podinfo-secrets.yaml", "newns/podinfo/ks.yaml",
-                 "newns/podinfo/app/helmrelease.yaml", "newns/podinfo/app/helm/values.yaml"):
+    for path in (
+        "newns/kustomization.yaml",
+        "newns/secrets/ks.yaml",
+        "newns/secrets/podinfo-secrets.yaml",
+        "newns/podinfo/ks.yaml",
+        "newns/podinfo/app/helmrelease.yaml",
+        "newns/podinfo/app/helm/values.yaml",
+    ):
         assert f"--- /dev/null\n+++ b/kubernetes/apps/{path}\n" in out
     apps = "kubernetes/apps/kustomization.yaml"
     assert f"--- a/{apps}\n+++ b/{apps}" in out
@@ -98,19 +114,24 @@ def test_asks_for_what_is_missing_on_a_terminal(
     hk: click.Group, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scaffold_cli, "_interactive", lambda: True)
-    answers = "\n".join([
-        "Default/Bad",  # refused, asked again
-        "default/podinfo",
-        "https://not-oci",  # refused
-        "oci://ghcr.io/stefanprodan/charts/podinfo",
-        "latest",  # refused: not pinned
-        "6.7.1",
-        "ghcr.io/stefanprodan/podinfo",  # refused: no tag
-        "ghcr.io/stefanprodan/podinfo:6.7.1",
-        "99999",  # refused
-        "9898",
-        "y",
-    ]) + "\n"
+    answers = (
+        "\n".join(
+            [
+                "Default/Bad",  # refused, asked again
+                "default/podinfo",
+                "https://not-oci",  # refused
+                "oci://ghcr.io/stefanprodan/charts/podinfo",
+                "latest",  # refused: not pinned
+                "6.7.1",
+                "ghcr.io/stefanprodan/podinfo",  # refused: no tag
+                "ghcr.io/stefanprodan/podinfo:6.7.1",
+                "99999",  # refused
+                "9898",
+                "y",
+            ]
+        )
+        + "\n"
+    )
     result = run(hk, repo, "new-app", input=answers)
     assert result.exit_code == 0, result.output
     assert "lower-case" in result.output
@@ -136,8 +157,17 @@ def test_asks_only_for_what_is_missing(
 
 @pytest.mark.parametrize(
     "target",
-    ["Default/podinfo", "default/Podinfo", "../etc/passwd", "default/../../x", "/abs/x",
-     "default/podinfo/extra", "default/secrets", "default/a_b", "default/" + "a" * 60],
+    [
+        "Default/podinfo",
+        "default/Podinfo",
+        "../etc/passwd",
+        "default/../../x",
+        "/abs/x",
+        "default/podinfo/extra",
+        "default/secrets",
+        "default/a_b",
+        "default/" + "a" * 60,
+    ],
 )
 def test_invalid_names_are_refused_and_nothing_is_written(
     hk: click.Group, repo: Path, target: str
@@ -181,9 +211,21 @@ def test_refuses_an_existing_app(hk: click.Group, repo: Path) -> None:
 
 
 def test_set_overrides_what_the_repository_says(hk: click.Group, repo: Path) -> None:
-    result = run(hk, repo, "new-app", "default/podinfo", *CHART, "--secrets", "--no-input",
-                 "--set", "projectSlug=lab", "--set", "envSlug=staging",
-                 "--set", "interval=30m")
+    result = run(
+        hk,
+        repo,
+        "new-app",
+        "default/podinfo",
+        *CHART,
+        "--secrets",
+        "--no-input",
+        "--set",
+        "projectSlug=lab",
+        "--set",
+        "envSlug=staging",
+        "--set",
+        "interval=30m",
+    )
     assert result.exit_code == 0, result.output
     secret = (repo / "kubernetes/apps/default/secrets/podinfo-secrets.yaml").read_text()
     assert "projectSlug: lab\n" in secret
@@ -254,8 +296,7 @@ def test_third_party_templates_are_listed_and_selectable(
     assert "default " in listing.output
     assert "mine " in listing.output
     assert "[test_generators_plugin]" in listing.output
-    result = run(hk, repo, "new-app", "default/podinfo", *CHART, "--template", "mine",
-                 "--no-input")
+    result = run(hk, repo, "new-app", "default/podinfo", *CHART, "--template", "mine", "--no-input")
     assert result.exit_code == 0, result.output
     assert "# made by mine" in (repo / "kubernetes/apps/default/podinfo/ks.yaml").read_text()
 
@@ -269,8 +310,9 @@ def test_template_hooks_are_never_run(
     for hook in ("pre_prompt.py", "pre_gen_project.py", "post_gen_project.py"):
         (template / "hooks" / hook).write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
     with_plugin(Generator("hooked", "app", template, "With hooks"))
-    result = run(hk, repo, "new-app", "default/podinfo", *CHART, "--template", "hooked",
-                 "--no-input")
+    result = run(
+        hk, repo, "new-app", "default/podinfo", *CHART, "--template", "hooked", "--no-input"
+    )
     assert result.exit_code == 0, result.output
     assert not marker.exists()
 
@@ -283,24 +325,32 @@ def test_a_broken_template_writes_nothing(
     values.write_text(values.read_text() + "unused: &never 1\n")
     with_plugin(Generator("broken", "app", template, "Broken"))
     before = snapshot(repo)
-    result = run(hk, repo, "new-app", "newns/podinfo", *CHART, "--template", "broken",
-                 "--no-input")
+    result = run(hk, repo, "new-app", "newns/podinfo", *CHART, "--template", "broken", "--no-input")
     assert result.exit_code == 2
     assert "anchor &never is never used" in result.output
     assert snapshot(repo) == before
 
 
-def test_the_example_plugin_template(
-    hk: click.Group, repo: Path, with_plugin: Any
-) -> None:
+def test_the_example_plugin_template(hk: click.Group, repo: Path, with_plugin: Any) -> None:
     template = PROJECT_ROOT / "plugins/example/homelab_kit_example/templates/app-template"
     if not (template / "cookiecutter.json").is_file():
         pytest.skip("plugins/example (the third-party plugin example) is not in this tree")
     with_plugin(Generator("example-app-template", "app", template, "bjw-s app-template"))
     before = lint_keys(repo)
-    result = run(hk, repo, "new-app", "default/echo2", "--template", "example-app-template",
-                 "--image", "ghcr.io/mendhak/http-https-echo:37", "--port", "8080", "--secrets",
-                 "--no-input")
+    result = run(
+        hk,
+        repo,
+        "new-app",
+        "default/echo2",
+        "--template",
+        "example-app-template",
+        "--image",
+        "ghcr.io/mendhak/http-https-echo:37",
+        "--port",
+        "8080",
+        "--secrets",
+        "--no-input",
+    )
     assert result.exit_code == 0, result.output
     created = [line.strip() for line in result.output.splitlines() if "default/echo2/" in line]
     assert "kubernetes/apps/default/echo2/app/helm/values.yaml" in created
@@ -314,9 +364,22 @@ def test_the_installed_command(repo: Path) -> None:
     if not (PROJECT_ROOT / "homelab_kit" / "cli.py").is_file():
         pytest.skip("the main CLI is not in this tree")
     done = subprocess.run(
-        [sys.executable, "-m", "homelab_kit", "new-app", "default/podinfo", *CHART,
-         "--dry-run", "--no-input", "--path", str(repo)],
-        capture_output=True, text=True, check=False, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "homelab_kit",
+            "new-app",
+            "default/podinfo",
+            *CHART,
+            "--dry-run",
+            "--no-input",
+            "--path",
+            str(repo),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     if "No such command" in done.stderr:
         pytest.skip("the main CLI does not attach new-app yet")

@@ -48,10 +48,17 @@ def test_registration_errors(tmp_path: Path) -> None:
 
 def test_render_fills_declared_variables_verbatim() -> None:
     generator = find_generator("secret", None, PluginManager(autoload=False))
-    files = render(generator, {
-        "namespace": "media", "app": "true", "secret_name": "true-secret",
-        "secrets_path": "/true", "project_slug": "1.0", "not_declared": "ignored",
-    })
+    files = render(
+        generator,
+        {
+            "namespace": "media",
+            "app": "true",
+            "secret_name": "true-secret",
+            "secrets_path": "/true",
+            "project_slug": "1.0",
+            "not_declared": "ignored",
+        },
+    )
     text = files["media/secrets/true-secrets.yaml"]
     assert '  name: "true-secrets"' not in text  # plain where that is safe
     assert "  name: true-secrets\n" in text

@@ -53,8 +53,14 @@ def test_chart() -> None:
     chart = Chart.parse("oci://ghcr.io/bjw-s-labs/helm/app-template")
     assert (chart.registry, chart.name) == ("ghcr.io", "app-template")
     assert Chart.parse("oci://registry.local:5000/charts/x").name == "x"
-    for bad in ("https://charts.x/y", "oci://ghcr.io", "oci://ghcr.io/../x", "oci://gh cr.io/x",
-                "oci://ghcr.io/{{x}}", "ghcr.io/x/y"):
+    for bad in (
+        "https://charts.x/y",
+        "oci://ghcr.io",
+        "oci://ghcr.io/../x",
+        "oci://gh cr.io/x",
+        "oci://ghcr.io/{{x}}",
+        "ghcr.io/x/y",
+    ):
         with pytest.raises(ScaffoldError, match="OCI chart reference"):
             Chart.parse(bad)
 

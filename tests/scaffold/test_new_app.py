@@ -37,8 +37,11 @@ CHARTS = st.builds(
 )
 VERSIONS = st.builds(
     lambda a, b, c, v, pre: f"{v}{a}.{b}.{c}{pre}",
-    st.integers(0, 30), st.integers(0, 99), st.integers(0, 999),
-    st.sampled_from(["", "v"]), st.sampled_from(["", "-rc.1", "-beta"]),
+    st.integers(0, 30),
+    st.integers(0, 99),
+    st.integers(0, 999),
+    st.sampled_from(["", "v"]),
+    st.sampled_from(["", "-rc.1", "-beta"]),
 )
 IMAGES = st.one_of(
     st.none(),
@@ -121,13 +124,21 @@ def test_new_app_lints_clean_and_renders(
     namespace = new_name if new_namespace else existing[pick % len(existing)]
     assume(not (new_namespace and new_name in existing))
     assume(not (base / "kubernetes" / "apps" / namespace / app).exists())
-    assume(not (base / "kubernetes" / "apps" / namespace / "secrets" / f"{app}-secrets.yaml")
-           .exists())
+    assume(
+        not (base / "kubernetes" / "apps" / namespace / "secrets" / f"{app}-secrets.yaml").exists()
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "repo"
         shutil.copytree(base, root, symlinks=True)
-        plan = plan_new_app(root, f"{namespace}/{app}", chart=chart, version=version,
-                            image=image, port=port, secrets=secrets)
+        plan = plan_new_app(
+            root,
+            f"{namespace}/{app}",
+            chart=chart,
+            version=version,
+            image=image,
+            port=port,
+            secrets=secrets,
+        )
         result = plan.apply()
         check_conventions(root, result.created)
 
@@ -219,8 +230,11 @@ def test_new_namespace_without_a_common_component(repo: Path) -> None:
     for ns in (repo / "kubernetes/apps").iterdir():
         kfile = ns / "kustomization.yaml"
         if kfile.is_file():
-            kfile.write_text(kfile.read_text().replace("  - ../../components/common\n", "")
-                             .replace("components:\n", ""))
+            kfile.write_text(
+                kfile.read_text()
+                .replace("  - ../../components/common\n", "")
+                .replace("components:\n", "")
+            )
     plan = plan_new_namespace(repo, "games")
     paths = [c.path for c in plan.creates]
     assert "kubernetes/apps/games/namespace.yaml" in paths
@@ -248,8 +262,9 @@ def test_refuses_an_existing_secret_file(repo: Path) -> None:
     (ns / "secrets/newapp-secrets.yaml").write_text("---\n{}\n")
     before = snapshot(repo)
     with pytest.raises(ScaffoldError, match=r"newapp-secrets\.yaml already exists"):
-        plan_new_app(repo, "default/newapp", chart="oci://ghcr.io/a/b", version="1.0.0",
-                     secrets=True)
+        plan_new_app(
+            repo, "default/newapp", chart="oci://ghcr.io/a/b", version="1.0.0", secrets=True
+        )
     with pytest.raises(ScaffoldError, match=r"no kustomization\.yaml"):
         plan_new_app(repo, "games-x/app", chart="oci://ghcr.io/a/b", version="1.0.0")
     assert snapshot(repo) == before
@@ -274,10 +289,18 @@ def test_new_app_in_the_yamshy_corpus_adds_no_findings(tmp_path: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
     before = lint_keys(root)
     results = [
-        plan_new_app(root, "media/newapp", chart="oci://ghcr.io/a/charts/newapp", version="1.2.3",
-                     image="ghcr.io/a/newapp:1.2.3", port=8080, secrets=True).apply(),
-        plan_new_app(root, "tools/other", chart="oci://ghcr.io/a/charts/other", version="0.1.0",
-                     secrets=True).apply(),
+        plan_new_app(
+            root,
+            "media/newapp",
+            chart="oci://ghcr.io/a/charts/newapp",
+            version="1.2.3",
+            image="ghcr.io/a/newapp:1.2.3",
+            port=8080,
+            secrets=True,
+        ).apply(),
+        plan_new_app(
+            root, "tools/other", chart="oci://ghcr.io/a/charts/other", version="0.1.0", secrets=True
+        ).apply(),
         plan_new_namespace(root, "games").apply(),
     ]
     after = lint_keys(root)

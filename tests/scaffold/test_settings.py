@@ -28,10 +28,13 @@ def test_learnt_from_the_yamshy_corpus() -> None:
     assert s.origin("project_slug") == "repository"
     assert s.origin("host_api") == "default"
     assert (s.source_kind, s.source_name, s.source_namespace) == (
-        "GitRepository", "flux-system", "flux-system"
+        "GitRepository",
+        "flux-system",
+        "flux-system",
     )
     assert (s.operator_name, s.operator_namespace) == (
-        "infisical-secrets-operator", "infisical-system"
+        "infisical-secrets-operator",
+        "infisical-system",
     )
     assert s.components == ("../../components/common",)
     assert s.interval == "1h"

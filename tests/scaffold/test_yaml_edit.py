@@ -88,8 +88,10 @@ def _get(data: Any, path: tuple[str | int, ...]) -> Any:
 
 def _strict_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(
-            _strict_equal(v, b[k]) for k, v in a.items()
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(_strict_equal(v, b[k]) for k, v in a.items())
         )
     if isinstance(a, list):
         return isinstance(b, list) and len(a) == len(b) and all(map(_strict_equal, a, b))
@@ -107,15 +109,31 @@ SCALARS = st.one_of(
     st.integers(-(10**12), 10**12),
     st.floats(allow_nan=False, width=32),
     _TEXT,
-    st.sampled_from(["yes", "no", "on", "1.0", "0777", "2024-01-01", "~", "", " x", "a: b",
-                     "#x", "- y", "${VAR}", "{{ .X.Value }}", "./app/ks.yaml", "1.43.3"]),
+    st.sampled_from(
+        [
+            "yes",
+            "no",
+            "on",
+            "1.0",
+            "0777",
+            "2024-01-01",
+            "~",
+            "",
+            " x",
+            "a: b",
+            "#x",
+            "- y",
+            "${VAR}",
+            "{{ .X.Value }}",
+            "./app/ks.yaml",
+            "1.43.3",
+        ]
+    ),
 )
 KEYS = st.from_regex(r"[a-zA-Z][a-zA-Z0-9_.-]{0,12}", fullmatch=True)
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)),
     max_leaves=6,
 )
 
@@ -348,8 +366,9 @@ spec:
 
 
 def test_append_creates_the_key_in_sorted_position_and_keeps_comments() -> None:
-    new = append_to_sequence(KS, 0, ("spec", "dependsOn"), {"name": "secrets",
-                                                              "namespace": "default"})
+    new = append_to_sequence(
+        KS, 0, ("spec", "dependsOn"), {"name": "secrets", "namespace": "default"}
+    )
     assert "  dependsOn:\n    - name: secrets\n      namespace: default\n  interval: 1h" in new
     assert "interval: 1h   # how often" in new
     assert new.replace("  dependsOn:\n    - name: secrets\n      namespace: default\n", "") == KS
@@ -357,9 +376,7 @@ def test_append_creates_the_key_in_sorted_position_and_keeps_comments() -> None:
 
 def test_append_follows_the_sequence_style() -> None:
     text = "resources:\n- './a.yaml'   # first\n- './b.yaml'\n"
-    assert append_to_sequence(text, 0, ("resources",), "./c.yaml") == (
-        text + "- './c.yaml'\n"
-    )
+    assert append_to_sequence(text, 0, ("resources",), "./c.yaml") == (text + "- './c.yaml'\n")
     flow = "resources: [a, b]  # keep\n"
     assert append_to_sequence(flow, 0, ("resources",), "c") == "resources: [a, b, c]  # keep\n"
     empty = "resources: []\n"
