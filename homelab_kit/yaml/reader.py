@@ -609,6 +609,15 @@ def _suppressions(text: str) -> tuple[Suppression, ...]:
     return tuple(found)
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at 1-based ``line`` and ``column`` of ``text`` ("" when none)."""
+    if line <= 0 or column <= 0:
+        return ""
+    lines = text.split("\n", line)
+    row = lines[line - 1] if len(lines) >= line else ""
+    return row[column - 1] if column <= len(row) else ""
+
+
 def parse_text(
     text: str,
     path: str = "<string>",
@@ -628,7 +637,7 @@ def parse_text(
         column = mark.column + 1 if mark is not None else 0
         problem = (exc.problem or exc.context or "syntax error").strip()
         code = "syntax"
-        if "tab" in problem:
+        if "tab" in problem or _char_at(text, line, column) == "\t":
             code = "tab"
             problem = "tab character where YAML allows only spaces (" + problem + ")"
         composer.problems.append(YamlProblem(code, problem, line, column))
