@@ -42,7 +42,6 @@ from ruamel.yaml.error import YAMLError
 
 from homelab_kit.diagnostic import Edit
 from homelab_kit.errors import HomelabKitError
-from homelab_kit.yaml.reader import _scalar as _scalar_value
 from homelab_kit.yaml.reader import resolve_plain
 
 try:  # libyaml through ruamel.yaml.clib: fast, and what the reader uses
@@ -171,6 +170,34 @@ def scalar_text(value: Any, *, flow: bool = False, quote: str | None = None) -> 
             return value
         return _double_quoted(value)
     raise EditError(f"cannot write a {type(value).__name__} value to YAML")
+
+
+_STANDARD_TAGS: Mapping[str, type] = {
+    "tag:yaml.org,2002:str": str,
+    "tag:yaml.org,2002:int": int,
+    "tag:yaml.org,2002:float": float,
+}
+
+
+def _scalar_value(event: Any) -> Any:
+    """What a scalar event means, as :mod:`homelab_kit.yaml.reader` reads it."""
+    tag, value = event.tag, event.value
+    if tag is None or tag == "!":
+        if event.style or not event.implicit[0]:
+            return value
+        return resolve_plain(value)
+    convert = _STANDARD_TAGS.get(tag)
+    if convert is not None:
+        try:
+            return convert(value)
+        except ValueError:
+            return value
+    if tag == "tag:yaml.org,2002:bool":
+        resolved = resolve_plain(value)
+        return resolved if isinstance(resolved, bool) else value
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    return value  # custom tags are data: keep the text
 
 
 def _normalize(value: Any, depth: int = 0) -> Any:
