@@ -69,32 +69,20 @@ class Plan:
 
     def diff(self) -> str:
         """A unified diff of everything: new files from ``/dev/null``, then the changes."""
-        chunks: list[str] = []
-        for create in self.creates:
-            chunks.append(
-                "".join(
-                    difflib.unified_diff(
-                        [],
-                        create.text.splitlines(keepends=True),
-                        fromfile="/dev/null",
-                        tofile=f"b/{create.path}",
-                    )
+        pairs = [("", c.text, "/dev/null", f"b/{c.path}") for c in self.creates]
+        pairs += [(e.old, e.new, f"a/{e.path}", f"b/{e.path}") for e in self.edits]
+        out: list[str] = []
+        for old, new, before, after in pairs:
+            for line in difflib.unified_diff(
+                old.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                fromfile=before,
+                tofile=after,
+            ):
+                out.append(
+                    line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
                 )
-            )
-        for edit in self.edits:
-            chunks.append(
-                "".join(
-                    difflib.unified_diff(
-                        edit.old.splitlines(keepends=True),
-                        edit.new.splitlines(keepends=True),
-                        fromfile=f"a/{edit.path}",
-                        tofile=f"b/{edit.path}",
-                    )
-                )
-            )
-        return "".join(
-            c if c.endswith("\n") else c + "\n\\ No newline at end of file\n" for c in chunks if c
-        )
+        return "".join(out)
 
     def apply(self) -> Result:
         """Write the plan atomically (see :func:`apply_plan`)."""

@@ -386,3 +386,27 @@ def test_the_installed_command(repo: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "+++ b/kubernetes/apps/default/podinfo/ks.yaml" in done.stdout
     assert "nothing was written" in done.stderr
+
+
+def test_the_dry_run_diff_is_a_patch_that_git_applies(
+    hk: click.Group, repo: Path, tmp_path: Path
+) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    other = tmp_path / "other"
+    shutil.copytree(repo, other, symlinks=True)
+    args = ["new-app", "newns/podinfo", *CHART, "--secrets", "--port", "80", "--no-input"]
+    dry = run(hk, repo, *args, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    patch = tmp_path / "new-app.patch"
+    patch.write_text(dry.stdout)
+    done = subprocess.run(
+        ["git", "apply", "--unsafe-paths", f"--directory={other.name}", str(patch)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert run(hk, repo, *args).exit_code == 0
+    assert snapshot(other) == snapshot(repo)
