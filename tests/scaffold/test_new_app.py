@@ -9,6 +9,7 @@ cluster and checks: no lint finding in what was created and none added anywhere;
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
@@ -57,7 +58,9 @@ PORTS = st.one_of(st.none(), st.integers(1, 65535))
 @functools.cache
 def _base() -> tuple[Path, Counter[tuple[str, str]]]:
     """One pristine copy of the repository per session, and its lint findings."""
-    base = make_repo(Path(tempfile.mkdtemp(prefix="homelab-kit-base-")) / "repo")
+    holder = Path(tempfile.mkdtemp(prefix="homelab-kit-base-"))
+    atexit.register(shutil.rmtree, holder, True)
+    base = make_repo(holder / "repo")
     return base, lint_keys(base)
 
 
