@@ -1,0 +1,554 @@
+"""Bad input, one case each: a diagnostic with its position, and nothing else lost.
+
+Every case damages a private copy of the reference cluster, then lints it and
+checks what the issue asks of each:
+
+* the damage is reported where it is (``path:line:column``, or the path alone when
+  the problem is the whole file: a one-line message);
+* nothing crashes (no exception, no ``internal-error``);
+* every other file is still read and linted: a *canary* file with known findings
+  is reported as always, and every YAML file on disk is counted.
+
+Time and memory are bounded without timed assertions: the largest inputs (a 50 MB
+file, an alias bomb, nesting 50,000 deep, 500 Kustomizations in a cycle) are
+linted together in a subprocess with an address-space limit and a timeout.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+import pytest
+
+import homelab_kit
+from homelab_kit.lint import LintResult
+from homelab_kit.report import ConciseReporter, ReportOptions
+from homelab_kit.yaml import reader
+from tests.robustness.conftest import (
+    MEMORY_LIMIT,
+    assert_no_crash,
+    copy_reference_cluster,
+    internal_errors,
+    run_cli,
+    stable,
+    write_files,
+)
+
+APP = "kubernetes/apps/default/echo/app"
+CANARY = f"{APP}/canary.yaml"
+CANARY_TEXT = """\
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: canary
+spec:
+  template:
+    spec:
+      containers:
+        - name: canary
+          image: ghcr.io/example/canary:latest
+---
+canary: 1
+canary: 2
+"""
+CANARY_FINDINGS = {
+    (CANARY, 11, 18, "workload-image-tag"),
+    (CANARY, 14, 1, "yaml-duplicate-key"),
+}
+
+DEPLOYMENT = """\
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: ghcr.io/example/app:latest
+"""
+
+
+def alias_bomb(levels: int = 9, width: int = 10) -> str:
+    """A billion laughs: ``width ** levels`` strings from a few hundred bytes."""
+    lines = ["---", "a0: &a0 [" + ", ".join(['"lol"'] * width) + "]"]
+    for i in range(1, levels + 1):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def deep_block(depth: int) -> str:
+    return "---\n" + "".join("  " * i + "a:\n" for i in range(depth)) + "  " * depth + "x\n"
+
+
+def flux_cycle(size: int) -> str:
+    """``size`` Flux Kustomizations, each depending on the next, the last on the first."""
+    docs = []
+    for i in range(size):
+        docs.append(
+            textwrap.dedent(
+                f"""\
+                ---
+                apiVersion: kustomize.toolkit.fluxcd.io/v1
+                kind: Kustomization
+                metadata:
+                  name: ks-{i}
+                  namespace: flux-system
+                spec:
+                  dependsOn:
+                    - name: ks-{(i + 1) % size}
+                  interval: 1h
+                  path: ./kubernetes/apps/default
+                  prune: true
+                  wait: true
+                  sourceRef:
+                    kind: GitRepository
+                    name: flux-system
+                """
+            )
+        )
+    return "".join(docs)
+
+
+Finding = tuple[str, int, int, str]
+
+
+@attrs.frozen
+class Case:
+    """Files that damage the repository and what must be reported about them.
+
+    ``expected``: ``(path, line, column, check_id)`` that must be found; ``messages``:
+    ``(path, check_id, text)`` whose message must contain ``text``; ``silent``: paths
+    that must have no finding at all.  ``prepare`` makes what files cannot (links).
+    """
+
+    id: str
+    files: dict[str, str | bytes] = attrs.field(factory=dict)
+    expected: frozenset[Finding] = frozenset()
+    messages: tuple[tuple[str, str, str], ...] = ()
+    silent: tuple[str, ...] = ()
+    prepare: Callable[[Path], None] | None = None
+    # Linted only in a subprocess with a timeout: a regression would hang, not fail.
+    may_hang: bool = False
+
+
+def _links(*pairs: tuple[str, str]) -> Callable[[Path], None]:
+    def make(root: Path) -> None:
+        for rel, target in pairs:
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.symlink_to(target.replace("{root}", str(root)))
+
+    return make
+
+
+def _outside_target(root: Path) -> None:
+    outside = root.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "stolen.yaml").write_text("---\nstolen: 1\nstolen: 2\n")
+    (root / f"{APP}/escape.yaml").symlink_to(outside / "stolen.yaml")
+
+
+def _directory_named_yaml(root: Path) -> None:
+    (root / f"{APP}/folder.yaml").mkdir()
+    (root / f"{APP}/folder.yaml/inner.yaml").write_text("---\ninner: 1\ninner: 2\n")
+
+
+def _fifo(root: Path) -> None:
+    os.mkfifo(root / f"{APP}/pipe.yaml")
+
+
+BAD = f"{APP}/bad.yaml"
+KUSTOMIZATION = f"{APP}/kustomization.yaml"
+
+CASES = [
+    Case(
+        "syntax-error",
+        {BAD: "---\nspec:\n  ports: [80, 443\n  name: x\n"},
+        frozenset({(BAD, 4, 7, "yaml-syntax")}),
+    ),
+    Case(
+        "tab-indentation",
+        {BAD: "---\nspec:\n\tinterval: 1h\n"},
+        frozenset({(BAD, 3, 1, "yaml-syntax")}),
+        messages=((BAD, "yaml-syntax", "tab character"),),
+    ),
+    Case(
+        "duplicate-key",
+        {BAD: "---\nmetadata:\n  name: a\n  name: b\n"},
+        frozenset({(BAD, 4, 3, "yaml-duplicate-key")}),
+    ),
+    Case(
+        "undefined-alias",
+        {BAD: "---\nspec:\n  values: *nowhere\n"},
+        frozenset({(BAD, 3, 11, "yaml-undefined-alias")}),
+    ),
+    Case(
+        "cross-document-alias",
+        {BAD: "---\na: &shared 1\n---\nb: *shared\n"},
+        frozenset({(BAD, 4, 4, "yaml-cross-document-alias")}),
+    ),
+    Case(
+        "alias-bomb",
+        {BAD: alias_bomb()},
+        messages=((BAD, "yaml-syntax", "alias expansion"),),
+    ),
+    Case(
+        "nesting-5000-deep-flow",
+        {BAD: "---\n" + "[" * 5000 + "]" * 5000 + "\n"},
+        frozenset({(BAD, 2, 257, "yaml-syntax")}),
+        messages=((BAD, "yaml-syntax", "nesting deeper than 256 levels"),),
+    ),
+    Case(
+        "nesting-2000-deep-block",
+        {BAD: deep_block(2000)},
+        frozenset({(BAD, 258, 513, "yaml-syntax")}),
+    ),
+    Case(
+        "binary-file",
+        {BAD: bytes(range(256)) * 8},
+        frozenset({(BAD, 0, 0, "yaml-syntax")}),
+        messages=((BAD, "yaml-syntax", "binary file"),),
+    ),
+    Case(
+        "latin-1",
+        {BAD: "---\nname: caf\xe9\n".encode("latin-1")},
+        frozenset({(BAD, 2, 10, "yaml-syntax")}),
+        messages=((BAD, "yaml-syntax", "not valid UTF-8 (byte 0xe9)"),),
+    ),
+    Case(
+        "utf-16-with-bom",
+        {BAD: DEPLOYMENT.format(name="utf16").encode("utf-16")},
+        frozenset({(BAD, 1, 1, "yaml-new-lines"), (BAD, 11, 18, "workload-image-tag")}),
+    ),
+    Case(
+        "utf-16-without-bom",
+        {BAD: DEPLOYMENT.format(name="utf16").encode("utf-16-le")},
+        frozenset({(BAD, 1, 1, "yaml-syntax")}),
+        messages=((BAD, "yaml-syntax", "UTF-16 text without a byte-order mark"),),
+    ),
+    Case(
+        "utf-8-bom",
+        {BAD: "\ufeff" + DEPLOYMENT.format(name="bom")},
+        frozenset({(BAD, 1, 1, "yaml-new-lines"), (BAD, 11, 18, "workload-image-tag")}),
+    ),
+    Case(
+        "crlf",
+        {BAD: DEPLOYMENT.format(name="crlf").replace("\n", "\r\n")},
+        frozenset({(BAD, 1, 1, "yaml-new-lines"), (BAD, 11, 18, "workload-image-tag")}),
+    ),
+    Case("empty-file", {BAD: ""}, silent=(BAD,)),
+    Case("only-comments", {BAD: "# nothing here\n# at all\n"}, silent=(BAD,)),
+    Case(
+        "symlink-loop",
+        expected=frozenset(
+            {
+                (f"{APP}/loop-a.yaml", 0, 0, "yaml-syntax"),
+                (f"{APP}/loop-b.yaml", 0, 0, "yaml-syntax"),
+            }
+        ),
+        messages=((f"{APP}/loop-a.yaml", "yaml-syntax", "symbolic link loop"),),
+        prepare=_links(
+            (f"{APP}/loop-a.yaml", "loop-b.yaml"), (f"{APP}/loop-b.yaml", "loop-a.yaml")
+        ),
+    ),
+    Case(
+        "dangling-symlink",
+        expected=frozenset({(f"{APP}/gone.yaml", 0, 0, "yaml-syntax")}),
+        messages=((f"{APP}/gone.yaml", "yaml-syntax", "broken symbolic link"),),
+        prepare=_links((f"{APP}/gone.yaml", "nowhere.yaml")),
+    ),
+    Case(
+        "symlink-leaving-the-repository",
+        expected=frozenset({(f"{APP}/escape.yaml", 0, 0, "yaml-syntax")}),
+        messages=((f"{APP}/escape.yaml", "yaml-syntax", "leaving the repository; not read"),),
+        prepare=_outside_target,
+    ),
+    Case(
+        "fifo-named-like-yaml",
+        expected=frozenset({(f"{APP}/pipe.yaml", 0, 0, "yaml-syntax")}),
+        messages=((f"{APP}/pipe.yaml", "yaml-syntax", "not a regular file"),),
+        prepare=_fifo,
+        may_hang=True,
+    ),
+    Case(
+        "directory-named-like-yaml",
+        expected=frozenset({(f"{APP}/folder.yaml/inner.yaml", 3, 1, "yaml-duplicate-key")}),
+        silent=(f"{APP}/folder.yaml",),
+        prepare=_directory_named_yaml,
+    ),
+    Case(
+        "helm-chart-templates",
+        {
+            "kubernetes/charts/local/Chart.yaml": "---\napiVersion: v2\nname: local\n",
+            "kubernetes/charts/local/templates/deployment.yaml": (
+                "{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\n"
+                'metadata:\n  name: {{ include "local.fullname" . }}\n{{- end }}\n'
+            ),
+            "kubernetes/charts/local/templates/_helpers.tpl": '{{- define "x" -}}{{- end }}\n',
+        },
+        silent=(
+            "kubernetes/charts/local/templates/deployment.yaml",
+            "kubernetes/charts/local/templates/_helpers.tpl",
+        ),
+    ),
+    Case(
+        "jinja-templates",
+        {
+            "talos/talconfig.yaml.j2": "clusterName: {{ cluster }}\n{% for n in nodes %}\n",
+            f"{APP}/config.yaml.jinja2": "{% if x %}\nkey: {{ y }}\n{% endif %}\n",
+            f"{APP}/values.yaml.tmpl": "{{ .Values }}\n",
+        },
+        silent=(
+            "talos/talconfig.yaml.j2",
+            f"{APP}/config.yaml.jinja2",
+            f"{APP}/values.yaml.tmpl",
+        ),
+    ),
+    Case(
+        "jinja-in-a-yaml-file",
+        {BAD: "---\n{% if enabled %}\nkey: value\n{% endif %}\n"},
+        frozenset({(BAD, 2, 2, "yaml-syntax")}),
+    ),
+    Case(
+        "kustomization-outside-the-repository",
+        {
+            KUSTOMIZATION: (
+                "---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                "resources:\n  - ./helmrelease.yaml\n  - ./httproute.yaml\n"
+                "  - ../../../../../../../etc/passwd\n  - /etc/shadow\n"
+                "configMapGenerator:\n  - name: echo-values\n    files:\n"
+                "      - values.yaml=./helm/values.yaml\n"
+                "      - id_rsa=../../../../../../.ssh/id_rsa\n"
+                "configurations:\n  - ./helm/kustomizeconfig.yaml\n"
+            )
+        },
+        frozenset(
+            {
+                (KUSTOMIZATION, 7, 5, "structure-kustomize-outside"),
+                (KUSTOMIZATION, 8, 5, "structure-kustomize-outside"),
+                (KUSTOMIZATION, 13, 9, "structure-kustomize-outside"),
+            }
+        ),
+    ),
+    Case(
+        "flux-dependency-cycle-of-500",
+        {"kubernetes/flux/cluster/cycle.yaml": flux_cycle(500)},
+        frozenset({("kubernetes/flux/cluster/cycle.yaml", 9, 7, "flux-ks-dependency-cycle")}),
+        messages=(
+            (
+                "kubernetes/flux/cluster/cycle.yaml",
+                "flux-ks-dependency-cycle",
+                "flux-system/ks-0 -> flux-system/ks-1 -> ",
+            ),
+        ),
+    ),
+]
+
+
+def _yaml_files_on_disk(root: Path) -> set[str]:
+    """Every YAML-named file the loader must account for (links included, charts not)."""
+    found = set()
+    for top in ("kubernetes", "talos", "bootstrap"):
+        for dirpath, _dirs, files in os.walk(root / top):
+            rel_dir = Path(dirpath).relative_to(root).as_posix()
+            if "/templates" in rel_dir and any(
+                (Path(dirpath).parent / c).is_file() for c in ("Chart.yaml", "Chart.yml")
+            ):
+                continue
+            found.update(f"{rel_dir}/{f}" for f in files if f.endswith((".yaml", ".yml")))
+    return found
+
+
+def _findings(result: LintResult) -> set[Finding]:
+    return {
+        (d.location.path, d.location.line, d.location.column, d.check_id)
+        for d in result.diagnostics
+    }
+
+
+@pytest.fixture
+def damaged(tmp_path: Path) -> Callable[[Case], Path]:
+    def make(case: Case) -> Path:
+        root = copy_reference_cluster(tmp_path / "repo")
+        write_files(root, {CANARY: CANARY_TEXT, **case.files})
+        if case.prepare is not None:
+            case.prepare(root)
+        return root
+
+    return make
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_is_reported_and_nothing_else_is_lost(
+    damaged: Callable[[Case], Path], case: Case
+) -> None:
+    root = damaged(case)
+    if case.may_hang:
+        _lint_in_a_subprocess(root, case)
+        return
+    result = homelab_kit.lint(root)
+    assert internal_errors(result) == []
+    found = _findings(result)
+    assert case.expected <= found, sorted(f for f in found if f[0] != CANARY)
+    for path, check_id, text in case.messages:
+        messages = [
+            d.message
+            for d in result.diagnostics
+            if d.location.path == path and d.check_id == check_id
+        ]
+        assert any(text in m for m in messages), messages
+        assert all("\n" not in m for m in messages)
+    for path in case.silent:
+        assert [f for f in found if f[0] == path] == []
+    # Every other file still linted.
+    assert found >= CANARY_FINDINGS
+    assert result.files == len(_yaml_files_on_disk(root))
+    # As the user reads it: path:line:column: severity[check] message, one line each.
+    concise = ConciseReporter().render(result, ReportOptions())
+    for path, line, column, check_id in case.expected:
+        where = f"{path}:{line}:{column}:" if line else f"{path}:"
+        assert any(
+            row.startswith(where) and f"[{check_id}]" in row for row in concise.splitlines()
+        ), (where, check_id)
+
+
+def _lint_in_a_subprocess(root: Path, case: Case) -> None:
+    run = run_cli("lint", "--no-cache", "--format", "concise", root)
+    assert_no_crash(run)
+    rows = run.stdout.splitlines()
+    for path, line, column, check_id in case.expected | CANARY_FINDINGS:
+        where = f"{path}:{line}:{column}:" if line else f"{path}:"
+        assert any(r.startswith(where) and f"[{check_id}]" in r for r in rows), (where, rows)
+    for path, check_id, text in case.messages:
+        assert any(r.startswith(f"{path}:") and f"[{check_id}] " in r and text in r for r in rows)
+
+
+def all_damage(root: Path, *, in_process: bool = False) -> Path:
+    """Every case at once, each case's files under a folder of its own name."""
+    files: dict[str, str | bytes] = {CANARY: CANARY_TEXT}
+    for case in CASES:
+        for name, content in case.files.items():
+            inside = name.startswith(APP + "/")
+            files[f"{APP}/{case.id}/{name.rsplit('/', 1)[-1]}" if inside else name] = content
+    write_files(root, files)
+    for case in CASES:
+        if case.prepare is not None and not (in_process and case.may_hang):
+            case.prepare(root)
+    return root
+
+
+def test_the_same_damage_always_gives_the_same_report(tmp_path: Path) -> None:
+    root = all_damage(copy_reference_cluster(tmp_path / "repo"), in_process=True)
+    first, second = homelab_kit.lint(root), homelab_kit.lint(root)
+    assert internal_errors(first) == []
+    assert stable(first) == stable(second)
+
+
+# --------------------------------------------------------------------------- unreadable
+
+
+def test_unreadable_file_when_permissions_apply(damaged: Callable[[Case], Path]) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("running as root: chmod 000 does not stop root from reading a file")
+    root = damaged(Case("unreadable", {BAD: DEPLOYMENT.format(name="locked")}))
+    (root / BAD).chmod(0)
+    try:
+        result = homelab_kit.lint(root)
+    finally:
+        (root / BAD).chmod(0o644)
+    assert (BAD, 0, 0, "yaml-syntax") in _findings(result)
+    assert _findings(result) >= CANARY_FINDINGS
+
+
+def test_load_file_reports_an_os_error_as_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("a: 1\n")
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    monkeypatch.setattr(reader, "open", refuse, raising=False)
+    yfile = reader.load_file(str(path), "x.yaml")
+    assert yfile.documents == ()
+    assert [(p.code, p.message) for p in yfile.problems] == [
+        ("unreadable", "cannot read file: Permission denied")
+    ]
+
+
+def test_an_unreadable_file_is_reported_and_the_rest_linted(
+    damaged: Callable[[Case], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OSError path end to end: one file refuses to open, every other one is read."""
+    root = damaged(Case("unreadable", {BAD: DEPLOYMENT.format(name="locked")}))
+    real_open = open
+
+    def selective(file: object, *args: object, **kwargs: object) -> object:
+        if str(file).endswith(BAD):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(reader, "open", selective, raising=False)
+    result = homelab_kit.lint(root)
+    assert internal_errors(result) == []
+    messages = [d.message for d in result.diagnostics if d.location.path == BAD]
+    assert messages == ["cannot read file: Permission denied"]
+    assert _findings(result) >= CANARY_FINDINGS
+
+
+def test_a_file_larger_than_the_limit_is_reported_without_reading_it(
+    damaged: Callable[[Case], Path],
+) -> None:
+    root = damaged(Case("large", {BAD: "---\n" + "# padding\n" * 1000}))
+    config = root / ".homelab-kit.yaml"
+    config.write_text(config.read_text() + "max-file-size: 1000\n")
+    result = homelab_kit.lint(root)
+    messages = [d.message for d in result.diagnostics if d.location.path == BAD]
+    assert messages == ["file is larger than 1,000 bytes (the max-file-size limit); skipped"]
+    assert _findings(result) >= CANARY_FINDINGS
+
+
+# --------------------------------------------------------------------------- bounded
+
+
+def test_everything_at_once_in_bounded_memory_and_time(tmp_path: Path) -> None:
+    """All the damage in one repository, plus a 50 MB file, through the real CLI.
+
+    The child may use at most ``MEMORY_LIMIT`` of address space and
+    ``CLI_TIMEOUT`` seconds; a blow-up or a hang fails here.
+    """
+    root = all_damage(copy_reference_cluster(tmp_path / "repo"))
+    write_files(
+        root,
+        {
+            f"{APP}/bomb-11.yaml": alias_bomb(levels=11),
+            f"{APP}/deep-50000.yaml": "---\n" + "[" * 50_000 + "]" * 50_000 + "\n",
+        },
+    )
+    with (root / f"{APP}/huge.yaml").open("wb") as handle:
+        line = b"- " + b"x" * 97 + b"\n"
+        handle.write(line * (50 * 1024 * 1024 // len(line) + 1))
+    run = run_cli("lint", "--no-cache", "--format", "concise", root, memory_limit=MEMORY_LIMIT)
+    assert_no_crash(run)
+    assert run.returncode == 1
+    rows = run.stdout.splitlines()
+
+    def reported(prefix: str, check_id: str) -> bool:
+        return any(r.startswith(prefix) and f"[{check_id}]" in r for r in rows)
+
+    assert reported(f"{APP}/huge.yaml: error[yaml-syntax] file is larger than", "yaml-syntax")
+    assert reported(f"{APP}/bomb-11.yaml:", "yaml-syntax")
+    assert reported(f"{APP}/deep-50000.yaml:2:257:", "yaml-syntax")
+    assert reported("kubernetes/flux/cluster/cycle.yaml:9:7:", "flux-ks-dependency-cycle")
+    assert reported(f"{CANARY}:11:18:", "workload-image-tag")
+    assert reported(f"{APP}/loop-a.yaml:", "yaml-syntax")
