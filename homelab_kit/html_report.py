@@ -55,7 +55,8 @@ class Links:
         anchor = f"#L{location.line}" if location.line > 0 else ""
         if self.base:
             return self.base.rstrip("/") + "/" + location.path + anchor
-        target = (self.root / location.path).resolve()
+        # The file itself, never where a symbolic link leads (a loop has no end).
+        target = self.root.resolve() / location.path
         try:
             rel = os.path.relpath(target, self.from_dir.resolve())
         except ValueError:  # another drive (Windows)
