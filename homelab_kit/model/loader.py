@@ -82,7 +82,10 @@ def find_root(start: str | os.PathLike[str]) -> Path:
     The nearest folder holding ``.homelab-kit.yaml``, else the nearest holding a
     ``kubernetes/`` folder, else the nearest Git work tree holding ``talos/``.
     """
-    here = Path(start).resolve()
+    try:
+        here = Path(start).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+        raise RepoNotFoundError(f"{start}: cannot be resolved (a symbolic link loop?)") from None
     if not here.exists():
         raise RepoNotFoundError(f"{start}: no such file or directory")
     if here.is_file():
