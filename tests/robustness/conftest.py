@@ -118,6 +118,16 @@ def run_main(*args: str | os.PathLike[str], cwd: Path | None = None) -> CliRun:
     return CliRun(tuple(argv), code, out.getvalue(), err.getvalue())
 
 
+def cli_commands() -> list[str]:
+    """The command names ``homelab-kit --help`` lists (subcommand groups by their name)."""
+    import re
+
+    run = run_cli("--help")
+    assert run.returncode == 0, run.output
+    section = run.stdout.split("Commands:", 1)[1]
+    return sorted(m.group(1) for m in re.finditer(r"^  ([a-z][a-z0-9-]*)\s", section, re.M))
+
+
 def assert_no_crash(run: CliRun) -> None:
     """No traceback, no internal error, and an exit code the documentation promises."""
     assert "Traceback" not in run.output, run.output[-3000:]

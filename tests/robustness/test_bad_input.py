@@ -32,9 +32,11 @@ from homelab_kit.yaml import reader
 from tests.robustness.conftest import (
     MEMORY_LIMIT,
     assert_no_crash,
+    cli_commands,
     copy_reference_cluster,
     internal_errors,
     run_cli,
+    run_main,
     stable,
     write_files,
 )
@@ -451,6 +453,59 @@ def test_the_same_damage_always_gives_the_same_report(tmp_path: Path) -> None:
     first, second = homelab_kit.lint(root), homelab_kit.lint(root)
     assert internal_errors(first) == []
     assert stable(first) == stable(second)
+
+
+def _command_runs(command: str, root: Path, out: Path) -> list[tuple[str, ...]]:
+    """How each command is run on a damaged repository (unknown ones: help and a plain run)."""
+    repo = str(root)
+    damaged = sorted(str(p) for p in (root / APP).rglob("*.yaml") if not p.is_dir())
+    kubeconfig = out / "kubeconfig"
+    kubeconfig.write_text("not: [a kubeconfig\n")
+    cluster = ("--kubeconfig", str(kubeconfig), "--request-timeout", "1s")
+    runs: dict[str, list[tuple[str, ...]]] = {
+        "lint": [("lint", "--no-cache", "--format", f, repo) for f in ("text", "json", "sarif")],
+        "rules": [("rules",)],
+        "explain": [("explain", "yaml-syntax"), ("explain", "no-such-check")],
+        "plugins": [("plugins",)],
+        "validate": [("validate", *damaged), ("validate", f"{APP}/loop-a.yaml")],
+        "graph": [("graph", "--format", f, "--helm", repo) for f in ("json", "svg", "html")],
+        "secrets": [("secrets", repo), ("secrets", "--format", "json", repo)],
+        "report": [("report", "--html", str(out / "report.html"), repo)],
+        "build": [("build", "default/echo", repo), ("build", "flux-system/cluster-apps", repo)],
+        "status": [("status", *cluster, repo)],
+        "drift": [("drift", *cluster, repo)],
+        "schemas": [("schemas", "pull", *cluster, "--cache-dir", str(out / "schemas"))],
+        "new-app": [("new-app", "default/probe", "--chart", "oci://ghcr.io/a/b", "--version",
+                     "1.0.0", "--no-input", "--dry-run", "--path", repo)],
+        "new-namespace": [("new-namespace", "probe", "--no-input", "--dry-run", "--path", repo)],
+        "add-secret": [("add-secret", "default/echo", "--no-input", "--dry-run", "--path", repo)],
+    }  # fmt: skip
+    return runs.get(command, [(command, "--help"), (command, repo)])
+
+
+def test_every_command_keeps_working_on_a_damaged_repository(tmp_path: Path) -> None:
+    """Not only lint: every command reads the damage and ends with a documented exit code."""
+    root = all_damage(copy_reference_cluster(tmp_path / "repo"), in_process=True)
+    commands = cli_commands()
+    assert "lint" in commands
+    for command in commands:
+        for args in _command_runs(command, root, tmp_path):
+            run = run_main(*args, cwd=root)
+            assert_no_crash(run)
+            if run.returncode == 2:  # a usage or input error: one line, saying what
+                errors = [r for r in run.stderr.splitlines() if "error" in r.lower()]
+                assert len(errors) == 1, (args, run.stderr)
+
+
+def test_a_path_argument_that_is_a_symlink_loop_is_one_line(tmp_path: Path) -> None:
+    root = copy_reference_cluster(tmp_path / "repo")
+    (root / f"{APP}/loop-a.yaml").symlink_to("loop-b.yaml")
+    (root / f"{APP}/loop-b.yaml").symlink_to("loop-a.yaml")
+    run = run_main("lint", f"{APP}/loop-a.yaml", cwd=root)
+    assert run.returncode == 2
+    assert run.stderr == (
+        f"homelab-kit: error: {APP}/loop-a.yaml: cannot be resolved (a symbolic link loop?)\n"
+    )
 
 
 # --------------------------------------------------------------------------- unreadable

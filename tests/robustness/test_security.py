@@ -38,6 +38,7 @@ from tests.robustness.conftest import (
     PROJECT_ROOT,
     CliRun,
     assert_no_crash,
+    cli_commands,
     copy_reference_cluster,
     format_names,
     render_all,
@@ -47,14 +48,6 @@ from tests.robustness.conftest import (
 )
 
 # --------------------------------------------------------------------------- commands
-
-
-def cli_commands() -> list[str]:
-    """The command names ``homelab-kit --help`` lists (subcommand groups by their name)."""
-    run = run_cli("--help")
-    assert run.returncode == 0, run.output
-    section = run.stdout.split("Commands:", 1)[1]
-    return sorted(m.group(1) for m in re.finditer(r"^  ([a-z][a-z0-9-]*)\s", section, re.M))
 
 
 COMMANDS = cli_commands()
@@ -770,3 +763,25 @@ def test_scaffolding_ignores_an_apps_root_leaving_the_repository(
     assert "Traceback" not in run.output
     assert run.returncode == 2, run.output
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("backend", ["python", "kubectl"])
+def test_a_malformed_secret_literal_is_not_quoted_by_build(
+    reference_copy: Path, backend: str
+) -> None:
+    """kustomize quotes a literal that is not key=value; build's error must not."""
+    if "build" not in COMMANDS:
+        pytest.skip("no build command yet")
+    if backend == "kubectl" and not shutil.which("kubectl"):
+        pytest.skip("kubectl is not installed")
+    kfile = reference_copy / "kubernetes/apps/media/sonarr/app/kustomization.yaml"
+    kfile.write_text(
+        kfile.read_text()
+        + "secretGenerator:\n  - name: sonarr-extra\n    literals:\n"
+        + "      - DB_PASSWORD:HKLEAK-malformed-literal\n"
+    )
+    run = run_main("build", "--backend", backend, "media/sonarr", reference_copy)
+    assert run.returncode == 2, run.output
+    assert run.stderr.startswith("homelab-kit: error: "), run.stderr
+    assert len(run.stderr.splitlines()) == 1, run.stderr
+    assert_no_secret(run.output, f"build --backend {backend}")
