@@ -37,8 +37,7 @@ def apply_fixes(result: LintResult, *, write: bool) -> FixOutcome:
     comments, order, quoting and indentation survive; each file is written
     atomically.  A file whose edits cannot be applied is left untouched.
     """
-    from homelab_kit.fsutil import atomic_write_text
-    from homelab_kit.yaml.edit import apply_edits
+    from homelab_kit.yaml.edit import apply_edits, atomic_write
 
     by_path: dict[str, list[Edit]] = defaultdict(list)
     counted: dict[str, int] = defaultdict(int)
@@ -77,7 +76,7 @@ def apply_fixes(result: LintResult, *, write: bool) -> FixOutcome:
             )
         )
         if write:
-            atomic_write_text(target, new_text)
+            atomic_write(target, new_text, result.root)
         changed.append(rel)
         applied += counted.get(rel, 0)
     return FixOutcome(tuple(changed), applied, tuple(skipped), "".join(diffs))

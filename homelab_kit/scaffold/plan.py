@@ -23,7 +23,7 @@ from pathlib import Path
 import attrs
 
 from homelab_kit.errors import ScaffoldError
-from homelab_kit.yaml.edit import fsync_directory, inside
+from homelab_kit.fsutil import fsync_directory, inside
 
 
 @attrs.frozen

@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from typing import Any
 import attrs
 
 from homelab_kit.errors import HomelabKitError
+from homelab_kit.fsutil import atomic_write_bytes
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
@@ -271,15 +271,7 @@ def write_cache(
 
 def _atomic_write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    atomic_write_bytes(target, data)
 
 
 def converted_crd_schemas(crd: Mapping[str, Any], cache_dir: Path | None = None) -> list[CrdSchema]:

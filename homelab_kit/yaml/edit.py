@@ -31,7 +31,6 @@ import contextlib
 import math
 import os
 import re
-import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -42,6 +41,7 @@ from ruamel.yaml.error import YAMLError
 
 from homelab_kit.diagnostic import Edit
 from homelab_kit.errors import HomelabKitError
+from homelab_kit.fsutil import atomic_write_bytes, inside
 from homelab_kit.yaml.reader import resolve_plain
 
 try:  # libyaml through ruamel.yaml.clib: fast, and what the reader uses
@@ -1166,13 +1166,6 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
-    """Whether ``path``, with every symbolic link resolved, lies in ``root``."""
-    real = os.path.realpath(path)
-    base = os.path.realpath(root)
-    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
-
-
 def atomic_write(path: str | os.PathLike[str], text: str, root: str | os.PathLike[str]) -> None:
     """Write ``text`` (UTF-8, line breaks as given) to ``path`` atomically.
 
@@ -1196,29 +1189,4 @@ def atomic_write(path: str | os.PathLike[str], text: str, root: str | os.PathLik
         raise EditError(f"{path}: folder {directory} does not exist")
     if os.path.isdir(real):
         raise EditError(f"{path}: is a directory")
-    tmp = os.path.join(directory, f".{os.path.basename(real)}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, os.stat(real).st_mode & 0o7777)
-        os.replace(tmp, real)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_directory(directory)
-
-
-def fsync_directory(directory: str | os.PathLike[str]) -> None:
-    """Flush a folder's entries to disk (best effort; not every platform allows it)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    atomic_write_bytes(real, text.encode("utf-8"))
