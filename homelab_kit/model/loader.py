@@ -47,7 +47,7 @@ from homelab_kit.model.secrets import (
 from homelab_kit.model.talos import TalosConfig
 from homelab_kit.model.workloads import WORKLOAD_KINDS, Workload, pod_secret_consumers
 from homelab_kit.yaml import YamlFile, load_file
-from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE, YamlProblem
+from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE, YamlProblem, dumps_parsed
 
 if TYPE_CHECKING:
     from homelab_kit.cache import Cache
@@ -65,6 +65,8 @@ class LoadOptions:
 
     ``include`` are the folders (relative to the root) that are read; the default
     is kubernetes/, talos/ and bootstrap/ where they exist, else the whole root.
+    ``jobs`` is how many processes parse: 1 this one alone, N that many, 0 one per
+    CPU when the repository is large enough to gain (:func:`parse_jobs`).
     """
 
     include: tuple[str, ...] = ()
@@ -209,42 +211,97 @@ def _is_excluded(rel: str, excluded: Sequence[str]) -> bool:
     return any(rel == e or rel.startswith(e + "/") for e in excluded)
 
 
-PARALLEL_THRESHOLD = 600  # files; below this, starting processes costs more than it saves
+# Files; below this, starting processes costs more than it saves (docs/performance.md).
+PARALLEL_THRESHOLD = 400
+_CHUNK = 100  # files a process parses at a time, at most
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(phase, done, total)``: ``("parse", files, files)``, ``("check", ...)``."""
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def parse_jobs(requested: int, files: int) -> int:
+    """How many processes parse ``files`` files.
+
+    ``requested`` > 0 is taken as it is; 0 (auto) means one per CPU when there are at
+    least :data:`PARALLEL_THRESHOLD` files, else one.
+    """
+    if requested > 0:
+        return requested
+    return available_cpus() if files >= PARALLEL_THRESHOLD else 1
 
 
 def _parse_chunk(root: str, paths: Sequence[str], max_size: int) -> list[YamlFile]:
     return [load_file(os.path.join(root, rel), rel, max_size=max_size) for rel in paths]
 
 
-def _parse_all(root: Path, paths: Sequence[str], options: LoadOptions) -> dict[str, YamlFile]:
-    """Parse ``paths``, spread over processes when there are enough to gain.
+def _parse_chunk_pickled(root: str, paths: Sequence[str], max_size: int) -> bytes:
+    return dumps_parsed(_parse_chunk(root, paths, max_size))
 
-    ``options.jobs``: 1 parses here; 0 means one process per CPU.
+
+def _parse_all(
+    root: Path, paths: Sequence[str], options: LoadOptions, progress: Progress | None = None
+) -> dict[str, YamlFile]:
+    """Parse ``paths``, spread over processes when asked (``options.jobs``) or worth it.
+
+    This process parses too: worker processes take chunks from the front, this one
+    from the back, so neither waits while the other has work.  Workers are forked,
+    so they start at once; where fork is unavailable, parsing stays in-process.
     """
-    jobs = options.jobs if options.jobs > 0 else (os.cpu_count() or 1)
-    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        return {f.path: f for f in _parse_chunk(str(root), paths, options.max_file_size)}
+    jobs = parse_jobs(options.jobs, len(paths))
+    size = max(1, min(_CHUNK, -(-len(paths) // (jobs * 4))))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    jobs = min(jobs, len(chunks))
+    parsed: dict[str, YamlFile] = {}
+
+    def done(found: Iterable[YamlFile]) -> None:
+        for yfile in found:
+            parsed[yfile.path] = yfile
+        if progress is not None:
+            progress("parse", len(parsed), len(paths))
+
+    if jobs <= 1 or not _can_fork():
+        for chunk in chunks:
+            done(_parse_chunk(str(root), chunk, options.max_file_size))
+        return parsed
     import concurrent.futures
     import multiprocessing
+    import pickle
 
-    size = max(50, len(paths) // (jobs * 4))
-    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    parsed: dict[str, YamlFile] = {}
     try:
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            jobs - 1, mp_context=multiprocessing.get_context("fork")
+        ) as pool:
             futures = [
-                pool.submit(_parse_chunk, str(root), chunk, options.max_file_size)
+                pool.submit(_parse_chunk_pickled, str(root), chunk, options.max_file_size)
                 for chunk in chunks
             ]
+            for future, chunk in zip(reversed(futures), reversed(chunks), strict=True):
+                if not future.cancel():
+                    break  # a worker has it, and every chunk before it
+                done(_parse_chunk(str(root), chunk, options.max_file_size))
             for future in futures:
-                for yfile in future.result():
-                    parsed[yfile.path] = yfile
+                if not future.cancelled():
+                    done(pickle.loads(future.result()))
     except (OSError, concurrent.futures.process.BrokenProcessPool):
         # No processes to be had here (a sandbox, a tiny container): parse in-process.
-        return {f.path: f for f in _parse_chunk(str(root), paths, options.max_file_size)}
+        parsed.clear()
+        for chunk in chunks:
+            done(_parse_chunk(str(root), chunk, options.max_file_size))
     return parsed
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 # --------------------------------------------------------------------------- building
@@ -274,6 +331,7 @@ def load(
     *,
     kinds: Iterable[type] = (),
     cache: Cache | None = None,
+    progress: Progress | None = None,
 ) -> Repo:
     """Load the homelab repository at or above ``path``.
 
@@ -281,11 +339,12 @@ def load(
     :param options: what to read; defaults read kubernetes/, talos/ and bootstrap/.
     :param kinds: extra model classes (``API_GROUP``, ``KIND``, ``from_doc``).
     :param cache: a :class:`homelab_kit.cache.Cache` of parsed files, or None.
+    :param progress: called as files are parsed (``progress("parse", done, total)``).
     :returns: the immutable :class:`Repo`.
     :raises RepoNotFoundError: when no repository is found.
     """
     with paused_gc():
-        return _load(path, options or LoadOptions(), kinds, cache)
+        return _load(path, options or LoadOptions(), kinds, cache, progress)
 
 
 def _load(
@@ -293,6 +352,7 @@ def _load(
     options: LoadOptions,
     kinds: Iterable[type],
     cache: Cache | None,
+    progress: Progress | None,
 ) -> Repo:
     root = find_root(path)
     tree = _discover(root, options)
@@ -315,7 +375,7 @@ def _load(
                 files[rel] = cached
                 continue
         to_parse.append(rel)
-    fresh = _parse_all(root, to_parse, options)
+    fresh = _parse_all(root, to_parse, options, progress)
     files.update(fresh)
     if cache is not None:
         for rel, parsed in fresh.items():
