@@ -13,7 +13,14 @@ from homelab_kit.config import CONFIG_FILENAME, Config, load_config
 from homelab_kit.lint.check import DOC_SECTIONS, Check
 from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
 from homelab_kit.lint.result import CheckInfo, LintResult
-from homelab_kit.model.loader import DEFAULT_INCLUDE, LoadOptions, find_root, load, paused_gc
+from homelab_kit.model.loader import (
+    DEFAULT_INCLUDE,
+    LoadOptions,
+    Progress,
+    find_root,
+    load,
+    paused_gc,
+)
 from homelab_kit.model.repo import Repo, Settings
 from homelab_kit.plugins import PluginManager, get_plugin_manager
 
@@ -60,6 +67,8 @@ def lint(
     config: Config | None = None,
     pm: PluginManager | None = None,
     cache: bool = False,
+    jobs: int = 1,
+    progress: Progress | None = None,
 ) -> LintResult:
     """Load the repository at ``path`` and run every selected check.
 
@@ -68,6 +77,10 @@ def lint(
     :param pm: the plugin manager; the process-wide one when omitted.
     :param cache: reuse and update the cache of parsed files and results (the CLI
         does; library calls default to a fresh read).
+    :param jobs: processes that parse: 1 this one alone, N that many, 0 one per CPU
+        when the repository is large enough to gain (the CLI's default).
+    :param progress: called as ``progress(phase, done, total)`` while files are
+        parsed (``"parse"``) and checks run (``"check"``).
     :returns: the :class:`LintResult`.
     """
     from homelab_kit import __version__
@@ -78,7 +91,7 @@ def lint(
     pm = pm or get_plugin_manager()
     pm.hook.homelab_kit_configure(config=config)
     checks = selected_checks(registered_checks(pm), config)
-    options = load_options(config, pm)
+    options = attrs.evolve(load_options(config, pm), jobs=jobs)
     store: Cache | None = None
     fingerprint = ""
     if cache:
@@ -102,9 +115,11 @@ def lint(
             return attrs.evolve(hit, duration=time.perf_counter() - started)
     kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
     with paused_gc():
-        repo: Repo = load(Path(root), options, kinds=kinds, cache=store)
+        repo: Repo = load(Path(root), options, kinds=kinds, cache=store, progress=progress)
         pm.hook.homelab_kit_repo_loaded(repo=repo)
-        result = run_checks(repo, checks, config, started=started, tool_version=__version__)
+        result = run_checks(
+            repo, checks, config, started=started, tool_version=__version__, progress=progress
+        )
     pm.hook.homelab_kit_lint_finished(result=result)
     if store is not None:
         store.save_result(fingerprint, result)

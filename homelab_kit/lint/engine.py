@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -62,11 +62,17 @@ def run_checks(
     *,
     started: float | None = None,
     tool_version: str = "",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> LintResult:
-    """Run ``checks`` over ``repo``; a check that raises becomes one internal error."""
+    """Run ``checks`` over ``repo``; a check that raises becomes one internal error.
+
+    ``progress``, when given, is called as ``progress("check", done, total)``.
+    """
     started = time.perf_counter() if started is None else started
     raw: list[Diagnostic] = []
-    for check in checks:
+    for done, check in enumerate(checks):
+        if progress is not None:
+            progress("check", done, len(checks))
         options = (
             check.build_options(
                 config.check_options.get(check.id, {}),
@@ -101,6 +107,8 @@ def run_checks(
                     remediation=diag.remediation or check.remediation,
                 )
             )
+    if progress is not None:
+        progress("check", len(checks), len(checks))
     selected_ids = {c.id for c in checks}
     kept, suppressed = _apply_suppressions(repo, raw, config, selected_ids)
     diagnostics = tuple(sorted(set(kept)))
