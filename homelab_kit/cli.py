@@ -7,10 +7,12 @@ traceback of an unexpected internal error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -23,7 +25,7 @@ from homelab_kit.diagnostic import Severity
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.lint import lint as run_lint
 from homelab_kit.lint import registered_checks
-from homelab_kit.model.loader import find_root
+from homelab_kit.model.loader import Progress, find_root
 from homelab_kit.plugins import PluginManager, get_plugin_manager
 from homelab_kit.report.base import ReportOptions
 
@@ -51,6 +53,60 @@ def use_color(option: bool | None, stream: Any) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+PROGRESS_DELAY = 0.5  # seconds: a run done sooner never shows a progress bar
+
+
+def shows_progress(stream: Any) -> bool:
+    """A progress bar only on a terminal, never in CI or with ``TERM=dumb``."""
+    if os.environ.get("CI") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+@contextlib.contextmanager
+def progress_bar(stream: Any) -> Iterator[Progress | None]:
+    """A ``progress(phase, done, total)`` callback drawing a bar on ``stream``.
+
+    Yields None (nothing to call) when :func:`shows_progress` says no.  The bar
+    (rich, imported only then) appears once a run has taken ``PROGRESS_DELAY``
+    seconds, and is erased when it ends.
+    """
+    if not shows_progress(stream):
+        yield None
+        return
+    started = time.monotonic()
+    state: dict[str, Any] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        if "bar" not in state:
+            if time.monotonic() - started < PROGRESS_DELAY or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+            from rich.progress import Progress as Bar
+
+            bar = Bar(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(file=stream),
+                transient=True,
+            )
+            bar.start()
+            state["bar"], state["tasks"] = bar, {}
+        tasks: dict[str, Any] = state["tasks"]
+        if phase not in tasks:
+            label = {"parse": "Reading YAML files", "check": "Running checks"}.get(phase, phase)
+            tasks[phase] = state["bar"].add_task(label, total=total)
+        state["bar"].update(tasks[phase], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
@@ -102,6 +158,14 @@ def cli() -> None:
 @click.option("--fix", is_flag=True, help="Apply the automatic fixes checks offer.")
 @click.option("--diff", "show_diff", is_flag=True, help="Show the fixes as a diff; write nothing.")
 @click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes that parse files: N, or 0 for one per CPU on a large repository.",
+)
 @click.option("--color/--no-color", default=None, help="Force colour on or off.")
 @click.option("--no-source", is_flag=True, help="Do not quote source lines.")
 def lint(
@@ -116,6 +180,7 @@ def lint(
     fix: bool,
     show_diff: bool,
     no_cache: bool,
+    jobs: int,
     color: bool | None,
     no_source: bool,
 ) -> None:
@@ -142,7 +207,10 @@ def lint(
     if kubernetes_version:
         overrides["kubernetes_version"] = kubernetes_version
     config = attrs.evolve(config, **overrides)
-    result = run_lint(path, config=config, pm=pm, cache=not no_cache)
+    with progress_bar(sys.stderr) as progress:
+        result = run_lint(
+            path, config=config, pm=pm, cache=not no_cache, jobs=jobs, progress=progress
+        )
     if fix or show_diff:
         from homelab_kit.lint.fix import apply_fixes
 
@@ -153,7 +221,7 @@ def lint(
         for line in outcome.summary_lines():
             click.echo(line, err=True)
         if outcome.changed:
-            result = run_lint(path, config=config, pm=pm)
+            result = run_lint(path, config=config, pm=pm, jobs=jobs)
     stream = sys.stdout
     options = ReportOptions(
         color=False if output else use_color(color, stream), show_source=not no_source
