@@ -11,6 +11,7 @@ automatically when ``GITHUB_ACTIONS=true`` (see :func:`choose_default_format`).
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from homelab_kit.diagnostic import Diagnostic, Severity
@@ -22,8 +23,14 @@ from homelab_kit.report.base import ReportOptions
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
+# Terminal escapes (ESC, BEL...) and bidirectional overrides from a file name or an
+# object name must not reach the job log raw; they become U+FFFD, as in the text format.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def escape_data(text: str) -> str:
-    """Escape a command's message: ``%``, ``\\r`` and ``\\n``."""
+    """Escape a command's message: ``%``, ``\\r``, ``\\n``; other control characters to U+FFFD."""
+    text = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
