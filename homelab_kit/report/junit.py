@@ -3,8 +3,9 @@
 As ruff does: one ``<testsuite>`` per file with findings, one ``<testcase>`` per
 finding with a ``<failure>`` (``type`` is the severity).  A clean run has one
 passing test case, so CI tools that reject an empty report do not fail.  Text
-that XML 1.0 cannot hold (control characters) becomes U+FFFD; the rest is
-escaped by :mod:`xml.etree.ElementTree`.
+that XML 1.0 cannot hold (control characters), C1 controls and bidirectional
+overrides become U+FFFD, as in the text format; the rest is escaped by
+:mod:`xml.etree.ElementTree`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from homelab_kit.report.base import ReportOptions
 from homelab_kit.report.json import TOOL_NAME
 from homelab_kit.report.text import by_file
 
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def xml_text(text: str) -> str:
-    """``text`` with the characters XML 1.0 cannot hold replaced by U+FFFD."""
+    """``text`` with what XML 1.0 cannot hold, and what disguises text, as U+FFFD."""
     return _NOT_XML.sub("\N{REPLACEMENT CHARACTER}", text)
 
 
