@@ -785,3 +785,40 @@ def test_a_malformed_secret_literal_is_not_quoted_by_build(
     assert run.stderr.startswith("homelab-kit: error: "), run.stderr
     assert len(run.stderr.splitlines()) == 1, run.stderr
     assert_no_secret(run.output, f"build --backend {backend}")
+
+
+# --------------------------------------------------------------------------- hostile names
+
+HOSTILE_KS = """\
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: "x\\e]8;;https://evil.example\\aLINK\\e]8;;\\a\\e[2J\\u202Eevil\\n::error::FORGED"
+  namespace: default
+spec:
+  interval: 1h
+  path: ./nowhere
+  prune: false
+  sourceRef: {kind: GitRepository, name: flux-system}
+"""
+
+
+def test_hostile_names_reach_no_log_raw(reference_copy: Path) -> None:
+    """Terminal escapes, bidirectional overrides and line breaks in file and object names
+    are neutralised in every line-oriented format; no workflow command can be forged."""
+    app = reference_copy / "kubernetes/apps/default/echo/app"
+    (app / "ks-name.yaml").write_text(HOSTILE_KS)
+    for name in ("evil\n::error file=x.yaml,line=1::FORGED.yaml", "ansi\x1b[31mRED\x1b[0m.yaml"):
+        (app / name).write_text("a: 1\na: 2\n")
+    result = homelab_kit.lint(reference_copy)
+    assert "FORGED" in " ".join(d.message + d.location.path for d in result.diagnostics)
+    for fmt, text in render_all(result).items():
+        if fmt in ("json", "sarif"):
+            continue  # JSON escapes control characters itself
+        hostile = ("\x1b]8", "\x1b[2J", "\x1b[31mRED", "\x07", "\u202e")
+        for raw in hostile if fmt == "text-color" else ("\x1b", *hostile):
+            assert raw not in text, (fmt, raw)
+        if fmt == "github":
+            commands = [line for line in text.splitlines() if line.startswith("::")]
+            assert len(commands) == len(result.diagnostics)  # none forged by a name
