@@ -822,3 +822,32 @@ def test_hostile_names_reach_no_log_raw(reference_copy: Path) -> None:
         if fmt == "github":
             commands = [line for line in text.splitlines() if line.startswith("::")]
             assert len(commands) == len(result.diagnostics)  # none forged by a name
+
+
+def test_hostile_names_are_escaped_in_html_and_graphs(reference_copy: Path, tmp_path: Path) -> None:
+    """A pull request cannot put markup or a mermaid click into a report someone opens."""
+    app = reference_copy / "kubernetes/apps/default/echo"
+    (app / "app/<img src=x onerror=alert(1)>.yaml").write_text("a: 1\na: 2\n")
+    ks = (app / "ks.yaml").read_text()
+    hostile = 'echo<script>alert(1)</script>\\"]; click n1 href \\"javascript:alert(2)\\"'
+    ks = ks.replace("name: &app echo", f'name: &app "{hostile}"').replace("spec:\n", (
+        'spec:\n  dependsOn:\n    - name: "</title><script>alert(3)</script>"\n'), 1)  # fmt: skip
+    (app / "ks.yaml").write_text(ks)
+    outputs: dict[str, str] = {}
+    if "report" in COMMANDS:
+        run = run_main("report", "--html", tmp_path / "report.html", reference_copy)
+        assert run.returncode == 0, run.output
+        outputs["report"] = (tmp_path / "report.html").read_text(encoding="utf-8")
+    if "graph" in COMMANDS:
+        for fmt in ("html", "svg", "mermaid"):
+            run = run_main("graph", "--format", fmt, "--helm", reference_copy)
+            assert run.returncode == 0, run.output
+            outputs[f"graph {fmt}"] = run.stdout
+    if not outputs:
+        pytest.skip("no report or graph command yet")
+    assert any("alert(2)" in text for text in outputs.values())  # the names are there...
+    for where, text in outputs.items():  # ...but only as text
+        for raw in ("<script>alert", "<img src=x", "</title><script>", 'href="javascript:'):
+            assert raw not in text, (where, raw)
+    if "graph mermaid" in outputs:  # a quote would end the label and start a click
+        assert 'href "javascript:' not in outputs["graph mermaid"]
