@@ -19,6 +19,7 @@ from homelab_kit.model.loader import (
     Progress,
     find_root,
     load,
+    parse_jobs,
     paused_gc,
 )
 from homelab_kit.model.repo import Repo, Settings
@@ -77,8 +78,8 @@ def lint(
     :param pm: the plugin manager; the process-wide one when omitted.
     :param cache: reuse and update the cache of parsed files and results (the CLI
         does; library calls default to a fresh read).
-    :param jobs: processes that parse: 1 this one alone, N that many, 0 one per CPU
-        when the repository is large enough to gain (the CLI's default).
+    :param jobs: processes that parse and check: 1 this one alone, N that many, 0
+        one per CPU when the repository is large enough to gain (the CLI's default).
     :param progress: called as ``progress(phase, done, total)`` while files are
         parsed (``"parse"``) and checks run (``"check"``).
     :returns: the :class:`LintResult`.
@@ -118,7 +119,13 @@ def lint(
         repo: Repo = load(Path(root), options, kinds=kinds, cache=store, progress=progress)
         pm.hook.homelab_kit_repo_loaded(repo=repo)
         result = run_checks(
-            repo, checks, config, started=started, tool_version=__version__, progress=progress
+            repo,
+            checks,
+            config,
+            started=started,
+            tool_version=__version__,
+            progress=progress,
+            jobs=parse_jobs(jobs, len(repo.files)),
         )
     pm.hook.homelab_kit_lint_finished(result=result)
     if store is not None:

@@ -63,42 +63,23 @@ def run_checks(
     started: float | None = None,
     tool_version: str = "",
     progress: Callable[[str, int, int], None] | None = None,
+    jobs: int = 1,
 ) -> LintResult:
     """Run ``checks`` over ``repo``; a check that raises becomes one internal error.
 
     ``progress``, when given, is called as ``progress("check", done, total)``.
+    ``jobs`` > 1 spreads the checks over that many processes (forked, so they share
+    the loaded repository); the findings are the same, in the same order.
     """
     started = time.perf_counter() if started is None else started
+    outcomes = _run_all(repo, checks, config, progress, jobs)
     raw: list[Diagnostic] = []
-    for done, check in enumerate(checks):
-        if progress is not None:
-            progress("check", done, len(checks))
-        options = (
-            check.build_options(
-                config.check_options.get(check.id, {}),
-                config.check_option_locations.get(check.id),
-            )
-            if check.id in config.check_options
-            else check.default_options()
-        )
-        severity = config.severity.get(check.id, check.severity)
-        try:
-            found: list[Any] = list(check.function(repo, options))
-        except Exception as exc:  # isolation: one plugin's bug must not stop the others
-            raw.append(
-                Diagnostic(
-                    Location("."),
-                    INTERNAL_ERROR_ID,
-                    f"check {check.id} (plugin {check.plugin}) crashed: "
-                    f"{type(exc).__name__}: {_first_line(exc)}",
-                    Severity.ERROR,
-                    "Report this to the plugin's authors; other checks still ran.",
-                )
-            )
+    for check, (crashed, found) in zip(checks, outcomes, strict=True):
+        if crashed:
+            raw += found
             continue
+        severity = config.severity.get(check.id, check.severity)
         for diag in found:
-            if not isinstance(diag, Diagnostic):
-                continue
             raw.append(
                 attrs.evolve(
                     diag,
@@ -126,6 +107,122 @@ def run_checks(
         duration=time.perf_counter() - started,
         tool_version=tool_version,
     )
+
+
+Outcome = tuple[bool, list[Diagnostic]]  # (crashed, its diagnostics or the internal error)
+
+
+def _run_one(repo: Repo, check: Check, config: Config) -> Outcome:
+    """The diagnostics of one check, or the one internal error it crashed with."""
+    options = (
+        check.build_options(
+            config.check_options.get(check.id, {}),
+            config.check_option_locations.get(check.id),
+        )
+        if check.id in config.check_options
+        else check.default_options()
+    )
+    try:
+        found: list[Any] = list(check.function(repo, options))
+    except Exception as exc:  # isolation: one plugin's bug must not stop the others
+        crash = Diagnostic(
+            Location("."),
+            INTERNAL_ERROR_ID,
+            f"check {check.id} (plugin {check.plugin}) crashed: "
+            f"{type(exc).__name__}: {_first_line(exc)}",
+            Severity.ERROR,
+            "Report this to the plugin's authors; other checks still ran.",
+        )
+        return True, [crash]
+    return False, [d for d in found if isinstance(d, Diagnostic)]
+
+
+# What forked check processes work on (set just before they are forked).
+_FORKED: tuple[Repo, Sequence[Check], Config] | None = None
+
+
+def _run_group(numbers: Sequence[int]) -> bytes:
+    """In a forked process: the pickled outcome of ``checks[n]`` for each number."""
+    import pickle
+
+    assert _FORKED is not None
+    repo, checks, config = _FORKED
+    return pickle.dumps([_run_one(repo, checks[n], config) for n in numbers])
+
+
+def _groups(checks: Sequence[Check]) -> list[list[int]]:
+    """Check numbers by plugin: a plugin's checks share the indexes they build."""
+    by_plugin: dict[str, list[int]] = {}
+    for number, check in enumerate(checks):
+        by_plugin.setdefault(check.plugin, []).append(number)
+    return list(by_plugin.values())
+
+
+def _run_all(
+    repo: Repo,
+    checks: Sequence[Check],
+    config: Config,
+    progress: Callable[[str, int, int], None] | None,
+    jobs: int,
+) -> list[Outcome]:
+    """Each check's outcome, in ``checks`` order, over ``jobs`` processes.
+
+    Worker processes take plugins' groups of checks from the front, this process
+    from the back.  A group whose findings cannot come back (an unpicklable
+    diagnostic) runs again here.
+    """
+    results: list[Outcome | None] = [None] * len(checks)
+
+    def done(numbers: Sequence[int], found: Sequence[Outcome]) -> None:
+        for n, outcome in zip(numbers, found, strict=True):
+            results[n] = outcome
+        if progress is not None:
+            progress("check", sum(r is not None for r in results), len(checks))
+
+    if progress is not None:
+        progress("check", 0, len(checks))
+    groups = _groups(checks)
+    if jobs <= 1 or len(groups) < 2 or not _can_fork():
+        for group in groups:
+            done(group, [_run_one(repo, checks[n], config) for n in group])
+        return [r or (False, []) for r in results]
+    import concurrent.futures
+    import multiprocessing
+    import pickle
+
+    global _FORKED
+    _FORKED = (repo, checks, config)
+    try:
+        with concurrent.futures.ProcessPoolExecutor(
+            min(jobs, len(groups)) - 1, mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            futures = [pool.submit(_run_group, group) for group in groups]
+            for future, group in zip(reversed(futures), reversed(groups), strict=True):
+                if not future.cancel():
+                    break  # a worker has it, and every group before it
+                done(group, [_run_one(repo, checks[n], config) for n in group])
+            for future, group in zip(futures, groups, strict=True):
+                if future.cancelled():
+                    continue
+                try:
+                    found = pickle.loads(future.result())
+                except Exception:  # unpicklable findings, a lost worker: run it here
+                    found = [_run_one(repo, checks[n], config) for n in group]
+                done(group, found)
+    except OSError:
+        # No processes to be had here (a sandbox): run what is left in-process.
+        for group in groups:
+            if results[group[0]] is None:
+                done(group, [_run_one(repo, checks[n], config) for n in group])
+    finally:
+        _FORKED = None
+    return [r or (False, []) for r in results]
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _first_line(exc: BaseException) -> str:
