@@ -89,8 +89,14 @@ def homelab_kit_command() -> list[str]:
 # ------------------------------------------------------------------ measuring
 
 
-def run(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB, the largest process of the tree) of one run."""
+def run(
+    command: Sequence[str], cwd: Path, env: dict[str, str], findings_exit: bool = True
+) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB, the largest process of the tree) of one run.
+
+    homelab-kit exits 0 or 1 (findings); the other tools exit non-zero on findings
+    too (``findings_exit=False`` accepts any exit but a crash).
+    """
     started = time.perf_counter()
     process = subprocess.Popen(
         list(command), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -99,7 +105,8 @@ def run(command: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, 
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.returncode not in (0, 1):
+    crashed = "Traceback (most recent call last)" in stderr
+    if crashed or (findings_exit and process.returncode not in (0, 1)):
         raise SystemExit(f"{' '.join(command[:3])} ... failed ({process.returncode}):\n{stderr}")
     return elapsed, usage.ru_maxrss
 
@@ -185,7 +192,7 @@ def measure_repo(
         version = kubernetes_version(root)
         row["yamllint"] = median(
             [
-                run([str(tools["yamllint"]), "-f", "parsable", *FOLDERS], root, env)[0]
+                run([str(tools["yamllint"]), "-f", "parsable", *FOLDERS], root, env, False)[0]
                 for _ in range(args.tool_runs)
             ]
         )
@@ -202,6 +209,7 @@ def measure_repo(
                     ],
                     root,
                     env,
+                    False,
                 )[0]
                 for _ in range(args.tool_runs)
             ]
