@@ -1,0 +1,159 @@
+"""Parallel parsing and checking (--jobs) give exactly the findings of one process.
+
+No test here asserts a time: benchmarks/run.py measures those.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from homelab_kit.cli import cli
+from homelab_kit.config import load_config
+from homelab_kit.diagnostic import Diagnostic, Edit, Fix, Severity
+from homelab_kit.lint import Check, lint, run_checks
+from homelab_kit.lint.engine import INTERNAL_ERROR_ID
+from homelab_kit.location import Location
+from homelab_kit.model.loader import (
+    PARALLEL_THRESHOLD,
+    LoadOptions,
+    available_cpus,
+    load,
+    parse_jobs,
+)
+from tests.conftest import PROJECT_ROOT
+
+
+def _generate_module() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "bench_generate", PROJECT_ROOT / "benchmarks" / "generate.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated 60-app repository (3 namespaces x 20 apps) with findings planted."""
+    root = tmp_path_factory.mktemp("bench") / "repo"
+    _generate_module().generate(root, 3, 20, seed=7)
+    apps = root / "kubernetes" / "apps"
+    for n, values in enumerate(sorted(apps.glob("bench*/app*/app/helm/values.yaml"))):
+        if n % 7 == 0:  # yaml-unused-anchor
+            values.write_text(values.read_text() + "extra: &unused 1\n")
+        if n % 11 == 0:  # secrets-consumed-secret-exists
+            text = values.read_text().replace("-secret\n", "-secrett\n", 1)
+            values.write_text(text)
+    for n, ks in enumerate(sorted(apps.glob("bench*/app*/ks.yaml"))):
+        if n % 9 == 0:  # flux-ks-wait
+            ks.write_text(ks.read_text().replace("wait: true", "wait: false"))
+    return root
+
+
+def _lint_json(root: Path, *args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(
+        cli, ["lint", str(root), "--no-cache", "--format", "json", *args], catch_exceptions=False
+    )
+    assert result.exit_code in (0, 1), result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    data["summary"].pop("duration", None)
+    return data
+
+
+def test_generated_repository_has_findings_of_several_checks(generated: Path) -> None:
+    by_check = _lint_json(generated, "--jobs", "1")["summary"]["by_check"]
+    assert {"yaml-unused-anchor", "flux-ks-wait", "secrets-consumed-secret-exists"} <= set(by_check)
+
+
+@pytest.mark.parametrize("jobs", ["2", "3", "0"])
+def test_jobs_give_the_findings_of_one_process_on_a_generated_repository(
+    generated: Path, jobs: str
+) -> None:
+    assert _lint_json(generated, "--jobs", jobs) == _lint_json(generated, "--jobs", "1")
+
+
+@pytest.mark.parametrize("jobs", ["2", "0"])
+def test_jobs_give_the_findings_of_one_process_on_the_reference_cluster(
+    reference_root: Path, jobs: str
+) -> None:
+    assert _lint_json(reference_root, "--jobs", jobs) == _lint_json(reference_root, "--jobs", "1")
+
+
+def test_parallel_parse_reads_every_file_the_same(generated: Path) -> None:
+    one = load(generated)
+    two = load(generated, LoadOptions(jobs=2))
+    assert list(one.files) == list(two.files)
+    assert one.files == two.files
+    assert len(one.documents) == len(two.documents)
+
+
+def test_auto_jobs_use_every_cpu_only_for_a_large_repository() -> None:
+    assert parse_jobs(0, PARALLEL_THRESHOLD - 1) == 1
+    assert parse_jobs(0, PARALLEL_THRESHOLD) == available_cpus()
+    assert parse_jobs(3, 1) == 3
+
+
+# ------------------------------------------------------------------ run_checks
+
+
+def _findings_of(**kw: Any) -> Iterator[Diagnostic]:
+    yield Diagnostic(Location("kubernetes/flux/cluster/ks.yaml", 1, 1), "x", "found", **kw)
+
+
+def _crashes(repo: Any, options: Any) -> Iterator[Diagnostic]:
+    raise RuntimeError("boom")
+
+
+def _unpicklable(repo: Any, options: Any) -> Iterator[Diagnostic]:
+    edit = Edit("kubernetes/flux/cluster/ks.yaml", 0, ("spec",), lambda: None)
+    yield from _findings_of(fix=Fix("set it", (edit,)))
+
+
+def _plain(repo: Any, options: Any) -> Iterator[Diagnostic]:
+    yield from _findings_of()
+
+
+def _check(check_id: str, function: Any, plugin: str) -> Check:
+    return Check(check_id, Severity.ERROR, "Doc.", "Fix it.", function, plugin=plugin)
+
+
+def test_parallel_checks_keep_crashes_and_unpicklable_findings(reference_root: Path) -> None:
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    checks = [
+        _check("a-crash", _crashes, "one"),
+        _check("b-plain", _plain, "two"),
+        _check("c-unpicklable", _unpicklable, "three"),
+        _check("d-plain", _plain, "four"),
+    ]
+    serial = run_checks(repo, checks, config, jobs=1).diagnostics
+    parallel = run_checks(repo, checks, config, jobs=2).diagnostics
+    assert serial == parallel
+    assert [d.check_id for d in serial].count(INTERNAL_ERROR_ID) == 1
+    assert {d.check_id for d in serial} == {
+        INTERNAL_ERROR_ID,
+        "b-plain",
+        "c-unpicklable",
+        "d-plain",
+    }
+    assert [d.fix is not None for d in parallel if d.check_id == "c-unpicklable"] == [True]
+
+
+def test_progress_reports_parsing_and_checking(reference_root: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    result = lint(reference_root, progress=lambda *event: seen.append(event))
+    parse = [e for e in seen if e[0] == "parse"]
+    check = [e for e in seen if e[0] == "check"]
+    assert parse[-1] == ("parse", result.files, result.files)
+    assert check[0] == ("check", 0, len(result.checks))
+    assert check[-1] == ("check", len(result.checks), len(result.checks))
+    assert [e[1] for e in check] == sorted(e[1] for e in check)
