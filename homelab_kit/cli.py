@@ -230,7 +230,10 @@ def lint(
     if output:
         from homelab_kit.fsutil import atomic_write_text
 
-        atomic_write_text(Path(output), text)
+        try:
+            atomic_write_text(Path(output), text)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
         click.echo(text, nl=False)
     failing = [d for d in result.diagnostics if d.severity >= config.fail_on]
