@@ -16,6 +16,7 @@ import attrs
 
 from homelab_kit.diagnostic import Severity
 from homelab_kit.errors import ConfigError
+from homelab_kit.fsutil import inside
 from homelab_kit.location import Location
 from homelab_kit.yaml import YMap, load_file
 
@@ -119,6 +120,12 @@ def path_matches(path: str, pattern: str) -> bool:
 def load_config(root: Path, path: Path | None = None) -> Config:
     """Read ``.homelab-kit.yaml`` at ``root`` (or ``path``); defaults when absent."""
     config_path = path or root / CONFIG_FILENAME
+    if path is None and config_path.is_symlink() and not inside(config_path, root):
+        # The repository's own file may not make us read (and quote) one elsewhere.
+        raise ConfigError(
+            "a symbolic link leaving the repository; not read",
+            Location(CONFIG_FILENAME),
+        )
     if not config_path.is_file():
         if path is not None:
             raise ConfigError(f"{path}: configuration file not found")
