@@ -851,3 +851,61 @@ def test_hostile_names_are_escaped_in_html_and_graphs(reference_copy: Path, tmp_
             assert raw not in text, (where, raw)
     if "graph mermaid" in outputs:  # a quote would end the label and start a click
         assert 'href "javascript:' not in outputs["graph mermaid"]
+
+
+# --------------------------------------------------------------------------- symbolic links
+
+OUTSIDE_SECRET = "HKLEAK-outside-the-repository"
+
+
+def test_a_configuration_linked_out_of_the_repository_is_not_read(
+    reference_copy: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "kubeconfig-like.yaml"
+    outside.write_text(f"fail-on: {OUTSIDE_SECRET}\nkubernetes-version: {OUTSIDE_SECRET}\n")
+    config = reference_copy / ".homelab-kit.yaml"
+    config.unlink()
+    config.symlink_to(outside)
+    run = run_main("lint", reference_copy)
+    assert run.returncode == 2
+    assert run.stderr == (
+        "homelab-kit: error: .homelab-kit.yaml: a symbolic link leaving the repository; not read\n"
+    )
+    assert_no_secret(run.output, "lint with a linked configuration")
+
+
+@pytest.mark.parametrize("backend", ["python", "kubectl"])
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_build_never_reads_through_a_link_out_of_the_repository(
+    reference_copy: Path, tmp_path: Path, backend: str, what: str
+) -> None:
+    if "build" not in COMMANDS:
+        pytest.skip("no build command yet")
+    if backend == "kubectl" and not shutil.which("kubectl"):
+        pytest.skip("kubectl is not installed")
+    helm = reference_copy / "kubernetes/apps/media/sonarr/app/helm"
+    outside = tmp_path / "outside"
+    shutil.copytree(helm, outside)
+    (outside / "values.yaml").write_text(f"password: {OUTSIDE_SECRET}\n")
+    if what == "file":
+        (helm / "values.yaml").unlink()
+        (helm / "values.yaml").symlink_to(outside / "values.yaml")
+    else:
+        shutil.rmtree(helm)
+        helm.symlink_to(outside, target_is_directory=True)
+    run = run_main("build", "--backend", backend, "media/sonarr", reference_copy)
+    assert run.returncode == 2, run.output
+    assert "outside the repository" in run.stderr
+    assert_no_secret(run.output, f"build through a linked {what}")
+
+
+def test_an_unwritable_output_is_one_line(reference_copy: Path) -> None:
+    target = reference_copy / "kubernetes" / "ks.yaml" / "report.json"  # under a file
+    (reference_copy / "kubernetes" / "ks.yaml").write_text("---\n")
+    for command in ("lint", "graph", "secrets"):
+        if command not in COMMANDS:
+            continue
+        run = run_main(command, "--output", target, reference_copy)
+        assert run.returncode == 2, (command, run.output)
+        assert run.stderr.startswith(f"homelab-kit: error: cannot write {target}"), run.stderr
+        assert len(run.stderr.splitlines()) == 1
