@@ -7,7 +7,8 @@ check, then rendered in every output format:
   every type (the type confusion a model or a check must survive);
 * byte strings: arbitrary bytes, YAML-punctuation soup and text in other encodings;
 * the reference cluster's own files, mutated: a node replaced by a generated value,
-  a key deleted, a line deleted, duplicated or cut, a character inserted.
+  a key deleted, a line deleted, duplicated or cut, a character or a suppression
+  comment inserted.
 
 The properties: no exception escapes, no check crashes (no ``internal-error``),
 every diagnostic has a sane position, and the same input always gives the same
@@ -309,6 +310,17 @@ def dump_yaml(docs: list[Any]) -> str:
     return stream.getvalue()
 
 
+SUPPRESSIONS = (
+    "# homelab-kit: ignore",
+    "# homelab-kit: ignore[]",
+    "# homelab-kit: ignore[flux-ks-prune, yaml-syntax]",
+    "# homelab-kit: ignore[unclosed",
+    "key: value  # homelab-kit: ignore[schema-invalid] why",
+    "# homelab-kit: ignore-document",
+    "# homelab-kit: ignore-document[yaml-duplicate-key]",
+    "# homelab-kit: ignore-file[*]",
+    "#homelab-kit:ignore-file",
+)
 YAML_SOUP = "abk:-?[]{},&*!|>'\"%@`#\n \t.=$<~01"
 yaml_text = st.text(alphabet=YAML_SOUP, max_size=200)
 encodings = st.sampled_from(("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "latin-1"))
@@ -505,7 +517,9 @@ def mutations(draw: st.DrawFn) -> tuple[str, bytes]:
     """A reference file and its mutated content."""
     rel = draw(st.sampled_from(REFERENCE_FILES))
     original = (PROJECT_ROOT / rel).read_bytes()
-    how = draw(st.sampled_from(("node", "node", "node", "delete", "line", "char", "truncate")))
+    how = draw(
+        st.sampled_from(("node", "node", "node", "delete", "line", "char", "truncate", "suppress"))
+    )
     if how in ("node", "delete"):
         docs = [_plain(d.data) for d in parse_bytes(original, rel).documents]
         if not docs:
@@ -529,6 +543,10 @@ def mutations(draw: st.DrawFn) -> tuple[str, bytes]:
             lines[at] = b"  " + lines[at]
         else:
             lines[at] = lines[at][2:]
+        return rel, b"\n".join(lines)
+    if how == "suppress":
+        comment = draw(st.sampled_from(SUPPRESSIONS)) + draw(st.text(YAML_SOUP, max_size=10))
+        lines.insert(at, comment.encode("utf-8"))
         return rel, b"\n".join(lines)
     if how == "char":
         offset = draw(st.integers(0, len(original)))
