@@ -145,31 +145,49 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
         top_path = root / top
         if not top_path.exists():
             continue
-        for dirpath, dirnames, filenames in os.walk(top_path, followlinks=False):
-            rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-            rel_dir = "" if rel_dir == "." else rel_dir
-            real = os.path.realpath(dirpath)
+        rel_top = os.path.relpath(top_path, root).replace(os.sep, "/")
+        # os.walk(top, followlinks=False), depth first in name order, with scandir's
+        # entries kept: is_symlink() needs no system call, and the real path of a
+        # folder is its parent's plus its name (symbolic links are not descended).
+        stack: list[tuple[str, str, str | None]] = [
+            (str(top_path), "" if rel_top == "." else rel_top, None)
+        ]
+        while stack:
+            dirpath, rel_dir, real = stack.pop()
+            real = real or os.path.realpath(dirpath)
             if real in seen_real:
-                dirnames[:] = []
                 continue
             seen_real.add(real)
-            dirnames[:] = sorted(
+            try:
+                with os.scandir(dirpath) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue
+            subdirs: dict[str, os.DirEntry[str]] = {}
+            plain: dict[str, os.DirEntry[str]] = {}
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                (subdirs if is_dir else plain)[entry.name] = entry
+            dirnames = sorted(
                 d
-                for d in dirnames
+                for d in subdirs
                 if d not in SKIP_DIRS
                 and not (d.startswith(".") and d not in (".github",))
                 and not _is_excluded(_join(rel_dir, d), excluded)
             )
             for d in dirnames:
                 dirs.add(_join(rel_dir, d))
-            for name in sorted(filenames):
+            for name in sorted(plain):
                 rel = _join(rel_dir, name)
                 if _is_excluded(rel, excluded):
                     continue
                 files.add(rel)
                 full = os.path.join(dirpath, name)
                 lower = name.lower()
-                if os.path.islink(full):
+                if plain[name].is_symlink():
                     reason = _bad_link(full, root_real)
                     if reason is not None:
                         skipped.append(SkippedFile(rel, reason))
@@ -181,6 +199,11 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
                     yaml_files.append(rel)
                 elif any(lower.endswith(s) for s in TEMPLATE_SUFFIXES):
                     skipped.append(SkippedFile(rel, "template (not YAML until rendered)"))
+            for d in reversed(dirnames):
+                if not subdirs[d].is_symlink():
+                    stack.append(
+                        (os.path.join(dirpath, d), _join(rel_dir, d), os.path.join(real, d))
+                    )
     frozen_files = frozenset(files)
     kept: list[str] = []
     for rel in yaml_files:
