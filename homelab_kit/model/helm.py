@@ -23,6 +23,7 @@ from homelab_kit.model.workloads import (
 _SECRET_VALUE_KEYS = frozenset(
     ("existingSecret", "existingSecretName", "secretName", "existingSecretRef", "envFromSecret")
 )
+_SCALARS = (str, int, float, type(None))  # YAML scalars (bool is an int)
 
 
 @attrs.frozen
@@ -181,6 +182,8 @@ class ValuesSource:
             path, node = stack.pop()
             if isinstance(node, Mapping):
                 for k, v in node.items():
+                    if isinstance(v, _SCALARS) and k not in _SECRET_VALUE_KEYS:
+                        continue  # nothing below to read, and not a secret's name
                     here = (*path, k)
                     if k in _SECRET_VALUE_KEYS and isinstance(v, str) and v and "{{" not in v:
                         yield SecretConsumer(

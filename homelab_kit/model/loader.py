@@ -831,8 +831,10 @@ def _apps_and_namespaces(
             )
         )
     namespaces: list[Namespace] = []
-    ns_dirs = sorted({posixpath.dirname(a.directory) for a in apps})
-    for ns_dir in ns_dirs:
+    apps_in: dict[str, list[str]] = {}  # namespace folder -> its apps' names, in order
+    for a in apps:
+        apps_in.setdefault(posixpath.dirname(a.directory), []).append(a.name)
+    for ns_dir in sorted(apps_in):
         kfile = kustomize_files.get(ns_dir)
         from homelab_kit.location import Location
 
@@ -841,7 +843,7 @@ def _apps_and_namespaces(
                 name=posixpath.basename(ns_dir),
                 directory=ns_dir,
                 kustomization=kfile,
-                apps=tuple(a.name for a in apps if posixpath.dirname(a.directory) == ns_dir),
+                apps=tuple(apps_in[ns_dir]),
                 source=kfile.source if kfile else Location(ns_dir, 0, 0),
             )
         )
