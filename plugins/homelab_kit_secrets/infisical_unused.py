@@ -48,6 +48,7 @@ from typing import Any
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.secrets import InfisicalSecret
 from homelab_kit.model.substitute import NameIndex, has_variables, names_match
 from homelab_kit_secrets._producers import namespaces_meet, object_namespaces, secret_consumers
 
@@ -68,10 +69,13 @@ _TOKEN = re.compile(r"[\s,;\"'`()\[\]]+")
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     consumers = NameIndex((c.names, c) for c in secret_consumers(repo))
-    mentions: list[_Mentions] = []
+    # First what workloads, values and operators read; then, for the InfisicalSecrets
+    # left, whether their names are mentioned anywhere (one pass over every string).
+    left: list[tuple[InfisicalSecret, list[tuple[str, ...]]]] = []
     for infisical in repo.infisical_secrets:
         path = infisical.doc.path
         own = object_namespaces(repo, infisical.doc, infisical.namespace)
+        names_of: list[tuple[str, ...]] = []
         used = False
         for managed in infisical.managed_secrets:
             names = repo.expand(path, managed.name)
@@ -87,12 +91,16 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
             if any(namespaces_meet(where, c.namespaces) for c in consumers.matching(names)):
                 used = True
                 break
-            if not mentions:
-                mentions.append(_Mentions(repo))
-            if mentions[0].mentioned(names, (path, infisical.doc.index)):
-                used = True
-                break
-        if used or not infisical.managed_secrets:
+            names_of.append(names)
+        if not used and infisical.managed_secrets:
+            left.append((infisical, names_of))
+    if not left:
+        return
+    wanted = {n for _, names_of in left for names in names_of for n in names}
+    mentions = _Mentions(repo, wanted)
+    for infisical, names_of in left:
+        own_key = (infisical.doc.path, infisical.doc.index)
+        if any(mentions.mentioned(names, own_key) for names in names_of):
             continue
         secret_names = ", ".join(m.name for m in infisical.managed_secrets)
         yield Diagnostic(
@@ -105,19 +113,31 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
 
 
 class _Mentions:
-    """Every word of every string in the documents and values files, and where it is."""
+    """The words of the strings in the documents and values files, and where each is.
 
-    def __init__(self, repo: Repo) -> None:
+    Only ``wanted`` words are kept (a string that holds none of them, and no
+    ``${VAR}``, is not even split), unless one of them holds a variable and may
+    match any word.
+    """
+
+    def __init__(self, repo: Repo, wanted: set[str]) -> None:
         self.documents_of: dict[str, set[tuple[str, int]]] = {}
+        keep: set[str] | None = wanted
+        if any(has_variables(n) for n in wanted) or len(wanted) > 500:
+            keep = None
+        hint = re.compile("|".join(map(re.escape, sorted(keep)))) if keep else None
         docs = [*repo.documents, *repo.patch_documents, *(v.doc for v in repo.values)]
         for doc in docs:
             key = (doc.path, doc.index)
             for text in _strings(doc.data):
+                if hint is not None and "${" not in text and not hint.search(text):
+                    continue  # no wanted name in it: no word of it is one
                 for word in _TOKEN.split(text):
                     if not word:
                         continue
                     for found in repo.expand(doc.path, word) if has_variables(word) else (word,):
-                        self.documents_of.setdefault(found, set()).add(key)
+                        if keep is None or found in keep:
+                            self.documents_of.setdefault(found, set()).add(key)
 
     def mentioned(self, names: tuple[str, ...], own: tuple[str, int]) -> bool:
         """Whether a name appears as a word in a string of a document other than ``own``."""
