@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.repo import KsKey
+from homelab_kit.model.repo import App, KsKey
 from homelab_kit.model.secrets import SecretConsumer
 from homelab_kit_flux._common import Producer, find_producers, ks_label, producers
 
@@ -50,23 +50,21 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     made = [p for p in producers(repo) if p.kind == "Secret"]
     graph = repo.kustomization_graph
     reported: set[tuple[KsKey, KsKey]] = set()
-    matched: dict[int, list[Producer]] = {}  # the Secret producers each consumer reads
+    made_below = _by_folder(made)  # folder -> the producers in files below it
+    app_at: dict[str, App] = {}
+    for a in repo.apps:
+        app_at.setdefault(a.directory, a)
+    readers: dict[str, list[int]] | None = None  # folder -> consumers reading from below it
     for namespace in repo.namespaces:
-        folder = namespace.secrets_directory + "/"
-        app = next((a for a in repo.apps if a.directory == namespace.secrets_directory), None)
-        ours = [p for p in made if p.path.startswith(folder)]
+        app = app_at.get(namespace.secrets_directory)
+        ours = made_below.get(namespace.secrets_directory, [])
         if app is None or not ours:
             continue  # no secrets Kustomization of its own: nothing to depend on
+        if readers is None:
+            readers = _readers(repo)
         secrets_keys = {ks.key for ks in app.kustomizations}
-        for number, consumer in enumerate(repo.secret_consumers):
-            if consumer.optional:
-                continue
-            if number not in matched:
-                matched[number] = find_producers(
-                    repo, "Secret", consumer.namespace, consumer.secret_name
-                )
-            if not any(p.path.startswith(folder) for p in matched[number]):
-                continue
+        for number in readers.get(namespace.secrets_directory, ()):
+            consumer = repo.secret_consumers[number]
             for key in _consumer_kustomizations(repo, consumer):
                 if key in secrets_keys or _reaches(graph.edges, key, secrets_keys):
                     continue
@@ -92,6 +90,33 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                     SEVERITY,
                     REMEDIATION,
                 )
+
+
+def _folders(path: str) -> Iterator[str]:
+    """The folders ``path`` lies below, nearest first."""
+    while "/" in path:
+        path = path.rsplit("/", 1)[0]
+        yield path
+
+
+def _by_folder(made: list[Producer]) -> dict[str, list[Producer]]:
+    out: dict[str, list[Producer]] = {}
+    for p in made:
+        for folder in _folders(p.path):
+            out.setdefault(folder, []).append(p)
+    return out
+
+
+def _readers(repo: Repo) -> dict[str, list[int]]:
+    """For each folder, the (required) consumers reading a Secret made below it, in order."""
+    out: dict[str, list[int]] = {}
+    for number, consumer in enumerate(repo.secret_consumers):
+        if consumer.optional:
+            continue
+        found = find_producers(repo, "Secret", consumer.namespace, consumer.secret_name)
+        for folder in dict.fromkeys(f for p in found for f in _folders(p.path)):
+            out.setdefault(folder, []).append(number)
+    return out
 
 
 def _deployers(repo: Repo, path: str) -> tuple[KsKey, ...]:
