@@ -345,6 +345,10 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # Hand what was made meanwhile to the oldest generation at once: left in
+            # the youngest, the first collection would walk every object of the run.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
