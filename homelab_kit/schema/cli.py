@@ -23,6 +23,20 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 
 
+def _decoded(name: str, data: bytes) -> str:
+    """Text as the linter reads it (UTF-8, or UTF-16/32 with a BOM); else a clear error."""
+    from homelab_kit.yaml.reader import decode
+
+    text, _, problem = decode(data)
+    if text is None:
+        assert problem is not None
+        reason = problem.message.removesuffix("; skipped")
+        if problem.line:
+            reason += f" at line {problem.line}, column {problem.column}"
+        raise HomelabKitError(f"{name}: cannot read: {reason}")
+    return text
+
+
 def _settings(anchor: str) -> dict[str, Any]:
     """What the repository around ``anchor`` configures (nothing outside a repository)."""
     from homelab_kit.config import load_config
@@ -132,11 +146,13 @@ def validate(
     texts: list[tuple[str, str]] = []
     for name in files:
         if name == "-":
-            texts.append(("<stdin>", sys.stdin.read()))
+            stdin = getattr(sys.stdin, "buffer", None)
+            data = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+            texts.append(("<stdin>", _decoded("<stdin>", data)))
             continue
         try:
-            texts.append((name, Path(name).read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
+            texts.append((name, _decoded(name, Path(name).read_bytes())))
+        except OSError as exc:
             raise HomelabKitError(f"{name}: cannot read: {exc}") from exc
     crds = [
         document.data
