@@ -607,3 +607,40 @@ def test_everything_at_once_in_bounded_memory_and_time(tmp_path: Path) -> None:
     assert reported("kubernetes/flux/cluster/cycle.yaml:9:7:", "flux-ks-dependency-cycle")
     assert reported(f"{CANARY}:11:18:", "workload-image-tag")
     assert reported(f"{APP}/loop-a.yaml:", "yaml-syntax")
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"a: caf\xe9\n", "<stdin>: cannot read: not valid UTF-8 (byte 0xe9) at line 1, column 7"),
+        (bytes(range(256)), "<stdin>: cannot read: binary file (contains NUL bytes)"),
+    ],
+)
+def test_validate_reads_bad_bytes_on_standard_input(data: bytes, error: str) -> None:
+    """A strict standard input (as on many UTF-8 desktops) is not a crash."""
+    import subprocess
+    import sys
+
+    if "validate" not in cli_commands():
+        pytest.skip("no validate command yet")
+    done = subprocess.run(
+        [sys.executable, "-m", "homelab_kit", "validate", "-"],
+        input=data,
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"},
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode() == f"homelab-kit: error: {error}\n"
+
+
+def test_validate_reads_utf16_with_a_bom_like_lint(tmp_path: Path) -> None:
+    path = tmp_path / "cm.yaml"
+    path.write_bytes("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n".encode("utf-16"))
+    run = run_main("validate", "--kubernetes-version", "1.33", path)
+    assert run.returncode == 0, run.output
+    path.write_bytes("apiVersion: v1\nkind: ConfigMap\nmetadata: {nam: x}\n".encode("utf-16"))
+    run = run_main("validate", "--kubernetes-version", "1.33", path)
+    assert run.returncode == 1, run.output
+    assert "cm.yaml:3:" in run.stdout
