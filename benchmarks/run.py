@@ -136,11 +136,16 @@ def measure_size(
     if args.fresh or not marker.exists() or marker.read_text() != wanted:
         generate.generate(out, namespaces, per_namespace, args.seed)
         marker.write_text(wanted)
-    return measure_repo(out, f"{namespaces * per_namespace} apps", args, tools)
+    tool_runs = args.tool_runs if apps <= args.tool_runs_up_to else 1
+    return measure_repo(out, f"{namespaces * per_namespace} apps", args, tools, tool_runs)
 
 
 def measure_repo(
-    root: Path, label: str, args: argparse.Namespace, tools: dict[str, Path] | None
+    root: Path,
+    label: str,
+    args: argparse.Namespace,
+    tools: dict[str, Path] | None,
+    tool_runs: int | None = None,
 ) -> dict[str, float | int | str]:
     files = sorted(
         str(p.relative_to(root))
@@ -188,12 +193,13 @@ def measure_repo(
     row["changed"] = median(changed)
     row["peak_mib"] = peak / 1024
 
+    tool_runs = tool_runs or args.tool_runs
     if tools is not None:
         version = kubernetes_version(root)
         row["yamllint"] = median(
             [
                 run([str(tools["yamllint"]), "-f", "parsable", *FOLDERS], root, env, False)[0]
-                for _ in range(args.tool_runs)
+                for _ in range(tool_runs)
             ]
         )
         row["kubernetes-validate"] = median(
@@ -211,7 +217,7 @@ def measure_repo(
                     env,
                     False,
                 )[0]
-                for _ in range(args.tool_runs)
+                for _ in range(tool_runs)
             ]
         )
     row["load_after"] = os.getloadavg()[0]
@@ -302,6 +308,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sizes", default="100,1000,5000", help="app counts, comma-separated")
     parser.add_argument("--runs", type=int, default=5, help="runs of homelab-kit per figure")
     parser.add_argument("--tool-runs", type=int, default=3, help="runs of yamllint and k-v")
+    parser.add_argument(
+        "--tool-runs-up-to",
+        type=int,
+        default=1000,
+        help="apps up to which the tools run --tool-runs times (once above: minutes a run)",
+    )
     parser.add_argument("--no-tools", action="store_true", help="skip yamllint and k-v")
     parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to homelab-kit")
     parser.add_argument("--seed", type=int, default=1)

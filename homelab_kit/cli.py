@@ -164,7 +164,8 @@ def cli() -> None:
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Processes that parse files: N, or 0 for one per CPU on a large repository.",
+    help="Processes to parse and check with: N, or 0 to parse with one per CPU on a "
+    "large repository.",
 )
 @click.option("--color/--no-color", default=None, help="Force colour on or off.")
 @click.option("--no-source", is_flag=True, help="Do not quote source lines.")

@@ -19,7 +19,6 @@ from homelab_kit.model.loader import (
     Progress,
     find_root,
     load,
-    parse_jobs,
     paused_gc,
 )
 from homelab_kit.model.repo import Repo, Settings
@@ -78,8 +77,9 @@ def lint(
     :param pm: the plugin manager; the process-wide one when omitted.
     :param cache: reuse and update the cache of parsed files and results (the CLI
         does; library calls default to a fresh read).
-    :param jobs: processes that parse and check: 1 this one alone, N that many, 0
-        one per CPU when the repository is large enough to gain (the CLI's default).
+    :param jobs: processes that parse and check: 1 this one alone, N that many; 0
+        (the CLI's default) parses with one per CPU when the repository is large
+        enough to gain and checks here.
     :param progress: called as ``progress(phase, done, total)`` while files are
         parsed (``"parse"``) and checks run (``"check"``).
     :returns: the :class:`LintResult`.
@@ -125,7 +125,9 @@ def lint(
             started=started,
             tool_version=__version__,
             progress=progress,
-            jobs=parse_jobs(jobs, len(repo.files)),
+            # Checks share the loaded repository with forked processes, which then
+            # copy much of it: worth it only when asked (docs/performance.md).
+            jobs=jobs,
         )
     pm.hook.homelab_kit_lint_finished(result=result)
     if store is not None:

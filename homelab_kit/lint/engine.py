@@ -182,7 +182,7 @@ def _run_all(
     if progress is not None:
         progress("check", 0, len(checks))
     groups = _groups(checks)
-    if jobs <= 1 or len(groups) < 2 or not _can_fork():
+    if jobs <= 1 or len(groups) < 2 or not _can_fork():  # 0 (auto) runs here too
         for group in groups:
             done(group, [_run_one(repo, checks[n], config) for n in group])
         return [r or (False, []) for r in results]
