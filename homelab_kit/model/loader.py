@@ -235,7 +235,7 @@ def _is_excluded(rel: str, excluded: Sequence[str]) -> bool:
 
 
 # Files; below this, starting processes costs more than it saves (docs/performance.md).
-PARALLEL_THRESHOLD = 400
+PARALLEL_THRESHOLD = 2000
 _CHUNK = 100  # files a process parses at a time, at most
 
 Progress = Callable[[str, int, int], None]
