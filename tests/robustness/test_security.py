@@ -163,8 +163,8 @@ def _planted_code(root: Path, markers: Path) -> dict[str, str]:
             f'      SHELL_OUT: "$(touch {m("envsubst-dollar")})"\n'
             f'      BACKTICK: "`touch {m("envsubst-backtick")}`"\n',
         ),
-        # kustomize: exec KRM functions as generator and transformer, legacy exec
-        # plugins, and helmCharts (inflation runs helm).
+        # kustomize: exec KRM functions as generator and transformer, and helmCharts
+        # (inflation runs helm).
         f"{app}/kustomization.yaml": (
             (PROJECT_ROOT / f"{app}/kustomization.yaml").read_text()
             + "generators:\n  - ./generator.yaml\n"
@@ -319,8 +319,9 @@ def test_the_console_script_imports_nothing_from_the_checkout(
         run = run_console_script(*args, cwd=root, env=env)
         assert "Traceback" not in run.output, run.output[-2000:]
         assert run.returncode in (0, 1), run.output[-2000:]
-        assert "evil" not in run.stdout
         assert _ran(markers) == [], (args, run.output[-2000:])
+        if args == ("plugins",):
+            assert "evil" not in run.stdout
 
 
 # --------------------------------------------------------------------------- no secret leaks
