@@ -35,6 +35,7 @@ from tests.robustness.conftest import (
     cli_commands,
     copy_reference_cluster,
     internal_errors,
+    render_all,
     run_cli,
     run_main,
     stable,
@@ -506,6 +507,43 @@ def test_a_path_argument_that_is_a_symlink_loop_is_one_line(tmp_path: Path) -> N
     assert run.stderr == (
         f"homelab-kit: error: {APP}/loop-a.yaml: cannot be resolved (a symbolic link loop?)\n"
     )
+
+
+def _nested(depth: int, kind: str) -> str:
+    """A flow collection ``depth`` levels deep: mappings, lists, or both in turn."""
+    if kind == "map":
+        return "{a: " * depth + "1" + "}" * depth
+    if kind == "list":
+        return "[" * depth + "1" + "]" * depth
+    return "{a: [" * (depth // 2) + "1" + "]}" * (depth // 2)
+
+
+@pytest.mark.parametrize("kind", ["map", "list", "mixed"])
+def test_nesting_just_under_the_limit_in_every_kind_of_object(tmp_path: Path, kind: str) -> None:
+    """The reader allows 256 levels; no check may recurse its way into a RecursionError."""
+    root = copy_reference_cluster(tmp_path / "repo")
+    deep = _nested(240, kind)
+    head = "---\napiVersion: {}\nkind: {}\nmetadata: {{name: deep}}\n"
+    files = {
+        "workload.yaml": head.format("apps/v1", "Deployment")
+        + f"spec:\n  template:\n    spec:\n      containers: [{{name: a, env: {deep}}}]\n",
+        "secret.yaml": head.format("v1", "Secret") + f"stringData: {deep}\n",
+        "configmap.yaml": head.format("v1", "ConfigMap") + f"data: {deep}\n? {deep}\n: key\n",
+        "release.yaml": head.format("helm.toolkit.fluxcd.io/v2", "HelmRelease")
+        + f"spec:\n  values: {deep}\n",
+        "flux.yaml": head.format("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
+        + f"spec:\n  postBuild: {{substitute: {deep}}}\n  patches: {deep}\n",
+    }
+    write_files(root, {f"{APP}/{name}": text for name, text in files.items()})
+    write_files(root, {f"{APP}/helm/values.yaml": f"---\ncontrollers: {deep}\n"})
+    result = homelab_kit.lint(root)
+    assert internal_errors(result) == []
+    assert not [d for d in result.diagnostics if "nesting deeper" in d.message]
+    render_all(result)
+    for command in ("graph", "secrets", "build"):
+        if command in cli_commands():
+            args = ("default/echo",) if command == "build" else ()
+            assert_no_crash(run_main(command, *args, root))
 
 
 # --------------------------------------------------------------------------- unreadable
