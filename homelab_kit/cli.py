@@ -87,12 +87,15 @@ def progress_bar(stream: Any) -> Iterator[Progress | None]:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
             from rich.progress import Progress as Bar
 
+            # No refresh thread (auto_refresh): parsing forks processes, and a fork
+            # must not copy a thread that may hold the console's lock.
             bar = Bar(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 console=Console(file=stream),
                 transient=True,
+                auto_refresh=False,
             )
             bar.start()
             state["bar"], state["tasks"] = bar, {}
@@ -100,7 +103,7 @@ def progress_bar(stream: Any) -> Iterator[Progress | None]:
         if phase not in tasks:
             label = {"parse": "Reading YAML files", "check": "Running checks"}.get(phase, phase)
             tasks[phase] = state["bar"].add_task(label, total=total)
-        state["bar"].update(tasks[phase], completed=done, total=total)
+        state["bar"].update(tasks[phase], completed=done, total=total, refresh=True)
 
     try:
         yield update

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,11 @@ def test_no_progress_bar_when_standard_error_is_not_a_terminal(reference_root: P
 @pytest.mark.usefixtures("no_delay")
 def test_progress_bar_on_a_terminal() -> None:
     stream = _Terminal()
+    threads = threading.active_count()
     with progress_bar(stream) as progress:
         assert progress is not None
         progress("parse", 10, 100)
+        assert threading.active_count() == threads  # no refresh thread: parsing forks
         progress("check", 3, 90)
     assert "Reading YAML files" in stream.getvalue()
     assert "Running checks" in stream.getvalue()
