@@ -148,6 +148,9 @@ def _with_object_meta(schema: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- locations
 
 
+_SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\Z")
+
+
 class _Location:
     """One user schema location: a directory or a kubeconform template (local only)."""
 
@@ -158,6 +161,8 @@ class _Location:
 
     def candidates(self, group: str, version: str, kind: str) -> list[Path]:
         lower = kind.lower()
+        if not all(_SAFE_NAME.match(part) for part in (group or "x", version, lower)):
+            return []  # a name that could leave the location (../, /) names no schema
         if not self.template:
             root = Path(self.spec)
             found = [root / f"{lower}_{version}.json"]
