@@ -3,7 +3,9 @@
 Parsed files are reused when a file's size and modification time are unchanged; a
 whole lint result is reused when nothing that could change it changed: the tool
 version, the plugins and their versions, the configuration, the selected checks and
-the size and modification time of every file in the tree.
+the size and modification time of every file in the tree.  Parsed files are kept in
+shards (by a hash of their path), so a run after one file changed rewrites one
+shard, not the parse of the whole repository.
 
 The cache lives outside the repository (``$XDG_CACHE_HOME/homelab-kit``, else
 ``~/.cache/homelab-kit``) and every cache file is signed with an HMAC key that only
@@ -23,6 +25,7 @@ import os
 import pickle
 import secrets
 import tempfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,8 +33,9 @@ from typing import Any
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import dumps_parsed
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _DIGEST = 32
+SHARDS = 32  # parsed-file cache files per repository
 
 
 def default_cache_dir() -> Path:
@@ -73,21 +77,28 @@ class Cache:
         self.directory = directory
         self.salt = salt
         root_id = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:20]
-        self._parse_path = directory / f"{root_id}.parse"
+        self._shard_paths = [directory / f"{root_id}-{n:02d}.parse" for n in range(SHARDS)]
+        self._legacy_parse_path = directory / f"{root_id}.parse"  # format 1: one file
         self._result_path = directory / f"{root_id}.result"
         self._key = _key(key_dir or default_cache_dir())
         # Parsed files are read on first use: a run the result cache answers never
         # needs them.
-        self._loaded: dict[str, tuple[int, int, YamlFile]] | None = None
+        self._loaded: list[dict[str, tuple[int, int, YamlFile]]] | None = None
         self._fresh: dict[str, tuple[int, int, YamlFile]] = {}
-        self._dirty = False
+        self._dirty: set[int] = set()  # shards with an entry added, changed or gone
 
     @property
-    def _entries(self) -> dict[str, tuple[int, int, YamlFile]]:
+    def _shards(self) -> list[dict[str, tuple[int, int, YamlFile]]]:
         if self._loaded is None:
-            stored = self._read(self._parse_path)
-            self._loaded = stored if isinstance(stored, dict) else {}
+            self._loaded = []
+            for path in self._shard_paths:
+                stored = self._read(path)
+                self._loaded.append(stored if isinstance(stored, dict) else {})
         return self._loaded
+
+    @staticmethod
+    def _shard(rel: str) -> int:
+        return zlib.crc32(rel.encode()) % SHARDS
 
     # ------------------------------------------------------------------ signing
 
@@ -126,21 +137,29 @@ class Cache:
     # ------------------------------------------------------------------ parsed files
 
     def get(self, rel: str, stat: os.stat_result) -> YamlFile | None:
-        entry = self._entries.get(rel)
+        shard = self._shard(rel)
+        entry = self._shards[shard].get(rel)
         if entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
             self._fresh[rel] = entry
             return entry[2]
-        self._dirty = True
+        self._dirty.add(shard)
         return None
 
     def put(self, rel: str, stat: os.stat_result, parsed: YamlFile) -> None:
         self._fresh[rel] = (stat.st_mtime_ns, stat.st_size, parsed)
-        self._dirty = True
+        self._dirty.add(self._shard(rel))
 
     def save(self) -> None:
-        """Keep exactly the files of this run (forgetting deleted ones)."""
-        if self._dirty or len(self._fresh) != len(self._entries):
-            self._write(self._parse_path, self._fresh)
+        """Keep exactly the files of this run (forgetting deleted ones), shard by shard."""
+        fresh: list[dict[str, tuple[int, int, YamlFile]]] = [{} for _ in range(SHARDS)]
+        for rel, entry in self._fresh.items():
+            fresh[self._shard(rel)][rel] = entry
+        for number, (path, entries) in enumerate(zip(self._shard_paths, fresh, strict=True)):
+            if number in self._dirty or len(entries) != len(self._shards[number]):
+                self._write(path, entries)
+        self._dirty.clear()
+        with contextlib.suppress(OSError):
+            self._legacy_parse_path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ whole results
 
