@@ -306,11 +306,16 @@ def _parse_all(
                 pool.submit(_parse_chunk_pickled, str(root), chunk, options.max_file_size)
                 for chunk in chunks
             ]
+            taken = 0  # workers' results already unpickled, from the front
             for future, chunk in zip(reversed(futures), reversed(chunks), strict=True):
                 if not future.cancel():
                     break  # a worker has it, and every chunk before it
                 done(_parse_chunk(str(root), chunk, options.max_file_size))
-            for future in futures:
+                while taken < len(futures) and futures[taken].done():
+                    if not futures[taken].cancelled():  # meanwhile, take what is back
+                        done(pickle.loads(futures[taken].result()))
+                    taken += 1
+            for future in futures[taken:]:
                 if not future.cancelled():
                     done(pickle.loads(future.result()))
     except (OSError, concurrent.futures.process.BrokenProcessPool):
