@@ -53,5 +53,17 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             continue
         entry = next((d for d in ks.depends_on if (d.resolved_namespace, d.name) == second), None)
         where = entry.source if entry is not None else ks.doc.location("spec", "dependsOn")
-        path = " -> ".join(f"{ns}/{name}" if ns else name for ns, name in cycle)
-        yield Diagnostic(where, ID, f"dependency cycle: {path}", SEVERITY, REMEDIATION)
+        yield Diagnostic(where, ID, f"dependency cycle: {_describe(cycle)}", SEVERITY, REMEDIATION)
+
+
+_SHOWN = 8  # members named in a message; a longer cycle is abridged to stay one line
+
+
+def _describe(cycle: list[tuple[str | None, str]]) -> str:
+    names = [f"{ns}/{name}" if ns else name for ns, name in cycle]
+    if len(names) <= _SHOWN + 1:
+        return " -> ".join(names)
+    members = len(names) - 1  # the first member closes the cycle again
+    head = " -> ".join(names[: _SHOWN - 2])
+    tail = " -> ".join(names[-2:])
+    return f"{head} -> ... ({members - _SHOWN + 1} more) ... -> {tail} ({members} Kustomizations)"
