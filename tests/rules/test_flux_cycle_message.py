@@ -25,9 +25,7 @@ spec:
 
 def test_a_long_cycle_is_one_abridged_finding(tmp_path: Path) -> None:
     size = 40
-    files = {
-        f"kubernetes/flux/k{i}.yaml": KS.format(i=i, nxt=(i + 1) % size) for i in range(size)
-    }
+    files = {f"kubernetes/flux/k{i}.yaml": KS.format(i=i, nxt=(i + 1) % size) for i in range(size)}
     result = lint_path(write_tree(tmp_path, files), select=["flux-ks-dependency-cycle"])
     assert [d.check_id for d in result.diagnostics] == ["flux-ks-dependency-cycle"]
     message = result.diagnostics[0].message

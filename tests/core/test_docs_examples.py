@@ -1,0 +1,19 @@
+"""The configuration example in docs/lint.md is valid: every key, check ID and option."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import homelab_kit
+from homelab_kit.testing import write_tree
+from tests.conftest import PROJECT_ROOT
+
+
+def test_lint_md_configuration_example_is_accepted(tmp_path: Path) -> None:
+    text = (PROJECT_ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
+    match = re.search(r"## Configuration: `.homelab-kit.yaml`.*?```yaml\n(.*?)```", text, re.S)
+    assert match is not None
+    root = write_tree(tmp_path, {".homelab-kit.yaml": match.group(1), "kubernetes/.keep": ""})
+    result = homelab_kit.lint(root)  # raises ConfigError on any unknown key, ID or option
+    assert result.diagnostics == ()
