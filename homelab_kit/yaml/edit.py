@@ -42,7 +42,7 @@ from ruamel.yaml.error import YAMLError
 from homelab_kit.diagnostic import Edit
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.fsutil import atomic_write_bytes, inside
-from homelab_kit.yaml.reader import resolve_plain
+from homelab_kit.yaml.reader import resolve_plain, scalar_value
 
 try:  # libyaml through ruamel.yaml.clib: fast, and what the reader uses
     from _ruamel_yaml import CParser as _CParser
@@ -170,34 +170,6 @@ def scalar_text(value: Any, *, flow: bool = False, quote: str | None = None) -> 
             return value
         return _double_quoted(value)
     raise EditError(f"cannot write a {type(value).__name__} value to YAML")
-
-
-_STANDARD_TAGS: Mapping[str, type] = {
-    "tag:yaml.org,2002:str": str,
-    "tag:yaml.org,2002:int": int,
-    "tag:yaml.org,2002:float": float,
-}
-
-
-def _scalar_value(event: Any) -> Any:
-    """What a scalar event means, as :mod:`homelab_kit.yaml.reader` reads it."""
-    tag, value = event.tag, event.value
-    if tag is None or tag == "!":
-        if event.style or not event.implicit[0]:
-            return value
-        return resolve_plain(value)
-    convert = _STANDARD_TAGS.get(tag)
-    if convert is not None:
-        try:
-            return convert(value)
-        except ValueError:
-            return value
-    if tag == "tag:yaml.org,2002:bool":
-        resolved = resolve_plain(value)
-        return resolved if isinstance(resolved, bool) else value
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    return value  # custom tags are data: keep the text
 
 
 def _normalize(value: Any, depth: int = 0) -> Any:
@@ -408,7 +380,7 @@ def _data(node: _Node, budget: list[int]) -> Any:
     if node.kind == "alias":
         return _data(node.target, budget) if node.target is not None else None
     if node.kind == "scalar":
-        return _scalar_value(node.event)
+        return scalar_value(node.event)
     if node.kind == "seq":
         return [_data(item, budget) for item in node.items]
     out: dict[Any, Any] = {}
@@ -422,7 +394,7 @@ def _data(node: _Node, budget: list[int]) -> Any:
 def _key_matches(key: _Node, part: str | int) -> bool:
     if key.kind != "scalar":
         return False
-    value = _scalar_value(key.event)
+    value = scalar_value(key.event)
     return type(value) is type(part) and value == part
 
 
@@ -686,7 +658,7 @@ def _compose(events: list[Any]) -> list[Any]:
 
     for e in events:
         if isinstance(e, ev.ScalarEvent):
-            add(_scalar_value(e))
+            add(scalar_value(e))
         elif isinstance(e, ev.CollectionStartEvent):
             stack.append((e, []))
         elif isinstance(e, ev.CollectionEndEvent):
@@ -841,7 +813,7 @@ def _insert_key(
     style = _detect_style(body, docs)
     nl = style.nl
     before = len(mapping.keys)  # insert before this entry
-    raw = [_scalar_value(k.event) if k.kind == "scalar" else None for k in mapping.keys]
+    raw = [scalar_value(k.event) if k.kind == "scalar" else None for k in mapping.keys]
     names = [n for n in raw if isinstance(n, str)]
     if (
         not mapping.flow

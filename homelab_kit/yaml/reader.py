@@ -192,7 +192,8 @@ _STANDARD_TAGS = {
 }
 
 
-def _scalar(event: Any) -> Any:
+def scalar_value(event: Any) -> Any:
+    """What a scalar event means: core-schema resolution, standard tags, custom tags as text."""
     tag = event.tag
     value = event.value
     if tag is None or tag == "!":
@@ -327,7 +328,7 @@ class _Composer:
                     elif value[0] in maybe_special:
                         value = resolve_plain(value)
                 else:
-                    value = _scalar(event)
+                    value = scalar_value(event)
                 if event.anchor is not None:
                     self._define(event.anchor, value, mark, 1, anchors, defined)
                 total += 1
