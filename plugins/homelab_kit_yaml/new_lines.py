@@ -1,7 +1,7 @@
-"""Files use Unix line endings and no byte-order mark.
+r"""Files use Unix line endings and no byte-order mark.
 
 ## What it does
-Reports YAML files with Windows (`\r\n`) line endings, and files that begin with
+Reports YAML files with Windows (CRLF, `\r\n`) line endings, and files that begin with
 a UTF byte-order mark (yamllint's `new-lines` rule with `type: unix`, plus the
 BOM).
 
