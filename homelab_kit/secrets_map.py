@@ -48,7 +48,7 @@ from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import GitRepository, HelmRepository, OCIRepository
 from homelab_kit.model.repo import Repo
-from homelab_kit.model.secrets import is_sops_document
+from homelab_kit.model.secrets import is_sops_document, render_name_template
 from homelab_kit.model.substitute import has_variables, names_match, substitute
 
 NO_NAMESPACE = "(no namespace)"
@@ -94,7 +94,6 @@ _TEMPLATE = re.compile(
     r"^\s*(?P<kind>[A-Za-z][A-Za-z0-9]*)(?:\.(?P<group>[a-z0-9.-]+))?\s*:\s*"
     r"(?P<template>\S.*?)\s*$"
 )
-_FIELD = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 _RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
 _TOKEN = re.compile(r"[\s,;\"'`()\[\]]+")
 _SOURCE_REFS: tuple[tuple[str, ...], ...] = (
@@ -574,7 +573,7 @@ class _Builder:
             for rule in rules:
                 if doc.kind != rule["kind"] or (rule["group"] and doc.group != rule["group"]):
                     continue
-                name = _render(doc, rule["template"])
+                name = render_name_template(doc, rule["template"])
                 if not name:
                     continue
                 producer = Producer(
@@ -847,22 +846,6 @@ def _path_of(node: Any, text: str) -> tuple[str | int, ...]:
         elif isinstance(current, list):
             stack.extend(((*path, i), v) for i, v in enumerate(current))
     return ()
-
-
-def _render(doc: DocumentRef, template: str) -> str | None:
-    missing = False
-
-    def field(match: re.Match[str]) -> str:
-        nonlocal missing
-        key = match.group(1)
-        value: Any = doc.name if key == "name" else doc.get(*key.split("."))
-        if not isinstance(value, str) or not value:
-            missing = True
-            return ""
-        return value
-
-    rendered = _FIELD.sub(field, template)
-    return None if missing else rendered
 
 
 def _release_name(

@@ -6,6 +6,7 @@ a report: only names, keys and paths.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -217,3 +218,27 @@ class SecretConsumer:
     consumer: str
     optional: bool
     source: Location = source_field()
+
+
+_FIELD = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+
+
+def render_name_template(doc: DocumentRef, template: str) -> str | None:
+    """The Secret name an operator derives from ``doc``: ``{name}`` and ``{spec.x}`` fields.
+
+    Used for the ``generated`` producers of the secrets options (``Certificate:
+    {spec.secretName}``, say); ``None`` when a field is missing or not a string.
+    """
+    missing = False
+
+    def field(match: re.Match[str]) -> str:
+        nonlocal missing
+        key = match.group(1)
+        value: Any = doc.name if key == "name" else doc.get(*key.split("."))
+        if not isinstance(value, str) or not value:
+            missing = True
+            return ""
+        return value
+
+    rendered = _FIELD.sub(field, template)
+    return None if missing else rendered

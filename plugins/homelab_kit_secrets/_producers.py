@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from homelab_kit import DocumentRef, Location, Repo
+from homelab_kit.model.secrets import render_name_template
 from homelab_kit.model.substitute import NameIndex, any_match
 
 Namespaces = tuple[str | None, ...]
@@ -22,7 +23,6 @@ _TEMPLATE = re.compile(
     r"^\s*(?P<kind>[A-Za-z][A-Za-z0-9]*)(?:\.(?P<group>[a-z0-9.-]+))?\s*:\s*"
     r"(?P<template>\S.*?)\s*$"
 )
-_FIELD = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 
 @attrs.frozen
@@ -127,7 +127,7 @@ def produced_secrets(repo: Repo, templates: Iterable[str] = ()) -> list[Produced
                     continue
                 if rule["group"] and doc.group != rule["group"]:
                     continue
-                name = _render(doc, rule["template"])
+                name = render_name_template(doc, rule["template"])
                 if name:
                     out.append(
                         Produced(
@@ -144,22 +144,6 @@ def _template_namespaces(repo: Repo, doc: DocumentRef) -> Namespaces:
     if doc.kind.startswith("Cluster") and not doc.namespace:
         return (None,)
     return object_namespaces(repo, doc, doc.namespace)
-
-
-def _render(doc: DocumentRef, template: str) -> str | None:
-    missing = False
-
-    def field(match: re.Match[str]) -> str:
-        nonlocal missing
-        key = match.group(1)
-        value: Any = doc.name if key == "name" else doc.get(*key.split("."))
-        if not isinstance(value, str) or not value:
-            missing = True
-            return ""
-        return value
-
-    rendered = _FIELD.sub(field, template)
-    return None if missing else rendered
 
 
 def secret_consumers(repo: Repo) -> Iterator[Consumer]:
