@@ -17,7 +17,8 @@ import attrs
 from homelab_kit import DocumentRef, HelmRelease, Location, Repo
 from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, NamespacedRef
 from homelab_kit.model.kustomize import KustomizeFile
-from homelab_kit.model.substitute import NameIndex, any_match
+from homelab_kit.model.secret_index import namespaces_meet, object_namespaces
+from homelab_kit.model.substitute import NameIndex
 from homelab_kit.yaml import parse_text
 
 CHART_SOURCE_KINDS = ("OCIRepository", "HelmRepository", "GitRepository")
@@ -35,16 +36,6 @@ def is_range(version: str) -> bool:
 # --------------------------------------------------------------------- namespaces
 
 
-def object_namespaces(repo: Repo, doc: DocumentRef, fallback: str | None) -> tuple[str | None, ...]:
-    """Where an object lands: kustomize/Flux namespaces first, else as written."""
-    landed = repo.all_namespaces_of_file(doc.path)
-    if landed:
-        return tuple(landed)
-    if doc.namespace:
-        return repo.expand(doc.path, doc.namespace)
-    return (fallback,)
-
-
 def ref_namespaces(
     repo: Repo, doc: DocumentRef, ref: NamespacedRef, own: tuple[str | None, ...]
 ) -> tuple[str | None, ...]:
@@ -52,12 +43,6 @@ def ref_namespaces(
     if ref.namespace:
         return repo.expand(doc.path, ref.namespace)
     return own
-
-
-def _namespaces_meet(a: tuple[str | None, ...], b: tuple[str | None, ...]) -> bool:
-    if None in a or None in b:
-        return True
-    return any_match((x for x in a if x), (y for y in b if y))
 
 
 # ------------------------------------------------------------------ chart sources
@@ -123,7 +108,7 @@ def resolve_chart_source(repo: Repo, hr: HelmRelease) -> list[ChartSource] | Non
     index = repo.derived(_chart_source_index).get(kind)
     if index is None:
         return []
-    return [s for s in index.matching(names) if _namespaces_meet(namespaces, s.namespaces)]
+    return [s for s in index.matching(names) if namespaces_meet(namespaces, s.namespaces)]
 
 
 def implicit_source(repo: Repo, hr: HelmRelease) -> bool:

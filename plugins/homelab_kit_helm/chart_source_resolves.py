@@ -40,11 +40,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.secret_index import object_namespaces
 from homelab_kit_helm._support import (
     CHART_SOURCE_KINDS,
     chart_ref_of,
     implicit_source,
-    object_namespaces,
     ref_namespaces,
     resolve_chart_source,
 )

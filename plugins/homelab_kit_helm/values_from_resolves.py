@@ -47,26 +47,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.substitute import NameIndex, any_match
-from homelab_kit_helm._support import object_namespaces
+from homelab_kit.model.secret_index import (
+    Namespaces,
+    is_produced,
+    namespaces_meet,
+    object_namespaces,
+    producer_index,
+    secret_producers,
+)
+from homelab_kit.model.substitute import NameIndex
 
 ID = "helm-values-from-resolves"
 SEVERITY = Severity.ERROR
 REMEDIATION = "Generate or declare the ConfigMap or Secret, or fix the valuesFrom name."
 
-# kind -> the namespaces of each ConfigMap or Secret created, found by its names
-_Produced = dict[str, NameIndex[tuple[str | None, ...]]]
-
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    produced = _produced(repo)
+    config_maps = _config_maps(repo)
+    secrets = producer_index(secret_producers(repo))
     for hr in repo.helm_releases:
         namespaces = object_namespaces(repo, hr.doc, hr.namespace)
         for ref in hr.values_from:
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
                 continue
             names = repo.expand(hr.doc.path, ref.name)
-            if any(_meet(namespaces, where) for where in produced[ref.kind].matching(names)):
+            if ref.kind == "Secret":
+                if is_produced(secrets, names, namespaces):
+                    continue
+            elif any(namespaces_meet(namespaces, where) for where in config_maps.matching(names)):
                 continue
             yield Diagnostic(
                 ref.source,
@@ -78,42 +86,17 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             )
 
 
-def _meet(a: tuple[str | None, ...], b: tuple[str | None, ...]) -> bool:
-    if None in a or None in b:
-        return True
-    return any_match((x for x in a if x), (y for y in b if y))
-
-
-def _produced(repo: Repo) -> _Produced:
-    """ConfigMaps and Secrets the repository creates: names and namespaces."""
-    out: _Produced = {"ConfigMap": NameIndex(), "Secret": NameIndex()}
+def _config_maps(repo: Repo) -> NameIndex[Namespaces]:
+    """ConfigMaps the repository creates: the namespaces of each, found by its names."""
+    out: NameIndex[Namespaces] = NameIndex()
     for kfile, gen in repo.generators():
-        where: tuple[str | None, ...] = (
+        if gen.kind != "ConfigMap":
+            continue
+        where: Namespaces = (
             (gen.namespace,) if gen.namespace else repo.all_namespaces_of_file(kfile.path)
         ) or (None,)
-        out[gen.kind].add(repo.expand(kfile.path, gen.name), where)
+        out.add(repo.expand(kfile.path, gen.name), where)
     for doc in repo.documents:
         if doc.group == "" and doc.kind == "ConfigMap" and doc.name:
-            out["ConfigMap"].add(
-                repo.expand(doc.path, doc.name), object_namespaces(repo, doc, doc.namespace)
-            )
-    for secret in repo.secrets:
-        out["Secret"].add(
-            repo.expand(secret.doc.path, secret.name),
-            object_namespaces(repo, secret.doc, secret.namespace),
-        )
-    for infisical in repo.infisical_secrets:
-        for managed in infisical.managed_secrets:
-            path = infisical.doc.path
-            where = (
-                repo.expand(path, managed.namespace)
-                if managed.namespace and managed.namespace != infisical.namespace
-                else object_namespaces(repo, infisical.doc, infisical.namespace)
-            )
-            out["Secret"].add(repo.expand(path, managed.name), where)
-    for external in repo.external_secrets:
-        out["Secret"].add(
-            repo.expand(external.doc.path, external.target_name),
-            object_namespaces(repo, external.doc, external.namespace),
-        )
+            out.add(repo.expand(doc.path, doc.name), object_namespaces(repo, doc, doc.namespace))
     return out

@@ -69,11 +69,11 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_secrets._producers import (
+from homelab_kit.model.secret_index import (
     is_produced,
-    produced_index,
-    produced_secrets,
-    secret_consumers,
+    producer_index,
+    secret_producers,
+    secret_readers,
 )
 
 ID = "secrets-consumed-secret-exists"
@@ -109,8 +109,8 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    produced = produced_index(produced_secrets(repo, options.generated))
-    for consumer in secret_consumers(repo):
+    produced = producer_index(secret_producers(repo, options.generated))
+    for consumer in secret_readers(repo):
         if consumer.optional or consumer.how == "valuesFrom":
             continue
         if any(

@@ -48,9 +48,9 @@ from typing import Any
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.secret_index import namespaces_meet, object_namespaces, secret_readers
 from homelab_kit.model.secrets import InfisicalSecret
 from homelab_kit.model.substitute import NameIndex, has_variables, names_match
-from homelab_kit_secrets._producers import namespaces_meet, object_namespaces, secret_consumers
 
 ID = "secrets-infisical-unused"
 SEVERITY = Severity.WARNING
@@ -68,7 +68,7 @@ _TOKEN = re.compile(r"[\s,;\"'`()\[\]]+")
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    consumers = NameIndex((c.names, c) for c in secret_consumers(repo))
+    consumers = NameIndex((c.names, c) for c in secret_readers(repo))
     # First what workloads, values and operators read; then, for the InfisicalSecrets
     # left, whether their names are mentioned anywhere (one pass over every string).
     left: list[tuple[InfisicalSecret, list[tuple[str, ...]]]] = []
