@@ -9,7 +9,6 @@ missing, so such defaults are not false alarms.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from homelab_kit.diagnostic import Edit, Fix
 from homelab_kit.location import Location
 from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
 from homelab_kit.model.kustomize import KustomizeFile
+from homelab_kit.model.patches import target_pattern_matches
 from homelab_kit.model.substitute import NameIndex, names_match
 from homelab_kit.yaml import parse_text
 
@@ -95,17 +95,12 @@ def _matches(target: Mapping[str, Any], ks: FluxKustomization) -> bool:
     if group is not None and group != KUSTOMIZE_GROUP:
         return False
     name = target.get("name")
-    if isinstance(name, str) and not _regex_match(name, ks.name):
+    if isinstance(name, str) and not target_pattern_matches(name, ks.name):
         return False
     namespace = target.get("namespace")
-    return not (isinstance(namespace, str) and not _regex_match(namespace, ks.namespace or ""))
-
-
-def _regex_match(pattern: str, value: str) -> bool:
-    try:
-        return re.fullmatch(pattern, value) is not None
-    except re.error:
-        return pattern == value
+    if isinstance(namespace, str):
+        return target_pattern_matches(namespace, ks.namespace or "")
+    return True
 
 
 def _spec_of(patch: Mapping[str, Any] | str, name: str | None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import attrs
 from homelab_kit import DocumentRef, HelmRelease, Location, Repo
 from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, NamespacedRef
 from homelab_kit.model.kustomize import KustomizeFile
+from homelab_kit.model.patches import target_pattern_matches
 from homelab_kit.model.secret_index import namespaces_meet, object_namespaces
 from homelab_kit.model.substitute import NameIndex
 from homelab_kit.yaml import parse_text
@@ -157,12 +158,10 @@ def _parse_patch(text: Any, target: Any, source: Location) -> Patch | None:
 
 
 def _regex_match(pattern: Any, value: str) -> bool:
+    """A missing or empty pattern matches everything."""
     if not isinstance(pattern, str) or not pattern:
         return True
-    try:
-        return re.fullmatch(pattern, value) is not None
-    except re.error:
-        return pattern == value
+    return target_pattern_matches(pattern, value)
 
 
 def _labels_match(selector: Any, labels: Mapping[str, Any]) -> bool:
