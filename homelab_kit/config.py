@@ -90,10 +90,6 @@ class Config:
     def plugin_options(self, name: str) -> Mapping[str, Any]:
         return self.plugins.get(name, {})
 
-    def with_overrides(self, **changes: Any) -> Config:
-        """A copy with command-line overrides applied (``None`` values ignored)."""
-        return attrs.evolve(self, **{k: v for k, v in changes.items() if v is not None})
-
 
 def _matches(check_id: str, patterns: Sequence[str]) -> bool:
     return any(

@@ -26,7 +26,3 @@ class Location:
         if self.column <= 0:
             return f"{self.path}:{self.line}"
         return f"{self.path}:{self.line}:{self.column}"
-
-    def with_path(self, path: str) -> Location:
-        """The same position in another file name (used when re-rooting)."""
-        return attrs.evolve(self, path=path)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from homelab_kit.errors import RepoNotFoundError
+from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import (
     HELM_GROUP,
@@ -497,7 +498,7 @@ def build_repo(
         group, kind = doc.group, doc.kind
         ns = ns_for(doc)
         if group == KUSTOMIZE_GROUP and kind == "Kustomization":
-            ks = FluxKustomization.from_doc(doc, _ks_namespace(doc, ns))
+            ks = FluxKustomization.from_doc(doc, ns)
             kustomizations.append(ks)
             for sf in ks.substitute_from:
                 if sf.kind == "Secret" and sf.name:
@@ -556,7 +557,7 @@ def build_repo(
             path=rel,
             encrypted=any(is_sops_document(d.data) for d in yfile.documents),
             named_sops=".sops." in posixpath.basename(rel),
-            source=_file_location(rel),
+            source=Location(rel, 1, 1),
         )
         for rel, yfile in files.items()
         if ".sops." in posixpath.basename(rel)
@@ -601,17 +602,6 @@ def build_repo(
         implicit_sources=implicit,
         settings=settings,
     )
-
-
-def _file_location(rel: str) -> Any:
-    from homelab_kit.location import Location
-
-    return Location(rel, 1, 1)
-
-
-def _ks_namespace(doc: DocumentRef, inherited: str | None) -> str | None:
-    """A Flux Kustomization's namespace: written, inherited, or flux-system for the roots."""
-    return doc.namespace or inherited
 
 
 def _walk_deployments(
@@ -845,7 +835,6 @@ def _apps_and_namespaces(
         apps_in.setdefault(posixpath.dirname(a.directory), []).append(a.name)
     for ns_dir in sorted(apps_in):
         kfile = kustomize_files.get(ns_dir)
-        from homelab_kit.location import Location
 
         namespaces.append(
             Namespace(
