@@ -124,6 +124,8 @@ class Cache:
     def _write(self, path: Path, value: Any) -> None:
         payload = dumps_parsed((FORMAT_VERSION, self.salt, value))
         digest = hmac.new(self._key, payload, hashlib.sha256).digest()
+        # Not fsutil.atomic_write_bytes: a cache file is disposable (a torn one fails its
+        # HMAC and is ignored), so it skips the fsyncs that make user files durable.
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.")
