@@ -46,22 +46,52 @@ PRODUCTS: Mapping[str, str] = {
     "secrets.infisical.com": "the Infisical operator",
 }
 
-_TIMEOUT = re.compile(r"\A\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*\Z")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
 _USER = re.compile(r'User "([^"]*)"')
 
 
+def parse_duration(text: str) -> float | None:
+    """A Go duration (``"5m"``, ``"90s"``, ``"1h30m"``, ``"1.5h"``, ``"500ms"``) in seconds.
+
+    A bare number is seconds, as kubectl's ``--request-timeout`` reads it.  Returns
+    None when ``text`` is not a duration (negative durations are not).
+    """
+    text = text.strip()
+    if _SECONDS.fullmatch(text):
+        return float(text)
+    if not _DURATION_PART.match(text):
+        return None
+    total, position = 0.0, 0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position:
+            return None
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        position = match.end()
+    return total if position == len(text) else None
+
+
 def parse_timeout(text: str) -> float | None:
-    """``"0.5s"``, ``"500ms"``, ``"2m"`` or ``"10"`` (seconds) as seconds; ``"0"`` is none.
+    """``"0.5s"``, ``"500ms"``, ``"2m"``, ``"1h30m"`` or ``"10"`` (seconds) as seconds;
+    ``"0"`` is none.
 
     Raises :class:`ClusterError` for anything else.
     """
-    match = _TIMEOUT.match(text)
-    if match is None:
+    seconds = parse_duration(text)
+    if seconds is None:
         raise ClusterError(
             f"invalid request timeout {text!r}: use a duration such as 10s, 500ms or 1m"
         )
-    seconds = float(match.group(1)) * _UNITS[match.group(2)]
     return seconds or None
 
 
@@ -76,6 +106,9 @@ class ClusterOptions:
     kubeconfig: str | None = None
     context: str | None = None
     request_timeout: float | None = DEFAULT_TIMEOUT
+    #: A cluster of the repository: picks the kubeconfig context of that name (see
+    #: :func:`context_for_cluster`) when ``context`` is not given.
+    cluster: str | None = None
 
 
 @attrs.frozen
@@ -184,22 +217,73 @@ class Cluster:
         Raises :class:`ClusterError` for every failure; a 404 raises
         :class:`NotFound` (a ClusterError) so callers may treat absence as an answer.
         """
-        action = action or Action("get", path)
+        return self._json(
+            self._call("GET", path, query, accept, action or Action("get", path)), path
+        )
+
+    def get_text(
+        self, path: str, query: Sequence[tuple[str, str]] = (), *, action: Action | None = None
+    ) -> str:
+        """GET ``path`` as text (a pod's log); failures as :meth:`get_json`."""
+        body = self._call("GET", path, query, "text/plain, */*", action or Action("get", path))
+        return body.decode("utf-8", "replace")
+
+    def merge_patch(
+        self,
+        resource: ApiResource,
+        name: str,
+        namespace: str | None,
+        patch: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Apply a JSON merge patch (RFC 7386) to one object; returns the patched object.
+
+        Used only to set annotations (``reconcile.fluxcd.io/requestedAt``); a 404
+        raises :class:`NotFound`, a 403 names the ``patch`` verb to grant.
+        """
+        ns = namespace if resource.namespaced else None
+        path = resource.path(ns, name)
+        body = self._call(
+            "PATCH",
+            path,
+            (),
+            JSON,
+            Action.on("patch", resource, ns, name),
+            body=dict(patch),
+            content_type="application/merge-patch+json",
+        )
+        return self._json(body, path)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        accept: str,
+        action: Action,
+        *,
+        body: Mapping[str, Any] | None = None,
+        content_type: str | None = None,
+    ) -> bytes:
+        """One request through the kubernetes client; the body of a 2xx answer."""
+        headers = {"Accept": accept}
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
             request = self.api_client.param_serialize(
-                "GET",
+                method,
                 path,
                 query_params=list(query),
-                header_params={"Accept": accept},
+                header_params=headers,
+                body=body,
                 auth_settings=["BearerToken"],
             )
             response = self.api_client.call_api(*request, _request_timeout=self.timeout)
             try:
-                body = response.read()
+                data = response.read()
             finally:
                 _release(response)
         except urllib3.exceptions.HTTPError as exc:
-            raise self._transport_error(exc, path) from None
+            raise self._transport_error(exc, f"{method} {path}") from None
         except ClusterError:
             raise
         except Exception as exc:  # the client wraps TLS failures and auth plugins' errors
@@ -208,16 +292,19 @@ class Cluster:
             ) from None
         status = int(response.status)
         if 200 <= status < 300:
-            try:
-                data = json.loads(body)
-            except ValueError:
-                raise ClusterError(
-                    f"the cluster at {self.server} answered {path} with something other than JSON"
-                ) from None
-            if not isinstance(data, dict):
-                raise ClusterError(f"the cluster at {self.server} answered {path} oddly")
-            return data
-        raise self._status_error(status, body, path, action)
+            return bytes(data or b"")
+        raise self._status_error(status, data, path, action)
+
+    def _json(self, body: bytes, path: str) -> dict[str, Any]:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise ClusterError(
+                f"the cluster at {self.server} answered {path} with something other than JSON"
+            ) from None
+        if not isinstance(data, dict):
+            raise ClusterError(f"the cluster at {self.server} answered {path} oddly")
+        return data
 
     def groups(self) -> dict[str, list[str]]:
         """Every API group the cluster serves and its versions, the preferred one first.
@@ -393,7 +480,7 @@ class Cluster:
         if isinstance(reason, urllib3.exceptions.TimeoutError):
             limit = f"{self.timeout:g}s" if self.timeout else "the time allowed"
             return ClusterError(
-                f"{self._where()} did not answer within {limit} (GET {path}); check the "
+                f"{self._where()} did not answer within {limit} ({path}); check the "
                 "network or raise --request-timeout"
             )
         if isinstance(reason, urllib3.exceptions.SSLError):
@@ -413,7 +500,11 @@ class Cluster:
             who = f'user "{user.group(1)}"' if user else "these credentials"
             info = details.get("details")
             info = info if isinstance(info, Mapping) else {}
-            resource = str(info.get("kind") or action.resource or path)
+            resource = str(
+                action.resource
+                if "/" in action.resource  # a subresource: pods/log
+                else info.get("kind") or action.resource or path
+            )
             group = str(info.get("group") or action.group or "")
             scope = f'in namespace "{action.namespace}"' if action.namespace else "cluster-wide"
             return ClusterError(
@@ -451,7 +542,7 @@ def connect(options: ClusterOptions) -> Cluster:
     context: str | None
     if files:
         joined = os.pathsep.join(str(f) for f in files)
-        context = _check_context(joined, files, options.context)
+        context = _check_context(joined, files, options.context, options.cluster)
         try:
             config.load_kube_config(  # type: ignore[no-untyped-call]
                 config_file=joined,
@@ -511,8 +602,14 @@ def _kubeconfig_files(flag: str | None) -> list[Path]:
     return [default] if default.is_file() else []
 
 
-def _check_context(joined: str, files: list[Path], wanted: str | None) -> str | None:
-    """The context to use; an unknown or absent one is a ClusterError listing the known."""
+def _check_context(
+    joined: str, files: list[Path], wanted: str | None, cluster: str | None = None
+) -> str | None:
+    """The context to use; an unknown or absent one is a ClusterError listing the known.
+
+    ``wanted`` (``--context``) wins; else ``cluster`` (``--cluster``) picks the
+    context :func:`context_for_cluster` finds; else the current context.
+    """
     from kubernetes.config.config_exception import ConfigException
 
     from kubernetes import config
@@ -529,7 +626,8 @@ def _check_context(joined: str, files: list[Path], wanted: str | None) -> str | 
         contexts, current = [], None
     except Exception as exc:  # YAML errors, unreadable files, malformed entries
         raise ClusterError(f"cannot read kubeconfig {_names(files)}: {_first_line(exc)}") from None
-    names = [c.get("name") for c in contexts or () if isinstance(c, Mapping)]
+    entries = [c for c in contexts or () if isinstance(c, Mapping)]
+    names = [c.get("name") for c in entries]
     known = ", ".join(str(n) for n in names) or "none"
     if wanted is not None:
         if wanted not in names:
@@ -537,6 +635,19 @@ def _check_context(joined: str, files: list[Path], wanted: str | None) -> str | 
                 f"context {wanted!r} is not in kubeconfig {_names(files)} (contexts: {known})"
             )
         return wanted
+    if cluster is not None:
+        found = context_for_cluster(entries, cluster)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ClusterError(
+                f"cluster {cluster!r} matches several contexts of kubeconfig {_names(files)} "
+                f"({', '.join(found)}); pass --context"
+            )
+        raise ClusterError(
+            f"no context of kubeconfig {_names(files)} is cluster {cluster!r} (contexts: "
+            f"{known}); name a context {cluster!r} or {'admin@' + cluster!r}, or pass --context"
+        )
     if not current:
         raise ClusterError(
             f"kubeconfig {_names(files)} sets no current context; pass --context "
@@ -544,6 +655,30 @@ def _check_context(joined: str, files: list[Path], wanted: str | None) -> str | 
         )
     name = current.get("name") if isinstance(current, Mapping) else None
     return str(name) if name else None
+
+
+def context_for_cluster(contexts: Sequence[Mapping[str, Any]], cluster: str) -> list[str]:
+    """The kubeconfig contexts that stand for the repository's cluster ``cluster``.
+
+    The first rule that matches wins: a context named ``cluster``; contexts named
+    ``USER@cluster`` (as ``talosctl kubeconfig`` writes them, ``admin@home``);
+    contexts whose ``context.cluster`` entry is named ``cluster``.
+
+    :param contexts: the kubeconfig's ``contexts`` entries (``{name, context}``).
+    :param cluster: the cluster's name in the repository (``--cluster``).
+    :returns: the matching context names; several mean the choice is ambiguous.
+    """
+    names = [str(c.get("name")) for c in contexts if isinstance(c.get("name"), str)]
+    if cluster in names:
+        return [cluster]
+    suffixed = [n for n in names if n.endswith(f"@{cluster}")]
+    if suffixed:
+        return suffixed
+    return [
+        str(c.get("name"))
+        for c in contexts
+        if isinstance(c.get("context"), Mapping) and c["context"].get("cluster") == cluster
+    ]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -590,3 +725,28 @@ def conditions(obj: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 def condition(obj: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
     """The condition of type ``kind``, or None."""
     return next((c for c in conditions(obj) if c.get("type") == kind), None)
+
+
+def ready_state(obj: Mapping[str, Any]) -> tuple[bool | None, str | None, str | None]:
+    """``(ready, reason, message)`` of an object's Ready condition.
+
+    ``ready`` is None while the condition is Unknown, absent, or older than the
+    object's generation (the controller has not looked at the latest spec yet).
+    """
+    found = condition(obj, "Ready")
+    if found is None:
+        return None, None, None
+    ready = {"True": True, "False": False}.get(str(found.get("status")))
+    reason, message = found.get("reason"), found.get("message")
+    meta, status = obj.get("metadata"), obj.get("status")
+    generation = meta.get("generation") if isinstance(meta, Mapping) else None
+    observed = found.get("observedGeneration")
+    if not isinstance(observed, int) and isinstance(status, Mapping):
+        observed = status.get("observedGeneration")
+    if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
+        return None, "Progressing", f"generation {generation} is not reconciled yet"
+    return (
+        ready,
+        reason if isinstance(reason, str) and reason else None,
+        message if isinstance(message, str) and message else None,
+    )

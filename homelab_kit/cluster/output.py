@@ -1,4 +1,4 @@
-"""Tables for ``homelab-kit status`` and ``homelab-kit drift`` on a terminal (rich).
+"""``homelab-kit status``, ``drift`` and ``doctor`` on a terminal (rich).
 
 The tables hold short cells only; long texts (a condition's message, a drift's
 reason) follow the table, one line each, so they stay readable at any width and
@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from homelab_kit.cluster.doctor import DoctorReport
 from homelab_kit.cluster.drift import DriftReport
 from homelab_kit.cluster.status import AppStatus, ClusterStatus, ObjectStatus, SecretStatus
 
@@ -159,6 +160,35 @@ def render_drift(report: DriftReport, console: Console) -> None:
         f"{len(report.lagging)} lagging"
     )
     console.print(Text(counts, style="bold red"))
+
+
+# ---------------------------------------------------------------------- doctor
+
+
+def render_doctor(report: DoctorReport, console: Console) -> None:
+    """One line per broken link (app, object, problem, next command), its details
+    indented below it, then the summary."""
+    console.print(Text(_title(report.server, report.context), style="bold"))
+    for app in report.apps:
+        for finding in app.findings:
+            error = finding.severity == "error"
+            console.print(
+                Text.assemble(
+                    (app.label, "bold"),
+                    " ",
+                    ("✗" if error else "!", "bold red" if error else "yellow"),
+                    " ",
+                    (finding.label, "bold"),
+                    " ",
+                    finding.problem,
+                    ("  → ", "dim"),
+                    (finding.next_command, "cyan"),
+                ),
+                soft_wrap=True,
+            )
+            for detail in finding.details:
+                console.print(Text(f"    {detail}", style="dim"), soft_wrap=True)
+    console.print(Text(report.summary(), style="bold green" if report.ok else "bold red"))
 
 
 # ---------------------------------------------------------------------- shared

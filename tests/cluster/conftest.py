@@ -17,16 +17,25 @@ from .fakeapi import FakeApiServer
 from .objects import (
     GIT_REVISION,
     PLANTED_SECRET_VALUE,
+    deployment,
     flux_crds,
     flux_labels,
     helm_release,
     infisical_crds,
     infisical_secret,
     kustomization,
+    pod,
     secret,
     simple,
     source,
 )
+
+#: The labels app-template puts on the echo pods (and selects them by).
+ECHO_POD_LABELS = {
+    "app.kubernetes.io/name": "echo",
+    "app.kubernetes.io/instance": "echo",
+    "app.kubernetes.io/controller": "echo",
+}
 
 #: kustomize's hash of the echo-values ConfigMap (any 10 characters match).
 VALUES_HASH = "5h8mk7b9tc"
@@ -225,13 +234,17 @@ def healthy_objects() -> list[dict[str, Any]]:
         ),
         secret("web", "echo-secret", {"ECHO_TOKEN": PLANTED_SECRET_VALUE}),
         secret("web", "unrelated", {"password": PLANTED_SECRET_VALUE}),
-        simple(
-            "apps/v1",
-            "Deployment",
-            "echo",
+        deployment(
             "web",
-            labels={"app.kubernetes.io/managed-by": "Helm", "helm.toolkit.fluxcd.io/name": "echo"},
+            "echo",
+            ECHO_POD_LABELS,
+            labels={
+                "app.kubernetes.io/managed-by": "Helm",
+                "helm.toolkit.fluxcd.io/name": "echo",
+                "helm.toolkit.fluxcd.io/namespace": "web",
+            },
         ),
+        pod("web", "echo-7d9f8b6c5-x2x4q", ECHO_POD_LABELS, env_from_secret="echo-secret"),
     ]
 
 

@@ -1,12 +1,19 @@
 """A fake Kubernetes API server on 127.0.0.1, for tests that cannot assume a cluster.
 
-It answers what ``status``, ``drift`` and ``schemas pull`` ask, with the JSON a real
-API server sends: discovery (``/api``, ``/apis``, each group version), lists and gets
-of any registered resource (label selectors, ``limit``/``continue`` paging,
-``PartialObjectMetadata`` when the Accept header asks for it), and ``Status`` errors
-for 401, 403 and 404.  Installing a CustomResourceDefinition object serves its API,
-as the API server does.  Paths in :attr:`FakeApiServer.slow_paths` answer only when
-the test ends, to provoke timeouts.
+It answers what ``status``, ``drift``, ``schemas pull``, ``reconcile`` and ``doctor``
+ask, with the JSON a real API server sends: discovery (``/api``, ``/apis``, each group
+version), lists and gets of any registered resource (label and field selectors,
+``limit``/``continue`` paging, ``PartialObjectMetadata`` when the Accept header asks
+for it), JSON merge patches (recorded in :attr:`FakeApiServer.patches`), pod logs
+(``pods/NAME/log`` with ``tailLines`` and ``container``), and ``Status`` errors for
+401, 403 and 404.  Installing a CustomResourceDefinition object serves its API, as the
+API server does.  Paths in :attr:`FakeApiServer.slow_paths` answer only when the test
+ends, to provoke timeouts.
+
+:meth:`FakeApiServer.controller` plays a Flux controller: once an object was
+annotated with ``reconcile.fluxcd.io/requestedAt``, the N-th read of it afterwards
+finds the request handled (``status.lastHandledReconcileAt``) with the Ready
+condition the test chose.
 
 The real kubernetes client talks to it over HTTP through a kubeconfig written by
 :meth:`FakeApiServer.write_kubeconfig`; nothing inside the client is patched.
@@ -48,6 +55,29 @@ class Served:
 
 
 @attrs.frozen
+class Patch:
+    """A merge patch the server applied: to which object, and the annotations it set."""
+
+    plural: str
+    namespace: str | None
+    name: str
+    content_type: str
+    annotations: Mapping[str, str | None]
+
+
+@attrs.define
+class Controller:
+    """How the fake Flux controller answers a reconcile request of one object."""
+
+    polls: int = 1
+    ready: str = "True"
+    reason: str = "ReconciliationSucceeded"
+    message: str = "Applied revision: main@sha1:9a8b7c6d"
+    pending: str | None = None
+    countdown: int = 0
+
+
+@attrs.frozen
 class Request:
     """One request the server received (what the tests assert on)."""
 
@@ -66,6 +96,9 @@ BUILTIN: tuple[Served, ...] = (
     Served("", ["v1"], "services", "Service", True),
     Served("", ["v1"], "persistentvolumeclaims", "PersistentVolumeClaim", True),
     Served("", ["v1"], "events", "Event", True),
+    Served("", ["v1"], "pods", "Pod", True),
+    Served("apps", ["v1"], "statefulsets", "StatefulSet", True),
+    Served("apps", ["v1"], "daemonsets", "DaemonSet", True),
     Served("apps", ["v1"], "deployments", "Deployment", True),
     Served("events.k8s.io", ["v1"], "events", "Event", True),
     Served(
@@ -88,6 +121,9 @@ class FakeApiServer:
         self.forbidden: set[tuple[str, str, str, str | None]] = set()
         self.slow_paths: list[str] = []
         self.requests: list[Request] = []
+        self.patches: list[Patch] = []
+        self.logs: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self.controllers: dict[tuple[str, str | None, str], Controller] = {}
         self.page_size_cap: int | None = None
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -106,6 +142,9 @@ class FakeApiServer:
             wbufsize = 1 << 16  # one write per response, flushed after each request
 
             def do_GET(self) -> None:
+                fake._handle(self)
+
+            def do_PATCH(self) -> None:
                 fake._handle(self)
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -186,6 +225,30 @@ class FakeApiServer:
         with self._lock:
             self.objects.get((group, plural), {}).pop((namespace, name), None)
 
+    def add_log(self, namespace: str, pod: str, lines: Iterable[str], container: str = "") -> None:
+        """What ``kubectl logs`` would print for a pod (its first container by default)."""
+        self.logs.setdefault((namespace, pod), {})[container] = list(lines)
+
+    def controller(
+        self, plural: str, namespace: str | None, name: str, **answer: Any
+    ) -> Controller:
+        """Play the controller of one object: see the module docstring.
+
+        ``polls`` (the reads after the patch until it is handled), ``ready``,
+        ``reason`` and ``message`` (the Ready condition it then reports).  Without
+        one, requests are never handled (timeouts).
+        """
+        found = Controller(**answer)
+        self.controllers[(plural, namespace, name)] = found
+        return found
+
+    def get_object(
+        self, group: str, plural: str, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        """The stored object, as the server holds it."""
+        with self._lock:
+            return self.objects.get((group, plural), {}).get((namespace, name))
+
     def served_kind(self, group: str, kind: str) -> Served | None:
         """The served resource of ``kind`` in ``group``, if any."""
         return next((s for s in self.served if s.group == group and s.kind == kind), None)
@@ -223,16 +286,26 @@ class FakeApiServer:
         auth = http.headers.get("Authorization", "")
         token = auth[7:] if auth.lower().startswith("bearer ") else ""
         user = self.tokens.get(token)
-        self.requests.append(Request("GET", parts.path, query, accept, user))
+        method = http.command
+        length = int(http.headers.get("Content-Length") or 0)
+        payload = http.rfile.read(length) if length else b""
+        self.requests.append(Request(method, parts.path, query, accept, user))
         if any(parts.path.startswith(p) for p in self.slow_paths):
             self.release.wait(10)
         if user is None:
             _send(http, 401, _status(401, "Unauthorized", "Unauthorized"))
             return
         try:
-            code, body = self._route(parts.path, query, accept, user)
+            if method == "PATCH":
+                content_type = http.headers.get("Content-Type", "")
+                code, body = self._patch(parts.path, payload, content_type, user)
+            else:
+                code, body = self._route(parts.path, query, accept, user)
         except _Plain404:
             _send_text(http, 404, "404 page not found\n")
+            return
+        except _Text as text:
+            _send_text(http, 200, text.body)
             return
         _send(http, code, body)
 
@@ -250,30 +323,114 @@ class FakeApiServer:
             }
         if segments == ["apis"]:
             return 200, self._group_list()
-        if segments[:2] == ["api", "v1"]:
-            group, version, rest = "", "v1", segments[2:]
-        elif segments[:1] == ["apis"] and len(segments) >= 3:
-            group, version, rest = segments[1], segments[2], segments[3:]
-        else:
-            raise _Plain404
+        group, version, namespace, rest = _split(segments)
         resources = [s for s in self.served if s.group == group and version in s.versions]
         if not resources:
             raise _Plain404
         if not rest:
             return 200, self._resource_list(group, version, resources)
-        namespace: str | None = None
-        if rest[0] == "namespaces" and len(rest) >= 3:
-            namespace, rest = rest[1], rest[2:]
         plural, name = rest[0], (rest[1] if len(rest) > 1 else None)
         served = next((s for s in resources if s.plural == plural), None)
+        if served is not None and plural == "pods" and rest[2:] == ["log"] and name:
+            return self._log(served, namespace, name, query, user)
         if served is None or len(rest) > 2:
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
         verb = "get" if name else "list"
         if self._denied(user, verb, plural, namespace):
             return 403, _forbidden(user, verb, served, namespace, name)
         if name is not None:
+            self._tick(served, namespace, name)
             return self._get(served, version, namespace, name, accept)
         return 200, self._list(served, version, namespace, query, accept)
+
+    def _target(self, path: str) -> tuple[Served, str, str | None, str]:
+        group, version, namespace, rest = _split([s for s in path.split("/") if s])
+        served = next(
+            (
+                s
+                for s in self.served
+                if s.group == group and version in s.versions and rest[:1] == [s.plural]
+            ),
+            None,
+        )
+        if served is None or len(rest) != 2:
+            raise _Plain404
+        return served, version, namespace, rest[1]
+
+    def _patch(
+        self, path: str, payload: bytes, content_type: str, user: str
+    ) -> tuple[int, dict[str, Any]]:
+        served, version, namespace, name = self._target(path)
+        if self._denied(user, "patch", served.plural, namespace):
+            return 403, _forbidden(user, "patch", served, namespace, name)
+        if content_type.split(";")[0].strip() != "application/merge-patch+json":
+            return 415, _status(415, "UnsupportedMediaType", f"unsupported {content_type!r}")
+        patch = json.loads(payload)
+        key = (namespace if served.namespaced else None, name)
+        with self._lock:
+            stored = self.objects.get((served.group, served.plural), {}).get(key)
+            if stored is not None:
+                _merge(stored, patch)
+                meta = stored["metadata"]
+                meta["resourceVersion"] = str(int(meta.get("resourceVersion", "1000")) + 1)
+        if stored is None:
+            return self._get(served, version, namespace, name, "application/json")
+        annotations = (patch.get("metadata") or {}).get("annotations") or {}
+        self.patches.append(Patch(served.plural, key[0], name, content_type, dict(annotations)))
+        controller = self.controllers.get((served.plural, key[0], name))
+        requested = annotations.get("reconcile.fluxcd.io/requestedAt")
+        if controller is not None and requested:
+            controller.pending, controller.countdown = requested, controller.polls
+        return self._get(served, version, namespace, name, "application/json")
+
+    def _tick(self, served: Served, namespace: str | None, name: str) -> None:
+        """One read of an object: the fake controller may finish a pending request."""
+        controller = self.controllers.get((served.plural, namespace, name))
+        if controller is None or controller.pending is None:
+            return
+        controller.countdown -= 1
+        if controller.countdown > 0:
+            return
+        with self._lock:
+            stored = self.objects.get((served.group, served.plural), {}).get((namespace, name))
+            if stored is None:
+                return
+            status = stored.setdefault("status", {})
+            status["lastHandledReconcileAt"] = controller.pending
+            status["observedGeneration"] = stored["metadata"].get("generation", 1)
+            ready = {
+                "type": "Ready",
+                "status": controller.ready,
+                "reason": controller.reason,
+                "message": controller.message,
+                "observedGeneration": status["observedGeneration"],
+                "lastTransitionTime": TIMESTAMP,
+            }
+            others = [c for c in status.get("conditions", []) if c.get("type") != "Ready"]
+            status["conditions"] = [ready, *others]
+        controller.pending = None
+
+    def _log(
+        self,
+        served: Served,
+        namespace: str | None,
+        name: str,
+        query: Mapping[str, list[str]],
+        user: str,
+    ) -> tuple[int, dict[str, Any]]:
+        if self._denied(user, "get", "pods/log", namespace):
+            status = _forbidden(user, "get", served, namespace, name)
+            status["message"] = status["message"].replace('resource "pods"', 'resource "pods/log"')
+            return 403, status
+        if (namespace, name) not in self._stored(served):
+            return self._get(served, "v1", namespace, name, "application/json")
+        by_container = self.logs.get((namespace or "", name), {})
+        container = (query.get("container") or [""])[0]
+        lines = by_container.get(container, by_container.get("", []))
+        tail = int((query.get("tailLines") or ["0"])[0])
+        if tail:
+            lines = lines[-tail:]
+        raise _Text("".join(f"{line}\n" for line in lines))
 
     def _denied(self, user: str, verb: str, plural: str, namespace: str | None) -> bool:
         return (user, verb, plural, None) in self.forbidden or (
@@ -360,10 +517,13 @@ class FakeApiServer:
         accept: str,
     ) -> dict[str, Any]:
         selector = (query.get("labelSelector") or [""])[0]
+        fields = (query.get("fieldSelector") or [""])[0]
         items = [
             obj
             for (ns, _), obj in sorted(self._stored(served).items(), key=lambda kv: str(kv[0]))
-            if (namespace is None or ns == namespace) and _selected(obj, selector)
+            if (namespace is None or ns == namespace)
+            and _selected(obj, selector)
+            and _fields_selected(obj, fields)
         ]
         start = int((query.get("continue") or ["0"])[0])
         limit = int((query.get("limit") or ["0"])[0]) or len(items)
@@ -398,7 +558,26 @@ class _Plain404(Exception):
     pass
 
 
+class _Text(Exception):
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self.body = body
+
+
 # ---------------------------------------------------------------------- helpers
+
+
+def _split(segments: list[str]) -> tuple[str, str, str | None, list[str]]:
+    """``(group, version, namespace, rest)`` of an API path's segments."""
+    if segments[:2] == ["api", "v1"]:
+        group, version, rest = "", "v1", segments[2:]
+    elif segments[:1] == ["apis"] and len(segments) >= 3:
+        group, version, rest = segments[1], segments[2], segments[3:]
+    else:
+        raise _Plain404
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        return group, version, rest[1], rest[2:]
+    return group, version, None, rest
 
 
 def closed_port() -> int:
@@ -435,6 +614,30 @@ def _selected(obj: Mapping[str, Any], selector: str) -> bool:
         elif term not in labels:
             return False
     return True
+
+
+def _fields_selected(obj: Mapping[str, Any], selector: str) -> bool:
+    """Field selectors as the API server reads them: ``a.b=c`` and ``a.b!=c`` terms."""
+    for term in filter(None, (t.strip() for t in selector.split(","))):
+        negate = "!=" in term
+        path, value = term.split("!=" if negate else "=", 1)
+        found: Any = obj
+        for part in path.rstrip("=").split("."):
+            found = found.get(part) if isinstance(found, Mapping) else None
+        if (str(found if found is not None else "") == value) == negate:
+            return False
+    return True
+
+
+def _merge(target: dict[str, Any], patch: Mapping[str, Any]) -> None:
+    """RFC 7386 JSON merge patch, in place."""
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
 
 
 def _partial(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -371,3 +371,139 @@ def simple(
     if namespace is not None:
         meta["namespace"] = namespace
     return {"apiVersion": api_version, "kind": kind, "metadata": meta}
+
+
+# ---------------------------------------------------------------------- workloads, pods, events
+
+
+def deployment(
+    namespace: str,
+    name: str,
+    match_labels: Mapping[str, str],
+    *,
+    labels: Mapping[str, str] | None = None,
+    replicas: int = 1,
+) -> dict[str, Any]:
+    """A Deployment selecting its pods by ``match_labels``."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {})},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": dict(match_labels)},
+            "template": {"metadata": {"labels": dict(match_labels)}},
+        },
+        "status": {"replicas": replicas},
+    }
+
+
+def container(
+    name: str = "app",
+    *,
+    image: str = "ghcr.io/mendhak/http-https-echo:37",
+    waiting: tuple[str, str] | None = None,
+    ready: bool = True,
+    restarts: int = 0,
+    last_exit: tuple[str, int] | None = None,
+) -> dict[str, Any]:
+    """A containerStatuses entry: running, or waiting with (reason, message)."""
+    state: dict[str, Any]
+    if waiting is not None:
+        state = {"waiting": {"reason": waiting[0], "message": waiting[1]}}
+    else:
+        state = {"running": {"startedAt": TIMESTAMP}}
+    out: dict[str, Any] = {
+        "name": name,
+        "image": image,
+        "imageID": "",
+        "ready": ready and waiting is None,
+        "restartCount": restarts,
+        "started": waiting is None,
+        "state": state,
+        "lastState": {},
+    }
+    if last_exit is not None:
+        out["lastState"] = {
+            "terminated": {
+                "reason": last_exit[0],
+                "exitCode": last_exit[1],
+                "finishedAt": TIMESTAMP,
+            }
+        }
+    return out
+
+
+def pod(
+    namespace: str,
+    name: str,
+    labels: Mapping[str, str],
+    *,
+    phase: str = "Running",
+    containers: list[dict[str, Any]] | None = None,
+    scheduled: tuple[str, str] | None = None,
+    env_from_secret: str | None = None,
+) -> dict[str, Any]:
+    """A pod as the kubelet reports it; ``scheduled`` = (reason, message) of an
+    unschedulable pod."""
+    statuses = containers if containers is not None else [container()]
+    ready = phase == "Running" and all(c["ready"] for c in statuses)
+    conditions: list[dict[str, Any]] = [
+        {
+            "type": "PodScheduled",
+            "status": "False" if scheduled else "True",
+            "lastTransitionTime": TIMESTAMP,
+            **({"reason": scheduled[0], "message": scheduled[1]} if scheduled else {}),
+        }
+    ]
+    if not scheduled:
+        conditions.append(
+            {
+                "type": "Ready",
+                "status": "True" if ready else "False",
+                "lastTransitionTime": TIMESTAMP,
+                **({} if ready else {"reason": "ContainersNotReady"}),
+            }
+        )
+    spec_container: dict[str, Any] = {"name": statuses[0]["name"] if statuses else "app"}
+    if env_from_secret:
+        spec_container["envFrom"] = [{"secretRef": {"name": env_from_secret}}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels)},
+        "spec": {"containers": [spec_container], "nodeName": None if scheduled else "worker-1"},
+        "status": {
+            "phase": phase,
+            "conditions": conditions,
+            **({} if scheduled else {"containerStatuses": statuses}),
+        },
+    }
+
+
+def event(
+    namespace: str,
+    involved: tuple[str, str],
+    reason: str,
+    message: str,
+    *,
+    type: str = "Warning",
+    count: int = 1,
+    when: str = TIMESTAMP,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A core/v1 Event about ``involved`` = (kind, name)."""
+    kind, object_name = involved
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": name or f"{object_name}.{reason.lower()}", "namespace": namespace},
+        "involvedObject": {"kind": kind, "name": object_name, "namespace": namespace},
+        "reason": reason,
+        "message": message,
+        "type": type,
+        "count": count,
+        "firstTimestamp": when,
+        "lastTimestamp": when,
+        "source": {"component": "kubelet"},
+    }
