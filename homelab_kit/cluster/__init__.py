@@ -8,6 +8,10 @@
   (``homelab-kit drift``).
 * :func:`pull_schemas` caches the cluster's CRDs as strict JSON schemas
   (``homelab-kit schemas pull``).
+* :func:`reconcile` asks Flux to reconcile an object now and waits for the answer
+  (``homelab-kit reconcile``); :func:`root_kustomization` finds the cluster's root.
+* :func:`diagnose` walks each app from Flux Kustomization to pod and reports the first
+  broken link (``homelab-kit doctor``).
 
 Every failure is a :class:`~homelab_kit.errors.ClusterError` with one clear line;
 Secret values are never read (metadata-only requests).
@@ -19,7 +23,16 @@ Secret values are never read (metadata-only requests).
 True
 """
 
-from homelab_kit.cluster.client import ApiResource, Cluster, ClusterOptions, connect, parse_timeout
+from homelab_kit.cluster.client import (
+    ApiResource,
+    Cluster,
+    ClusterOptions,
+    connect,
+    context_for_cluster,
+    parse_duration,
+    parse_timeout,
+)
+from homelab_kit.cluster.doctor import AppDiagnosis, DoctorReport, Finding, diagnose
 from homelab_kit.cluster.drift import (
     DeclaredObject,
     DriftReport,
@@ -28,6 +41,14 @@ from homelab_kit.cluster.drift import (
     MissingObject,
     declared_objects,
     gather_drift,
+)
+from homelab_kit.cluster.reconcile import (
+    Outcome,
+    Target,
+    WaitOptions,
+    find_target,
+    reconcile,
+    root_kustomization,
 )
 from homelab_kit.cluster.schemas import pull_schemas
 from homelab_kit.cluster.status import (
@@ -41,22 +62,34 @@ from homelab_kit.cluster.status import (
 
 __all__ = [
     "ApiResource",
+    "AppDiagnosis",
     "AppStatus",
     "Cluster",
     "ClusterOptions",
     "ClusterStatus",
     "DeclaredObject",
+    "DoctorReport",
     "DriftReport",
     "ExtraObject",
+    "Finding",
     "LaggingKustomization",
     "ManagedSecretStatus",
     "MissingObject",
     "ObjectStatus",
+    "Outcome",
     "SecretStatus",
+    "Target",
+    "WaitOptions",
     "connect",
+    "context_for_cluster",
     "declared_objects",
+    "diagnose",
+    "find_target",
     "gather_drift",
     "gather_status",
+    "parse_duration",
     "parse_timeout",
     "pull_schemas",
+    "reconcile",
+    "root_kustomization",
 ]
