@@ -23,15 +23,7 @@ Secret values are never read (metadata-only requests).
 True
 """
 
-from homelab_kit.cluster.client import (
-    ApiResource,
-    Cluster,
-    ClusterOptions,
-    connect,
-    context_for_cluster,
-    parse_duration,
-    parse_timeout,
-)
+from homelab_kit.cluster.client import ApiResource, Cluster
 from homelab_kit.cluster.doctor import AppDiagnosis, DoctorReport, Finding, diagnose
 from homelab_kit.cluster.drift import (
     DeclaredObject,
@@ -41,6 +33,13 @@ from homelab_kit.cluster.drift import (
     MissingObject,
     declared_objects,
     gather_drift,
+)
+from homelab_kit.cluster.kubeconfig import (
+    ClusterOptions,
+    connect,
+    context_for_cluster,
+    parse_duration,
+    parse_timeout,
 )
 from homelab_kit.cluster.reconcile import (
     Outcome,

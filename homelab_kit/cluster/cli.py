@@ -100,7 +100,7 @@ def _connect(
     request_timeout: str,
     cluster_name: str | None = None,
 ) -> Cluster:
-    from homelab_kit.cluster.client import ClusterOptions, connect, parse_timeout
+    from homelab_kit.cluster.kubeconfig import ClusterOptions, connect, parse_timeout
 
     return connect(
         ClusterOptions(kubeconfig, context, parse_timeout(request_timeout), cluster_name)
@@ -350,7 +350,7 @@ def reconcile(
 
 
 def _duration(text: str, flag: str) -> float:
-    from homelab_kit.cluster.client import parse_duration
+    from homelab_kit.cluster.kubeconfig import parse_duration
 
     seconds = parse_duration(text)
     if seconds is None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from homelab_kit.cluster.client import parse_duration
+from homelab_kit.cluster import parse_duration
 
 from .conftest import Result
 from .fakeapi import READER_USER, FakeApiServer
