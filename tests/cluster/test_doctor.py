@@ -18,6 +18,7 @@ from .fakeapi import READER_USER, FakeApiServer
 from .objects import (
     PLANTED_SECRET_VALUE,
     container,
+    crd,
     event,
     flux_labels,
     helm_release,
@@ -425,3 +426,80 @@ def test_the_library_walks_chosen_apps(
     assert [a.label for a in report.apps] == ["web/echo"]
     assert report.ok
     assert report.summary() == "1 apps: 1 healthy, 0 with problems"
+
+
+def test_an_external_secret_the_app_reads(
+    healthy: FakeApiServer, kubeconfig: Path, web_repo: Path, run: Run
+) -> None:
+    """An ExternalSecret in another app, producing a Secret echo's HelmRelease reads."""
+    (web_repo / "kubernetes/apps/web/secrets/echo-external.yaml").write_text(
+        "apiVersion: external-secrets.io/v1\n"
+        "kind: ExternalSecret\n"
+        "metadata:\n  name: echo-db\n  namespace: web\n"
+        "spec:\n  secretStoreRef:\n    kind: ClusterSecretStore\n    name: vault\n"
+        "  target:\n    name: echo-db-credentials\n",
+        encoding="utf-8",
+    )
+    kustomization_file = web_repo / "kubernetes/apps/web/secrets/kustomization.yaml"
+    kustomization_file.write_text(
+        kustomization_file.read_text(encoding="utf-8") + "  - ./echo-external.yaml\n",
+        encoding="utf-8",
+    )
+    release = web_repo / "kubernetes/apps/web/echo/app/helmrelease.yaml"
+    release.write_text(
+        release.read_text(encoding="utf-8")
+        + "    - kind: Secret\n      name: echo-db-credentials\n",
+        encoding="utf-8",
+    )
+    # The External Secrets operator is not installed: a finding, not a crash.
+    (finding,) = findings(doctor_json(run, web_repo, kubeconfig, "web/echo"), "web/echo")
+    assert (finding["kind"], finding["name"]) == ("ExternalSecret", "echo-db")
+    assert finding["problem"] == (
+        "cannot sync: the cluster serves no ExternalSecret API (External Secrets is not installed)"
+    )
+
+    healthy.add(crd("external-secrets.io", "ExternalSecret", "externalsecrets", ["v1"]))
+    external = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "echo-db", "namespace": "web"},
+        "spec": {"target": {"name": "echo-db-credentials"}},
+        "status": {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "False",
+                    "reason": "SecretSyncedError",
+                    "message": "could not get secret data from provider",
+                }
+            ]
+        },
+    }
+    healthy.add(
+        external,
+        pod(
+            "external-secrets",
+            "external-secrets-5b8f-q",
+            {"app.kubernetes.io/name": "external-secrets"},
+        ),
+    )
+    healthy.add_log(
+        "external-secrets",
+        "external-secrets-5b8f-q",
+        [
+            '{"level":"error","msg":"error processing spec.data[0]",'
+            '"ExternalSecret":"web/echo-db"}',
+        ],
+    )
+    (finding,) = findings(doctor_json(run, web_repo, kubeconfig, "web/echo"), "web/echo")
+    assert finding["problem"] == (
+        "is not synced: SecretSyncedError: could not get secret data from provider"
+    )
+    assert finding["next"] == "kubectl -n external-secrets logs external-secrets-5b8f-q --tail 50"
+    assert finding["details"][-1].endswith('"ExternalSecret":"web/echo-db"}')
+
+    external["status"]["conditions"][0].update(status="True", reason="SecretSynced", message="")
+    healthy.add(external)
+    (finding,) = findings(doctor_json(run, web_repo, kubeconfig, "web/echo"), "web/echo")
+    assert (finding["kind"], finding["name"]) == ("Secret", "echo-db-credentials")
+    assert finding["problem"].startswith("does not exist: ExternalSecret web/echo-db reports")

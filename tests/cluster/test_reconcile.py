@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from homelab_kit.cluster import parse_duration
+from homelab_kit.cluster import ClusterOptions, Target, connect, parse_duration
+from homelab_kit.cluster.reconcile import sources_of
 
 from .conftest import Result
 from .fakeapi import READER_USER, FakeApiServer
-from .objects import PLANTED_SECRET_VALUE, kustomization
+from .objects import HELM, PLANTED_SECRET_VALUE, SOURCE, kustomization
 
 Run = Callable[..., Result]
 REQUESTED = "reconcile.fluxcd.io/requestedAt"
@@ -333,3 +334,32 @@ def test_a_cluster_matching_several_contexts_is_ambiguous(
     assert result.code == 2
     assert "cluster 'homelab' matches several contexts" in result.err
     assert "(admin, reader, expired); pass --context" in result.err
+
+
+def test_the_sources_of_a_chart_template_are_its_repository_then_its_chart(
+    healthy: FakeApiServer, kubeconfig: Path
+) -> None:
+    release = {
+        "spec": {
+            "chart": {
+                "spec": {
+                    "chart": "podinfo",
+                    "sourceRef": {
+                        "kind": "HelmRepository",
+                        "name": "podinfo",
+                        "namespace": "flux-system",
+                    },
+                }
+            }
+        },
+        "status": {"helmChart": "flux-system/web-podinfo"},
+    }
+    with connect(ClusterOptions(str(kubeconfig))) as cluster:
+        found = sources_of(cluster, Target(HELM, "HelmRelease", "web", "podinfo"), release)
+        del release["status"]
+        unreconciled = sources_of(cluster, Target(HELM, "HelmRelease", "web", "podinfo"), release)
+    assert [(t.kind, t.namespace, t.name) for t in found] == [
+        ("HelmRepository", "flux-system", "podinfo"),
+        ("HelmChart", "flux-system", "web-podinfo"),
+    ]
+    assert unreconciled[1] == Target(SOURCE, "HelmChart", "flux-system", "web-podinfo")
