@@ -2,7 +2,9 @@
 
 For every app of the repository (a folder with a ``ks.yaml``), or one, the links are
 checked in the order Flux builds them, and the walk stops at the first link that is
-broken (every problem of that link is reported, one :class:`Finding` each):
+broken (every problem of that link is reported, one :class:`Finding` each).  The
+cluster's entry-point Kustomizations outside the apps (``kubernetes/flux/cluster``)
+are walked first, as a group of their own, through link 1 only.
 
 1. ``kustomization``: each Flux Kustomization of the app is on the cluster and Ready
    (a suspended one is a warning);
@@ -30,6 +32,7 @@ stop the walk nor fail the command.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -42,6 +45,7 @@ from homelab_kit.cluster.status import (
     INFISICAL_SYNC_CONDITION,
     KUSTOMIZE_GROUP,
 )
+from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.repo import App, Repo
 
 EXTERNAL_SECRETS_GROUP = "external-secrets.io"
@@ -100,8 +104,8 @@ class AppDiagnosis:
 
     @property
     def label(self) -> str:
-        """``namespace/app``."""
-        return f"{self.namespace}/{self.name}"
+        """``namespace/app``, or the folder of a group of Flux roots."""
+        return f"{self.namespace}/{self.name}" if self.namespace else self.directory
 
     @property
     def ok(self) -> bool:
@@ -111,7 +115,7 @@ class AppDiagnosis:
     def to_json(self) -> dict[str, Any]:
         """The JSON form ``--format json`` prints."""
         return {
-            "namespace": self.namespace,
+            "namespace": self.namespace or None,
             "name": self.name,
             "directory": self.directory,
             "ok": self.ok,
@@ -212,7 +216,12 @@ def diagnose(repo: Repo, cluster: Cluster, apps: Iterable[App] | None = None) ->
 
     reader = Reader(cluster)
     out: list[AppDiagnosis] = []
-    for app in repo.apps if apps is None else apps:
+    every: list[tuple[App, bool]] = (
+        [(root, True) for root in flux_roots(repo)] + [(app, False) for app in repo.apps]
+        if apps is None
+        else [(app, False) for app in apps]
+    )
+    for app, root in every:
         walk = AppWalk(repo, reader, app)
         stages: tuple[tuple[str, Callable[[AppWalk], Iterable[Finding]]], ...] = (
             ("kustomization", AppWalk.kustomizations),
@@ -222,6 +231,8 @@ def diagnose(repo: Repo, cluster: Cluster, apps: Iterable[App] | None = None) ->
             ("pod", pod_findings),
             ("event", event_findings),
         )
+        if root:
+            stages = stages[:1]
         walked: list[str] = []
         findings: list[Finding] = []
         for name, stage in stages:
@@ -234,6 +245,28 @@ def diagnose(repo: Repo, cluster: Cluster, apps: Iterable[App] | None = None) ->
             AppDiagnosis(app.namespace, app.name, app.directory, tuple(walked), tuple(findings))
         )
     return DoctorReport(server=cluster.server, context=cluster.context, apps=tuple(out))
+
+
+def flux_roots(repo: Repo) -> list[App]:
+    """The Flux Kustomizations outside every app (the cluster's entry points, such as
+    ``kubernetes/flux/cluster``), one group per folder, walked as the first link of
+    every app's chain.  Their ``namespace`` is empty; the label is the folder."""
+    groups: dict[str, list[FluxKustomization]] = {}
+    for ks in repo.kustomizations:
+        if repo.app_of_file(ks.source.path) is None:
+            groups.setdefault(posixpath.dirname(ks.source.path) or ".", []).append(ks)
+    return [
+        App(
+            name=posixpath.basename(directory) or ".",
+            namespace="",
+            directory=directory,
+            ks_path=found[0].source.path,
+            kustomizations=tuple(found),
+            files=tuple(dict.fromkeys(k.source.path for k in found)),
+            source=found[0].source,
+        )
+        for directory, found in sorted(groups.items())
+    ]
 
 
 class AppWalk:

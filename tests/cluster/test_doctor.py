@@ -65,10 +65,17 @@ def test_a_healthy_cluster_exits_0_with_a_summary(
     result = doctor(run, web_repo, kubeconfig)
     assert result.code == 0, result.out + result.err
     assert problem_lines(result) == []
-    assert result.out.splitlines()[-1] == "2 apps: 2 healthy, 0 with problems"
+    # The cluster's entry points (kubernetes/flux/cluster) count as a group, as in status.
+    assert result.out.splitlines()[-1] == "3 apps: 3 healthy, 0 with problems"
 
     data = doctor_json(run, web_repo, kubeconfig)
-    assert data["summary"] == {"apps": 2, "healthy": 2, "withProblems": 0, "warnings": 0}
+    assert data["summary"] == {"apps": 3, "healthy": 3, "withProblems": 0, "warnings": 0}
+    root = data["apps"][0]
+    assert (root["namespace"], root["directory"], root["walked"]) == (
+        None,
+        "kubernetes/flux/cluster",
+        ["kustomization"],
+    )
     echo = next(a for a in data["apps"] if a["name"] == "echo")
     assert echo["walked"] == ["kustomization", "helmrelease", "source", "secret", "pod", "event"]
     # The walk read the echo pods through the Deployment the HelmRelease labelled.
@@ -106,7 +113,7 @@ def test_a_failed_helm_release_reports_its_last_failure_and_remediation(
         "failures: 3; last release: failed (app-template@4.1.2); remediation: retries exhausted "
         "(Stalled: RetriesExceeded))  → homelab-kit reconcile web/echo --kind helmrelease --force"
     ]
-    assert result.out.splitlines()[-1] == "2 apps: 1 healthy, 1 with problems"
+    assert result.out.splitlines()[-1] == "3 apps: 2 healthy, 1 with problems"
 
     data = doctor_json(run, web_repo, kubeconfig)
     (finding,) = findings(data, "web/echo")
@@ -326,6 +333,31 @@ def test_a_dependency_that_is_not_ready_is_the_cause(
     (secrets,) = findings(data, "web/secrets")
     assert (secrets["link"], secrets["name"]) == ("kustomization", "secrets")
     assert secrets["next"] == "homelab-kit reconcile web/secrets --with-source"
+
+
+def test_a_root_kustomization_that_fails_to_build(
+    healthy: FakeApiServer, kubeconfig: Path, web_repo: Path, run: Run
+) -> None:
+    healthy.add(
+        kustomization(
+            "flux-system",
+            "cluster-apps",
+            ready="False",
+            reason="BuildFailed",
+            message="kustomize build failed: accumulating resources: './web': no such file",
+            labels=flux_labels("flux-system", "flux-system"),
+        )
+    )
+    result = doctor(run, web_repo, kubeconfig)
+    assert result.code == 1
+    assert problem_lines(result) == []  # the apps themselves are fine
+    assert result.out.splitlines()[1] == (
+        "kubernetes/flux/cluster ✗ Kustomization flux-system/cluster-apps is not Ready: "
+        "BuildFailed: kustomize build failed: accumulating resources: './web': no such file  "
+        "→ homelab-kit build flux-system/cluster-apps"
+    )
+    # Naming one app walks that app only.
+    assert doctor(run, web_repo, kubeconfig, "web/echo").code == 0
 
 
 def test_objects_not_on_the_cluster(
