@@ -23,6 +23,7 @@ from .objects import (
     INFISICAL,
     KUSTOMIZE,
     PLANTED_SECRET_VALUE,
+    SOURCE,
     crd,
     flux_crds,
     flux_labels,
@@ -79,6 +80,8 @@ def _object(group: str, kind: str, name: str, namespace: str, labels: Any) -> di
         return helm_release(namespace, name, labels=labels)
     if (group, kind) == (INFISICAL, "InfisicalSecret"):
         return infisical_secret(namespace, name, f"{name}-x", labels=labels)
+    if group == SOURCE:
+        return source(kind, namespace, name, "1.0.0@sha256:0b1c2d3e", labels=labels)
     api_version = f"{group}/v1" if group else "v1"
     if kind in ("Namespace", *CLUSTER_SCOPED):
         return simple(api_version, kind, name, labels=labels)
@@ -132,3 +135,33 @@ def test_a_failing_release_of_the_reference_cluster(
     assert result.code == 1
     assert "UpgradeFailed: Helm upgrade failed: timed out waiting for the condition" in result.out
     assert re.search(r"\n\d+ apps, 1 not ready\n", result.out)
+
+
+def test_doctor_on_the_reference_cluster(
+    reference: tuple[Repo, FakeApiServer], kubeconfig: Path, run: Run
+) -> None:
+    repo, server = reference
+    healthy = run("doctor", "--repo", PROJECT_ROOT, "--kubeconfig", kubeconfig, "-f", "json")
+    assert healthy.code == 0, healthy.out + healthy.err
+    data = json.loads(healthy.out)
+    assert {(a.namespace, a.name) for a in repo.apps} <= {
+        (a["namespace"], a["name"]) for a in data["apps"]
+    }
+    assert data["summary"]["withProblems"] == 0
+    assert PLANTED_SECRET_VALUE not in healthy.out
+
+    release = repo.helm_releases[0]
+    namespace = repo.namespace_of_file(release.source.path) or release.namespace or "default"
+    server.add(
+        helm_release(
+            namespace, release.name, ready="False", reason="UpgradeFailed", message="timed out"
+        )
+    )
+    failing = run("doctor", "--repo", PROJECT_ROOT, "--kubeconfig", kubeconfig)
+    assert failing.code == 1
+    lines = [line for line in failing.out.splitlines() if " ✗ " in line]
+    assert len(lines) == 1
+    assert (
+        f"HelmRelease {namespace}/{release.name} is not Ready: UpgradeFailed: timed out"
+        in (lines[0])
+    )
