@@ -390,6 +390,10 @@ class _Progress:
 
     def _line(self, text: str, *, final: bool) -> None:
         if self.terminal:
+            if not final:  # a line longer than the terminal could not be rewritten
+                import shutil
+
+                text = text[: max(20, shutil.get_terminal_size().columns - 1)]
             pad = " " * max(0, self.width - len(text))
             sys.stderr.write(f"\r{text}{pad}" + ("\n" if final else ""))
             self.width = 0 if final else len(text)
