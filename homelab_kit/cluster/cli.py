@@ -54,7 +54,7 @@ def _repo_option(function: F) -> F:
         default=".",
         show_default=True,
         type=click.Path(file_okay=False),
-        help="A folder inside the repository (default: the current one).",
+        help="A folder inside the repository.",
     )(function)
 
 

@@ -41,6 +41,8 @@ FLUX_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"
 DEFAULT_NAMESPACE = "flux-system"
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_INTERVAL = 2.0
+#: Never poll the API server faster than this (a 0 interval would be a busy loop).
+MIN_INTERVAL = 0.01
 
 #: ``--kind`` values and the group and kind each names.
 KINDS: Mapping[str, tuple[str, str]] = {
@@ -412,7 +414,7 @@ def wait_for(
             return Outcome(
                 target, "timeout", progress.reason, progress.message, _revision(obj), elapsed
             )
-        sleep(max(0.0, min(options.interval, options.timeout - elapsed)))
+        sleep(max(0.0, min(max(options.interval, MIN_INTERVAL), options.timeout - elapsed)))
 
 
 def _progress(target: Target, obj: Mapping[str, Any], token: str, elapsed: float) -> Progress:
