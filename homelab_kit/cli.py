@@ -20,11 +20,11 @@ import attrs
 import click
 
 from homelab_kit import __version__
-from homelab_kit.config import Config, load_config
+from homelab_kit.config import PRESETS, Config, Selection, is_kubernetes_version, load_config
 from homelab_kit.diagnostic import Severity
 from homelab_kit.errors import HomelabKitError
+from homelab_kit.lint import LintResult, registered_checks
 from homelab_kit.lint import lint as run_lint
-from homelab_kit.lint import registered_checks
 from homelab_kit.model.loader import Progress, find_root
 from homelab_kit.plugins import PluginManager, get_plugin_manager
 from homelab_kit.report.base import ReportOptions
@@ -149,8 +149,22 @@ def cli() -> None:
     "Default: github inside GitHub Actions, else text.",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
-@click.option("--select", multiple=True, metavar="IDS", help="Only these checks (IDs or globs).")
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="IDS",
+    help="Only these checks: IDs, globs, pack prefixes or categories (replaces the preset).",
+)
+@click.option(
+    "--extend-select", multiple=True, metavar="IDS", help="These checks as well as the selected."
+)
 @click.option("--ignore", multiple=True, metavar="IDS", help="Skip these checks.")
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    help="The checks run unless selected otherwise (default: the configuration's, "
+    "else recommended).",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "info"]),
@@ -158,8 +172,36 @@ def cli() -> None:
 )
 @click.option("--kubernetes-version", metavar="X.Y.Z", help="Validate against this version.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Config file.")
-@click.option("--fix", is_flag=True, help="Apply the automatic fixes checks offer.")
+@click.option("--fix", is_flag=True, help="Apply the safe automatic fixes checks offer.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix or --diff: unsafe fixes too (they may change how the cluster behaves).",
+)
+@click.option("--show-fixes", is_flag=True, help="With --fix: list the fixes applied, per file.")
 @click.option("--diff", "show_diff", is_flag=True, help="Show the fixes as a diff; write nothing.")
+@click.option(
+    "--statistics", is_flag=True, help="Print the number of findings of each check instead."
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings and nothing else.")
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Suppress every finding with an inline comment (a reason to fill in).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Report only findings not in FILE (written with today's findings when absent); "
+    "report its stale entries.",
+)
+@click.option(
+    "--no-respect-gitignore",
+    is_flag=True,
+    help="Lint files the repository's .gitignore ignores, too.",
+)
 @click.option("--no-cache", is_flag=True, help="Ignore and do not write the cache.")
 @click.option(
     "--jobs",
@@ -177,12 +219,22 @@ def lint(
     output_format: str | None,
     output: str | None,
     select: tuple[str, ...],
+    extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
+    preset: str | None,
     fail_on: str | None,
     kubernetes_version: str | None,
     config_file: str | None,
     fix: bool,
+    unsafe_fixes: bool,
+    show_fixes: bool,
     show_diff: bool,
+    statistics: bool,
+    exit_zero: bool,
+    quiet: bool,
+    add_noqa: bool,
+    baseline: str | None,
+    no_respect_gitignore: bool,
     no_cache: bool,
     jobs: int,
     color: bool | None,
@@ -201,15 +253,21 @@ def lint(
     if name not in formats:
         _fail(f"unknown format {name!r} (choose from {', '.join(sorted(formats))})")
     config = _config(path, config_file)
-    overrides: dict[str, Any] = {}
-    if select:
-        overrides["select"] = _split(select)
-    if ignore:
-        overrides["ignore"] = config.ignore + _split(ignore)
+    overrides: dict[str, Any] = {
+        "command_line": Selection(
+            _split(select) if select else None, _split(extend_select), _split(ignore)
+        )
+    }
+    if preset:
+        overrides["preset"] = preset
     if fail_on:
         overrides["fail_on"] = Severity.parse(fail_on)
     if kubernetes_version:
+        if not is_kubernetes_version(kubernetes_version):
+            _fail(f"--kubernetes-version: {kubernetes_version!r} is not a version like 1.33.4")
         overrides["kubernetes_version"] = kubernetes_version
+    if no_respect_gitignore:
+        overrides["respect_gitignore"] = False
     config = attrs.evolve(config, **overrides)
     with progress_bar(sys.stderr) as progress:
         result = run_lint(
@@ -218,19 +276,44 @@ def lint(
     if fix or show_diff:
         from homelab_kit.lint.fix import apply_fixes
 
-        outcome = apply_fixes(result, write=fix and not show_diff)
+        outcome = apply_fixes(result, write=fix and not show_diff, unsafe=unsafe_fixes)
         if show_diff:
             click.echo(outcome.diff, nl=False)
             sys.exit(EXIT_OK if not outcome.changed else EXIT_FINDINGS)
-        for line in outcome.summary_lines():
-            click.echo(line, err=True)
+        if not quiet:
+            for line in outcome.summary_lines(show_fixes=show_fixes):
+                click.echo(line, err=True)
         if outcome.changed:
             result = run_lint(path, config=config, pm=pm, jobs=jobs)
-    stream = sys.stdout
+    if add_noqa:
+        _add_noqa(result, quiet)
+        return
+    if baseline:
+        result = _baseline(result, Path(baseline), quiet)
+    if statistics:
+        click.echo(_statistics(result), nl=False)
+    else:
+        _emit_report(result, formats[name], output, color, no_source, quiet)
+    failing = [d for d in result.diagnostics if d.severity >= config.fail_on]
+    if not quiet and not statistics and name in ("text", "concise"):
+        _fix_hint(result, fix)
+    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)
+
+
+def _emit_report(
+    result: LintResult,
+    reporter: Any,
+    output: str | None,
+    color: bool | None,
+    no_source: bool,
+    quiet: bool,
+) -> None:
     options = ReportOptions(
-        color=False if output else use_color(color, stream), show_source=not no_source
+        color=False if output else use_color(color, sys.stdout),
+        show_source=not no_source,
+        summary=not quiet,
     )
-    text = formats[name]().render(result, options)
+    text = reporter().render(result, options)
     if output:
         from homelab_kit.fsutil import atomic_write_text
 
@@ -240,8 +323,80 @@ def lint(
             _fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
         click.echo(text, nl=False)
-    failing = [d for d in result.diagnostics if d.severity >= config.fail_on]
-    sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+def _fix_hint(result: LintResult, fixed: bool) -> None:
+    """ruff's closing hint: how many findings --fix (or --unsafe-fixes) would fix."""
+    safe = sum(1 for d in result.diagnostics if d.fix is not None and d.fix.safe)
+    unsafe = sum(1 for d in result.diagnostics if d.fix is not None and not d.fix.safe)
+    if safe and not fixed:
+        hidden = f" ({unsafe} more with `--unsafe-fixes`)" if unsafe else ""
+        click.echo(f"{safe} fixable with `--fix`{hidden}.", err=True)
+    elif unsafe:
+        click.echo(f"{unsafe} fixable with `--fix --unsafe-fixes`.", err=True)
+
+
+def _statistics(result: LintResult) -> str:
+    """One line per check: count, ID, whether fixable, its summary (ruff's --statistics)."""
+    counts = result.counts_by_check()
+    if not counts:
+        return ""
+    fixable = {d.check_id for d in result.diagnostics if d.fix is not None and d.fix.safe}
+    width = max(len(str(n)) for n in counts.values())
+    id_width = max(len(i) for i in counts)
+    lines = []
+    for check_id, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        info = result.check(check_id)
+        mark = "[*]" if check_id in fixable else "   "
+        summary = info.summary if info else ""
+        lines.append(f"{n:>{width}}  {check_id:<{id_width}}  {mark} {summary}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _add_noqa(result: LintResult, quiet: bool) -> None:
+    from homelab_kit.lint.noqa import add_noqa
+
+    outcome = add_noqa(Path(result.root), result.diagnostics)
+    if not quiet:
+        click.echo(
+            f"Added {outcome.added} suppression comment(s) in {len(outcome.changed)} file(s); "
+            "replace each TODO with the reason.",
+            err=True,
+        )
+    for reason in outcome.skipped:
+        click.echo(f"  not changed: {reason}", err=True)
+    sys.exit(EXIT_FINDINGS if outcome.skipped else EXIT_OK)
+
+
+def _baseline(result: LintResult, path: Path, quiet: bool) -> LintResult:
+    """Drop the findings the baseline lists (writing it first when it is absent)."""
+    from homelab_kit.lint.baseline import apply_baseline, read_baseline, write_baseline
+
+    if not path.exists():
+        try:
+            count = write_baseline(path, result.diagnostics)
+        except OSError as exc:
+            _fail(f"cannot write {path}: {exc.strerror or exc}")
+        if not quiet:
+            click.echo(f"Wrote the baseline {path} with {count} finding(s).", err=True)
+        entries = read_baseline(path)
+    else:
+        entries = read_baseline(path)
+    ran = {c.id for c in result.checks}
+    outcome = apply_baseline(result.diagnostics, entries, ran=ran)
+    for file, check_id, message in outcome.stale:
+        click.echo(
+            f"{path}: stale entry, no longer found: {file}: [{check_id}] {message}", err=True
+        )
+    if outcome.stale and not quiet:
+        click.echo(
+            f"{len(outcome.stale)} stale baseline entr{'y' if len(outcome.stale) == 1 else 'ies'}:"
+            f" remove them, or delete {path} to write it anew.",
+            err=True,
+        )
+    return attrs.evolve(
+        result, diagnostics=outcome.kept, suppressed=result.suppressed + outcome.matched
+    )
 
 
 @cli.command()
@@ -254,7 +409,7 @@ def lint(
     help="Output format.",
 )
 def rules(output_format: str) -> None:
-    """List every check: ID, default severity, plugin, whether it can fix."""
+    """List every check by category: ID, default severity, whether it can fix, plugin."""
     checks = registered_checks(get_plugin_manager())
     if output_format == "json":
         import json
@@ -264,6 +419,7 @@ def rules(output_format: str) -> None:
                 "id": c.id,
                 "severity": str(c.severity),
                 "plugin": c.plugin,
+                "category": c.category,
                 "fixable": c.fixable,
                 "summary": c.summary,
             }
@@ -274,7 +430,15 @@ def rules(output_format: str) -> None:
     width = max((len(c.id) for c in checks), default=10)
     for c in checks:
         fixable = "fix" if c.fixable else "   "
-        click.echo(f"{c.id:<{width}}  {c.severity!s:<7}  {fixable}  {c.summary}  [{c.plugin}]")
+        click.echo(
+            f"{c.id:<{width}}  {c.severity!s:<7}  {c.category:<11}  {fixable}  {c.summary}"
+            f"  [{c.plugin}]"
+        )
+    click.echo(
+        "\nPresets: "
+        + "; ".join(f"{name}: {', '.join(cats)}" for name, cats in PRESETS.items())
+        + ". The default is recommended; see docs/lint.md."
+    )
 
 
 @cli.command()
@@ -291,7 +455,7 @@ def explain(check_id: str) -> None:
         _fail(f"unknown check {check_id!r}{hint}; `homelab-kit rules` lists them")
     click.echo(f"# {check.id}\n")
     click.echo(
-        f"Severity: {check.severity}. Plugin: {check.plugin}. "
+        f"Severity: {check.severity}. Category: {check.category}. Plugin: {check.plugin}. "
         f"Fixable: {'yes' if check.fixable else 'no'}.\n"
     )
     click.echo(check.doc.rstrip() + "\n")

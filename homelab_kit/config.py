@@ -7,20 +7,31 @@ their file, line and column.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import functools
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
+import pathspec
 
 from homelab_kit.diagnostic import Severity
 from homelab_kit.errors import ConfigError
 from homelab_kit.fsutil import inside
 from homelab_kit.location import Location
-from homelab_kit.yaml import YMap, load_file
+from homelab_kit.yaml import YMap, YSeq, load_file
 
 CONFIG_FILENAME = ".homelab-kit.yaml"
+
+# Presets: the categories of checks run when ``select`` does not say otherwise.
+PRESETS = {
+    "recommended": ("correctness", "security", "style"),
+    "homelab-kit": ("correctness", "security", "style", "convention"),
+}
+DEFAULT_PRESET = "recommended"
 
 DEFAULT_SOPS_ALLOWLIST = (
     "kubernetes/components/common/sops/*.sops.yaml",
@@ -31,8 +42,11 @@ DEFAULT_SOPS_ALLOWLIST = (
 )
 
 _KEYS = {
-    "select": "list of check IDs or patterns to run (default: all)",
-    "ignore": "list of check IDs or patterns not to run",
+    "preset": "the checks run by default: recommended (the default) or homelab-kit",
+    "select": "check IDs, globs, pack prefixes or categories to run instead of the preset",
+    "extend-select": "check IDs, globs, pack prefixes or categories to run as well",
+    "ignore": "check IDs, globs, pack prefixes or categories not to run",
+    "respect-gitignore": "skip files the repository's .gitignore ignores (default true)",
     "per-path-ignores": "mapping of path pattern to list of check IDs ignored there",
     "severity": "mapping of check ID to error, warning or info",
     "checks": "mapping of check ID to its options",
@@ -42,7 +56,7 @@ _KEYS = {
     "exclude": "folders or files not to read",
     "apps-root": "folder holding the namespace folders (default kubernetes/apps)",
     "schema-locations": "extra schema directories or kubeconform-style templates",
-    "missing-schema": "what a kind without a schema is: error, warning, info or ignore",
+    "missing-schema": "what a kind without a schema is: error, warning, info (default) or ignore",
     "sops-allowlist": "path patterns where SOPS files may live",
     "max-file-size": "largest YAML file read, in bytes (default 10 MiB)",
     "cache-dir": "where the cache lives (default .homelab-kit-cache under the root)",
@@ -52,13 +66,37 @@ _KEYS = {
 
 
 @attrs.frozen
+class Selection:
+    """One layer of check selection, ruff's way: the file's, then the command line's.
+
+    ``select`` (when not None) replaces what the layers before chose; ``extend_select``
+    adds to it; ``ignore`` removes from it.  Where a check matches both a select and
+    an ignore entry of one layer, the more specific entry wins (an ID over a glob or
+    pack prefix, those over a category, a category over ``ALL``); ignore wins a tie.
+    """
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+@attrs.frozen
 class Config:
-    """The effective configuration.  Build with :func:`load_config`."""
+    """The effective configuration.  Build with :func:`load_config`.
+
+    ``preset``, ``select``, ``extend_select`` and ``ignore`` are the file's selection;
+    ``command_line`` the flags' (applied after it).  ``locations`` says where each
+    key's value was written, for errors found after parsing.
+    """
 
     root: Path
     path: Path | None = None
-    select: tuple[str, ...] = ("*",)
+    preset: str = DEFAULT_PRESET
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    command_line: Selection = Selection()
+    respect_gitignore: bool = True
     per_path_ignores: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     severity: Mapping[str, Severity] = attrs.field(factory=dict)
     check_options: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
@@ -69,16 +107,18 @@ class Config:
     exclude: tuple[str, ...] = ()
     apps_root: str = "kubernetes/apps"
     schema_locations: tuple[str, ...] = ()
-    missing_schema: str = "warning"
+    missing_schema: str = "info"
     sops_allowlist: tuple[str, ...] = DEFAULT_SOPS_ALLOWLIST
     max_file_size: int = 10 * 1024 * 1024
     cache_dir: Path | None = None
     plugins: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     scaffold: Mapping[str, Any] = attrs.field(factory=dict)
+    locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
 
-    def is_selected(self, check_id: str) -> bool:
-        """Selected by ``select`` and not removed by ``ignore`` (globs allowed)."""
-        return _matches(check_id, self.select) and not _matches(check_id, self.ignore)
+    @property
+    def file_selection(self) -> Selection:
+        """The configuration file's selection layer."""
+        return Selection(self.select, self.extend_select, self.ignore)
 
     def ignored_at(self, check_id: str, path: str) -> bool:
         """Whether ``per-path-ignores`` switches ``check_id`` off for ``path``."""
@@ -102,15 +142,17 @@ def _matches(check_id: str, patterns: Sequence[str]) -> bool:
 
 
 def path_matches(path: str, pattern: str) -> bool:
-    """Glob match where ``**`` spans folders and a folder pattern covers its contents."""
-    pattern = pattern.strip("/")
-    if path == pattern or path.startswith(pattern + "/"):
-        return True
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    if "**" in pattern:
-        return fnmatch.fnmatchcase(path, pattern.replace("**/", "*").replace("**", "*"))
-    return False
+    """Whether ``path`` matches ``pattern`` with .gitignore semantics (pathspec).
+
+    ``*`` never crosses ``/``, ``**`` does; a pattern with a ``/`` in it is anchored at
+    the repository root, one without matches at any depth; a folder covers its contents.
+    """
+    return _path_spec(pattern).match_file(path)
+
+
+@functools.lru_cache(maxsize=1024)
+def _path_spec(pattern: str) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
 def load_config(root: Path, path: Path | None = None) -> Config:
@@ -182,10 +224,33 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
             raise ConfigError(str(exc), where) from None
 
     changes: dict[str, Any] = {}
+    locations = {str(key): at(str(key)) for key in data}
+    for key in ("select", "extend-select", "ignore"):
+        items = data.get(key)
+        if isinstance(items, YSeq):  # each selector's own position
+            for number, item in enumerate(items):
+                line, column = items.item_position(number)
+                locations[f"{key}/{item}"] = Location(rel, line, column)
+    changes["locations"] = locations
+    if "preset" in data:
+        preset = data["preset"]
+        if preset not in PRESETS:
+            close = difflib.get_close_matches(str(preset), list(PRESETS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"unknown preset {preset!r}{hint}; choose from {', '.join(PRESETS)}", at("preset")
+            )
+        changes["preset"] = preset
     if "select" in data:
         changes["select"] = str_list("select")
+    if "extend-select" in data:
+        changes["extend_select"] = str_list("extend-select")
     if "ignore" in data:
         changes["ignore"] = str_list("ignore")
+    if "respect-gitignore" in data:
+        if not isinstance(data["respect-gitignore"], bool):
+            raise ConfigError("respect-gitignore must be true or false", at("respect-gitignore"))
+        changes["respect_gitignore"] = data["respect-gitignore"]
     ppi = mapping("per-path-ignores")
     per_path: dict[str, tuple[str, ...]] = {}
     for pattern, ids in ppi.items():
@@ -196,9 +261,11 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
                 "per-path-ignores values must be lists of check IDs", at(pattern, ppi)
             )
         per_path[str(pattern)] = tuple(ids)
+        locations[f"per-path-ignores/{pattern}"] = at(pattern, ppi)
     changes["per_path_ignores"] = per_path
     sev = mapping("severity")
     changes["severity"] = {str(k): severity(v, at(k, sev)) for k, v in sev.items()}
+    locations.update({f"severity/{k}": key_at(k, sev) for k in sev})
     checks = mapping("checks")
     options: dict[str, Mapping[str, Any]] = {}
     option_locations: dict[str, Location] = {}
@@ -207,15 +274,17 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
             raise ConfigError(f"options of {check_id} must be a mapping", at(check_id, checks))
         options[str(check_id)] = dict(opts)
         option_locations[str(check_id)] = at(check_id, checks)
+        locations[f"checks/{check_id}"] = key_at(check_id, checks)
     changes["check_options"] = options
     changes["check_option_locations"] = option_locations
     if "fail-on" in data:
         changes["fail_on"] = severity(data["fail-on"], at("fail-on"))
     if "kubernetes-version" in data:
         version = data["kubernetes-version"]
-        if not isinstance(version, str | int | float) or isinstance(version, bool):
+        if isinstance(version, bool) or not is_kubernetes_version(str(version)):
             raise ConfigError(
-                "kubernetes-version must be a version like 1.33.4", at("kubernetes-version")
+                f"kubernetes-version must be a version like 1.33.4, got {version!r}",
+                at("kubernetes-version"),
             )
         changes["kubernetes_version"] = str(version)
     for key, field in (
@@ -255,7 +324,13 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
     return Config(root=root, path=config_path, **changes)
 
 
-def _similar(a: str, b: str) -> bool:
-    import difflib
+_VERSION_RE = re.compile(r"^v?\d+\.\d+(\.\d+)?$")
 
+
+def is_kubernetes_version(text: str) -> bool:
+    """``1.33``, ``1.33.4`` or ``v1.33.4``: what ``kubernetes-version`` accepts."""
+    return bool(_VERSION_RE.match(text.strip()))
+
+
+def _similar(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, a, b).ratio() > 0.75

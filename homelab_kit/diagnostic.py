@@ -45,12 +45,27 @@ class Edit:
     delete: bool = False
 
 
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+
 @attrs.frozen
 class Fix:
-    """An automatic fix a check offers: a short description and its edits."""
+    """An automatic fix a check offers: a short description and its edits.
+
+    ``applicability`` is ruff's: a ``safe`` fix keeps what the owner meant and is
+    applied by ``lint --fix``; an ``unsafe`` one may change how the cluster behaves
+    (a deliberate ``prune: false``, waiting where nothing waited) and is applied only
+    with ``--unsafe-fixes``.
+    """
 
     description: str
     edits: tuple[Edit, ...]
+    applicability: str = attrs.field(default=SAFE, validator=attrs.validators.in_((SAFE, UNSAFE)))
+
+    @property
+    def safe(self) -> bool:
+        return self.applicability == SAFE
 
 
 @attrs.frozen(order=False)

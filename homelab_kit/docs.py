@@ -41,21 +41,35 @@ def render_hooks() -> str:
 
 
 def render_rules(checks: list[Check]) -> str:
-    """docs/rules.md: the table of checks, then each check's documentation."""
+    """docs/rules.md: the checks grouped by category, then each check's documentation."""
+    from homelab_kit.config import PRESETS
+    from homelab_kit.lint.check import CATEGORIES
+
     out = [HEADER, "# Rules reference\n\n"]
-    out.append("| ID | Severity | Fixable | Plugin | Summary |\n|---|---|---|---|---|\n")
-    for c in checks:
-        fixable = "yes" if c.fixable else ""
-        out.append(
-            f"| [`{c.id}`](#{c.id}) | {c.severity} | {fixable} | {c.plugin} | {c.summary} |\n"
-        )
+    out.append(
+        "Checks are grouped by category; a preset runs categories (`preset:` in "
+        "`.homelab-kit.yaml`, see [lint.md](lint.md#categories-and-presets)):\n\n"
+    )
+    for name, categories in PRESETS.items():
+        out.append(f"- `{name}`: {', '.join(categories)}\n")
+    for category, meaning in CATEGORIES.items():
+        members = [c for c in checks if c.category == category]
+        if not members:
+            continue
+        out.append(f"\n## Category: {category}\n\n{meaning[0].upper()}{meaning[1:]}.\n\n")
+        out.append("| ID | Severity | Fixable | Plugin | Summary |\n|---|---|---|---|---|\n")
+        for c in members:
+            fixable = "yes" if c.fixable else ""
+            out.append(
+                f"| [`{c.id}`](#{c.id}) | {c.severity} | {fixable} | {c.plugin} | {c.summary} |\n"
+            )
     for c in checks:
         body = c.doc.split("\n", 1)[1].strip() if "\n" in c.doc else ""
         body = body.replace("\n## ", "\n### ")
         if body.startswith("## "):
             body = "#" + body
         out.append(f"\n## {c.id}\n\n{c.summary}\n\n")
-        out.append(f"Severity: {c.severity}. Plugin: `{c.plugin}`.")
+        out.append(f"Severity: {c.severity}. Category: {c.category}. Plugin: `{c.plugin}`.")
         out.append(f" Remediation: {c.remediation}\n\n" if c.remediation else "\n\n")
         out.append(body + "\n")
     return "".join(out)

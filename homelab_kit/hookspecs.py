@@ -28,8 +28,11 @@ def homelab_kit_register_checks() -> list[Any]:
 
     Return a list of check modules or :class:`homelab_kit.Check` objects.  A check
     module has a docstring (What it does / Why is this bad? / Example / Use
-    instead), ``ID``, ``SEVERITY``, ``REMEDIATION``, an optional attrs ``Options``
-    class and ``check(repo, options)`` yielding :class:`homelab_kit.Diagnostic`.
+    instead), ``ID``, ``SEVERITY``, ``CATEGORY`` (``correctness``, ``security``,
+    ``convention`` or ``style``: which presets run it; a module without one counts
+    as ``correctness``, so it runs by default), ``REMEDIATION``, an optional attrs
+    ``Options`` class and ``check(repo, options)`` yielding
+    :class:`homelab_kit.Diagnostic`.
 
     :returns: check modules or ``Check`` objects; IDs must be unique across plugins.
 

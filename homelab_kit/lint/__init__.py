@@ -10,6 +10,7 @@ import attrs
 
 from homelab_kit.cache import Cache, default_cache_dir, tree_fingerprint
 from homelab_kit.config import CONFIG_FILENAME, Config, load_config
+from homelab_kit.errors import ConfigError
 from homelab_kit.lint.check import DOC_SECTIONS, Check
 from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
 from homelab_kit.lint.result import CheckInfo, LintResult
@@ -46,11 +47,18 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
     registered = (
         tuple(str(loc) for _, loc in pm.registered("homelab_kit_register_schemas")) if pm else ()
     )
+    for folder in config.include:
+        if not (config.root / folder).exists():
+            raise ConfigError(
+                f"include: {folder!r} matches no file or folder in the repository",
+                config.locations.get("include"),
+            )
     return LoadOptions(
         include=config.include,
         exclude=config.exclude,
         apps_root=config.apps_root,
         max_file_size=config.max_file_size,
+        respect_gitignore=config.respect_gitignore,
         settings=Settings(
             kubernetes_version=config.kubernetes_version,
             sops_allowlist=config.sops_allowlist,
@@ -91,7 +99,8 @@ def lint(
     config = config or load_config(root)
     pm = pm or get_plugin_manager()
     pm.hook.homelab_kit_configure(config=config)
-    checks = selected_checks(registered_checks(pm), config)
+    registered = registered_checks(pm)
+    checks = selected_checks(registered, config)
     options = attrs.evolve(load_options(config, pm), jobs=jobs)
     store: Cache | None = None
     fingerprint = ""
@@ -128,6 +137,7 @@ def lint(
             # Checks share the loaded repository with forked processes, which then
             # copy much of it: worth it only when asked (docs/performance.md).
             jobs=jobs,
+            known=[c.id for c in registered],
         )
     pm.hook.homelab_kit_lint_finished(result=result)
     if store is not None:

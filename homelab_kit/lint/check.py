@@ -15,6 +15,7 @@ A check module looks like this (see plugins/ for real ones)::
     \"\"\"
     ID = "flux-ks-prune"
     SEVERITY = Severity.ERROR
+    CATEGORY = "correctness"
     REMEDIATION = "Set spec.prune: true."
 
     def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
@@ -38,6 +39,17 @@ from homelab_kit.location import Location
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
 
+# What a check is about; presets select by category (docs/lint.md#categories-and-presets).
+CATEGORIES = {
+    "correctness": "Flux, Kubernetes or Talos would fail or misbehave",
+    "security": "a secret, privilege or supply-chain exposure",
+    "convention": "a house rule of one layout (the guide's); valid repositories may differ",
+    "style": "YAML hygiene every repository benefits from",
+}
+# A check that declares no CATEGORY (a third-party plugin written before categories)
+# counts as correctness: it keeps running by default, as it did before.
+DEFAULT_CATEGORY = "correctness"
+
 CheckFunction = Callable[[Any, Any], Iterable[Diagnostic]]
 
 
@@ -53,6 +65,7 @@ class Check:
     :param options_class: an attrs class of typed options with defaults, or None.
     :param fixable: whether some findings carry an automatic fix.
     :param plugin: the plugin that registered it (filled in at registration).
+    :param category: one of :data:`CATEGORIES` (default :data:`DEFAULT_CATEGORY`).
     """
 
     id: str
@@ -63,6 +76,7 @@ class Check:
     options_class: type | None = attrs.field(default=None, repr=False)
     fixable: bool = False
     plugin: str = ""
+    category: str = DEFAULT_CATEGORY
 
     @property
     def summary(self) -> str:
@@ -90,11 +104,17 @@ class Check:
             options_class=getattr(module, "Options", None),
             fixable=bool(getattr(module, "FIXABLE", False)),
             plugin=plugin,
+            category=getattr(module, "CATEGORY", DEFAULT_CATEGORY),
         )
 
     def validate(self) -> None:
         if not ID_RE.match(self.id):
             raise PluginError(f"check ID {self.id!r} ({self.plugin}) is not kebab-case")
+        if self.category not in CATEGORIES:
+            raise PluginError(
+                f"check {self.id} ({self.plugin}) has category {self.category!r}; "
+                f"choose from {', '.join(CATEGORIES)}"
+            )
 
     def default_options(self) -> Any:
         return self.options_class() if self.options_class is not None else None
@@ -115,7 +135,10 @@ class Check:
                     f"unknown option {key!r} for check {self.id} (options: {known})", where
                 )
             kwargs[field.name] = _coerce(self.id, str(key), field, value, where)
-        return self.options_class(**kwargs)
+        try:
+            return self.options_class(**kwargs)
+        except (ValueError, TypeError) as exc:  # the class's own validators said no
+            raise ConfigError(f"check {self.id}: {_validator_message(exc)}", where) from None
 
 
 def _coerce(check_id: str, key: str, field: Any, value: Any, where: Location | None) -> Any:
@@ -143,3 +166,13 @@ def _coerce(check_id: str, key: str, field: Any, value: Any, where: Location | N
             f"option {key} of {check_id} must be {kind}, got {type(value).__name__}", where
         )
     return value
+
+
+def _validator_message(exc: Exception) -> str:
+    """attrs' ``in_`` validator raises ``ValueError(msg, attribute, options, value)``."""
+    args = exc.args
+    if len(args) == 4 and isinstance(args[1], attrs.Attribute):
+        name = args[1].name.replace("_", "-")
+        choices = ", ".join(map(str, args[2]))
+        return f"option {name} must be one of {choices}, got {args[3]!r}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

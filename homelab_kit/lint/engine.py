@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 import attrs
 
 from homelab_kit.config import Config
 from homelab_kit.diagnostic import Diagnostic, Severity
-from homelab_kit.errors import ConfigError, PluginError
+from homelab_kit.errors import PluginError
 from homelab_kit.lint.check import Check
 from homelab_kit.lint.result import CheckInfo, LintResult
 from homelab_kit.location import Location
@@ -46,13 +46,13 @@ def registered_checks(pm: PluginManager) -> list[Check]:
 
 
 def selected_checks(checks: Sequence[Check], config: Config) -> list[Check]:
-    """The checks the configuration selects; unknown IDs in config are errors."""
-    known = {c.id for c in checks}
-    for check_id in (*config.severity, *config.check_options):
-        if check_id not in known:
-            where = config.check_option_locations.get(check_id)
-            raise ConfigError(f"unknown check {check_id!r} in configuration", where)
-    return [c for c in checks if config.is_selected(c.id)]
+    """The checks the configuration selects (its preset, select, extend-select, ignore).
+
+    Unknown check IDs, selectors and option values are configuration errors.
+    """
+    from homelab_kit.lint.selection import resolve
+
+    return resolve(checks, config)
 
 
 def run_checks(
@@ -64,8 +64,12 @@ def run_checks(
     tool_version: str = "",
     progress: Callable[[str, int, int], None] | None = None,
     jobs: int = 1,
+    known: Collection[str] = (),
 ) -> LintResult:
     """Run ``checks`` over ``repo``; a check that raises becomes one internal error.
+
+    ``known`` are every registered check's ID: a suppression comment naming any
+    other is reported (``unused-suppression``) with the closest known ID.
 
     ``progress``, when given, is called as ``progress("check", done, total)``.
     ``jobs`` > 1 spreads the checks over that many processes (forked, so they share
@@ -78,20 +82,20 @@ def run_checks(
         if crashed:
             raw += found
             continue
-        severity = config.severity.get(check.id, check.severity)
+        configured = config.severity.get(check.id)
         for diag in found:
             raw.append(
                 attrs.evolve(
                     diag,
                     check_id=check.id,
-                    severity=severity,
+                    severity=configured or diag.severity,
                     remediation=diag.remediation or check.remediation,
                 )
             )
     if progress is not None:
         progress("check", len(checks), len(checks))
     selected_ids = {c.id for c in checks}
-    kept, suppressed = _apply_suppressions(repo, raw, config, selected_ids)
+    kept, suppressed = _apply_suppressions(repo, raw, config, selected_ids, frozenset(known))
     diagnostics = tuple(sorted(set(kept)))
     return LintResult(
         root=repo.root,
@@ -231,7 +235,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _apply_suppressions(
-    repo: Repo, diagnostics: Iterable[Diagnostic], config: Config, selected: set[str]
+    repo: Repo,
+    diagnostics: Iterable[Diagnostic],
+    config: Config,
+    selected: set[str],
+    known: frozenset[str],
 ) -> tuple[list[Diagnostic], int]:
     used: set[tuple[str, int, int]] = set()
     kept: list[Diagnostic] = []
@@ -248,26 +256,49 @@ def _apply_suppressions(
             suppressed += 1
             continue
         kept.append(diag)
-    if config.is_selected(UNUSED_SUPPRESSION_ID):
+    if UNUSED_SUPPRESSION_ID in selected:
+        severity = config.severity.get(UNUSED_SUPPRESSION_ID, Severity.WARNING)
         for path, yfile in repo.files.items():
             for sup in yfile.suppressions:
+                if config.ignored_at(UNUSED_SUPPRESSION_ID, path):
+                    continue
+                kept += _unknown_ids(path, sup, known, severity)
                 if (path, sup.line, sup.column) in used:
                     continue
                 if sup.check_ids and not any(i in selected for i in sup.check_ids):
                     continue  # names only checks that did not run: nothing to judge
-                if config.ignored_at(UNUSED_SUPPRESSION_ID, path):
-                    continue
                 names = ", ".join(sup.check_ids) or "all checks"
                 kept.append(
                     Diagnostic(
                         Location(path, sup.line, sup.column),
                         UNUSED_SUPPRESSION_ID,
                         f"suppression of {names} suppresses nothing",
-                        config.severity.get(UNUSED_SUPPRESSION_ID, Severity.WARNING),
+                        severity,
                         "Remove the comment, or fix its check ID or placement.",
                     )
                 )
     return kept, suppressed
+
+
+def _unknown_ids(
+    path: str, sup: Suppression, known: frozenset[str], severity: Severity
+) -> list[Diagnostic]:
+    """A finding for each check ID a suppression names that no plugin registered."""
+    from homelab_kit.lint.selection import did_you_mean
+
+    if not known:
+        return []
+    return [
+        Diagnostic(
+            Location(path, sup.line, sup.column),
+            UNUSED_SUPPRESSION_ID,
+            f"suppression names unknown check {check_id!r}{did_you_mean(check_id, known)}",
+            severity,
+            "Fix the check ID; `homelab-kit rules` lists them.",
+        )
+        for check_id in sup.check_ids
+        if check_id not in known and check_id != INTERNAL_ERROR_ID
+    ]
 
 
 def _suppressing(yfile: Any, diag: Diagnostic) -> Suppression | None:

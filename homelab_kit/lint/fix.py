@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -16,22 +17,38 @@ from homelab_kit.location import Location
 
 @attrs.frozen
 class FixOutcome:
-    """What fixing did: the files changed, the fixes applied, and a unified diff."""
+    """What fixing did: the files changed, the fixes applied, and a unified diff.
+
+    ``fixed`` counts the applied fixes by file and check ID (``--show-fixes``);
+    ``hidden`` is how many unsafe fixes were left for ``--unsafe-fixes``.
+    """
 
     changed: tuple[str, ...]
     applied: int
     skipped: tuple[str, ...]
     diff: str
+    fixed: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
+    hidden: int = 0
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, *, show_fixes: bool = False) -> list[str]:
         lines = [f"Fixed {self.applied} finding(s) in {len(self.changed)} file(s)."]
-        lines += [f"  {path}" for path in self.changed]
+        for path in self.changed:
+            lines.append(f"  {path}")
+            if show_fixes:
+                lines += [f"    {n} x {cid}" for cid, n in sorted(self.fixed.get(path, {}).items())]
         lines += [f"  not fixed: {reason}" for reason in self.skipped]
+        if self.hidden:
+            lines.append(
+                f"{self.hidden} unsafe fix(es) not applied: they may change how the cluster "
+                "behaves (apply them with --unsafe-fixes)."
+            )
         return lines
 
 
-def apply_fixes(result: LintResult, *, write: bool) -> FixOutcome:
-    """Apply every fix in ``result``; with ``write=False`` only compute the diff.
+def apply_fixes(result: LintResult, *, write: bool, unsafe: bool = False) -> FixOutcome:
+    """Apply the fixes in ``result``; with ``write=False`` only compute the diff.
+
+    Safe fixes only, unless ``unsafe``: then unsafe ones too (ruff's applicability).
 
     Edits to one file are applied together through round-trip editing, so
     comments, order, quoting and indentation survive; each file is written
@@ -41,12 +58,19 @@ def apply_fixes(result: LintResult, *, write: bool) -> FixOutcome:
 
     by_path: dict[str, list[Edit]] = defaultdict(list)
     counted: dict[str, int] = defaultdict(int)
+    by_check: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    hidden = 0
     for diag in result.diagnostics:
         if diag.fix is None:
             continue
+        if not diag.fix.safe and not unsafe:
+            hidden += 1
+            continue
         for edit in diag.fix.edits:
             by_path[edit.path].append(edit)
-        counted[diag.fix.edits[0].path if diag.fix.edits else ""] += 1
+        first = diag.fix.edits[0].path if diag.fix.edits else ""
+        counted[first] += 1
+        by_check[first][diag.check_id] += 1
     changed: list[str] = []
     skipped: list[str] = []
     diffs: list[str] = []
@@ -79,4 +103,5 @@ def apply_fixes(result: LintResult, *, write: bool) -> FixOutcome:
             atomic_write(target, new_text, result.root)
         changed.append(rel)
         applied += counted.get(rel, 0)
-    return FixOutcome(tuple(changed), applied, tuple(skipped), "".join(diffs))
+    fixed = {path: dict(by_check[path]) for path in changed}
+    return FixOutcome(tuple(changed), applied, tuple(skipped), "".join(diffs), fixed, hidden)

@@ -30,6 +30,7 @@ from homelab_kit.model.repo import Repo
 
 ID = "unused-suppression"
 SEVERITY = Severity.WARNING
+CATEGORY = "style"
 REMEDIATION = "Remove the comment, or fix its check ID or placement."
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import pathspec
 
 from homelab_kit.errors import RepoNotFoundError
 from homelab_kit.location import Location
@@ -68,6 +69,8 @@ class LoadOptions:
     is kubernetes/, talos/ and bootstrap/ where they exist, else the whole root.
     ``jobs`` is how many processes parse: 1 this one alone, N that many, 0 one per
     CPU when the repository is large enough to gain (:func:`parse_jobs`).
+    ``respect_gitignore``: files the repository's ``.gitignore`` files ignore are not
+    read (as git would not commit them).
     """
 
     include: tuple[str, ...] = ()
@@ -77,6 +80,7 @@ class LoadOptions:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     jobs: int = 1
     settings: Settings = Settings()
+    respect_gitignore: bool = True
 
 
 def find_root(start: str | os.PathLike[str]) -> Path:
@@ -150,11 +154,12 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
         # os.walk(top, followlinks=False), depth first in name order, with scandir's
         # entries kept: is_symlink() needs no system call, and the real path of a
         # folder is its parent's plus its name (symbolic links are not descended).
-        stack: list[tuple[str, str, str | None]] = [
-            (str(top_path), "" if rel_top == "." else rel_top, None)
+        ignores = _gitignores(root, rel_top) if options.respect_gitignore else ()
+        stack: list[tuple[str, str, str | None, _Ignores]] = [
+            (str(top_path), "" if rel_top == "." else rel_top, None, ignores)
         ]
         while stack:
-            dirpath, rel_dir, real = stack.pop()
+            dirpath, rel_dir, real, ignores = stack.pop()
             real = real or os.path.realpath(dirpath)
             if real in seen_real:
                 continue
@@ -172,18 +177,21 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
                 except OSError:
                     is_dir = False
                 (subdirs if is_dir else plain)[entry.name] = entry
+            if options.respect_gitignore and ".gitignore" in plain and dirpath != str(top_path):
+                ignores = (*ignores, *_gitignore_at(dirpath, rel_dir))
             dirnames = sorted(
                 d
                 for d in subdirs
                 if d not in SKIP_DIRS
                 and not (d.startswith(".") and d not in (".github",))
                 and not _is_excluded(_join(rel_dir, d), excluded)
+                and not _git_ignored(_join(rel_dir, d) + "/", ignores)
             )
             for d in dirnames:
                 dirs.add(_join(rel_dir, d))
             for name in sorted(plain):
                 rel = _join(rel_dir, name)
-                if _is_excluded(rel, excluded):
+                if _is_excluded(rel, excluded) or _git_ignored(rel, ignores):
                     continue
                 files.add(rel)
                 full = os.path.join(dirpath, name)
@@ -203,7 +211,12 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
             for d in reversed(dirnames):
                 if not subdirs[d].is_symlink():
                     stack.append(
-                        (os.path.join(dirpath, d), _join(rel_dir, d), os.path.join(real, d))
+                        (
+                            os.path.join(dirpath, d),
+                            _join(rel_dir, d),
+                            os.path.join(real, d),
+                            ignores,
+                        )
                     )
     frozen_files = frozenset(files)
     kept: list[str] = []
@@ -213,6 +226,39 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
         else:
             kept.append(rel)
     return _Tree(tuple(kept), frozen_files, frozenset(dirs), tuple(skipped), unreadable)
+
+
+# (folder the .gitignore sits in, relative to the root; its compiled patterns)
+_Ignores = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+
+
+def _gitignore_at(folder: str, rel_dir: str) -> _Ignores:
+    """The patterns of ``folder``'s .gitignore (none when it cannot be read)."""
+    try:
+        with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as f:
+            return ((rel_dir, pathspec.GitIgnoreSpec.from_lines(f)),)
+    except OSError:
+        return ()
+
+
+def _gitignores(root: Path, rel_top: str) -> _Ignores:
+    """The .gitignore files of the root and of the folders down to ``rel_top``."""
+    found = _gitignore_at(str(root), "")
+    parts = [] if rel_top in (".", "") else rel_top.split("/")
+    for depth in range(1, len(parts) + 1):
+        rel = "/".join(parts[:depth])
+        found += _gitignore_at(str(root / rel), rel)
+    return found
+
+
+def _git_ignored(rel: str, ignores: _Ignores) -> bool:
+    """Whether ``rel`` (a folder ends with ``/``) is ignored by one of ``ignores``."""
+    for base, spec in ignores:
+        if base and not rel.startswith(base + "/"):
+            continue
+        if spec.match_file(rel[len(base) + 1 :] if base else rel):
+            return True
+    return False
 
 
 def _bad_link(full: str, root_real: str) -> str | None:

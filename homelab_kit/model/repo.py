@@ -52,7 +52,7 @@ class Settings:
     kubernetes_version: str | None = None
     sops_allowlist: tuple[str, ...] = DEFAULT_SOPS_ALLOWLIST
     schema_locations: tuple[str, ...] = ()
-    missing_schema: str = "warning"
+    missing_schema: str = "info"
     cache_dir: Path | None = None
 
 

@@ -11,11 +11,15 @@ from homelab_kit.lint.result import LintResult
 
 @attrs.frozen
 class ReportOptions:
-    """How to render: colour (only on a terminal), source lines, terminal width."""
+    """How to render: colour (only on a terminal), source lines, terminal width.
+
+    ``summary`` false (``lint --quiet``) leaves out the closing summary lines.
+    """
 
     color: bool = False
     show_source: bool = True
     width: int = 100
+    summary: bool = True
 
 
 class Reporter(Protocol):

@@ -61,8 +61,9 @@ class TextReporter:
             for diagnostic in group:
                 lines.extend(_finding(diagnostic, source, paint, options.width))
                 lines.append("")
-        lines.extend(summary_lines(result, paint))
-        return "\n".join(lines) + "\n"
+        if options.summary:
+            lines.extend(summary_lines(result, paint))
+        return "\n".join(lines) + "\n" if lines else ""
 
 
 class ConciseReporter:
@@ -75,10 +76,11 @@ class ConciseReporter:
         """The report, ending in a newline."""
         paint = Palette(options.color)
         lines = [header(d, paint) for _path, group in by_file(result.diagnostics) for d in group]
-        if lines:
+        if lines and options.summary:
             lines.append("")
-        lines.extend(summary_lines(result, paint))
-        return "\n".join(lines) + "\n"
+        if options.summary:
+            lines.extend(summary_lines(result, paint))
+        return "\n".join(lines) + "\n" if lines else ""
 
 
 def _finding(

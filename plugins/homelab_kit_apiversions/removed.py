@@ -50,6 +50,7 @@ from homelab_kit_apiversions._table import diagnostic, findings
 
 ID = "api-removed"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Change the apiVersion to the replacement and migrate any renamed fields."
 FIXABLE = True
 

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from homelab_kit import Repo
-from homelab_kit.diagnostic import Edit, Fix
+from homelab_kit.diagnostic import SAFE, UNSAFE, Edit, Fix
 from homelab_kit.location import Location
 from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
 from homelab_kit.model.kustomize import KustomizeFile
@@ -290,5 +290,8 @@ def wait_problem(ks: FluxKustomization) -> tuple[Location, str]:
     return where, f"Kustomization {ks.name} sets spec.wait: {yaml_scalar(written)}"
 
 
-def wait_fix(ks: FluxKustomization) -> Fix:
-    return Fix("set spec.wait: true", (Edit(ks.doc.path, ks.doc.index, ("spec", "wait"), True),))
+def wait_fix(ks: FluxKustomization, *, safe: bool) -> Fix:
+    """``wait: true``; never safe over a written ``wait: false`` (the owner chose it)."""
+    safe = safe and ks.doc.get("spec", "wait") is None
+    edit = Edit(ks.doc.path, ks.doc.index, ("spec", "wait"), True)
+    return Fix("set spec.wait: true", (edit,), applicability=SAFE if safe else UNSAFE)

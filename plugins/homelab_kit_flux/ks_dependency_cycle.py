@@ -42,6 +42,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "flux-ks-dependency-cycle"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Remove one dependsOn entry of the cycle."
 
 

@@ -5,6 +5,9 @@ Checks that every Flux `Kustomization` named in another's `spec.dependsOn` sets
 `spec.wait: true` or lists `spec.healthChecks` (or `spec.healthCheckExprs`), in its
 own manifest or through a patch of the Flux Kustomization that deploys it.
 
+The fix sets `wait: true` where `spec.wait` is missing (safe: it is what
+`dependsOn` assumes); over a written `wait: false` it is unsafe (`--unsafe-fixes`).
+
 ## Why is this bad?
 `dependsOn` waits for the dependency to be Ready.  Without waiting, a Kustomization
 is Ready as soon as its manifests are applied, so its dependents start while the
@@ -43,6 +46,7 @@ from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 
 ID = "flux-ks-dependency-wait"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Set spec.wait: true, or list spec.healthChecks of what dependents need."
 FIXABLE = True
 
@@ -58,4 +62,4 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
         names = ", ".join(f"{ns}/{name}" if ns else name for ns, name in dependents)
         verb = "depends" if len(dependents) == 1 else "depend"
         message = f"{what} and has no spec.healthChecks, yet {names} {verb} on it"
-        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=wait_fix(ks))
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=wait_fix(ks, safe=True))

@@ -43,6 +43,7 @@ from homelab_kit.model.flux import FluxKustomization
 
 ID = "flux-ks-path"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Point the path at an existing folder, relative to the repository root."
 
 

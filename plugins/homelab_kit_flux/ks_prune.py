@@ -4,6 +4,12 @@
 Checks that every Flux `Kustomization` sets `spec.prune: true`, in its own manifest
 or through a patch of the Flux Kustomization that deploys it.
 
+The fix sets `prune: true` where `spec.prune` is missing (safe: Flux requires
+the field). A written `prune: false` is a choice: flipping it is an unsafe fix
+(`--unsafe-fixes`), and it is never offered for a Kustomization that deploys
+CustomResourceDefinitions (or a HelmRelease managing them): pruning a CRD deletes
+every custom resource of its kind.
+
 ## Why is this bad?
 Without pruning, deleting a manifest from Git leaves the object running in the
 cluster: Git stops being the source of truth, and removed apps, secrets and
@@ -34,12 +40,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.diagnostic import Edit, Fix
+from homelab_kit import Diagnostic, FluxKustomization, Repo, Severity
+from homelab_kit.diagnostic import SAFE, UNSAFE, Edit, Fix
 from homelab_kit_flux._common import injected_spec, yaml_scalar
 
 ID = "flux-ks-prune"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Set spec.prune: true."
 FIXABLE = True
 
@@ -57,7 +64,28 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             where = ks.doc.location("spec", "prune")
             written = yaml_scalar(ks.doc.get("spec", "prune"))
             message = f"Kustomization {ks.name} sets spec.prune: {written}"
-        fix = Fix(
-            "set spec.prune: true", (Edit(ks.doc.path, ks.doc.index, ("spec", "prune"), True),)
-        )
-        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=fix)
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=_fix(repo, ks))
+
+
+def _fix(repo: Repo, ks: FluxKustomization) -> Fix | None:
+    """Safe where prune is missing, unsafe where written false; over CRDs, never safe."""
+    edit = Edit(ks.doc.path, ks.doc.index, ("spec", "prune"), True)
+    crds = _deploys_crds(repo, ks)
+    if ks.doc.get("spec", "prune") is None:
+        return Fix("set spec.prune: true", (edit,), applicability=UNSAFE if crds else SAFE)
+    if crds:
+        return None
+    return Fix("set spec.prune: true", (edit,), applicability=UNSAFE)
+
+
+def _deploys_crds(repo: Repo, ks: FluxKustomization) -> bool:
+    """Whether ``ks`` applies CustomResourceDefinitions (or a release managing them)."""
+    for path in repo.files_deployed_by(ks.key):
+        for doc in repo.documents_in(path):
+            if doc.kind == "CustomResourceDefinition":
+                return True
+            if doc.kind == "HelmRelease" and any(
+                doc.get("spec", action, "crds") is not None for action in ("install", "upgrade")
+            ):
+                return True
+    return False

@@ -43,6 +43,7 @@ from homelab_kit_flux._common import Producer, find_producers, ks_label, produce
 
 ID = "flux-ks-secrets-dependency"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Add the namespace's secrets Kustomization to spec.dependsOn."
 
 

@@ -8,6 +8,10 @@ Flux Kustomizations (cluster-apps and the like) are not checked: waiting on them
 would wait on the whole cluster.  Kustomizations that others depend on are left to
 `flux-ks-dependency-wait`.
 
+Its fix (`wait: true`) is unsafe (`--unsafe-fixes`): waiting changes when a
+Kustomization reports Ready and can hold back every dependent while an app is
+unhealthy, so it is the owner's decision, Kustomization by Kustomization.
+
 ## Why is this bad?
 Without waiting, a Kustomization is Ready as soon as its manifests are applied,
 whether or not its pods start: `flux get ks` reports green while the app is down,
@@ -47,6 +51,7 @@ from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 
 ID = "flux-ks-wait"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Set spec.wait: true, or list spec.healthChecks."
 FIXABLE = True
 
@@ -59,4 +64,4 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             continue
         where, what = wait_problem(ks)
         message = f"{what} and has no spec.healthChecks"
-        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=wait_fix(ks))
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=wait_fix(ks, safe=False))

@@ -66,6 +66,7 @@ from homelab_kit_helm._support import chart_sources, resolve_chart_source
 
 ID = "helm-chart-source-placement"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Move the chart source next to the HelmRelease that uses it."
 
 PLACEMENTS = ("helmrelease", "folder")
@@ -75,7 +76,7 @@ PLACEMENTS = ("helmrelease", "folder")
 class Options:
     """``placement``: ``helmrelease`` or ``folder``; ``file_names``: globs ``folder`` allows."""
 
-    placement: str = "helmrelease"
+    placement: str = attrs.field(default="helmrelease", validator=attrs.validators.in_(PLACEMENTS))
     file_names: tuple[str, ...] = (
         "ocirepository.yaml",
         "helmrepository.yaml",
@@ -84,7 +85,7 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    placement = options.placement if options.placement in PLACEMENTS else "helmrelease"
+    placement = options.placement
     users: dict[tuple[str, int], list[HelmRelease]] = {}
     sources = {(s.doc.path, s.doc.index): s for s in chart_sources(repo)}
     for hr in repo.helm_releases:

@@ -49,6 +49,7 @@ from homelab_kit_helm._support import (
 
 ID = "helm-interval-set"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Set spec.interval (for example 1h)."
 
 

@@ -61,6 +61,7 @@ from homelab_kit_helm._support import Patch, PatchIndex, helm_release_patches, p
 
 ID = "helm-remediation-retries"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Set spec.install.remediation.retries and spec.upgrade.remediation.retries."
 
 
@@ -68,7 +69,10 @@ REMEDIATION = "Set spec.install.remediation.retries and spec.upgrade.remediation
 class Options:
     """``require``: which actions must retry (``install``, ``upgrade``)."""
 
-    require: tuple[str, ...] = ("install", "upgrade")
+    require: tuple[str, ...] = attrs.field(
+        default=("install", "upgrade"),
+        validator=attrs.validators.deep_iterable(attrs.validators.in_(("install", "upgrade"))),
+    )
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:

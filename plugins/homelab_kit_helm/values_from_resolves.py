@@ -59,6 +59,7 @@ from homelab_kit.model.substitute import NameIndex
 
 ID = "helm-values-from-resolves"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Generate or declare the ConfigMap or Secret, or fix the valuesFrom name."
 
 

@@ -30,11 +30,16 @@ VariableSet = tuple[str, Mapping[str, str]]
 
 @attrs.frozen
 class Finding:
-    """One schema problem: where, what (one sentence), and whether a schema was missing."""
+    """One schema problem: where, what (one sentence), and whether a schema was missing.
+
+    ``kind`` names what had no schema (``Certificate (cert-manager.io/v1)``) when
+    ``missing``, so ``schema-missing`` can report each kind once.
+    """
 
     location: Location
     message: str
     missing: bool
+    kind: str = ""
 
 
 @attrs.frozen
@@ -179,7 +184,8 @@ def _object(
             # The API server serves no such kind: it rejects the object outright.
             yield Finding(_where(doc, data, violation), message, False)
         else:
-            yield Finding(_where(doc, data, violation), message, True)
+            kind = f"{data.get('kind')} ({data.get('apiVersion')})"
+            yield Finding(_where(doc, data, violation), message, True, kind)
 
 
 def _is_native_group(registry: SchemaRegistry, api_version: str) -> bool:
@@ -235,7 +241,9 @@ def _kustomize_file(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Find
         validator = registry.validator_for(api_version, kind)
         if validator is None:
             message = f"kustomize {kind}: no schema for apiVersion {api_version!r}"
-            yield Finding(doc.location("apiVersion"), message, True)
+            yield Finding(
+                doc.location("apiVersion"), message, True, f"kustomize {kind} ({api_version})"
+            )
             return
         violations = validator.validate(data)
     for violation in violations:

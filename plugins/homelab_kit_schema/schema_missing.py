@@ -1,15 +1,16 @@
 """Every kind in the repository should have a schema to validate it against.
 
 ## What it does
-Reports each object whose kind no schema source knows: not a native kind of the
-target Kubernetes version, not one of homelab-kit's own (Flux, Infisical,
-kustomize), not defined by a CustomResourceDefinition in the repository, and not
-found in `schema-locations` or the schema cache. Such an object was not validated
-at all, so `schema-invalid` cannot vouch for it.
+Reports each kind (with its apiVersion) that no schema source knows: not a native
+kind of the target Kubernetes version, not one of homelab-kit's own (Flux,
+Infisical, kustomize), not defined by a CustomResourceDefinition in the repository,
+and not found in `schema-locations` or the schema cache. Objects of such a kind
+were not validated at all, so `schema-invalid` cannot vouch for them. Each kind is
+reported once, at its first object, with the number of objects.
 
-Its severity follows the `missing-schema` setting of `.homelab-kit.yaml`: `warning`
-(the default), `error`, `info`, or `ignore` to report nothing. (A `severity:` entry
-for `schema-missing` overrides it.)
+Its severity follows the `missing-schema` setting of `.homelab-kit.yaml`: `info`
+(the default), `warning`, `error`, or `ignore` to report nothing. (A `severity:`
+entry for `schema-missing` overrides it.)
 
 An unknown apiVersion in a built-in API group (`apps/v2`, a removed version) is not
 a missing schema but an object the API server rejects: `schema-invalid` reports it.
@@ -43,10 +44,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_schema._validation import outcome
+from homelab_kit_schema._validation import Finding, outcome
 
 ID = "schema-missing"
-SEVERITY = Severity.WARNING
+SEVERITY = Severity.INFO
+CATEGORY = "correctness"
 REMEDIATION = (
     "Commit the kind's CRD, add a schema location that has it, or run `homelab-kit schemas pull`."
 )
@@ -64,6 +66,18 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     if policy == "ignore":
         return
     severity = severity_for(policy)
+    by_kind: dict[str, list[Finding]] = {}
     for finding in outcome(repo).findings:
         if finding.missing:
-            yield Diagnostic(finding.location, ID, finding.message, severity, REMEDIATION)
+            by_kind.setdefault(finding.kind or finding.message, []).append(finding)
+    for kind, found in by_kind.items():
+        first = min(found, key=lambda f: f.location)
+        if not first.kind or len(found) == 1:
+            yield Diagnostic(first.location, ID, first.message, severity, REMEDIATION)
+            continue
+        others = len({f.location.path for f in found})
+        message = (
+            f"no schema for {kind}: {len(found)} objects in {others} file(s) were not "
+            "validated (no CRD or schema location provides it)"
+        )
+        yield Diagnostic(first.location, ID, message, severity, REMEDIATION)

@@ -78,6 +78,7 @@ from homelab_kit.model.secret_index import (
 
 ID = "secrets-consumed-secret-exists"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Create the Secret in the reader's namespace (an InfisicalSecret), or fix the name."
 
 GENERATED = (

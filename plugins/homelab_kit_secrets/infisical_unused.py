@@ -54,6 +54,7 @@ from homelab_kit.model.substitute import NameIndex, has_variables, names_match
 
 ID = "secrets-infisical-unused"
 SEVERITY = Severity.WARNING
+CATEGORY = "correctness"
 REMEDIATION = "Delete the InfisicalSecret, or read its Secret where it is needed."
 
 

@@ -50,6 +50,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "secrets-plaintext-secret"
 SEVERITY = Severity.ERROR
+CATEGORY = "security"
 REMEDIATION = "Produce the Secret with an InfisicalSecret (or encrypt it with SOPS at bootstrap)."
 
 

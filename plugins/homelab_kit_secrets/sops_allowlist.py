@@ -55,6 +55,7 @@ from homelab_kit.config import path_matches
 
 ID = "secrets-sops-allowlist"
 SEVERITY = Severity.ERROR
+CATEGORY = "convention"
 REMEDIATION = "Move the secret to Infisical (an InfisicalSecret), or allowlist this bootstrap path."
 
 

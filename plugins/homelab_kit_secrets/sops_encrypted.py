@@ -37,6 +37,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "secrets-sops-encrypted"
 SEVERITY = Severity.ERROR
+CATEGORY = "security"
 REMEDIATION = "Encrypt the file with sops (and rotate what was committed in the clear)."
 
 

@@ -41,6 +41,7 @@ from homelab_kit_structure._common import loaded, spec_path
 
 ID = "structure-app-kustomization"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Add a kustomization.yaml listing the folder's manifests."
 
 

@@ -36,6 +36,7 @@ from homelab_kit_structure._common import spec_path
 
 ID = "structure-app-layout"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Move the app's manifests into an app/ folder and point spec.path at it."
 
 

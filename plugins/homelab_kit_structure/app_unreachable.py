@@ -38,6 +38,7 @@ from homelab_kit.model.repo import App
 
 ID = "structure-app-unreachable"
 SEVERITY = Severity.WARNING
+CATEGORY = "correctness"
 REMEDIATION = "List the app's ks.yaml in its namespace's kustomization.yaml, or delete the app."
 
 

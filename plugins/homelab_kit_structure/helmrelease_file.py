@@ -35,6 +35,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "structure-helmrelease-file"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Move the HelmRelease into the app folder's helmrelease.yaml."
 
 

@@ -35,6 +35,7 @@ from homelab_kit_structure._common import loaded
 
 ID = "structure-kustomize-missing"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Fix the path, restore the file, or remove the entry."
 
 

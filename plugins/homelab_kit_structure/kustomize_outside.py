@@ -30,6 +30,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "structure-kustomize-outside"
 SEVERITY = Severity.ERROR
+CATEGORY = "security"
 REMEDIATION = "Move what it names into the repository and use a relative path."
 
 

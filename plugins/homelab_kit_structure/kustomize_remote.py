@@ -31,6 +31,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "structure-kustomize-remote"
 SEVERITY = Severity.INFO
+CATEGORY = "security"
 REMEDIATION = "Pin the reference to a tag or commit, or vendor what it names."
 
 

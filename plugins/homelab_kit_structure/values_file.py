@@ -46,6 +46,7 @@ from homelab_kit_structure._common import values_generator
 
 ID = "structure-values-file"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Move the values file to helm/values.yaml and update the configMapGenerator."
 
 

@@ -53,6 +53,7 @@ from homelab_kit_structure._common import including_kustomizations, values_gener
 
 ID = "structure-values-name-reference"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = (
     "Add a kustomizeconfig.yaml with a nameReference for spec/valuesFrom/name of "
     "HelmRelease to the kustomization's configurations."

@@ -48,6 +48,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "talos-control-plane-ha"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Run three control-plane nodes so one can fail or reboot."
 
 

@@ -40,6 +40,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "talos-control-plane-quorum"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Run 1, 3 or 5 control-plane nodes (make one a worker, or add one)."
 
 

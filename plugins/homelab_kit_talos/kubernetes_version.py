@@ -35,6 +35,7 @@ from homelab_kit_talos._common import env_location, normalize
 
 ID = "talos-kubernetes-version"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Make kubernetes-version in .homelab-kit.yaml match talenv.yaml (or remove it)."
 
 

@@ -37,6 +37,7 @@ from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "talos-node-duplicate"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Give every node its own hostname and ipAddress."
 
 

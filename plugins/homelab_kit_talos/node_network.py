@@ -52,6 +52,7 @@ from homelab_kit.model.talos import TalosConfig
 
 ID = "talos-node-network"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Fix the address, or list the node network in the node-cidrs option."
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -38,6 +38,7 @@ from homelab_kit_talos._common import env_file_keys, strings
 
 ID = "talos-unresolved-variable"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Define the variable in talenv.yaml, or fix its name."
 
 

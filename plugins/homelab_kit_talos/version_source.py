@@ -39,6 +39,7 @@ from homelab_kit_talos._common import VERSION_FIELDS, normalize
 
 ID = "talos-version-source"
 SEVERITY = Severity.ERROR
+CATEGORY = "convention"
 REMEDIATION = "Write the version in talconfig.yaml as a ${variable} from talenv.yaml."
 
 

@@ -56,6 +56,7 @@ from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_n
 
 ID = "workload-non-root"
 SEVERITY = Severity.WARNING
+CATEGORY = "security"
 REMEDIATION = "Set securityContext.runAsNonRoot: true and a non-zero runAsUser."
 
 

@@ -46,6 +46,7 @@ from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_n
 
 ID = "workload-privilege-escalation"
 SEVERITY = Severity.WARNING
+CATEGORY = "security"
 REMEDIATION = "Set securityContext.allowPrivilegeEscalation: false."
 
 

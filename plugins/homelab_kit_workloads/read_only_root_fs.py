@@ -50,6 +50,7 @@ from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_n
 
 ID = "workload-read-only-root-fs"
 SEVERITY = Severity.INFO
+CATEGORY = "security"
 REMEDIATION = "Set securityContext.readOnlyRootFilesystem: true and mount emptyDir where it writes."
 
 

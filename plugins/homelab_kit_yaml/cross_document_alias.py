@@ -52,6 +52,7 @@ from homelab_kit_yaml._problems import problems
 
 ID = "yaml-cross-document-alias"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Define the anchor again in this document, or write the value out."
 
 

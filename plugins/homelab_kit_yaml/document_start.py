@@ -49,6 +49,7 @@ from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "yaml-document-start"
 SEVERITY = Severity.WARNING
+CATEGORY = "convention"
 REMEDIATION = "Start the file's first document with `---`, or configure present: false."
 
 

@@ -34,6 +34,7 @@ from homelab_kit_yaml._problems import problems
 
 ID = "yaml-duplicate-key"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Keep one of the keys and delete the other."
 
 

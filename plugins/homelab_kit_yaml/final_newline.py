@@ -37,6 +37,7 @@ from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "yaml-final-newline"
 SEVERITY = Severity.WARNING
+CATEGORY = "style"
 REMEDIATION = "End the file with a newline."
 
 

@@ -35,6 +35,7 @@ from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "yaml-new-lines"
 SEVERITY = Severity.WARNING
+CATEGORY = "style"
 REMEDIATION = "Convert the file to Unix line endings (LF) without a byte-order mark."
 
 

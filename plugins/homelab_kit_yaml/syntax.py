@@ -37,6 +37,7 @@ from homelab_kit_yaml._problems import problems
 
 ID = "yaml-syntax"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Fix the YAML so it parses (spaces for indentation, UTF-8 text)."
 
 CODES = frozenset(

@@ -39,6 +39,7 @@ from homelab_kit_yaml._problems import problems
 
 ID = "yaml-undefined-alias"
 SEVERITY = Severity.ERROR
+CATEGORY = "correctness"
 REMEDIATION = "Define the anchor before the alias in the same document, or fix its name."
 
 

@@ -40,6 +40,7 @@ from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "yaml-unused-anchor"
 SEVERITY = Severity.WARNING
+CATEGORY = "style"
 REMEDIATION = "Remove the anchor, or use it through an alias in the same document."
 
 

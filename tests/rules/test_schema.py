@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import re
 from pathlib import Path
 
 import pytest
@@ -861,7 +862,7 @@ def test_missing_schema_setting(
     assert _seen(result) == expected
     assert [d.severity for d in result.diagnostics] == ([] if severity is None else [severity])
     assert [c.severity for c in result.checks if c.id == "schema-missing"] == [
-        severity or Severity.WARNING
+        severity or Severity.INFO
     ]
 
 
@@ -938,8 +939,31 @@ def test_reference_cluster_validates_clean(reference_root: Path) -> None:
 def test_reference_cluster_kinds_without_schema(reference_root: Path) -> None:
     result = lint_path(reference_root, select=IDS, missing_schema="warning")
     assert {d.check_id for d in result.diagnostics} <= {"schema-missing"}
-    kinds = collections.Counter(d.message.split()[0] for d in result.diagnostics)
+    kinds: collections.Counter[str] = collections.Counter()
+    for d in result.diagnostics:  # one finding per kind, with the number of objects
+        many = re.match(r"no schema for (\S+) \(.*?\): (\d+) objects", d.message)
+        kinds[many.group(1) if many else d.message.split()[0]] += int(many.group(2)) if many else 1
     assert dict(sorted(kinds.items())) == REFERENCE_MISSING
+    assert len(result.diagnostics) == len(REFERENCE_MISSING)
+
+
+def test_schema_missing_reports_each_kind_once_with_its_count(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    other = WIDGET.replace("name: w", "name: v")
+    yaml_tree({MANIFEST: WIDGET + "---\n" + other, f"{APP}/app/more.yaml": other})
+    result = lint_path(tmp_path, select=["schema-missing"])
+    assert _seen(result) == [
+        (
+            MANIFEST,
+            2,
+            7,
+            "schema-missing",
+            "no schema for Widget (example.com/v1): 3 objects in 2 file(s) were not validated "
+            "(no CRD or schema location provides it)",
+        )
+    ]
+    assert [d.severity for d in result.diagnostics] == [Severity.INFO]
 
 
 def test_reference_cluster_is_clean_with_a_crd_catalog(reference_root: Path) -> None:
