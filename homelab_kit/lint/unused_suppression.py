@@ -2,7 +2,9 @@
 
 ## What it does
 Reports `# homelab-kit: ignore[...]` comments (line, `ignore-document` and
-`ignore-file` forms) that no finding of a check that ran matched.
+`ignore-file` forms) that no finding of a check that ran matched, and every check
+ID a suppression names that no installed plugin registers (with the closest
+known ID).
 
 ## Why is this bad?
 A stale suppression hides nothing today but will silently hide a real problem
