@@ -138,7 +138,7 @@ def _chart_dir(rel_dir: str, files: frozenset[str]) -> bool:
 
 def _discover(root: Path, options: LoadOptions) -> _Tree:
     include = options.include or tuple(d for d in DEFAULT_INCLUDE if (root / d).is_dir()) or (".",)
-    excluded = tuple(e.strip("/") for e in options.exclude)
+    excluded = pathspec.GitIgnoreSpec.from_lines(options.exclude)
     yaml_files: list[str] = []
     files: set[str] = set()
     dirs: set[str] = {""}
@@ -184,14 +184,14 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
                 for d in subdirs
                 if d not in SKIP_DIRS
                 and not (d.startswith(".") and d not in (".github",))
-                and not _is_excluded(_join(rel_dir, d), excluded)
+                and not excluded.match_file(_join(rel_dir, d) + "/")
                 and not _git_ignored(_join(rel_dir, d) + "/", ignores)
             )
             for d in dirnames:
                 dirs.add(_join(rel_dir, d))
             for name in sorted(plain):
                 rel = _join(rel_dir, name)
-                if _is_excluded(rel, excluded) or _git_ignored(rel, ignores):
+                if excluded.match_file(rel) or _git_ignored(rel, ignores):
                     continue
                 files.add(rel)
                 full = os.path.join(dirpath, name)
@@ -275,10 +275,6 @@ def _bad_link(full: str, root_real: str) -> str | None:
 
 def _join(a: str, b: str) -> str:
     return f"{a}/{b}" if a else b
-
-
-def _is_excluded(rel: str, excluded: Sequence[str]) -> bool:
-    return any(rel == e or rel.startswith(e + "/") for e in excluded)
 
 
 # Files; below this, starting processes costs more than it saves (docs/performance.md).

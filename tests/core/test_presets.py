@@ -314,3 +314,17 @@ def test_findings_keep_a_checks_own_severity_unless_configured(tmp_path: Path) -
     write_tree(tmp_path, {"kubernetes/.keep": ""})
     result = lint_path(tmp_path, select=["two-severities"], plugins=[Plugin()])
     assert [d.severity for d in result.diagnostics] == [Severity.INFO]
+
+
+def test_exclude_takes_gitignore_patterns(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            ".homelab-kit.yaml": "exclude: [kubernetes/archive, '*.draft.yaml']\n",
+            "kubernetes/archive/old/x.yaml": "a: [\n",
+            "kubernetes/apps/y.draft.yaml": "b: [\n",
+            "kubernetes/apps/archive/z.yaml": "c: [\n",  # anchored: not excluded
+        },
+    )
+    syntax = lint_path(tmp_path, select=["yaml-syntax"]).diagnostics
+    assert [d.location.path for d in syntax] == ["kubernetes/apps/archive/z.yaml"]
