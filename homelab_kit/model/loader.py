@@ -138,7 +138,7 @@ def _chart_dir(rel_dir: str, files: frozenset[str]) -> bool:
 
 def _discover(root: Path, options: LoadOptions) -> _Tree:
     include = options.include or tuple(d for d in DEFAULT_INCLUDE if (root / d).is_dir()) or (".",)
-    excluded = pathspec.GitIgnoreSpec.from_lines(options.exclude)
+    excluded = pathspec.GitIgnoreSpec.from_lines(options.exclude) if options.exclude else None
     yaml_files: list[str] = []
     files: set[str] = set()
     dirs: set[str] = {""}
@@ -184,14 +184,14 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
                 for d in subdirs
                 if d not in SKIP_DIRS
                 and not (d.startswith(".") and d not in (".github",))
-                and not excluded.match_file(_join(rel_dir, d) + "/")
+                and not (excluded and excluded.match_file(_join(rel_dir, d) + "/"))
                 and not _git_ignored(_join(rel_dir, d) + "/", ignores)
             )
             for d in dirnames:
                 dirs.add(_join(rel_dir, d))
             for name in sorted(plain):
                 rel = _join(rel_dir, name)
-                if excluded.match_file(rel) or _git_ignored(rel, ignores):
+                if (excluded and excluded.match_file(rel)) or _git_ignored(rel, ignores):
                     continue
                 files.add(rel)
                 full = os.path.join(dirpath, name)
