@@ -24,9 +24,11 @@ from typing import Any
 
 import attrs
 
-from homelab_kit.config import DEFAULT_SOPS_ALLOWLIST, path_matches
+from homelab_kit.config import CONFIG_FILENAME, DEFAULT_SOPS_ALLOWLIST, path_matches
 from homelab_kit.diagnostic import Diagnostic
+from homelab_kit.errors import ConfigError
 from homelab_kit.lint.check import Check
+from homelab_kit.location import Location
 from homelab_kit.model.repo import Repo
 
 CONSISTENT = 0.9  # the share of objects that must follow a convention for it to be kept
@@ -455,13 +457,24 @@ def _merge(existing: str, data: Mapping[str, Any]) -> str:
     import io
 
     from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
 
     yaml = YAML()  # round-trip: the user's comments and order survive
     yaml.preserve_quotes = True
     yaml.explicit_start = existing.lstrip().startswith("---")
-    document = yaml.load(existing)
+    try:
+        document = yaml.load(existing)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = Location(CONFIG_FILENAME, mark.line + 1, mark.column + 1) if mark else None
+        raise ConfigError(
+            "not valid YAML, so its other keys cannot be kept: fix it or move it away", where
+        ) from None
     if not isinstance(document, dict):
-        document = {}
+        raise ConfigError(
+            "not a mapping, so its other keys cannot be kept: fix it or move it away",
+            Location(CONFIG_FILENAME, 1, 1),
+        )
     for key in ("preset", "select", "extend-select", "ignore", "sops-allowlist"):
         if key in document:
             del document[key]

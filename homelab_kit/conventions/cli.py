@@ -33,7 +33,9 @@ def init(path: str, force: bool, dry_run: bool) -> None:
     root = find_root(path)
     target = root / CONFIG_FILENAME
     existing: str | None = None
-    if target.exists() or target.is_symlink():
+    if target.is_symlink():  # never read, quote or write through a link the repository holds
+        raise HomelabKitError(f"{target} is a symbolic link; init neither reads nor replaces it")
+    if target.exists():
         if not (force or dry_run):
             raise HomelabKitError(
                 f"{target} exists; `homelab-kit init --force` rewrites it, keeping its other keys"

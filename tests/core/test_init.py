@@ -228,3 +228,26 @@ def test_onedr0p_style_corpora_get_their_conventions(name: str) -> None:
     assert data["checks"]["helm-chart-source-placement"] == {"placement": "folder"}
     assert found.secrets_backend == "External Secrets"
     assert "flux-ks-wait" not in data.get("extend-select", [])
+
+
+def test_force_refuses_to_lose_a_file_it_cannot_read(tmp_path: Path) -> None:
+    root = _onedr0p_style(tmp_path)
+    broken = "preset: [\n# my notes\n"
+    (root / ".homelab-kit.yaml").write_text(broken)
+    result = _init(root, "--force")
+    assert result.returncode == 2
+    assert "not valid YAML, so its other keys cannot be kept" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (root / ".homelab-kit.yaml").read_text() == broken
+
+
+def test_init_never_follows_a_symbolic_link(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("secret: value\n")
+    root = _onedr0p_style(tmp_path / "repo")
+    (root / ".homelab-kit.yaml").symlink_to(outside)
+    result = _init(root, "--force")
+    assert result.returncode == 2
+    assert "is a symbolic link" in result.stderr
+    assert "secret" not in result.stdout + result.stderr
+    assert outside.read_text() == "secret: value\n"
