@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from homelab_kit.render.goyaml import kustomize_folded
 from homelab_kit.yaml import YMap, YSeq, parse_text
 
 _LEGACY_OCTAL = re.compile(r"[-+]?0[0-7]+")
@@ -25,12 +26,17 @@ class QuotedStr(str):
     __slots__ = ()
 
 
-def _is_quoted(lines: list[str], line: int, column: int) -> bool:
+def _char(lines: list[str], line: int, column: int) -> str:
     if not 1 <= line <= len(lines):
-        return False
+        return ""
     text = lines[line - 1]
     index = column - 1
-    return 0 <= index < len(text) and text[index] in "\"'|>"
+    return text[index] if 0 <= index < len(text) else ""
+
+
+def _is_quoted(lines: list[str], line: int, column: int) -> bool:
+    char = _char(lines, line, column)
+    return bool(char) and char in "\"'|>"
 
 
 def _legacy_int(value: int, lines: list[str], line: int, column: int) -> int:
@@ -43,10 +49,14 @@ def _legacy_int(value: int, lines: list[str], line: int, column: int) -> int:
     return int(match.group(0), 8)
 
 
-def _scalar(item: Any, lines: list[str], position: tuple[int, int] | None) -> Any:
+def _scalar(
+    item: Any, lines: list[str], position: tuple[int, int] | None, folded: bool = False
+) -> Any:
     if position is None:
         return item
     if isinstance(item, str):
+        if folded and "\n" in item and _char(lines, *position) == ">":
+            item = kustomize_folded(item)
         if "$" in item and _is_quoted(lines, *position):
             return QuotedStr(item)
     elif type(item) is int and abs(item) >= 8:
@@ -54,27 +64,31 @@ def _scalar(item: Any, lines: list[str], position: tuple[int, int] | None) -> An
     return item
 
 
-def _plain(value: Any, lines: list[str]) -> Any:
-    """Copy a YMap/YSeq tree into plain containers, marking quoted ``$`` strings."""
+def _plain(value: Any, lines: list[str], folded: bool = False) -> Any:
+    """Copy a YMap/YSeq tree into plain containers, marking quoted ``$`` strings.
+
+    ``folded``: give folded block scalars the value kustomize's YAML round trip
+    gives them (:func:`~homelab_kit.render.goyaml.kustomize_folded`).
+    """
     if isinstance(value, dict):
         out: dict[Any, Any] = {}
         marks = value.marks if isinstance(value, YMap) else {}
         for key, item in value.items():
             if isinstance(item, dict | list):
-                out[key] = _plain(item, lines)
+                out[key] = _plain(item, lines, folded)
             else:
                 mark = marks.get(key)
-                out[key] = _scalar(item, lines, (mark[2], mark[3]) if mark else None)
+                out[key] = _scalar(item, lines, (mark[2], mark[3]) if mark else None, folded)
         return out
     if isinstance(value, list):
         result: list[Any] = []
         positions = value.item_marks if isinstance(value, YSeq) else []
         for index, item in enumerate(value):
             if isinstance(item, dict | list):
-                result.append(_plain(item, lines))
+                result.append(_plain(item, lines, folded))
             else:
                 where = positions[index] if index < len(positions) else None
-                result.append(_scalar(item, lines, where))
+                result.append(_scalar(item, lines, where, folded))
         return result
     return value
 
@@ -84,20 +98,33 @@ def _plain(value: Any, lines: list[str]) -> Any:
 _HARMLESS = frozenset({"duplicate-key"})
 
 
-def parse_documents(text: str, path: str) -> tuple[list[Any], list[str]]:
+def parse_documents(text: str, path: str, *, folded: bool = False) -> tuple[list[Any], list[str]]:
     """Parse a YAML stream into plain documents (``None`` for empty ones) and errors.
 
     Errors are ``path:line:column: message`` strings for problems that stop kustomize.
+    ``folded``: folded scalars get the value kustomize's output gives them.
+    """
+    docs, _, messages = parse_located(text, path, folded=folded)
+    return docs, messages
+
+
+def parse_located(
+    text: str, path: str, *, folded: bool = False
+) -> tuple[list[Any], list[Any], list[str]]:
+    """Like :func:`parse_documents`, plus each document's positioned tree.
+
+    The second list holds the :class:`~homelab_kit.yaml.YMap`/``YSeq`` tree of each
+    document (``None`` for empty ones): positions for provenance and messages.
     """
     documents, problems = parse_text(text, path)
     lines = text.splitlines()
-    docs = [_plain(doc.data, lines) for doc in documents]
+    docs = [_plain(doc.data, lines, folded) for doc in documents]
     messages = [
         f"{path}:{p.line}:{p.column}: {p.message}" if p.line else f"{path}: {p.message}"
         for p in problems
         if p.code not in _HARMLESS
     ]
-    return docs, messages
+    return docs, [doc.data for doc in documents], messages
 
 
 def deep_copy(value: Any) -> Any:

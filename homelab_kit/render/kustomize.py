@@ -9,8 +9,13 @@ from ``configurations:`` files), then kustomize's legacy output order.
 It never executes or fetches anything and reads nothing outside ``root``: a reference
 that leaves the repository is a :class:`~homelab_kit.errors.HomelabKitError` naming
 the file and the entry.  Features it does not implement (``helmCharts``,
-``replacements``, plugins, remote resources) become warnings in
-:attr:`Rendered.warnings`, never a crash.
+``vars``, plugins, remote resources) become warnings in :attr:`Rendered.warnings`,
+never a crash.  ``replacements`` live in :mod:`~homelab_kit.render.replacements`.
+
+Every object keeps its :class:`~homelab_kit.model.provenance.Provenance`: the
+document it was written in (a generated one: its generator entry) and, for each
+field a patch, a replacement, ``namespace``, ``namePrefix``/``nameSuffix``,
+``images``, labels or annotations set, the entry that set it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +31,8 @@ import attrs
 
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
-from homelab_kit.render._docs import deep_copy, parse_documents
+from homelab_kit.model.provenance import FieldPath, Provenance
+from homelab_kit.render._docs import deep_copy, parse_documents, parse_located
 from homelab_kit.render.fieldspecs import (
     BUILTIN_NAME_REFERENCES,
     CLUSTER_SCOPED,
@@ -42,13 +48,28 @@ from homelab_kit.render.fieldspecs import (
     split_api_version,
 )
 from homelab_kit.render.hashing import name_hash
+from homelab_kit.render.origins import LocatedPatch as _Patch
+from homelab_kit.render.origins import Origin as _Origin
+from homelab_kit.render.origins import (
+    note_json6902,
+    note_maps,
+    note_smp,
+    reaches,
+    tree_location,
+)
 from homelab_kit.render.patch import (
     PatchError,
     apply_json6902,
     matches_label_selector,
     strategic_merge,
 )
-from homelab_kit.yaml import YMap, parse_text, position_of
+from homelab_kit.render.replacements import (
+    ReplacementError,
+    apply_target,
+    source_value,
+    target_selects,
+)
+from homelab_kit.yaml import YMap, YSeq, parse_text, position_of
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -79,13 +100,13 @@ _KNOWN_FIELDS = frozenset(
         "sortOptions",
         "crds",
         "openapi",
+        "replacements",
     }
 )
 _UNSUPPORTED = {
     "helmCharts": "helmCharts are not inflated (that needs helm)",
     "helmChartInflationGenerator": "helmChartInflationGenerator is not inflated",
     "helmGlobals": "helmGlobals are ignored",
-    "replacements": "replacements are not applied",
     "vars": "vars are not substituted",
     "transformers": "transformer plugins are never run",
     "generators": "generator plugins are never run",
@@ -142,6 +163,11 @@ class Rendered:
     objects: tuple[dict[str, Any], ...] = attrs.field(repr=False)
     warnings: tuple[str, ...] = ()
     backend: str = "python"
+    provenance: tuple[Provenance, ...] = attrs.field(default=(), repr=False)
+    """Where each object of ``objects`` (same index) and its changed fields came from.
+
+    Empty when a binary built the objects (it tells nothing about sources).
+    """
 
 
 class _Resource:
@@ -153,14 +179,27 @@ class _Resource:
     with the same history as the referrer.
     """
 
-    __slots__ = ("ids", "needs_hash", "obj", "prefixes", "suffixes")
+    __slots__ = ("fields", "ids", "needs_hash", "obj", "prefixes", "source", "suffixes")
 
-    def __init__(self, obj: dict[str, Any], needs_hash: bool = False) -> None:
+    def __init__(
+        self, obj: dict[str, Any], needs_hash: bool = False, source: Location | None = None
+    ) -> None:
         self.obj = obj
         self.needs_hash = needs_hash
         self.ids: list[ResId] = [self.cur_id()]
         self.prefixes: list[str] = []
         self.suffixes: list[str] = []
+        self.source = source or Location("")
+        self.fields: dict[FieldPath, Location] | None = None
+
+    def note(self, path: FieldPath, where: Location) -> None:
+        """Record that the field at ``path`` was set by the entry at ``where``."""
+        if self.fields is None:
+            self.fields = {}
+        self.fields[path] = where
+
+    def provenance(self) -> Provenance:
+        return Provenance(self.source, dict(self.fields) if self.fields else {})
 
     def cur_id(self) -> ResId:
         group, version = split_api_version(self.obj.get("apiVersion"))
@@ -199,6 +238,18 @@ class _Resource:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+def _located(rel: str, tree: Any, index: int | None) -> Location:
+    """Where a document (or item ``index`` of a List's ``items``) starts in ``rel``."""
+    if index is not None:
+        if isinstance(tree, YSeq):
+            line, column = tree.item_position(index)
+            return Location(rel, line, column)
+        return Location(rel)
+    if isinstance(tree, YMap | YSeq) and tree.line:
+        return Location(rel, tree.line, tree.column)
+    return Location(rel)
 
 
 def _effective_ns(kind: str, namespace: str) -> str:
@@ -276,6 +327,7 @@ class _Builder:
         # kustomization data used in place of a directory's file (Flux rewrites the file
         # of spec.path, or writes one where there is none)
         self.overrides: dict[Path, YMap] = {}
+        self.line_cache: dict[Path, list[str]] = {}
 
     # ------------------------------------------------------------------ paths
 
@@ -285,10 +337,20 @@ class _Builder:
         except ValueError:
             return path.as_posix()
 
-    def local(self, k: _Kustomization, entry: Any, *where: str | int) -> Path:
+    def local(self, k: _Kustomization, entry: Any, *where: str | int, strict: bool = False) -> Path:
+        """The file or folder an entry names, refused when it leaves the repository.
+
+        ``strict`` also refuses an absolute path and one inside ``.git/``.
+        """
         if not isinstance(entry, str) or not entry.strip():
             raise HomelabKitError(
                 f"entry of '{where[0]}' must be a non-empty path", k.location(*where)
+            )
+        if strict and (os.path.isabs(entry) or ".git" in Path(entry).parts):
+            raise HomelabKitError(
+                f"'{where[0]}' entry {entry!r} is refused: give a relative path inside the "
+                "repository, outside .git/",
+                k.location(*where),
             )
         resolved = (k.directory / entry).resolve()
         if not resolved.is_relative_to(self.root):
@@ -366,7 +428,7 @@ class _Builder:
                     "a directory listed under 'components' must have kind: Component",
                     k.location("kind"),
                 )
-            if not component and k.is_component:
+            if not component and k.is_component and len(self.stack) > 1:
                 raise HomelabKitError(
                     "a Component cannot be listed under 'resources'; list it under 'components'",
                     k.location("kind"),
@@ -377,6 +439,7 @@ class _Builder:
             for key in ("resources", "bases"):
                 for index, entry in enumerate(k.list(key)):
                     self.add_resource_entry(k, key, index, entry, resources)
+            self.generate(k, resources)
             for index, entry in enumerate(k.list("components")):
                 path = self.local(k, entry, "components", index)
                 if not path.is_dir():
@@ -384,7 +447,6 @@ class _Builder:
                         f"component {entry!r} is not a directory", k.location("components", index)
                     )
                 self.build(path, component=True, into=resources)
-            self.generate(k, resources)
             self.transform(k, resources)
             return resources
         finally:
@@ -412,26 +474,32 @@ class _Builder:
                 self.append(resources, resource, k, key, index)
             return
         text = self.read_text(path, k, key, index)
-        for obj in self.objects_in(text, path, k, key, index):
-            self.append(resources, _Resource(obj), k, key, index)
+        for obj, source in self.objects_in(text, path, k, key, index):
+            self.append(resources, _Resource(obj, source=source), k, key, index)
 
     def objects_in(
         self, text: str, path: Path, k: _Kustomization, *where: str | int
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[tuple[dict[str, Any], Location]]:
+        """Each object of a manifest file, with where its document (or List item) starts."""
         rel = self.rel(path)
-        documents, problems = parse_documents(text, rel)
+        documents, trees, problems = parse_located(text, rel, folded=True)
         if problems:
             raise HomelabKitError(f"cannot parse {rel}: {problems[0]}", k.location(*where))
-        for doc in documents:
+        for doc, tree in zip(documents, trees, strict=True):
             if doc is None:
                 continue
             if not isinstance(doc, dict):
                 raise HomelabKitError(f"{rel}: a document is not a mapping", k.location(*where))
             if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
-                items = [i for i in doc["items"] if isinstance(i, dict)]
+                tree_items = tree.get("items") if isinstance(tree, YMap) else None
+                items = [
+                    (i, _located(rel, tree_items, n))
+                    for n, i in enumerate(doc["items"])
+                    if isinstance(i, dict)
+                ]
             else:
-                items = [doc]
-            for item in items:
+                items = [(doc, _located(rel, tree, None))]
+            for item, source in items:
                 if not item:
                     continue
                 meta = item.get("metadata")
@@ -439,7 +507,7 @@ class _Builder:
                     raise HomelabKitError(
                         f"{rel}: an object lacks kind or metadata.name", k.location(*where)
                     )
-                yield item
+                yield item, source
 
     def append(
         self,
@@ -539,7 +607,7 @@ class _Builder:
         if immutable:
             obj["immutable"] = True
         behavior = _text(args.get("behavior")) or "create"
-        new = _Resource(obj, needs_hash=not disable_hash)
+        new = _Resource(obj, needs_hash=not disable_hash, source=k.location(key, index))
         if behavior == "create":
             self.append(resources, new, k, key, index)
             return
@@ -624,25 +692,53 @@ class _Builder:
     # ------------------------------------------------------------------ transformers
 
     def transform(self, k: _Kustomization, resources: list[_Resource]) -> None:
+        """kustomize's built-in transformers, in kustomize's order."""
         for index, entry in enumerate(k.list("patchesStrategicMerge")):
+            origin: _Origin
             if isinstance(entry, str) and "\n" not in entry and not entry.lstrip().startswith("{"):
                 path = self.local(k, entry, "patchesStrategicMerge", index)
                 text = self.read_text(path, k, "patchesStrategicMerge", index)
+                origin = _Origin(self.rel(path))
             else:
                 text = _text(entry)
-            for patch in self.patch_documents(text, k, "patchesStrategicMerge", index):
+                origin = self.inline_origin(k, "patchesStrategicMerge", index)
+            for patch, tree in self.patch_documents(text, k, "patchesStrategicMerge", index):
                 if not isinstance(patch, dict):
                     raise HomelabKitError(
                         "a strategic merge patch must be a mapping",
                         k.location("patchesStrategicMerge", index),
                     )
-                self.apply_smp_by_id(k, resources, patch, "patchesStrategicMerge", index)
+                self.apply_smp_by_id(
+                    k, resources, patch, _Patch(tree, origin), "patchesStrategicMerge", index
+                )
         for index, entry in enumerate(k.list("patches")):
             self.apply_patch_entry(k, resources, entry, index)
         namespace = _text(k.data.get("namespace"))
         if namespace:
-            self.set_namespace(resources, namespace)
+            self.set_namespace(resources, namespace, k.location("namespace"))
+        self.add_affixes(k, resources)
+        self.set_labels(k, resources)
+        annotations = _string_map(k.data.get("commonAnnotations"))
+        if annotations:
+            specs = [*COMMON_ANNOTATIONS, *self.extra("common_annotations")]
+            _set_maps(resources, specs, annotations)
+            _note_maps(resources, specs, annotations, k, "commonAnnotations")
+        for index, entry in enumerate(k.list("patchesJson6902")):
+            self.apply_legacy_json6902(k, resources, entry, index)
+        for index, entry in enumerate(k.list("replicas")):
+            self.apply_replicas(k, resources, entry, index)
+        for index, entry in enumerate(k.list("images")):
+            if not isinstance(entry, dict) or not entry.get("name"):
+                raise HomelabKitError("an 'images' entry needs a name", k.location("images", index))
+            where = k.location("images", index)
+            for resource in resources:
+                for changed in _update_images(resource.obj, entry, self.extra("images")):
+                    resource.note(changed, where)
+        self.replace(k, resources)
+
+    def add_affixes(self, k: _Kustomization, resources: list[_Resource]) -> None:
         prefix, suffix = _text(k.data.get("namePrefix")), _text(k.data.get("nameSuffix"))
+        where = k.location("namePrefix" if prefix else "nameSuffix")
         for resource in resources:
             if resource.kind in ("CustomResourceDefinition", "APIService", "Namespace"):
                 continue
@@ -651,6 +747,9 @@ class _Builder:
             if prefix or suffix:
                 resource.metadata["name"] = prefix + resource.name() + suffix
                 resource.record()
+                resource.note(("metadata", "name"), where)
+
+    def set_labels(self, k: _Kustomization, resources: list[_Resource]) -> None:
         for index, entry in enumerate(k.list("labels")):
             if not isinstance(entry, dict):
                 raise HomelabKitError(
@@ -665,34 +764,57 @@ class _Builder:
                     specs += TEMPLATE_LABELS
             specs += [FieldSpec.parse(f) for f in entry.get("fields") or [] if isinstance(f, dict)]
             _set_maps(resources, specs, pairs)
+            _note_maps(resources, specs, pairs, k, "labels", index, "pairs")
         common = _string_map(k.data.get("commonLabels"))
         if common:
-            _set_maps(resources, [*COMMON_LABELS, *self.extra("common_labels")], common)
-        annotations = _string_map(k.data.get("commonAnnotations"))
-        if annotations:
-            specs = [*COMMON_ANNOTATIONS, *self.extra("common_annotations")]
-            _set_maps(resources, specs, annotations)
-        for index, entry in enumerate(k.list("patchesJson6902")):
-            self.apply_legacy_json6902(k, resources, entry, index)
-        for index, entry in enumerate(k.list("replicas")):
-            self.apply_replicas(k, resources, entry, index)
-        for index, entry in enumerate(k.list("images")):
-            if not isinstance(entry, dict) or not entry.get("name"):
-                raise HomelabKitError("an 'images' entry needs a name", k.location("images", index))
-            for resource in resources:
-                _update_images(resource.obj, entry, self.extra("images"))
+            specs = [*COMMON_LABELS, *self.extra("common_labels")]
+            _set_maps(resources, specs, common)
+            _note_maps(resources, specs, common, k, "commonLabels")
 
-    def patch_documents(self, text: str, k: _Kustomization, *where: str | int) -> list[Any]:
-        documents, problems = parse_documents(text, k.rel)
+    # ------------------------------------------------------------------ patches
+
+    def inline_origin(self, k: _Kustomization, *where: str | int) -> _Origin:
+        """Where the text of an inline patch (a block scalar of ``k``) starts."""
+        fallback = _Origin(k.rel, fixed=k.location(*where))
+        pos = position_of(k.data, where)
+        if pos is None or not k.path.is_file():
+            return fallback
+        lines = self.lines(k.path)
+        line, column = pos
+        if not 1 <= line <= len(lines) or lines[line - 1][column - 1 : column] not in ("|", ">"):
+            return fallback
+        for text in lines[line:]:
+            if text.strip():
+                return _Origin(k.rel, line, len(text) - len(text.lstrip(" ")))
+        return fallback
+
+    def lines(self, path: Path) -> list[str]:
+        found = self.line_cache.get(path)
+        if found is None:
+            try:
+                found = path.read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError):
+                found = []
+            self.line_cache[path] = found
+        return found
+
+    def patch_documents(
+        self, text: str, k: _Kustomization, *where: str | int
+    ) -> list[tuple[Any, Any]]:
+        """The documents of a patch, each with its positioned tree."""
+        documents, trees, problems = parse_located(text, k.rel, folded=True)
         if problems:
             raise HomelabKitError(f"cannot parse patch: {problems[0]}", k.location(*where))
-        return [d for d in documents if d is not None]
+        if any(isinstance(d, list) for d in documents):  # JSON 6902: values are never folded
+            documents, trees, problems = parse_located(text, k.rel)
+        return [(d, t) for d, t in zip(documents, trees, strict=True) if d is not None]
 
     def apply_smp_by_id(
         self,
         k: _Kustomization,
         resources: list[_Resource],
         patch: dict[str, Any],
+        origin: _Patch | None,
         *where: str | int,
     ) -> None:
         probe = _Resource(patch)
@@ -703,15 +825,14 @@ class _Builder:
                 f"no resource matches strategic merge patch {_id_text(pid)}", k.location(*where)
             )
         for resource in matches:
-            self.smp(resources, resource, patch, k, *where)
+            self.smp(resources, resource, patch, origin)
 
     def smp(
         self,
         resources: list[_Resource],
         resource: _Resource,
         patch: dict[str, Any],
-        k: _Kustomization,
-        *where: str | int,
+        origin: _Patch | None,
     ) -> None:
         if patch.get("$patch") == "delete":
             resources.remove(resource)
@@ -719,6 +840,8 @@ class _Builder:
         merged = strategic_merge(resource.obj, patch)
         resource.obj = merged
         resource.record()
+        if origin is not None and isinstance(origin.tree, YMap):
+            _note_smp(resource, origin.tree, origin.origin, ())
 
     def apply_patch_entry(
         self, k: _Kustomization, resources: list[_Resource], entry: Any, index: int
@@ -730,30 +853,34 @@ class _Builder:
         if entry.get("path") is not None:
             path = self.local(k, entry["path"], "patches", index, "path")
             text = self.read_text(path, k, "patches", index, "path")
+            origin = _Origin(self.rel(path))
         elif entry.get("patch") is not None:
             text = _text(entry["patch"])
+            origin = self.inline_origin(k, "patches", index, "patch")
         else:
             raise HomelabKitError("a patch needs 'path' or 'patch'", k.location("patches", index))
         documents = self.patch_documents(text, k, "patches", index)
         target = entry.get("target")
         raw_options = entry.get("options")
         options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
-        if len(documents) == 1 and isinstance(documents[0], list):
+        if len(documents) == 1 and isinstance(documents[0][0], list):
             if not isinstance(target, dict):
                 raise HomelabKitError(
                     "a JSON 6902 patch needs a target", k.location("patches", index)
                 )
+            operations, tree = documents[0]
             for resource in self.select(target, resources, k, index):
-                self.json6902(resource, documents[0], k, "patches", index)
+                self.json6902(resource, operations, _Patch(tree, origin), k, "patches", index)
             return
-        for patch in documents:
+        for patch, tree in documents:
             if not isinstance(patch, dict):
                 raise HomelabKitError(
                     "a patch must be a mapping or a list of operations",
                     k.location("patches", index),
                 )
+            located = _Patch(tree, origin)
             if not isinstance(target, dict):
-                self.apply_smp_by_id(k, resources, patch, "patches", index)
+                self.apply_smp_by_id(k, resources, patch, located, "patches", index)
                 continue
             for resource in self.select(target, resources, k, index):
                 adjusted = deep_copy(patch)
@@ -767,10 +894,15 @@ class _Builder:
                 if not options.get("allowKindChange"):
                     adjusted["kind"] = resource.kind
                     adjusted["apiVersion"] = resource.obj.get("apiVersion")
-                self.smp(resources, resource, adjusted, k, "patches", index)
+                self.smp(resources, resource, adjusted, located)
 
     def json6902(
-        self, resource: _Resource, operations: list[Any], k: _Kustomization, *where: str | int
+        self,
+        resource: _Resource,
+        operations: list[Any],
+        origin: _Patch | None,
+        k: _Kustomization,
+        *where: str | int,
     ) -> None:
         try:
             resource.obj = apply_json6902(resource.obj, operations)
@@ -779,6 +911,8 @@ class _Builder:
                 f"JSON patch on {_id_text(resource.cur_id())}: {exc}", k.location(*where)
             ) from None
         resource.record()
+        if origin is not None:
+            _note_json6902(resource, operations, origin)
 
     def select(
         self,
@@ -804,14 +938,17 @@ class _Builder:
         if entry.get("path") is not None:
             path = self.local(k, entry["path"], "patchesJson6902", index, "path")
             text = self.read_text(path, k, "patchesJson6902", index, "path")
+            origin = _Origin(self.rel(path))
         else:
             text = _text(entry.get("patch"))
+            origin = self.inline_origin(k, "patchesJson6902", index, "patch")
         documents = self.patch_documents(text, k, "patchesJson6902", index)
-        if len(documents) != 1 or not isinstance(documents[0], list):
+        if len(documents) != 1 or not isinstance(documents[0][0], list):
             raise HomelabKitError(
                 "a JSON 6902 patch must be a list of operations",
                 k.location("patchesJson6902", index),
             )
+        operations, tree = documents[0]
         target = dict(entry["target"])
         matched = False
         for resource in resources:
@@ -825,7 +962,9 @@ class _Builder:
                 for i in rid
             ):
                 matched = True
-                self.json6902(resource, documents[0], k, "patchesJson6902", index)
+                self.json6902(
+                    resource, operations, _Patch(tree, origin), k, "patchesJson6902", index
+                )
         if not matched:
             raise HomelabKitError(
                 "no resource matches the patchesJson6902 target",
@@ -840,14 +979,17 @@ class _Builder:
         name = _text(entry["name"])
         count = entry.get("count")
         specs = [*REPLICAS, *self.extra("replicas")]
+        where = k.location("replicas", index, "count")
         for resource in resources:
             if name not in {i[4] for i in resource.ids}:
                 continue
             for spec in specs:
                 if spec.selects(resource.obj):
                     apply_spec(resource.obj, spec, lambda node, key: node.__setitem__(key, count))
+                    if _reaches(resource.obj, spec.path):
+                        resource.note(spec.path, where)
 
-    def set_namespace(self, resources: list[_Resource], namespace: str) -> None:
+    def set_namespace(self, resources: list[_Resource], namespace: str, where: Location) -> None:
         extra = [*NAMESPACE_EXTRA, *self.extra("namespace")]
         for resource in resources:
             obj = resource.obj
@@ -855,18 +997,106 @@ class _Builder:
                 continue
             if resource.kind not in CLUSTER_SCOPED:
                 resource.metadata["namespace"] = namespace
+                resource.note(("metadata", "namespace"), where)
             if resource.kind in ("RoleBinding", "ClusterRoleBinding"):
-                for subject in obj.get("subjects") or []:
+                for number, subject in enumerate(obj.get("subjects") or []):
                     if isinstance(subject, dict) and subject.get("name") == "default":
                         subject["namespace"] = namespace
+                        resource.note(("subjects", number, "namespace"), where)
             for spec in extra:
                 if spec.selects(obj):
                     apply_spec(obj, spec, lambda node, key: node.__setitem__(key, namespace))
             resource.record()
 
+    # ------------------------------------------------------------------ replacements
+
+    def replace(self, k: _Kustomization, resources: list[_Resource]) -> None:
+        """``replacements``, inline and from files, after every other transformer."""
+        for index, entry in enumerate(k.list("replacements")):
+            for replacement, where in self.replacement_entries(k, index, entry):
+                self.apply_replacement(k, resources, replacement, where)
+
+    def replacement_entries(
+        self, k: _Kustomization, index: int, entry: Any
+    ) -> list[tuple[Mapping[str, Any], Callable[..., Location]]]:
+        if not isinstance(entry, dict):
+            raise HomelabKitError(
+                "entry of 'replacements' must be a mapping", k.location("replacements", index)
+            )
+        if entry.get("path") is None:
+            return [(entry, lambda *keys: k.location("replacements", index, *keys))]
+        if entry.get("source") is not None or entry.get("targets"):
+            raise HomelabKitError(
+                "cannot specify both path and inline replacement",
+                k.location("replacements", index),
+            )
+        path = self.local(k, entry["path"], "replacements", index, "path", strict=True)
+        text = self.read_text(path, k, "replacements", index, "path")
+        rel = self.rel(path)
+        documents, trees, problems = parse_located(text, rel)
+        if problems:
+            raise HomelabKitError(
+                f"cannot parse replacements: {problems[0]}", k.location("replacements", index)
+            )
+        data, tree = (documents[0], trees[0]) if documents else (None, None)
+        if isinstance(data, dict):
+            return [(data, lambda *keys: _tree_location(rel, tree, keys))]
+        if isinstance(data, list):
+            return [
+                (item, lambda *keys, n=n: _tree_location(rel, tree, (n, *keys)))
+                for n, item in enumerate(data)
+                if isinstance(item, dict)
+            ]
+        raise HomelabKitError(
+            f"unsupported replacement type encountered within replacement path {rel}",
+            k.location("replacements", index, "path"),
+        )
+
+    def apply_replacement(
+        self,
+        k: _Kustomization,
+        resources: list[_Resource],
+        replacement: Mapping[str, Any],
+        where: Callable[..., Location],
+    ) -> None:
+        targets = replacement.get("targets")
+        has_source = replacement.get("source") is not None or "sourceValue" in replacement
+        if not has_source or not targets:
+            raise HomelabKitError(
+                "replacements must specify a source and at least one target", where()
+            )
+        if not isinstance(targets, list):
+            raise HomelabKitError("'targets' must be a list", where("targets"))
+        try:
+            value = source_value(replacement, ((r.obj, r.ids) for r in resources))
+        except ReplacementError as exc:
+            raise HomelabKitError(str(exc), where("source")) from None
+        for number, target in enumerate(targets):
+            if not isinstance(target, Mapping):
+                raise HomelabKitError(
+                    "target must specify resources to select", where("targets", number)
+                )
+            for resource in resources:
+
+                def note(
+                    path: FieldPath, field: int, n: int = number, r: _Resource = resource
+                ) -> None:
+                    r.note(path, where("targets", n, "fieldPaths", field))
+
+                try:
+                    if not target_selects(target, resource.obj, resource.ids, _meta_selected):
+                        continue
+                    apply_target(target, value, resource.obj, note)
+                except (ReplacementError, PatchError) as exc:
+                    raise HomelabKitError(
+                        f"{_id_text(resource.cur_id())}: {exc}", where("targets", number)
+                    ) from None
+                resource.record()
+
     # ------------------------------------------------------------------ finish
 
-    def finish(self, resources: list[_Resource], k: _Kustomization) -> list[dict[str, Any]]:
+    def finish(self, resources: list[_Resource], k: _Kustomization) -> list[_Resource]:
+        """Name hashes, name references, annotations as strings, output order."""
         for resource in resources:
             if resource.needs_hash:
                 resource.metadata["name"] = f"{resource.name()}-{name_hash(resource.obj)}"
@@ -874,10 +1104,22 @@ class _Builder:
         references = [*BUILTIN_NAME_REFERENCES]
         references += [ref for config in self.config for ref in config.name_references]
         _fix_name_references(resources, references, self.warnings)
+        for resource in resources:
+            _annotations_as_strings(resource.obj)
         sort = k.data.get("sortOptions")
         if not (isinstance(sort, dict) and sort.get("order") == "fifo"):
             resources = sorted(resources, key=_legacy_key)
-        return [r.obj for r in resources]
+        return resources
+
+
+def _annotations_as_strings(obj: dict[str, Any]) -> None:
+    """kustomize rewrites every annotation as a string when it drops its build annotations."""
+    meta = obj.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if isinstance(annotations, dict):
+        for key, value in annotations.items():
+            if not isinstance(value, str) and not isinstance(value, dict | list):
+                annotations[key] = _scalar_text(value)
 
 
 def _parse_config(doc: Mapping[str, Any]) -> _Config:
@@ -898,6 +1140,57 @@ def _parse_config(doc: Mapping[str, Any]) -> _Config:
         images=specs("images"),
         replicas=specs("replicas"),
     )
+
+
+def _note_smp(resource: _Resource, tree: YMap, origin: _Origin, prefix: FieldPath) -> None:
+    note_smp(resource.obj, tree, origin, resource.note, prefix)
+
+
+def _note_json6902(resource: _Resource, operations: list[Any], patch: _Patch) -> None:
+    note_json6902(resource.obj, operations, patch.tree, patch.origin, resource.note)
+
+
+def _note_maps(
+    resources: Iterable[_Resource],
+    specs: list[FieldSpec],
+    pairs: dict[str, str],
+    k: _Kustomization,
+    *where: str | int,
+) -> None:
+    """Record the labels or annotations ``pairs`` set, at their keys in ``k``."""
+
+    def paths(obj: Mapping[str, Any]) -> Iterator[tuple[str, ...]]:
+        for spec in specs:
+            if spec.selects(obj) and reaches(obj, spec.path):
+                yield spec.path
+
+    note_maps(
+        ((r.obj, r.note) for r in resources),
+        paths,
+        pairs,
+        lambda key: k.location(*where, key),
+    )
+
+
+_reaches = reaches
+
+
+def _tree_location(path: str, tree: Any, keys: Iterable[str | int]) -> Location:
+    return tree_location(path, tree, keys)
+
+
+def _meta_selected(selector: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
+    """A replacement selector's ``labelSelector`` and ``annotationSelector`` on ``obj``."""
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    for field, key in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
+        if selector.get(field):
+            values = meta.get(key)
+            if not matches_label_selector(
+                _text(selector[field]), values if isinstance(values, dict) else {}
+            ):
+                return False
+    return True
 
 
 def _wrapped_base64(raw: bytes) -> str:
@@ -1023,19 +1316,24 @@ def _new_image(image: str, spec: Mapping[str, Any]) -> str | None:
     return new_name + suffix
 
 
-def _update_images(node: Any, spec: Mapping[str, Any], extra: list[FieldSpec]) -> None:
+def _update_images(
+    node: Any, spec: Mapping[str, Any], extra: list[FieldSpec], path: FieldPath = ()
+) -> list[FieldPath]:
+    """Apply one ``images`` entry below ``node``; the paths of the images it changed."""
+    changed: list[FieldPath] = []
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("containers", "initContainers") and isinstance(value, list):
-                for container in value:
+                for number, container in enumerate(value):
                     if isinstance(container, dict) and isinstance(container.get("image"), str):
                         new = _new_image(container["image"], spec)
                         if new is not None:
                             container["image"] = new
-            _update_images(value, spec, [])
+                            changed.append((*path, key, number, "image"))
+            changed += _update_images(value, spec, [], (*path, key))
     elif isinstance(node, list):
-        for item in node:
-            _update_images(item, spec, [])
+        for number, item in enumerate(node):
+            changed += _update_images(item, spec, [], (*path, number))
     if extra and isinstance(node, dict):
 
         def setter(parent: dict[str, Any], key: str) -> None:
@@ -1048,6 +1346,9 @@ def _update_images(node: Any, spec: Mapping[str, Any], extra: list[FieldSpec]) -
         for fs in extra:
             if fs.selects(node):
                 apply_spec(node, fs, setter)
+                if reaches(node, fs.path):
+                    changed.append((*path, *fs.path))
+    return changed
 
 
 def _fix_name_references(
@@ -1192,5 +1493,9 @@ def render_directory(
         builder.overrides[directory] = _as_ymap(kustomization)
     resources = builder.build(directory)
     top = builder.load_kustomization(directory)
-    objects = builder.finish(resources, top)
-    return Rendered(objects=tuple(objects), warnings=tuple(dict.fromkeys(builder.warnings)))
+    done = builder.finish(resources, top)
+    return Rendered(
+        objects=tuple(r.obj for r in done),
+        warnings=tuple(dict.fromkeys(builder.warnings)),
+        provenance=tuple(r.provenance() for r in done),
+    )

@@ -84,6 +84,13 @@ def _merge_key(path: tuple[str, ...], kind: str) -> str | None:
     return _MERGE_KEYS.get(field)
 
 
+def list_merge_key(obj: Mapping[str, Any], path: tuple[Any, ...]) -> str | None:
+    """The key by which a strategic merge merges the list at ``path`` of ``obj``, if any."""
+    if not is_builtin_type(obj) or not path or not isinstance(path[-1], str):
+        return None
+    return _merge_key(tuple(str(p) for p in path), str(obj.get("kind") or ""))
+
+
 def strip_directives(value: Any) -> Any:
     """A copy of a patch value without ``$patch``-style directives."""
     if isinstance(value, dict):

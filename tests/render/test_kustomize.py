@@ -393,7 +393,7 @@ def test_unsupported_features_become_warnings(yaml_tree: YamlTree) -> None:
                 helmCharts:
                   - name: x
                     repo: https://charts.example.com
-                replacements: []
+                vars: []
                 """,
             "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
         }
@@ -403,7 +403,7 @@ def test_unsupported_features_become_warnings(yaml_tree: YamlTree) -> None:
     text = "\n".join(rendered.warnings)
     assert "remote resource" in text
     assert "helmCharts" in text
-    assert "replacements" in text
+    assert "vars" in text
 
 
 def test_env_file_key_without_value_is_never_read_from_environment(
