@@ -200,8 +200,10 @@ REPLICAS: tuple[FieldSpec, ...] = (
     _fs("spec/replicas", "StatefulSet", create=True),
 )
 
-# Kinds kustomize knows to be cluster-scoped (from its built-in OpenAPI data); a
-# custom resource is never "certainly" cluster-scoped, so it gets a namespace.
+# Kinds kustomize knows to be cluster-scoped (from its built-in OpenAPI data, which
+# is Kubernetes 1.21's); a custom resource, or a kind newer than that data
+# (ValidatingAdmissionPolicy, MutatingAdmissionPolicy, IPAddress...), is never
+# "certainly" cluster-scoped, so kustomize (and Flux) give it a namespace.
 CLUSTER_SCOPED: frozenset[str] = frozenset(
     {
         "APIService",
@@ -227,20 +229,8 @@ CLUSTER_SCOPED: frozenset[str] = frozenset(
         "StorageClass",
         "SubjectAccessReview",
         "TokenReview",
-        "ValidatingAdmissionPolicy",
-        "ValidatingAdmissionPolicyBinding",
         "ValidatingWebhookConfiguration",
         "VolumeAttachment",
-        "ClusterTrustBundle",
-        "StorageVersionMigration",
-        "VolumeAttributesClass",
-        "DeviceClass",
-        "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding",
-        "SelfSubjectReview",
-        "IPAddress",
-        "ServiceCIDR",
-        "StorageVersion",
     }
 )
 

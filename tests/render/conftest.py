@@ -13,7 +13,22 @@ from homelab_kit.render import canonical_json, render_directory
 from homelab_kit.render._docs import parse_documents
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED = PROJECT_ROOT.parent / "shared"
+
+
+def _shared() -> Path:
+    """``../shared`` beside the checkout (beside the main checkout, from a git worktree)."""
+    beside = PROJECT_ROOT.parent / "shared"
+    marker = PROJECT_ROOT / ".git"
+    if beside.is_dir() or not marker.is_file():
+        return beside
+    gitdir = marker.read_text(encoding="utf-8").partition("gitdir:")[2].strip()
+    # <main>/.git/worktrees/<name> -> <main>/../shared
+    main = Path(gitdir).parents[2] if gitdir else PROJECT_ROOT
+    candidate = main.parent / "shared"
+    return candidate if candidate.is_dir() else beside
+
+
+SHARED = _shared()
 CORPORA = SHARED / "corpora"
 HAVE_KUBECTL = shutil.which("kubectl") is not None
 

@@ -25,10 +25,7 @@ PER_REPOSITORY = 6
 _RARE = ("patches", "namePrefix", "nameSuffix", "images")
 
 # Differences we know of, with the reason; they fail loudly if they start to pass.
-KNOWN_DIFFERENCES = {
-    "onedr0p__home-ops/o11y/grafana-instance": "go-yaml's folded-scalar emission",
-    "vrozaksen__home-ops/observability/grafana-instance": "go-yaml's folded-scalar emission",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 @cache
