@@ -1,9 +1,16 @@
-"""``homelab-kit build NAMESPACE/NAME [PATH]``: the objects a Flux Kustomization applies.
+"""``homelab-kit build NAMESPACE/NAME [PATH]`` or ``build DIR``: the objects Flux applies.
 
-Thin: load the repository, find the Flux Kustomization, ``Repo.render`` it, print.
-The objects go to standard output (or ``--output``) as a multi-document YAML stream,
-or as one JSON ``List``; warnings and the names of unresolved variables go to standard
-error, never a value.
+Thin: load the repository, find the Flux Kustomization, ``Repo.render`` it, print;
+or, given a folder, build that plain kustomization as ``kubectl kustomize
+--load-restrictor LoadRestrictionsNone`` would (nothing outside the repository is
+read).  The objects go to standard output (or ``--output``) as a multi-document YAML
+stream, or as one JSON ``List``; warnings and the names of unresolved variables go to
+standard error, never a value.
+
+The YAML quotes every string a YAML 1.1 reader would take for something else
+(``yes``, ``no``, ``on``, ``off``, ``y``, ``n`` in any case, ``~``, ``0755``,
+``2024-01-01``...), as kubectl does, so the output reads back the same with kubectl
+or PyYAML.
 
 Exit codes: 0 built (warnings and unresolved variables do not change it); 2 an
 unknown or ambiguous Kustomization, or a failed build: one line on standard error.
@@ -14,6 +21,7 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,10 +30,12 @@ import click
 
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.render.backend import BACKENDS
+from homelab_kit.render.flux import FluxBuild
 
 if TYPE_CHECKING:
     from homelab_kit.model.flux import FluxKustomization
     from homelab_kit.model.repo import Repo
+    from homelab_kit.render.kustomize import Rendered
 
 
 def _load(path: str) -> Repo:
@@ -84,8 +94,38 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Plain scalars a YAML 1.1 reader (kubectl's go-yaml v2, PyYAML) resolves to something
+# other than a string: booleans, null, integers, floats (sexagesimal too), timestamps,
+# merge keys and the value key.  Strings that look like these are written quoted.
+_YAML11_IMPLICIT = re.compile(
+    r"""(?x)^(?:
+      y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+    | ~|null|Null|NULL
+    | [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
+    | [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
+    | [-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    | [-+]?[0-9][0-9_]*(?:[eE][-+]?[0-9]+)
+    | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
+    | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}
+      (?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
+         (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?
+    | <<|=
+    )$"""
+)
+
+
+def needs_quotes(text: str) -> bool:
+    """Whether a YAML 1.1 reader would read ``text``, written plain, as a non-string."""
+    return text == "" or _YAML11_IMPLICIT.match(text) is not None
+
+
 def dump_yaml(objects: Iterable[Any]) -> str:
-    """A multi-document YAML stream, keys in the order the build gave them."""
+    """A multi-document YAML stream, keys in the order the build gave them.
+
+    Strings a YAML 1.1 reader would resolve otherwise are double-quoted, as kubectl
+    writes them, so the stream means the same to YAML 1.1 and 1.2 readers.
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.representer import SafeRepresenter
 
@@ -93,7 +133,7 @@ def dump_yaml(objects: Iterable[Any]) -> str:
         sort_base_mapping_type_on_output = False
 
         def represent_str(self, data: str) -> Any:
-            style = "|" if "\n" in data else None
+            style = "|" if "\n" in data else '"' if needs_quotes(data) else None
             return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
     _Representer.add_representer(str, _Representer.represent_str)
@@ -115,7 +155,7 @@ def dump_json(objects: Iterable[Any]) -> str:
 
 
 @click.command()
-@click.argument("kustomization", metavar="NAMESPACE/NAME")
+@click.argument("kustomization", metavar="NAMESPACE/NAME|DIR")
 @click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
 @click.option(
     "--backend",
@@ -143,9 +183,14 @@ def dump_json(objects: Iterable[Any]) -> str:
 def build(
     kustomization: str, path: str, backend: str, output_format: str, output: str | None
 ) -> None:
-    """Print the objects the Flux Kustomization NAMESPACE/NAME applies.
+    """Print the objects the Flux Kustomization NAMESPACE/NAME applies, or a folder's.
 
-    Builds its spec.path as kustomize-controller does: the Flux spec (targetNamespace,
+    Given a DIR (a folder holding a kustomization.yaml, a Component's too), builds it
+    as kubectl kustomize --load-restrictor LoadRestrictionsNone does, reading
+    nothing outside the repository that holds it.
+
+    Given NAMESPACE/NAME, builds the Flux Kustomization's spec.path as
+    kustomize-controller does: the Flux spec (targetNamespace,
     patches, images, components, namePrefix/nameSuffix) folded into the
     kustomization, postBuild substitution with substituteFrom ConfigMaps and Secrets
     found in the repository at PATH, then commonMetadata. A NAME alone is enough
@@ -156,9 +201,43 @@ def build(
 
     Exit codes: 0 built, 2 an unknown Kustomization or a failed build.
     """
+    if Path(kustomization).is_dir():
+        _print(build_directory(Path(kustomization), backend), output_format, output)
+        return
     repo = _load(path)
     ks = find_kustomization(repo, kustomization)
     result = repo.render(ks.namespace, ks.name, backend=backend)
+    _print(result, output_format, output)
+    if result.unresolved:
+        names = ", ".join(sorted(result.unresolved))
+        click.echo(
+            f"homelab-kit: warning: Kustomization/{_display(ks)}: unresolved variables "
+            f"(left as ${{NAME}}): {names}",
+            err=True,
+        )
+
+
+def build_directory(directory: Path, backend: str = "auto") -> Rendered:
+    """Build the plain kustomization in ``directory`` within its repository.
+
+    The repository root (nothing outside it is read) is the homelab repository
+    holding ``directory``, else its Git work tree, else ``directory`` itself.
+    """
+    from homelab_kit.errors import RepoNotFoundError
+    from homelab_kit.model.loader import find_root
+    from homelab_kit.render.backend import render
+
+    directory = directory.resolve()
+    try:
+        root = find_root(directory)
+    except RepoNotFoundError:
+        root = next(
+            (d for d in (directory, *directory.parents) if (d / ".git").exists()), directory
+        )
+    return render(directory, root=root, backend=backend)
+
+
+def _print(result: Rendered | FluxBuild, output_format: str, output: str | None) -> None:
     text = dump_json(result.objects) if output_format == "json" else dump_yaml(result.objects)
     if output:
         try:
@@ -167,12 +246,6 @@ def build(
             raise HomelabKitError(f"cannot write {output}: {exc.strerror}") from None
     else:
         click.echo(text, nl=False)
-    for message in (*result.warnings, *result.errors):
+    errors = result.errors if isinstance(result, FluxBuild) else ()
+    for message in (*result.warnings, *errors):
         click.echo(f"homelab-kit: warning: {message}", err=True)
-    if result.unresolved:
-        names = ", ".join(sorted(result.unresolved))
-        click.echo(
-            f"homelab-kit: warning: Kustomization/{_display(ks)}: unresolved variables "
-            f"(left as ${{NAME}}): {names}",
-            err=True,
-        )

@@ -17,9 +17,12 @@ from homelab_kit.cli import main
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.model.loader import load
 from homelab_kit.model.repo import Repo
+from homelab_kit.render import render_directory
 from homelab_kit.render._docs import parse_documents
+from homelab_kit.render.cli import dump_yaml
 from homelab_kit.testing import YamlTree
-from tests.render.conftest import HAVE_KUBECTL, PROJECT_ROOT, canonical
+from tests.render.conftest import CORPORA, HAVE_KUBECTL, PROJECT_ROOT, canonical, kubectl_build
+from tests.render.test_corpora import kustomization_dirs
 
 needs_kubectl = pytest.mark.skipif(not HAVE_KUBECTL, reason="kubectl is not on PATH")
 
@@ -238,3 +241,108 @@ def test_multiline_strings_are_block_scalars(
 def test_repo_render_unknown_kustomization(reference_repo: Repo) -> None:
     with pytest.raises(HomelabKitError, match="no Flux Kustomization media/nope"):
         reference_repo.render("media", "nope")
+
+
+# --------------------------------------------------------------------------- build DIR
+
+
+def test_build_dir_renders_a_plain_kustomization_folder(
+    yaml_tree: YamlTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = yaml_tree(
+        {
+            "base/kustomization.yaml": "resources: [cm.yaml]\nnamePrefix: b-\n",
+            "base/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+            "data: {answer: 'yes', off: 'off'}\n",
+            "app/kustomization.yaml": "resources: [../base]\nnamespace: demo\n",
+        }
+    )
+    code, out, err = run(capsys, str(root / "app"), "--backend", "python")
+    assert code == 0, err
+    assert documents(out) == [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "b-c", "namespace": "demo"},
+            "data": {"answer": "yes", "off": "off"},
+        }
+    ]
+    assert 'answer: "yes"' in out
+    assert '"off": "off"' in out
+
+
+def test_build_dir_of_a_component(yaml_tree: YamlTree, capsys: pytest.CaptureFixture[str]) -> None:
+    root = yaml_tree(
+        {
+            "comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\n"
+            "kind: Component\nresources: [cm.yaml]\ncommonLabels: {a: b}\n",
+            "comp/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+        }
+    )
+    code, out, _ = run(capsys, str(root / "comp"), "--backend", "python", "-f", "json")
+    assert code == 0
+    items = json.loads(out)["items"]
+    assert items == [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "c", "labels": {"a": "b"}},
+        }
+    ]
+    if HAVE_KUBECTL:
+        assert canonical(items) == canonical(kubectl_build(root / "comp"))
+
+
+def test_build_dir_refuses_a_path_outside_the_repository(
+    yaml_tree: YamlTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = yaml_tree({"app/kustomization.yaml": "resources: [../../elsewhere]\n"})
+    code, out, err = run(capsys, str(root / "app"), "--backend", "python")
+    assert code == 2
+    assert out == ""
+    assert "outside the repository root" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- YAML 1.1
+
+YAML11_STRINGS = [
+    *("y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO"),
+    *("on", "On", "ON", "off", "Off", "OFF", "true", "True", "FALSE"),
+    *("~", "null", "NULL", "", "0755", "0x1F", "1_000", "190:20:30", "1.5", ".inf"),
+    *("2024-01-02", "2001-12-14t21:59:43.10-05:00", "<<", "=", "12", "-3", "1e3"),
+]
+
+
+def test_yaml11_lookalike_strings_are_quoted_and_read_back_as_strings() -> None:
+    yaml = pytest.importorskip("yaml")
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    obj["data"] = {f"k{i}": s for i, s in enumerate(YAML11_STRINGS)}
+    obj["data"].update({s or "empty": "v" for s in ("yes", "on", "n")})
+    text = dump_yaml([obj])
+    assert list(yaml.safe_load_all(text)) == [obj]
+    assert 'k0: "y"' in text
+    assert '"yes": v' in text
+    assert "plain: words" in dump_yaml([{"plain": "words"}])  # others stay plain
+
+
+def _corpus_folders() -> list[Any]:
+    if not CORPORA.is_dir():
+        return [pytest.param(None, None, marks=pytest.mark.skip(reason=f"{CORPORA} is absent"))]
+    return [
+        pytest.param(repo, d, id=d.relative_to(CORPORA).as_posix())
+        for repo in sorted(p for p in CORPORA.iterdir() if p.is_dir())
+        for d in kustomization_dirs(repo)
+    ]
+
+
+@pytest.mark.corpora
+@pytest.mark.parametrize(("repo", "directory"), _corpus_folders())
+def test_build_output_round_trips_through_a_yaml11_reader(repo: Path, directory: Path) -> None:
+    yaml = pytest.importorskip("yaml")
+    try:
+        objects = render_directory(directory, root=repo).objects
+    except HomelabKitError as exc:
+        pytest.skip(f"does not build: {exc}")
+    plain = json.loads(json.dumps(list(objects), default=str))
+    assert list(yaml.safe_load_all(dump_yaml(objects))) == plain
