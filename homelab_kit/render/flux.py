@@ -36,6 +36,7 @@ import attrs
 
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
+from homelab_kit.model.provenance import Provenance
 from homelab_kit.render._docs import deep_copy
 from homelab_kit.render.backend import render
 from homelab_kit.render.kustomize import KUSTOMIZATION_FIELDS, KUSTOMIZATION_FILES
@@ -71,6 +72,12 @@ class FluxBuild:
     unresolved: frozenset[str] = frozenset()
     errors: tuple[str, ...] = ()
     backend: str = "python"
+    provenance: tuple[Provenance, ...] = attrs.field(default=(), repr=False)
+    """The kustomize build's provenance of each object (same index as ``objects``).
+
+    Empty when a binary built them.  Substitution and ``commonMetadata`` are not
+    recorded in it (they change no object's order).
+    """
 
 
 # --------------------------------------------------------------------------- generation
@@ -474,4 +481,5 @@ def build_flux_kustomization(
         unresolved=unresolved,
         errors=errors,
         backend=rendered.backend,
+        provenance=rendered.provenance,
     )

@@ -72,9 +72,11 @@ def note_smp(
                     index = _index_of(current, merge_key, item.get(merge_key))
                     if index is None:
                         continue
-                    item_path = (*path, index)
-                    note(item_path, origin.at(*_item_position(value, item)))
-                    note_smp(obj, item, origin, note, item_path)
+                    # the item's own fields, not the item: the rest came from elsewhere
+                    fields = YMap(item.line, item.column)
+                    fields.update({k: v for k, v in item.items() if k != merge_key})
+                    fields.marks = item.marks
+                    note_smp(obj, fields, origin, note, (*path, index))
                 continue
         note(path, origin.at(*tree.key_position(key)))
 
@@ -139,13 +141,6 @@ def _index_of(items: list[Any], key: str, value: Any) -> int | None:
         if isinstance(item, dict) and item.get(key) == value:
             return index
     return None
-
-
-def _item_position(seq: YSeq, item: Any) -> tuple[int, int]:
-    for index, candidate in enumerate(seq):
-        if candidate is item:
-            return seq.item_position(index)
-    return (seq.line, seq.column)
 
 
 def _pointer_path(obj: Any, pointer: Any) -> FieldPath | None:

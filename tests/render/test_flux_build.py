@@ -127,6 +127,16 @@ def test_target_namespace_replaces_the_kustomization_namespace(
     assert kinds["ConfigMap"]["metadata"]["namespace"] == "media"
     assert "namespace" not in kinds["ClusterRole"]["metadata"]
     assert kinds["RoleBinding"]["subjects"][0]["namespace"] == "media"
+    # the python build keeps each object's provenance, in the objects' order
+    files = {
+        "Deployment": "deploy",
+        "ConfigMap": "cm",
+        "ClusterRole": "rbac",
+        "RoleBinding": "rbac",
+    }
+    assert [p.source.path for p in build.provenance] == [
+        f"app/{files[o['kind']]}.yaml" for o in build.objects
+    ]
 
 
 def test_patches_are_appended_after_the_kustomization_own(
