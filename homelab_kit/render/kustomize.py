@@ -20,7 +20,6 @@ field a patch, a replacement, ``namespace``, ``namePrefix``/``nameSuffix``,
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -47,7 +46,10 @@ from homelab_kit.render.fieldspecs import (
     apply_spec,
     split_api_version,
 )
+from homelab_kit.render.generators import Generators, scalar_text, string_map
 from homelab_kit.render.hashing import name_hash
+from homelab_kit.render.images import update_images as _update_images
+from homelab_kit.render.namerefs import fix_name_references as _fix_name_references
 from homelab_kit.render.origins import LocatedPatch as _Patch
 from homelab_kit.render.origins import Origin as _Origin
 from homelab_kit.render.origins import (
@@ -69,6 +71,11 @@ from homelab_kit.render.replacements import (
     source_value,
     target_selects,
 )
+from homelab_kit.render.resource import Resource as _Resource
+from homelab_kit.render.resource import effective_ns as _effective_ns
+from homelab_kit.render.resource import id_equals as _id_equals
+from homelab_kit.render.resource import id_text as _id_text
+from homelab_kit.render.resource import text as _text
 from homelab_kit.yaml import YMap, YSeq, parse_text, position_of
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -117,7 +124,6 @@ _UNSUPPORTED = {
 KUSTOMIZATION_FIELDS: frozenset[str] = _KNOWN_FIELDS | frozenset(_UNSUPPORTED)
 
 _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
-_ENV_KEY = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 _ORDER_FIRST = (
     "Namespace",
@@ -147,9 +153,6 @@ _ORDER_LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
 _TYPE_ORDER = {kind: i - len(_ORDER_FIRST) for i, kind in enumerate(_ORDER_FIRST)}
 _TYPE_ORDER.update({kind: 1 + i for i, kind in enumerate(_ORDER_LAST)})
 
-# group, version, kind, namespace, name
-ResId = tuple[str, str, str, str, str]
-
 
 @attrs.frozen
 class Rendered:
@@ -170,76 +173,6 @@ class Rendered:
     """
 
 
-class _Resource:
-    """An object being built, with every id it has had (first: the original).
-
-    ``prefixes`` and ``suffixes`` are the ``namePrefix``/``nameSuffix`` of every
-    kustomization the object went through, innermost first (empty ones included, as
-    kustomize records them): a name reference with several candidates picks the one
-    with the same history as the referrer.
-    """
-
-    __slots__ = ("fields", "ids", "needs_hash", "obj", "prefixes", "source", "suffixes")
-
-    def __init__(
-        self, obj: dict[str, Any], needs_hash: bool = False, source: Location | None = None
-    ) -> None:
-        self.obj = obj
-        self.needs_hash = needs_hash
-        self.ids: list[ResId] = [self.cur_id()]
-        self.prefixes: list[str] = []
-        self.suffixes: list[str] = []
-        self.source = source or Location("")
-        self.fields: dict[FieldPath, Location] | None = None
-
-    def note(self, path: FieldPath, where: Location) -> None:
-        """Record that the field at ``path`` was set by the entry at ``where``."""
-        if self.fields is None:
-            self.fields = {}
-        self.fields[path] = where
-
-    def provenance(self) -> Provenance:
-        return Provenance(self.source, dict(self.fields) if self.fields else {})
-
-    def cur_id(self) -> ResId:
-        group, version = split_api_version(self.obj.get("apiVersion"))
-        meta = self.obj.get("metadata")
-        meta = meta if isinstance(meta, dict) else {}
-        return (
-            group,
-            version,
-            str(self.obj.get("kind") or ""),
-            _text(meta.get("namespace")),
-            _text(meta.get("name")),
-        )
-
-    def record(self) -> None:
-        current = self.cur_id()
-        if current != self.ids[-1]:
-            self.ids.append(current)
-
-    @property
-    def kind(self) -> str:
-        return str(self.obj.get("kind") or "")
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        meta = self.obj.get("metadata")
-        if not isinstance(meta, dict):
-            meta = self.obj["metadata"] = {}
-        return meta
-
-    def name(self) -> str:
-        return _text(self.metadata.get("name"))
-
-    def namespace(self) -> str:
-        return _text(self.metadata.get("namespace"))
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 def _located(rel: str, tree: Any, index: int | None) -> Location:
     """Where a document (or item ``index`` of a List's ``items``) starts in ``rel``."""
     if index is not None:
@@ -250,24 +183,6 @@ def _located(rel: str, tree: Any, index: int | None) -> Location:
     if isinstance(tree, YMap | YSeq) and tree.line:
         return Location(rel, tree.line, tree.column)
     return Location(rel)
-
-
-def _effective_ns(kind: str, namespace: str) -> str:
-    if kind in CLUSTER_SCOPED:
-        return ""
-    return namespace or "default"
-
-
-def _id_equals(a: ResId, b: ResId) -> bool:
-    return (
-        a[:3] == b[:3] and a[4] == b[4] and _effective_ns(a[2], a[3]) == _effective_ns(b[2], b[3])
-    )
-
-
-def _id_text(rid: ResId) -> str:
-    group, version, kind, namespace, name = rid
-    gvk = f"{kind}.{version or '[noVer]'}.{group or '[noGrp]'}"
-    return f"{gvk}/{name}.{namespace or '[noNs]'}"
 
 
 @attrs.frozen
@@ -318,7 +233,7 @@ class _Kustomization:
         return value
 
 
-class _Builder:
+class _Builder(Generators):
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.warnings: list[str] = []
@@ -544,151 +459,6 @@ class _Builder:
     def extra(self, field: str) -> list[FieldSpec]:
         return [spec for config in self.config for spec in getattr(config, field)]
 
-    # ------------------------------------------------------------------ generators
-
-    def generate(self, k: _Kustomization, resources: list[_Resource]) -> None:
-        options = k.map("generatorOptions")
-        for kind, key in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
-            for index, args in enumerate(k.list(key)):
-                if not isinstance(args, dict):
-                    raise HomelabKitError(
-                        f"entry of '{key}' must be a mapping", k.location(key, index)
-                    )
-                self.generate_one(k, kind, key, index, args, options, resources)
-
-    def generate_one(
-        self,
-        k: _Kustomization,
-        kind: str,
-        key: str,
-        index: int,
-        args: dict[str, Any],
-        global_options: dict[str, Any],
-        resources: list[_Resource],
-    ) -> None:
-        name = _text(args.get("name"))
-        if not name:
-            raise HomelabKitError(f"a {key} entry needs a name", k.location(key, index))
-        raw_local = args.get("options")
-        local: dict[str, Any] = raw_local if isinstance(raw_local, dict) else {}
-        labels = {**_string_map(local.get("labels")), **_string_map(global_options.get("labels"))}
-        annotations = {
-            **_string_map(local.get("annotations")),
-            **_string_map(global_options.get("annotations")),
-        }
-        disable_hash = bool(local.get("disableNameSuffixHash")) or bool(
-            global_options.get("disableNameSuffixHash")
-        )
-        immutable = bool(local.get("immutable")) or bool(global_options.get("immutable"))
-        pairs = self.generator_pairs(k, key, index, args)
-        metadata: dict[str, Any] = {"name": name}
-        if args.get("namespace"):
-            metadata["namespace"] = _text(args["namespace"])
-        if labels:
-            metadata["labels"] = labels
-        if annotations:
-            metadata["annotations"] = annotations
-        obj: dict[str, Any] = {"apiVersion": "v1", "kind": kind, "metadata": metadata}
-        if kind == "ConfigMap":
-            data: dict[str, str] = {}
-            binary: dict[str, str] = {}
-            for pair_key, raw in pairs:
-                try:
-                    data[pair_key] = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    binary[pair_key] = _wrapped_base64(raw)
-            if data:
-                obj["data"] = data
-            if binary:
-                obj["binaryData"] = binary
-        else:
-            obj["type"] = _text(args.get("type")) or "Opaque"
-            obj["data"] = {pk: _wrapped_base64(raw) for pk, raw in pairs}
-        if immutable:
-            obj["immutable"] = True
-        behavior = _text(args.get("behavior")) or "create"
-        new = _Resource(obj, needs_hash=not disable_hash, source=k.location(key, index))
-        if behavior == "create":
-            self.append(resources, new, k, key, index)
-            return
-        if behavior not in ("merge", "replace"):
-            raise HomelabKitError(
-                f"unknown generator behavior {behavior!r}", k.location(key, index, "behavior")
-            )
-        matches = [r for r in resources if any(_id_equals(i, new.ids[0]) for i in r.ids)]
-        if len(matches) != 1:
-            raise HomelabKitError(
-                f"{behavior} behavior needs exactly one existing {kind} {name!r}; "
-                f"found {len(matches)}",
-                k.location(key, index),
-            )
-        old = matches[0]
-        _merge_generated(
-            old, new, behavior, disable_hash, "options" in args or bool(global_options)
-        )
-
-    def generator_pairs(
-        self, k: _Kustomization, key: str, index: int, args: dict[str, Any]
-    ) -> list[tuple[str, bytes]]:
-        pairs: list[tuple[str, bytes]] = []
-        envs = list(args.get("envs") or [])
-        if args.get("env"):
-            envs.append(args["env"])
-        for number, entry in enumerate(envs):
-            path = self.local(k, entry, key, index, "envs", number)
-            text = self.read_text(path, k, key, index, "envs", number)
-            for line in text.splitlines():
-                line = line.lstrip()
-                if not line or line.startswith("#"):
-                    continue
-                env_key, sep, value = line.partition("=")
-                if not sep:
-                    self.warnings.append(
-                        f"{k.rel}: {self.rel(path)}: {env_key!r} has no value; kustomize would "
-                        "read it from the environment, which is never read here; skipped"
-                    )
-                    continue
-                if not _ENV_KEY.match(env_key):
-                    raise HomelabKitError(
-                        f"{self.rel(path)}: invalid key {env_key!r}", k.location(key, index)
-                    )
-                pairs.append((env_key, value.encode("utf-8")))
-        for number, literal in enumerate(args.get("literals") or []):
-            text = _text(literal)
-            lit_key, sep, value = text.partition("=")
-            if not sep or not lit_key:
-                raise HomelabKitError(  # never quoted: a secretGenerator's literal is a secret
-                    "invalid literal (expected key=value)",
-                    k.location(key, index, "literals", number),
-                )
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            pairs.append((lit_key, value.encode("utf-8")))
-        for number, entry in enumerate(args.get("files") or []):
-            text = _text(entry)
-            file_key, sep, file_path = text.partition("=")
-            if not sep:
-                file_key, file_path = "", text
-            path = self.local(k, file_path, key, index, "files", number)
-            if path.is_dir():
-                for child in sorted(path.iterdir()):
-                    if child.is_file():
-                        pairs.append((child.name, child.read_bytes()))
-                continue
-            if not path.is_file():
-                raise HomelabKitError(
-                    f"file {file_path!r} does not exist", k.location(key, index, "files", number)
-                )
-            pairs.append((file_key or path.name, path.read_bytes()))
-        seen: set[str] = set()
-        for pair_key, _ in pairs:
-            if pair_key in seen:
-                raise HomelabKitError(
-                    f"{args.get('name')!r} repeats the key {pair_key!r}", k.location(key, index)
-                )
-            seen.add(pair_key)
-        return pairs
-
     # ------------------------------------------------------------------ transformers
 
     def transform(self, k: _Kustomization, resources: list[_Resource]) -> None:
@@ -718,7 +488,7 @@ class _Builder:
             self.set_namespace(resources, namespace, k.location("namespace"))
         self.add_affixes(k, resources)
         self.set_labels(k, resources)
-        annotations = _string_map(k.data.get("commonAnnotations"))
+        annotations = string_map(k.data.get("commonAnnotations"))
         if annotations:
             specs = [*COMMON_ANNOTATIONS, *self.extra("common_annotations")]
             _set_maps(resources, specs, annotations)
@@ -755,7 +525,7 @@ class _Builder:
                 raise HomelabKitError(
                     "entry of 'labels' must be a mapping", k.location("labels", index)
                 )
-            pairs = _string_map(entry.get("pairs"))
+            pairs = string_map(entry.get("pairs"))
             if entry.get("includeSelectors"):
                 specs = [*COMMON_LABELS, *self.extra("common_labels")]
             else:
@@ -765,7 +535,7 @@ class _Builder:
             specs += [FieldSpec.parse(f) for f in entry.get("fields") or [] if isinstance(f, dict)]
             _set_maps(resources, specs, pairs)
             _note_maps(resources, specs, pairs, k, "labels", index, "pairs")
-        common = _string_map(k.data.get("commonLabels"))
+        common = string_map(k.data.get("commonLabels"))
         if common:
             specs = [*COMMON_LABELS, *self.extra("common_labels")]
             _set_maps(resources, specs, common)
@@ -1119,7 +889,7 @@ def _annotations_as_strings(obj: dict[str, Any]) -> None:
     if isinstance(annotations, dict):
         for key, value in annotations.items():
             if not isinstance(value, str) and not isinstance(value, dict | list):
-                annotations[key] = _scalar_text(value)
+                annotations[key] = scalar_text(value)
 
 
 def _parse_config(doc: Mapping[str, Any]) -> _Config:
@@ -1193,28 +963,6 @@ def _meta_selected(selector: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
     return True
 
 
-def _wrapped_base64(raw: bytes) -> str:
-    """Base64 in lines of 70 characters, as kustomize writes generated Secret data."""
-    text = base64.b64encode(raw).decode("ascii")
-    if len(text) < 70:
-        return text
-    return "".join(text[i : i + 70] + "\n" for i in range(0, len(text), 70))
-
-
-def _string_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        return {}
-    return {str(k): _scalar_text(v) for k, v in value.items()}
-
-
-def _scalar_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _set_maps(
     resources: Iterable[_Resource], specs: list[FieldSpec], pairs: dict[str, str]
 ) -> None:
@@ -1228,33 +976,6 @@ def _set_maps(
         for spec in specs:
             if spec.selects(resource.obj):
                 apply_spec(resource.obj, spec, setter)
-
-
-def _merge_generated(
-    old: _Resource, new: _Resource, behavior: str, disable_hash: bool, has_options: bool
-) -> None:
-    if behavior == "replace":
-        obj = deep_copy(new.obj)
-        obj["metadata"]["name"] = old.name()
-        if old.namespace():
-            obj["metadata"]["namespace"] = old.namespace()
-        old.obj = obj
-    else:
-        target = old.obj
-        for field in ("data", "binaryData"):
-            if field in new.obj:
-                merged = dict(target.get(field) or {})
-                merged.update(new.obj[field])
-                target[field] = merged
-        for field in ("labels", "annotations"):
-            if field in new.metadata:
-                merged = dict(old.metadata.get(field) or {})
-                merged.update(new.metadata[field])
-                old.metadata[field] = merged
-        if new.obj.get("immutable"):
-            target["immutable"] = True
-    if has_options:
-        old.needs_hash = not disable_hash
 
 
 def _selected(resource: _Resource, target: Mapping[str, Any]) -> bool:
@@ -1286,169 +1007,6 @@ def _selected(resource: _Resource, target: Mapping[str, Any]) -> bool:
         if not matches_label_selector(_text(target["annotationSelector"]), annotations):
             return False
     return True
-
-
-def _split_image(image: str) -> tuple[str, str, str]:
-    """``name[:tag][@digest]`` -> (name, tag, digest)."""
-    name, _, digest = image.partition("@")
-    tag = ""
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    return name, tag, digest
-
-
-def _new_image(image: str, spec: Mapping[str, Any]) -> str | None:
-    name, tag, digest = _split_image(image)
-    if name != spec.get("name"):
-        return None
-    new_name = _text(spec.get("newName")) or name
-    new_tag = _text(spec.get("newTag"))
-    new_digest = _text(spec.get("digest"))
-    if new_tag and new_digest:
-        return f"{new_name}:{new_tag}@{new_digest}"
-    if new_digest:
-        return f"{new_name}@{new_digest}"
-    if new_tag:
-        return f"{new_name}:{new_tag}"
-    suffix = (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
-    return new_name + suffix
-
-
-def _update_images(
-    node: Any, spec: Mapping[str, Any], extra: list[FieldSpec], path: FieldPath = ()
-) -> list[FieldPath]:
-    """Apply one ``images`` entry below ``node``; the paths of the images it changed."""
-    changed: list[FieldPath] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("containers", "initContainers") and isinstance(value, list):
-                for number, container in enumerate(value):
-                    if isinstance(container, dict) and isinstance(container.get("image"), str):
-                        new = _new_image(container["image"], spec)
-                        if new is not None:
-                            container["image"] = new
-                            changed.append((*path, key, number, "image"))
-            changed += _update_images(value, spec, [], (*path, key))
-    elif isinstance(node, list):
-        for number, item in enumerate(node):
-            changed += _update_images(item, spec, [], (*path, number))
-    if extra and isinstance(node, dict):
-
-        def setter(parent: dict[str, Any], key: str) -> None:
-            value = parent.get(key)
-            if isinstance(value, str):
-                new = _new_image(value, spec)
-                if new is not None:
-                    parent[key] = new
-
-        for fs in extra:
-            if fs.selects(node):
-                apply_spec(node, fs, setter)
-                if reaches(node, fs.path):
-                    changed.append((*path, *fs.path))
-    return changed
-
-
-def _fix_name_references(
-    resources: list[_Resource], references: list[NameReference], warnings: list[str]
-) -> None:
-    renamed = [r for r in resources if len({i[4] for i in r.ids}) > 1]
-    if not renamed:
-        return
-    for reference in references:
-        targets = [
-            r
-            for r in renamed
-            if r.kind == reference.kind
-            and (
-                not reference.group
-                or split_api_version(r.obj.get("apiVersion"))[0] == reference.group
-            )
-        ]
-        if not targets:
-            continue
-        for referrer in resources:
-            for spec in reference.referrers:
-                if spec.selects(referrer.obj):
-                    apply_spec(referrer.obj, spec, _ref_setter(referrer, targets, reference))
-
-
-def _ref_setter(referrer: _Resource, targets: list[_Resource], reference: NameReference) -> Any:
-    referrer_cluster = referrer.kind in CLUSTER_SCOPED
-    referrer_ns = _effective_ns(referrer.kind, referrer.namespace())
-
-    def new_name(old: Any, namespace: str | None = None) -> str | None:
-        if not isinstance(old, str):
-            return None
-        for target in targets:
-            if target.name() == old:
-                return None
-        wanted = namespace if namespace is not None else (None if referrer_cluster else referrer_ns)
-        candidates = [
-            target
-            for target in targets
-            if old in {i[4] for i in target.ids[:-1]}
-            and (
-                target.kind in CLUSTER_SCOPED
-                or wanted is None
-                or wanted == _effective_ns(target.kind, target.namespace())
-            )
-        ]
-        if len(candidates) > 1:
-            candidates = [t for t in candidates if _same_affixes(referrer, t)]
-        if not candidates:
-            return None
-        names = {t.name() for t in candidates}
-        if len(names) > 1:
-            raise HomelabKitError(
-                f"found multiple possible referrals for {reference.kind} {old!r} in "
-                f"{_id_text(referrer.cur_id())}: {', '.join(sorted(names))}"
-            )
-        return candidates[0].name()
-
-    def setter(node: dict[str, Any], key: str) -> None:
-        value = node.get(key)
-        if isinstance(value, str):
-            replaced = new_name(value)
-            if replaced is not None:
-                node[key] = replaced
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, str):
-                    replaced = new_name(item)
-                    if replaced is not None:
-                        value[i] = replaced
-                elif isinstance(item, dict):
-                    _fix_named_map(item, reference, new_name)
-        elif isinstance(value, dict):
-            _fix_named_map(value, reference, new_name)
-
-    return setter
-
-
-def _same_ending(a: list[str], b: list[str]) -> bool:
-    """kustomize's ``SameEndingSubSlice``: the shorter list ends the longer one."""
-    short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if not short:
-        return not long
-    return long[len(long) - len(short) :] == short
-
-
-def _same_affixes(referrer: _Resource, target: _Resource) -> bool:
-    return _same_ending(referrer.prefixes, target.prefixes) and _same_ending(
-        referrer.suffixes, target.suffixes
-    )
-
-
-def _fix_named_map(item: dict[str, Any], reference: NameReference, new_name: Any) -> None:
-    if "kind" in item and item.get("kind") != reference.kind:
-        return
-    namespace = item.get("namespace")
-    replaced = new_name(item.get("name"), _text(namespace) if namespace else None)
-    if replaced is not None:
-        item["name"] = replaced
 
 
 def _legacy_key(resource: _Resource) -> tuple[int, str, str]:

@@ -1,0 +1,104 @@
+"""An object while kustomize builds it: its current form, every id it had, its provenance.
+
+kustomize remembers the names, namespaces and kinds an object had before a
+transformer changed them (patches, ``replacements`` and name references select by
+them); :class:`Resource` keeps that history, the ``namePrefix``/``nameSuffix`` of
+each kustomization it went through, and where it and each changed field came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homelab_kit.location import Location
+from homelab_kit.model.provenance import FieldPath, Provenance
+from homelab_kit.render.fieldspecs import CLUSTER_SCOPED, split_api_version
+
+# group, version, kind, namespace, name
+ResId = tuple[str, str, str, str, str]
+
+
+class Resource:
+    """An object being built, with every id it has had (first: the original).
+
+    ``prefixes`` and ``suffixes`` are the ``namePrefix``/``nameSuffix`` of every
+    kustomization the object went through, innermost first (empty ones included, as
+    kustomize records them): a name reference with several candidates picks the one
+    with the same history as the referrer.
+    """
+
+    __slots__ = ("fields", "ids", "needs_hash", "obj", "prefixes", "source", "suffixes")
+
+    def __init__(
+        self, obj: dict[str, Any], needs_hash: bool = False, source: Location | None = None
+    ) -> None:
+        self.obj = obj
+        self.needs_hash = needs_hash
+        self.ids: list[ResId] = [self.cur_id()]
+        self.prefixes: list[str] = []
+        self.suffixes: list[str] = []
+        self.source = source or Location("")
+        self.fields: dict[FieldPath, Location] | None = None
+
+    def note(self, path: FieldPath, where: Location) -> None:
+        """Record that the field at ``path`` was set by the entry at ``where``."""
+        if self.fields is None:
+            self.fields = {}
+        self.fields[path] = where
+
+    def provenance(self) -> Provenance:
+        return Provenance(self.source, dict(self.fields) if self.fields else {})
+
+    def cur_id(self) -> ResId:
+        group, version = split_api_version(self.obj.get("apiVersion"))
+        meta = self.obj.get("metadata")
+        meta = meta if isinstance(meta, dict) else {}
+        return (
+            group,
+            version,
+            str(self.obj.get("kind") or ""),
+            text(meta.get("namespace")),
+            text(meta.get("name")),
+        )
+
+    def record(self) -> None:
+        current = self.cur_id()
+        if current != self.ids[-1]:
+            self.ids.append(current)
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind") or "")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = self.obj["metadata"] = {}
+        return meta
+
+    def name(self) -> str:
+        return text(self.metadata.get("name"))
+
+    def namespace(self) -> str:
+        return text(self.metadata.get("namespace"))
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def effective_ns(kind: str, namespace: str) -> str:
+    if kind in CLUSTER_SCOPED:
+        return ""
+    return namespace or "default"
+
+
+def id_equals(a: ResId, b: ResId) -> bool:
+    return a[:3] == b[:3] and a[4] == b[4] and effective_ns(a[2], a[3]) == effective_ns(b[2], b[3])
+
+
+def id_text(rid: ResId) -> str:
+    group, version, kind, namespace, name = rid
+    gvk = f"{kind}.{version or '[noVer]'}.{group or '[noGrp]'}"
+    return f"{gvk}/{name}.{namespace or '[noNs]'}"
