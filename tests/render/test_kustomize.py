@@ -447,3 +447,78 @@ def test_name_reference_prefers_target_with_same_prefix_history(yaml_tree: YamlT
     objects = assert_same_as_kubectl(root / "top", root)
     deployment = next(o for o in objects if o["kind"] == "Deployment")
     assert deployment["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"] == "b-cm"
+
+
+def test_component_folder_builds_directly_as_kubectl_builds_it(yaml_tree: YamlTree) -> None:
+    root = yaml_tree(
+        {
+            "comp/kustomization.yaml": """
+                apiVersion: kustomize.config.k8s.io/v1alpha1
+                kind: Component
+                resources: [cm.yaml]
+                namePrefix: c-
+                configMapGenerator:
+                  - name: gen
+                    literals: [A=1]
+                """,
+            "comp/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+        }
+    )
+    objects = assert_same_as_kubectl(root / "comp", root)
+    assert [o["metadata"]["name"] for o in objects] == ["c-gen-89g4tffbfk", "c-x"]
+
+
+def test_component_listed_as_a_resource_is_still_refused(yaml_tree: YamlTree) -> None:
+    root = yaml_tree(
+        {
+            "app/kustomization.yaml": "resources: [../comp]\n",
+            "comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\n"
+            "kind: Component\n",
+        }
+    )
+    with pytest.raises(HomelabKitError, match="list it under 'components'"):
+        render_directory(root / "app", root=root)
+
+
+def test_generators_run_before_components(yaml_tree: YamlTree) -> None:
+    # a component can merge into (and patch) what its kustomization generated
+    root = yaml_tree(
+        {
+            "app/kustomization.yaml": """
+                configMapGenerator:
+                  - name: settings
+                    literals: [A=1]
+                components: [../comp]
+                """,
+            "comp/kustomization.yaml": """
+                apiVersion: kustomize.config.k8s.io/v1alpha1
+                kind: Component
+                configMapGenerator:
+                  - name: settings
+                    behavior: merge
+                    literals: [B=2]
+                """,
+        }
+    )
+    objects = assert_same_as_kubectl(root / "app", root)
+    assert objects[0]["data"] == {"A": "1", "B": "2"}
+
+
+def test_kinds_newer_than_kustomizes_schema_get_the_namespace(yaml_tree: YamlTree) -> None:
+    root = yaml_tree(
+        {
+            "app/kustomization.yaml": "namespace: demo\nresources: [policy.yaml]\n",
+            "app/policy.yaml": """
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicy
+                metadata: {name: p}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRole
+                metadata: {name: r}
+                """,
+        }
+    )
+    objects = assert_same_as_kubectl(root / "app", root)
+    namespaces = {o["kind"]: o["metadata"].get("namespace") for o in objects}
+    assert namespaces == {"ValidatingAdmissionPolicy": "demo", "ClusterRole": None}
