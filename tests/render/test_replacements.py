@@ -521,3 +521,21 @@ def test_path_and_inline_replacement_together_are_refused(yaml_tree: YamlTree) -
         "cannot specify both path and inline replacement",
         extra={"app/r.yaml": "source: {kind: Deployment}\n"},
     )
+
+
+def test_reject_matches_any_earlier_id(yaml_tree: YamlTree) -> None:
+    objects = _objects(
+        yaml_tree,
+        """
+        namePrefix: p-
+        replacements:
+        - source: {kind: ConfigMap, fieldPath: data.host}
+          targets:
+          - select: {kind: Service}
+            reject:
+            - name: svc
+            fieldPaths: [metadata.annotations.x]
+            options: {create: true}
+        """,
+    )
+    assert "x" not in objects["Service/p-svc"]["metadata"]["annotations"]
