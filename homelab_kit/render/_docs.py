@@ -16,6 +16,7 @@ from typing import Any
 
 from homelab_kit.render.goyaml import kustomize_folded
 from homelab_kit.yaml import YMap, YSeq, parse_text
+from homelab_kit.yaml.reader import resolve_plain
 
 _LEGACY_OCTAL = re.compile(r"[-+]?0[0-7]+")
 
@@ -125,6 +126,39 @@ def parse_located(
         if p.code not in _HARMLESS
     ]
     return docs, [doc.data for doc in documents], messages
+
+
+def keep_annotation_text(obj: dict[str, Any], tree: Any, lines: list[str]) -> None:
+    """Annotations that are not strings become the text they were written with.
+
+    kustomize writes every annotation back as a string, from the node's text:
+    ``a: 0x10`` stays ``"0x10"``, ``a: ~`` stays ``"~"`` (not ``"16"``, ``""``).
+    """
+    meta = obj.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    tree_meta = tree.get("metadata") if isinstance(tree, YMap) else None
+    marks = tree_meta.get("annotations") if isinstance(tree_meta, YMap) else None
+    if not isinstance(annotations, dict) or not isinstance(marks, YMap):
+        return
+    for key, value in annotations.items():
+        if isinstance(value, str | dict | list):
+            continue
+        mark = marks.marks.get(key)
+        raw = _raw_plain(lines, mark[2], mark[3], value) if mark else None
+        if raw is not None:
+            annotations[key] = raw
+
+
+def _raw_plain(lines: list[str], line: int, column: int, value: Any) -> str | None:
+    """The text of the plain scalar at ``line``:``column`` that reads as ``value``."""
+    if not 1 <= line <= len(lines):
+        return None
+    rest = lines[line - 1][column - 1 :].split(" #", 1)[0]
+    for candidate in (rest.strip(), re.split(r"[,}\]]", rest, maxsplit=1)[0].strip()):
+        resolved = resolve_plain(candidate)
+        if type(resolved) is type(value) and resolved == value:
+            return candidate
+    return None
 
 
 def deep_copy(value: Any) -> Any:

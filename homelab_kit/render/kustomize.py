@@ -31,7 +31,12 @@ import attrs
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
 from homelab_kit.model.provenance import FieldPath, Provenance
-from homelab_kit.render._docs import deep_copy, parse_documents, parse_located
+from homelab_kit.render._docs import (
+    deep_copy,
+    keep_annotation_text,
+    parse_documents,
+    parse_located,
+)
 from homelab_kit.render.fieldspecs import (
     BUILTIN_NAME_REFERENCES,
     CLUSTER_SCOPED,
@@ -171,6 +176,10 @@ class Rendered:
 
     Empty when a binary built the objects (it tells nothing about sources).
     """
+
+
+def _item(tree: Any, index: int) -> Any:
+    return tree[index] if isinstance(tree, YSeq) and index < len(tree) else None
 
 
 def _located(rel: str, tree: Any, index: int | None) -> Location:
@@ -400,6 +409,7 @@ class _Builder(Generators):
         documents, trees, problems = parse_located(text, rel, folded=True)
         if problems:
             raise HomelabKitError(f"cannot parse {rel}: {problems[0]}", k.location(*where))
+        lines = text.splitlines()
         for doc, tree in zip(documents, trees, strict=True):
             if doc is None:
                 continue
@@ -408,15 +418,16 @@ class _Builder(Generators):
             if doc.get("kind") == "List" and isinstance(doc.get("items"), list):
                 tree_items = tree.get("items") if isinstance(tree, YMap) else None
                 items = [
-                    (i, _located(rel, tree_items, n))
+                    (i, _located(rel, tree_items, n), _item(tree_items, n))
                     for n, i in enumerate(doc["items"])
                     if isinstance(i, dict)
                 ]
             else:
-                items = [(doc, _located(rel, tree, None))]
-            for item, source in items:
+                items = [(doc, _located(rel, tree, None), tree)]
+            for item, source, item_tree in items:
                 if not item:
                     continue
+                keep_annotation_text(item, item_tree, lines)
                 meta = item.get("metadata")
                 if not item.get("kind") or not isinstance(meta, dict) or not meta.get("name"):
                     raise HomelabKitError(

@@ -522,3 +522,36 @@ def test_kinds_newer_than_kustomizes_schema_get_the_namespace(yaml_tree: YamlTre
     objects = assert_same_as_kubectl(root / "app", root)
     namespaces = {o["kind"]: o["metadata"].get("namespace") for o in objects}
     assert namespaces == {"ValidatingAdmissionPolicy": "demo", "ClusterRole": None}
+
+
+def test_annotations_come_out_as_the_text_they_were_written_with(yaml_tree: YamlTree) -> None:
+    root = yaml_tree(
+        {
+            "app/kustomization.yaml": "resources: [cm.yaml]\n",
+            "app/cm.yaml": """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata:
+                  name: x
+                  annotations:
+                    a: ~
+                    b:
+                    c: 1  # a comment
+                    d: true
+                    e: 1.50
+                    f: 0x10
+                  labels:
+                    l: 1
+                """,
+        }
+    )
+    meta = assert_same_as_kubectl(root / "app", root)[0]["metadata"]
+    assert meta["annotations"] == {
+        "a": "~",
+        "b": "",
+        "c": "1",
+        "d": "true",
+        "e": "1.50",
+        "f": "0x10",
+    }
+    assert meta["labels"] == {"l": 1}  # labels keep their type, as kustomize keeps them
