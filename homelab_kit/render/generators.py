@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.render._docs import deep_copy
 from homelab_kit.render.resource import Resource as _Resource
+from homelab_kit.render.resource import Resources
 from homelab_kit.render.resource import id_equals as _id_equals
 from homelab_kit.render.resource import text as _text
 
@@ -42,11 +43,11 @@ class Generators:
         raise NotImplementedError
 
     def append(
-        self, resources: list[_Resource], resource: _Resource, k: _Kustomization, *where: str | int
+        self, resources: Resources, resource: _Resource, k: _Kustomization, *where: str | int
     ) -> None:
         raise NotImplementedError
 
-    def generate(self, k: _Kustomization, resources: list[_Resource]) -> None:
+    def generate(self, k: _Kustomization, resources: Resources) -> None:
         options = k.map("generatorOptions")
         for kind, key in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
             for index, args in enumerate(k.list(key)):
@@ -64,7 +65,7 @@ class Generators:
         index: int,
         args: dict[str, Any],
         global_options: dict[str, Any],
-        resources: list[_Resource],
+        resources: Resources,
     ) -> None:
         name = _text(args.get("name"))
         if not name:

@@ -77,6 +77,7 @@ from homelab_kit.render.replacements import (
     target_selects,
 )
 from homelab_kit.render.resource import Resource as _Resource
+from homelab_kit.render.resource import Resources
 from homelab_kit.render.resource import effective_ns as _effective_ns
 from homelab_kit.render.resource import id_equals as _id_equals
 from homelab_kit.render.resource import id_text as _id_text
@@ -337,8 +338,8 @@ class _Builder(Generators):
     # ------------------------------------------------------------------ build
 
     def build(
-        self, directory: Path, *, component: bool = False, into: list[_Resource] | None = None
-    ) -> list[_Resource]:
+        self, directory: Path, *, component: bool = False, into: Resources | None = None
+    ) -> Resources:
         directory = directory.resolve()
         if directory in self.stack:
             raise HomelabKitError(
@@ -357,7 +358,7 @@ class _Builder(Generators):
                     "a Component cannot be listed under 'resources'; list it under 'components'",
                     k.location("kind"),
                 )
-            resources = into if into is not None else []
+            resources = into if into is not None else Resources()
             self.check_fields(k)
             self.load_configurations(k)
             for key in ("resources", "bases"):
@@ -387,7 +388,7 @@ class _Builder(Generators):
                 self.warnings.append(f"{k.rel}: '{key}' is ignored by the pure-Python renderer")
 
     def add_resource_entry(
-        self, k: _Kustomization, key: str, index: int, entry: Any, resources: list[_Resource]
+        self, k: _Kustomization, key: str, index: int, entry: Any, resources: Resources
     ) -> None:
         if isinstance(entry, str) and _REMOTE.match(entry) and not (k.directory / entry).exists():
             self.warnings.append(f"{k.rel}: remote resource {entry!r} skipped (nothing is fetched)")
@@ -437,19 +438,18 @@ class _Builder(Generators):
 
     def append(
         self,
-        resources: list[_Resource],
+        resources: Resources,
         resource: _Resource,
         k: _Kustomization,
         *where: str | int,
     ) -> None:
         rid = resource.cur_id()
-        for existing in resources:
-            if _id_equals(existing.cur_id(), rid):
-                raise HomelabKitError(
-                    f"may not add resource with an already registered id: {_id_text(rid)}",
-                    k.location(*where),
-                )
-        resources.append(resource)
+        if resources.has(rid):
+            raise HomelabKitError(
+                f"may not add resource with an already registered id: {_id_text(rid)}",
+                k.location(*where),
+            )
+        resources.add(resource)
 
     # ------------------------------------------------------------------ configurations
 

@@ -29,6 +29,9 @@ class Resource:
 
     __slots__ = ("fields", "ids", "needs_hash", "obj", "prefixes", "source", "suffixes")
 
+    # how many times any object got a new id: a cache of ids is stale when it moved
+    renames = 0
+
     def __init__(
         self, obj: dict[str, Any], needs_hash: bool = False, source: Location | None = None
     ) -> None:
@@ -62,9 +65,11 @@ class Resource:
         )
 
     def record(self) -> None:
+        """Remember the current id if a change gave the object a new one."""
         current = self.cur_id()
         if current != self.ids[-1]:
             self.ids.append(current)
+            Resource.renames += 1
 
     @property
     def kind(self) -> str:
@@ -92,6 +97,41 @@ def effective_ns(kind: str, namespace: str) -> str:
     if kind in CLUSTER_SCOPED:
         return ""
     return namespace or "default"
+
+
+class Resources(list[Resource]):
+    """The objects a kustomization accumulates, with a cache of their ids' keys.
+
+    kustomize refuses to add an object whose id is already there; checking that
+    against every object's current id made adding n objects cost n² id builds.
+    """
+
+    __slots__ = ("_keys", "_stamp")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys: set[tuple[str, ...]] = set()
+        self._stamp: tuple[int, int] = (-1, -1)
+
+    def has(self, rid: ResId) -> bool:
+        """Whether an object with an id equal to ``rid`` (kustomize's equality) is here."""
+        stamp = (Resource.renames, len(self))
+        if stamp != self._stamp:
+            self._keys = {id_key(r.cur_id()) for r in self}
+            self._stamp = stamp
+        return id_key(rid) in self._keys
+
+    def add(self, resource: Resource) -> None:
+        """Append ``resource`` (its id checked with :meth:`has`) and keep the cache."""
+        self.append(resource)
+        if self._stamp == (Resource.renames, len(self) - 1):
+            self._keys.add(id_key(resource.cur_id()))
+            self._stamp = (Resource.renames, len(self))
+
+
+def id_key(rid: ResId) -> tuple[str, ...]:
+    """What :func:`id_equals` compares: group, version, kind, name, effective namespace."""
+    return (rid[0], rid[1], rid[2], rid[4], effective_ns(rid[2], rid[3]))
 
 
 def id_equals(a: ResId, b: ResId) -> bool:
