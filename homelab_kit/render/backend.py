@@ -205,6 +205,12 @@ def preflight(
         if not isinstance(data, dict):
             continue
         for key, entry in _path_entries(data):
+            if key == "replacements" and (os.path.isabs(entry) or ".git" in Path(entry).parts):
+                raise HomelabKitError(
+                    f"'{key}' entry {entry!r} is refused: give a relative path inside the "
+                    "repository, outside .git/",
+                    Location(rel),
+                )
             if _REMOTE.match(entry) and not (current / entry).exists():
                 raise HomelabKitError(
                     f"'{key}' entry {entry!r} is remote; nothing is fetched", Location(rel)
@@ -228,7 +234,7 @@ def _path_entries(data: dict[str, object]) -> list[tuple[str, str]]:
         value = data.get(key)
         if isinstance(value, list):
             entries += [(key, v) for v in value if isinstance(v, str) and "\n" not in v]
-    for key in ("patches", "patchesJson6902"):
+    for key in ("patches", "patchesJson6902", "replacements"):
         value = data.get(key)
         for item in value if isinstance(value, list) else []:
             if isinstance(item, dict) and isinstance(item.get("path"), str):

@@ -64,6 +64,16 @@ def test_preflight_refuses_fetching_and_leaving_root(
         preflight(root / "app", root=root)
 
 
+@pytest.mark.parametrize(
+    ("entry", "match"),
+    [("../../x.yaml", "outside"), ("/etc/r.yaml", "refused"), (".git/r.yaml", "refused")],
+)
+def test_preflight_checks_replacement_paths(yaml_tree: YamlTree, entry: str, match: str) -> None:
+    root = yaml_tree({"app/kustomization.yaml": f"replacements:\n- path: {entry}\n"})
+    with pytest.raises(HomelabKitError, match=match):
+        preflight(root / "app", root=root)
+
+
 def test_first_error_line() -> None:
     kubectl = 'E1126 12:00:00.1 1 run.go:72] "command failed" err="accumulating: \\"x\\" missing"\n'
     assert first_error_line(kubectl) == 'accumulating: "x" missing'
