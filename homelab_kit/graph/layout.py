@@ -8,17 +8,29 @@ installed.  The steps are the classic ones:
    drawn going backwards, right to left.
 2. **Layering**: longest path, so every remaining edge goes from a lower layer
    to a higher one (left to right).
-3. **Long edges** get a dummy node in every layer they cross, placed in the lane
-   of the edge's target, so that they are routed around the nodes.
-4. **Crossing reduction**: barycenter ordering, a few sweeps down and up, for a
+3. **Transitive reduction**: an edge ``a -> c`` is *implied* when a longer path
+   ``a -> b -> ... -> c`` already puts ``a`` before ``c``.  Implied edges change
+   no layer; when routing them all would take more than :data:`MAX_IMPLIED_BENDS`
+   bends, they are left out of the ordering and flagged ``implied`` (the caller
+   lists them instead of drawing them), so a densely dependent graph draws its
+   skeleton, not a hairball of ``n**2`` edges each crossing ``n`` layers.
+4. **Long edges** get a dummy node in every layer they cross, placed in the lane
+   of the edge's target, so that they are routed around the nodes.  At most
+   :data:`MAX_DUMMIES` dummies and :data:`MAX_BENDS` bends in all; an edge past
+   either budget is drawn straight.
+5. **Crossing reduction**: barycenter ordering, a few sweeps down and up, for a
    few candidate lane orders; the ordering with the fewest crossings wins (never
-   more than the input order).
-5. **Coordinates**: a column per layer; lanes are horizontal bands, one per
+   more than the input order).  The sweeps stop when they have done
+   :data:`SWEEP_WORK` units of work, so a huge graph keeps its input order.
+6. **Coordinates**: a column per layer; lanes are horizontal bands, one per
    group, tall enough for their fullest layer; inside a band each node moves
    toward its neighbours (isotonic regression keeps the order and the spacing).
 
-Everything is linear or ``n log n`` per sweep, so a thousand-node graph lays out
-in well under a second.
+Every step is linear (or ``n log n``) in the nodes, the edges and the bounded
+dummies, so the work is at most a small multiple of ``nodes + edges`` plus the
+fixed budgets, whatever the shape of the graph (``Layout.work`` counts it).  The
+transitive reduction keeps one bit set per node, ``nodes**2 / 8`` bytes at worst;
+past :data:`MAX_REDUCTION_NODES` nodes it is skipped.
 """
 
 from __future__ import annotations
@@ -30,9 +42,20 @@ import attrs
 
 Point = tuple[float, float]
 
-# Beyond this many dummy nodes, further long edges are drawn straight: a graph
-# whose edges cross hundreds of layers each is unreadable anyway.
+# Beyond this many dummy nodes, or this many bends (dummy nodes visited, summed
+# over the routed edges: edges that share a trunk visit its dummies again),
+# further long edges are drawn straight: a graph whose edges cross hundreds of
+# layers each is unreadable anyway.
 MAX_DUMMIES = 60_000
+MAX_BENDS = 120_000
+# Implied edges are routed like the others only when all of them together take
+# no more bends than this; else none is, and each is flagged ``implied``.
+MAX_IMPLIED_BENDS = 10_000
+# The crossing-reduction sweeps stop after this much work (items and segments
+# visited); the first sweeps of the first candidate lane order go first.
+SWEEP_WORK = 3_000_000
+# The transitive reduction keeps a bit set per node: skipped past this size.
+MAX_REDUCTION_NODES = 20_000
 
 
 @attrs.frozen
@@ -100,7 +123,10 @@ class Route:
     target's left side.  A ``reversed`` edge (one that closes a cycle) runs the
     other way, from the source's left side back to the target's right side, a
     little below their middles so that it never hides a forward edge; a
-    ``self_loop`` has the node's top-right and right-middle as its points.
+    ``self_loop`` has the node's top-right and right-middle as its points.  An
+    ``implied`` edge is one a longer path of other edges already implies, left out
+    of a layout too dense to route them all: its two points join the ends
+    straight, and a drawing may list it rather than draw it.
     """
 
     source: str
@@ -108,6 +134,7 @@ class Route:
     points: tuple[Point, ...]
     reversed: bool = False
     self_loop: bool = False
+    implied: bool = False
 
 
 @attrs.frozen
@@ -127,7 +154,9 @@ class Layout:
 
     ``layers`` lists the real node ids of each layer in their final order (top to
     bottom); ``crossings`` counts edge crossings between adjacent layers (dummy
-    segments included); ``reversed_edges`` are the edges drawn backwards.
+    segments included); ``reversed_edges`` are the edges drawn backwards;
+    ``work`` counts the elementary steps the layout took (edges, items and
+    segments visited), which the module's budgets keep near-linear.
     """
 
     boxes: Mapping[str, PlacedBox]
@@ -138,6 +167,7 @@ class Layout:
     layers: tuple[tuple[str, ...], ...]
     crossings: int
     reversed_edges: frozenset[tuple[str, str]]
+    work: int = 0
 
 
 def layered_layout(
@@ -227,8 +257,10 @@ class _Layouter:
         self.lane_min_width = lane_min_width
         self.edges: list[tuple[int, int]] = []
         self.self_loops: list[int] = []
+        self.work = 0
         seen: set[tuple[int, int]] = set()
         for s, t in edges:
+            self.work += 1
             a, b = self.index.get(s), self.index.get(t)
             if a is None or b is None or (a, b) in seen:
                 continue
@@ -250,6 +282,14 @@ class _Layouter:
         back = self._back_edges()
         forward = [e for e in self.edges if e not in back]
         self.layer = self._layering(forward)
+        implied = self._implied(forward)
+        bends = sum(self.layer[b] - self.layer[a] - 1 for a, b in implied)
+        if bends > MAX_IMPLIED_BENDS:
+            # too dense to route every edge: order and route the skeleton only
+            forward = [e for e in forward if e not in implied]
+        else:
+            implied = set()
+        self.implied = implied
         routed = [(a, b, False) for a, b in forward] + [(b, a, True) for a, b in back]
         chains = self._dummies(routed)
         nlayers = max(self.layer, default=-1) + 1
@@ -266,6 +306,7 @@ class _Layouter:
 
     def _back_edges(self) -> set[tuple[int, int]]:
         """Edges closing a cycle: back edges of a DFS started from the sources."""
+        self.work += 2 * (self.n + len(self.edges))
         out: list[list[int]] = [[] for _ in range(self.n)]
         indegree = [0] * self.n
         for a, b in self.edges:
@@ -296,6 +337,7 @@ class _Layouter:
 
     def _layering(self, forward: Sequence[tuple[int, int]]) -> list[int]:
         """Longest path from the sources (Kahn's order over the acyclic edges)."""
+        self.work += self.n + len(forward)
         out: list[list[int]] = [[] for _ in range(self.n)]
         waiting = [0] * self.n
         for a, b in forward:
@@ -311,6 +353,33 @@ class _Layouter:
                 if not waiting[nxt]:
                     ready.append(nxt)
         return layer
+
+    def _implied(self, forward: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+        """The forward edges ``a -> c`` that a longer path from ``a`` to ``c`` implies.
+
+        Nodes are visited from the last layer back; each keeps the set of nodes it
+        reaches (a bit set).  A node's targets are taken nearest layer first: a
+        target already reached through an earlier one is implied.  An edge that
+        spans one layer is never implied (any other path takes two layers at least).
+        """
+        if self.n > MAX_REDUCTION_NODES:
+            return set()
+        out: list[list[int]] = [[] for _ in range(self.n)]
+        for a, b in forward:
+            out[a].append(b)
+        self.work += self.n + len(forward)
+        layer = self.layer
+        reach = [0] * self.n
+        implied: set[tuple[int, int]] = set()
+        for node in sorted(range(self.n), key=lambda i: -layer[i]):
+            seen = 0
+            for target in sorted(out[node], key=layer.__getitem__):
+                if seen >> target & 1:
+                    implied.add((node, target))
+                else:
+                    seen |= reach[target] | 1 << target
+            reach[node] = seen
+        return implied
 
     def _dummies(
         self, routed: Sequence[tuple[int, int, bool]]
@@ -328,10 +397,14 @@ class _Layouter:
         self.down: list[list[int]] = [[] for _ in range(self.n)]
         segments: set[tuple[int, int]] = set()
         budget = MAX_DUMMIES
+        bends = MAX_BENDS
         for a, b, flipped in routed:
             span = self.layer[b] - self.layer[a]
             chain: list[int] = []
-            if span > 1 and span - 1 <= budget:
+            self.work += 1
+            if span > 1 and span - 1 <= budget and span - 1 <= bends:
+                bends -= span - 1
+                self.work += span - 1
                 for layer in range(self.layer[a] + 1, self.layer[b]):
                     key = (a, self.lane[b], flipped, layer)
                     item = trunks.get(key, -1)
@@ -365,12 +438,20 @@ class _Layouter:
         segments = self._segments()
         best = [list(layer) for layer in initial]
         best_crossings = count_crossings(best, segments)
+        # a sweep down and up visits every item and segment twice, then counts
+        cost = 3 * (len(self.layer) + len(segments)) + len(self.edges)
+        self.work += cost
+        budget = SWEEP_WORK
         self.lane_rank = list(range(len(self.group_names)))
         if self.sweeps <= 0 or best_crossings == 0:
             return best, best_crossings
         for lane_rank in self._lane_candidates():
             order = [sorted(layer, key=lambda i: (lane_rank[self.lane[i]], i)) for layer in initial]
             for _ in range(self.sweeps):
+                if cost > budget:
+                    return best, best_crossings
+                budget -= cost
+                self.work += cost
                 for li in range(1, len(order)):
                     self._reorder(order, li, order[li - 1], self.up, lane_rank)
                 for li in range(len(order) - 2, -1, -1):
@@ -407,6 +488,7 @@ class _Layouter:
         identity = list(range(lanes))
         if lanes <= 1:
             return [identity]
+        self.work += self.n + len(self.edges)
         total = [0.0] * lanes
         count = [0] * lanes
         for i in range(self.n):
@@ -509,6 +591,8 @@ class _Layouter:
         by_layer: list[list[tuple[int, list[int]]]] = [[] for _ in range(nlayers)]
         for (lane, li), items in cells.items():
             by_layer[li].append((lane, items))
+        segments = sum(len(d) for d in self.down)
+        self.work += 6 * (len(ys) + 2 * segments)
         for step in range(6):
             layers = range(nlayers) if step % 2 == 0 else range(nlayers - 1, -1, -1)
             for li in layers:
@@ -579,8 +663,13 @@ class _Layouter:
                 group=box.group,
             )
         routes: list[Route] = []
+        self.work += len(self.layer) + len(self.edges)
+        ends = [placed[box.id] for box in self.boxes]
+        # (right, centre) where an edge leaves a node; (left, centre) where it enters
+        leave = [(p.right, p.cy) for p in ends]
+        enter = [(p.x, p.cy) for p in ends]
         for a, b in self.edges:
-            pa, pb = placed[self.boxes[a].id], placed[self.boxes[b].id]
+            pa, pb = ends[a], ends[b]
             if (a, b) in back:
                 low_a, low_b = pa.cy + pa.height / 4, pb.cy + pb.height / 4
                 points = [(pa.x, low_a)]
@@ -591,12 +680,17 @@ class _Layouter:
                 points.append((pb.right, low_b))
                 routes.append(Route(pa.id, pb.id, tuple(points), reversed=True))
                 continue
-            points = [(pa.right, pa.cy)]
-            for d in chains.get((a, b, False), ()):
+            chain = chains.get((a, b, False))
+            if not chain:
+                implied = (a, b) in self.implied
+                routes.append(Route(pa.id, pb.id, (leave[a], enter[b]), implied=implied))
+                continue
+            points = [leave[a]]
+            for d in chain:
                 li = self.layer[d]
                 cy = ys[d] + self.height[d] / 2
                 points += [(xs[li], cy), (xs[li] + colw[li], cy)]
-            points.append((pb.x, pb.cy))
+            points.append(enter[b])
             routes.append(Route(pa.id, pb.id, tuple(points)))
         for a in self.self_loops:
             pa = placed[self.boxes[a].id]
@@ -640,4 +734,5 @@ class _Layouter:
             layers=layers,
             crossings=crossings,
             reversed_edges=reversed_edges,
+            work=self.work,
         )

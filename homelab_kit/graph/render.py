@@ -16,7 +16,7 @@ import html
 import json
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from homelab_kit.errors import HomelabKitError
@@ -304,8 +304,10 @@ def graphviz_svg(graph: FluxGraph) -> str:
 # ------------------------------------------------------------------------ svg
 
 
-def _tooltip(node: GraphNode) -> str:
+def _tooltip(node: GraphNode, implied: Sequence[str] = ()) -> str:
     lines = [f"{_kind_label(node)} {node.label}"]
+    if implied:
+        lines.append("also depends on (implied by the arrows drawn): " + ", ".join(implied))
     if node.missing:
         lines.append("not declared anywhere in the repository (dangling dependsOn)")
     if node.location is not None:
@@ -405,7 +407,19 @@ def to_svg(
     :returns: the SVG document text.
     """
     lay = layout or graph_layout(graph)
-    legend, legend_width = _legend(graph, id_prefix)
+    edge_of = {(e.dependency, e.dependent): e for e in graph.edges}
+    drawn: list[tuple[GraphEdge, Route]] = []
+    listed: dict[str, list[str]] = {}
+    for route in lay.routes:
+        edge = edge_of.get((route.source, route.target))
+        if edge is None:
+            continue
+        if route.implied and edge.kind != DEPLOYS and not (edge.in_cycle or edge.dangling):
+            # too dense to draw: the dependent's tooltip lists it
+            listed.setdefault(edge.dependent, []).append(_short(graph, edge.dependency))
+        else:
+            drawn.append((edge, route))
+    legend, legend_width = _legend(graph, id_prefix, sum(map(len, listed.values())))
     width = max(lay.width, legend_width, 320.0)
     height = lay.height + LEGEND_HEIGHT
     out: list[str] = [
@@ -439,12 +453,8 @@ def to_svg(
             f'<text x="{_num(lane.x + 10)}" y="{_num(lane.y + 17)}">{_esc(lane.group)}'
             f'<tspan class="count" dx="6">{counts.get(lane.group, 0)}</tspan></text></g>'
         )
-    edge_of = {(e.dependency, e.dependent): e for e in graph.edges}
     out.append('<g class="edges">')
-    for route in lay.routes:
-        edge = edge_of.get((route.source, route.target))
-        if edge is None:
-            continue
+    for edge, route in drawn:
         out.append(_svg_edge(edge, route, id_prefix))
     out.append("</g>")
     out.append('<g class="nodes">')
@@ -462,7 +472,7 @@ def to_svg(
         radius = box.height / 2 if node.kind == HELM_RELEASE else 5
         label = node.name + (" (missing)" if node.missing else "")
         body = (
-            f"<title>{_esc(_tooltip(node))}</title>"
+            f"<title>{_esc(_tooltip(node, listed.get(node.id, ())))}</title>"
             f'<rect x="{_num(box.x)}" y="{_num(box.y)}" width="{_num(box.width)}" '
             f'height="{_num(box.height)}" rx="{_num(radius)}"/>'
             f'<text x="{_num(box.cx)}" y="{_num(box.cy + 4)}" '
@@ -505,8 +515,11 @@ def _svg_edge(edge: GraphEdge, route: Route, id_prefix: str) -> str:
     )
 
 
-def _legend(graph: FluxGraph, id_prefix: str) -> tuple[list[str], float]:
-    """One row at the top: what the shapes, colours and arrows mean; and its width."""
+def _legend(graph: FluxGraph, id_prefix: str, implied: int = 0) -> tuple[list[str], float]:
+    """One row at the top: what the shapes, colours and arrows mean; and its width.
+
+    ``implied`` counts the dependencies listed in tooltips instead of drawn.
+    """
     out = ['<g class="legend" transform="translate(12,8)">']
     x = 0.0
 
@@ -535,6 +548,10 @@ def _legend(graph: FluxGraph, id_prefix: str) -> tuple[list[str], float]:
     line("cycle", "cycle", f"cycle ({len(graph.cycles)})")
     line("dangling", "dangling", f"dangling dependsOn ({len(graph.dangling)})")
     sample("missing", "not declared")
+    if implied:
+        text = f"{implied} implied dependencies listed in tooltips, not drawn"
+        out.append(f'<text class="implied" x="{_num(x)}" y="14">{_esc(text)}</text>')
+        x += len(text) * 7.0
     out.append("</g>")
     return out, x + 24
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from homelab_kit.graph import layout as layout_module
 from homelab_kit.graph.layout import Box, Layout, count_crossings, layered_layout
 
 
@@ -184,3 +185,56 @@ def test_a_thousand_apps_lay_out_in_seconds() -> None:
     assert time.perf_counter() - started < 10
     assert len(layout.boxes) == len(boxes)
     assert layout.crossings <= layered_layout(boxes, edges, sweeps=0).crossings
+
+
+def _brute_implied(n: int, edges: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Edges a -> c with another path from a to c (of two edges or more)."""
+    out: dict[int, set[int]] = {}
+    for a, b in edges:
+        out.setdefault(a, set()).add(b)
+
+    def reaches(a: int, c: int, skip: tuple[int, int]) -> bool:
+        seen, stack = {a}, [a]
+        while stack:
+            cur = stack.pop()
+            for nxt in out.get(cur, ()):
+                if (cur, nxt) != skip and nxt not in seen:
+                    if nxt == c:
+                        return True
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return False
+
+    return {e for e in edges if reaches(*e, skip=e)}
+
+
+def test_implied_edges_are_the_transitive_reduction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forced to leave implied edges out, the layout flags exactly those (random DAGs)."""
+    monkeypatch.setattr(layout_module, "MAX_IMPLIED_BENDS", -1)
+    rng = random.Random(11)
+    for _ in range(30):
+        n = rng.randint(2, 30)
+        edges = {(a, b) for a, b in ((rng.randrange(n), rng.randrange(n)) for _ in range(3 * n))}
+        edges = {(a, b) for a, b in edges if a < b}
+        names = [(f"n{a}", f"n{b}") for a, b in sorted(edges)]
+        layout = layered_layout([Box(f"n{i}", 40, 28) for i in range(n)], names)
+        implied = {(r.source, r.target) for r in layout.routes if r.implied}
+        assert implied == {(f"n{a}", f"n{b}") for a, b in _brute_implied(n, edges)}
+        skeleton = [e for e in names if e not in implied]
+        assert_well_formed(layout, skeleton)
+        for source, target in implied:  # still left to right, drawn straight
+            assert layout.boxes[source].layer < layout.boxes[target].layer
+            (route,) = [r for r in layout.routes if (r.source, r.target) == (source, target)]
+            assert len(route.points) == 2
+
+
+def test_the_layout_budgets_bound_the_work_on_a_dense_graph() -> None:
+    """Every node depends on every earlier one: the skeleton is a chain, nothing crosses."""
+    n = 150
+    boxes = [Box(f"n{i}", 60, 28, "g") for i in range(n)]
+    edges = [(f"n{j}", f"n{i}") for i in range(n) for j in range(i)]
+    layout = layered_layout(boxes, edges)
+    assert layout.crossings == 0
+    assert sum(1 for r in layout.routes if not r.implied) == n - 1
+    assert len(layout.routes) == len(edges)
+    assert layout.work < 10 * (n + len(edges))
