@@ -35,6 +35,7 @@ from homelab_kit.scaffold.names import (
 )
 from homelab_kit.scaffold.plan import Plan
 from homelab_kit.scaffold.settings import KEYS, parse_overrides
+from homelab_kit.scaffold.state import JOURNAL, RepositoryLock, state_dir
 
 T = TypeVar("T")
 
@@ -79,6 +80,30 @@ def _optional(check: Callable[[str], T]) -> Callable[[str], T | None]:
         return _checked(check)(value) if value.strip() else None
 
     return proc
+
+
+def _locked(path: str, make: Callable[[], Plan], dry_run: bool) -> None:
+    """Plan and apply under the repository's lock, so that concurrent runs queue.
+
+    A dry run writes nothing, so it takes no lock and rolls nothing back; it says
+    when an earlier run was interrupted (its plan reads the files as they are).
+    """
+    root = find_root(path)
+    if dry_run:
+        if (state_dir(root) / JOURNAL).exists():
+            click.echo(
+                "homelab-kit: note: an earlier run was interrupted while writing its plan; "
+                "the next run without --dry-run rolls it back first",
+                err=True,
+            )
+        _report(make(), dry_run)
+        return
+    with RepositoryLock(
+        root, on_wait=lambda line: click.echo(f"homelab-kit: {line}", err=True)
+    ) as lock:
+        if lock.note:
+            click.echo(f"homelab-kit: note: {lock.note}", err=True)
+        _report(make(), dry_run)
 
 
 def _report(plan: Plan, dry_run: bool) -> None:
@@ -221,18 +246,21 @@ def new_app(
             )
         if ask and secrets is None:
             secrets = click.confirm("Does the app read secrets from Infisical?", default=False)
-        plan = plan_new_app(
+        _locked(
             path,
-            target,
-            chart=chart,
-            version=chart_version,
-            image=image,
-            port=port,
-            secrets=bool(secrets),
-            template=name,
-            overrides=overrides,
+            lambda: plan_new_app(
+                path,
+                target,
+                chart=chart,
+                version=chart_version,
+                image=image,
+                port=port,
+                secrets=bool(secrets),
+                template=name,
+                overrides=overrides,
+            ),
+            dry_run,
         )
-        _report(plan, dry_run)
     except HomelabKitError as exc:
         _error(exc)
 
@@ -261,7 +289,8 @@ def new_namespace(
             if no_input or not _interactive():
                 raise ScaffoldError("new-namespace needs NAMESPACE")
             namespace = click.prompt("Namespace", value_proc=_checked(check_namespace))
-        _report(plan_new_namespace(path, namespace, overrides=overrides), dry_run)
+        ns = namespace
+        _locked(path, lambda: plan_new_namespace(path, ns, overrides=overrides), dry_run)
     except HomelabKitError as exc:
         _error(exc)
 
@@ -290,7 +319,8 @@ def add_secret(
             if no_input or not _interactive():
                 raise ScaffoldError("add-secret needs NAMESPACE/APP")
             target = click.prompt("App (NAMESPACE/APP)", value_proc=_checked(_valid(parse_target)))
-        _report(plan_add_secret(path, target, overrides=overrides), dry_run)
+        app = target
+        _locked(path, lambda: plan_add_secret(path, app, overrides=overrides), dry_run)
     except HomelabKitError as exc:
         _error(exc)
 

@@ -1,11 +1,15 @@
 """Plans: the files a command would create and change, shown as a diff, applied atomically.
 
 A :class:`Plan` is computed without touching the repository.  :func:`apply_plan`
-then writes it as one transaction: every file is first written to a staging
-folder, and only when all of them are on disk are they moved into place; if any
-step fails, what was moved is moved back, the folders created are removed, and the
-repository is exactly as it was.  Nothing is ever written through a symbolic link
-that leads out of the repository.
+then writes it as one transaction, holding the repository's lock
+(:class:`~homelab_kit.scaffold.state.RepositoryLock`): every file is first written
+to a staging folder outside the working tree (in the state folder, on the same
+file system), a journal of the renames to come is written, and only then are the
+files moved into place; if any step fails, what was moved is moved back, the
+folders created are removed, and the repository is exactly as it was.  A run
+killed during the renames leaves the journal, and the next run rolls the plan back
+(:func:`~homelab_kit.scaffold.state.recover`).  Nothing is ever written through a
+symbolic link that leads out of the repository.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import attrs
 
 from homelab_kit.errors import ScaffoldError
 from homelab_kit.fsutil import fsync_directory, inside
+from homelab_kit.scaffold.state import STAGING_PREFIX, Journal, RepositoryLock, digest, finish
 
 
 @attrs.frozen
@@ -244,10 +249,23 @@ def _place(staged: str, target: str) -> None:
 def apply_plan(plan: Plan) -> Result:
     """Write ``plan`` as one transaction; on any failure nothing is left changed.
 
+    The repository's lock is held throughout (re-entered when the caller holds it
+    already, as the commands do from before they plan); a plan an earlier run left
+    half-applied is rolled back first, and the result's notes say so.
+
     :raises ScaffoldError: when a file to create appeared, a file to change changed
-        since the plan was made, a path leads out of the repository, or writing
-        failed (after everything was rolled back).
+        since the plan was made, a path leads out of the repository, another run
+        holds the lock for too long, or writing failed (after everything was
+        rolled back).
     """
+    with RepositoryLock(plan.root) as lock:
+        result = _apply(plan, lock.state)
+    if lock.note:
+        result = attrs.evolve(result, notes=(lock.note, *result.notes))
+    return result
+
+
+def _apply(plan: Plan, state: Path) -> Result:
     root_real = os.path.realpath(plan.root)
     creates = [(c, _real_target(root_real, c.path, must_exist=False)) for c in plan.creates]
     edits = []
@@ -265,20 +283,22 @@ def apply_plan(plan: Plan) -> Result:
         raise ScaffoldError("the plan names one file twice; nothing was written")
 
     try:
-        staging = tempfile.mkdtemp(prefix=".homelab-kit-", dir=root_real)
+        staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=state)
     except OSError as exc:
         raise ScaffoldError(
-            f"cannot write in {plan.root} ({exc.strerror or exc}); nothing was changed"
+            f"cannot write in {state} ({exc.strerror or exc}); nothing was changed"
         ) from exc
     made_dirs: list[str] = []
     placed: list[str] = []
     replaced: list[tuple[str, str, bytes]] = []
     try:
         staged: list[tuple[str, str]] = []
+        dirs: list[str] = []
         for n, (create, target) in enumerate(creates):
             path = os.path.join(staging, f"new-{n}")
             _write_file(path, create.text.encode("utf-8"))
             staged.append((path, target))
+            dirs += [d for d in _missing_dirs(os.path.dirname(target)) if d not in dirs]
         backups: list[tuple[str, str, str, bytes]] = []
         for n, (edit, target, mode) in enumerate(edits):
             path = os.path.join(staging, f"edit-{n}")
@@ -287,11 +307,25 @@ def apply_plan(plan: Plan) -> Result:
             old = edit.old.encode("utf-8")
             _write_file(backup, old, mode)
             backups.append((path, target, backup, old))
-        # Everything is on disk: move it into place.
+
+        def rel(target: str) -> str:
+            return os.path.relpath(target, root_real).replace(os.sep, "/")
+
+        # Everything is on disk: say what is about to move, then move it into place.
+        Journal(
+            title=plan.title,
+            staging=os.path.basename(staging),
+            dirs=tuple(rel(d) for d in dirs),
+            creates=tuple((rel(t), digest(c.text.encode("utf-8"))) for c, t in creates),
+            edits=tuple(
+                (rel(t), os.path.basename(b), digest(old), digest(e.new.encode("utf-8")))
+                for (e, t, _), (_, _, b, old) in zip(edits, backups, strict=True)
+            ),
+        ).write(state)
+        for directory in dirs:
+            os.mkdir(directory)
+            made_dirs.append(directory)
         for path, target in staged:
-            for directory in _missing_dirs(os.path.dirname(target)):
-                os.mkdir(directory)
-                made_dirs.append(directory)
             _place(path, target)
             placed.append(target)
         for path, target, backup, old in backups:
@@ -299,8 +333,11 @@ def apply_plan(plan: Plan) -> Result:
             replaced.append((target, backup, old))
         for directory in sorted({os.path.dirname(t) for t in placed + [r[0] for r in replaced]}):
             fsync_directory(directory)
+        finish(state)
     except BaseException as exc:
         _rollback(made_dirs, placed, replaced)
+        with contextlib.suppress(OSError):
+            finish(state)
         if isinstance(exc, OSError):
             raise ScaffoldError(
                 f"writing failed ({exc.strerror or exc}); everything was rolled back, "
