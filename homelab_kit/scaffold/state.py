@@ -121,7 +121,10 @@ class RepositoryLock:
         self.timeout = timeout
         self.on_wait = on_wait
         self.note: str | None = None
-        self.state = state_dir(self.root)
+        try:
+            self.state = state_dir(self.root)
+        except OSError as exc:
+            raise ScaffoldError(f"{root}: {exc.strerror or exc}; nothing was changed") from exc
         self.path = str(self.state / LOCK_FILE)
 
     def __enter__(self) -> RepositoryLock:
