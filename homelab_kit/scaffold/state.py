@@ -15,7 +15,9 @@ repository's file system, so moving a file into place is an atomic rename) and t
 plan's journal, written before the first rename and removed after the last.  A run
 killed in between leaves the journal behind; the next run that takes the lock rolls
 that plan back (:func:`recover`) and says so in one line.  The lock is released by
-the kernel when its holder dies, so a killed run never blocks the next one.
+the kernel when its holder dies, so a killed run never blocks the next one.  A run
+that ends removes the lock file, and the state folder when it is empty, so nothing
+is left beside the repository.
 """
 
 from __future__ import annotations
@@ -132,22 +134,24 @@ class RepositoryLock:
         if held is not None:
             held[1] += 1
             return self
-        try:
-            self.state.mkdir(mode=0o700, exist_ok=True)
-            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
-            fd = os.open(self.path, flags, 0o600)
-        except OSError as exc:
-            raise ScaffoldError(
-                f"cannot create the lock {self.path} ({exc.strerror or exc}); nothing was changed"
-            ) from exc
-        try:
-            self._acquire(fd)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-            _HELD[self.path] = [fd, 1]
-        except BaseException:
-            os.close(fd)
-            raise
+        timeout = _timeout() if self.timeout is None else self.timeout
+        deadline = time.monotonic() + timeout
+        told = False
+        while True:
+            fd = self._open()
+            if fd is None:  # the folder went away as a run finished: again
+                continue
+            try:
+                told = self._acquire(fd, timeout, deadline, told)
+                if _is_file_at(fd, self.path):
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                    _HELD[self.path] = [fd, 1]
+                    break
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)  # locked a file the last holder had removed: again
         try:
             self.note = recover(self.root, self.state)
         except BaseException:
@@ -155,14 +159,24 @@ class RepositoryLock:
             raise
         return self
 
-    def _acquire(self, fd: int) -> None:
-        timeout = _timeout() if self.timeout is None else self.timeout
-        deadline = time.monotonic() + timeout
-        told = False
+    def _open(self) -> int | None:
+        try:
+            self.state.mkdir(mode=0o700, exist_ok=True)
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
+            return os.open(self.path, flags, 0o600)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ScaffoldError(
+                f"cannot create the lock {self.path} ({exc.strerror or exc}); nothing was changed"
+            ) from exc
+
+    def _acquire(self, fd: int, timeout: float, deadline: float, told: bool) -> bool:
+        """Lock ``fd``, waiting until ``deadline``; whether the wait was announced."""
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
+                return told
             except OSError as exc:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     raise ScaffoldError(
@@ -189,10 +203,27 @@ class RepositoryLock:
             self._release()
 
     def _release(self) -> None:
+        """Remove the lock file (and the state folder, when empty), then unlock.
+
+        Removing it while still locked is safe: a run waiting on the removed file
+        sees, once it gets the lock, that the path no longer names that file, and
+        starts over on the path.
+        """
         fd = _HELD.pop(self.path)[0]
         with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
+            os.unlink(self.path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.state)
         os.close(fd)  # closing the last descriptor releases the flock
+
+
+def _is_file_at(fd: int, path: str) -> bool:
+    """Whether ``path`` still names the open file ``fd``."""
+    try:
+        here, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _holder(fd: int) -> str:

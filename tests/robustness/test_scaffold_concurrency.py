@@ -89,6 +89,7 @@ def test_thirty_concurrent_new_app_runs_all_land(tmp_path: Path) -> None:
     for app in apps:
         assert (repo / "kubernetes/apps" / NAMESPACE / app / "ks.yaml").is_file()
     assert not stray(repo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]
 
 
 def test_a_held_lock_makes_the_next_run_wait_then_give_up_in_one_line(tmp_path: Path) -> None:
@@ -110,11 +111,15 @@ def test_the_lock_and_staging_live_in_the_git_directory(tmp_path: Path) -> None:
     repo = small_repo(tmp_path / "repo")
     (repo / ".git").mkdir()  # enough of a Git work tree for the state folder
     assert state_dir(repo) == repo / ".git" / "homelab-kit"
+    with RepositoryLock(repo) as lock:
+        assert Path(lock.path) == repo / ".git/homelab-kit/lock"
+        assert Path(lock.path).read_text() == f"{os.getpid()}\n"
     run = run_main(*new_app(repo, "inside"))
     assert run.returncode == 0, run.output
-    assert (repo / ".git/homelab-kit/lock").is_file()
     assert not stray(repo)
-    assert not (tmp_path / ".repo.homelab-kit").exists()
+    # a finished run leaves no lock and no state folder behind, here or beside the repository
+    assert not (repo / ".git/homelab-kit").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]
 
 
 # A real SIGKILL at the N-th file-system step of applying the plan: the state and
