@@ -20,6 +20,7 @@ from homelab_kit.errors import ConfigError
 from homelab_kit.model.loader import find_root
 from homelab_kit.model.repo import Repo
 from homelab_kit.plugins import PluginManager, get_plugin_manager
+from homelab_kit.yaml.reader import PARSED_FORMAT
 
 GRAPH_FORMATS = ("mermaid", "dot", "json", "svg", "html")
 SECRET_CHECK = "secrets-consumed-secret-exists"
@@ -49,7 +50,7 @@ def load_repo(
         Cache(
             config.cache_dir or default_cache_dir(),
             root,
-            salt=f"{__version__}:{options.max_file_size}",
+            salt=f"{__version__}:{PARSED_FORMAT}:{options.max_file_size}",
         )
         if cache
         else None

@@ -24,6 +24,7 @@ from homelab_kit.model.loader import (
 )
 from homelab_kit.model.repo import Repo, Settings
 from homelab_kit.plugins import PluginManager, get_plugin_manager
+from homelab_kit.yaml.reader import PARSED_FORMAT
 
 __all__ = [
     "DOC_SECTIONS",
@@ -108,7 +109,7 @@ def lint(
         store = Cache(
             config.cache_dir or default_cache_dir(),
             root,
-            salt=f"{__version__}:{options.max_file_size}",
+            salt=f"{__version__}:{PARSED_FORMAT}:{options.max_file_size}",
         )
         fingerprint = tree_fingerprint(
             root,

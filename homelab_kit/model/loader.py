@@ -49,7 +49,12 @@ from homelab_kit.model.secrets import (
 from homelab_kit.model.talos import TalosConfig
 from homelab_kit.model.workloads import WORKLOAD_KINDS, Workload, pod_secret_consumers
 from homelab_kit.yaml import YamlFile, load_file
-from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE, YamlProblem, dumps_parsed
+from homelab_kit.yaml.reader import (
+    DEFAULT_MAX_ALIAS_NODES,
+    DEFAULT_MAX_FILE_SIZE,
+    YamlProblem,
+    dumps_parsed,
+)
 
 if TYPE_CHECKING:
     from homelab_kit.cache import Cache
@@ -71,6 +76,8 @@ class LoadOptions:
     CPU when the repository is large enough to gain (:func:`parse_jobs`).
     ``respect_gitignore``: files the repository's ``.gitignore`` files ignore are not
     read (as git would not commit them).
+    ``max_alias_nodes`` bounds the nodes that alias expansion adds over the whole
+    run (:func:`spend_alias_budget`).
     """
 
     include: tuple[str, ...] = ()
@@ -78,6 +85,7 @@ class LoadOptions:
     apps_root: str = "kubernetes/apps"
     talos_dir: str = "talos"
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    max_alias_nodes: int = DEFAULT_MAX_ALIAS_NODES
     jobs: int = 1
     settings: Settings = Settings()
     respect_gitignore: bool = True
@@ -457,8 +465,38 @@ def _load(
             if rel in stats:
                 cache.put(rel, stats[rel], parsed)
         cache.save()
-    files = {rel: files[rel] for rel in tree.yaml_files}
+    files = spend_alias_budget({rel: files[rel] for rel in tree.yaml_files}, options)
     return build_repo(root, tree, files, options, kinds)
+
+
+def spend_alias_budget(files: Mapping[str, YamlFile], options: LoadOptions) -> dict[str, YamlFile]:
+    """``files``, with those that alias expansion takes past the run's budget emptied.
+
+    Each file is bounded on its own as it is read (Go's rule); this bounds the sum,
+    which is what every check walks: thousands of files, each just within its own
+    bound, must not keep a run busy for minutes.  Files are taken in path order, so
+    the same files are dropped whichever process parsed them; a dropped file keeps
+    its text facts and gets an ``alias-bomb`` problem at its first used anchor.
+    """
+    spent = 0
+    kept: dict[str, YamlFile] = {}
+    for rel, yfile in files.items():
+        if yfile.alias_nodes and spent + yfile.alias_nodes > options.max_alias_nodes:
+            line, column = next(
+                ((a.line, a.column) for d in yfile.documents for a in d.anchors if a.uses),
+                (0, 0),
+            )
+            message = (
+                f"its aliases expand to {yfile.alias_nodes:,} nodes, past what is left of "
+                f"the run's budget of {options.max_alias_nodes:,} nodes from aliases; skipped"
+            )
+            problem = YamlProblem("alias-bomb", message, line, column)
+            yfile = attrs.evolve(
+                yfile, documents=(), problems=(*yfile.problems, problem), alias_nodes=0
+            )
+        spent += yfile.alias_nodes
+        kept[rel] = yfile
+    return kept
 
 
 def build_repo(

@@ -54,6 +54,15 @@ except ImportError:  # pragma: no cover - depends on the platform
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 256
 DEFAULT_MAX_NODES = 1_000_000
+DEFAULT_MAX_ALIAS_NODES = 10_000_000  # nodes from alias expansion in one run, all files
+PARSED_FORMAT = 2  # what parse_bytes returns; bumped when it changes (the cache keys on it)
+
+# Alias expansion, bounded as Go's YAML reader (yaml.v2/v3, what kubectl and Flux
+# read with) bounds one decode, but over a whole file: past 1,000 nodes and 100 of
+# them from aliases, at most 99% may come from aliases up to 400,000 nodes, scaling
+# down to 10% at 4,000,000 (``allowedAliasRatio`` in yaml.v3's decode.go).
+_ALIAS_RATIO_LOW = 400_000
+_ALIAS_RATIO_HIGH = 4_000_000
 
 _SUPPRESS_RE = re.compile(r"#\s*homelab-kit:\s*(ignore(?:-document|-file)?)(?:\[([^\]]*)\])?(.*)$")
 
@@ -129,6 +138,7 @@ class YamlFile:
     ends_with_newline: bool = True
     has_bom: bool = False
     crlf: bool = False
+    alias_nodes: int = 0  # nodes of its documents that come from alias expansion
 
     def document_at(self, line: int) -> YamlDocument | None:
         """The document that contains 1-based ``line``."""
@@ -218,10 +228,27 @@ def scalar_value(event: Any) -> Any:
 # --------------------------------------------------------------------------- composer
 
 
+def allowed_alias_ratio(nodes: int) -> float:
+    """The share of ``nodes`` that may come from alias expansion (Go's yaml.v3 rule)."""
+    if nodes <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if nodes >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (nodes - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+def excessive_aliasing(aliased: int, nodes: int) -> bool:
+    """Whether ``aliased`` of ``nodes`` nodes from aliases is more than Go's reader allows."""
+    return aliased > 100 and nodes > 1000 and aliased > allowed_alias_ratio(nodes) * nodes
+
+
 class _TooBig(Exception):
-    def __init__(self, code: str, message: str, line: int, column: int) -> None:
+    """A bound was hit: the document is skipped (and the rest of the file, ``rest``)."""
+
+    def __init__(self, code: str, message: str, line: int, column: int, rest: bool = False) -> None:
         super().__init__(message)
         self.code, self.message, self.line, self.column = code, message, line, column
+        self.rest = rest
 
 
 class _Frame:
@@ -248,6 +275,8 @@ class _Composer:
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self.problems: list[YamlProblem] = []
+        self.nodes = 0  # nodes of the documents kept so far, aliases expanded
+        self.alias_nodes = 0  # how many of them came from aliases
 
     def compose(self, parser: Any) -> Iterator[YamlDocument]:
         get = parser.get_event
@@ -261,12 +290,16 @@ class _Composer:
             start = event  # DocumentStartEvent
             anchors: dict[str, tuple[Any, int, int, int, int]] = {}
             defined: list[list[Any]] = []  # [name, line, column, uses]
+            stop = False
             try:
                 data, end = self._document(get, anchors, defined, earlier_anchors)
             except _TooBig as big:
                 self.problems.append(YamlProblem(big.code, big.message, big.line, big.column))
-                self._skip_document(get)
+                stop = big.rest
+                if not stop:
+                    self._skip_document(get)
                 data, end = None, None
+                defined.clear()  # a skipped document has no anchors to report on
             start_line = start.start_mark.line + 1
             end_line = end.start_mark.line if end is not None else start_line
             if end is not None and end.explicit:
@@ -279,6 +312,8 @@ class _Composer:
                 explicit_start=bool(start.explicit),
                 anchors=tuple(Anchor(n, ln, col, u) for n, ln, col, u in defined),
             )
+            if stop:
+                return
             earlier_anchors.update(anchors)
             index += 1
 
@@ -301,8 +336,11 @@ class _Composer:
         earlier: set[str],
     ) -> tuple[Any, Any]:
         stack: list[_Frame] = []
+        open_anchored: set[int] = set()  # id() of anchored collections not yet closed
         root: Any = None
         total = 0
+        decoded = 0  # nodes, each once, aliases expanded (Go's decodeCount)
+        aliased = 0  # how many of them came from aliases (Go's aliasCount)
         max_depth = self.max_depth
         max_nodes = self.max_nodes
         problems = self.problems
@@ -332,6 +370,7 @@ class _Composer:
                 if event.anchor is not None:
                     self._define(event.anchor, value, mark, 1, anchors, defined)
                 total += 1
+                decoded += 1
                 line, column = mark.line + 1, mark.column + 1
                 if total > max_nodes:
                     raise _TooBig(
@@ -390,9 +429,32 @@ class _Composer:
                             YamlProblem("undefined-alias", msg, mark.line + 1, mark.column + 1)
                         )
                     value, size = None, 1
+                elif id(target[0]) in open_anchored:
+                    defined[target[4]][3] += 1
+                    # YAML allows it, but a node that contains itself is a cycle no
+                    # walker survives; kubectl refuses it too ("value contains itself").
+                    raise _TooBig(
+                        "recursive-alias",
+                        f"alias *{name} is inside the node its anchor names (a node that "
+                        "contains itself); document skipped",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
                 else:
                     value, size = target[0], target[3]
                     defined[target[4]][3] += 1
+                    aliased += size
+                    decoded += size
+                    if excessive_aliasing(self.alias_nodes + aliased, self.nodes + decoded):
+                        raise _TooBig(
+                            "alias-bomb",
+                            f"{self.alias_nodes + aliased:,} of the file's "
+                            f"{self.nodes + decoded:,} nodes come from alias expansion, "
+                            "more than Go's YAML reader allows; the rest of the file is skipped",
+                            mark.line + 1,
+                            mark.column + 1,
+                            rest=True,
+                        )
             elif etype is MappingStartEvent or etype is SequenceStartEvent:
                 if len(stack) >= max_depth:
                     raise _TooBig(
@@ -401,6 +463,7 @@ class _Composer:
                         mark.line + 1,
                         mark.column + 1,
                     )
+                decoded += 1
                 is_map = etype is MappingStartEvent
                 container = (
                     YMap(mark.line + 1, mark.column + 1)
@@ -409,18 +472,22 @@ class _Composer:
                 )
                 stack.append(_Frame(container, is_map, event.anchor, mark.line + 1))
                 if event.anchor is not None:
-                    # Registered now so a (pathological) self-reference resolves.
+                    # Registered now so that an alias to it from inside is recognised.
                     self._define(event.anchor, container, mark, 1, anchors, defined)
+                    open_anchored.add(id(container))
                 continue
             elif etype is ev.MappingEndEvent or etype is ev.SequenceEndEvent:
                 frame = stack.pop()
                 value, size = frame.container, frame.size
                 if frame.anchor is not None:
+                    open_anchored.discard(id(value))
                     entry = anchors.get(frame.anchor)
                     if entry is not None and entry[0] is value:
                         anchors[frame.anchor] = (value, entry[1], entry[2], size, entry[4])
                 mark = None
             elif etype is ev.DocumentEndEvent:
+                self.nodes += decoded
+                self.alias_nodes += aliased
                 return root, event
             else:  # pragma: no cover - libyaml emits nothing else inside a document
                 continue
@@ -627,6 +694,14 @@ def parse_text(
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> tuple[tuple[YamlDocument, ...], tuple[YamlProblem, ...]]:
     """Parse YAML text into documents and problems; never raises for bad YAML."""
+    documents, problems, _aliased = _parse(text, max_depth, max_nodes)
+    return documents, problems
+
+
+def _parse(
+    text: str, max_depth: int, max_nodes: int
+) -> tuple[tuple[YamlDocument, ...], tuple[YamlProblem, ...], int]:
+    """Documents, problems and how many nodes of the documents come from aliases."""
     composer = _Composer(max_depth, max_nodes)
     documents: list[YamlDocument] = []
     try:
@@ -644,7 +719,7 @@ def parse_text(
         composer.problems.append(YamlProblem(code, problem, line, column))
     except (YAMLError, RecursionError, MemoryError, ValueError) as exc:
         composer.problems.append(YamlProblem("syntax", f"cannot parse YAML: {exc}".splitlines()[0]))
-    return tuple(documents), tuple(composer.problems)
+    return tuple(documents), tuple(composer.problems), composer.alias_nodes
 
 
 def parse_bytes(
@@ -660,7 +735,7 @@ def parse_bytes(
     if text is None:
         assert problem is not None
         return YamlFile(path, (), (problem,), sha256=digest, size=len(data), has_bom=had_bom)
-    documents, problems = parse_text(text, path, max_depth=max_depth, max_nodes=max_nodes)
+    documents, problems, aliased = _parse(text, max_depth, max_nodes)
     return YamlFile(
         path=path,
         documents=documents,
@@ -672,6 +747,7 @@ def parse_bytes(
         ends_with_newline=not text or text.endswith("\n"),
         has_bom=had_bom,
         crlf="\r\n" in text,
+        alias_nodes=aliased,
     )
 
 

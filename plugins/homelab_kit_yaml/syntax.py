@@ -4,8 +4,11 @@
 Reports every file that is not valid YAML, or that cannot be read safely: syntax
 errors, tab characters used for indentation, text that is not UTF-8 (or UTF-16/32
 with a byte-order mark), binary files, files larger than `max-file-size`,
-unreadable files, nesting deeper than 256 levels, and aliases that expand to more
-than a million nodes (a "billion laughs" alias bomb).
+unreadable files, nesting deeper than 256 levels, an alias inside the node its
+anchor names (a node that contains itself, which kubectl refuses too), and aliases
+that expand too far (a "billion laughs" alias bomb): a document past a million
+nodes, a file where more comes from aliases than Go's YAML reader allows, or a
+run past its budget of nodes from aliases.
 
 Duplicate keys and undefined or cross-document aliases have checks of their own
 (`yaml-duplicate-key`, `yaml-undefined-alias`, `yaml-cross-document-alias`).
@@ -50,6 +53,7 @@ CODES = frozenset(
         "unreadable",
         "too-deep",
         "alias-bomb",
+        "recursive-alias",
     )
 )
 
