@@ -854,7 +854,9 @@ def _values_sources(
                         if key != vf.values_key or entry.target is None:
                             continue
                         yfile = files.get(entry.target)
-                        if yfile and yfile.documents:
+                        # Values are a mapping; a list, a scalar or a document skipped
+                        # as unreadable (None) gives the release none.
+                        if yfile and yfile.documents and isinstance(yfile.documents[0].data, dict):
                             ref = DocumentRef.from_document(entry.target, yfile.documents[0])
                             out.append(ValuesSource(hr.name, hr.namespace, "configmap", ref))
                             found = True

@@ -26,6 +26,7 @@ from tests.robustness.conftest import (
     assert_no_crash,
     copy_reference_cluster,
     run_cli,
+    run_main,
     write_files,
 )
 from tests.robustness.test_bad_input import (
@@ -183,3 +184,37 @@ def test_alias_expansion_is_bounded_per_run(repo: Path) -> None:
 
 
 # --------------------------------------------------------------------------- limits
+
+
+# ---------------------------------------------------- values that are not a mapping
+
+VALUES = f"{APP}/helm/values.yaml"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        "---\n- a\n- b\n",
+        "---\njust text\n",
+        "---\n" + "[" * 300 + "]" * 300 + "\n",
+        alias_bomb(),
+        "---\nvalues: &v {self: *v}\n",
+        "",
+    ],
+    ids=["list", "scalar", "skipped-too-deep", "skipped-alias-bomb", "skipped-recursive", "empty"],
+)
+@pytest.mark.parametrize(
+    "command",
+    [("secrets",), ("secrets", "--format", "json"), ("report", "--html", "{out}")],
+    ids=["secrets", "secrets-json", "report-html"],
+)
+def test_a_values_file_that_is_not_a_mapping_is_no_crash(
+    repo: Path, tmp_path: Path, values: str, command: tuple[str, ...]
+) -> None:
+    write_files(repo, {VALUES: values})
+    args = [a.replace("{out}", str(tmp_path / "report.html")) for a in command]
+    run = run_main(*args, repo)
+    assert_no_crash(run)
+    assert run.returncode == 0, run.output
+    if command[0] == "report":
+        assert "echo" in (tmp_path / "report.html").read_text(encoding="utf-8")
