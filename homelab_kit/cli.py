@@ -12,6 +12,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -22,7 +23,7 @@ import click
 from homelab_kit import __version__
 from homelab_kit.config import PRESETS, Config, Selection, is_kubernetes_version, load_config
 from homelab_kit.diagnostic import Severity
-from homelab_kit.errors import HomelabKitError
+from homelab_kit.errors import HomelabKitError, HomelabKitWarning
 from homelab_kit.lint import LintResult, registered_checks
 from homelab_kit.lint import lint as run_lint
 from homelab_kit.model.loader import Progress, find_root
@@ -476,17 +477,32 @@ def plugins() -> None:
         click.echo(f"(third-party plugins not loaded: {DISABLE_AUTOLOAD_ENV} is set)")
 
 
+def _warning_printer(fallback: Callable[..., None]) -> Callable[..., None]:
+    """Print our own warnings as one line on standard error, like the errors."""
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+        if issubclass(category, HomelabKitWarning):
+            click.echo(f"homelab-kit: warning: {message}", err=True)
+        else:
+            fallback(message, category, *args, **kw)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script and ``python -m homelab_kit``."""
     args = list(argv) if argv is not None else sys.argv[1:]
     if _wants_optional_commands(args):
         _attach_optional_commands()
     try:
-        cli.main(
-            args=args,
-            prog_name="homelab-kit",
-            standalone_mode=False,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", HomelabKitWarning)
+            warnings.showwarning = _warning_printer(warnings.showwarning)
+            cli.main(
+                args=args,
+                prog_name="homelab-kit",
+                standalone_mode=False,
+            )
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import functools
+import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import attrs
 import pathspec
 
 from homelab_kit.diagnostic import Severity
-from homelab_kit.errors import ConfigError
+from homelab_kit.errors import ConfigError, HomelabKitWarning
 from homelab_kit.fsutil import inside
 from homelab_kit.location import Location
 from homelab_kit.yaml import YMap, YSeq, load_file
@@ -58,7 +60,7 @@ _KEYS = {
     "schema-locations": "extra schema directories or kubeconform-style templates",
     "missing-schema": "what a kind without a schema is: error, warning, info (default) or ignore",
     "sops-allowlist": "path patterns where SOPS files may live",
-    "max-file-size": "largest YAML file read, in bytes (default 10 MiB)",
+    "max-file-size": "largest YAML file read, in bytes (default 10 MiB; only lowered here)",
     "cache-dir": "where the cache lives (default .homelab-kit-cache under the root)",
     "plugins": "mapping of plugin name to that plugin's own options",
     "scaffold": "defaults for new-app and friends (hostAPI, projectSlug, ...)",
@@ -131,6 +133,59 @@ class Config:
         return self.plugins.get(name, {})
 
 
+# Resource bounds: the repository's own configuration may lower them, never raise
+# them (a pull request must not make the linter read a 200 MB file); the user's
+# environment variable, or a configuration file named with ``--config``, may.
+# Each is ``key: (Config field, environment variable)``.
+LIMITS = {
+    "max-file-size": ("max_file_size", "HOMELAB_KIT_MAX_FILE_SIZE"),
+}
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _user_limits(environ: Mapping[str, str]) -> dict[str, int]:
+    """The limits the user set in the environment (``Config`` field -> value)."""
+    found: dict[str, int] = {}
+    for field, variable in LIMITS.values():
+        text = environ.get(variable, "").strip()
+        if not text:
+            continue
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise ConfigError(f"{variable} must be a positive number of bytes, not {text!r}")
+        found[field] = value
+    return found
+
+
+def _apply_limits(config: Config, user: Mapping[str, int], trusted: bool) -> Config:
+    """``config`` within the user's limits: a repository's may lower them, never raise them."""
+    changes: dict[str, Any] = {}
+    for key, (field, variable) in LIMITS.items():
+        ceiling = user.get(field, attrs.fields_dict(Config)[field].default)
+        value = getattr(config, field)
+        where = config.locations.get(key)
+        if where is None:
+            changes[field] = ceiling  # not set by the file: the user's (or the default)
+        elif not trusted and value > ceiling:
+            warnings.warn(
+                HomelabKitWarning(
+                    f"{key}: {value:,} is above {ceiling:,}, the limit this run allows; a "
+                    f"repository may lower its limits, never raise them (set {variable} "
+                    "or pass --config to raise it); using the limit",
+                    where,
+                ),
+                stacklevel=3,
+            )
+            changes[field] = ceiling
+    return attrs.evolve(config, **changes) if changes else config
+
+
 def _matches(check_id: str, patterns: Sequence[str]) -> bool:
     return any(
         p in ("*", "ALL", "all")
@@ -155,8 +210,21 @@ def _path_spec(pattern: str) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
-def load_config(root: Path, path: Path | None = None) -> Config:
-    """Read ``.homelab-kit.yaml`` at ``root`` (or ``path``); defaults when absent."""
+def load_config(
+    root: Path, path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read ``.homelab-kit.yaml`` at ``root`` (or ``path``); defaults when absent.
+
+    Resource limits (:data:`LIMITS`) come from the user: ``environ`` (default
+    ``os.environ``) or the file ``path`` names.  The repository's own file may lower
+    them; where it tries to raise one, a :class:`HomelabKitWarning` names the line
+    and the user's limit is kept.
+    """
+    user = _user_limits(os.environ if environ is None else environ)
+    return _apply_limits(_read_config(root, path), user, trusted=path is not None)
+
+
+def _read_config(root: Path, path: Path | None) -> Config:
     config_path = path or root / CONFIG_FILENAME
     if path is None and config_path.is_symlink() and not inside(config_path, root):
         # The repository's own file may not make us read (and quote) one elsewhere.
@@ -309,7 +377,7 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
         changes["missing_schema"] = value
     if "max-file-size" in data:
         value = data["max-file-size"]
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        if not _positive_int(value):
             raise ConfigError(
                 "max-file-size must be a positive number of bytes", at("max-file-size")
             )

@@ -43,3 +43,16 @@ class ScaffoldError(HomelabKitError):
 
 class ClusterError(HomelabKitError):
     """The live cluster could not be reached or refused a request."""
+
+
+class HomelabKitWarning(UserWarning):
+    """Something the user should know that does not stop the command.
+
+    Raised through :func:`warnings.warn`; the CLI prints it as one line on standard
+    error (``homelab-kit: warning: file:line:column: message``).
+    """
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(f"{location}: {message}" if location is not None else message)
+        self.message = message
+        self.location = location

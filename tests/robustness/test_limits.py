@@ -185,6 +185,86 @@ def test_alias_expansion_is_bounded_per_run(repo: Path) -> None:
 
 # --------------------------------------------------------------------------- limits
 
+BIG = f"{APP}/big.yaml"
+BIG_TEXT = "---\n" + "# padding\n" * 1_200_000  # 12 MB: past the default 10 MiB
+RAISE = "max-file-size: 209715200\n"
+
+
+def _big_file_rows(run_stdout: str) -> list[str]:
+    return [r for r in run_stdout.splitlines() if r.startswith(f"{BIG}:")]
+
+
+def test_the_repository_cannot_raise_a_limit(repo: Path) -> None:
+    write_files(repo, {BIG: BIG_TEXT})
+    config = repo / ".homelab-kit.yaml"
+    config.write_text(config.read_text() + RAISE)
+    line = config.read_text().splitlines().index(RAISE.strip()) + 1
+    run = run_cli("lint", "--no-cache", "--format", "concise", cwd=repo)
+    assert_no_crash(run)
+    assert _big_file_rows(run.stdout) == [
+        f"{BIG}: error[yaml-syntax] file is larger than 10,485,760 bytes (the max-file-size "
+        "limit); skipped"
+    ]
+    assert run.stderr.splitlines() == [
+        f"homelab-kit: warning: .homelab-kit.yaml:{line}:16: max-file-size: 209,715,200 is "
+        "above 10,485,760, the limit this run allows; a repository may lower its limits, "
+        "never raise them (set HOMELAB_KIT_MAX_FILE_SIZE or pass --config to raise it); "
+        "using the limit"
+    ]
+    assert f"{CANARY}:11:18: error[workload-image-tag]" in run.stdout
+    # Every command that reads the configuration says so, once.
+    secrets = run_cli("secrets", cwd=repo)
+    assert_no_crash(secrets)
+    assert secrets.stderr.count("never raise them") == 1
+
+
+def test_the_repository_may_lower_a_limit_below_the_users(repo: Path) -> None:
+    write_files(repo, {BIG: "---\n" + "# padding\n" * 1000})
+    config = repo / ".homelab-kit.yaml"
+    config.write_text(config.read_text() + "max-file-size: 5000\n")
+    run = run_cli("lint", "--no-cache", "--format", "concise", repo)
+    assert _big_file_rows(run.stdout) == [
+        f"{BIG}: error[yaml-syntax] file is larger than 5,000 bytes (the max-file-size "
+        "limit); skipped"
+    ]
+    assert "warning:" not in run.stderr
+    # ... and below a limit the user raised.
+    raised = run_cli("lint", "--no-cache", "--format", "concise", repo, env={LIMIT_ENV: "99999"})
+    assert _big_file_rows(raised.stdout) == _big_file_rows(run.stdout)
+
+
+LIMIT_ENV = "HOMELAB_KIT_MAX_FILE_SIZE"
+
+
+def test_the_user_can_raise_a_limit(repo: Path, tmp_path: Path) -> None:
+    write_files(repo, {BIG: BIG_TEXT})
+    config = repo / ".homelab-kit.yaml"
+    config.write_text(config.read_text() + RAISE)
+    run = run_cli("lint", "--no-cache", "--format", "concise", repo, env={LIMIT_ENV: "300000000"})
+    assert_no_crash(run)
+    assert _big_file_rows(run.stdout) == []  # read: the user allowed 300 MB
+    assert "warning:" not in run.stderr  # the repository asked for less than that
+    # The user's own configuration file, named on the command line, may raise it too.
+    user_config = tmp_path / "user.yaml"
+    user_config.write_text(RAISE)
+    mine = run_cli("lint", "--no-cache", "--format", "concise", "--config", user_config, repo)
+    assert_no_crash(mine)
+    assert _big_file_rows(mine.stdout) == []
+    assert "warning:" not in mine.stderr
+    # A user limit lower than what the repository asks wins, with the warning.
+    low = run_cli("lint", "--no-cache", "--format", "concise", repo, env={LIMIT_ENV: "4096"})
+    assert "file is larger than 4,096 bytes" in "\n".join(_big_file_rows(low.stdout))
+    assert "is above 4,096, the limit this run allows" in low.stderr
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5"])
+def test_a_bad_limit_in_the_environment_is_a_usage_error(repo: Path, value: str) -> None:
+    run = run_cli("lint", "--no-cache", repo, env={LIMIT_ENV: value})
+    assert run.returncode == 2
+    assert run.stderr == (
+        f"homelab-kit: error: {LIMIT_ENV} must be a positive number of bytes, not {value!r}\n"
+    )
+
 
 # ---------------------------------------------------- values that are not a mapping
 
