@@ -28,6 +28,7 @@ from homelab_kit.lint import LintResult, registered_checks
 from homelab_kit.lint import lint as run_lint
 from homelab_kit.model.loader import Progress, find_root
 from homelab_kit.plugins import PluginManager, get_plugin_manager
+from homelab_kit.report._style import one_line
 from homelab_kit.report.base import ReportOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,7 +42,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    click.echo(f"homelab-kit: error: {message}", err=True)
+    click.echo(f"homelab-kit: error: {one_line(message)}", err=True)
     sys.exit(code)
 
 
@@ -482,7 +483,7 @@ def _warning_printer(fallback: Callable[..., None]) -> Callable[..., None]:
 
     def show(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
         if issubclass(category, HomelabKitWarning):
-            click.echo(f"homelab-kit: warning: {message}", err=True)
+            click.echo(f"homelab-kit: warning: {one_line(str(message))}", err=True)
         else:
             fallback(message, category, *args, **kw)
 

@@ -51,6 +51,7 @@ from homelab_kit.model.repo import Repo
 from homelab_kit.model.secret_index import generated_secrets, resolved_consumers
 from homelab_kit.model.secrets import is_sops_document
 from homelab_kit.model.substitute import has_variables, names_match, substitute
+from homelab_kit.report._style import one_line
 
 NO_NAMESPACE = "(no namespace)"
 JSON_VERSION = 1
@@ -876,14 +877,17 @@ def to_text(smap: SecretsMap, *, width: int = 100) -> str:
     """The map as tables, one per namespace, then the findings and overall figures."""
     lines: list[str] = [] if smap.namespaces else ["No Secrets in the repository.", ""]
     for ns in smap.namespaces:
-        lines.append(f"{ns.namespace}  ({exposure_line(ns)})")
+        lines.append(one_line(f"{ns.namespace}  ({exposure_line(ns)})"))
         rows = [("PRODUCER", "SOURCE", "SECRET", "READ BY", "APPS", "FLAGS")]
         for s in ns.secrets:
             kinds, sources = _producer_text(s)
             apps = f"{len(s.reader_apps)}/{s.apps_in_namespace}" if s.counted else "-"
             if s.counted and s.breadth > 1:
                 apps += f" x{s.breadth}"
-            rows.append((kinds, sources, s.name, _readers_text(s), apps, ", ".join(s.flags)))
+            # Names and paths come from the repository: a line break in one must not
+            # start a line of its own (a forged "::error" annotation in CI).
+            kinds, sources, name, read = map(one_line, (kinds, sources, s.name, _readers_text(s)))
+            rows.append((kinds, sources, name, read, apps, ", ".join(s.flags)))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         widths = [min(w, 48) for w in widths]
         for row in rows:
@@ -896,7 +900,7 @@ def to_text(smap: SecretsMap, *, width: int = 100) -> str:
     if smap.findings:
         lines.append(f"{len(smap.findings)} finding{'s' if len(smap.findings) != 1 else ''}:")
         for f in smap.findings:
-            lines.append(f"  {f.location}: [{f.kind}] {f.message}")
+            lines.append(one_line(f"  {f.location}: [{f.kind}] {f.message}"))
         lines.append("")
     lines.append(
         f"Overall: exposure {smap.exposure} app-secret pairs, least privilege "

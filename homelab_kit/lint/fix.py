@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -13,6 +14,9 @@ from homelab_kit.diagnostic import Edit
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.lint.result import LintResult
 from homelab_kit.location import Location
+
+if TYPE_CHECKING:
+    from homelab_kit.report._source import Redactor
 
 
 @attrs.frozen
@@ -89,19 +93,49 @@ def apply_fixes(result: LintResult, *, write: bool, unsafe: bool = False) -> Fix
             text = "\ufeff" + text
         if new_text == text:
             continue
-        diffs.append(
-            "".join(
-                difflib.unified_diff(
-                    text.splitlines(keepends=True),
-                    new_text.splitlines(keepends=True),
-                    fromfile=f"a/{rel}",
-                    tofile=f"b/{rel}",
-                )
-            )
-        )
+        diffs.append(redacted_diff(rel, text, new_text))
         if write:
             atomic_write(target, new_text, result.root)
         changed.append(rel)
         applied += counted.get(rel, 0)
     fixed = {path: dict(by_check[path]) for path in changed}
     return FixOutcome(tuple(changed), applied, tuple(skipped), "".join(diffs), fixed, hidden)
+
+
+def redacted_diff(rel: str, old: str, new: str) -> str:
+    """A unified diff of ``rel`` from ``old`` to ``new``, no secret value shown.
+
+    Every line it prints (removed, added and the unchanged context around them) is
+    redacted as the text format's source lines are: a fix next to a password must
+    not print the password.
+    """
+    from homelab_kit.report._source import Redactor  # the text format's rules, as they are
+
+    name = PurePosixPath(rel).name
+    before = Redactor(name, old.removeprefix("\ufeff"))
+    after = Redactor(name, new.removeprefix("\ufeff"))
+    a, b = _lines(before), _lines(after)
+    out = [f"--- a/{rel}\n", f"+++ b/{rel}\n"]
+    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(3):
+        (_, i1, _, j1, _), (_, _, i2, _, j2) = group[0], group[-1]
+        out.append(f"@@ -{_range(i1, i2)} +{_range(j1, j2)} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [f" {before.text(i)}\n" for i in range(i1, i2)]
+                continue
+            out += [f"-{before.text(i)}\n" for i in range(i1, i2)]
+            out += [f"+{after.text(j)}\n" for j in range(j1, j2)]
+    return "".join(out)
+
+
+def _lines(redactor: Redactor) -> list[str]:
+    lines = list(redactor.lines)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's range as unified diffs write it (``difflib``'s own convention)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"

@@ -31,6 +31,7 @@ import click
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.render.backend import BACKENDS
 from homelab_kit.render.flux import FluxBuild
+from homelab_kit.report._style import one_line
 
 if TYPE_CHECKING:
     from homelab_kit.model.flux import FluxKustomization
@@ -211,8 +212,10 @@ def build(
     if result.unresolved:
         names = ", ".join(sorted(result.unresolved))
         click.echo(
-            f"homelab-kit: warning: Kustomization/{_display(ks)}: unresolved variables "
-            f"(left as ${{NAME}}): {names}",
+            one_line(
+                f"homelab-kit: warning: Kustomization/{_display(ks)}: unresolved variables "
+                f"(left as ${{NAME}}): {names}"
+            ),
             err=True,
         )
 
@@ -247,5 +250,7 @@ def _print(result: Rendered | FluxBuild, output_format: str, output: str | None)
     else:
         click.echo(text, nl=False)
     errors = result.errors if isinstance(result, FluxBuild) else ()
+    # Names and paths in a warning come from the repository: one line each, so none
+    # can start a line of its own (a forged "::error" annotation in CI).
     for message in (*result.warnings, *errors):
-        click.echo(f"homelab-kit: warning: {message}", err=True)
+        click.echo(f"homelab-kit: warning: {one_line(message)}", err=True)

@@ -145,13 +145,15 @@ class Generators:
                 env_key, sep, value = line.partition("=")
                 if not sep:
                     self.warnings.append(
-                        f"{k.rel}: {self.rel(path)}: {env_key!r} has no value; kustomize would "
-                        "read it from the environment, which is never read here; skipped"
+                        f"{k.rel}: {self.rel(path)}: a line has no '=' (no value); kustomize "
+                        "would read it from the environment, which is never read here; skipped"
                     )
                     continue
                 if not _ENV_KEY.match(env_key):
                     raise HomelabKitError(
-                        f"{self.rel(path)}: invalid key {env_key!r}", k.location(key, index)
+                        f"{self.rel(path)}: a key that is not an environment variable name "
+                        "(never quoted: the line may be a secret)",
+                        k.location(key, index),
                     )
                 pairs.append((env_key, value.encode("utf-8")))
         for number, literal in enumerate(args.get("literals") or []):

@@ -21,14 +21,25 @@ conservatively (hiding too much is fine, too little is not):
 A hidden value is shown as ``***`` after the key (``password: ***``); a line that
 has no recognisable key, or that is the content of a block scalar whose value is
 hidden, becomes ``***`` after its indentation.  Keys are never secret.
+
+Lines cannot see flow style (``{kind: Secret, stringData: {password: x}}`` on one
+line), so the same rules are applied to the parsed file as well
+(:func:`hidden_columns`): a value found there to be secret is hidden from its
+column to the end of its line, and a value that runs over several lines hides them
+all.  What either way hides stays hidden.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import attrs
+
+from homelab_kit.yaml import YMap, YSeq, parse_text
 
 MASK = "***"
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -51,6 +62,10 @@ _SENSITIVE_KEY = re.compile(
     r"|dockerconfig|htpasswd|kubeconfig|talosconfig",
     re.IGNORECASE,
 )
+# Environment variables are named in capitals without separators as often as with
+# them (DBPASS, ADMIN_PWD, APIKEY): any of these anywhere in an env entry's name.
+_SENSITIVE_ENV_NAME = re.compile(r"pwd|pass|token|key|secret|credential|auth|private", re.I)
+_ENV_STYLE = re.compile(r"[A-Z][A-Z0-9_]*")
 _DATA_KEYS = frozenset({"data", "stringData"})
 _ENV_VALUE_KEYS = frozenset({"value"})
 _ENV_NAME_KEYS = frozenset({"name", "key", "envVar", "variable"})
@@ -123,7 +138,7 @@ class SourceCache:
         source = self._files[path]
         if source is None or number > len(source.lines):
             return None
-        return redact(source.lines, number - 1, whole_file=source.secret)
+        return source.redactor.line(number - 1)
 
     def _read(self, path: str) -> _File | None:
         relative = PurePosixPath(path)
@@ -143,13 +158,143 @@ class SourceCache:
             return None
         text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
         lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        return _File(lines, is_secret_bearing(relative.name, text))
+        return _File(lines, Redactor(relative.name, text))
 
 
 @attrs.frozen
 class _File:
     lines: list[str]
-    secret: bool
+    redactor: Redactor
+
+
+class Redactor:
+    """The lines of one file's text as they may be shown, secret values hidden.
+
+    Both ways of seeing the file apply: line by line (:func:`redact`) and from its
+    parsed structure (:func:`hidden_columns`); a line shows the least of the two.
+    """
+
+    def __init__(self, name: str, text: str) -> None:
+        self.lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        secret, self._hidden = hidden_columns(text)
+        self._whole_file = secret or is_secret_bearing(name, text)
+
+    def line(self, index: int) -> SourceLine:
+        """Line ``index`` (0-based), redacted."""
+        shown = redact(self.lines, index, whole_file=self._whole_file)
+        column = self._hidden.get(index)
+        if column is None or column >= shown.verbatim:
+            return shown
+        line = self.lines[index]
+        if not line[:column].strip():
+            return _mask_all(line)
+        return SourceLine(line[:column] + MASK, column)
+
+    def text(self, index: int) -> str:
+        """Line ``index`` (0-based) as it may be shown."""
+        return self.line(index).text
+
+
+def hidden_columns(text: str) -> tuple[bool, dict[int, int]]:
+    """What the parsed ``text`` says must be hidden.
+
+    Returns whether a document is a ``Secret`` or a SOPS file (every value of the
+    file is then hidden), and ``{0-based line: 0-based column}`` from which each
+    line holding a secret value must be hidden (values under ``data``/
+    ``stringData`` or a sensitive key, and the ``value`` of an item whose ``name``
+    or ``key`` looks sensitive, such as an ``env`` entry).
+    """
+    documents, _problems = parse_text(text)
+    hidden: dict[int, int] = {}
+    secret = False
+    for document in documents:
+        data = document.data
+        if isinstance(data, YMap) and (data.get("kind") == "Secret" or "sops" in data):
+            secret = True
+        starts = sorted(_starts(data))
+        for line, column, value in _secret_values(data):
+            _hide(hidden, starts, line, column, value, document.end_line)
+    lines = text.split("\n")
+    for index in list(hidden):
+        if index >= len(lines):
+            del hidden[index]
+    return secret, hidden
+
+
+def _starts(data: Any) -> Iterator[tuple[int, int]]:
+    """The 1-based position of every node of a document (keys too)."""
+    stack, seen = [data], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, YMap):
+            yield node.line, node.column
+            for key, marks in node.marks.items():
+                yield marks[0], marks[1]
+                yield marks[2], marks[3]
+                stack.append(node.get(key))
+        elif isinstance(node, YSeq):
+            yield node.line, node.column
+            yield from node.item_marks
+            stack.extend(node)
+
+
+def _secret_values(data: Any) -> Iterator[tuple[int, int, Any]]:
+    """``(line, column, value)`` of every scalar that may be secret (1-based)."""
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    seen: set[tuple[int, bool]] = set()
+    while stack:
+        node, hide = stack.pop()
+        if (id(node), hide) in seen:
+            continue
+        seen.add((id(node), hide))
+        if isinstance(node, YMap):
+            named = next((node[k] for k in _ENV_NAME_KEYS if isinstance(node.get(k), str)), "")
+            for key, value in node.items():
+                marks = node.marks.get(key)
+                secret = hide or (
+                    isinstance(key, str)
+                    and (
+                        key in _DATA_KEYS
+                        or sensitive_key(key)
+                        or (key in _ENV_VALUE_KEYS and sensitive_env_name(named))
+                    )
+                )
+                if isinstance(value, YMap | YSeq):
+                    stack.append((value, secret))
+                elif secret and marks is not None and value is not None:
+                    yield marks[2], marks[3], value
+        elif isinstance(node, YSeq):
+            for item, (line, column) in zip(node, node.item_marks, strict=False):
+                if isinstance(item, YMap | YSeq):
+                    stack.append((item, hide))
+                elif hide and item is not None:
+                    yield line, column, item
+
+
+def _hide(
+    hidden: dict[int, int],
+    starts: list[tuple[int, int]],
+    line: int,
+    column: int,
+    value: Any,
+    end_line: int,
+) -> None:
+    """Hide a value from ``(line, column)`` to where the next node starts."""
+    if line <= 0:
+        return
+    index = line - 1
+    hidden[index] = min(hidden.get(index, column - 1), max(column - 1, 0))
+    following = bisect.bisect_right(starts, (line, column))
+    stop = starts[following][0] if following < len(starts) else end_line + 1
+    # Lines before the next node are the value's own (a block scalar, a quoted or
+    # plain scalar over several lines, comments): hidden whole.
+    for later in range(line, stop - 1):
+        hidden[later] = 0
+    if stop > line and following < len(starts) and "\n" in str(value):
+        hidden[stop - 1] = 0  # the value's last line may also hold the next node
 
 
 def is_secret_bearing(name: str, text: str) -> bool:
@@ -163,8 +308,20 @@ def is_secret_bearing(name: str, text: str) -> bool:
 
 
 def sensitive_key(name: str) -> bool:
-    """Whether a key (or an environment variable's name) suggests a secret value."""
-    return bool(_SENSITIVE_KEY.search(name))
+    """Whether a key (or an environment variable's name) suggests a secret value.
+
+    A key in capitals (``DB_PWD:`` in a values file's ``env`` map, a Flux
+    ``postBuild.substitute`` variable) is an environment variable's name, and is
+    judged as one (:func:`sensitive_env_name`).
+    """
+    return bool(_SENSITIVE_KEY.search(name)) or (
+        _ENV_STYLE.fullmatch(name) is not None and sensitive_env_name(name)
+    )
+
+
+def sensitive_env_name(name: str) -> bool:
+    """Whether an environment variable's name suggests a secret (``*PWD``, ``*PASS*``...)."""
+    return bool(_SENSITIVE_KEY.search(name) or _SENSITIVE_ENV_NAME.search(name))
 
 
 def redact(lines: list[str], index: int, *, whole_file: bool = False) -> SourceLine:
@@ -184,7 +341,7 @@ def redact(lines: list[str], index: int, *, whole_file: bool = False) -> SourceL
     hide = hide_from_above or bool(_CREDENTIAL_VALUE.search(line))
     if own is None:
         env = _ENV_LINE.match(line)
-        hide = hide or (env is not None and sensitive_key(env["key"]))
+        hide = hide or (env is not None and sensitive_env_name(env["key"]))
     elif not in_block_scalar:
         hide = hide or own.name in _DATA_KEYS or sensitive_key(own.name)
         hide = hide or (own.name in _ENV_VALUE_KEYS and _sensitive_sibling(lines, index, own))
@@ -242,7 +399,7 @@ def _sensitive_sibling(lines: list[str], index: int, own: _Key) -> bool:
 
     def sensitive_name(key: _Key) -> bool:
         value = key.rest.split(" #", 1)[0].strip().strip("\"'")
-        return key.name in _ENV_NAME_KEYS and sensitive_key(value)
+        return key.name in _ENV_NAME_KEYS and sensitive_env_name(value)
 
     for j in range(index - 1, -1, -1):  # up to the item's first key
         line = lines[j]
