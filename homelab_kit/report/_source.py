@@ -45,8 +45,9 @@ MASK = "***"
 MAX_FILE_BYTES = 4 * 1024 * 1024
 _BINARY_SNIFF = 8192
 
-_SECRET_KIND = re.compile(
-    r"""^[ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?[ \t]*,?[ \t]*(?:\#.*)?$""",
+_SECRET_KIND = re.compile(  # block style, or inside a flow mapping ({kind: Secret, ...})
+    r"""(?:^|[{,])[ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?[ \t]*"""
+    r"""(?:[,}][^\n]*|\#.*)?$""",
     re.MULTILINE,
 )
 _SOPS_KEY = re.compile(r"""^[ \t]*["']?sops["']?[ \t]*:""", re.MULTILINE)
@@ -66,6 +67,12 @@ _SENSITIVE_KEY = re.compile(
 # them (DBPASS, ADMIN_PWD, APIKEY): any of these anywhere in an env entry's name.
 _SENSITIVE_ENV_NAME = re.compile(r"pwd|pass|token|key|secret|credential|auth|private", re.I)
 _ENV_STYLE = re.compile(r"[A-Z][A-Z0-9_]*")
+# A key inside a flow collection ("{a: 1, password: x}"), for lines the parser
+# could not read: the structure is unknown, the line still is.
+_FLOW_PAIR = re.compile(
+    r"""[{\[,][ \t]*(?P<key>"[^"\n]{0,100}"|'[^'\n]{0,100}'|[A-Za-z0-9_./@$-]{1,100})"""
+    r"""[ \t]*:(?:[ \t]+|(?=[,}\]]))"""
+)
 _DATA_KEYS = frozenset({"data", "stringData"})
 _ENV_VALUE_KEYS = frozenset({"value"})
 _ENV_NAME_KEYS = frozenset({"name", "key", "envVar", "variable"})
@@ -182,10 +189,13 @@ class Redactor:
     def line(self, index: int) -> SourceLine:
         """Line ``index`` (0-based), redacted."""
         shown = redact(self.lines, index, whole_file=self._whole_file)
-        column = self._hidden.get(index)
+        line = self.lines[index]
+        column = min(
+            (c for c in (self._hidden.get(index), _flow_hidden(line)) if c is not None),
+            default=None,
+        )
         if column is None or column >= shown.verbatim:
             return shown
-        line = self.lines[index]
         if not line[:column].strip():
             return _mask_all(line)
         return SourceLine(line[:column] + MASK, column)
@@ -193,6 +203,32 @@ class Redactor:
     def text(self, index: int) -> str:
         """Line ``index`` (0-based) as it may be shown."""
         return self.line(index).text
+
+
+def _flow_hidden(line: str) -> int | None:
+    """Where a flow collection on ``line`` starts a value that may be secret, if it does.
+
+    The line-by-line view of :func:`hidden_columns`, for files that do not parse:
+    a sensitive key's value, and an item's ``value`` when a sensitive ``name`` or
+    ``key`` is on the same line.
+    """
+    if "{" not in line and "[" not in line:
+        return None
+    named: bool | None = None
+    for match in _FLOW_PAIR.finditer(line):
+        key = match["key"].strip("\"'")
+        if key in _DATA_KEYS or sensitive_key(key):
+            return match.end()
+        if key in _ENV_VALUE_KEYS:
+            if named is None:
+                named = any(
+                    m["key"].strip("\"'") in _ENV_NAME_KEYS
+                    and sensitive_env_name(line[m.end() :].split(",")[0].split("}")[0])
+                    for m in _FLOW_PAIR.finditer(line)
+                )
+            if named:
+                return match.end()
+    return None
 
 
 def hidden_columns(text: str) -> tuple[bool, dict[int, int]]:

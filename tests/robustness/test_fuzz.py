@@ -569,3 +569,124 @@ def test_mutated_reference_cluster_never_crashes_lint(
     rel, content = mutation
     with Planted(reference_repo, rel, content):
         lint_twice(reference_repo)
+
+
+# Anchors and aliases, recursive ones among them (a node that contains itself).
+
+
+@st.composite
+def anchored_yaml(draw: st.DrawFn) -> str:
+    """Flow-style YAML whose nodes take anchors and whose leaves are often aliases.
+
+    An alias may name any anchor written before it, including one of a collection
+    still open around it: a node that contains itself.
+    """
+    anchors: list[str] = []
+
+    def node(depth: int) -> str:
+        choice = draw(st.integers(0, 5))
+        if choice <= 1 and anchors:
+            return "*" + draw(st.sampled_from(anchors))
+        if choice == 2 or depth >= 4:
+            return draw(st.sampled_from(("x", "1", "null", '"s"', "[]", "{}")))
+        anchor = ""
+        if draw(st.booleans()):
+            name = f"a{len(anchors)}"
+            anchors.append(name)
+            anchor = f"&{name} "
+        size = draw(st.integers(0, 3))
+        if draw(st.booleans()):
+            return anchor + "[" + ", ".join(node(depth + 1) for _ in range(size)) + "]"
+        keys = [draw(st.sampled_from(("a", "b", "<<", "data", "spec"))) for _ in range(size)]
+        pairs = (f"{k}: {node(depth + 1)}" for k in dict.fromkeys(keys))
+        return anchor + "{" + ", ".join(pairs) + "}"
+
+    return "".join(f"---\n{node(0)}\n" for _ in range(draw(st.integers(1, 3))))
+
+
+def _acyclic(node: Any, open_ids: frozenset[int] = frozenset()) -> bool:
+    if not isinstance(node, dict | list):
+        return True
+    if id(node) in open_ids:
+        return False
+    inner = open_ids | {id(node)}
+    children = node.values() if isinstance(node, dict) else node
+    return all(_acyclic(child, inner) for child in children)
+
+
+@fuzz_settings(200)
+@given(text=anchored_yaml())
+def test_the_reader_never_returns_a_cycle(text: str) -> None:
+    yfile = parse_bytes(text.encode("utf-8"), "fuzz.yaml")
+    assert all(_acyclic(d.data) for d in yfile.documents), text
+    for problem in yfile.problems:
+        assert problem.line > 0 or problem.code not in ("recursive-alias", "alias-bomb")
+
+
+@fuzz_settings(30)
+@given(target=st.sampled_from(TARGETS), text=anchored_yaml())
+def test_aliases_and_recursive_anchors_never_crash_lint(
+    small_repo: Path, target: str, text: str
+) -> None:
+    yfile = parse_bytes(text.encode("utf-8"), target)
+    assert all(_acyclic(d.data) for d in yfile.documents)  # else lint would loop
+    with Planted(small_repo, target, text.encode("utf-8")):
+        lint_twice(small_repo)
+
+
+# Secrets in flow style: no value they hold reaches any output.
+
+planted_values = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=8, max_size=12)
+SECRET_KEYS = ("password", "token", "username", "config.json", "DB_PWD", "x")
+ENV_NAMES = ("DB_PWD", "SMTPPASS", "GH_TOKEN", "APIKEY", "MY_SECRET", "ADMIN_PASSWORD")
+
+
+@st.composite
+def flow_secrets(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A flow-style Secret and a Deployment with flow-style secret env, and their values."""
+    planted: list[str] = []
+
+    def value() -> str:
+        planted.append("zq" + draw(planted_values))
+        return planted[-1]
+
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": draw(st.sampled_from(TEXTS)), "namespace": "media"},
+        draw(st.sampled_from(("stringData", "data"))): {
+            key: value() for key in draw(st.lists(st.sampled_from(SECRET_KEYS), min_size=1))
+        },
+        **draw(st.dictionaries(st.sampled_from(KEYS), scalars, max_size=2)),
+    }
+    env = [
+        {"name": name, "value": value()}
+        for name in draw(st.lists(st.sampled_from(ENV_NAMES), max_size=3))
+    ]
+    workload = {
+        "apiVersion": "apps/v1",
+        "kind": draw(st.sampled_from(("Deployment", "StatefulSet"))),
+        "metadata": {"name": "app"},
+        "spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x", "env": env}]}}},
+    }
+    docs = draw(st.permutations([secret, workload]))[: draw(st.integers(1, 2))]
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = True
+    yaml.width = 4096  # each document on one line
+    yaml.explicit_start = True
+    stream = io.StringIO()
+    yaml.dump_all(docs, stream)
+    shown = [v for v in planted if any(v in str(d) for d in docs)]
+    return stream.getvalue(), shown
+
+
+@fuzz_settings(30)
+@given(target=st.sampled_from(TARGETS), secrets=flow_secrets())
+def test_flow_style_secrets_never_reach_a_report(
+    small_repo: Path, target: str, secrets: tuple[str, list[str]]
+) -> None:
+    text, planted = secrets
+    with Planted(small_repo, target, text.encode("utf-8")):
+        result = lint_twice(small_repo)
+        reports = "\n".join(render_all(result).values())
+    assert [value for value in planted if value in reports] == []

@@ -151,6 +151,10 @@ def test_flow_style_secrets_are_hidden_in_every_format(planted: Path, tmp_path: 
         ("env: {DB_PASS: s3cr3t}\n", 1, "env: {DB_PASS: ***"),
         ('creds: {user: me, password: "s3\n  cr3t"}\n', 2, "***"),
         ("a: {b: {password: s3cr3t}}\n", 1, "a: {b: {password: ***"),
+        # Files that do not parse: the lines are still read for flow style.
+        ("--- {kind: Secret, metadata: {name: ::1}, stringData: {password: s3cr3t}}\n", 1, "***"),
+        ("env: [{name: DB_PWD, value: s3cr3t}, {::1}\n", 1, "env: [{name: DB_PWD, value: ***"),
+        ("x: {token: s3cr3t, a: [}\n", 1, "x: {token: ***"),
     ],
 )
 def test_redaction_reads_the_structure(text: str, line: int, shown: str) -> None:
