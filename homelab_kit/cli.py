@@ -216,6 +216,13 @@ def cli() -> None:
 )
 @click.option("--color/--no-color", default=None, help="Force colour on or off.")
 @click.option("--no-source", is_flag=True, help="Do not quote source lines.")
+@click.option(
+    "--cluster",
+    "clusters",
+    multiple=True,
+    metavar="NAME",
+    help="Only the files of this cluster (repeatable; default: every cluster).",
+)
 def lint(
     path: str,
     output_format: str | None,
@@ -241,6 +248,7 @@ def lint(
     jobs: int,
     color: bool | None,
     no_source: bool,
+    clusters: tuple[str, ...],
 ) -> None:
     """Check the repository at PATH (default: the current folder).
 
@@ -273,7 +281,13 @@ def lint(
     config = attrs.evolve(config, **overrides)
     with progress_bar(sys.stderr) as progress:
         result = run_lint(
-            path, config=config, pm=pm, cache=not no_cache, jobs=jobs, progress=progress
+            path,
+            config=config,
+            pm=pm,
+            cache=not no_cache,
+            jobs=jobs,
+            progress=progress,
+            clusters=clusters,
         )
     if fix or show_diff:
         from homelab_kit.lint.fix import apply_fixes
@@ -286,7 +300,7 @@ def lint(
             for line in outcome.summary_lines(show_fixes=show_fixes):
                 click.echo(line, err=True)
         if outcome.changed:
-            result = run_lint(path, config=config, pm=pm, jobs=jobs)
+            result = run_lint(path, config=config, pm=pm, jobs=jobs, clusters=clusters)
     if add_noqa:
         _add_noqa(result, quiet)
         return

@@ -11,9 +11,10 @@ import difflib
 import fnmatch
 import functools
 import os
+import posixpath
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ _KEYS = {
     "sops-allowlist": "path patterns where SOPS files may live",
     "max-file-size": "largest YAML file read, in bytes (default 10 MiB; only lowered here)",
     "cache-dir": "where the cache lives (default .homelab-kit-cache under the root)",
+    "clusters": "mapping of cluster name to its entry file or folder (default: detected)",
     "plugins": "mapping of plugin name to that plugin's own options",
     "scaffold": "defaults for new-app and friends (hostAPI, projectSlug, ...)",
 }
@@ -80,6 +82,15 @@ class Selection:
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class ConfiguredCluster:
+    """One entry of ``clusters:``: a cluster's name and its entry file or folder."""
+
+    name: str
+    entry: str
+    source: Location = attrs.field(eq=False)
 
 
 @attrs.frozen
@@ -113,6 +124,7 @@ class Config:
     sops_allowlist: tuple[str, ...] = DEFAULT_SOPS_ALLOWLIST
     max_file_size: int = 10 * 1024 * 1024
     cache_dir: Path | None = None
+    clusters: tuple[ConfiguredCluster, ...] = ()
     plugins: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     scaffold: Mapping[str, Any] = attrs.field(factory=dict)
     locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
@@ -384,12 +396,34 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
         changes["max_file_size"] = value
     if "cache-dir" in data:
         changes["cache_dir"] = root / str(data["cache-dir"])
+    changes["clusters"] = _clusters(root, mapping("clusters"), at)
     plugins = mapping("plugins")
     changes["plugins"] = {
         str(k): dict(v) if isinstance(v, dict) else {} for k, v in plugins.items()
     }
     changes["scaffold"] = dict(mapping("scaffold"))
     return Config(root=root, path=config_path, **changes)
+
+
+def _clusters(
+    root: Path, clusters: YMap, at: Callable[[str, YMap], Location]
+) -> tuple[ConfiguredCluster, ...]:
+    """``clusters:``: each name -> an entry file or folder inside the repository."""
+    out: list[ConfiguredCluster] = []
+    for name, entry in clusters.items():
+        where = at(name, clusters)
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ConfigError(f"cluster name {name!r} must be a word without '/'", where)
+        if not isinstance(entry, str) or not entry.strip():
+            raise ConfigError(f"the entry of cluster {name!r} must be a path", where)
+        relative = posixpath.normpath(entry.strip().lstrip("/"))
+        full = root / relative
+        if relative.startswith("..") or not inside(full, root):
+            raise ConfigError(f"the entry of cluster {name!r} is outside the repository", where)
+        if not full.exists():
+            raise ConfigError(f"the entry of cluster {name!r}, {entry!r}, does not exist", where)
+        out.append(ConfiguredCluster(name, "" if relative == "." else relative, where))
+    return tuple(out)
 
 
 _VERSION_RE = re.compile(r"^v?\d+\.\d+(\.\d+)?$")

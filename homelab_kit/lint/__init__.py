@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -14,6 +15,7 @@ from homelab_kit.errors import ConfigError
 from homelab_kit.lint.check import DOC_SECTIONS, Check
 from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
 from homelab_kit.lint.result import CheckInfo, LintResult
+from homelab_kit.model.clusters import outside, select_clusters
 from homelab_kit.model.loader import (
     DEFAULT_INCLUDE,
     LoadOptions,
@@ -66,6 +68,7 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
             schema_locations=config.schema_locations + registered,
             missing_schema=config.missing_schema,
             cache_dir=config.cache_dir,
+            clusters=config.clusters,
         ),
     )
 
@@ -78,6 +81,7 @@ def lint(
     cache: bool = False,
     jobs: int = 1,
     progress: Progress | None = None,
+    clusters: Sequence[str] = (),
 ) -> LintResult:
     """Load the repository at ``path`` and run every selected check.
 
@@ -91,7 +95,10 @@ def lint(
         enough to gain and checks here.
     :param progress: called as ``progress(phase, done, total)`` while files are
         parsed (``"parse"``) and checks run (``"check"``).
+    :param clusters: report only files of these clusters (and files no cluster
+        claims, such as talos/); default every cluster.
     :returns: the :class:`LintResult`.
+    :raises HomelabKitError: a name in ``clusters`` the repository has no cluster of.
     """
     from homelab_kit import __version__
 
@@ -118,6 +125,7 @@ def lint(
                 repr(config),
                 repr([(p.name, p.distribution, p.version) for p in pm.plugins()]),
                 repr([c.id for c in checks]),
+                repr(tuple(clusters)),
             ),
             (*(options.include or DEFAULT_INCLUDE), CONFIG_FILENAME, *config.schema_locations),
         )
@@ -140,6 +148,17 @@ def lint(
             jobs=jobs,
             known=[c.id for c in registered],
         )
+        chosen = select_clusters(repo.clusters, clusters)
+        if clusters:
+            result = attrs.evolve(
+                result,
+                diagnostics=tuple(
+                    d
+                    for d in result.diagnostics
+                    if not outside(repo.clusters, chosen, d.location.path)
+                ),
+            )
+        result = attrs.evolve(result, clusters=tuple(c.name for c in chosen))
     pm.hook.homelab_kit_lint_finished(result=result)
     if store is not None:
         store.save_result(fingerprint, result)

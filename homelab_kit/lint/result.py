@@ -26,6 +26,7 @@ class LintResult:
     """The findings of one run, sorted by location, and what was looked at.
 
     ``root`` is the repository root; every diagnostic's path is relative to it.
+    ``clusters`` are the names of the clusters checked (see ``Repo.clusters``).
     """
 
     root: Path
@@ -37,6 +38,7 @@ class LintResult:
     suppressed: int = 0
     duration: float = 0.0
     tool_version: str = ""
+    clusters: tuple[str, ...] = ()
 
     def counts_by_severity(self) -> dict[Severity, int]:
         counts = Counter(d.severity for d in self.diagnostics)

@@ -15,6 +15,23 @@ HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 
 
+def reads_this_repository(spec: Any) -> bool:
+    """Whether a Flux Kustomization's ``spec.path`` is read from this repository.
+
+    Its source is a GitRepository (this repository, as far as a linter can tell),
+    none, or the ``flux-system`` source bootstrap creates for it.  Another kind
+    (``flux-manifests``, an OCIRepository of Flux's own release) is someone else's
+    artifact: its ``spec.path`` names nothing here.
+
+    >>> reads_this_repository({"sourceRef": {"kind": "OCIRepository", "name": "flux-manifests"}})
+    False
+    """
+    ref = spec.get("sourceRef") if isinstance(spec, Mapping) else None
+    if not isinstance(ref, Mapping):
+        return True
+    return ref.get("kind") in (None, "GitRepository") or ref.get("name") == "flux-system"
+
+
 @attrs.frozen
 class NamespacedRef:
     """A reference by name to another object, with the namespace it resolves in.

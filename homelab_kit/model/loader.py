@@ -32,6 +32,7 @@ from homelab_kit.model.flux import (
     HelmRelease,
     HelmRepository,
     OCIRepository,
+    reads_this_repository,
 )
 from homelab_kit.model.helm import ValuesSource
 from homelab_kit.model.kustomize import KUSTOMIZATION_FILENAMES, KustomizeFile
@@ -754,7 +755,7 @@ def _walk_deployments(
 def _ks_start(doc: DocumentRef) -> str | None:
     """The repository folder a Flux Kustomization's ``spec.path`` names, if inside it."""
     spec_path = doc.get("spec", "path")
-    if not isinstance(spec_path, str):
+    if not isinstance(spec_path, str) or not reads_this_repository(doc.get("spec")):
         return None
     start = posixpath.normpath(spec_path.lstrip("/")) if spec_path else "."
     start = "" if start == "." else start

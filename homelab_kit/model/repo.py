@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
-from homelab_kit.config import DEFAULT_SOPS_ALLOWLIST
+from homelab_kit.config import DEFAULT_SOPS_ALLOWLIST, ConfiguredCluster
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef, source_field
+from homelab_kit.model.clusters import Cluster
 from homelab_kit.model.flux import (
     FluxKustomization,
     GitRepository,
@@ -54,6 +55,7 @@ class Settings:
     schema_locations: tuple[str, ...] = ()
     missing_schema: str = "info"
     cache_dir: Path | None = None
+    clusters: tuple[ConfiguredCluster, ...] = ()
 
 
 @attrs.frozen
@@ -391,6 +393,21 @@ class Repo:
             return tuple(sources)
 
         return _cached(self, "_substitution_sources", build)
+
+    @property
+    def clusters(self) -> tuple[Cluster, ...]:
+        """Every cluster of the repository, each with its entry point and desired state.
+
+        Built once, on first use (see :mod:`homelab_kit.model.clusters`).  A
+        repository with one cluster has one; one with no Flux Kustomization has none.
+        """
+        from homelab_kit.model.clusters import build_clusters
+
+        return _cached(self, "_clusters", lambda: build_clusters(self, self.settings.clusters))
+
+    def cluster(self, name: str) -> Cluster | None:
+        """The cluster called ``name``, if there is one."""
+        return next((c for c in self.clusters if c.name == name), None)
 
     @property
     def kustomization_graph(self) -> DependencyGraph[KsKey]:

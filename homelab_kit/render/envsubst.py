@@ -72,8 +72,11 @@ class _Parser:
                 buffer.append("$")
                 self.pos += 2
             else:
-                buffer.append(self.peek())
-                self.pos += 1
+                # Literal text up to the next ``$`` (after this one) in one step.
+                end = self.text.find("$", self.pos + 1)
+                end = len(self.text) if end < 0 else end
+                buffer.append(self.text[self.pos : end])
+                self.pos = end
         if buffer:
             nodes.append("".join(buffer))
         return nodes

@@ -35,6 +35,8 @@ def stats_line(result: LintResult) -> str:
         f"{plural(result.files, 'file')}, {plural(result.apps, 'app')}, "
         f"{plural(result.namespaces, 'namespace')} checked in {result.duration:.2f}s"
     )
+    if len(result.clusters) > 1:
+        line += f" in {len(result.clusters)} clusters ({', '.join(result.clusters)})"
     if result.suppressed:
         line += f" ({result.suppressed} suppressed)"
     return line + "."

@@ -69,6 +69,7 @@ def summary_to_dict(result: LintResult) -> dict[str, Any]:
         "files": result.files,
         "apps": result.apps,
         "namespaces": result.namespaces,
+        "clusters": list(result.clusters),
         "duration": round(result.duration, 3),
     }
 

@@ -54,6 +54,7 @@ def test_output_matches_the_schema_and_the_findings(sample: LintResult) -> None:
         "files": 4,
         "apps": 1,
         "namespaces": 1,
+        "clusters": [],
         "duration": 0.123,
     }
     assert [c["id"] for c in document["checks"]] == sorted(c.id for c in sample.checks)

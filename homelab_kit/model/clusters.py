@@ -1,0 +1,587 @@
+"""Clusters: where each one starts, and the desired state Flux applies in it.
+
+One repository may hold several clusters (``kubernetes/main`` and
+``kubernetes/storage``, ``clusters/<name>``).  Each has an entry point, the folder
+or file Flux is bootstrapped from:
+
+- a ``clusters:`` map in ``.homelab-kit.yaml`` (name -> entry file or folder), which
+  replaces detection where it is given;
+- the ``spec.sync.path`` of a flux-operator ``FluxInstance``, written as a manifest
+  or in the values of a ``flux-instance`` HelmRelease;
+- the roots of the Flux graph: Flux Kustomizations no other Flux Kustomization of
+  the repository applies (``gotk-sync.yaml``'s ``flux-system``, or a
+  ``kubernetes/main/flux/config/cluster.yaml`` applied by hand at bootstrap).  A
+  ks.yaml under another Kustomization's ``spec.path`` that nothing lists is not a
+  root: it is an app that is not deployed.
+
+From its entry point each cluster's desired state is built as kustomize-controller
+builds it (:mod:`homelab_kit.render.flux`): every Flux Kustomization's ``spec.path``
+with its spec folded in, ``postBuild`` substitution with the ConfigMaps and Secrets
+of that cluster only, then ``commonMetadata``; the Flux Kustomizations in the
+output (after the parent's patches and substitution, so ``${CLUSTER}`` in
+``spec.path`` is resolved) are built in turn.  Names repeating across clusters never
+meet: each cluster is its own desired state.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from homelab_kit.config import ConfiguredCluster
+from homelab_kit.errors import HomelabKitError
+from homelab_kit.location import Location
+from homelab_kit.model.base import DocumentRef
+from homelab_kit.model.flux import KUSTOMIZE_GROUP, reads_this_repository
+from homelab_kit.model.graph import DependencyGraph
+from homelab_kit.model.provenance import Provenance
+
+if TYPE_CHECKING:
+    from homelab_kit.model.repo import App, Repo
+
+KsKey = tuple[str | None, str]
+
+# Path segments that hold clusters rather than name one (``kubernetes/main/flux``).
+_CONTAINER_SEGMENTS = frozenset(
+    {
+        "kubernetes",
+        "k8s",
+        "kube",
+        "clusters",
+        "flux",
+        "flux-system",
+        "config",
+        "bootstrap",
+        "gitops",
+        "deploy",
+        "manifests",
+    }
+)
+_SYNC_KIND = "kustomize.toolkit.fluxcd.io/v1"
+
+
+@attrs.frozen
+class DesiredObject:
+    """One object as Flux applies it in a cluster, and where it was written.
+
+    ``data`` is the object after kustomize, the Flux spec and ``postBuild``
+    substitution (it may hold secret values: never log it).  ``applied_by`` is the
+    Flux Kustomization that applies it, None for what bootstrap applies.
+    """
+
+    data: Mapping[str, Any] = attrs.field(repr=False, eq=False)
+    provenance: Provenance = attrs.field(eq=False)
+    applied_by: KsKey | None
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+
+    @classmethod
+    def from_data(
+        cls, data: Mapping[str, Any], provenance: Provenance, applied_by: KsKey | None
+    ) -> DesiredObject:
+        meta = data.get("metadata")
+        meta = meta if isinstance(meta, Mapping) else {}
+        namespace = meta.get("namespace")
+        return cls(
+            data=data,
+            provenance=provenance,
+            applied_by=applied_by,
+            api_version=str(data.get("apiVersion") or ""),
+            kind=str(data.get("kind") or ""),
+            name=str(meta.get("name") or ""),
+            namespace=namespace if isinstance(namespace, str) and namespace else None,
+        )
+
+    @property
+    def group(self) -> str:
+        """The API group of apiVersion: ``""`` for core ``v1``."""
+        return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
+
+    @property
+    def source(self) -> Location:
+        """Where the object was written (its document, or its generator's entry)."""
+        return self.provenance.source
+
+    def get(self, *path: str | int) -> Any:
+        """The value at ``path`` of the object as applied, or None."""
+        node: Any = self.data
+        for part in path:
+            if isinstance(node, Mapping):
+                node = node.get(part)
+            elif (
+                isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node)
+            ):
+                node = node[part]
+            else:
+                return None
+        return node
+
+    def location_of(self, *path: str | int) -> Location:
+        """Where the field at ``path`` was set: a patch or substitution, else the object."""
+        return self.provenance.location_of(path)
+
+
+@attrs.frozen
+class ClusterKustomization:
+    """A Flux Kustomization as one cluster builds it.
+
+    ``object`` is the Kustomization itself as applied (its parent's patches and
+    substitution done); ``path`` its resolved ``spec.path``; ``objects`` what it
+    applies.  ``errors`` say why it could not be built (a missing folder, say),
+    ``warnings`` what was approximated; neither ever holds a value.
+    """
+
+    object: DesiredObject
+    path: str | None
+    objects: tuple[DesiredObject, ...] = attrs.field(repr=False)
+    warnings: tuple[str, ...] = attrs.field(default=(), repr=False)
+    errors: tuple[str, ...] = attrs.field(default=(), repr=False)
+    unresolved: frozenset[str] = attrs.field(default=frozenset(), repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.object.name
+
+    @property
+    def namespace(self) -> str:
+        return self.object.namespace or "flux-system"
+
+    @property
+    def key(self) -> KsKey:
+        return (self.namespace, self.name)
+
+    @property
+    def source(self) -> Location:
+        return self.object.source
+
+    def depends_on(self) -> tuple[KsKey, ...]:
+        """The Kustomizations ``spec.dependsOn`` names (namespace defaults to its own)."""
+        out: list[KsKey] = []
+        items = self.object.get("spec", "dependsOn")
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+                namespace = item.get("namespace")
+                out.append(
+                    (namespace if isinstance(namespace, str) else self.namespace, item["name"])
+                )
+        return tuple(out)
+
+
+@attrs.frozen
+class Cluster:
+    """One cluster of the repository: its entry point and its desired state.
+
+    ``how`` says how the entry point was found: ``config`` (``.homelab-kit.yaml``),
+    ``FluxInstance`` (a manifest or a ``flux-instance`` chart's values) or ``root``
+    (Flux Kustomizations nothing else applies).  ``objects`` are every object Flux
+    applies in the cluster, Flux Kustomizations included; ``apps`` the app folders
+    whose ks.yaml it applies.
+    """
+
+    name: str
+    entry: str
+    how: str
+    kustomizations: tuple[ClusterKustomization, ...] = attrs.field(repr=False)
+    apps: tuple[App, ...] = attrs.field(repr=False)
+    source: Location = attrs.field(eq=False, repr=False)
+    objects: tuple[DesiredObject, ...] = attrs.field(repr=False, eq=False)
+    graph: DependencyGraph[KsKey] = attrs.field(repr=False, eq=False)
+    files: frozenset[str] = attrs.field(repr=False, eq=False)
+    folders: tuple[str, ...] = attrs.field(repr=False, eq=False)
+
+    def kustomization(self, namespace: str | None, name: str) -> ClusterKustomization | None:
+        """The Flux Kustomization ``namespace``/``name`` of this cluster."""
+        for ks in self.kustomizations:
+            if ks.key == (namespace or "flux-system", name):
+                return ks
+        return None
+
+    def objects_from(self, path: str) -> tuple[DesiredObject, ...]:
+        """The objects of this cluster written in ``path``."""
+        return tuple(o for o in self.objects if o.source.path == path)
+
+    def reaches(self, path: str) -> bool:
+        """Whether ``path`` belongs to this cluster: applied, or below a folder it builds."""
+        if path in self.files:
+            return True
+        return any(not f or path == f or path.startswith(f + "/") for f in self.folders)
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@attrs.frozen
+class _Entry:
+    name: str
+    entry: str
+    how: str
+    source: Location
+    roots: tuple[DocumentRef, ...] = ()
+
+
+def cluster_name(path: str) -> str:
+    """A cluster's name from its entry path: the first segment that is not a container.
+
+    >>> cluster_name("kubernetes/main/flux/config/cluster.yaml"), cluster_name("clusters/prod")
+    ('main', 'prod')
+    """
+    parts = [p for p in path.split("/") if p and p != "."]
+    if parts and posixpath.splitext(parts[-1])[1] in (".yaml", ".yml"):
+        parts.pop()
+    for part in parts:
+        if part not in _CONTAINER_SEGMENTS:
+            return part
+    return parts[-1] if parts else "default"
+
+
+def _entries(repo: Repo, configured: Sequence[ConfiguredCluster]) -> list[_Entry]:
+    if configured:
+        return [_Entry(c.name, c.entry, "config", c.source) for c in configured]
+    out: list[_Entry] = []
+    for path, where in _sync_paths(repo):
+        out.append(_Entry(cluster_name(path), path, "FluxInstance", where))
+    groups: dict[str, list[DocumentRef]] = {}
+    for doc in _roots(repo):
+        groups.setdefault(cluster_name(doc.path), []).append(doc)
+    for name, docs in groups.items():
+        paths = sorted({d.path for d in docs})
+        entry = paths[0] if len(paths) == 1 else posixpath.commonpath(paths)
+        out.append(_Entry(name, entry, "root", docs[0].location(), tuple(docs)))
+    return out
+
+
+def _sync_paths(repo: Repo) -> list[tuple[str, Location]]:
+    """``spec.sync.path`` of FluxInstances, as manifests or ``flux-instance`` chart values."""
+    found: dict[str, Location] = {}
+    for doc in repo.documents:
+        path = doc.get("spec", "sync", "path") if doc.kind == "FluxInstance" else None
+        if isinstance(path, str) and path.strip("./"):
+            found.setdefault(_normal(path), doc.location("spec", "sync", "path"))
+    for values in repo.values:
+        path = values.data.get("instance")
+        path = path.get("sync") if isinstance(path, Mapping) else None
+        path = path.get("path") if isinstance(path, Mapping) else None
+        if isinstance(path, str) and path.strip("./"):
+            found.setdefault(_normal(path), values.location("instance", "sync", "path"))
+    return sorted(found.items())
+
+
+def _normal(path: str) -> str:
+    path = posixpath.normpath(path.strip().lstrip("/"))
+    return "" if path == "." else path
+
+
+def _roots(repo: Repo) -> list[DocumentRef]:
+    """Flux Kustomizations nothing else in the repository applies, nor could list.
+
+    A Kustomization written below the ``spec.path`` of another one (an app's ks.yaml
+    that its namespace's kustomization.yaml forgot) is not a root but an app that is
+    not deployed.
+    """
+    kss = [d for d in repo.documents if d.group == KUSTOMIZE_GROUP and d.kind == "Kustomization"]
+    spec_paths: list[tuple[str, str]] = []
+    for doc in kss:
+        path = doc.get("spec", "path")
+        if isinstance(path, str) and "${" not in path and reads_this_repository(doc.get("spec")):
+            folder = _normal(path)
+            if folder and not folder.startswith(".."):
+                spec_paths.append((doc.path, folder))
+    out: list[DocumentRef] = []
+    for doc in kss:
+        key = (doc.namespace or "flux-system", doc.name)
+        deployers = {(ns or "flux-system", name) for ns, name in repo.deployed_by.get(doc.path, ())}
+        if deployers - {key}:
+            continue
+        if any(
+            other != doc.path and doc.path.startswith(folder + "/") for other, folder in spec_paths
+        ):
+            continue
+        out.append(doc)
+    return out
+
+
+# --------------------------------------------------------------------------- building
+
+
+@attrs.frozen
+class _Pending:
+    data: Mapping[str, Any] = attrs.field(repr=False)
+    provenance: Provenance
+    applied_by: KsKey | None
+
+
+def build_clusters(repo: Repo, configured: Sequence[ConfiguredCluster] = ()) -> tuple[Cluster, ...]:
+    """Every cluster of ``repo``, each with its desired state (see the module docstring)."""
+    clusters: list[Cluster] = []
+    built: list[tuple[_Entry, list[ClusterKustomization], list[DesiredObject]]] = []
+    claimed: set[tuple[str, int]] = set()
+    for entry in _entries(repo, configured):
+        if entry.how == "root" and all((d.path, d.index) in claimed for d in entry.roots):
+            continue  # a FluxInstance's sync path applies these roots already
+        kss, objects = _build(repo, entry)
+        claimed.update(_claimed(repo, objects))
+        built.append((entry, kss, objects))
+    names: dict[str, int] = {}
+    for entry, _, _ in built:
+        names[entry.name] = names.get(entry.name, 0) + 1
+    for entry, kss, objects in built:
+        name = entry.name if names[entry.name] == 1 else entry.entry
+        clusters.append(_cluster(repo, entry, name, kss, objects))
+    return tuple(clusters)
+
+
+def _claimed(repo: Repo, objects: Sequence[DesiredObject]) -> set[tuple[str, int]]:
+    out: set[tuple[str, int]] = set()
+    for obj in objects:
+        if obj.kind != "Kustomization" or obj.group != KUSTOMIZE_GROUP:
+            continue
+        for doc in repo.kustomizations_in(obj.source.path):
+            if doc.name == obj.name:
+                out.add((doc.doc.path, doc.doc.index))
+    return out
+
+
+def _cluster(
+    repo: Repo,
+    entry: _Entry,
+    name: str,
+    kss: list[ClusterKustomization],
+    objects: list[DesiredObject],
+) -> Cluster:
+    ks_files = {ks.source.path for ks in kss}
+    apps = tuple(app for app in repo.apps if app.ks_path in ks_files)
+    files = frozenset(o.source.path for o in objects) | {entry.entry}
+    folders = tuple(sorted({ks.path for ks in kss if ks.path is not None}))
+    keys = [ks.key for ks in kss]
+    graph = DependencyGraph.build(keys, ((ks.key, dep) for ks in kss for dep in ks.depends_on()))
+    return Cluster(
+        name=name,
+        entry=entry.entry,
+        how=entry.how,
+        kustomizations=tuple(kss),
+        apps=apps,
+        source=entry.source,
+        objects=tuple(objects),
+        graph=graph,
+        files=files,
+        folders=folders,
+    )
+
+
+def _seeds(repo: Repo, entry: _Entry) -> list[_Pending]:
+    if entry.roots:
+        return [_Pending(d.data, Provenance(d.location()), None) for d in entry.roots]
+    if entry.entry in repo.files:  # a file: applied as it stands (kubectl apply -f)
+        return [
+            _Pending(d.data, Provenance(d.location()), None) for d in repo.documents_in(entry.entry)
+        ]
+    # A folder: what flux-operator (or ``flux bootstrap``) syncs, a Kustomization of it.
+    synthetic = {
+        "apiVersion": _SYNC_KIND,
+        "kind": "Kustomization",
+        "metadata": {"name": "flux-system", "namespace": "flux-system"},
+        "spec": {
+            "interval": "10m",
+            "path": f"./{entry.entry}",
+            "prune": True,
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+        },
+    }
+    return [_Pending(synthetic, Provenance(entry.source), None)]
+
+
+def _is_flux_ks(data: Mapping[str, Any]) -> bool:
+    api = data.get("apiVersion")
+    return (
+        data.get("kind") == "Kustomization"
+        and isinstance(api, str)
+        and api.startswith(KUSTOMIZE_GROUP + "/")
+    )
+
+
+def _build(repo: Repo, entry: _Entry) -> tuple[list[ClusterKustomization], list[DesiredObject]]:
+    """Build one cluster: each Flux Kustomization, then those in its output, in turn.
+
+    A Kustomization whose ``substituteFrom`` names an object not built yet waits
+    until nothing else is left, so ``cluster-settings`` built by a sibling is found.
+    """
+    objects: list[DesiredObject] = []
+    built: dict[KsKey, ClusterKustomization] = {}
+    sources: list[Mapping[str, Any]] = []
+    pending: deque[_Pending] = deque()
+    for seed in _seeds(repo, entry):
+        objects.append(DesiredObject.from_data(seed.data, seed.provenance, None))
+        if _is_flux_ks(seed.data):
+            pending.append(seed)
+        elif seed.data.get("kind") in ("ConfigMap", "Secret"):
+            sources.append(seed.data)
+    deferred: list[_Pending] = []
+    progressed, force = True, False
+    finder = _ProvenanceFinder(repo)
+    while pending or deferred:
+        if not pending:  # only waiting ones left: retry them, or build them as they are
+            force, progressed = not progressed, False
+            pending.extend(deferred)
+            deferred = []
+        item = pending.popleft()
+        obj = DesiredObject.from_data(item.data, item.provenance, item.applied_by)
+        key = (obj.namespace or "flux-system", obj.name)
+        if key in built:
+            continue
+        if not force and _waits_for_source(item.data, sources, key[0]):
+            deferred.append(item)
+            continue
+        progressed = True
+        ks = _build_one(repo, obj, sources, finder)
+        built[key] = ks
+        for child in ks.objects:
+            objects.append(child)
+            if _is_flux_ks(child.data):
+                pending.append(_Pending(child.data, child.provenance, key))
+            elif child.kind in ("ConfigMap", "Secret") and child.group == "":
+                sources.append(child.data)
+    return list(built.values()), objects
+
+
+def _waits_for_source(
+    data: Mapping[str, Any], sources: Sequence[Mapping[str, Any]], ns: str
+) -> bool:
+    spec = data.get("spec")
+    post = spec.get("postBuild") if isinstance(spec, Mapping) else None
+    refs = post.get("substituteFrom") if isinstance(post, Mapping) else None
+    for ref in refs if isinstance(refs, list) else ():
+        if not isinstance(ref, Mapping) or ref.get("optional") is True:
+            continue
+        if not any(_is(source, ref.get("kind"), ref.get("name"), ns) for source in sources):
+            return True
+    return False
+
+
+def _is(obj: Mapping[str, Any], kind: Any, name: Any, namespace: str) -> bool:
+    meta = obj.get("metadata")
+    if obj.get("kind") != kind or not isinstance(meta, Mapping) or meta.get("name") != name:
+        return False
+    return (meta.get("namespace") or namespace) == namespace
+
+
+def _build_one(
+    repo: Repo,
+    obj: DesiredObject,
+    sources: Sequence[Mapping[str, Any]],
+    finder: _ProvenanceFinder,
+) -> ClusterKustomization:
+    from homelab_kit.render.flux import build_flux_kustomization
+
+    spec_path = obj.get("spec", "path")
+    folder = _normal(spec_path) if isinstance(spec_path, str) else ""
+    if isinstance(spec_path, str) and "${" in spec_path:
+        return ClusterKustomization(
+            obj, None, (), errors=(f"spec.path {spec_path!r} holds an unresolved variable",)
+        )
+    key = (obj.namespace or "flux-system", obj.name)
+    if not reads_this_repository(obj.get("spec")):
+        ref = obj.get("spec", "sourceRef")
+        return ClusterKustomization(
+            obj,
+            None,
+            (),
+            warnings=(f"its source {ref.get('kind')}/{ref.get('name')} is not this repository",),
+        )
+    try:
+        result = build_flux_kustomization(
+            obj.data,
+            root=repo.root,
+            source_objects=sources,
+            backend="python",
+            namespace=key[0],
+        )
+    except HomelabKitError as exc:
+        return ClusterKustomization(obj, folder, (), errors=(str(exc),))
+    provenance = getattr(result, "provenance", None)
+    children: list[DesiredObject] = []
+    for i, data in enumerate(result.objects):
+        if provenance is not None and i < len(provenance):
+            where = provenance[i]
+        else:
+            where = Provenance(finder.find(data, folder) or obj.source)
+        children.append(DesiredObject.from_data(data, where, key))
+    return ClusterKustomization(
+        obj,
+        folder,
+        tuple(children),
+        warnings=result.warnings,
+        errors=result.errors,
+        unresolved=result.unresolved,
+    )
+
+
+class _ProvenanceFinder:
+    """Where a rendered object was written, when the renderer does not say.
+
+    The document of the same kind and name (a name written with ``${VAR}`` matches
+    any value), preferring one below the Kustomization's folder.
+    """
+
+    def __init__(self, repo: Repo) -> None:
+        self.by_name: dict[tuple[str, str], list[DocumentRef]] = {}
+        self.templated: dict[str, list[DocumentRef]] = {}
+        for doc in repo.documents:
+            self.by_name.setdefault((doc.kind, doc.name), []).append(doc)
+            if "${" in doc.name:
+                self.templated.setdefault(doc.kind, []).append(doc)
+
+    def find(self, data: Mapping[str, Any], folder: str) -> Location | None:
+        meta = data.get("metadata")
+        name = meta.get("name") if isinstance(meta, Mapping) else None
+        kind = str(data.get("kind") or "")
+        found = self.by_name.get((kind, str(name)), [])
+        if not found:
+            import re
+
+            found = [
+                d
+                for d in self.templated.get(kind, ())
+                if re.fullmatch(re.sub(r"\\\$\\\{[^}]*\\\}", ".*", re.escape(d.name)), str(name))
+            ]
+        namespace = meta.get("namespace") if isinstance(meta, Mapping) else None
+        prefix = folder + "/" if folder else ""
+        best = max(
+            found,
+            key=lambda d: (d.namespace == namespace, d.path.startswith(prefix)),
+            default=None,
+        )
+        return best.location() if best is not None else None
+
+
+def iter_objects(clusters: Sequence[Cluster]) -> Iterator[tuple[Cluster, DesiredObject]]:
+    """Every object of every cluster, with its cluster."""
+    for cluster in clusters:
+        for obj in cluster.objects:
+            yield cluster, obj
+
+
+def select_clusters(clusters: Sequence[Cluster], names: Sequence[str]) -> tuple[Cluster, ...]:
+    """The clusters called ``names`` (all of them when ``names`` is empty).
+
+    :raises HomelabKitError: a name no cluster has (exit code 2), listing the known ones.
+    """
+    if not names:
+        return tuple(clusters)
+    known = {c.name: c for c in clusters}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none: no Flux entry point was found"
+        raise HomelabKitError(f"no cluster {unknown[0]!r}; the repository's clusters: {listed}")
+    return tuple(known[n] for n in dict.fromkeys(names))
+
+
+def outside(clusters: Sequence[Cluster], chosen: Sequence[Cluster], path: str) -> bool:
+    """Whether ``path`` belongs only to clusters not ``chosen`` (so ``--cluster`` hides it)."""
+    owners = [c for c in clusters if c.reaches(path)]
+    return bool(owners) and not any(c in chosen for c in owners)
