@@ -348,32 +348,48 @@ class Repo:
             for gen in kfile.generators:
                 yield kfile, gen
 
-    def render(self, namespace: str | None, name: str, backend: str = "auto") -> FluxBuild:
+    def render(
+        self,
+        namespace: str | None,
+        name: str,
+        backend: str = "auto",
+        *,
+        cluster: str | None = None,
+        ks: FluxKustomization | None = None,
+    ) -> FluxBuild:
         """The objects the Flux Kustomization ``namespace``/``name`` applies, as Flux builds them.
 
         ``spec.path`` is built with kustomize (``backend``: ``auto`` picks a binary when
         one is on PATH, else the pure-Python renderer), then ``spec.postBuild``
-        substitution reads its ``substituteFrom`` ConfigMaps and Secrets from this
-        repository's documents, in the namespaces their files land in.  Nothing is
-        decrypted; unresolved variables are reported, never guessed.
+        substitution reads its ``substituteFrom`` ConfigMaps and Secrets from the
+        desired state of the cluster that applies it (``cluster``, else the first
+        that does; never another cluster's), or, for a Kustomization no cluster
+        applies, from this repository's documents in the namespaces their files land
+        in.  Nothing is decrypted; unresolved variables are reported, never guessed.
+        ``ks`` picks one of several same-named Kustomizations (``build`` passes it).
 
-        :raises HomelabKitError: no such Flux Kustomization, or its build failed.
+        :raises HomelabKitError: no such Flux Kustomization or cluster, or its build failed.
 
         >>> repo.render("media", "jellyfin").unresolved  # doctest: +SKIP
         frozenset()
         """
         from homelab_kit.errors import HomelabKitError
+        from homelab_kit.model.clusters import select_clusters
         from homelab_kit.render.flux import build_flux_kustomization
 
-        ks = self.kustomization(namespace, name)
+        ks = ks or self.kustomization(namespace, name)
         if ks is None:
             raise HomelabKitError(f"no Flux Kustomization {namespace}/{name} in the repository")
+        sources: tuple[Mapping[str, Any], ...] = self._substitution_sources
+        data: Mapping[str, Any] = ks.doc.data
+        for found in select_clusters(self.clusters, (cluster,) if cluster else ()):
+            built = next((k for k in found.kustomizations if k.source == ks.source), None)
+            if built is not None:
+                data = built.object.data  # as the cluster applies it: parents' patches done
+                sources = tuple(o.data for o in found.objects if o.kind in ("ConfigMap", "Secret"))
+                break
         return build_flux_kustomization(
-            ks.doc.data,
-            root=self.root,
-            source_objects=self._substitution_sources,
-            backend=backend,
-            namespace=ks.namespace,
+            data, root=self.root, source_objects=sources, backend=backend, namespace=ks.namespace
         )
 
     @property

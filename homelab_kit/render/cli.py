@@ -52,20 +52,40 @@ def _display(ks: FluxKustomization) -> str:
     return f"{ks.namespace}/{ks.name}" if ks.namespace else ks.name
 
 
-def find_kustomization(repo: Repo, reference: str) -> FluxKustomization:
+def find_kustomization(repo: Repo, reference: str, cluster: str | None = None) -> FluxKustomization:
     """The Flux Kustomization ``NAMESPACE/NAME``, or ``NAME`` when only one has it.
 
-    :raises HomelabKitError: none matches (the message offers close names), or a bare
-        name is ambiguous (the message lists the namespaces).
+    ``cluster``: only one that cluster applies.
+
+    :raises HomelabKitError: none matches (the message offers close names), a bare
+        name is ambiguous (the message lists the namespaces), or one name is written
+        in several clusters (the message lists them: give ``--cluster``).
     """
+    from homelab_kit.model.clusters import select_clusters
+
     namespace, slash, name = reference.rpartition("/")
     candidates = [
         ks
         for ks in repo.kustomizations
         if ks.name == name and (not slash or (ks.namespace or "") == namespace)
     ]
+    if cluster is not None:
+        (chosen,) = select_clusters(repo.clusters, (cluster,))
+        built = {k.source for k in chosen.kustomizations}
+        candidates = [ks for ks in candidates if ks.source in built]
     if len(candidates) == 1:
         return candidates[0]
+    if candidates and len({_display(ks) for ks in candidates}) == 1:
+        owners = [
+            c.name
+            for c in repo.clusters
+            if any(k.source in {ks.source for ks in candidates} for k in c.kustomizations)
+        ]
+        raise HomelabKitError(
+            f"Flux Kustomization {_display(candidates[0])} is written "
+            f"{len(candidates)} times ({', '.join(str(ks.source) for ks in candidates)}); "
+            f"give --cluster ({', '.join(owners) or 'none applies it'})"
+        )
     if candidates:
         listed = ", ".join(sorted(_display(ks) for ks in candidates))
         raise HomelabKitError(
@@ -181,8 +201,19 @@ def dump_json(objects: Iterable[Any]) -> str:
     type=click.Path(dir_okay=False),
     help="Write the objects to this file instead of standard output.",
 )
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="The cluster whose Kustomization this is, and whose substituteFrom objects "
+    "are read (default: the one that applies it).",
+)
 def build(
-    kustomization: str, path: str, backend: str, output_format: str, output: str | None
+    kustomization: str,
+    path: str,
+    backend: str,
+    output_format: str,
+    output: str | None,
+    cluster: str | None,
 ) -> None:
     """Print the objects the Flux Kustomization NAMESPACE/NAME applies, or a folder's.
 
@@ -206,8 +237,8 @@ def build(
         _print(build_directory(Path(kustomization), backend), output_format, output)
         return
     repo = _load(path)
-    ks = find_kustomization(repo, kustomization)
-    result = repo.render(ks.namespace, ks.name, backend=backend)
+    ks = find_kustomization(repo, kustomization, cluster)
+    result = repo.render(ks.namespace, ks.name, backend=backend, cluster=cluster, ks=ks)
     _print(result, output_format, output)
     if result.unresolved:
         names = ", ".join(sorted(result.unresolved))

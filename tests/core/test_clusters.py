@@ -253,3 +253,18 @@ def test_two_clusters_of_the_2024_corpus_do_not_share_apps() -> None:
     # Both have a cluster-apps Kustomization; each builds its own folder.
     assert main_.kustomization("flux-system", "cluster-apps").path == "kubernetes/main/apps"
     assert storage.kustomization("flux-system", "cluster-apps").path == "kubernetes/storage/apps"
+
+
+def test_build_reads_substitute_from_of_its_own_cluster(
+    two_clusters: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for cluster, port in (("main", "8080"), ("storage", "9090")):
+        with pytest.raises(SystemExit) as exited:
+            main(["build", "echo", str(two_clusters), "--backend", "python", "--cluster", cluster])
+        assert exited.value.code == 0
+        out = capsys.readouterr().out
+        assert f"port: {port}" in out
+    with pytest.raises(SystemExit) as exited:
+        main(["build", "flux-system/echo", str(two_clusters), "--backend", "python"])
+    assert exited.value.code == 2
+    assert "give --cluster (main, storage)" in capsys.readouterr().err
