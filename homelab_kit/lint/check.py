@@ -66,6 +66,10 @@ class Check:
     :param fixable: whether some findings carry an automatic fix.
     :param plugin: the plugin that registered it (filled in at registration).
     :param category: one of :data:`CATEGORIES` (default :data:`DEFAULT_CATEGORY`).
+    :param live: the check judges objects as a cluster runs them (module attribute
+        ``LIVE = True``): the engine drops its findings in files no cluster deploys
+        (``Repo.is_deployed``), which the unreachable-app check reports once instead.
+        Checks of files as files (YAML hygiene, plaintext secrets) leave it False.
     """
 
     id: str
@@ -77,6 +81,7 @@ class Check:
     fixable: bool = False
     plugin: str = ""
     category: str = DEFAULT_CATEGORY
+    live: bool = False
 
     @property
     def summary(self) -> str:
@@ -105,6 +110,7 @@ class Check:
             fixable=bool(getattr(module, "FIXABLE", False)),
             plugin=plugin,
             category=getattr(module, "CATEGORY", DEFAULT_CATEGORY),
+            live=bool(getattr(module, "LIVE", False)),
         )
 
     def validate(self) -> None:

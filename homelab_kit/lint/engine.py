@@ -83,6 +83,8 @@ def run_checks(
             raw += found
             continue
         configured = config.severity.get(check.id)
+        if check.live:  # objects no cluster deploys are not live: not judged as such
+            found = [d for d in found if repo.is_deployed(d.location.path)]
         for diag in found:
             raw.append(
                 attrs.evolve(

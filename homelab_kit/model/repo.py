@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -420,6 +421,45 @@ class Repo:
         from homelab_kit.model.clusters import build_clusters
 
         return _cached(self, "_clusters", lambda: build_clusters(self, self.settings.clusters))
+
+    def is_deployed(self, path: str) -> bool:
+        """Whether some cluster applies what ``path`` holds ("live"), or may.
+
+        A file is *not deployed* when the repository has clusters, the file lies in
+        the part of the repository Flux reads (below the folders its clusters
+        build) and neither a cluster's desired state nor the walk of the Flux graph
+        through kustomize reaches it: an app folder no kustomization.yaml lists, a
+        resource commented out.  Files outside that part (``talos/``,
+        ``bootstrap/``) and every file of a repository without a cluster count as
+        deployed: nothing says otherwise.
+        """
+
+        def build() -> tuple[frozenset[str], tuple[str, ...]]:
+            applied: set[str] = set()
+            tops: list[str] = []
+            built = {ks.key for cluster in self.clusters for ks in cluster.kustomizations}
+            # The kustomize walk from the Flux Kustomizations the clusters build (it
+            # also reaches what a failed build leaves out); an unlisted ks.yaml's
+            # own Kustomization deploys nothing.
+            applied.update(
+                path for path, keys in self.deployed_by.items() if any(k in built for k in keys)
+            )
+            for cluster in self.clusters:
+                applied |= cluster.files
+                tops += [f for f in cluster.folders if f]
+                tops.append(
+                    posixpath.dirname(cluster.entry)
+                    if "." in cluster.entry.rsplit("/", 1)[-1]
+                    else cluster.entry
+                )
+            top = posixpath.commonpath(tops) if tops else ""
+            return frozenset(applied), (top,) if self.clusters else ()
+
+        applied, flux_tree = _cached(self, "_deployed", build)
+        if not flux_tree or path in applied:
+            return True
+        top = flux_tree[0]
+        return bool(top) and not path.startswith(top + "/")
 
     def cluster(self, name: str) -> Cluster | None:
         """The cluster called ``name``, if there is one."""

@@ -3,7 +3,8 @@
 One index, built once per :class:`~homelab_kit.model.repo.Repo` (``Repo.derived``)
 and shared by the secrets checks, the Helm checks and the secrets map.  Names are
 compared after Flux ``postBuild`` substitution (``repo.expand``); a variable left
-unset matches any name, and an unknown namespace (``None``) matches any.
+unset matches any name, and an unknown namespace (``None``) matches any.  What no
+cluster deploys (``Repo.is_deployed``) produces nothing.
 """
 
 from __future__ import annotations
@@ -147,7 +148,10 @@ def _generated_secrets(
 
 def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretProducer, ...]:
     out: list[SecretProducer] = []
+    live = repo.is_deployed  # what no cluster deploys creates nothing
     for secret in repo.secrets:
+        if not live(secret.doc.path):
+            continue
         out.append(
             SecretProducer(
                 repo.expand(secret.doc.path, secret.name),
@@ -156,7 +160,7 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
             )
         )
     for kfile, gen in repo.generators():
-        if gen.kind != "Secret":
+        if gen.kind != "Secret" or not live(kfile.path):
             continue
         where: Namespaces = (
             (gen.namespace,) if gen.namespace else repo.all_namespaces_of_file(kfile.path)
@@ -166,6 +170,8 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
         )
     for infisical in repo.infisical_secrets:
         path = infisical.doc.path
+        if not live(path):
+            continue
         own = object_namespaces(repo, infisical.doc, infisical.namespace)
         for managed in infisical.managed_secrets:
             written = managed.namespace
@@ -178,6 +184,8 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
                 )
             )
     for external in repo.external_secrets:
+        if not live(external.doc.path):
+            continue
         out.append(
             SecretProducer(
                 repo.expand(external.doc.path, external.target_name),
@@ -186,6 +194,8 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
             )
         )
     for doc, name in generated_secrets(repo, templates):
+        if not live(doc.path):
+            continue
         out.append(
             SecretProducer(
                 repo.expand(doc.path, name),

@@ -46,6 +46,7 @@ from homelab_kit_apiversions._table import diagnostic, findings
 ID = "api-deprecated"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Change the apiVersion to the replacement before upgrading."
 FIXABLE = True
 

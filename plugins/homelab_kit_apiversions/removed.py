@@ -51,6 +51,7 @@ from homelab_kit_apiversions._table import diagnostic, findings
 ID = "api-removed"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Change the apiVersion to the replacement and migrate any renamed fields."
 FIXABLE = True
 

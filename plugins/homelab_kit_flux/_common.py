@@ -222,6 +222,8 @@ def _producers(repo: Repo) -> tuple[Producer, ...]:
         source: Location,
         hashed: bool = False,
     ) -> None:
+        if not repo.is_deployed(path):
+            return  # what no cluster deploys creates nothing
         landed = tuple(ns for ns in namespaces if ns)
         names = repo.expand(path, name)
         out.append(Producer(kind, names, landed, keys, hashed, what, path, source))

@@ -43,6 +43,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 ID = "flux-ks-dependency-cycle"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Remove one dependsOn entry of the cycle."
 
 

@@ -47,6 +47,7 @@ from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 ID = "flux-ks-dependency-wait"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Set spec.wait: true, or list spec.healthChecks of what dependents need."
 FIXABLE = True
 

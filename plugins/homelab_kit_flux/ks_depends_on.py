@@ -42,6 +42,7 @@ from homelab_kit_flux._common import ks_label
 ID = "flux-ks-depends-on"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Fix the name, or add the namespace the dependency lives in."
 
 

@@ -38,6 +38,7 @@ from homelab_kit_flux._common import injected_spec
 ID = "flux-ks-interval"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Set spec.interval (for example 1h)."
 
 

@@ -47,6 +47,7 @@ from homelab_kit_flux._common import injected_spec, yaml_scalar
 ID = "flux-ks-prune"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Set spec.prune: true."
 FIXABLE = True
 

@@ -44,6 +44,7 @@ from homelab_kit_flux._common import Producer, find_producers, ks_label, produce
 ID = "flux-ks-secrets-dependency"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+LIVE = True
 REMEDIATION = "Add the namespace's secrets Kustomization to spec.dependsOn."
 
 

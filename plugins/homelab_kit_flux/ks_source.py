@@ -44,6 +44,7 @@ from homelab_kit.model.flux import NamespacedRef
 ID = "flux-ks-source"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Point spec.sourceRef at a declared source, with its namespace."
 
 _CHECKED_KINDS = ("GitRepository", "OCIRepository")

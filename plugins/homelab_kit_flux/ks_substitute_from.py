@@ -46,6 +46,7 @@ from homelab_kit_flux._common import find_producers
 ID = "flux-ks-substitute-from"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Fix the name, create the ConfigMap or Secret in this namespace, or mark it optional."
 
 

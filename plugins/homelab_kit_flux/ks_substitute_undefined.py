@@ -63,6 +63,7 @@ from homelab_kit_flux._common import (
 ID = "flux-ks-substitute-undefined"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = (
     "Define the variable (postBuild.substitute or a substituteFrom source), give it a "
     "default with ${VAR:=value}, or escape it as $${VAR}."

@@ -52,6 +52,7 @@ from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 ID = "flux-ks-wait"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+LIVE = True
 REMEDIATION = "Set spec.wait: true, or list spec.healthChecks."
 FIXABLE = True
 

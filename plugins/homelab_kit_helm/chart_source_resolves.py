@@ -52,6 +52,7 @@ from homelab_kit_helm._support import (
 ID = "helm-chart-source-resolves"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Declare the chart source, or fix the reference's kind, name or namespace."
 
 _CHART_REF_KINDS = ("OCIRepository", "HelmChart")

@@ -58,6 +58,7 @@ from homelab_kit_helm._support import (
 ID = "helm-chart-version-pinned"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Pin the chart to one exact version (an OCI tag or digest, or chart.spec.version)."
 
 

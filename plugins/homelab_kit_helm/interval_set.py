@@ -50,6 +50,7 @@ from homelab_kit_helm._support import (
 ID = "helm-interval-set"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Set spec.interval (for example 1h)."
 
 

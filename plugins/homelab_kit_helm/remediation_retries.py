@@ -62,6 +62,7 @@ from homelab_kit_helm._support import Patch, PatchIndex, helm_release_patches, p
 ID = "helm-remediation-retries"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+LIVE = True
 REMEDIATION = "Set spec.install.remediation.retries and spec.upgrade.remediation.retries."
 
 

@@ -60,6 +60,7 @@ from homelab_kit.model.substitute import NameIndex
 ID = "helm-values-from-resolves"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Generate or declare the ConfigMap or Secret, or fix the valuesFrom name."
 
 

@@ -92,6 +92,7 @@ from homelab_kit_schema._validation import outcome
 ID = "schema-invalid"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Fix the field as the message says: its name, its type or its value."
 
 

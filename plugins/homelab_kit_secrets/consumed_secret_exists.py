@@ -79,6 +79,7 @@ from homelab_kit.model.secret_index import (
 ID = "secrets-consumed-secret-exists"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Create the Secret in the reader's namespace (an InfisicalSecret), or fix the name."
 
 GENERATED = (

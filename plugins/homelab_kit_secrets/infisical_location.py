@@ -48,6 +48,7 @@ from homelab_kit.config import path_matches
 ID = "secrets-infisical-location"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+LIVE = True
 REMEDIATION = "Move the InfisicalSecret into the namespace's secrets/ folder."
 
 

@@ -44,6 +44,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 ID = "secrets-infisical-scope"
 SEVERITY = Severity.ERROR
 CATEGORY = "convention"
+LIVE = True
 REMEDIATION = "Set secretsScope.secretsPath to the app's own folder (for example /sonarr)."
 
 

@@ -55,6 +55,7 @@ from homelab_kit.model.substitute import NameIndex, has_variables, names_match
 ID = "secrets-infisical-unused"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Delete the InfisicalSecret, or read its Secret where it is needed."
 
 

@@ -68,6 +68,7 @@ from homelab_kit import Diagnostic, InfisicalSecret, Location, Repo, Severity
 ID = "secrets-infisical-well-formed"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Add the missing field (see the InfisicalSecret pattern of the conventions)."
 
 

@@ -5,7 +5,10 @@ Follows the cluster from its entry points (the Flux Kustomizations nothing else
 deploys, such as `cluster-apps`) and reports every app whose `ks.yaml` is never
 reached: usually because the namespace's kustomization.yaml does not list it, or the
 namespace folder itself is not listed.  Also reports a folder of a namespace that
-holds manifests but neither a `ks.yaml` nor anything that deploys it.
+holds manifests but neither a `ks.yaml` nor anything that deploys it, and, once per
+folder, manifests no cluster applies (left out of, or commented out of, every
+kustomization.yaml). Other checks of live objects stay silent on such files: they
+are not deployed.
 
 ## Why is this bad?
 An app that is not reached is not deployed, however correct its manifests are:
@@ -43,17 +46,14 @@ REMEDIATION = "List the app's ks.yaml in its namespace's kustomization.yaml, or 
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    entry_points = [
-        ks
-        for ks in repo.kustomizations
-        if not repo.deployed_by.get(ks.doc.path) and repo.app_of_file(ks.doc.path) is None
-    ]
-    if not entry_points:
+    if not repo.clusters:
         return  # no cluster entry point in the repository: nothing to follow
     reported_parents: set[str] = set()
+    unreachable: list[str] = []
     for app in repo.apps:
-        if repo.deployed_by.get(app.ks_path):
+        if repo.is_deployed(app.ks_path):
             continue
+        unreachable.append(app.directory)
         parent = _listing_kustomization(repo, app)
         if parent is None:
             yield Diagnostic(
@@ -82,7 +82,10 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                 SEVERITY,
                 "List its folder in the kustomization.yaml above it.",
             )
-    yield from _stray_folders(repo)
+    for folder, diagnostic in _stray_folders(repo):
+        unreachable.append(folder)
+        yield diagnostic
+    yield from _left_out(repo, unreachable)
 
 
 def _listing_kustomization(repo: Repo, app: App) -> KustomizeFile | None:
@@ -100,7 +103,7 @@ def _lists(kfile: KustomizeFile, app: App) -> bool:
     return any(e.target in (app.ks_path, app.directory) for e in kfile.resources)
 
 
-def _stray_folders(repo: Repo) -> Iterator[Diagnostic]:
+def _stray_folders(repo: Repo) -> Iterator[tuple[str, Diagnostic]]:
     """Folders of a deployed namespace with manifests, no ks.yaml and nothing deploying them."""
     below: dict[str, list[str]] = {}  # namespace folder -> the files below it, in order
     directories = {namespace.directory for namespace in repo.namespaces}
@@ -125,10 +128,48 @@ def _stray_folders(repo: Repo) -> Iterator[Diagnostic]:
                 continue
             if any(repo.deployed_by.get(p) for p in paths):
                 continue
-            yield Diagnostic(
-                Location(min(paths), 1, 1),
-                ID,
-                f"{folder} holds manifests but no ks.yaml, and nothing deploys it",
-                SEVERITY,
-                "Add a ks.yaml for the folder and list it, or delete the folder.",
+            yield (
+                folder,
+                Diagnostic(
+                    Location(min(paths), 1, 1),
+                    ID,
+                    f"{folder} holds manifests but no ks.yaml, and nothing deploys it",
+                    SEVERITY,
+                    "Add a ks.yaml for the folder and list it, or delete the folder.",
+                ),
             )
+
+
+def _left_out(repo: Repo, unreachable: list[str]) -> Iterator[Diagnostic]:
+    """Manifests no cluster deploys in deployed folders: once per folder."""
+    by_folder: dict[str, list[str]] = {}
+    manifests = {d.path for d in repo.documents if d.kind and d.api_version}
+    for path in sorted(manifests):
+        if repo.is_deployed(path) or posixpath.basename(path) in ("ks.yaml", "ks.yml"):
+            continue
+        if not _in_deployed_tree(repo, path):
+            continue  # bootstrap files, a folder Flux never reads: not left out of anything
+        if any(path.startswith(folder + "/") for folder in unreachable):
+            continue  # its app or folder is reported as a whole
+        by_folder.setdefault(posixpath.dirname(path), []).append(path)
+    for folder, paths in by_folder.items():
+        names = ", ".join(posixpath.basename(p) for p in paths)
+        yield Diagnostic(
+            Location(paths[0], 1, 1),
+            ID,
+            f"{folder}: {names} {'is' if len(paths) == 1 else 'are'} not deployed: "
+            "no cluster applies them (left out of every kustomization.yaml?)",
+            SEVERITY,
+            "List the files in the folder's kustomization.yaml, or delete them.",
+        )
+
+
+def _in_deployed_tree(repo: Repo, path: str) -> bool:
+    """Whether a kustomization.yaml some cluster builds lies in a folder above ``path``."""
+    folder = posixpath.dirname(path)
+    while folder:
+        kfile = repo.kustomize_file(folder)
+        if kfile is not None and repo.deployed_by.get(kfile.path):
+            return True
+        folder = posixpath.dirname(folder)
+    return False

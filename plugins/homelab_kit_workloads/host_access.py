@@ -53,6 +53,7 @@ from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, describe, e
 ID = "workload-host-access"
 SEVERITY = Severity.WARNING
 CATEGORY = "security"
+LIVE = True
 REMEDIATION = "Remove host namespaces and hostPath volumes, or exempt the workload with a reason."
 
 

@@ -59,6 +59,7 @@ from homelab_kit_workloads._common import container_name
 ID = "workload-image-tag"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Pin the image to a version tag (ideally with its @sha256 digest)."
 
 

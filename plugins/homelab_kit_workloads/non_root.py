@@ -57,6 +57,7 @@ from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_n
 ID = "workload-non-root"
 SEVERITY = Severity.WARNING
 CATEGORY = "security"
+LIVE = True
 REMEDIATION = "Set securityContext.runAsNonRoot: true and a non-zero runAsUser."
 
 

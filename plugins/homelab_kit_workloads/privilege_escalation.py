@@ -47,6 +47,7 @@ from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_n
 ID = "workload-privilege-escalation"
 SEVERITY = Severity.WARNING
 CATEGORY = "security"
+LIVE = True
 REMEDIATION = "Set securityContext.allowPrivilegeEscalation: false."
 
 

@@ -48,6 +48,7 @@ from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_n
 ID = "workload-privileged"
 SEVERITY = Severity.ERROR
 CATEGORY = "security"
+LIVE = True
 REMEDIATION = "Remove privileged: true and add only the capabilities the app needs."
 
 

@@ -57,6 +57,7 @@ from homelab_kit_workloads._common import JOB_KINDS, container_name, containers
 ID = "workload-probes"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Add a livenessProbe and a readinessProbe (app-template: probes.liveness/readiness)."
 
 

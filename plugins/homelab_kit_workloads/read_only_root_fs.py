@@ -51,6 +51,7 @@ from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_n
 ID = "workload-read-only-root-fs"
 SEVERITY = Severity.INFO
 CATEGORY = "security"
+LIVE = True
 REMEDIATION = "Set securityContext.readOnlyRootFilesystem: true and mount emptyDir where it writes."
 
 

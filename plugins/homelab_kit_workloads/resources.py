@@ -60,6 +60,7 @@ from homelab_kit_workloads._common import container_name, containers
 ID = "workload-resources"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+LIVE = True
 REMEDIATION = "Set resources.requests.cpu and resources.limits.memory."
 
 

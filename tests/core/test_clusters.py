@@ -12,7 +12,7 @@ from homelab_kit.cli import main
 from homelab_kit.config import load_config
 from homelab_kit.errors import ConfigError, HomelabKitError
 from homelab_kit.lint import load_options
-from homelab_kit.testing import YamlTree
+from homelab_kit.testing import YamlTree, findings, lint_path
 from tests.conftest import corpus_path
 
 _SYNC = "sourceRef: {kind: GitRepository, name: flux-system}"
@@ -268,3 +268,75 @@ def test_build_reads_substitute_from_of_its_own_cluster(
         main(["build", "flux-system/echo", str(two_clusters), "--backend", "python"])
     assert exited.value.code == 2
     assert "give --cluster (main, storage)" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- not deployed
+
+_HR = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: {name: radarr}
+spec:
+  chartRef: {kind: OCIRepository, name: radarr}
+"""
+
+
+def _undeployed_files() -> dict[str, str]:
+    files = _cluster_files("main", "80")
+    # An app folder nothing lists: reported once, its HelmRelease (no interval) silent.
+    files["kubernetes/main/apps/default/radarr/ks.yaml"] = _ks(
+        "radarr", "./kubernetes/main/apps/default/radarr/app"
+    )
+    files["kubernetes/main/apps/default/radarr/app/kustomization.yaml"] = (
+        "resources: [./helmrelease.yaml]\n"
+    )
+    files["kubernetes/main/apps/default/radarr/app/helmrelease.yaml"] = _HR
+    # A resource commented out of a deployed app: one finding for its folder.
+    files["kubernetes/main/apps/default/echo/app/kustomization.yaml"] = (
+        "resources:\n  - ./service.yaml\n  # - ./old.yaml\n"
+    )
+    files["kubernetes/main/apps/default/echo/app/old.yaml"] = _HR.replace("radarr", "old")
+    # A component folder its parent does not list: its Secret (no namespace) creates nothing.
+    files["kubernetes/main/components/common/kustomization.yaml"] = (
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: []\n"
+    )
+    files["kubernetes/main/components/common/extra/kustomization.yaml"] = (
+        "resources: [./secret.yaml]\n"
+    )
+    files["kubernetes/main/components/common/extra/secret.yaml"] = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: cluster-secrets}\nstringData: {A: b}\n"
+    )
+    files["kubernetes/main/apps/default/kustomization.yaml"] = (
+        "resources: [./echo/ks.yaml]\ncomponents: [../../components/common]\n"
+    )
+    files["kubernetes/main/apps/default/echo/ks.yaml"] = _ks(
+        "echo",
+        "./kubernetes/${CLUSTER}/apps/default/echo/app",
+        "  postBuild:\n    substituteFrom:\n      - {kind: Secret, name: cluster-secrets}\n",
+        namespace="default",
+    )
+    return files
+
+
+def test_undeployed_files_are_reported_once_per_folder_and_otherwise_silent(
+    yaml_tree: YamlTree,
+) -> None:
+    root = yaml_tree(_undeployed_files())
+    repo = homelab_kit.load(root)
+    assert not repo.is_deployed("kubernetes/main/apps/default/radarr/app/helmrelease.yaml")
+    assert not repo.is_deployed("kubernetes/main/apps/default/echo/app/old.yaml")
+    assert repo.is_deployed("kubernetes/main/apps/default/echo/app/service.yaml")
+    found = findings(lint_path(root, select=["structure-app-unreachable", "helm-interval-set"]))
+    assert found == [
+        ("kubernetes/main/apps/default/echo/app/old.yaml", 1, "structure-app-unreachable"),
+        ("kubernetes/main/apps/default/kustomization.yaml", 1, "structure-app-unreachable"),
+        ("kubernetes/main/components/common/extra/secret.yaml", 1, "structure-app-unreachable"),
+    ]
+
+
+def test_an_undeployed_producer_satisfies_no_reader(yaml_tree: YamlTree) -> None:
+    root = yaml_tree(_undeployed_files())
+    found = findings(lint_path(root, select=["secrets-consumed-secret-exists"]))
+    assert found == [
+        ("kubernetes/main/apps/default/echo/ks.yaml", 13, "secrets-consumed-secret-exists")
+    ]
