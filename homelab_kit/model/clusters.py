@@ -223,6 +223,7 @@ class _Entry:
     how: str
     source: Location
     roots: tuple[DocumentRef, ...] = ()
+    folder_applied: bool = False
 
 
 def cluster_name(path: str) -> str:
@@ -252,8 +253,19 @@ def _entries(repo: Repo, configured: Sequence[ConfiguredCluster]) -> list[_Entry
     for name, docs in groups.items():
         paths = sorted({d.path for d in docs})
         entry = paths[0] if len(paths) == 1 else posixpath.commonpath(paths)
-        out.append(_Entry(name, entry, "root", docs[0].location(), tuple(docs)))
+        folder = posixpath.dirname(paths[0]) if len(paths) == 1 else entry
+        if all(_lists(repo, folder, path) for path in paths):
+            # Bootstrap applies the folder (``flux bootstrap --path``, ``kubectl
+            # apply -k``): its kustomization's patches reach the roots too.
+            out.append(_Entry(name, folder, "root", docs[0].location(), tuple(docs), True))
+        else:
+            out.append(_Entry(name, entry, "root", docs[0].location(), tuple(docs)))
     return out
+
+
+def _lists(repo: Repo, folder: str, path: str) -> bool:
+    """Whether the kustomization of ``folder`` includes ``path`` (through others too)."""
+    return any(k.directory == folder for k in repo.kustomize_files_including(path, any_entry=False))
 
 
 def _sync_paths(repo: Repo) -> list[tuple[str, Location]]:
@@ -375,7 +387,7 @@ def _cluster(
 
 
 def _seeds(repo: Repo, entry: _Entry) -> list[_Pending]:
-    if entry.roots:
+    if entry.roots and not entry.folder_applied:
         return [_Pending(d.data, Provenance(d.location()), None) for d in entry.roots]
     if entry.entry in repo.files:  # a file: applied as it stands (kubectl apply -f)
         return [

@@ -3,13 +3,12 @@
 A Flux Kustomization's fields may be written in its ks.yaml or injected: by the
 ``spec.patches`` of the Flux Kustomization that deploys it (cluster-apps giving every
 child its defaults), or by kustomize patches of the kustomization.yaml files that
-include it.  Checks on a field consult :func:`injected_spec` before reporting it as
-missing, so such defaults are not false alarms.
+include it.  Checks on a field consult :func:`injected_spec`, the Kustomization as
+its cluster applies it, before reporting it as missing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -17,60 +16,19 @@ import attrs
 from homelab_kit import Repo
 from homelab_kit.diagnostic import SAFE, UNSAFE, Edit, Fix
 from homelab_kit.location import Location
-from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
+from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.kustomize import KustomizeFile
-from homelab_kit.model.patches import target_pattern_matches
+from homelab_kit.model.patches import applied_spec
 from homelab_kit.model.substitute import NameIndex, names_match
-from homelab_kit.yaml import parse_text
 
 
 def injected_spec(repo: Repo, ks: FluxKustomization) -> dict[str, Any]:
     """The ``spec`` keys (and values) patches elsewhere set on ``ks``.
 
-    Computed once per Kustomization and shared by the checks (a fresh copy each call).
+    Read from the desired state: ``ks`` as its cluster applies it, after every
+    kustomize patch and its parent's ``spec.patches`` (:mod:`homelab_kit.model.patches`).
     """
-    memo = repo.derived(_injected_specs)
-    key = (ks.doc.path, ks.doc.index)
-    spec = memo.get(key)
-    if spec is None:
-        spec = {}
-        for target, patch in _patches_for(repo, ks):
-            if _matches(target, ks):
-                # Without a target, a strategic-merge patch names the object it patches.
-                spec.update(_spec_of(patch, None if target else ks.name))
-        memo[key] = spec
-    return dict(spec)
-
-
-def _injected_specs(repo: Repo) -> dict[tuple[str, int], dict[str, Any]]:
-    return {}
-
-
-def _patches_for(
-    repo: Repo, ks: FluxKustomization
-) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any] | str]]:
-    """``(target, patch)`` of every patch that may reach ``ks``."""
-    for parent_key in repo.deployed_by.get(ks.doc.path, ()):
-        parent = repo.kustomization(*parent_key)
-        if parent is None or parent.key == ks.key:
-            continue
-        for item in parent.patches:
-            patch = item.get("patch")
-            if isinstance(patch, str):
-                yield _target(item), patch
-    for kfile in including_kustomizations(repo, ks.doc.path):
-        for item in kfile.inline_patches:
-            patch = item.get("patch")
-            if isinstance(patch, str):
-                yield _target(item), patch
-        selectors = {
-            item.get("path"): _target(item)
-            for item in kfile.doc.list_at("patches")
-            if isinstance(item, Mapping)
-        }
-        for entry in kfile.patch_files:
-            for doc in repo.patch_documents_in(entry.target or ""):
-                yield selectors.get(entry.value, {}), doc.data
+    return applied_spec(repo, ks.doc)
 
 
 def including_kustomizations(repo: Repo, path: str) -> list[KustomizeFile]:
@@ -80,61 +38,6 @@ def including_kustomizations(repo: Repo, path: str) -> list[KustomizeFile]:
     through ``resources`` and ``components`` of the kustomizations above it.
     """
     return list(repo.kustomize_files_including(path))
-
-
-def _target(item: Mapping[str, Any]) -> Mapping[str, Any]:
-    target = item.get("target")
-    return target if isinstance(target, Mapping) else {}
-
-
-def _matches(target: Mapping[str, Any], ks: FluxKustomization) -> bool:
-    kind = target.get("kind")
-    if kind is not None and kind != "Kustomization":
-        return False
-    group = target.get("group")
-    if group is not None and group != KUSTOMIZE_GROUP:
-        return False
-    name = target.get("name")
-    if isinstance(name, str) and not target_pattern_matches(name, ks.name):
-        return False
-    namespace = target.get("namespace")
-    if isinstance(namespace, str):
-        return target_pattern_matches(namespace, ks.namespace or "")
-    return True
-
-
-def _spec_of(patch: Mapping[str, Any] | str, name: str | None) -> dict[str, Any]:
-    """Spec keys a strategic-merge or JSON6902 patch sets on a Flux Kustomization.
-
-    ``name``: when given, only a patch document with that ``metadata.name`` applies.
-    """
-    if isinstance(patch, Mapping):
-        return _spec_of_document(patch, name)
-    documents, _problems = parse_text(patch)
-    spec: dict[str, Any] = {}
-    for document in documents:
-        data = document.data
-        if isinstance(data, Mapping):
-            spec.update(_spec_of_document(data, name))
-        elif isinstance(data, list) and name is None:
-            for op in data:
-                if not isinstance(op, Mapping) or op.get("op") not in ("add", "replace"):
-                    continue
-                parts = str(op.get("path", "")).strip("/").split("/")
-                if len(parts) == 2 and parts[0] == "spec":
-                    spec[parts[1]] = op.get("value")
-    return spec
-
-
-def _spec_of_document(data: Mapping[str, Any], name: str | None) -> dict[str, Any]:
-    kind = data.get("kind")
-    if kind is not None and kind != "Kustomization":
-        return {}
-    meta = data.get("metadata")
-    if name is not None and (not isinstance(meta, Mapping) or meta.get("name") != name):
-        return {}
-    spec = data.get("spec")
-    return {str(k): v for k, v in spec.items()} if isinstance(spec, Mapping) else {}
 
 
 def yaml_scalar(value: Any) -> str:

@@ -40,12 +40,8 @@ from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model import GitRepository, HelmRepository, OCIRepository
-from homelab_kit_helm._support import (
-    PatchIndex,
-    helm_release_patches,
-    patched_value,
-    resolve_chart_source,
-)
+from homelab_kit.model.patches import applied_known, applied_value
+from homelab_kit_helm._support import resolve_chart_source
 
 ID = "helm-interval-set"
 SEVERITY = Severity.ERROR
@@ -55,15 +51,14 @@ REMEDIATION = "Set spec.interval (for example 1h)."
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    index = PatchIndex(repo)
     used: dict[tuple[str, int], str] = {}
     for hr in repo.helm_releases:
         for source in resolve_chart_source(repo, hr) or ():
             used[(source.doc.path, source.doc.index)] = source.kind
         if hr.interval is not None:
             continue
-        value, _ = patched_value(helm_release_patches(index, hr), "spec", "interval")
-        if value is not None:
+        value, _ = applied_value(repo, hr.doc, "spec", "interval")
+        if value is not None or not applied_known(repo, hr.doc):
             continue
         yield Diagnostic(
             hr.doc.location("spec"),

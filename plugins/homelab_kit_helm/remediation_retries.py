@@ -57,7 +57,7 @@ from typing import Any
 import attrs
 
 from homelab_kit import Diagnostic, HelmRelease, Repo, Severity
-from homelab_kit_helm._support import Patch, PatchIndex, helm_release_patches, patched_value
+from homelab_kit.model.patches import applied_known, applied_value
 
 ID = "helm-remediation-retries"
 SEVERITY = Severity.WARNING
@@ -77,15 +77,15 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    index = PatchIndex(repo)
     for hr in repo.helm_releases:
-        patches = helm_release_patches(index, hr)
+        if not applied_known(repo, hr.doc):
+            continue  # its Kustomization's build failed: what patches set is unknown
         for action in ("install", "upgrade"):
             if action not in options.require:
                 continue
             written = hr.doc.get("spec", action, "remediation", "retries")
-            retries = _value(hr, patches, action, "remediation", "retries")
-            strategy = _value(hr, patches, action, "strategy", "name")
+            retries, _ = applied_value(repo, hr.doc, "spec", action, "remediation", "retries")
+            strategy, _ = applied_value(repo, hr.doc, "spec", action, "strategy", "name")
             if strategy == "RetryOnFailure" or _retries(retries):
                 continue
             if written is not None and written == retries:
@@ -98,12 +98,6 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
                     f"(no {action}.remediation.retries, here or from a Flux Kustomization patch)"
                 )
             yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
-
-
-def _value(hr: HelmRelease, patches: list[Patch], *path: str) -> Any:
-    """The value at ``spec.<path>`` once patches are applied (a patch wins over the file)."""
-    value, _ = patched_value(patches, "spec", *path)
-    return value if value is not None else hr.doc.get("spec", *path)
 
 
 def _retries(value: Any) -> bool:

@@ -98,8 +98,8 @@ def two_clusters(yaml_tree: YamlTree) -> Path:
 def test_two_clusters_are_found_and_never_merge(two_clusters: Path) -> None:
     repo = homelab_kit.load(two_clusters)
     assert [(c.name, c.how, c.entry) for c in repo.clusters] == [
-        ("main", "root", "kubernetes/main/flux/config/cluster.yaml"),
-        ("storage", "root", "kubernetes/storage/flux/config/cluster.yaml"),
+        ("main", "root", "kubernetes/main/flux/config"),
+        ("storage", "root", "kubernetes/storage/flux/config"),
     ]
     for cluster, port in (("main", 8080), ("storage", 9090)):
         found = repo.cluster(cluster)
@@ -227,8 +227,8 @@ CORPUS_CLUSTERS = {
     "vrozaksen__home-ops": [("cluster", "FluxInstance", "kubernetes/flux/cluster", 103, 124)],
     "LukasParke__home-ops": [("cluster", "FluxInstance", "kubernetes/flux/cluster", 53, 55)],
     "onedr0p__home-ops-2024": [
-        ("main", "root", "kubernetes/main/flux/config/cluster.yaml", 62, 80),
-        ("storage", "root", "kubernetes/storage/flux/config/cluster.yaml", 18, 25),
+        ("main", "root", "kubernetes/main/flux/config", 62, 81),
+        ("storage", "root", "kubernetes/storage/flux/config", 18, 26),
     ],
 }
 
@@ -340,3 +340,90 @@ def test_an_undeployed_producer_satisfies_no_reader(yaml_tree: YamlTree) -> None
     assert found == [
         ("kubernetes/main/apps/default/echo/ks.yaml", 13, "secrets-consumed-secret-exists")
     ]
+
+
+# ----------------------------------------------------------- one patch semantics
+
+_DEFAULTS = """\
+  patches:
+    - patch: |
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata: {name: not-used}
+        spec:
+          prune: true
+          wait: true
+          interval: 1h
+          patches:
+            - patch: |
+                apiVersion: helm.toolkit.fluxcd.io/v2
+                kind: HelmRelease
+                metadata: {name: not-used}
+                spec:
+                  interval: 30m
+                  install: {remediation: {retries: 3}}
+                  upgrade: {remediation: {retries: 3}}
+              target: {group: helm.toolkit.fluxcd.io, kind: HelmRelease}
+      target: {group: kustomize.toolkit.fluxcd.io, kind: Kustomization, SELECTOR}
+"""
+_PATCHED_IDS = [
+    "flux-ks-prune",
+    "flux-ks-interval",
+    "flux-ks-wait",
+    "helm-interval-set",
+    "helm-remediation-retries",
+]
+
+
+def _patched_tree(selector: str) -> dict[str, str]:
+    files = _cluster_files("main", "80")
+    files["kubernetes/main/flux/config/cluster.yaml"] = (
+        _ks("cluster", "./kubernetes/main/flux", "  wait: true\n")
+        + "---\n"
+        + _ks("cluster-apps", "./kubernetes/main/apps", "  wait: true\n" + _DEFAULTS).replace(
+            "SELECTOR", selector
+        )
+    )
+    files["kubernetes/main/apps/default/echo/ks.yaml"] = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: echo, namespace: flux-system}
+spec:
+  path: ./kubernetes/main/apps/default/echo/app
+  sourceRef: {kind: GitRepository, name: flux-system}
+"""
+    files["kubernetes/main/apps/default/echo/app/kustomization.yaml"] = (
+        "resources: [./helmrelease.yaml]\n"
+    )
+    files["kubernetes/main/apps/default/echo/app/helmrelease.yaml"] = (
+        _HR.replace("radarr", "echo") + "---\n" + OCI_ECHO
+    )
+    return files
+
+
+OCI_ECHO = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata: {name: echo}
+spec:
+  interval: 1h
+  url: oci://ghcr.io/bjw-s-labs/helm/app-template
+  ref: {tag: 4.2.0}
+"""
+
+
+def test_parent_patches_are_visible_to_every_check(yaml_tree: YamlTree) -> None:
+    root = yaml_tree(_patched_tree('labelSelector: "app notin (skip)"'))
+    repo = homelab_kit.load(root)
+    echo = repo.clusters[0].kustomization("flux-system", "echo")
+    assert echo is not None
+    assert (echo.object.get("spec", "prune"), echo.object.get("spec", "interval")) == (True, "1h")
+    (release,) = [o for o in echo.objects if o.kind == "HelmRelease"]
+    assert release.get("spec", "interval") == "30m"
+    assert findings(lint_path(root, select=_PATCHED_IDS)) == []
+
+
+def test_a_patch_whose_target_does_not_match_sets_nothing(yaml_tree: YamlTree) -> None:
+    root = yaml_tree(_patched_tree("name: other-.*"))
+    found = {check for _, _, check in findings(lint_path(root, select=_PATCHED_IDS))}
+    assert found == set(_PATCHED_IDS)
