@@ -48,17 +48,17 @@ def applied_copies(repo: Repo, doc: DocumentRef) -> tuple[DesiredObject, ...]:
     include gives several); none for a file no cluster deploys, or whose build
     failed.  Each copy has every patch, ``namePrefix`` and substitution applied.
     """
-
-    def build(repo: Repo) -> dict[tuple[str, int], list[DesiredObject]]:
-        out: dict[tuple[str, int], list[DesiredObject]] = {}
-        for cluster in repo.clusters:
-            for obj in cluster.objects:
-                if obj.applied_by is not None:
-                    out.setdefault((obj.source.path, obj.source.line), []).append(obj)
-        return out
-
     where = doc.location()
-    return tuple(repo.derived(build).get((where.path, where.line), ()))
+    return tuple(repo.derived(_copies_by_place).get((where.path, where.line), ()))
+
+
+def _copies_by_place(repo: Repo) -> dict[tuple[str, int], list[DesiredObject]]:
+    out: dict[tuple[str, int], list[DesiredObject]] = {}
+    for cluster in repo.clusters:
+        for obj in cluster.objects:
+            if obj.applied_by is not None:
+                out.setdefault((obj.source.path, obj.source.line), []).append(obj)
+    return out
 
 
 def applied_known(repo: Repo, doc: DocumentRef) -> bool:
