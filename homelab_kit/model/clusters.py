@@ -515,7 +515,7 @@ def _build_one(
         )
     except HomelabKitError as exc:
         return ClusterKustomization(obj, folder, (), errors=(str(exc),))
-    provenance = getattr(result, "provenance", None)
+    provenance = result.provenance  # None until the renderer records it: then guess below
     children: list[DesiredObject] = []
     for i, data in enumerate(result.objects):
         if provenance is not None and i < len(provenance):

@@ -37,7 +37,6 @@ import attrs
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
 from homelab_kit.model.provenance import Provenance
-from homelab_kit.render._docs import deep_copy
 from homelab_kit.render.backend import render
 from homelab_kit.render.kustomize import KUSTOMIZATION_FIELDS, KUSTOMIZATION_FILES
 from homelab_kit.render.substitute import collect_variables, substitute_objects
@@ -64,7 +63,8 @@ class FluxBuild:
 
     ``unresolved`` names variables used but not set (left as ``${NAME}``);
     ``errors`` name objects Flux could not substitute; ``objects`` may hold secret
-    values (never log them).
+    values (never log them).  ``provenance``, parallel to ``objects``, is where each
+    was written, when the renderer says (None otherwise).
     """
 
     objects: tuple[dict[str, Any], ...] = attrs.field(repr=False)
@@ -392,10 +392,10 @@ def _set_common_metadata(
         return objects
     out: list[dict[str, Any]] = []
     for original in objects:
-        obj = deep_copy(original)
+        # Only metadata's labels and annotations change: copy that path, share the rest.
+        obj = dict(original)
         meta = obj.get("metadata")
-        if not isinstance(meta, dict):
-            meta = obj["metadata"] = {}
+        meta = obj["metadata"] = dict(meta) if isinstance(meta, dict) else {}
         for field, values in pairs.items():
             current = meta.get(field)
             meta[field] = {**(current if isinstance(current, dict) else {}), **values}

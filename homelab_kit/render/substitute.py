@@ -94,22 +94,21 @@ def substitute_objects(
     (80, frozenset())
     """
     check_variable_names(variables)
-    items = [deep_copy(dict(o)) for o in objects]
     if not variables and not always:
-        return SubstitutionResult(tuple(items))
+        return SubstitutionResult(tuple(deep_copy(dict(o)) for o in objects))
     unresolved: set[str] = set()
     errors: list[str] = []
     out: list[dict[str, Any]] = []
-    for obj in items:
+    for obj in objects:
         if _disabled(obj):
-            out.append(obj)
+            out.append(deep_copy(dict(obj)))
             continue
         missing: set[str] = set()
         try:
-            new = _walk(obj, variables, missing)
+            new = _walk(obj, variables, missing)  # builds new containers: no copy needed
         except _Failure as failure:
             errors.append(f"{_label(obj)}: {failure}")
-            out.append(obj)
+            out.append(deep_copy(dict(obj)))
             continue
         unresolved |= missing
         out.append(new)
