@@ -131,6 +131,11 @@ def _emit(text: str, output: str | None) -> None:
     help="Who lays out svg and html: homelab-kit itself, or Graphviz's dot (if installed).",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here.")
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="Only this cluster's Kustomizations (default: the whole repository).",
+)
 @_config_option
 @_cache_option
 def graph(
@@ -140,6 +145,7 @@ def graph(
     focus: str | None,
     layout: str,
     output: str | None,
+    cluster: str | None,
     config_file: str | None,
     no_cache: bool,
 ) -> None:
@@ -150,12 +156,15 @@ def graph(
     dependsOn in amber.  Exit codes: 0, or 2 for bad input.
     """
     from homelab_kit.graph import build_graph, focus_graph, render
+    from homelab_kit.model.clusters import select_clusters
 
     repo, _, _ = load_repo(path, config_file, cache=not no_cache)
-    flux = build_graph(repo, helm=helm)
+    chosen = select_clusters(repo.clusters, (cluster,))[0] if cluster else None
+    flux = build_graph(repo, helm=helm, cluster=chosen)
     if focus:
         flux = focus_graph(flux, focus)
-    title = f"Flux dependency graph: {repo.root.name}" + (f" around {focus}" if focus else "")
+    title = f"Flux dependency graph: {repo.root.name}" + (f" ({cluster})" if cluster else "")
+    title += f" around {focus}" if focus else ""
     _emit(render(flux, output_format, layout=layout, title=title), output)
 
 

@@ -17,6 +17,7 @@ import attrs
 
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
+from homelab_kit.model.clusters import Cluster
 from homelab_kit.model.graph import DependencyGraph
 from homelab_kit.model.repo import Repo
 
@@ -113,14 +114,22 @@ class FluxGraph:
         return tuple(e for e in self.edges if e.dangling)
 
 
-def build_graph(repo: Repo, *, helm: bool = False) -> FluxGraph:
+def build_graph(repo: Repo, *, helm: bool = False, cluster: Cluster | None = None) -> FluxGraph:
     """The dependency graph of ``repo``: Kustomizations, and HelmReleases with ``helm``.
 
     :param repo: the loaded repository.
     :param helm: also show HelmReleases, their ``dependsOn`` and which
         Kustomization deploys each.
+    :param cluster: only what this cluster applies (one of ``repo.clusters``), so
+        names repeating in another cluster do not merge into its nodes.
     :returns: the :class:`FluxGraph`, nodes sorted by namespace, kind and name.
     """
+    kustomizations = repo.kustomizations
+    releases = repo.helm_releases
+    if cluster is not None:
+        built = {k.source for k in cluster.kustomizations}
+        kustomizations = tuple(k for k in kustomizations if k.source in built)
+        releases = tuple(h for h in releases if cluster.reaches(h.source.path))
     nodes: dict[str, GraphNode] = {}
     edges: list[GraphEdge] = []
     app_of: dict[str, tuple[str, str] | None] = {}
@@ -131,7 +140,7 @@ def build_graph(repo: Repo, *, helm: bool = False) -> FluxGraph:
             app_of[path] = (app.namespace, app.name) if app else None
         return app_of[path]
 
-    for ks in repo.kustomizations:
+    for ks in kustomizations:
         nid = node_id(KUSTOMIZATION, ks.namespace, ks.name)
         if nid not in nodes:
             nodes[nid] = GraphNode(
@@ -143,7 +152,7 @@ def build_graph(repo: Repo, *, helm: bool = False) -> FluxGraph:
                 ks.source,
                 suspended=ks.suspend,
             )
-    for ks in repo.kustomizations:
+    for ks in kustomizations:
         nid = node_id(KUSTOMIZATION, ks.namespace, ks.name)
         for dep in ks.depends_on:
             edges.append(
@@ -155,13 +164,13 @@ def build_graph(repo: Repo, *, helm: bool = False) -> FluxGraph:
                 )
             )
     if helm:
-        for hr in repo.helm_releases:
+        for hr in releases:
             nid = node_id(HELM_RELEASE, hr.namespace, hr.name)
             if nid not in nodes:
                 nodes[nid] = GraphNode(
                     nid, HELM_RELEASE, hr.name, hr.namespace, app_key(hr.source.path), hr.source
                 )
-        for hr in repo.helm_releases:
+        for hr in releases:
             nid = node_id(HELM_RELEASE, hr.namespace, hr.name)
             for dep in hr.depends_on:
                 edges.append(

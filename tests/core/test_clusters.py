@@ -427,3 +427,15 @@ def test_a_patch_whose_target_does_not_match_sets_nothing(yaml_tree: YamlTree) -
     root = yaml_tree(_patched_tree("name: other-.*"))
     found = {check for _, _, check in findings(lint_path(root, select=_PATCHED_IDS))}
     assert found == set(_PATCHED_IDS)
+
+
+def test_graph_of_one_cluster(two_clusters: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["graph", str(two_clusters), "--no-cache", "-f", "json", "--cluster", "storage"])
+    assert exited.value.code == 0
+    nodes = json.loads(capsys.readouterr().out)["nodes"]
+    assert sorted(n["path"] for n in nodes) == [
+        "kubernetes/storage/apps/default/echo/ks.yaml",
+        "kubernetes/storage/flux/config/cluster.yaml",
+        "kubernetes/storage/flux/config/cluster.yaml",
+    ]
