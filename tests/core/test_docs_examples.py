@@ -14,6 +14,10 @@ def test_lint_md_configuration_example_is_accepted(tmp_path: Path) -> None:
     text = (PROJECT_ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
     match = re.search(r"## Configuration: `.homelab-kit.yaml`.*?```yaml\n(.*?)```", text, re.S)
     assert match is not None
-    root = write_tree(tmp_path, {".homelab-kit.yaml": match.group(1), "kubernetes/.keep": ""})
+    entries = re.findall(r"^  \w+: (kubernetes/\S+)", match.group(1), re.M)  # clusters:
+    assert entries  # the example shows the clusters: map; its entries must exist
+    files = {".homelab-kit.yaml": match.group(1), "kubernetes/.keep": ""}
+    files.update({f"{entry}/.keep": "" for entry in entries})
+    root = write_tree(tmp_path, files)
     result = homelab_kit.lint(root)  # raises ConfigError on any unknown key, ID or option
     assert result.diagnostics == ()
