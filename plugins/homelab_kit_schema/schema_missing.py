@@ -70,7 +70,9 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     severity = severity_for(policy)
     by_kind: dict[str, list[Finding]] = {}
     for finding in outcome(repo).findings:
-        if finding.missing:
+        # One finding stands for every object of its kind: count only live ones, so
+        # a first object in a file no cluster deploys does not hide the others.
+        if finding.missing and repo.is_deployed(finding.location.path):
             by_kind.setdefault(finding.kind or finding.message, []).append(finding)
     for kind, found in by_kind.items():
         first = min(found, key=lambda f: f.location)
