@@ -49,7 +49,6 @@ from homelab_kit_schema._validation import Finding, outcome
 ID = "schema-missing"
 SEVERITY = Severity.INFO
 CATEGORY = "correctness"
-SEVERITY = Severity.WARNING
 LIVE = True
 REMEDIATION = (
     "Commit the kind's CRD, add a schema location that has it, or run `homelab-kit schemas pull`."

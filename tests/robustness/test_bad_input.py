@@ -327,7 +327,7 @@ CASES = [
             KUSTOMIZATION: (
                 "---\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
                 "resources:\n  - ./helmrelease.yaml\n  - ./httproute.yaml\n"
-                "  - ../../../../../../../etc/passwd\n  - /etc/shadow\n"
+                "  - ../../../../../../../etc/passwd\n  - /etc/shadow\n  - ./canary.yaml\n"
                 "configMapGenerator:\n  - name: echo-values\n    files:\n"
                 "      - values.yaml=./helm/values.yaml\n"
                 "      - id_rsa=../../../../../../.ssh/id_rsa\n"
@@ -338,7 +338,7 @@ CASES = [
             {
                 (KUSTOMIZATION, 7, 5, "structure-kustomize-outside"),
                 (KUSTOMIZATION, 8, 5, "structure-kustomize-outside"),
-                (KUSTOMIZATION, 13, 9, "structure-kustomize-outside"),
+                (KUSTOMIZATION, 14, 9, "structure-kustomize-outside"),
             }
         ),
     ),
@@ -378,6 +378,25 @@ def _findings(result: LintResult) -> set[Finding]:
     }
 
 
+def _list_in_the_app(root: Path) -> None:
+    """List the canary and the bad file in the app's kustomization: deployed, so live.
+
+    A manifest no kustomization.yaml lists is not deployed, and checks of live
+    objects stay silent on it (issue 14); the canary must stay live to be checked.
+    """
+    kfile = root / KUSTOMIZATION
+    if not kfile.is_file() or kfile.is_symlink() or "./canary.yaml" in kfile.read_text():
+        return  # a case's own kustomization lists what it wants
+    names = [
+        n
+        for n in ("canary.yaml", "bad.yaml")
+        if (root / APP / n).is_file() and not (root / APP / n).is_symlink()
+    ]
+    text = kfile.read_text(encoding="utf-8")
+    listed = "".join(f"  - ./{n}\n" for n in names if f"./{n}" not in text)
+    kfile.write_text(text.replace("resources:\n", "resources:\n" + listed, 1), encoding="utf-8")
+
+
 @pytest.fixture
 def damaged(tmp_path: Path) -> Callable[[Case], Path]:
     def make(case: Case) -> Path:
@@ -385,6 +404,7 @@ def damaged(tmp_path: Path) -> Callable[[Case], Path]:
         write_files(root, {CANARY: CANARY_TEXT, **case.files})
         if case.prepare is not None:
             case.prepare(root)
+        _list_in_the_app(root)
         return root
 
     return make
@@ -446,6 +466,7 @@ def all_damage(root: Path, *, in_process: bool = False) -> Path:
     for case in CASES:
         if case.prepare is not None and not (in_process and case.may_hang):
             case.prepare(root)
+    _list_in_the_app(root)
     return root
 
 

@@ -527,6 +527,9 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
     base = tmp_path_factory.mktemp("secrets")
     root = copy_reference_cluster(base / "repo")
     write_files(root, SECRET_FILES)
+    # Listed, so deployed: checks of live objects (schema-invalid) judge it too.
+    kfile = root / "kubernetes/apps/media/radarr/app/kustomization.yaml"
+    kfile.write_text(kfile.read_text().replace("resources:\n", "resources:\n  - ./secret.yaml\n"))
     values = root / "kubernetes/apps/media/sonarr/app/helm/values.yaml"
     values.write_text(values.read_text() + VALUES_TAIL)
     kubeconfig = base / "kubeconfig"
