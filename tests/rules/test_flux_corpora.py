@@ -31,10 +31,15 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 # - vrozaksen: sentry-kubernetes depends on sentry/sentry, whose app is commented out of
 #   its namespace kustomization; forge's helmrelease.yaml uses ${TZ}, which nothing
 #   defines (forge is commented out too, so both wait for the day it comes back).
+#   Since issue 14 files no cluster deploys are not judged: both are silent, as are
+#   the flux-ks-wait findings of the 7 unlisted apps (78 -> 71); structure-app-unreachable
+#   reports those folders once. yamshy's cert-manager reads cluster-secrets, which only
+#   an unlisted component (components/common/infisical) created: now reported.
 EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {
         "flux-ks-dependency-wait": 2,
         "flux-ks-secrets-dependency": 7,
+        "flux-ks-substitute-from": 1,
         "flux-ks-wait": 22,
     },
     "onedr0p__home-ops": {
@@ -47,10 +52,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     },
     "vrozaksen__home-ops": {
         "flux-ks-dependency-wait": 16,
-        "flux-ks-depends-on": 1,
         "flux-ks-prune": 2,
-        "flux-ks-substitute-undefined": 1,
-        "flux-ks-wait": 78,
+        "flux-ks-wait": 71,
     },
     "LukasParke__home-ops": {
         "flux-ks-wait": 9,

@@ -28,7 +28,10 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 # - helm-chart-version-pinned: LukasParke's bifrost chart `version: 2.1.x`.
 EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {"helm-chart-source-placement": 1},
-    "onedr0p__home-ops": {"helm-chart-source-placement": 69, "helm-remediation-retries": 69},
+    "onedr0p__home-ops": {
+        "helm-chart-source-placement": 68,
+        "helm-remediation-retries": 67,
+    },
     "bjw-s-labs__home-ops": {"helm-chart-source-placement": 79},
     "vrozaksen__home-ops": {"helm-chart-source-placement": 5},
     "LukasParke__home-ops": {"helm-chart-source-placement": 40, "helm-chart-version-pinned": 1},

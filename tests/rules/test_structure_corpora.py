@@ -31,8 +31,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {
         "structure-app-kustomization": 3,
         "structure-app-layout": 4,
+        "structure-app-unreachable": 2,
     },
     "onedr0p__home-ops": {
+        "structure-app-unreachable": 1,
         "structure-kustomize-missing": 2,
     },
     "bjw-s-labs__home-ops": {
@@ -40,7 +42,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     },
     "vrozaksen__home-ops": {
         "structure-app-layout": 84,
-        "structure-app-unreachable": 9,
+        "structure-app-unreachable": 15,
         "structure-kustomize-missing": 4,
     },
     "LukasParke__home-ops": {

@@ -36,12 +36,12 @@ EXPECTED: dict[str, dict[str, int]] = {
         "workload-resources": 4,
     },
     "vrozaksen__home-ops": {
-        "workload-image-tag": 2,
-        "workload-non-root": 9,
+        "workload-image-tag": 1,
+        "workload-non-root": 7,
         "workload-privilege-escalation": 2,
         "workload-privileged": 1,
         "workload-probes": 4,
-        "workload-read-only-root-fs": 20,
+        "workload-read-only-root-fs": 19,
         "workload-resources": 7,
     },
     "LukasParke__home-ops": {
