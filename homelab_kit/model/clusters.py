@@ -515,10 +515,10 @@ def _build_one(
         )
     except HomelabKitError as exc:
         return ClusterKustomization(obj, folder, (), errors=(str(exc),))
-    provenance = result.provenance  # None until the renderer records it: then guess below
+    provenance = result.provenance  # empty when a binary built them: then guess below
     children: list[DesiredObject] = []
     for i, data in enumerate(result.objects):
-        if provenance is not None and i < len(provenance):
+        if provenance and i < len(provenance):
             where = provenance[i]
         else:
             where = Provenance(finder.find(data, folder) or obj.source)
