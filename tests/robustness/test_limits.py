@@ -33,6 +33,7 @@ from tests.robustness.test_bad_input import (
     APP,
     CANARY,
     CANARY_TEXT,
+    _list_in_the_app,
     alias_bomb,
 )
 
@@ -51,6 +52,7 @@ data: &x {self: *x}
 def repo(tmp_path: Path) -> Path:
     root = copy_reference_cluster(tmp_path / "repo")
     write_files(root, {CANARY: CANARY_TEXT})
+    _list_in_the_app(root)  # deployed, so checks of live objects judge the canary
     return root
 
 

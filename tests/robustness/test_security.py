@@ -527,9 +527,6 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
     base = tmp_path_factory.mktemp("secrets")
     root = copy_reference_cluster(base / "repo")
     write_files(root, SECRET_FILES)
-    # Listed, so deployed: checks of live objects (schema-invalid) judge it too.
-    kfile = root / "kubernetes/apps/media/radarr/app/kustomization.yaml"
-    kfile.write_text(kfile.read_text().replace("resources:\n", "resources:\n  - ./secret.yaml\n"))
     values = root / "kubernetes/apps/media/sonarr/app/helm/values.yaml"
     values.write_text(values.read_text() + VALUES_TAIL)
     kubeconfig = base / "kubeconfig"
@@ -638,7 +635,14 @@ def test_the_console_script_prints_no_secret(planted: Planted) -> None:
 def test_a_finding_on_a_secret_line_quotes_the_line_with_the_value_hidden(
     planted: Planted,
 ) -> None:
-    run = run_main("lint", "--no-cache", "--select", "secrets,schema", planted.root)
+    # Listed, so deployed: schema-invalid (a check of live objects) judges it too.
+    kfile = planted.root / "kubernetes/apps/media/radarr/app/kustomization.yaml"
+    written = kfile.read_text()
+    kfile.write_text(written.replace("resources:\n", "resources:\n  - ./secret.yaml\n"))
+    try:
+        run = run_main("lint", "--no-cache", "--select", "secrets,schema", planted.root)
+    finally:
+        kfile.write_text(written)
     text = run.stdout
     # secrets-plaintext-secret points into the Secret; schema-invalid at a value of it.
     header = (
