@@ -568,6 +568,7 @@ def _attach_optional_commands() -> None:
     for module_name, names in (
         ("homelab_kit.scaffold.cli", ("new_app", "new_namespace", "add_secret")),
         ("homelab_kit.render.cli", ("build",)),
+        ("homelab_kit.diff.cli", ("diff",)),
         ("homelab_kit.schema.cli", ("validate", "schemas")),
         ("homelab_kit.cluster.cli", ("status", "drift", "reconcile", "doctor")),
         ("homelab_kit.graph_cli", ("graph", "secrets", "report")),
