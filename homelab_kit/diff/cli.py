@@ -66,13 +66,15 @@ def diff(
     from homelab_kit.diff import diff as run_diff
     from homelab_kit.diff.report import render_json, render_markdown, render_text
 
+    coloured = False
     result = run_diff(path, base=base, head=head, clusters=clusters)
     if output_format == "json":
         text = render_json(result)
     elif output_format == "markdown":
         text = render_markdown(result)
     else:
-        text = render_text(result, color=False if output else use_color(color, sys.stdout))
+        coloured = not output and use_color(color, sys.stdout)
+        text = render_text(result, color=coloured)
     if output:
         from homelab_kit.fsutil import atomic_write_text
 
@@ -81,7 +83,7 @@ def diff(
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=(output_format == "text" and coloured) or None)
     if result.errors:
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_FINDINGS if result.changes else EXIT_OK)

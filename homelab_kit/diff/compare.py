@@ -25,6 +25,7 @@ from homelab_kit.diff.values import Path, merged_values, secret_entries
 from homelab_kit.location import Location
 from homelab_kit.model.clusters import Cluster, DesiredObject, KsKey
 from homelab_kit.model.secrets import is_sops_document
+from homelab_kit.yaml import parse_text
 
 SECRET = "<secret value>"
 SECRET_CHANGED = "<secret value, changed>"
@@ -387,12 +388,8 @@ class _Scrubber:
             for obj in cluster.objects:
                 if obj.kind == "Secret" and obj.group == "" and not is_sops_document(obj.data):
                     for value in secret_entries(obj.data).values():
-                        if value is None:
-                            continue
-                        for piece in (value, *value.splitlines()):
-                            piece = piece.strip()
-                            if len(piece) >= _MIN_SCRUBBED and piece not in ("true", "false"):
-                                values.add(piece)
+                        if value is not None:
+                            values.update(_pieces(value))
         self.values = sorted(values, key=len, reverse=True)
 
     def __call__(self, line: str) -> str:
@@ -400,3 +397,21 @@ class _Scrubber:
             if value in line:
                 line = line.replace(value, REDACTED)
         return line
+
+
+def _pieces(value: str) -> set[str]:
+    """What to search for of one secret value: itself, and each scalar of a YAML document in it."""
+    found = {value.strip()}
+    if "\n" in value:
+        documents, problems = parse_text(value, "<secret>")
+        if not problems:
+            stack = [d.data for d in documents]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, Mapping):
+                    stack.extend(node.values())
+                elif isinstance(node, list):
+                    stack.extend(node)
+                elif node is not None and not isinstance(node, bool):
+                    found.add(str(node).strip())
+    return {p for p in found if len(p) >= _MIN_SCRUBBED}
