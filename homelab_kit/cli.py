@@ -223,6 +223,12 @@ def cli() -> None:
     metavar="NAME",
     help="Only the files of this cluster (repeatable; default: every cluster).",
 )
+@click.option(
+    "--diff-base",
+    metavar="REF",
+    help="Report only findings on lines and objects changed since the Git revision REF "
+    "(the whole repository is still checked).",
+)
 def lint(
     path: str,
     output_format: str | None,
@@ -249,6 +255,7 @@ def lint(
     color: bool | None,
     no_source: bool,
     clusters: tuple[str, ...],
+    diff_base: str | None,
 ) -> None:
     """Check the repository at PATH (default: the current folder).
 
@@ -301,6 +308,10 @@ def lint(
                 click.echo(line, err=True)
         if outcome.changed:
             result = run_lint(path, config=config, pm=pm, jobs=jobs, clusters=clusters)
+    if diff_base is not None:
+        from homelab_kit.diff.changed import changed_since, only_changed
+
+        result = only_changed(result, changed_since(path, diff_base))
     if add_noqa:
         _add_noqa(result, quiet)
         return
