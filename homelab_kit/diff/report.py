@@ -19,6 +19,8 @@ import click
 from homelab_kit.diff.compare import DiffResult, ObjectChange
 
 MARKDOWN_LIMIT = 65_536
+MARKER = "<!-- homelab-kit diff -->"
+"""The first line of the markdown: lets a CI job find, and update, its earlier comment."""
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 _COLOUR = {"added": "green", "removed": "red", "changed": "yellow"}
 JSON_VERSION = 1
@@ -131,7 +133,7 @@ def render_markdown(result: DiffResult, *, limit: int = MARKDOWN_LIMIT) -> str:
 
     Never longer than ``limit`` characters: what does not fit is counted.
     """
-    head = [f"### homelab-kit diff: `{result.base}` → `{result.head}`", ""]
+    head = [MARKER, f"### homelab-kit diff: `{result.base}` → `{result.head}`", ""]
     groups = result.groups()
     if not groups and not result.errors:
         return "\n".join([*head, "No changes to any cluster's desired state.", ""])
