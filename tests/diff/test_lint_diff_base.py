@@ -58,16 +58,18 @@ def test_nothing_changed_reports_nothing(git_repo: Make) -> None:
 def test_a_changed_line_and_its_object_keep_their_findings(git_repo: Make) -> None:
     repo = git_repo()
     secret = "kubernetes/apps/default/alpha/app/secret.yaml"
-    repo.write({secret: app_files("alpha")[secret].replace("-alpha", "-changed")})
+    text = app_files("alpha")[secret]
+    repo.write(
+        {
+            secret: text.replace(
+                "  name: alpha-secret\n", "  name: alpha-secret\n  annotations:\n    a: b\n"
+            )
+        }
+    )
     code, found = _lint(repo, "--diff-base", "main")
     assert code == 1
-    paths = {p for p, _, _ in found}
-    # the changed Secret (line 6) and its document; the HelmRelease reading it
-    # through valuesFrom changed as applied, so its findings count too
-    assert (secret, 6, "secrets-plaintext-secret") in found
-    assert (secret, 1, "yaml-document-start") in found
-    assert paths <= {secret, "kubernetes/apps/default/alpha/app/helmrelease.yaml"}
-    assert not any("/beta/" in p or "/gamma/" in p for p in paths)
+    # lines 5-6 were added; the finding on line 8, in the same object, counts
+    assert found == {(secret, 8, "secrets-plaintext-secret")}
 
 
 def test_a_shared_component_gates_every_object_it_reaches(git_repo: Make) -> None:
@@ -83,7 +85,7 @@ def test_a_shared_component_gates_every_object_it_reaches(git_repo: Make) -> Non
     _, found = _lint(repo, "--diff-base", "main")
     for app in ("alpha", "beta", "gamma"):
         release = f"kubernetes/apps/default/{app}/app/helmrelease.yaml"
-        assert "helm-remediation-retries" in _checks(found, release)
+        assert "helm-chart-source-resolves" in _checks(found, release)
         # ks.yaml did not change, nor did what it applies as an object
         assert _checks(found, f"kubernetes/apps/default/{app}/ks.yaml") == set()
 
