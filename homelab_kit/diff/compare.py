@@ -16,6 +16,7 @@ line is scrubbed of any value a Secret of either revision holds.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -164,6 +165,8 @@ def _compare_cluster(
         if message not in before.failed.get(key, ())
     ]
     changes: list[ObjectChange] = []
+    added: list[DesiredObject] = []
+    removed: list[DesiredObject] = []
     for key in before.objects.keys() | after.objects.keys():
         old, new = before.objects.get(key), after.objects.get(key)
         if (old is not None and old.applied_by in skipped) or (
@@ -171,14 +174,51 @@ def _compare_cluster(
         ):
             continue  # a Kustomization that did not build: its objects are not known
         if old is None and new is not None:
-            changes.append(_change(name, "added", new, _added_notes(new, after)))
+            added.append(new)
         elif new is None and old is not None:
-            changes.append(_change(name, "removed", old))
+            removed.append(old)
         elif old is not None and new is not None:
             found = _changed(name, old, new, before, after, scrub)
             if found is not None:
                 changes.append(found)
+    for old, new in _rehashed(removed, added):
+        removed.remove(old)
+        added.remove(new)
+        found = _changed(name, old, new, before, after, scrub, force=True)
+        if found is not None:
+            note = f"name: {old.name} -> {new.name} (a generated name, its content hash)"
+            changes.append(attrs.evolve(found, notes=(note, *found.notes)))
+    changes += [_change(name, "added", new, _added_notes(new, after)) for new in added]
+    changes += [_change(name, "removed", old) for old in removed]
     return changes, errors
+
+
+_HASHED = re.compile(r"^(.+)-[a-z0-9]{10}$")
+
+
+def _rehashed(
+    removed: Sequence[DesiredObject], added: Sequence[DesiredObject]
+) -> list[tuple[DesiredObject, DesiredObject]]:
+    """Generated ConfigMaps and Secrets whose name changed only by kustomize's content hash.
+
+    Paired only where exactly one object of that kind, namespace, stem and
+    Kustomization left and exactly one came.
+    """
+
+    def stems(objects: Sequence[DesiredObject]) -> dict[tuple[Any, ...], list[DesiredObject]]:
+        out: dict[tuple[Any, ...], list[DesiredObject]] = {}
+        for obj in objects:
+            match = _HASHED.match(obj.name)
+            if match and obj.kind in ("ConfigMap", "Secret") and obj.group == "":
+                out.setdefault((obj.kind, obj.namespace, match[1], obj.applied_by), []).append(obj)
+        return out
+
+    gone, came = stems(removed), stems(added)
+    return [
+        (gone[key][0], came[key][0])
+        for key in gone.keys() & came.keys()
+        if len(gone[key]) == 1 and len(came[key]) == 1
+    ]
 
 
 def _ks_label(key: KsKey | None) -> str:
@@ -220,9 +260,11 @@ def _changed(
     before: _Side,
     after: _Side,
     scrub: _Scrubber,
+    *,
+    force: bool = False,
 ) -> ObjectChange | None:
     is_release = new.group == _HELM_GROUP and new.kind == "HelmRelease"
-    if not is_release and old.data == new.data:
+    if not is_release and old.data == new.data and not force:
         return None
     if is_sops_document(old.data) or is_sops_document(new.data):
         return _change(cluster, "changed", new, ["SOPS-encrypted: changed (content not shown)"])
@@ -235,7 +277,7 @@ def _changed(
     if is_release:
         a, b, release_notes = _mask_release(old, new, before, after, a, b)
         notes += release_notes
-    if a == b and not any(n.startswith("chart") for n in notes):
+    if a == b and not force and not any(n.startswith("chart") for n in notes):
         return None
     lines = [scrub(line) for line in _unified(a, b)] if a != b else []
     return _change(cluster, "changed", new, [scrub(n) for n in notes], lines)

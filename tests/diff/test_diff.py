@@ -444,3 +444,20 @@ def test_colour_follows_no_color_and_the_flag(git_repo: Make) -> None:
     assert "\x1b[" not in _run(repo, "--base", "main", "-f", "markdown", "--color")[1]
     assert "\x1b[32m" in coloured
     assert "\x1b[31m" in coloured
+
+
+def test_a_generated_name_changing_by_its_hash_is_one_change(git_repo: Make) -> None:
+    files = base_files()
+    kustomization = "kubernetes/apps/default/alpha/app/kustomization.yaml"
+    generator = "configMapGenerator:\n  - name: settings\n    literals:\n      - LEVEL={level}\n"
+    files[kustomization] += generator.format(level="info")
+    repo = git_repo(files)
+    repo.write({kustomization: files[kustomization].replace("LEVEL=info", "LEVEL=debug")})
+    result = diff(repo.root, base="main")
+    (change,) = result.changes
+    assert (change.status, change.kind) == ("changed", "ConfigMap")
+    assert change.name.startswith("settings-")
+    assert change.notes[0].startswith("name: settings-")
+    assert "(a generated name, its content hash)" in change.notes[0]
+    assert "-  LEVEL: info" in change.diff
+    assert "+  LEVEL: debug" in change.diff
