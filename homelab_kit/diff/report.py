@@ -216,4 +216,5 @@ def _code(text: str) -> str:
 
 def _cell(text: str) -> str:
     """Text safe in a table cell and in running Markdown (no HTML, no pipes)."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;")  # no tag can open
+    return escaped.replace("|", "\\|").replace("\n", " ")
