@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import click
 
 from homelab_kit.diff.compare import DiffResult, ObjectChange
@@ -164,6 +165,8 @@ def render_markdown(result: DiffResult, *, limit: int = MARKDOWN_LIMIT) -> str:
         used = len(opening) + len(closing)
         for change in changes:
             piece = _markdown_change(change)
+            if used + len(piece) > budget and not body and shown == 0:
+                piece = _markdown_change(change, room=budget - used)  # one huge object
             if used + len(piece) > budget:
                 break
             body.append(piece)
@@ -186,7 +189,15 @@ def render_markdown(result: DiffResult, *, limit: int = MARKDOWN_LIMIT) -> str:
     return text
 
 
-def _markdown_change(change: ObjectChange) -> str:
+def _markdown_change(change: ObjectChange, room: int | None = None) -> str:
+    """One object; with ``room``, its diff cut to fit in that many characters."""
+    if room is not None:
+        diff = change.diff
+        cut = len(diff)
+        while cut > 0 and len(_markdown_change(attrs.evolve(change, diff=diff[:cut]))) > room - 200:
+            cut = cut * 3 // 4
+        note = f"... {len(diff) - cut} more lines of this diff: run `homelab-kit diff`"
+        change = attrs.evolve(change, diff=(*diff[:cut], note))
     lines = [
         f"**{_MARK[change.status]} {_cell(change.title)}** "
         f"({change.status}, `{_code(str(change.source))}`)",

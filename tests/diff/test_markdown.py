@@ -150,3 +150,11 @@ def test_the_markdown_renders_in_chromium(git_repo: Make, chromium: str, tmp_pat
     assert dom.count('<code class="language-diff">') == 9
     assert "```" not in dom  # every fence was understood
     assert "+    team: platform" in dom
+
+
+def test_one_huge_object_is_cut_to_fit() -> None:
+    text = render_markdown(_large(1, 20_000))
+    assert len(text) <= MARKDOWN_LIMIT
+    assert "more lines of this diff" in text
+    assert "more object" not in text
+    assert text.count("```") % 2 == 0
