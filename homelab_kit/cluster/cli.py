@@ -22,6 +22,7 @@ import click
 
 if TYPE_CHECKING:
     from homelab_kit.cluster.client import Cluster
+    from homelab_kit.model.clusters import Cluster as RepoCluster
     from homelab_kit.model.repo import Repo
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -442,20 +443,22 @@ def doctor(
     from homelab_kit.cluster.doctor import diagnose
 
     repo = _load(repo_path)
+    scope = _repository_cluster(repo, cluster_name)
+    pool = scope.apps if scope is not None else repo.apps
     apps = None
     if app is not None:
         namespace, _, name = app.partition("/")
-        found = repo.app(namespace, name) if name else None
+        found = next((a for a in pool if (a.namespace, a.name) == (namespace, name)), None)
         if found is None:
-            known = ", ".join(f"{a.namespace}/{a.name}" for a in repo.apps[:8]) or "none"
-            more = ", ..." if len(repo.apps) > 8 else ""
+            known = ", ".join(f"{a.namespace}/{a.name}" for a in pool[:8]) or "none"
+            more = ", ..." if len(pool) > 8 else ""
             raise click.BadParameter(
                 f"no app {app!r} in the repository (apps: {known}{more})",
                 param_hint="NAMESPACE/APP",
             )
         apps = [found]
     with _connect(kubeconfig, context, request_timeout, cluster_name) as cluster:
-        report = diagnose(repo, cluster, apps)
+        report = diagnose(repo, cluster, apps, scope=scope)
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -463,3 +466,17 @@ def doctor(
 
         render_doctor(report, make_console())
     sys.exit(EXIT_OK if report.ok else EXIT_NOT_READY)
+
+
+def _repository_cluster(repo: Repo, name: str | None) -> RepoCluster | None:
+    """The repository's cluster ``--cluster`` names, when the repository holds several.
+
+    With one cluster (or no ``--cluster``) every app is walked and ``--cluster`` only
+    picks the kubeconfig context; with several, an unknown name is a usage error
+    listing the known ones.
+    """
+    if name is None or len(repo.clusters) < 2:
+        return None
+    from homelab_kit.model.clusters import select_clusters
+
+    return select_clusters(repo.clusters, [name])[0]

@@ -45,6 +45,7 @@ from homelab_kit.cluster.status import (
     INFISICAL_SYNC_CONDITION,
     KUSTOMIZE_GROUP,
 )
+from homelab_kit.model.clusters import Cluster as RepoCluster
 from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.repo import App, Repo
 
@@ -206,8 +207,18 @@ class Reader:
 # ---------------------------------------------------------------------- the walk
 
 
-def diagnose(repo: Repo, cluster: Cluster, apps: Iterable[App] | None = None) -> DoctorReport:
+def diagnose(
+    repo: Repo,
+    cluster: Cluster,
+    apps: Iterable[App] | None = None,
+    *,
+    scope: RepoCluster | None = None,
+) -> DoctorReport:
     """Walk every app of ``repo`` (or ``apps``) on ``cluster``; see the module docstring.
+
+    ``scope`` is the repository's cluster that ``cluster`` runs, when the repository
+    holds several: only its entry points and apps are walked (another cluster's apps
+    are not on this one).
 
     Raises :class:`ClusterError` when the cluster cannot be asked (Flux not
     installed, RBAC refusing a read the walk needs, ...).
@@ -216,8 +227,14 @@ def diagnose(repo: Repo, cluster: Cluster, apps: Iterable[App] | None = None) ->
 
     reader = Reader(cluster)
     out: list[AppDiagnosis] = []
+    roots = flux_roots(repo)
+    pool: Iterable[App] = repo.apps
+    if scope is not None:
+        written = {k.object.source.path for k in scope.kustomizations} | scope.files
+        roots = [root for root in roots if root.ks_path in written]
+        pool = scope.apps
     every: list[tuple[App, bool]] = (
-        [(root, True) for root in flux_roots(repo)] + [(app, False) for app in repo.apps]
+        [(root, True) for root in roots] + [(app, False) for app in pool]
         if apps is None
         else [(app, False) for app in apps]
     )

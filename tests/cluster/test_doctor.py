@@ -12,6 +12,7 @@ from typing import Any
 import homelab_kit
 from homelab_kit.cluster import ClusterOptions, connect
 from homelab_kit.cluster.doctor import diagnose
+from tests.conftest import corpus_path
 
 from .conftest import ECHO_POD_LABELS, Result
 from .fakeapi import READER_USER, FakeApiServer
@@ -535,3 +536,27 @@ def test_an_external_secret_the_app_reads(
     (finding,) = findings(doctor_json(run, web_repo, kubeconfig, "web/echo"), "web/echo")
     assert (finding["kind"], finding["name"]) == ("Secret", "echo-db-credentials")
     assert finding["problem"].startswith("does not exist: ExternalSecret web/echo-db reports")
+
+
+def test_with_several_clusters_only_the_chosen_clusters_apps_are_walked(
+    healthy: FakeApiServer, kubeconfig: Path, run: Run
+) -> None:
+    """onedr0p's 2024 repository holds two clusters; its storage cluster runs 18 apps."""
+    corpus = corpus_path("onedr0p__home-ops-2024")
+    repo = homelab_kit.load(corpus)
+    storage = repo.cluster("storage")
+    assert storage is not None
+    with connect(ClusterOptions(str(kubeconfig))) as cluster:
+        report = diagnose(repo, cluster, scope=storage)
+    walked = {a.label for a in report.apps if a.namespace}
+    assert walked == {f"{a.namespace}/{a.name}" for a in storage.apps}
+    assert len(walked) == 18
+    roots = [a.directory for a in report.apps if not a.namespace]
+    assert roots
+    assert all(r.startswith("kubernetes/storage/") for r in roots), roots
+
+    result = doctor(run, corpus, kubeconfig, "--cluster", "nas")
+    assert result.code == 2
+    assert "main" in result.err
+    assert "storage" in result.err
+    assert len(result.err.strip().splitlines()) == 1
