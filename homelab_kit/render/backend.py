@@ -2,34 +2,38 @@
 
 ``auto`` prefers a ``kustomize`` binary, then ``kubectl kustomize``, both run with
 ``--load-restrictor LoadRestrictionsNone`` as Flux runs kustomize, and falls back to
-:func:`~homelab_kit.render.kustomize.render_directory`.  Before a binary runs, the
-kustomization tree is checked: a remote resource or a path outside ``root`` is
-refused, so a binary never fetches anything or reads outside the repository.  Helm
-inflation and plugins stay off (kustomize's defaults).
+:func:`~homelab_kit.render.kustomize.render_directory`.  Whichever builds, every
+file the build reads is vetted first (:mod:`homelab_kit.render.vet`); a binary
+builds a copy that holds only those files, so it can fetch nothing, run no plugin
+and read nothing else.  A binary runs in its own process group with a clean
+environment and is killed with the whole group when the build ends (time bound,
+Ctrl-C, ``SIGTERM``); the pure-Python renderer has the same time bound.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
 from homelab_kit.render._docs import parse_documents
-from homelab_kit.render.kustomize import KUSTOMIZATION_FILES, Rendered, render_directory
-from homelab_kit.yaml import parse_text
+from homelab_kit.render.kustomize import Rendered, render_directory
+from homelab_kit.render.vet import vet
+from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE
 
 Backend = Literal["auto", "python", "kubectl", "kustomize"]
 BACKENDS: tuple[str, ...] = ("auto", "python", "kubectl", "kustomize")
 _RESTRICTOR = ("--load-restrictor", "LoadRestrictionsNone")
-_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")
 _KUBECTL_ERR = re.compile(r'err="((?:[^"\\]|\\.)*)"')
 _LITERAL_SOURCE = re.compile(r"literal sources? .*")
 _LITERAL_HIDDEN = "a literal source is not key=value (not shown: it may be a secret)"
@@ -51,96 +55,147 @@ def render(
     backend: Backend | str = "auto",
     timeout: float = 120.0,
     kustomization: Mapping[str, Any] | None = None,
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE,
 ) -> Rendered:
     """Build the kustomization in ``directory`` with the chosen backend.
+
+    Every file the build reads is vetted first (:mod:`homelab_kit.render.vet`):
+    inside ``root``, outside ``.git/``, a regular file, within ``max_file_size`` and
+    YAML the project's reader accepts.  A binary builds a vetted copy holding only
+    those files; the pure-Python renderer reads the repository under a time bound.
 
     :param directory: the directory holding the kustomization file.
     :param root: the repository root; nothing outside it is read.
     :param backend: ``"auto"``, ``"python"``, ``"kubectl"`` or ``"kustomize"``.
-    :param timeout: seconds a binary may run.
+    :param timeout: seconds the build may run, whichever backend builds.
     :param kustomization: a kustomization to build in place of the directory's own
-        file (or where it has none), as Flux rewrites it.  A binary then builds a
-        temporary tree of symbolic links to the repository holding that one file;
-        the repository is never written to.
+        file (or where it has none), as Flux rewrites it; the repository is never
+        written to.
+    :param max_file_size: the largest file the build may read, in bytes.
     :returns: the objects in kustomize's output order.
-    :raises HomelabKitError: bad input, or the binary failed (its first error line).
+    :raises HomelabKitError: bad input, a refused entry, or the build failed (the
+        binary's first error line) or ran out of time.
     """
     if backend not in BACKENDS:
         raise HomelabKitError(f"unknown render backend {backend!r}; use one of {BACKENDS}")
     directory, root = Path(directory), Path(root)
     chosen = available_backend() if backend == "auto" else backend
     if chosen == "python":
-        return render_directory(directory, root=root, kustomization=kustomization)
+        with time_limit(timeout, "the python renderer", directory):
+            vet(
+                directory,
+                root=root,
+                kustomization=kustomization,
+                max_size=max_file_size,
+                strict=False,
+            )
+            return render_directory(directory, root=root, kustomization=kustomization)
     binary = shutil.which(chosen)
     if binary is None:
         raise HomelabKitError(f"the {chosen} backend needs {chosen!r} on PATH")
-    preflight(directory, root=root, kustomization=kustomization)
     command = [binary, "build"] if chosen == "kustomize" else [binary, "kustomize"]
-    if kustomization is None:
-        return _run([*command, *_RESTRICTOR, str(directory.resolve())], chosen, directory, timeout)
-    with tempfile.TemporaryDirectory(prefix="homelab-kit-flux-") as shadow:
-        shadow_root = Path(shadow).resolve()
-        target = _shadow_tree(shadow_root, directory.resolve(), root.resolve(), kustomization)
+    with tempfile.TemporaryDirectory(prefix="homelab-kit-build-") as copy:
+        copy_root = Path(copy).resolve()
+        target = vet(
+            directory,
+            root=root,
+            kustomization=kustomization,
+            copy_to=copy_root,
+            max_size=max_file_size,
+        )
         try:
             return _run([*command, *_RESTRICTOR, str(target)], chosen, directory, timeout)
         except HomelabKitError as exc:
-            message = exc.message.replace(str(shadow_root), str(root.resolve()))
+            message = exc.message.replace(str(copy_root), str(root.resolve()))
             raise HomelabKitError(message, exc.location) from None
 
 
-def _shadow_tree(
-    shadow: Path, directory: Path, root: Path, kustomization: Mapping[str, Any]
-) -> Path:
-    """Mirror ``root`` in ``shadow`` with symbolic links, ``directory``'s kustomization replaced.
+@contextlib.contextmanager
+def time_limit(seconds: float, what: str, directory: Path) -> Iterator[None]:
+    """Raise :class:`HomelabKitError` when the block runs longer than ``seconds``.
 
-    Only the folders from ``root`` down to ``directory`` are real; every other entry
-    is a link to the repository, so the copy costs a few links whatever its size.
+    A ``SIGALRM`` interrupts pure-Python work and blocking reads alike; it can be
+    set only in the main thread, so elsewhere the block runs unbounded.
     """
-    source, target = root, shadow
-    for part in directory.relative_to(root).parts:
-        _link_children(source, target, skip=part)
-        source, target = source / part, target / part
-        target.mkdir()
-    found = [n for n in KUSTOMIZATION_FILES if (directory / n).is_file()]
-    name = found[0] if found else KUSTOMIZATION_FILES[0]
-    _link_children(source, target, skip=name)
-    text = json.dumps(kustomization, ensure_ascii=False, default=str)
-    (target / name).write_text(text + "\n", encoding="utf-8")
-    return target
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
 
+    def expired(signum: int, frame: Any) -> None:
+        raise _Expired
 
-def _link_children(source: Path, target: Path, *, skip: str) -> None:
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        children = sorted(os.listdir(source))
-    except OSError as exc:
-        raise HomelabKitError(f"cannot list {source}: {exc.strerror}") from None
-    for child in children:
-        if child != skip:
-            os.symlink(source / child, target / child)
+        yield
+    except _Expired:
+        raise HomelabKitError(
+            f"{what} did not finish within {seconds:.0f} s", Location(str(directory))
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _Expired(BaseException):
+    """The time bound of :func:`time_limit` passed (a BaseException: nothing swallows it)."""
+
+
+@contextlib.contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """SIGTERM raises ``SystemExit`` (exit code 143) in the block, so cleanups run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _run(command: list[str], backend: str, directory: Path, timeout: float) -> Rendered:
+    """Run the binary in its own process group, killed whole however this run ends."""
     with tempfile.TemporaryDirectory(prefix="homelab-kit-render-") as home:
         env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "LANG": "C.UTF-8"}
         try:
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 command,
-                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=timeout,
                 env=env,
                 cwd=home,
-                check=False,
+                start_new_session=True,
             )
+        except OSError as exc:
+            raise HomelabKitError(f"cannot run {backend}: {exc.strerror}") from None
+        try:
+            with _terminate_raises():
+                stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise HomelabKitError(
                 f"{backend} did not finish within {timeout:.0f} s", Location(str(directory))
             ) from None
-        except OSError as exc:
-            raise HomelabKitError(f"cannot run {backend}: {exc.strerror}") from None
+        finally:
+            _kill_group(proc)  # on a timeout, Ctrl-C, SIGTERM, and any process left behind
+            proc.kill()
+            proc.wait()
     if proc.returncode != 0:
-        raise HomelabKitError(f"{backend} failed: {first_error_line(proc.stderr)}")
-    documents, problems = parse_documents(proc.stdout, f"<{backend} output>")
+        raise HomelabKitError(f"{backend} failed: {first_error_line(stderr)}")
+    documents, problems = parse_documents(stdout, f"<{backend} output>")
     if problems:
         raise HomelabKitError(f"cannot read {backend} output: {problems[0]}")
     objects = tuple(d for d in documents if isinstance(d, dict) and d)
@@ -170,84 +225,9 @@ def first_error_line(stderr: str) -> str:
 def preflight(
     directory: Path, *, root: Path, kustomization: Mapping[str, Any] | None = None
 ) -> None:
-    """Refuse a tree a binary would fetch for, or read outside ``root`` from.
+    """Refuse a tree a binary would fetch for, run plugins for, or read outside ``root`` from.
 
-    Walks the kustomization files reachable from ``directory`` through
-    ``resources``, ``bases`` and ``components`` and checks every path-like entry;
-    ``kustomization`` stands for ``directory``'s own file when given.
+    :func:`homelab_kit.render.vet.vet` without the copy: every kustomization reachable
+    from ``directory`` and every file it names are checked.
     """
-    root = root.resolve()
-    top = directory.resolve()
-    seen: set[Path] = set()
-    pending = [top]
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        if not current.is_relative_to(root):
-            raise HomelabKitError(f"{current} is outside the repository root")
-        files = [current / n for n in KUSTOMIZATION_FILES if (current / n).is_file()]
-        data: Any
-        if current == top and kustomization is not None:
-            path = files[0] if files else current / KUSTOMIZATION_FILES[0]
-            rel, data = path.relative_to(root).as_posix(), dict(kustomization)
-        elif not files:
-            continue
-        else:
-            rel = files[0].relative_to(root).as_posix()
-            try:
-                text = files[0].read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError):
-                continue
-            documents, _ = parse_text(text, rel)
-            data = documents[0].data if documents else None
-        if not isinstance(data, dict):
-            continue
-        for key, entry in _path_entries(data):
-            if key == "replacements" and (os.path.isabs(entry) or ".git" in Path(entry).parts):
-                raise HomelabKitError(
-                    f"'{key}' entry {entry!r} is refused: give a relative path inside the "
-                    "repository, outside .git/",
-                    Location(rel),
-                )
-            if _REMOTE.match(entry) and not (current / entry).exists():
-                raise HomelabKitError(
-                    f"'{key}' entry {entry!r} is remote; nothing is fetched", Location(rel)
-                )
-            target = (current / entry).resolve()
-            if not target.is_relative_to(root):
-                raise HomelabKitError(
-                    f"'{key}' entry {entry!r} points outside the repository root", Location(rel)
-                )
-            if key in ("resources", "bases", "components") and target.is_dir():
-                pending.append(target)
-
-
-def _path_entries(data: dict[str, object]) -> list[tuple[str, str]]:
-    entries: list[tuple[str, str]] = []
-    for key in ("resources", "bases", "components", "configurations", "crds"):
-        value = data.get(key)
-        if isinstance(value, list):
-            entries += [(key, v) for v in value if isinstance(v, str)]
-    for key in ("patchesStrategicMerge",):
-        value = data.get(key)
-        if isinstance(value, list):
-            entries += [(key, v) for v in value if isinstance(v, str) and "\n" not in v]
-    for key in ("patches", "patchesJson6902", "replacements"):
-        value = data.get(key)
-        for item in value if isinstance(value, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("path"), str):
-                entries.append((key, item["path"]))
-    for key in ("configMapGenerator", "secretGenerator"):
-        value = data.get(key)
-        for item in value if isinstance(value, list) else []:
-            if not isinstance(item, dict):
-                continue
-            for field in ("files", "envs"):
-                for source in item.get(field) or []:
-                    if isinstance(source, str):
-                        entries.append((key, source.partition("=")[2] or source))
-            if isinstance(item.get("env"), str):
-                entries.append((key, item["env"]))
-    return entries
+    vet(directory, root=root, kustomization=kustomization)
