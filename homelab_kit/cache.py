@@ -3,39 +3,57 @@
 Parsed files are reused when a file's size and modification time are unchanged; a
 whole lint result is reused when nothing that could change it changed: the tool
 version, the plugins and their versions, the configuration, the selected checks and
-the size and modification time of every file in the tree.  Parsed files are kept in
-shards (by a hash of their path), so a run after one file changed rewrites one
-shard, not the parse of the whole repository.
+every file the run read (the size and modification time of every file under the
+folders read, of a symbolic link's target, and of every path outside them the
+model looked at).  Parsed files are kept in shards (by a hash of their path), so a
+run after one file changed rewrites one shard, not the parse of the whole repository.
 
-The cache lives outside the repository (``$XDG_CACHE_HOME/homelab-kit``, else
-``~/.cache/homelab-kit``) and every cache file is signed with an HMAC key that only
-this user can read: a cache file planted by a repository (or any other tampering or
-corruption) is ignored, never unpickled.  The key always lives in the user's own
-cache folder, even when the configuration's ``cache-dir`` puts the cache elsewhere:
-a repository names ``cache-dir``, so a key found there could be its own.  Writes are
-atomic, so concurrent runs at worst redo work.
+Where the cache lives is the user's choice, never the repository's:
+``$HOMELAB_KIT_CACHE_DIR``, else a ``cache-dir`` in a configuration file outside the
+repository (``--config``), else ``$XDG_CACHE_HOME/homelab-kit`` or
+``~/.cache/homelab-kit``; the repository's own ``.homelab-kit.yaml`` cannot set it.
+Every cache file is signed with an HMAC key kept in that folder (readable by this
+user only), and holds the repository it was written for: a file planted or copied
+from another repository, or corrupted, is ignored.  Even a correctly signed file
+cannot run code: it is read by an unpickler that builds only homelab-kit's own
+value classes (attrs classes, enums, its ``dict``/``str`` subclasses) and a few
+standard types, and refuses any other global (``os.system``, any function).
+
+A cache folder that cannot be used (a file, read-only, full, not creatable) costs a
+warning, once, and the run goes on without the cache.  Writes are atomic, so
+concurrent runs at worst redo work.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import secrets
+import sys
 import tempfile
+import warnings
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
+
+from homelab_kit.errors import HomelabKitWarning
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import dumps_parsed
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _DIGEST = 32
 SHARDS = 32  # parsed-file cache files per repository
+CACHE_DIR_ENV = "HOMELAB_KIT_CACHE_DIR"
+
+_warned: list[str] = []  # the warning this process gave about an unusable cache (once)
 
 
 def default_cache_dir() -> Path:
@@ -43,44 +61,129 @@ def default_cache_dir() -> Path:
     return Path(base) / "homelab-kit"
 
 
+def cache_directory(configured: Path | None = None) -> Path:
+    """Where the cache lives: ``$HOMELAB_KIT_CACHE_DIR``, else ``configured``, else the default.
+
+    ``configured`` is the user's ``cache-dir`` (a configuration file outside the
+    repository); the repository's own configuration never sets it.
+    """
+    from_env = os.environ.get(CACHE_DIR_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    return configured or default_cache_dir()
+
+
+def warn_unusable(directory: Path, exc: OSError) -> None:
+    """Say once per process that the cache cannot be used, and why (the run goes on)."""
+    if _warned:
+        return
+    reason = exc.strerror or type(exc).__name__
+    message = f"cache folder {directory} cannot be used ({reason}); running without the cache"
+    _warned.append(message)
+    warnings.warn(HomelabKitWarning(message), stacklevel=3)
+
+
+def open_cache(configured: Path | None, root: Path, salt: str) -> Cache | None:
+    """The cache of ``root`` in :func:`cache_directory`, or None (warned once) if unusable."""
+    directory = cache_directory(configured)
+    try:
+        return Cache(directory, root, salt)
+    except OSError as exc:
+        warn_unusable(directory, exc)
+        return None
+
+
 def _key(directory: Path) -> bytes:
+    """The folder's signing key, made on first use.
+
+    :raises OSError: the folder cannot hold it (a file, read-only, full, ...).
+    """
     path = directory / "hmac.key"
     try:
         data = path.read_bytes()
         if len(data) == _DIGEST:
             return data
-    except OSError:
+    except FileNotFoundError:
         pass
     directory.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(_DIGEST)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".key.")
     try:
         os.fchmod(fd, 0o600)
-        os.write(fd, key)
-        os.close(fd)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
         os.replace(tmp, path)
-    except OSError:
+    except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        return key  # unsigned-on-disk is fine: the next run will just not trust it
+        raise
     return key
+
+
+# Standard types a cached value may hold besides homelab-kit's own classes.
+_STANDARD = frozenset(
+    {
+        ("pathlib", "Path"),
+        ("pathlib", "PosixPath"),
+        ("pathlib", "PurePosixPath"),
+        ("pathlib", "WindowsPath"),
+        ("pathlib", "PureWindowsPath"),
+        ("datetime", "date"),
+        ("datetime", "datetime"),
+        ("datetime", "time"),
+        ("datetime", "timedelta"),
+        ("datetime", "timezone"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "complex"),
+    }
+)
+_VALUE_BASES = (enum.Enum, dict, list, tuple, str, int, float)
+
+
+def _is_model_class(module: str, name: str) -> bool:
+    """A value class homelab-kit defines: attrs, an enum, or a dict/str/... subclass."""
+    if module != "homelab_kit" and not module.startswith("homelab_kit."):
+        return False
+    found = getattr(sys.modules.get(module), name, None) if "." not in name else None
+    return (
+        isinstance(found, type)
+        and found.__module__ == module
+        and not issubclass(found, BaseException)
+        and (attrs.has(found) or issubclass(found, _VALUE_BASES))
+    )
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    """Builds only homelab-kit's value classes and :data:`_STANDARD` types: never a function."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _STANDARD or _is_model_class(module, name):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a homelab-kit value class")
+
+
+def loads_models(payload: bytes) -> Any:
+    """Unpickle ``payload``, admitting only homelab-kit's own value classes."""
+    return _ModelUnpickler(io.BytesIO(payload)).load()
 
 
 class Cache:
     """The signed cache of one repository (by its absolute root path).
 
-    ``directory`` holds the cache files; the signing key lives in ``key_dir``
-    (default: :func:`default_cache_dir`), never in a folder the repository chose.
+    :raises OSError: ``directory`` cannot hold the cache (see :func:`open_cache`).
     """
 
-    def __init__(self, directory: Path, root: Path, salt: str, key_dir: Path | None = None) -> None:
+    def __init__(self, directory: Path, root: Path, salt: str) -> None:
         self.directory = directory
         self.salt = salt
-        root_id = hashlib.sha256(str(Path(root).resolve()).encode()).hexdigest()[:20]
+        self.root = str(Path(root).resolve())
+        root_id = hashlib.sha256(self.root.encode()).hexdigest()[:20]
         self._shard_paths = [directory / f"{root_id}-{n:02d}.parse" for n in range(SHARDS)]
         self._legacy_parse_path = directory / f"{root_id}.parse"  # format 1: one file
         self._result_path = directory / f"{root_id}.result"
-        self._key = _key(key_dir or default_cache_dir())
+        self._key = _key(directory)
+        self._writable = True
         # Parsed files are read on first use: a run the result cache answers never
         # needs them.
         self._loaded: list[dict[str, tuple[int, int, YamlFile]]] | None = None
@@ -114,27 +217,32 @@ class Cache:
         if not hmac.compare_digest(digest, expected):
             return None
         try:
-            version, salt, value = pickle.loads(payload)  # signed by us: safe to load
+            version, salt, root, value = loads_models(payload)
         except Exception:
             return None
-        if version != FORMAT_VERSION or salt != self.salt:
-            return None
+        if version != FORMAT_VERSION or salt != self.salt or root != self.root:
+            return None  # another version, limits or repository wrote it
         return value
 
     def _write(self, path: Path, value: Any) -> None:
-        payload = dumps_parsed((FORMAT_VERSION, self.salt, value))
+        if not self._writable:
+            return
+        payload = dumps_parsed((FORMAT_VERSION, self.salt, self.root, value))
         digest = hmac.new(self._key, payload, hashlib.sha256).digest()
         # Not fsutil.atomic_write_bytes: a cache file is disposable (a torn one fails its
         # HMAC and is ignored), so it skips the fsyncs that make user files durable.
+        tmp = None
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.")
             with os.fdopen(fd, "wb") as handle:
                 handle.write(digest + payload)
             os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(tmp)
+        except OSError as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            self._writable = False
+            warn_unusable(self.directory, exc)
 
     # ------------------------------------------------------------------ parsed files
 
@@ -166,17 +274,56 @@ class Cache:
     # ------------------------------------------------------------------ whole results
 
     def load_result(self, fingerprint: str) -> Any:
+        """The result saved with ``fingerprint``, if every path it watched is unchanged."""
         stored = self._read(self._result_path)
-        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == fingerprint:
-            return stored[1]
-        return None
+        if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == fingerprint):
+            return None
+        watched = stored[1]
+        if not isinstance(watched, tuple) or any(
+            not isinstance(item, tuple) or len(item) != 2 or _stamp(self.root, item[0]) != item[1]
+            for item in watched
+        ):
+            return None
+        return stored[2]
 
-    def save_result(self, fingerprint: str, result: Any) -> None:
-        self._write(self._result_path, (fingerprint, result))
+    def save_result(self, fingerprint: str, result: Any, watched: Iterable[str] = ()) -> None:
+        """Keep ``result`` for ``fingerprint``; ``watched`` are more paths (relative to the
+        root) it depends on, outside the fingerprinted folders: any change to one (it
+        appears, goes, or its size or time changes) makes the result stale."""
+        stamps = tuple((rel, _stamp(self.root, rel)) for rel in sorted(set(watched)))
+        self._write(self._result_path, (fingerprint, stamps, result))
+
+
+def _stamp(root: str, rel: str) -> tuple[str, int, int] | None:
+    """What a path is now (following links): its kind, size and modification time."""
+    try:
+        st = os.stat(os.path.join(root, rel))
+    except (OSError, ValueError):
+        return None
+    kind = "dir" if os.path.isdir(os.path.join(root, rel)) else "file"
+    return (kind, 0, 0) if kind == "dir" else (kind, st.st_size, st.st_mtime_ns)
+
+
+def fingerprint_folders(locations: Iterable[str]) -> Iterator[str]:
+    """The folders to fingerprint for ``locations`` (a templated one by its fixed prefix).
+
+    A kubeconform-style template (``schemas/{{ .Group }}/{{ .ResourceKind }}.json``)
+    names files under ``schemas/``; a URL names nothing on this disk.
+    """
+    for location in locations:
+        if "://" in location:
+            continue
+        if "{{" in location:
+            location = location.split("{{", 1)[0].rpartition("/")[0] or "."
+        yield location
 
 
 def tree_fingerprint(root: Path, parts: Iterable[str], folders: Iterable[str]) -> str:
-    """A hash of ``parts`` and the size and mtime of every file under ``folders``."""
+    """A hash of ``parts`` and the size and mtime of every file under ``folders``.
+
+    A symbolic link counts with its target's size and mtime (what a run reads);
+    ``.git`` folders are left out.
+    """
     h = hashlib.sha256()
     for part in parts:
         h.update(part.encode())
@@ -185,13 +332,28 @@ def tree_fingerprint(root: Path, parts: Iterable[str], folders: Iterable[str]) -
         top = root / folder
         if not top.exists():
             continue
+        if top.is_file():
+            _hash_file(h, str(top.parent), top.name)
+            continue
         for dirpath, dirnames, filenames in os.walk(top):
-            dirnames.sort()
+            dirnames[:] = sorted(d for d in dirnames if d != ".git")
             h.update(dirpath.encode())
             for name in sorted(filenames):
-                try:
-                    st = os.lstat(os.path.join(dirpath, name))
-                except OSError:
-                    continue
-                h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+                _hash_file(h, dirpath, name)
     return h.hexdigest()
+
+
+def _hash_file(h: Any, dirpath: str, name: str) -> None:
+    path = os.path.join(dirpath, name)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    if os.path.islink(path):
+        try:
+            target = os.stat(path)
+        except OSError:
+            h.update(b"-\0")
+        else:
+            h.update(f"{target.st_size}\0{target.st_mtime_ns}\0{target.st_ino}\0".encode())

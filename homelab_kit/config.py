@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 import pathspec
 
+from homelab_kit.cache import CACHE_DIR_ENV
 from homelab_kit.diagnostic import Severity
 from homelab_kit.errors import ConfigError, HomelabKitWarning
 from homelab_kit.fsutil import inside
@@ -35,6 +36,7 @@ PRESETS = {
     "homelab-kit": ("correctness", "security", "style", "convention"),
 }
 DEFAULT_PRESET = "recommended"
+
 
 DEFAULT_SOPS_ALLOWLIST = (
     "kubernetes/components/common/sops/*.sops.yaml",
@@ -62,7 +64,8 @@ _KEYS = {
     "missing-schema": "what a kind without a schema is: error, warning, info (default) or ignore",
     "sops-allowlist": "path patterns where SOPS files may live",
     "max-file-size": "largest YAML file read, in bytes (default 10 MiB; only lowered here)",
-    "cache-dir": "where the cache lives (default .homelab-kit-cache under the root)",
+    "cache-dir": "where the cache lives, from a configuration file outside the repository "
+    "(default $HOMELAB_KIT_CACHE_DIR, else ~/.cache/homelab-kit)",
     "clusters": "mapping of cluster name to its entry file or folder (default: detected)",
     "plugins": "mapping of plugin name to that plugin's own options",
     "scaffold": "defaults for new-app and friends (hostAPI, projectSlug, ...)",
@@ -395,7 +398,7 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
             )
         changes["max_file_size"] = value
     if "cache-dir" in data:
-        changes["cache_dir"] = root / str(data["cache-dir"])
+        changes["cache_dir"] = _cache_dir(root, config_path, data, at("cache-dir"))
     changes["clusters"] = _clusters(root, mapping("clusters"), at)
     plugins = mapping("plugins")
     changes["plugins"] = {
@@ -424,6 +427,29 @@ def _clusters(
             raise ConfigError(f"the entry of cluster {name!r}, {entry!r}, does not exist", where)
         out.append(ConfiguredCluster(name, "" if relative == "." else relative, where))
     return tuple(out)
+
+
+def _cache_dir(root: Path, config_path: Path, data: YMap, where: Location) -> Path | None:
+    """``cache-dir`` from a configuration file the user keeps outside the repository.
+
+    The repository's own file is ignored (with a warning): the cache is code-adjacent
+    data, and a repository choosing where it lives could plant a cache of its own.
+    """
+    value = data["cache-dir"]
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("cache-dir must be a path", where)
+    if inside(config_path, root):
+        warnings.warn(
+            HomelabKitWarning(
+                "cache-dir in the repository's configuration is ignored; set "
+                f"{CACHE_DIR_ENV} or cache-dir in a configuration file outside the repository",
+                where,
+            ),
+            stacklevel=4,
+        )
+        return None
+    chosen = Path(value).expanduser()
+    return chosen if chosen.is_absolute() else config_path.parent / chosen
 
 
 _VERSION_RE = re.compile(r"^v?\d+\.\d+(\.\d+)?$")

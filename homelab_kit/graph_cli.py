@@ -37,7 +37,7 @@ def load_repo(
     path: str, config_file: str | None, *, cache: bool = True
 ) -> tuple[Repo, Config, PluginManager]:
     """The repository at ``path`` as ``lint`` loads it (configuration, plugin kinds, cache)."""
-    from homelab_kit.cache import Cache, default_cache_dir
+    from homelab_kit.cache import open_cache
     from homelab_kit.lint import load_options
     from homelab_kit.model.loader import load
 
@@ -46,15 +46,8 @@ def load_repo(
     pm = get_plugin_manager()
     pm.hook.homelab_kit_configure(config=config)
     options = load_options(config, pm)
-    store = (
-        Cache(
-            config.cache_dir or default_cache_dir(),
-            root,
-            salt=f"{__version__}:{PARSED_FORMAT}:{options.max_file_size}",
-        )
-        if cache
-        else None
-    )
+    salt = f"{__version__}:{PARSED_FORMAT}:{options.max_file_size}"
+    store = open_cache(config.cache_dir, root, salt) if cache else None
     kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
     repo = load(root, options, kinds=kinds, cache=store)
     pm.hook.homelab_kit_repo_loaded(repo=repo)

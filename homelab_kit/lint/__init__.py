@@ -9,7 +9,7 @@ from pathlib import Path
 
 import attrs
 
-from homelab_kit.cache import Cache, default_cache_dir, tree_fingerprint
+from homelab_kit.cache import Cache, fingerprint_folders, open_cache, tree_fingerprint
 from homelab_kit.config import CONFIG_FILENAME, Config, load_config
 from homelab_kit.errors import ConfigError
 from homelab_kit.lint.check import DOC_SECTIONS, Check
@@ -113,11 +113,10 @@ def lint(
     store: Cache | None = None
     fingerprint = ""
     if cache:
-        store = Cache(
-            config.cache_dir or default_cache_dir(),
-            root,
-            salt=f"{__version__}:{PARSED_FORMAT}:{options.max_file_size}",
-        )
+        salt = f"{__version__}:{PARSED_FORMAT}:{options.max_file_size}"
+        store = open_cache(config.cache_dir, root, salt=salt)
+    if store is not None:
+        folders = options.include or tuple(d for d in DEFAULT_INCLUDE if (root / d).is_dir())
         fingerprint = tree_fingerprint(
             root,
             (
@@ -127,7 +126,11 @@ def lint(
                 repr([c.id for c in checks]),
                 repr(tuple(clusters)),
             ),
-            (*(options.include or DEFAULT_INCLUDE), CONFIG_FILENAME, *config.schema_locations),
+            (
+                *(folders or (".",)),
+                CONFIG_FILENAME,
+                *fingerprint_folders(config.schema_locations),
+            ),
         )
         hit = store.load_result(fingerprint)
         if isinstance(hit, LintResult):
@@ -161,5 +164,5 @@ def lint(
         result = attrs.evolve(result, clusters=tuple(c.name for c in chosen))
     pm.hook.homelab_kit_lint_finished(result=result)
     if store is not None:
-        store.save_result(fingerprint, result)
+        store.save_result(fingerprint, result, watched=repo.outside_paths)
     return result

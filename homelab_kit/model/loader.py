@@ -509,6 +509,7 @@ def build_repo(
 ) -> Repo:
     """Turn parsed files into models (no file reading beyond existence checks)."""
     root_real = os.path.realpath(root)
+    outside: set[str] = set()  # paths asked about beyond the folders read
 
     def exists(rel: str) -> str | None:
         if rel in tree.files:
@@ -518,6 +519,7 @@ def build_repo(
         full = os.path.realpath(os.path.join(root, rel))
         if not (full == root_real or full.startswith(root_real + os.sep)):
             return None
+        outside.add(rel)
         if os.path.isdir(full):
             return "dir"
         if os.path.isfile(full):
@@ -682,6 +684,7 @@ def build_repo(
         apps_root=options.apps_root,
         implicit_sources=implicit,
         settings=settings,
+        outside_paths=frozenset(outside),
     )
 
 

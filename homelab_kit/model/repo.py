@@ -144,6 +144,9 @@ class Repo:
     )
     settings: Settings = attrs.field(factory=Settings, repr=False)
     deployed_namespaces: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
+    # Paths beyond the folders read whose existence the model asked about (a
+    # kustomization's resource outside ``include``): the result cache watches them.
+    outside_paths: frozenset[str] = attrs.field(factory=frozenset, repr=False)
     _memo: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     # ------------------------------------------------------------------ lookups
