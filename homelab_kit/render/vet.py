@@ -158,8 +158,8 @@ class Vetter:
                 target = self._real_rel(full)
                 if target is None:
                     raise HomelabKitError(
-                        f"'{where[0]}' entry {rel!r} goes through a symbolic link leaving "
-                        "the repository; not read",
+                        f"'{where[0]}' entry {rel!r} goes through a symbolic link to "
+                        "outside the repository; not read",
                         k.at(*where),
                     )
                 self._refuse_git(target, k, *where)
