@@ -221,7 +221,10 @@ class Vetter:
 
     def _file(self, k: _Kustomization, entry: Any, *where: str | int, yaml: bool) -> str | None:
         """Vet (and copy) the file ``entry`` names; its real path, None when missing."""
-        placed = self._place(self._entry(k, entry, *where), k, *where)
+        return self._vet_file(self._entry(k, entry, *where), k, *where, yaml=yaml)
+
+    def _vet_file(self, rel: str, k: _Kustomization, *where: str | int, yaml: bool) -> str | None:
+        placed = self._place(rel, k, *where)
         if placed is None or stat.S_ISDIR(placed[1]):
             return None if placed is None else placed[0]
         real = placed[0]
@@ -347,16 +350,34 @@ class Vetter:
                 if isinstance(item, Mapping):
                     self._generator(k, key, index, item)
 
+    def _folder_of_files(self, k: _Kustomization, real: str, *where: str | int) -> None:
+        """A folder in ``files`` stands for the files in it (not its subfolders)."""
+        full = os.path.join(self.root, real)
+        if not os.path.isdir(full):
+            return
+        for name in _children(full):
+            self._vet_file(f"{real}/{name}" if real else name, k, *where, yaml=False)
+
     def _generator(self, k: _Kustomization, key: str, index: int, item: Mapping[str, Any]) -> None:
         for field in ("files", "envs"):
             sources = item.get(field)
             for number, source in enumerate(sources if isinstance(sources, list) else ()):
+                where = (key, index, field, number)
                 if isinstance(source, str) and field == "files":
                     # kustomize: "[key=]path", a key or path holding "=" is refused
                     source = source.split("=", 1)[1] if "=" in source else source
-                self._file(k, source, key, index, field, number, yaml=False)
+                real = self._file(k, source, *where, yaml=False)
+                if field == "files" and real is not None:
+                    self._folder_of_files(k, real, *where)
         if "env" in item:
             self._file(k, item["env"], key, index, "env", yaml=False)
+
+
+def _children(full: str) -> list[str]:
+    try:
+        return sorted(os.listdir(full))
+    except OSError:
+        return []
 
 
 def vet(

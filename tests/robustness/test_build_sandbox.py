@@ -151,6 +151,27 @@ def test_a_symbolic_link_leaving_the_repository_is_not_followed(repo: Path, back
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("target", ["../../.git/config", "../../../outside.txt"])
+def test_a_folder_of_generator_files_is_vetted_file_by_file(
+    repo: Path, backend: str, target: str
+) -> None:
+    """``files: [folder]`` reads the files in it: a link among them is checked too."""
+    write_files(repo, {"app/conf/plain.txt": "plain\n"})
+    os.symlink(target, repo / "app" / "conf" / "leak")
+    files = {"app/kustomization.yaml": "configMapGenerator:\n- name: c\n  files: [conf]\n"}
+    refused(repo, backend, files, r"\.git folder|outside the repository")
+
+
+def test_a_folder_of_generator_files_builds(repo: Path) -> None:
+    """The pure-Python renderer reads a folder's files (kubectl refuses a folder)."""
+    write_files(repo, {"app/conf/a.txt": "alpha\n", "app/conf/b.txt": "beta\n"})
+    files = {"app/kustomization.yaml": "configMapGenerator:\n- name: c\n  files: [conf]\n"}
+    printed = build(repo, "python", files)
+    assert "alpha" in printed
+    assert "beta" in printed
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_symbolic_link_inside_the_repository_builds(repo: Path, backend: str) -> None:
     write_files(repo, {"shared/data.txt": "shared-value\n", "shared/cm.yaml": CONFIGMAP})
     (repo / "app").mkdir(exist_ok=True)
