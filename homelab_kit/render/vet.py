@@ -281,6 +281,8 @@ class Vetter:
         if self.copy_to is not None:
             target = os.path.join(self.copy_to, directory, name)
             os.makedirs(os.path.dirname(target), exist_ok=True)
+            if os.path.lexists(target):  # the file is a link: the binary reads this instead
+                os.unlink(target)
             text = json.dumps(data, ensure_ascii=False, default=str)
             with open(target, "x", encoding="utf-8") as handle:
                 handle.write(text + "\n")
@@ -319,7 +321,12 @@ class Vetter:
                 )
         for key in ("resources", "bases", "components"):
             for index, entry in k.items(key):
-                if not self.strict and isinstance(entry, str) and is_remote(entry):
+                if (
+                    not self.strict
+                    and isinstance(entry, str)
+                    and is_remote(entry)
+                    and not os.path.lexists(os.path.join(self.root, k.directory, entry))
+                ):
                     continue  # the pure-Python renderer skips it with a warning
                 real = self._file(k, entry, key, index, yaml=True)
                 if real is not None and stat.S_ISDIR(

@@ -186,6 +186,15 @@ def test_a_symbolic_link_inside_the_repository_builds(repo: Path, backend: str) 
     assert "'plain'" in printed
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_kustomization_file_that_is_a_link_builds(repo: Path, backend: str) -> None:
+    write_files(repo, {"shared/kustomization.yaml": "resources: [../app/cm.yaml]\n"})
+    (repo / "app").mkdir(exist_ok=True)
+    os.symlink("../shared/kustomization.yaml", repo / "app" / "kustomization.yaml")
+    printed = build(repo, backend, {})
+    assert "'plain'" in printed
+
+
 @pytest.mark.skipif(not HAVE_KUBECTL, reason="kubectl is not on PATH")
 def test_a_utf16_kustomization_is_read_as_kubectl_reads_it(repo: Path) -> None:
     """The nested kustomization kubectl decodes (UTF-16 with a BOM) is vetted too."""
