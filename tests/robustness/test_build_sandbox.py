@@ -338,6 +338,23 @@ def test_the_python_backend_has_a_time_bound(repo: Path) -> None:
         render(repo / "app", root=repo, backend="python", timeout=0.001)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_binary_past_its_time_bound_is_killed_with_its_children(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pids = tmp_path / "pids"
+    bin_dir = fake_binary(tmp_path, f"sleep 300 &\necho $$ $! > {pids}\nwait\n")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    write_files(repo, {"app/kustomization.yaml": "resources: [cm.yaml]\n"})
+    with pytest.raises(HomelabKitError, match="did not finish within 1 s"):
+        render(repo / "app", root=repo, backend="kubectl", timeout=1)
+    started = [int(p) for p in pids.read_text().split()]
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in started if _alive(p)], "the binary or its child outlived the build"
+
+
 def _alive(pid: int) -> bool:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
