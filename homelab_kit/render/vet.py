@@ -235,9 +235,7 @@ class Vetter:
             parsed = parse_bytes(data, real)
             if parsed.problems:
                 p = parsed.problems[0]
-                raise HomelabKitError(
-                    f"invalid YAML: {p.message}", Location(real, p.line, p.column)
-                )
+                raise HomelabKitError(p.message, Location(real, p.line, p.column))
         self._placed.add(real)
         if self.copy_to is not None:
             target = os.path.join(self.copy_to, real)
