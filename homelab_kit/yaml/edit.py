@@ -32,7 +32,7 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -392,6 +392,8 @@ def _data(node: _Node, budget: list[int]) -> Any:
 
 
 def _key_matches(key: _Node, part: str | int) -> bool:
+    if key.kind == "alias" and key.target is not None:  # `*app :` means the anchored scalar
+        key = key.target
     if key.kind != "scalar":
         return False
     value = scalar_value(key.event)
@@ -823,7 +825,7 @@ def _insert_key(
     ):
         before = next((i for i, n in enumerate(names) if n > key), len(names))
         if before == 0 and not _first_on_line(body, mapping.keys[0].start):
-            before = len(names)
+            before = len(mapping.keys)
     if mapping.flow:
         entry = f"{scalar_text(key, flow=True)}: {_flow_text(value)}"
         if mapping.items:
@@ -837,7 +839,7 @@ def _insert_key(
         return _apply(body, docs, index, splice, what)
     col = mapping.keys[0].column
     lines = _map_lines({key: value}, col, style)
-    if before == len(names):
+    if before == len(mapping.keys):
         pos = _after_line(body, mapping.end)
         first = mapping.last - 1
     elif before == 0:
@@ -948,6 +950,22 @@ def _delete(body: str, docs: list[_Doc], chain: list[_Slot], what: str, index: i
 
 
 # --------------------------------------------------------------------------- public API
+
+
+@contextlib.contextmanager
+def _unplaceable(what: str) -> Iterator[None]:
+    """A layout the splicer has no rule for is an :class:`EditError`, never a crash.
+
+    Nothing has been written when this fires (edits return new text), so the
+    caller reports one line and leaves the file as it was.
+    """
+    try:
+        yield
+    except (IndexError, KeyError, TypeError, AttributeError) as exc:
+        raise EditError(
+            f"cannot {what}: the file's layout here is one this editor cannot place an "
+            f"edit in ({type(exc).__name__})"
+        ) from None
 
 
 def _split_bom(text: str) -> tuple[str, str]:
@@ -1080,7 +1098,8 @@ def set_value(text: str, document_index: int, key_path: KeyPath, value: Any) -> 
     """
     bom, body = _checked(text)
     path = _path(key_path)
-    new = _set(body, document_index, path, _normalize(value))
+    with _unplaceable(f"set {_show(path)}"):
+        new = _set(body, document_index, path, _normalize(value))
     return bom + new
 
 
@@ -1104,7 +1123,8 @@ def append_to_sequence(
     """
     bom, body = _checked(text)
     path = _path(key_path)
-    new = _append(body, document_index, path, _normalize(item), index, keep_sorted)
+    with _unplaceable(f"add an item to {_show(path)}"):
+        new = _append(body, document_index, path, _normalize(item), index, keep_sorted)
     return bom + new
 
 
@@ -1115,7 +1135,9 @@ def delete_key(text: str, document_index: int, key_path: KeyPath) -> str:
     (or ``[]``).  A missing key is not an error: the text comes back unchanged.
     """
     bom, body = _checked(text)
-    new = _delete_path(body, document_index, _path(key_path))
+    path = _path(key_path)
+    with _unplaceable(f"delete {_show(path)}"):
+        new = _delete_path(body, document_index, path)
     return bom + new
 
 

@@ -525,3 +525,39 @@ def test_atomic_write_failure_leaves_the_old_file(
         atomic_write(target, "a: 2\n", tmp_path)
     assert target.read_text() == "a: 1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["a.yaml"]
+
+
+ALIAS_KEYS = """\
+---
+metadata:
+  name: &app radarr
+spec:
+  values:
+    controllers:
+      *app :
+        containers:
+          app:
+            image: {repository: x, tag: "1"}
+            envFrom:
+              - secretRef:
+                  name: other  # keep
+    service:
+      app:
+        controller: *app
+"""
+
+
+def test_an_alias_key_is_followed_to_its_anchor() -> None:
+    # was: internal error IndexError in _insert_key (an alias key is no "name")
+    path = ("spec", "values", "controllers", "radarr", "containers", "app", "envFrom")
+    new = append_to_sequence(ALIAS_KEYS, 0, path, {"secretRef": {"name": "radarr-secret"}})
+    added = "              - secretRef:\n                  name: radarr-secret\n"
+    assert new == ALIAS_KEYS.replace("# keep\n", "# keep\n" + added)
+
+
+def test_a_new_key_beside_an_alias_key_goes_after_it() -> None:
+    new = set_value(ALIAS_KEYS, 0, ("spec", "values", "controllers", "sidecar"), {"a": 1})
+    assert new.splitlines()[-5:-3] == ["      sidecar:", "        a: 1"]
+    assert parse_text(new, "x.yaml")[0][0].data["spec"]["values"]["controllers"]["sidecar"] == {
+        "a": 1
+    }
