@@ -490,3 +490,42 @@ def _merge(existing: str, data: Mapping[str, Any]) -> str:
     out = io.StringIO()
     yaml.dump(document, out)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- scaffolding facts
+
+
+def secrets_backend(repo: Repo) -> str | None:
+    """The backend most of ``repo``'s secrets come from (``Infisical``, ``External
+    Secrets``, ``SOPS``), or None when it has none: what ``add-secret`` writes."""
+    return next((name for name, n in _secrets(repo).items() if n), None)
+
+
+@attrs.frozen
+class ExternalSecretStyle:
+    """How ``repo``'s ExternalSecrets are written: the most used apiVersion and store.
+
+    :param example: the path of an ExternalSecret written so (to copy its head from).
+    """
+
+    api_version: str
+    store_kind: str
+    store_name: str
+    example: str
+
+
+def external_secret_style(repo: Repo, namespace: str | None = None) -> ExternalSecretStyle | None:
+    """The most used store of ``repo``'s ExternalSecrets (those of ``namespace``
+    first, when it has any), or None when it has no ExternalSecret with a store."""
+    found = [e for e in repo.external_secrets if e.store_name]
+    local = [e for e in found if namespace is not None and e.namespace == namespace]
+    chosen = local or found
+    if not chosen:
+        return None
+
+    def style(e: Any) -> tuple[str, str, str]:
+        return (e.doc.api_version, e.store_kind or "SecretStore", str(e.store_name))
+
+    (api, kind, name), _ = Counter(style(e) for e in chosen).most_common(1)[0]
+    example = next(e.doc.path for e in chosen if style(e) == (api, kind, name))
+    return ExternalSecretStyle(api or "external-secrets.io/v1", kind, str(name), example)

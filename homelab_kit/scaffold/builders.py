@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from homelab_kit.config import Config, load_config
+from homelab_kit.conventions import external_secret_style, secrets_backend
 from homelab_kit.errors import ScaffoldError
 from homelab_kit.model.loader import find_root, load
 from homelab_kit.model.repo import App, Repo
@@ -422,12 +423,17 @@ def plan_add_secret(
 ) -> Plan:
     """Plan ``add-secret NAMESPACE/APP``: wire an Infisical secret into an existing app.
 
-    Each step is done only when missing, so running it twice changes nothing: the
-    InfisicalSecret in ``<ns>/secrets/``, its listing, the app's ``dependsOn`` on the
-    secrets Kustomization, and the values reading the Secret through ``envFrom``
-    (when the values have a shape that allows it; otherwise the next steps say how).
+    Each step is done only when missing, so running it twice changes nothing.  The
+    Secret is ``<app>-secret``; a producer that already exists for it (or for a
+    Secret the app reads, in the app's own folder) is reused, never doubled.  A new
+    one is written in the repository's backend: an InfisicalSecret in
+    ``<ns>/secrets/`` with the ``dependsOn`` on the secrets Kustomization, or an
+    ExternalSecret beside the HelmRelease in the repository's store.  The values read
+    the Secret through ``envFrom``.
 
-    :raises ScaffoldError: when the app does not exist.
+    :raises ScaffoldError: when the app does not exist, the repository keeps its
+        secrets in SOPS files, another app's object produces the Secret, or the
+        values have no shape that ``envFrom`` can be added to (nothing is written).
     """
     namespace, app_name = parse_target(target)
     ctx = _Context(path, overrides, pm)
@@ -438,26 +444,145 @@ def plan_add_secret(
             f"no app {namespace}/{app_name} ({where} not found); create it with "
             f"`homelab-kit new-app {namespace}/{app_name} ...`"
         )
-    secrets_ks = _ensure_secrets_folder(ctx, namespace)
-    _add_secret_file(ctx, namespace, app_name, existing_ok=True)
-    _ensure_depends_on(ctx, app.ks_path, app_name, namespace, secrets_ks)
     secret = f"{app_name}-secret"
-    consumed = any(
-        c.secret_name == secret
-        and c.namespace == namespace
-        and (c.source.path in app.files or c.source.path.startswith(app.directory + "/"))
-        for c in ctx.repo.secret_consumers
-    )
-    if not consumed and not _wire_values(ctx, app, secret):
-        ctx.steps.append(
-            f"Make {app_name} read Secret {secret}: its values have no envFrom this command "
-            "recognises, so add one in the chart's own shape, e.g. "
-            f"`envFrom: [{{secretRef: {{name: {secret}}}}}]`."
+    reused = _existing_producer(ctx, app, namespace, secret)
+    backend = secrets_backend(ctx.repo)
+    if reused is not None:
+        secret, producer, read = reused
+        if read or _reads(ctx, app, namespace, secret):
+            ctx.notes.append(
+                f"{namespace}/{app_name} already reads Secret {secret}, produced by "
+                f"{producer}: add its keys there"
+            )
+            return ctx.plan(f"secrets for {namespace}/{app_name}")
+        ctx.notes.append(f"Secret {secret} already has a producer ({producer}): reused")
+    elif backend == "SOPS":
+        raise ScaffoldError(
+            f"this repository keeps its secrets in SOPS-encrypted files: write "
+            f"{app.directory}/app/secret.sops.yaml (Secret {secret}) and encrypt it with "
+            "sops; nothing was written"
         )
+    elif backend == "External Secrets":
+        _add_external_secret(ctx, app, namespace, secret)
+    else:
+        secrets_ks = _ensure_secrets_folder(ctx, namespace)
+        _add_secret_file(ctx, namespace, app_name, existing_ok=True)
+        _ensure_depends_on(ctx, app.ks_path, app_name, namespace, secrets_ks)
+    if not _reads(ctx, app, namespace, secret) and not _wire_values(ctx, app, secret):
+        raise ScaffoldError(
+            f"{app_name}'s values have no envFrom this command recognises, so nothing would "
+            f"read Secret {secret}: add one in the chart's own shape (e.g. `envFrom: "
+            f"[{{secretRef: {{name: {secret}}}}}]`) and run add-secret again; nothing was written"
+        )
+    if reused is None and backend == "External Secrets":
+        ctx.steps.append(
+            f"Create item {app_name} in the secret store; External Secrets syncs it into "
+            f"Secret {namespace}/{secret}."
+        )
+        ctx.steps.append("Run `homelab-kit lint`, then commit and push.")
+        return ctx.plan(f"secrets for {namespace}/{app_name}")
+    if reused is not None:
+        return ctx.plan(f"secrets for {namespace}/{app_name}")
     if not ctx.ws.plan("").empty:
         _infisical_steps(ctx, app_name, namespace)
         ctx.steps.append("Run `homelab-kit lint`, then commit and push.")
     return ctx.plan(f"secrets for {namespace}/{app_name}")
+
+
+def _in_app(app: App, path: str) -> bool:
+    return path in app.files or path.startswith(app.directory + "/")
+
+
+def _reads(ctx: _Context, app: App, namespace: str, secret: str) -> bool:
+    """Whether the app's own objects already read Secret ``secret``."""
+    from homelab_kit.model.secret_index import resolved_consumers
+
+    return any(
+        name == secret and c.namespace in (namespace, None) and _in_app(app, c.source.path)
+        for c, name in resolved_consumers(ctx.repo)
+    )
+
+
+def _existing_producer(
+    ctx: _Context, app: App, namespace: str, secret: str
+) -> tuple[str, str, bool] | None:
+    """A Secret the app should use that something already produces: ``(name, producer,
+    whether the app reads it already)``.
+
+    The Secret ``secret`` when anything produces it, else one the app reads whose
+    producer lives in the app's own folder.  The namespace's ``secrets/`` folder
+    (``add-secret``'s own InfisicalSecret) is not reused here: the Infisical steps
+    are idempotent.  A producer of ``secret`` that belongs to another app is refused.
+
+    :raises ScaffoldError: when ``secret`` is produced by another app's files.
+    """
+    from homelab_kit.secrets_map import build_secrets_map
+
+    smap = build_secrets_map(ctx.repo)
+    lane = smap.namespace(namespace)
+    if lane is None:
+        return None
+    own = f"{ctx.ns_dir(namespace)}/secrets/{app.name}-secrets.yaml"
+    key = f"{namespace}/{app.name}"
+    candidates = [s for s in lane.secrets if s.name == secret and s.producers]
+    candidates += [
+        s
+        for s in lane.secrets
+        if s.name != secret
+        and key in s.reader_apps
+        and any(_in_app(app, p.location.path) for p in s.producers)
+    ]
+    for mapped in candidates:
+        producers = [p for p in mapped.producers if p.location.path != own]
+        if not producers:
+            return None
+        producer = producers[0]
+        where = f"{producer.kind} at {producer.location.path}:{producer.location.line}"
+        mine = _in_app(app, producer.location.path) or producer.location.path.startswith(
+            f"{ctx.ns_dir(namespace)}/secrets/"
+        )
+        if not mine and (producer.app or key) != key:
+            raise ScaffoldError(
+                f"Secret {namespace}/{mapped.name} is already produced by {where} (app "
+                f"{producer.app}); nothing was written"
+            )
+        return mapped.name, where, key in mapped.reader_apps
+    return None
+
+
+def _add_external_secret(ctx: _Context, app: App, namespace: str, secret: str) -> None:
+    """An ExternalSecret beside the app's HelmRelease, in the repository's store."""
+    style = external_secret_style(ctx.repo, namespace)
+    if style is None:
+        raise ScaffoldError(
+            "this repository's ExternalSecrets name no secretStoreRef to copy; nothing was written"
+        )
+    releases = [h for h in ctx.repo.helm_releases if _in_app(app, h.doc.path)]
+    folder = posixpath.dirname(releases[0].doc.path) if releases else f"{app.directory}/app"
+    kfile = f"{folder}/kustomization.yaml"
+    if not ctx.ws.is_file(kfile):
+        raise ScaffoldError(f"{kfile} does not exist: nowhere to list an ExternalSecret")
+    path = f"{folder}/externalsecret.yaml"
+    if ctx.ws.exists(path):
+        raise ScaffoldError(f"{path} already exists; nothing was written")
+    head = (ctx.ws.read(style.example) or "").splitlines()
+    schema = next(
+        (line for line in head[:3] if line.startswith("# yaml-language-server: $schema=")), ""
+    )
+    generator = find_generator("secret", "external-secrets", ctx.pm)
+    values = {
+        "folder": posixpath.basename(folder),
+        "app": app.name,
+        "secret_name": secret,
+        "api_version": style.api_version,
+        "store_kind": style.store_kind,
+        "store_name": style.store_name,
+        "remote_key": app.name,
+        "schema_comment": schema,
+        "document_start": bool(head) and head[0].strip() == "---",
+    }
+    _render_into(ctx, generator, values, posixpath.basename(folder), posixpath.dirname(folder))
+    _register(ctx, kfile, "./externalsecret.yaml", keep_sorted=True)
 
 
 def _common_layout(data: Mapping[str, Any]) -> bool:

@@ -109,6 +109,8 @@ def _locked(path: str, make: Callable[[], Plan], dry_run: bool) -> None:
 def _report(plan: Plan, dry_run: bool) -> None:
     if plan.empty:
         click.echo(f"Nothing to do: {plan.title} is already in place.")
+        for note in plan.notes:
+            click.echo(f"Note: {note}")
         return
     if dry_run:
         click.echo(plan.diff(), nl=False)

@@ -8,7 +8,8 @@ templates are the cookiecutter directories in the project's ``cookiecutters/``.
   app/helm/values.yaml and kustomizeconfig.yaml);
 * namespace ``default``: the namespace folder, its kustomization.yaml and its
   secrets folder;
-* secret ``default``: one app's InfisicalSecret in the namespace's secrets folder.
+* secret ``default``: one app's InfisicalSecret in the namespace's secrets folder;
+* secret ``external-secrets``: one app's ExternalSecret beside its HelmRelease.
 """
 
 from __future__ import annotations
@@ -53,5 +54,12 @@ def homelab_kit_register_generators() -> list[Any]:
             kind="secret",
             template=root / "secret",
             description="One app's InfisicalSecret in the namespace's secrets folder",
+        ),
+        Generator(
+            name="external-secrets",
+            kind="secret",
+            template=root / "externalsecret",
+            description="One app's ExternalSecret beside its HelmRelease, in the "
+            "repository's secret store",
         ),
     ]

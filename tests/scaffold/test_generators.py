@@ -28,7 +28,12 @@ def _pm(*items: Any) -> PluginManager:
 def test_built_in_generators_are_registered_by_the_default_plugin() -> None:
     generators = registered_generators(PluginManager(autoload=False))
     built_in = {(g.kind, g.name): g for g in generators if g.plugin == "homelab_kit_scaffold"}
-    assert set(built_in) == {("app", "default"), ("namespace", "default"), ("secret", "default")}
+    assert set(built_in) == {
+        ("app", "default"),
+        ("namespace", "default"),
+        ("secret", "default"),
+        ("secret", "external-secrets"),
+    }
     for generator in built_in.values():
         assert (generator.template / "cookiecutter.json").is_file()
         assert not (generator.template / "hooks").exists()  # our templates need no hooks
