@@ -529,3 +529,51 @@ def external_secret_style(repo: Repo, namespace: str | None = None) -> ExternalS
     (api, kind, name), _ = Counter(style(e) for e in chosen).most_common(1)[0]
     example = next(e.doc.path for e in chosen if style(e) == (api, kind, name))
     return ExternalSecretStyle(api or "external-secrets.io/v1", kind, str(name), example)
+
+
+@attrs.frozen
+class AppLayout:
+    """How ``repo``'s apps are laid out, as ``new-app`` needs it (majorities).
+
+    :param chart_source_file: the file an app's OCIRepository lives in beside its
+        HelmRelease (``ocirepository.yaml``), or ``""`` for the HelmRelease's own file.
+    :param inline_values: values written in the HelmRelease (``spec.values``), not
+        a generated ConfigMap from ``helm/values.yaml``.
+    :param wait: the Flux Kustomizations' ``spec.wait`` (True when none says).
+    :param namespace_file: every namespace folder has a ``namespace.yaml``.
+    """
+
+    chart_source_file: str = ""
+    inline_values: bool = False
+    wait: bool = True
+    namespace_file: bool = False
+
+
+def app_layout(repo: Repo) -> AppLayout:
+    """The :class:`AppLayout` most of ``repo``'s apps follow (the defaults when it
+    has none to learn from)."""
+    sources = {(o.namespace, o.name): o.doc.path for o in repo.oci_repositories}
+    placement: Counter[str] = Counter()
+    for hr in repo.helm_releases:
+        ref = hr.chart_ref
+        if ref is None or ref.kind != "OCIRepository":
+            continue
+        path = sources.get((ref.namespace or hr.namespace, ref.name))
+        path = path or next((p for (_, n), p in sources.items() if n == ref.name), None)
+        if path is None:
+            continue
+        same = posixpath.dirname(path) == posixpath.dirname(hr.doc.path)
+        placement["" if path == hr.doc.path else posixpath.basename(path) if same else "?"] += 1
+    chart_file = placement.most_common(1)[0][0] if placement else ""
+    values = _values(repo)
+    inline = values.get("inline", 0) > values.get("generated ConfigMap", 0)
+    waits = Counter(ks.wait for ks in repo.kustomizations if ks.wait is not None)
+    wait = waits.get(False, 0) <= waits.get(True, 0)
+    namespaces = [n for n in repo.namespaces if n.apps]
+    with_file = sum(1 for n in namespaces if f"{n.directory}/namespace.yaml" in repo.files)
+    return AppLayout(
+        chart_file if chart_file != "?" else "",
+        inline,
+        wait,
+        bool(namespaces) and with_file >= math.ceil(CONSISTENT * len(namespaces)),
+    )

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from homelab_kit.config import Config, load_config
-from homelab_kit.conventions import external_secret_style, secrets_backend
+from homelab_kit.conventions import app_layout, external_secret_style, secrets_backend
 from homelab_kit.errors import ScaffoldError
 from homelab_kit.model.loader import find_root, load
 from homelab_kit.model.repo import App, Repo
@@ -104,15 +105,60 @@ def _register(
     wanted = posixpath.normpath(entry)
     if any(posixpath.normpath(r.rstrip("/")) == wanted for r in items):
         return
+    position = 0 if first else _sorted_position(resources, entry) if keep_sorted else None
     try:
         ctx.ws.update(
             kfile,
-            lambda t: append_to_sequence(
-                t, index, ("resources",), entry, index=0 if first else None, keep_sorted=keep_sorted
-            ),
+            lambda t: append_to_sequence(t, index, ("resources",), entry, index=position),
         )
     except EditError as exc:
         raise ScaffoldError(f"{kfile}: cannot add {entry} to resources: {exc.message}") from None
+
+
+def _check_values_keys(ctx: _Context, generator: Generator, created: list[str]) -> None:
+    """A generated value the chart would ignore is the generator's error, never written."""
+    if not generator.values_keys:
+        return
+    for path in created:
+        docs, _ = parse_text(ctx.ws.read(path) or "", path)
+        for doc in docs:
+            data = doc.data if isinstance(doc.data, dict) else {}
+            if data.get("kind") == "HelmRelease":
+                values = (data.get("spec") or {}).get("values") or {}
+            elif path.endswith("/helm/values.yaml"):
+                values = data
+            else:
+                continue
+            ignored = sorted(str(k) for k in values if k not in generator.values_keys)
+            if ignored:
+                raise ScaffoldError(
+                    f"template {generator.name!r} writes values its chart ignores "
+                    f"({', '.join(ignored)} in {path}); nothing was written"
+                )
+
+
+def _shape(entry: str) -> str:
+    """``./radarr/ks.yaml`` -> ``*/ks.yaml``: entries of one kind share a shape."""
+    parts = entry.removeprefix("./").split("/")
+    return "/".join(["*", *parts[1:]]) if len(parts) > 1 else "*"
+
+
+def _sorted_position(resources: Any, entry: str) -> int | None:
+    """Where ``entry`` goes among the entries of its shape when those are sorted
+    (``./namespace.yaml`` before them does not count), else None (the end)."""
+    items = list(resources) if isinstance(resources, list) else []
+    shape = _shape(entry)
+    alike = [
+        (i, r.removeprefix("./"))
+        for i, r in enumerate(items)
+        if isinstance(r, str) and _shape(r) == shape
+    ]
+    names = [name for _, name in alike]
+    if len(alike) < 2 or names != sorted(names):
+        return None
+    key = entry.removeprefix("./")
+    after = next((i for i, name in alike if name > key), None)
+    return after if after is not None else alike[-1][0] + 1
 
 
 def _render_into(
@@ -140,10 +186,58 @@ def _render_into(
     return created
 
 
+_SCHEMA = "# yaml-language-server: $schema="
+_SCHEMA_KINDS = {
+    "schema_ks": "kustomize.toolkit.fluxcd.io/Kustomization",
+    "schema_helmrelease": "helm.toolkit.fluxcd.io/HelmRelease",
+    "schema_ocirepository": "source.toolkit.fluxcd.io/OCIRepository",
+    "schema_kustomization": "kustomize.config.k8s.io/Kustomization",
+}
+
+
+def _schema_urls(ctx: _Context, app_template: bool = False) -> dict[str, str]:
+    """The schema comment URL the repository writes above each kind new-app writes
+    (the most used one; ``""`` when most such documents have none).  A HelmRelease
+    schema of the app-template chart counts only for an app-template app."""
+    seen: dict[str, Counter[str]] = {key: Counter() for key in _SCHEMA_KINDS}
+    wanted = {kind: key for key, kind in _SCHEMA_KINDS.items()}
+    texts: dict[str, list[str]] = {}
+    for doc in ctx.repo.documents:
+        key = wanted.get(f"{doc.api_version.split('/')[0]}/{doc.kind}")
+        if key is None or sum(seen[key].values()) >= 40:
+            continue
+        if doc.path not in texts:
+            texts[doc.path] = (ctx.ws.read(doc.path) or "").splitlines()
+        lines = texts[doc.path]
+        above = lines[max(doc.start_line - 3, 0) : doc.start_line + 1]
+        url = next((x[len(_SCHEMA) :].strip() for x in above if x.startswith(_SCHEMA)), "")
+        if key == "schema_helmrelease" and ("app-template" in url) != app_template:
+            continue
+        seen[key][url] += 1
+    return {key: counts.most_common(1)[0][0] for key, counts in seen.items() if counts}
+
+
+def _layout_values(ctx: _Context, app_template: bool = False) -> dict[str, Any]:
+    """The template variables that make a new app look like the repository's others."""
+    layout = app_layout(ctx.repo)
+    return {
+        "chart_source_file": layout.chart_source_file,
+        "inline_values": layout.inline_values,
+        "wait": layout.wait,
+        "namespace_file": layout.namespace_file,
+        **_schema_urls(ctx, app_template),
+    }
+
+
 def _add_namespace(ctx: _Context, namespace: str) -> None:
     """Plan a new namespace folder, its secrets folder, and list it in the apps root."""
     generator = find_generator("namespace", None, ctx.pm)
-    values = {**ctx.settings.context(), "namespace": namespace, "secrets_ks": SECRETS_KS}
+    values = {
+        **ctx.settings.context(),
+        "namespace": namespace,
+        "secrets_ks": SECRETS_KS,
+        "namespace_file": app_layout(ctx.repo).namespace_file,
+    }
     _render_into(ctx, generator, values, namespace, ctx.apps_root)
     if not ctx.ws.is_file(f"{ctx.ns_dir(namespace)}/kustomization.yaml"):
         raise ScaffoldError(f"template {generator.name!r} made no kustomization.yaml")
@@ -326,7 +420,16 @@ def plan_new_app(
     image_ref = Image.parse(image) if image else None
     port_number = check_port(port) if port not in (None, "") else None
     ctx = _Context(path, overrides, pm)
-    generator = find_generator("app", template or ctx.settings.template, ctx.pm)
+    configured = ctx.settings.template if ctx.settings.origin("template") != "default" else None
+    generator = find_generator(
+        "app", template or configured, ctx.pm, chart=chart_ref.url if chart_ref else None
+    )
+    app_template = generator.context.get("values_shape") == "app-template"
+    if app_template and image_ref is None:
+        raise ScaffoldError(
+            f"new-app needs --image REPO:TAG for template {generator.name!r} (the chart has "
+            "no default image)"
+        )
     missing = [
         flag
         for flag in app_template_needs(generator)
@@ -354,6 +457,7 @@ def plan_new_app(
         _add_secret_file(ctx, namespace, app, existing_ok=False)
     values: dict[str, Any] = {
         **ctx.settings.context(),
+        **_layout_values(ctx, app_template),
         "app": app,
         "namespace": namespace,
         "secrets": secrets,
@@ -372,13 +476,14 @@ def plan_new_app(
         )
     if port_number is not None:
         values["port"] = str(port_number)
-    _render_into(ctx, generator, values, app, ns_dir)
+    created = _render_into(ctx, generator, values, app, ns_dir)
+    _check_values_keys(ctx, generator, created)
     ks_path = f"{app_dir}/ks.yaml"
     if not ctx.ws.is_file(ks_path):
         raise ScaffoldError(f"template {generator.name!r} made no ks.yaml")
     if secrets:
         _ensure_depends_on(ctx, ks_path, app, namespace, secrets_ks)
-    _register(ctx, f"{ns_dir}/kustomization.yaml", f"./{app}/ks.yaml")
+    _register(ctx, f"{ns_dir}/kustomization.yaml", f"./{app}/ks.yaml", keep_sorted=True)
     values_file = f"{app_dir}/app/helm/values.yaml"
     if image_ref is None and ctx.ws.is_file(values_file):
         ctx.steps.append(f"Pin the app's image in {values_file} (image.repository and image.tag).")

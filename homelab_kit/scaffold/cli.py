@@ -220,7 +220,7 @@ def new_app(
         if name is None:
             configured = load_config(find_root(path)).scaffold.get("template")
             name = configured if isinstance(configured, str) else None
-        generator = find_generator("app", name)
+        generator = find_generator("app", name, chart=chart)
         needs = app_template_needs(generator)
         if "--chart" in needs and not chart:
             if not ask:

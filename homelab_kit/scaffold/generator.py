@@ -80,6 +80,13 @@ class Generator:
     :param template: the cookiecutter template directory (holds ``cookiecutter.json``).
     :param description: one line for ``new-app --template`` listings.
     :param plugin: the plugin that registered it (filled in by homelab-kit).
+    :param context: template variables this generator fixes (one template directory
+        can serve several generators: ``{"values_shape": "app-template"}``).
+    :param charts: chart URLs (``oci://...`` or ``https://...`` repositories, a
+        trailing ``*`` matches any rest) for which ``new-app`` picks this app
+        generator when no ``--template`` is given.
+    :param values_keys: the top-level values keys the chart reads; a generated
+        value under any other key is an error of the generator (empty: any key).
     """
 
     name: str
@@ -87,6 +94,16 @@ class Generator:
     template: Path = attrs.field(converter=Path)
     description: str = ""
     plugin: str = attrs.field(default="", eq=False)
+    context: Mapping[str, Any] = attrs.field(factory=dict, eq=False)
+    charts: tuple[str, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    values_keys: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset, eq=False)
+
+    def serves(self, chart_url: str) -> bool:
+        """Whether ``new-app`` picks this generator for ``chart_url``."""
+        url = chart_url.rstrip("/")
+        return any(
+            url.startswith(c[:-1]) if c.endswith("*") else url == c.rstrip("/") for c in self.charts
+        )
 
     @kind.validator
     def _check_kind(self, _attribute: Any, value: str) -> None:
@@ -144,11 +161,14 @@ def registered_generators(pm: PluginManager | None = None) -> list[Generator]:
 
 
 def find_generator(
-    kind: str, name: str | None = None, pm: PluginManager | None = None
+    kind: str, name: str | None = None, pm: PluginManager | None = None, chart: str | None = None
 ) -> Generator:
-    """The generator of ``kind`` called ``name`` (``default`` when not given)."""
-    wanted = name or DEFAULT_NAME
+    """The generator of ``kind`` called ``name``; without a name, the one that serves
+    ``chart`` (an app generator's :attr:`Generator.charts`), else ``default``."""
     choices = [g for g in registered_generators(pm) if g.kind == kind]
+    if name is None and chart:
+        name = next((g.name for g in choices if g.serves(chart)), None)
+    wanted = name or DEFAULT_NAME
     for generator in choices:
         if generator.name == wanted:
             return generator
@@ -173,7 +193,8 @@ def render(generator: Generator, values: Mapping[str, Any]) -> dict[str, str]:
     from jinja2 import TemplateError
 
     declared = generator.variables()
-    provided = {k: v for k, v in values.items() if k in declared}
+    merged = {**values, **generator.context}
+    provided = {k: v for k, v in merged.items() if k in declared}
     for key, value in provided.items():
         if isinstance(value, str):
             check_no_template_syntax(value, key)

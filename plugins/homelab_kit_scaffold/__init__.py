@@ -3,9 +3,11 @@
 Registered through ``homelab_kit_register_generators`` like any plugin's; the
 templates are the cookiecutter directories in the project's ``cookiecutters/``.
 
-* app ``default``: any Helm chart from an OCI registry, the standard structure
-  (ks.yaml, app/helmrelease.yaml with its OCIRepository, app/kustomization.yaml,
-  app/helm/values.yaml and kustomizeconfig.yaml);
+* app ``default``: any Helm chart from an OCI registry, in the repository's layout
+  (ks.yaml, app/helmrelease.yaml, its OCIRepository beside it or in its own file,
+  values inline or in app/helm/values.yaml with kustomizeconfig.yaml);
+* app ``app-template``: the same files, values in the bjw-s app-template shape;
+  picked automatically for that chart;
 * namespace ``default``: the namespace folder, its kustomization.yaml and its
   secrets folder;
 * secret ``default``: one app's InfisicalSecret in the namespace's secrets folder;
@@ -18,6 +20,35 @@ from pathlib import Path
 from typing import Any
 
 from homelab_kit import hookimpl
+
+# The bjw-s app-template chart, as an OCI artifact and in the older chart repository.
+APP_TEMPLATE_CHARTS = (
+    "oci://ghcr.io/bjw-s-labs/helm/app-template",
+    "oci://ghcr.io/bjw-s/helm/app-template",
+    "https://bjw-s-labs.github.io/helm-charts/app-template",
+    "https://bjw-s.github.io/helm-charts/app-template",
+)
+# The top-level keys of app-template's values.yaml (v3 and v4): anything else is ignored.
+APP_TEMPLATE_KEYS = frozenset(
+    {
+        "global",
+        "defaultPodOptionsStrategy",
+        "defaultPodOptions",
+        "controllers",
+        "serviceAccount",
+        "secrets",
+        "configMaps",
+        "configMapsFromFolder",
+        "service",
+        "ingress",
+        "route",
+        "serviceMonitor",
+        "networkpolicies",
+        "persistence",
+        "rbac",
+        "rawResources",
+    }
+)
 
 
 def templates_dir() -> Path:
@@ -42,6 +73,16 @@ def homelab_kit_register_generators() -> list[Any]:
             template=root / "app",
             description="Any Helm chart from an OCI registry (--chart, --version): the "
             "standard app structure, values in the common image/resources/probes shape",
+        ),
+        Generator(
+            name="app-template",
+            kind="app",
+            template=root / "app",
+            description="The bjw-s app-template chart: values in its controllers / service / "
+            "route / persistence shape (picked for that chart without --template)",
+            context={"values_shape": "app-template"},
+            charts=APP_TEMPLATE_CHARTS,
+            values_keys=APP_TEMPLATE_KEYS,
         ),
         Generator(
             name="default",

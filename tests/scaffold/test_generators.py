@@ -29,6 +29,7 @@ def test_built_in_generators_are_registered_by_the_default_plugin() -> None:
     generators = registered_generators(PluginManager(autoload=False))
     built_in = {(g.kind, g.name): g for g in generators if g.plugin == "homelab_kit_scaffold"}
     assert set(built_in) == {
+        ("app", "app-template"),
         ("app", "default"),
         ("namespace", "default"),
         ("secret", "default"),
@@ -47,7 +48,9 @@ def test_registration_errors(tmp_path: Path) -> None:
         registered_generators(_pm(Generator("default", "app", tmp_path)))
     with pytest.raises(PluginError, match="kind"):
         Generator("x", "widget", tmp_path)
-    with pytest.raises(ScaffoldError, match=r"no app template called .x. .available: default"):
+    with pytest.raises(
+        ScaffoldError, match=r"no app template called .x. .available: app-template, default"
+    ):
         find_generator("app", "x", PluginManager(autoload=False))
 
 
