@@ -265,12 +265,7 @@ def learn(repo: Repo, apps_root: str) -> dict[str, Any]:
         for d in k.depends_on
     )
     if operator is None:
-        candidates = [
-            k for k in repo.kustomizations if "infisical" in k.name and k.name != "secrets"
-        ]
-        candidates.sort(key=lambda k: ("operator" not in k.name, k.name))
-        if candidates:
-            operator = (candidates[0].name, candidates[0].namespace or "")
+        operator = _infisical_operator(repo)
     if operator is not None:
         learnt["operator_name"], learnt["operator_namespace"] = operator
     secrets = [s for s in repo.infisical_secrets if s.auth_method in (None, "universalAuth")]
@@ -326,3 +321,27 @@ def resolve_settings(
                 raise ConfigError(f"{where} {key}: invalid value {value!r}")
             values[field], origins[field] = checked, origin
     return ScaffoldSettings(apps_root=apps_root, origins=origins, **values)
+
+
+def _infisical_operator(repo: Repo) -> tuple[str, str] | None:
+    """The Flux Kustomization that deploys the Infisical *operator* (the
+    ``secrets-operator`` chart), never the Infisical server; by name as a last resort
+    (``infisical`` and ``operator`` both in it)."""
+    sources = {o.name: o.url or "" for o in repo.oci_repositories}
+    for hr in repo.helm_releases:
+        chart = (hr.chart.chart or "") if hr.chart is not None else ""
+        if hr.chart_ref is not None:
+            chart = sources.get(hr.chart_ref.name, "")
+        if not chart.rstrip("/").endswith("secrets-operator"):
+            continue
+        app = repo.app_of_file(hr.doc.path)
+        if app is not None and app.kustomizations:
+            ks = app.kustomizations[0]
+            return ks.name, ks.namespace or ""
+    named = sorted(
+        k.name for k in repo.kustomizations if "infisical" in k.name and "operator" in k.name
+    )
+    if named:
+        ks = next(k for k in repo.kustomizations if k.name == named[0])
+        return ks.name, ks.namespace or ""
+    return None

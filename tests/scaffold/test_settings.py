@@ -79,3 +79,15 @@ def test_defaults_in_an_empty_repository(tmp_path: Path) -> None:
     assert s.origin("project_slug") == "default"
     assert s.components == ()
     assert s.operator_name == ""
+
+
+def test_the_secrets_kustomization_depends_on_the_operator_chart() -> None:
+    from homelab_kit import load
+    from homelab_kit.scaffold.settings import _infisical_operator
+    from tests.conftest import corpus_path
+
+    # found by the chart it deploys (secrets-operator), whatever the Kustomization is called
+    repo = load(corpus_path("vrozaksen__home-ops"))
+    assert _infisical_operator(repo) == ("infisical-operator", "security")
+    repo = load(corpus_path("yamshy__homelab"))
+    assert _infisical_operator(repo) == ("infisical-secrets-operator", "infisical-system")
