@@ -24,7 +24,7 @@ from homelab_kit.scaffold import plan_add_secret, plan_new_app
 from homelab_kit.secrets_map import build_secrets_map
 from tests.conftest import CORPORA
 
-PER_CORPUS = 4  # apps sampled per repository: spread over its namespaces
+PER_CORPUS = 3  # apps sampled per repository: spread over its namespaces
 
 
 def _corpora() -> list[str]:
