@@ -62,6 +62,7 @@ _KEYS = {
     "apps-root": "folder holding the namespace folders (default kubernetes/apps)",
     "schema-locations": "extra schema directories or kubeconform-style templates",
     "missing-schema": "what a kind without a schema is: error, warning, info (default) or ignore",
+    "bundled-schemas": "whether to use the CRD schemas homelab-kit bundles (default true)",
     "sops-allowlist": "path patterns where SOPS files may live",
     "max-file-size": "largest YAML file read, in bytes (default 10 MiB; only lowered here)",
     "cache-dir": "where the cache lives, from a configuration file outside the repository "
@@ -124,6 +125,7 @@ class Config:
     apps_root: str = "kubernetes/apps"
     schema_locations: tuple[str, ...] = ()
     missing_schema: str = "info"
+    bundled_schemas: bool = True
     sops_allowlist: tuple[str, ...] = DEFAULT_SOPS_ALLOWLIST
     max_file_size: int = 10 * 1024 * 1024
     cache_dir: Path | None = None
@@ -390,6 +392,11 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
                 "missing-schema must be error, warning, info or ignore", at("missing-schema")
             )
         changes["missing_schema"] = value
+    if "bundled-schemas" in data:
+        value = data["bundled-schemas"]
+        if not isinstance(value, bool):
+            raise ConfigError("bundled-schemas must be true or false", at("bundled-schemas"))
+        changes["bundled_schemas"] = value
     if "max-file-size" in data:
         value = data["max-file-size"]
         if not _positive_int(value):

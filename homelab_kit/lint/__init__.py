@@ -67,6 +67,7 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
             sops_allowlist=config.sops_allowlist,
             schema_locations=config.schema_locations + registered,
             missing_schema=config.missing_schema,
+            bundled_schemas=config.bundled_schemas,
             cache_dir=config.cache_dir,
             clusters=config.clusters,
         ),

@@ -55,6 +55,7 @@ class Settings:
     sops_allowlist: tuple[str, ...] = DEFAULT_SOPS_ALLOWLIST
     schema_locations: tuple[str, ...] = ()
     missing_schema: str = "info"
+    bundled_schemas: bool = True
     cache_dir: Path | None = None
     clusters: tuple[ConfiguredCluster, ...] = ()
 

@@ -13,9 +13,13 @@ Sources, first match wins:
    or a kubeconform template such as
    ``/schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json``;
 5. the cache directory (``cache_dir=``), where ``homelab-kit schemas pull`` stores
-   schemas taken from a live cluster.
+   schemas taken from a live cluster;
+6. the bundled CRD schemas (``homelab_kit/schema/crds/catalog.zip``, a subset of the
+   public CRDs catalog, see :mod:`homelab_kit.schema.crds.bundle`) unless
+   ``bundled=False``.  They make ``advisory`` validators: a snapshot of one release of
+   each operator, which may not be the release the cluster runs.
 
-Schemas from 3-5 are hardened by :func:`~homelab_kit.schema.crd.strict_schema`, and an
+Schemas from 3-6 are hardened by :func:`~homelab_kit.schema.crd.strict_schema`, and an
 open ``metadata`` is replaced by the strict ``ObjectMeta`` of the target version, so a
 ``metadata.namspace`` typo is caught in every kind.
 """
@@ -25,9 +29,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import io
 import json
 import os
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -47,6 +53,7 @@ from homelab_kit.schema.catalog import (
 )
 from homelab_kit.schema.compiler import Check, Compiler
 from homelab_kit.schema.crd import CrdSchema, cache_path, converted_crd_schemas, strict_schema
+from homelab_kit.schema.crds import BUNDLE_NAME
 from homelab_kit.schema.validate import Validator
 
 _TEMPLATE_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
@@ -70,6 +77,28 @@ def builtin_schemas() -> Mapping[tuple[str, str, str], tuple[str, dict[str, Any]
         for gvk in schema.get("x-kubernetes-group-version-kind") or ():
             found[(gvk["group"], gvk["version"], gvk["kind"])] = (entry.name, schema)
     return found
+
+
+@functools.cache
+def _bundle() -> zipfile.ZipFile:
+    data = (resources.files("homelab_kit.schema") / "crds" / BUNDLE_NAME).read_bytes()
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
+def bundled_schema(group: str, version: str, kind: str) -> dict[str, Any] | None:
+    """The bundled catalog's schema of a kind, as the catalog has it (not yet strict)."""
+    name = f"{group}/{kind.lower()}_{version}.json"
+    try:
+        data = _bundle().read(name)
+    except KeyError:
+        return None
+    schema = json.loads(data)
+    return schema if isinstance(schema, dict) else None
+
+
+def bundled_kinds() -> list[str]:
+    """Every ``{group}/{kind}_{version}.json`` the bundled catalog holds."""
+    return [n for n in _bundle().namelist() if n.endswith(".json") and "/" in n]
 
 
 # --------------------------------------------------------------------------- shared state
@@ -120,6 +149,26 @@ class _VersionState:
             )
             check = self.compiler.compile(_with_object_meta(schema), uri)
             validator = Validator(api_version, kind, f"homelab-kit {name}", schema, check)
+        self.validators[key] = validator
+        return validator
+
+    def bundled(self, api_version: str, kind: str) -> Validator | None:
+        key = ("bundled:" + api_version, kind)
+        if key in self.validators:
+            return self.validators[key]
+        group, version = split_api_version(api_version)
+        raw = bundled_schema(group, version, kind) if group else None
+        validator = None
+        if raw is not None:
+            name = f"{group}/{kind.lower()}_{version}.json"
+            schema = strict_schema(raw)
+            uri = _BUILTIN_BASE + "catalog/" + name
+            self.compiler.registry = self.compiler.registry.with_resource(
+                uri, DRAFT202012.create_resource(schema)
+            )
+            check = self.compiler.compile(_with_object_meta(schema), uri)
+            source = f"bundled catalog {name}"
+            validator = Validator(api_version, kind, source, schema, check, advisory=True)
         self.validators[key] = validator
         return validator
 
@@ -201,6 +250,7 @@ class SchemaRegistry:
         offline; they are listed in :attr:`skipped_locations`.
     :param crds: CustomResourceDefinition manifests (parsed documents) from the repository.
     :param cache_dir: the schema cache (pulled schemas, CRD conversions); ``None`` for none.
+    :param bundled: whether the bundled CRD schemas are the last source (default yes).
 
     ``validator_for`` compiles each kind once and caches the result (also a miss).
     """
@@ -211,7 +261,9 @@ class SchemaRegistry:
         locations: Sequence[str | os.PathLike[str]] = (),
         crds: Iterable[Mapping[str, Any]] = (),
         cache_dir: Path | None = None,
+        bundled: bool = True,
     ) -> None:
+        self.bundled = bundled
         self.kubernetes_version = normalize_version(kubernetes_version)
         self.requested_version = kubernetes_version
         self._shared = _version_state(self.kubernetes_version)
@@ -258,6 +310,7 @@ class SchemaRegistry:
                 or self._shared.builtin(api_version, kind)
                 or self._from_crds(api_version, kind)
                 or self._from_files(api_version, kind)
+                or (self._shared.bundled(api_version, kind) if self.bundled else None)
             )
         self._validators[key] = validator
         return validator

@@ -32,8 +32,11 @@ class Validator:
     """The compiled schema of one kind.
 
     ``source`` says where the schema came from (``kubernetes 1.33``,
-    ``homelab-kit helm.toolkit.fluxcd.io_helmrelease_v2.json``, ``CRD <name>``, or a
-    file path); ``schema`` is the JSON schema itself.
+    ``homelab-kit helm.toolkit.fluxcd.io_helmrelease_v2.json``, ``CRD <name>``,
+    ``bundled catalog <group>/<kind>_<version>.json`` or a file path); ``schema`` is the
+    JSON schema itself.  ``advisory`` marks a schema that may not match the
+    operator release the cluster runs (a bundled one): its violations may be fields
+    added or changed since.
     """
 
     api_version: str
@@ -41,6 +44,7 @@ class Validator:
     source: str
     schema: Mapping[str, Any] = attrs.field(repr=False, eq=False)
     check: Check = attrs.field(repr=False, eq=False)
+    advisory: bool = False
 
     def validate(
         self, obj: Any, variables: Mapping[str, str] | None = None

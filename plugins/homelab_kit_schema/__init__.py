@@ -1,6 +1,7 @@
 """Strict schema validation of every Kubernetes object and kustomization.yaml.
 
-``schema-invalid`` reports violations; ``schema-missing`` kinds without a schema, at
+``schema-invalid`` reports violations; ``schema-invalid-bundled`` those found with a
+bundled CRD schema (a warning); ``schema-missing`` kinds without a schema, at
 the severity the ``missing-schema`` setting chooses.  The engine gives each finding
 its check's registered severity, so the setting is read in
 ``homelab_kit_configure`` (called before checks are registered) and applied to
@@ -14,7 +15,7 @@ from typing import Any
 import attrs
 
 from homelab_kit import Check, Config, hookimpl
-from homelab_kit_schema import schema_invalid, schema_missing
+from homelab_kit_schema import schema_invalid, schema_invalid_bundled, schema_missing
 
 _settings: dict[str, str] = {"missing-schema": "warning"}
 
@@ -28,4 +29,4 @@ def homelab_kit_configure(config: Config) -> None:
 def homelab_kit_register_checks() -> list[Any]:
     missing = Check.from_module(schema_missing)
     severity = schema_missing.severity_for(_settings["missing-schema"])
-    return [schema_invalid, attrs.evolve(missing, severity=severity)]
+    return [schema_invalid, schema_invalid_bundled, attrs.evolve(missing, severity=severity)]

@@ -34,12 +34,15 @@ class Finding:
 
     ``kind`` names what had no schema (``Certificate (cert-manager.io/v1)``) when
     ``missing``, so ``schema-missing`` can report each kind once.
+    ``advisory`` findings come from a bundled schema, a snapshot of one release of the
+    operator that may not be the release the cluster runs.
     """
 
     location: Location
     message: str
     missing: bool
     kind: str = ""
+    advisory: bool = False
 
 
 @attrs.frozen
@@ -117,7 +120,13 @@ def _registry(repo: Repo, version: str | None) -> SchemaRegistry:
         if doc.kind == "CustomResourceDefinition" and doc.group == _CRD_GROUP
     ]
     cache_dir = settings.cache_dir / "schemas" if settings.cache_dir else default_cache_dir()
-    return SchemaRegistry(version, locations=locations, crds=crds, cache_dir=cache_dir)
+    return SchemaRegistry(
+        version,
+        locations=locations,
+        crds=crds,
+        cache_dir=cache_dir,
+        bundled=settings.bundled_schemas,
+    )
 
 
 def _version_location(repo: Repo) -> Location:
@@ -172,6 +181,7 @@ def _object(
         return
     what = _describe(data)
     completed = patched.may_complete(doc.path, data.get("kind"))
+    advisory = _is_advisory(registry, data)
     for violation, label in _violations(data, registry, variable_sets):
         if completed and violation.code == "required":
             continue  # a patch may add the field before the object is applied
@@ -179,13 +189,22 @@ def _object(
         if label is not None:
             message += f" (with the variables of Kustomization {label})"
         if violation.code != "no-schema":
-            yield Finding(_where(doc, data, violation), message, False)
+            yield Finding(_where(doc, data, violation), message, False, advisory=advisory)
         elif _is_native_group(registry, str(data.get("apiVersion"))):
             # The API server serves no such kind: it rejects the object outright.
             yield Finding(_where(doc, data, violation), message, False)
         else:
             kind = f"{data.get('kind')} ({data.get('apiVersion')})"
             yield Finding(_where(doc, data, violation), message, True, kind)
+
+
+def _is_advisory(registry: SchemaRegistry, data: Mapping[str, Any]) -> bool:
+    """Whether ``data``'s schema is a bundled one (asked after validation: cached)."""
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return False
+    validator = registry.validator_for(api_version, kind)
+    return validator is not None and validator.advisory
 
 
 def _is_native_group(registry: SchemaRegistry, api_version: str) -> bool:
@@ -260,6 +279,7 @@ def _patch(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
     patch syntax, not fields.
     """
     what = f"patch of {_describe(doc.data)}"
+    advisory = _is_advisory(registry, doc.data)
     for violation in validate(doc.data, registry, partial=True):
         if violation.code == "no-schema":
             continue
@@ -267,7 +287,8 @@ def _patch(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
             continue
         if violation.code == "type" and doc.get(*violation.path) is None:
             continue
-        yield Finding(_where(doc, doc.data, violation), f"{what}: {violation.message}", False)
+        message = f"{what}: {violation.message}"
+        yield Finding(_where(doc, doc.data, violation), message, False, advisory=advisory)
 
 
 def _is_directive(last: tuple[str | int, ...]) -> bool:

@@ -4,7 +4,9 @@
 Reports each kind (with its apiVersion) that no schema source knows: not a native
 kind of the target Kubernetes version, not one of homelab-kit's own (Flux,
 Infisical, kustomize), not defined by a CustomResourceDefinition in the repository,
-and not found in `schema-locations` or the schema cache. Objects of such a kind
+not found in `schema-locations` or the schema cache, and not among the CRD schemas
+homelab-kit bundles (cert-manager, Gateway API, Cilium, external-secrets, the
+Prometheus operator... see docs/schemas.md). Objects of such a kind
 were not validated at all, so `schema-invalid` cannot vouch for them. Each kind is
 reported once, at its first object, with the number of objects.
 

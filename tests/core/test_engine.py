@@ -68,6 +68,7 @@ def test_config_select_ignore_severity_and_per_path(tmp_path: Path) -> None:
         ("select: 3\n", "select must be a list of strings", 1, 9),
         ("checks:\n  no-such-check: {}\n", "unknown check 'no-such-check'", 2, 18),
         ("select: [a\n", "did not find expected ','", 2, 1),
+        ("bundled-schemas: no-thanks\n", "bundled-schemas must be true or false", 1, 18),
     ],
 )
 def test_bad_config_is_one_clear_error_with_position(
