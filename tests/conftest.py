@@ -40,3 +40,14 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline() -> None:
+    """No test reaches the network: remote schema locations are not fetched.
+
+    Tests of fetching unset it and serve schemas from 127.0.0.1.
+    """
+    import os
+
+    os.environ["HOMELAB_KIT_OFFLINE"] = "1"

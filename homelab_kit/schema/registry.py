@@ -8,10 +8,9 @@ Sources, first match wins:
    (``homelab_kit/schema/crds/*.json``: Flux, Infisical, kustomize's own files);
 3. CustomResourceDefinition manifests found in the repository (``crds=``), converted
    to strict schemas (:mod:`homelab_kit.schema.crd`);
-4. the user's schema locations (``locations=``), in order: a directory laid out like the
-   CRDs catalog (``{group}/{kind}_{version}.json``, or flat ``{kind}_{version}.json``)
-   or a kubeconform template such as
-   ``/schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json``;
+4. the user's schema locations (``locations=``), in order: directories laid out like
+   the CRDs catalog, schema files, kubeconform templates, local or remote
+   (:mod:`homelab_kit.schema.locations`);
 5. the cache directory (``cache_dir=``), where ``homelab-kit schemas pull`` stores
    schemas taken from a live cluster;
 6. the bundled CRD schemas (``homelab_kit/schema/crds/catalog.zip``, a subset of the
@@ -32,7 +31,6 @@ import gc
 import io
 import json
 import os
-import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -54,9 +52,9 @@ from homelab_kit.schema.catalog import (
 from homelab_kit.schema.compiler import Check, Compiler
 from homelab_kit.schema.crd import CrdSchema, cache_path, converted_crd_schemas, strict_schema
 from homelab_kit.schema.crds import BUNDLE_NAME
+from homelab_kit.schema.locations import Location, SchemaUnreadable, parse_location
 from homelab_kit.schema.validate import Validator
 
-_TEMPLATE_FIELD = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
 _BUILTIN_BASE = "https://homelab-kit.invalid/schemas/builtin/"
 _LOCAL_BASE = "https://homelab-kit.invalid/schemas/local/"
 _OBJECT_META_REF = f"{DEFINITIONS_URI}#/$defs/{OBJECT_META}"
@@ -194,49 +192,6 @@ def _with_object_meta(schema: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-# --------------------------------------------------------------------------- locations
-
-
-_SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\Z")
-
-
-class _Location:
-    """One user schema location: a directory or a kubeconform template (local only)."""
-
-    def __init__(self, spec: str, kubernetes_version: str) -> None:
-        self.spec = spec
-        self.kubernetes_version = kubernetes_version
-        self.template = "{{" in spec
-
-    def candidates(self, group: str, version: str, kind: str) -> list[Path]:
-        lower = kind.lower()
-        if not all(_SAFE_NAME.match(part) for part in (group or "x", version, lower)):
-            return []  # a name that could leave the location (../, /) names no schema
-        if not self.template:
-            root = Path(self.spec)
-            found = [root / f"{lower}_{version}.json"]
-            if group:
-                found.insert(0, root / group / f"{lower}_{version}.json")
-            return found
-        suffix = f"-{group.split('.')[0]}-{version}" if group else f"-{version}"
-        values = {
-            "Group": group,
-            "ResourceKind": lower,
-            "ResourceAPIVersion": version,
-            "KindSuffix": suffix,
-            "NormalizedKubernetesVersion": f"v{self.kubernetes_version}",
-            "StrictSuffix": "-strict",
-        }
-        missing = [m for m in _TEMPLATE_FIELD.findall(self.spec) if m not in values]
-        if missing:
-            return []
-        return [Path(_TEMPLATE_FIELD.sub(lambda m: values[m.group(1)], self.spec))]
-
-
-def _is_remote(spec: str) -> bool:
-    return spec == "default" or spec.startswith(("http://", "https://"))
-
-
 # --------------------------------------------------------------------------- registry
 
 
@@ -245,9 +200,12 @@ class SchemaRegistry:
 
     :param kubernetes_version: the target version, e.g. ``"v1.33.4"`` (normalised to the
         schemas' minor version; an unknown version raises :class:`HomelabKitError`).
-    :param locations: user schema locations, directories or kubeconform templates.
-        Remote (``http(s)://``, ``default``) locations are not fetched: homelab-kit works
-        offline; they are listed in :attr:`skipped_locations`.
+    :param locations: user schema locations (:mod:`homelab_kit.schema.locations`):
+        directories, schema files, kubeconform templates, remote (``http(s)://``,
+        ``default``) templates fetched when the network allows and cached in
+        ``cache_dir``.  A location that does not exist, or a template with an unknown
+        field, raises :class:`HomelabKitError` (with ``strict_locations=False`` it is
+        left out with one of :attr:`warnings`, as for an unreachable remote one).
     :param crds: CustomResourceDefinition manifests (parsed documents) from the repository.
     :param cache_dir: the schema cache (pulled schemas, CRD conversions); ``None`` for none.
     :param bundled: whether the bundled CRD schemas are the last source (default yes).
@@ -262,20 +220,24 @@ class SchemaRegistry:
         crds: Iterable[Mapping[str, Any]] = (),
         cache_dir: Path | None = None,
         bundled: bool = True,
+        strict_locations: bool = True,
     ) -> None:
         self.bundled = bundled
         self.kubernetes_version = normalize_version(kubernetes_version)
         self.requested_version = kubernetes_version
         self._shared = _version_state(self.kubernetes_version)
         self.cache_dir = cache_dir
-        self.skipped_locations: list[str] = []
-        self._locations: list[_Location] = []
+        self._locations: list[Location] = []
+        self._location_problems: list[str] = []
         for location in locations:
-            where = os.fspath(location)
-            if _is_remote(where):
-                self.skipped_locations.append(where)
-            else:
-                self._locations.append(_Location(where, kubernetes_version.lstrip("v")))
+            try:
+                self._locations.append(
+                    parse_location(os.fspath(location), kubernetes_version, cache_dir)
+                )
+            except HomelabKitError as exc:
+                if strict_locations:
+                    raise
+                self._location_problems.append(f"{exc}; not used")
         self._crds: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
         for crd in crds:
             crd_spec = crd.get("spec") if isinstance(crd, Mapping) else None
@@ -288,6 +250,12 @@ class SchemaRegistry:
         self._compiler = Compiler(self._shared.base_registry)
         self._validators: dict[tuple[str, str], Validator | None] = {}
         self._documents = 0
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the user should hear about: locations not used, or not reachable."""
+        reached = [warning for location in self._locations for warning in location.warnings]
+        return [*self._location_problems, *reached]
 
     @property
     def notes(self) -> list[str]:
@@ -333,32 +301,38 @@ class SchemaRegistry:
 
     def _from_files(self, api_version: str, kind: str) -> Validator | None:
         group, version = split_api_version(api_version)
-        candidates: list[tuple[Path, str]] = []
         for location in self._locations:
-            candidates.extend(
-                (path, str(path)) for path in location.candidates(group, version, kind)
-            )
+            try:
+                found = location.find(group, version, kind)
+            except SchemaUnreadable as exc:
+                self._compiler.notes.append(str(exc))
+                continue
+            if found is not None and self._usable(*found):
+                return self._compile(
+                    CrdSchema(group, kind, version, strict_schema(found[1])), found[0]
+                )
         if self.cache_dir is not None and group:
             try:
                 path = cache_path(self.cache_dir, group, kind, version)
             except HomelabKitError:
-                pass  # a name no cache file can have (".", "a/b", ""): never cached
-            else:
-                candidates.append((path, f"cache {path}"))
-        for path, source in candidates:
-            if not path.is_file():
-                continue
-            try:
-                raw = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                self._compiler.notes.append(f"schema file {path} unreadable: {exc}")
-                continue
-            if not isinstance(raw, Mapping):
-                self._compiler.notes.append(f"schema file {path} is not a JSON object")
-                continue
-            item = CrdSchema(group, kind, version, strict_schema(raw))
-            return self._compile(item, source)
+                return None  # a name no cache file can have (".", "a/b", ""): never cached
+            if path.is_file():
+                try:
+                    raw = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    self._compiler.notes.append(f"schema file {path} unreadable: {exc}")
+                    return None
+                if self._usable(f"cache {path}", raw):
+                    return self._compile(
+                        CrdSchema(group, kind, version, strict_schema(raw)), f"cache {path}"
+                    )
         return None
+
+    def _usable(self, source: str, raw: Any) -> bool:
+        if isinstance(raw, Mapping):
+            return True
+        self._compiler.notes.append(f"schema file {source} is not a JSON object")
+        return False
 
     def _compile(self, item: CrdSchema, source: str) -> Validator:
         self._documents += 1

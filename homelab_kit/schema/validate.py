@@ -104,6 +104,8 @@ def validate(
         ]
     if "sops" in obj and isinstance(obj.get("sops"), Mapping):
         obj = _without_sops(obj)
+    if is_list(obj):
+        return _validate_list(obj, registry, variables, partial)
     type_meta: dict[str, str] = {}
     problems: list[SchemaViolation] = []
     for field in ("apiVersion", "kind"):
@@ -149,6 +151,56 @@ def validate(
     if partial:
         violations = [v for v in violations if v.code != "required"]
     return violations
+
+
+def is_list(obj: Any) -> bool:
+    """Whether ``obj`` is a ``v1`` ``List`` (as kubectl writes): its items are the objects."""
+    return isinstance(obj, Mapping) and obj.get("apiVersion") == "v1" and obj.get("kind") == "List"
+
+
+def list_items(obj: Mapping[str, Any]) -> list[Any]:
+    """The ``items`` of a List (none when absent or not a list)."""
+    items = obj.get("items")
+    return items if isinstance(items, list) else []
+
+
+def describe_object(obj: Mapping[str, Any]) -> str:
+    """``Kind name`` (or just the kind) of an object, as messages name it."""
+    kind = obj.get("kind")
+    metadata = obj.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    kind_text = kind if isinstance(kind, str) and kind else "object"
+    return f"{kind_text} {name}" if isinstance(name, str) and name else kind_text
+
+
+def _validate_list(
+    obj: Mapping[str, Any],
+    registry: SchemaRegistry,
+    variables: Mapping[str, str] | None,
+    partial: bool,
+) -> list[SchemaViolation]:
+    """Every item of a List, validated as an object of its own; paths lead from the List."""
+    items = obj.get("items")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        return [
+            SchemaViolation(("items",), f"items: expected array, got {describe(items)}", "type")
+        ]
+    found: list[SchemaViolation] = []
+    for index, item in enumerate(items):
+        what = f"items[{index}]"
+        if isinstance(item, Mapping):
+            what += f" ({describe_object(item)})"
+        for violation in validate(item, registry, variables=variables, partial=partial):
+            found.append(
+                attrs.evolve(
+                    violation,
+                    path=("items", index, *violation.path),
+                    message=f"{what}: {violation.message}",
+                )
+            )
+    return found
 
 
 def _without_sops(obj: Mapping[Any, Any]) -> Mapping[Any, Any]:

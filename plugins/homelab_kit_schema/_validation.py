@@ -19,6 +19,8 @@ import attrs
 from homelab_kit import DocumentRef, HomelabKitError, Location, Repo
 from homelab_kit.schema import SchemaRegistry, SchemaViolation, available_versions, validate
 from homelab_kit.schema.crd import default_cache_dir
+from homelab_kit.schema.locations import is_remote
+from homelab_kit.schema.validate import describe_object, is_list, list_items
 from homelab_kit_schema._patched import PatchedKinds
 
 _KUSTOMIZE = "kustomize.config.k8s.io"
@@ -91,6 +93,8 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
     for doc in repo.patch_documents:
         if _is_object(doc.data):
             yield from _patch(doc, registry)
+    for warning in registry.warnings:  # a location missing, misspelt or unreachable
+        yield Finding(_config_location(repo), warning, True)
 
 
 _VERSION = re.compile(r"\s*v?(\d+)\.(\d+)")
@@ -111,7 +115,7 @@ def _registry(repo: Repo, version: str | None) -> SchemaRegistry:
         version = newest
     settings = repo.settings
     locations = [
-        loc if "://" in loc or Path(loc).is_absolute() else str(repo.root / loc)
+        loc if is_remote(loc) or Path(loc).is_absolute() else str(repo.root / loc)
         for loc in settings.schema_locations
     ]
     crds = [
@@ -126,6 +130,7 @@ def _registry(repo: Repo, version: str | None) -> SchemaRegistry:
         crds=crds,
         cache_dir=cache_dir,
         bundled=settings.bundled_schemas,
+        strict_locations=False,  # a bad location is a warning; the rest is validated
     )
 
 
@@ -140,6 +145,15 @@ def _version_location(repo: Repo) -> Location:
         for doc in repo.documents_in(talos.env_path):
             return doc.location("kubernetesVersion")
     return Location(".")
+
+
+def _config_location(repo: Repo) -> Location:
+    """Where schema locations are configured: the configuration file, if there is one."""
+    return (
+        Location(".homelab-kit.yaml")
+        if (repo.root / ".homelab-kit.yaml").is_file()
+        else Location(".")
+    )
 
 
 def _is_object(data: Mapping[str, Any]) -> bool:
@@ -173,13 +187,12 @@ def _object(
     variable_sets: Sequence[VariableSet],
     patched: PatchedKinds,
 ) -> Iterator[Finding]:
-    if data.get("kind") == "List" and data.get("apiVersion") == "v1":
-        items = data.get("items")
-        for item in items if isinstance(items, list) else ():
+    if is_list(data):
+        for item in list_items(data):
             if isinstance(item, Mapping) and _is_object(item):
                 yield from _object(doc, item, registry, variable_sets, patched)
         return
-    what = _describe(data)
+    what = describe_object(data)
     completed = patched.may_complete(doc.path, data.get("kind"))
     advisory = _is_advisory(registry, data)
     for violation, label in _violations(data, registry, variable_sets):
@@ -278,7 +291,7 @@ def _patch(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
     ``$setElementOrder/...``, ``$retainKeys``) and ``null`` (delete this field) are
     patch syntax, not fields.
     """
-    what = f"patch of {_describe(doc.data)}"
+    what = f"patch of {describe_object(doc.data)}"
     advisory = _is_advisory(registry, doc.data)
     for violation in validate(doc.data, registry, partial=True):
         if violation.code == "no-schema":
@@ -298,14 +311,6 @@ def _is_directive(last: tuple[str | int, ...]) -> bool:
         and last[0].startswith("$")
         and not (last[0].startswith("${"))
     )
-
-
-def _describe(data: Mapping[str, Any]) -> str:
-    kind = data.get("kind")
-    metadata = data.get("metadata")
-    name = metadata.get("name") if isinstance(metadata, Mapping) else None
-    kind_text = kind if isinstance(kind, str) else "object"
-    return f"{kind_text} {name}" if isinstance(name, str) and name else kind_text
 
 
 def _where(doc: DocumentRef, root: Mapping[str, Any], violation: SchemaViolation) -> Location:

@@ -16,7 +16,8 @@ def test_lint_md_configuration_example_is_accepted(tmp_path: Path) -> None:
     assert match is not None
     entries = re.findall(r"^  \w+: (kubernetes/\S+)", match.group(1), re.M)  # clusters:
     assert entries  # the example shows the clusters: map; its entries must exist
-    files = {".homelab-kit.yaml": match.group(1), "kubernetes/.keep": ""}
+    # the schema location it names exists too
+    files = {".homelab-kit.yaml": match.group(1), "kubernetes/.keep": "", "schemas/.keep": ""}
     files.update({f"{entry}/.keep": "" for entry in entries})
     root = write_tree(tmp_path, files)
     result = homelab_kit.lint(root)  # raises ConfigError on any unknown key, ID or option

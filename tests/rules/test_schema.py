@@ -981,3 +981,21 @@ def test_reference_cluster_is_clean_with_a_crd_catalog(reference_root: Path) -> 
         schema_locations=(f"{CATALOG}/{CATALOG_TEMPLATE}",),
     )
     assert _seen(result) == []
+
+
+def test_a_missing_schema_location_is_a_warning_and_the_rest_is_validated(
+    yaml_tree: YamlTree,
+) -> None:
+    root = yaml_tree(
+        {
+            ".homelab-kit.yaml": "schema-locations: [no-such-folder/]\n",
+            MANIFEST: deployment(replicas='"two"'),
+        }
+    )
+    result = lint_path(root, select=IDS)
+    first = result.diagnostics[0]
+    assert (first.location.path, first.check_id) == (".homelab-kit.yaml", "schema-missing")
+    assert first.message == (
+        f"schema location {str(root / 'no-such-folder')!r}: no such file or directory; not used"
+    )
+    assert [d.check_id for d in result.diagnostics][1:] == ["schema-invalid"]

@@ -1,7 +1,8 @@
 """``homelab-kit validate FILE|-`` end to end: a real process, its output and exit codes.
 
-Exit codes: 0 clean (warnings allowed), 1 a violation, 2 bad input, which is always
-one line on standard error and never a traceback.
+Exit codes: 0 clean (warnings allowed), 1 a violation or a resource in error (an
+unreadable file among others), 2 a usage error, which is always one line on standard
+error and never a traceback.
 """
 
 from __future__ import annotations
@@ -103,12 +104,14 @@ def test_violations_exit_1_one_line_each(tmp_path: Path) -> None:
     done = run("validate", "bad.yaml", "--kubernetes-version", "v1.33.4", cwd=tmp_path)
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
-        "bad.yaml:6:3: error: unknown field 'metadata.namspace' (did you mean 'namespace'?) "
+        "bad.yaml:6:3: error: ConfigMap bad: unknown field 'metadata.namspace' "
+        "(did you mean 'namespace'?) [unknown-field]",
+        "bad.yaml:7:1: error: ConfigMap bad: unknown field 'dat' (did you mean 'data'?) "
         "[unknown-field]",
-        "bad.yaml:7:1: error: unknown field 'dat' (did you mean 'data'?) [unknown-field]",
-        "bad.yaml:16:10: error: spec.prune: expected boolean, got string 'yes' [type]",
-        "bad.yaml:18:11: error: spec.sourceRef.kind: must be one of OCIRepository, "
-        "GitRepository, Bucket, ExternalArtifact; got 'Git' [enum]",
+        "bad.yaml:16:10: error: Kustomization echo: spec.prune: expected boolean, "
+        "got string 'yes' [type]",
+        "bad.yaml:18:11: error: Kustomization echo: spec.sourceRef.kind: must be one of "
+        "OCIRepository, GitRepository, Bucket, ExternalArtifact; got 'Git' [enum]",
     ]
     assert done.stderr == ""
 
@@ -120,27 +123,38 @@ def test_json_output(tmp_path: Path) -> None:
     done = run("validate", "-f", "json", "bad.yaml", "--kubernetes-version", "1.33", cwd=tmp_path)
     assert done.returncode == 1
     found = json.loads(done.stdout)
-    assert [(f["line"], f["column"], f["severity"], f["code"]) for f in found] == [
+    assert [(r["kind"], r["name"], r["status"]) for r in found["resources"]] == [
+        ("ConfigMap", "bad", "invalid"),
+        ("Kustomization", "echo", "invalid"),
+    ]
+    problems = [p for r in found["resources"] for p in r["problems"]]
+    assert [(p["line"], p["column"], p["severity"], p["code"]) for p in problems] == [
         (6, 3, "error", "unknown-field"),
         (7, 1, "error", "unknown-field"),
         (16, 10, "error", "type"),
         (18, 11, "error", "enum"),
     ]
+    assert found["summary"] == {
+        "resources": 2,
+        "files": 1,
+        "stdin": False,
+        "valid": 0,
+        "invalid": 2,
+        "error": 0,
+        "skipped": 0,
+    }
 
 
 def test_yaml_problems_are_violations(tmp_path: Path) -> None:
     write(tmp_path, "broken.yaml", "apiVersion: v1\nkind: ConfigMap\nkind: Secret\n")
     done = run("validate", "broken.yaml", "--kubernetes-version", "1.33", cwd=tmp_path)
     assert done.returncode == 1
-    assert "broken.yaml:3:1: error: duplicate key 'kind'" in done.stdout
+    assert "broken.yaml:3:1: error: Secret: duplicate key 'kind'" in done.stdout
 
 
 @pytest.mark.parametrize(
     ("args", "error"),
     [
-        (["missing.yaml"], "homelab-kit: error: missing.yaml: cannot read: "),
-        (["folder"], "homelab-kit: error: folder: cannot read: "),
-        (["latin1.yaml"], "homelab-kit: error: latin1.yaml: cannot read: "),
         (
             ["ok.yaml", "--kubernetes-version", "1.10"],
             "homelab-kit: error: no Kubernetes schemas for version 1.10 (minor 1.10); available: ",
@@ -162,6 +176,42 @@ def test_bad_input_exits_2_with_one_line(args: list[str], error: str, tmp_path: 
     assert len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith(error)
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("missing.yaml", "missing.yaml: error: cannot read: No such file or directory"),
+        ("latin1.yaml", "latin1.yaml: error: cannot read: "),
+    ],
+)
+def test_an_unreadable_file_is_an_error_and_the_others_are_checked(
+    name: str, line: str, tmp_path: Path
+) -> None:
+    write(tmp_path, "bad.yaml", BAD)
+    (tmp_path / "latin1.yaml").write_bytes("data: caf\xe9\n".encode("latin-1"))
+    done = run(
+        "validate", name, "bad.yaml", "--summary", "--kubernetes-version", "1.33", cwd=tmp_path
+    )
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(line)
+    assert lines[0].endswith("[unreadable]")
+    assert len(lines) == 6  # the line above, bad.yaml's four violations, the summary
+    assert lines[-1] == (
+        "Summary: 3 resources found in 2 files - Valid: 0, Invalid: 2, Errors: 1, Skipped: 0"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_a_folder_is_read_recursively(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"folder/a/ok.yaml": OK, "folder/b/bad.yml": BAD, "folder/x.txt": BAD})
+    done = run("validate", "folder", "--summary", "--kubernetes-version", "1.33", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0].startswith("folder/b/bad.yml:6:3: error: ConfigMap bad:")
+    assert done.stdout.splitlines()[-1] == (
+        "Summary: 3 resources found in 2 files - Valid: 1, Invalid: 2, Errors: 0, Skipped: 0"
+    )
 
 
 def test_a_bad_option_value_exits_2(tmp_path: Path) -> None:
@@ -188,7 +238,7 @@ def test_missing_schema_policy(policy: str, code: int, lines: list[str], tmp_pat
     )
     assert done.returncode == code
     assert done.stdout.splitlines() == [
-        f"widget.yaml:2:7: {severity}: no schema for Widget (example.com/v1): "
+        f"widget.yaml:2:7: {severity}: Widget w: no schema for Widget (example.com/v1): "
         "no CRD or schema location provides it [no-schema]"
         for severity in lines
     ]
@@ -206,8 +256,8 @@ def test_flux_variables(variables: list[str], code: int, tmp_path: Path) -> None
     assert done.returncode == code
     if code:
         assert done.stdout.splitlines() == [
-            "deployment.yaml:6:13: error: spec.replicas: expected integer, got string 'three' "
-            "after substituting variables [type]"
+            "deployment.yaml:6:13: error: Deployment echo: spec.replicas: expected integer, "
+            "got string 'three' after substituting variables [type]"
         ]
 
 
@@ -244,7 +294,7 @@ def test_repository_settings_are_the_defaults(tmp_path: Path) -> None:
     )
     assert done.returncode == 1  # missing-schema: error
     assert done.stdout.splitlines() == [
-        "kubernetes/flowschema.yaml:2:7: error: no schema for FlowSchema "
+        "kubernetes/flowschema.yaml:2:7: error: FlowSchema f: no schema for FlowSchema "
         "(flowcontrol.apiserver.k8s.io/v1beta2): Kubernetes 1.29 does not serve it [no-schema]"
     ]
 
@@ -252,7 +302,7 @@ def test_repository_settings_are_the_defaults(tmp_path: Path) -> None:
 def test_standard_input(tmp_path: Path) -> None:
     done = run("validate", "-", "--kubernetes-version", "1.33", cwd=tmp_path, stdin=BAD.lstrip())
     assert done.returncode == 1
-    assert done.stdout.splitlines()[0].startswith("<stdin>:6:3: error: unknown field")
+    assert done.stdout.splitlines()[0].startswith("<stdin>:6:3: error: ConfigMap bad: unknown")
     empty = run("validate", "-", "--kubernetes-version", "1.33", cwd=tmp_path, stdin="")
     assert (empty.returncode, empty.stdout) == (0, "")
 
@@ -301,7 +351,8 @@ def test_kubectl_kustomize_pipe_reports_positions_in_the_build(tmp_path: Path) -
     assert done.returncode == 1
     line = built.splitlines().index('  replicas: "2"') + 1
     assert done.stdout.splitlines() == [
-        f"<stdin>:{line}:13: error: spec.replicas: expected integer, got string '2' [type]"
+        f"<stdin>:{line}:13: error: Deployment echo: spec.replicas: expected integer, "
+        "got string '2' [type]"
     ]
 
 

@@ -36,10 +36,10 @@ def test_validate_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = _run(["validate", "--kubernetes-version", "1.33", str(path)], capsys)
     assert code == 1
     assert out.splitlines() == [
-        f"{path}:3:21: error: unknown field 'metadata.namspace' (did you mean 'namespace'?) "
-        "[unknown-field]",
-        f"{path}:4:11: error: data.a: expected string, got integer 1 [type]",
-        f"{path}:7:7: warning: no schema for Widget (example.com/v1): "
+        f"{path}:3:21: error: ConfigMap x: unknown field 'metadata.namspace' "
+        "(did you mean 'namespace'?) [unknown-field]",
+        f"{path}:4:11: error: ConfigMap x: data.a: expected string, got integer 1 [type]",
+        f"{path}:7:7: error: Widget: no schema for Widget (example.com/v1): "
         "no CRD or schema location provides it [no-schema]",
     ]
 
@@ -52,7 +52,12 @@ def test_validate_stdin_json_and_crds_beside_the_objects(
     )
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
     code, out, _ = _run(["validate", "-", "-f", "json", "--kubernetes-version", "v1.33.4"], capsys)
-    assert (code, json.loads(out)) == (0, [])
+    assert code == 0
+    resources = json.loads(out)["resources"]
+    assert [(r["kind"], r["status"], r["schema"]) for r in resources] == [
+        ("CustomResourceDefinition", "valid", "kubernetes 1.33"),
+        ("Widget", "valid", "CRD widgets.example.com"),
+    ]
 
 
 def test_missing_schema_policy_and_variables(
@@ -73,12 +78,19 @@ def test_missing_schema_policy_and_variables(
     assert "spec.ports[0].port: expected integer, got string 'http'" in out
 
 
-def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(
+def test_usage_errors_exit_2_and_an_unreadable_file_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(
         ["validate", str(tmp_path / "nope.yaml"), "--kubernetes-version", "1.33"], capsys
     )
+    assert code == 1
+    assert "nope.yaml: error: cannot read: No such file or directory [unreadable]" in out
+    code, _, err = _run(
+        ["validate", str(tmp_path), "--schema-location", str(tmp_path / "absent")], capsys
+    )
     assert code == 2
-    assert "cannot read" in err
+    assert "no such file or directory" in err
     path = tmp_path / "ok.yaml"
     path.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n", encoding="utf-8")
     code, _, err = _run(["validate", str(path), "--kubernetes-version", "1.2"], capsys)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from homelab_kit.errors import HomelabKitError
 from homelab_kit.schema import SchemaRegistry
 
 from .conftest import CATALOG_TEMPLATE, found
@@ -82,18 +85,24 @@ def test_builtin_schemas_come_before_locations(catalog_registry: SchemaRegistry)
     assert native.source == "kubernetes 1.34"
 
 
-def test_locations_in_order_and_remote_ones_skipped(catalog: Path, tmp_path: Path) -> None:
+def test_locations_in_order_and_unreachable_remote_ones_dropped(
+    catalog: Path, tmp_path: Path
+) -> None:
+    """Offline (as the test suite is), a remote location is one warning, not a failure."""
     empty = tmp_path / "empty"
     empty.mkdir()
     remote = "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/" + CATALOG_TEMPLATE
     registry = SchemaRegistry(
         "1.34", locations=[remote, "default", empty, f"{catalog}/{CATALOG_TEMPLATE}"]
     )
-    assert registry.skipped_locations == [remote, "default"]
     validator = registry.validator_for("cert-manager.io/v1", "Certificate")
     assert validator is not None
     assert validator.source.startswith(str(catalog))
     assert registry.validator_for("cert-manager.io/v1", "NoSuchKind") is None
+    assert [w.split(" not reachable")[0] for w in registry.warnings] == [
+        f"schema location {remote}",
+        "schema location default",
+    ]
 
 
 def test_unreadable_schema_files_are_noted_not_fatal(tmp_path: Path) -> None:
@@ -107,6 +116,10 @@ def test_unreadable_schema_files_are_noted_not_fatal(tmp_path: Path) -> None:
     assert len(registry.notes) == 2
 
 
-def test_unknown_template_fields_match_nothing(tmp_path: Path) -> None:
-    registry = SchemaRegistry("1.33", locations=[f"{tmp_path}/{{{{.Nope}}}}.json"])
-    assert registry.validator_for("example.com/v1", "Widget") is None
+def test_unknown_template_fields_and_missing_locations_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(HomelabKitError, match=r"unknown template field \.Nope"):
+        SchemaRegistry("1.33", locations=[f"{tmp_path}/{{{{.Nope}}}}.json"])
+    with pytest.raises(HomelabKitError, match="no such file or directory"):
+        SchemaRegistry("1.33", locations=[str(tmp_path / "absent")])
+    with pytest.raises(HomelabKitError, match="no such directory"):
+        SchemaRegistry("1.33", locations=[f"{tmp_path}/absent/{{{{.Group}}}}.json"])
