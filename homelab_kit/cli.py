@@ -46,10 +46,16 @@ def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
-def use_color(option: bool | None, stream: Any) -> bool:
-    """Colour only on a terminal, unless NO_COLOR/FORCE_COLOR or a flag says otherwise."""
-    if option is not None:
-        return option
+def use_color(option: bool | str | None, stream: Any) -> bool:
+    """Colour only on a terminal, unless NO_COLOR/FORCE_COLOR or a flag says otherwise.
+
+    ``option`` is ``--color [auto|always|never]`` (``--color`` alone is ``always``,
+    ``--no-color`` is ``never``); ``auto`` or None asks the environment, then the stream.
+    """
+    if option in (True, "always"):
+        return True
+    if option in (False, "never"):
+        return False
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -214,7 +220,17 @@ def cli() -> None:
     help="Processes to parse and check with: N, or 0 to parse with one per CPU on a "
     "large repository.",
 )
-@click.option("--color/--no-color", default=None, help="Force colour on or off.")
+@click.option(
+    "--color",
+    "color",
+    type=click.Choice(["auto", "always", "never"]),
+    is_flag=False,
+    flag_value="always",
+    default=None,
+    help="Colour: auto (a terminal; NO_COLOR and FORCE_COLOR are honoured), always, never. "
+    "--color alone is always.",
+)
+@click.option("--no-color", "no_color", is_flag=True, help="The same as --color never.")
 @click.option("--no-source", is_flag=True, help="Do not quote source lines.")
 @click.option(
     "--cluster",
@@ -252,7 +268,8 @@ def lint(
     no_respect_gitignore: bool,
     no_cache: bool,
     jobs: int,
-    color: bool | None,
+    color: str | None,
+    no_color: bool,
     no_source: bool,
     clusters: tuple[str, ...],
     diff_base: str | None,
@@ -320,7 +337,9 @@ def lint(
     if statistics:
         click.echo(_statistics(result), nl=False)
     else:
-        _emit_report(result, formats[name], output, color, no_source, quiet)
+        _emit_report(
+            result, formats[name], output, "never" if no_color else color, no_source, quiet
+        )
     failing = [d for d in result.diagnostics if d.severity >= config.fail_on]
     if not quiet and not statistics and name in ("text", "concise"):
         _fix_hint(result, fix)
@@ -331,7 +350,7 @@ def _emit_report(
     result: LintResult,
     reporter: Any,
     output: str | None,
-    color: bool | None,
+    color: str | None,
     no_source: bool,
     quiet: bool,
 ) -> None:
@@ -349,7 +368,7 @@ def _emit_report(
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=options.color)  # click strips colour on a pipe
 
 
 def _fix_hint(result: LintResult, fixed: bool) -> None:

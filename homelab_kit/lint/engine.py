@@ -14,6 +14,7 @@ from homelab_kit.diagnostic import Diagnostic, Severity
 from homelab_kit.errors import PluginError
 from homelab_kit.lint.check import Check
 from homelab_kit.lint.result import CheckInfo, LintResult
+from homelab_kit.lint.spans import with_ends
 from homelab_kit.location import Location
 from homelab_kit.model.repo import Repo
 from homelab_kit.plugins import PluginManager
@@ -98,7 +99,7 @@ def run_checks(
         progress("check", len(checks), len(checks))
     selected_ids = {c.id for c in checks}
     kept, suppressed = _apply_suppressions(repo, raw, config, selected_ids, frozenset(known))
-    diagnostics = tuple(sorted(set(kept)))
+    diagnostics = tuple(sorted(set(with_ends(repo.root, kept))))
     return LintResult(
         root=repo.root,
         diagnostics=diagnostics,

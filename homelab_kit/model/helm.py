@@ -52,6 +52,9 @@ class ValuesSource:
     def location(self, *path: str | int) -> Location:
         return self.doc.location(*self.base, *path)
 
+    def key_location(self, *path: str | int) -> Location:
+        return self.doc.key_location(*self.base, *path)
+
     def images(self) -> Iterator[ImageRef]:
         """Every image the values name, in the common chart shapes."""
         stack: list[tuple[tuple[str | int, ...], Any, str]] = [((), self.data, "")]
@@ -172,6 +175,10 @@ class ValuesSource:
             source=self.location(*base),
             resources_source=self.location(*base, "resources"),
             security_source=self.location(*base, "securityContext"),
+            security_fields={
+                str(key): self.key_location(*base, "securityContext", key)
+                for key in as_mapping(c.get("securityContext"))
+            },
         )
 
     def secret_consumers(self) -> Iterator[SecretConsumer]:

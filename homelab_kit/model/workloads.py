@@ -133,9 +133,14 @@ class Container:
     source: Location = source_field()
     resources_source: Location = source_field()
     security_source: Location = source_field()
+    security_fields: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
 
     def has_probe(self, kind: str) -> bool:
         return any(p.kind == kind for p in self.probes)
+
+    def security_location(self, field: str) -> Location:
+        """Where ``securityContext.<field>`` is written, else the securityContext itself."""
+        return self.security_fields.get(field, self.security_source)
 
 
 @attrs.frozen
@@ -236,6 +241,10 @@ def _container(
         source=doc.location(*path),
         resources_source=doc.location(*path, "resources"),
         security_source=doc.location(*path, "securityContext"),
+        security_fields={
+            str(key): doc.key_location(*path, "securityContext", key)
+            for key in as_mapping(c.get("securityContext"))
+        },
     )
 
 

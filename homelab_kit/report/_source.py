@@ -147,6 +147,13 @@ class SourceCache:
             return None
         return source.redactor.line(number - 1)
 
+    def raw_lines(self, path: str) -> list[str] | None:
+        """Every line of ``path`` as written, for positions only: never to be shown."""
+        if path not in self._files:
+            self._files[path] = self._read(path)
+        source = self._files[path]
+        return source.lines if source is not None else None
+
     def _read(self, path: str) -> _File | None:
         relative = PurePosixPath(path)
         if not path or relative.is_absolute() or ".." in relative.parts:

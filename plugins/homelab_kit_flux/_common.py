@@ -190,8 +190,8 @@ def wait_problem(ks: FluxKustomization) -> tuple[Location, str]:
     """Where to report that ``ks`` does not wait, and what it writes instead."""
     written = ks.doc.get("spec", "wait")
     if written is None:
-        return ks.doc.location("spec"), f"Kustomization {ks.name} does not set spec.wait"
-    where = ks.doc.location("spec", "wait")
+        return ks.doc.key_location("spec"), f"Kustomization {ks.name} does not set spec.wait"
+    where = ks.doc.key_location("spec", "wait")
     return where, f"Kustomization {ks.name} sets spec.wait: {yaml_scalar(written)}"
 
 

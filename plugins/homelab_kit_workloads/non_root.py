@@ -80,4 +80,5 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
         else:
             problem = "does not set runAsNonRoot or a non-root runAsUser"
         message = f"{container_name(workload, container)} {problem}"
-        yield Diagnostic(container.security_source, ID, message, SEVERITY, REMEDIATION)
+        where = container.security_location("runAsNonRoot")
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)

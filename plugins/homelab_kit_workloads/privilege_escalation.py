@@ -71,4 +71,5 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
         else:
             continue
         message = f"{container_name(workload, container)} {problem}"
-        yield Diagnostic(container.security_source, ID, message, SEVERITY, REMEDIATION)
+        where = container.security_location("allowPrivilegeEscalation")
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)

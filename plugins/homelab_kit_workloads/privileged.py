@@ -63,4 +63,6 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     for workload, container in pairs:
         if container.security.privileged is True:
             message = f"{container_name(workload, container)} runs privileged"
-            yield Diagnostic(container.security_source, ID, message, SEVERITY, REMEDIATION)
+            yield Diagnostic(
+                container.security_location("privileged"), ID, message, SEVERITY, REMEDIATION
+            )

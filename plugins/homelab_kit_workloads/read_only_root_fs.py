@@ -67,4 +67,5 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
         if container.init or container.security.read_only_root_filesystem is True:
             continue
         message = f"{container_name(workload, container)} has a writable root filesystem"
-        yield Diagnostic(container.security_source, ID, message, SEVERITY, REMEDIATION)
+        where = container.security_location("readOnlyRootFilesystem")
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)

@@ -941,9 +941,7 @@ def test_reference_cluster_kinds_without_schema(reference_root: Path) -> None:
     """Its custom resources (Gateway API, cert-manager, Cilium) have bundled schemas."""
     result = lint_path(reference_root, select=[*IDS, "schema-invalid-bundled"])
     assert _seen(result) == []
-    without = lint_path(
-        reference_root, select=IDS, bundled_schemas=False, missing_schema="warning"
-    )
+    without = lint_path(reference_root, select=IDS, bundled_schemas=False, missing_schema="warning")
     kinds: collections.Counter[str] = collections.Counter()
     for d in without.diagnostics:  # one finding per kind, with the number of objects
         many = re.match(r"no schema for (\S+) \(.*?\): (\d+) objects", d.message)

@@ -150,8 +150,8 @@ def test_deployment_findings(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
         (DEPLOY, 24, "workload-probes"),
         (DEPLOY, 25, "workload-image-tag"),
         (DEPLOY, 27, "workload-non-root"),
-        (DEPLOY, 27, "workload-privilege-escalation"),
         (DEPLOY, 27, "workload-read-only-root-fs"),
+        (DEPLOY, 28, "workload-privilege-escalation"),  # at allowPrivilegeEscalation
     ]
 
 
