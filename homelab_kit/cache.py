@@ -33,6 +33,7 @@ import hmac
 import io
 import os
 import pickle
+import re
 import secrets
 import sys
 import tempfile
@@ -357,3 +358,34 @@ def _hash_file(h: Any, dirpath: str, name: str) -> None:
             h.update(b"-\0")
         else:
             h.update(f"{target.st_size}\0{target.st_mtime_ns}\0{target.st_ino}\0".encode())
+
+
+_CACHE_FILE = re.compile(r"[0-9a-f]{20}(?:-\d{2})?\.(?:parse|result)\Z")
+_REMOTE_SCHEMA = re.compile(r"[0-9a-f]{64}\.json\Z")
+
+
+def clean(directory: Path) -> tuple[int, int]:
+    """Remove the lint caches and fetched schemas in ``directory``: ``(files, bytes)``.
+
+    Only files homelab-kit names itself are removed (``<root id>-NN.parse``,
+    ``<root id>.result``, ``schemas/remote/<sha256>.json``), so a ``cache-dir`` that
+    points at other files loses none of them. Schemas taken from a cluster
+    (``homelab-kit schemas pull``) and the signing key stay.
+    """
+    files = removed = 0
+    candidates = [(directory, _CACHE_FILE), (directory / "schemas" / "remote", _REMOTE_SCHEMA)]
+    for folder, pattern in candidates:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if pattern.match(entry.name) and entry.is_file(follow_symlinks=False):
+                try:
+                    size = entry.stat(follow_symlinks=False).st_size
+                    os.unlink(entry.path)
+                except OSError:
+                    continue
+                files += 1
+                removed += size
+    return files, removed

@@ -23,7 +23,7 @@ import click
 from homelab_kit import __version__
 from homelab_kit.config import PRESETS, Config, Selection, is_kubernetes_version, load_config
 from homelab_kit.diagnostic import Severity
-from homelab_kit.errors import HomelabKitError, HomelabKitWarning
+from homelab_kit.errors import HomelabKitError, HomelabKitWarning, RepoNotFoundError
 from homelab_kit.lint import LintResult, registered_checks
 from homelab_kit.lint import lint as run_lint
 from homelab_kit.model.loader import Progress, find_root
@@ -489,8 +489,14 @@ def rules(output_format: str) -> None:
 
 @cli.command()
 @click.argument("check_id")
-def explain(check_id: str) -> None:
-    """Print the documentation of check CHECK_ID."""
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    help="Render the Markdown for a terminal (auto: on a terminal), or print it as written.",
+)
+def explain(check_id: str, color: str) -> None:
+    """Print the documentation of check CHECK_ID (rendered on a terminal)."""
     checks = {c.id: c for c in registered_checks(get_plugin_manager())}
     check = checks.get(check_id)
     if check is None:
@@ -499,12 +505,56 @@ def explain(check_id: str) -> None:
         close = difflib.get_close_matches(check_id, list(checks), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         _fail(f"unknown check {check_id!r}{hint}; `homelab-kit rules` lists them")
-    click.echo(f"# {check.id}\n")
-    click.echo(
+    text = (
+        f"# {check.id}\n\n"
         f"Severity: {check.severity}. Category: {check.category}. Plugin: {check.plugin}. "
-        f"Fixable: {'yes' if check.fixable else 'no'}.\n"
+        f"Fixable: {'yes' if check.fixable else 'no'}.\n\n"
+        f"{check.doc.rstrip()}\n"
     )
-    click.echo(check.doc.rstrip() + "\n")
+    if not use_color(color, sys.stdout):
+        click.echo(text)  # Markdown as written: for a pipe, a file, a pager
+        return
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    Console(force_terminal=True).print(Markdown(text))
+
+
+@cli.group()
+def cache() -> None:
+    """Where homelab-kit caches parsed files, lint results and fetched schemas."""
+
+
+def _cache_dirs(path: str) -> list[Path]:
+    """The cache folder used for ``path``: the user's choice, never the repository's."""
+    from homelab_kit.cache import cache_directory
+
+    try:
+        configured = load_config(find_root(path)).cache_dir
+    except RepoNotFoundError:
+        configured = None
+    return [cache_directory(configured)]
+
+
+@cache.command("dir")
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+def cache_dir_command(path: str) -> None:
+    """Print the cache folders the repository at PATH uses."""
+    for folder in _cache_dirs(path):
+        click.echo(str(folder))
+
+
+@cache.command("clean")
+@click.argument("path", default=".", type=click.Path(file_okay=False))
+def cache_clean(path: str) -> None:
+    """Remove the lint caches and fetched schemas (not schemas pulled from a cluster)."""
+    from homelab_kit.cache import clean
+
+    for folder in _cache_dirs(path):
+        files, size = clean(folder)
+        click.echo(
+            f"removed {files} file{'s' if files != 1 else ''} ({size:,} bytes) from {folder}"
+        )
 
 
 @cli.command()

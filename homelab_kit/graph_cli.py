@@ -8,6 +8,7 @@ error and exit code 2.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -212,7 +213,8 @@ def secrets(
             namespaces=tuple(ns for ns in smap.namespaces if ns.namespace in wanted),
             findings=tuple(f for f in smap.findings if f.namespace in wanted),
         )
-    _emit(to_json(smap) if output_format == "json" else to_text(smap), output)
+    width = shutil.get_terminal_size((100, 24)).columns if output is None else 100
+    _emit(to_json(smap) if output_format == "json" else to_text(smap, width=width), output)
 
 
 @click.command()

@@ -874,7 +874,11 @@ def _producer_text(secret: MappedSecret) -> tuple[str, str]:
 
 
 def to_text(smap: SecretsMap, *, width: int = 100) -> str:
-    """The map as tables, one per namespace, then the findings and overall figures."""
+    """The map as tables, one per namespace, then the findings and overall figures.
+
+    Tables fit in ``width`` cells (the terminal's, from the CLI): the widest columns
+    are cut, with an ellipsis.
+    """
     lines: list[str] = [] if smap.namespaces else ["No Secrets in the repository.", ""]
     for ns in smap.namespaces:
         lines.append(one_line(f"{ns.namespace}  ({exposure_line(ns)})"))
@@ -888,8 +892,7 @@ def to_text(smap: SecretsMap, *, width: int = 100) -> str:
             # start a line of its own (a forged "::error" annotation in CI).
             kinds, sources, name, read = map(one_line, (kinds, sources, s.name, _readers_text(s)))
             rows.append((kinds, sources, name, read, apps, ", ".join(s.flags)))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        widths = [min(w, 48) for w in widths]
+        widths = _fit([min(max(len(r[i]) for r in rows), 48) for i in range(len(rows[0]))], width)
         for row in rows:
             cells = [
                 (c if len(c) <= widths[i] else c[: widths[i] - 1] + "…").ljust(widths[i])
@@ -911,8 +914,22 @@ def to_text(smap: SecretsMap, *, width: int = 100) -> str:
         "APPS: the apps that read the Secret / the apps of its namespace, which could all "
         "mount it (xN: it holds N apps' secrets)."
     )
-    del width
     return "\n".join(lines) + "\n"
+
+
+def _fit(widths: list[int], width: int, narrowest: int = 6) -> list[int]:
+    """Column widths that fit a table (2-space margin and gaps) into ``width`` cells.
+
+    The widest column gives up a cell at a time, down to ``narrowest``; cut cells end
+    with an ellipsis.
+    """
+    widths = list(widths)
+    while 2 + sum(widths) + 2 * (len(widths) - 1) > width:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= narrowest:
+            break
+        widths[widest] -= 1
+    return widths
 
 
 def to_dict(smap: SecretsMap) -> dict[str, Any]:
