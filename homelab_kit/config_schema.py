@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from homelab_kit.config import _KEYS
+from homelab_kit.config import _KEYS, PRESETS
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
 SCHEMA_ID = "https://homelab-kit.invalid/config.schema.json"
@@ -38,7 +38,9 @@ _STRINGS = {
     "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
 }
 _TYPES: dict[str, dict[str, Any]] = {
+    "preset": {"type": "string", "enum": sorted(PRESETS)},
     "select": _STRINGS,
+    "extend-select": _STRINGS,
     "ignore": _STRINGS,
     "per-path-ignores": {"type": "object", "additionalProperties": _STRINGS},
     "severity": {"type": "object", "additionalProperties": _SEVERITY_ANY_CASE},
@@ -51,6 +53,7 @@ _TYPES: dict[str, dict[str, Any]] = {
     "schema-locations": _STRINGS,
     "missing-schema": _any_case("error", "warning", "info", "ignore"),
     "bundled-schemas": {"type": "boolean"},
+    "respect-gitignore": {"type": "boolean"},
     "sops-allowlist": _STRINGS,
     "max-file-size": {"type": "integer", "minimum": 1},
     "cache-dir": {"type": ["string", "number"]},

@@ -19,7 +19,10 @@ VALIDATOR = jsonschema.Draft202012Validator(config_schema())
 
 # One value the reader accepts for every key it knows.
 ACCEPTED = {
+    "preset": "homelab-kit",
     "select": ["flux-*"],
+    "extend-select": ["convention"],
+    "respect-gitignore": False,
     "ignore": "yaml-document-start",
     "per-path-ignores": {"kubernetes/archive/**": ["schema-invalid"]},
     "severity": {"yaml-document-start": "Info"},
@@ -71,6 +74,7 @@ def test_a_value_the_reader_accepts_the_schema_accepts(key: str, tmp_path: Path)
         "bundled-schemas: no-thanks\n",
         "max-file-size: 0\n",
         "severity: {x: loud}\n",
+        "preset: strictest\n",
     ],
 )
 def test_what_the_reader_refuses_the_schema_refuses(text: str, tmp_path: Path) -> None:
