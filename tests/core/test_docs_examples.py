@@ -57,6 +57,7 @@ def test_no_doc_installs_from_a_package_index() -> None:
 # --------------------------------------------------------------------------- output formats
 
 OUTPUT_FORMATS_TREE = {
+    ".homelab-kit.yaml": "preset: homelab-kit\n",  # yaml-document-start is a convention
     "kubernetes/apps/media/ks.yaml": """\
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
