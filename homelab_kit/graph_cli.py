@@ -213,7 +213,8 @@ def secrets(
             namespaces=tuple(ns for ns in smap.namespaces if ns.namespace in wanted),
             findings=tuple(f for f in smap.findings if f.namespace in wanted),
         )
-    width = shutil.get_terminal_size((100, 24)).columns if output is None else 100
+    # A terminal's width when printing to one; a file or a pipe gets whole cells.
+    width = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
     _emit(to_json(smap) if output_format == "json" else to_text(smap, width=width), output)
 
 

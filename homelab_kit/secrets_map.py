@@ -873,11 +873,11 @@ def _producer_text(secret: MappedSecret) -> tuple[str, str]:
     return kinds, sources
 
 
-def to_text(smap: SecretsMap, *, width: int = 100) -> str:
+def to_text(smap: SecretsMap, *, width: int | None = None) -> str:
     """The map as tables, one per namespace, then the findings and overall figures.
 
-    Tables fit in ``width`` cells (the terminal's, from the CLI): the widest columns
-    are cut, with an ellipsis.
+    With ``width`` (the terminal's, from the CLI) tables fit in that many cells: the
+    widest columns are cut, with an ellipsis. Without, cells are cut at 48 only.
     """
     lines: list[str] = [] if smap.namespaces else ["No Secrets in the repository.", ""]
     for ns in smap.namespaces:
@@ -917,14 +917,14 @@ def to_text(smap: SecretsMap, *, width: int = 100) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fit(widths: list[int], width: int, narrowest: int = 6) -> list[int]:
+def _fit(widths: list[int], width: int | None, narrowest: int = 6) -> list[int]:
     """Column widths that fit a table (2-space margin and gaps) into ``width`` cells.
 
     The widest column gives up a cell at a time, down to ``narrowest``; cut cells end
     with an ellipsis.
     """
     widths = list(widths)
-    while 2 + sum(widths) + 2 * (len(widths) - 1) > width:
+    while width is not None and 2 + sum(widths) + 2 * (len(widths) - 1) > width:
         widest = max(range(len(widths)), key=lambda i: widths[i])
         if widths[widest] <= narrowest:
             break
