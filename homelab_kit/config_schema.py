@@ -57,6 +57,7 @@ _TYPES: dict[str, dict[str, Any]] = {
     "sops-allowlist": _STRINGS,
     "max-file-size": {"type": "integer", "minimum": 1},
     "cache-dir": {"type": ["string", "number"]},
+    "clusters": {"type": "object", "additionalProperties": {"type": "string"}},
     "plugins": {"type": "object", "additionalProperties": {"type": ["object", "null"]}},
     "scaffold": {"type": "object"},
 }

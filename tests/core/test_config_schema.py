@@ -38,6 +38,7 @@ ACCEPTED = {
     "sops-allowlist": ["talos/*.sops.yaml"],
     "max-file-size": 1024,
     "cache-dir": ".cache",
+    "clusters": {"home": "kubernetes/flux/cluster"},
     "plugins": {"my-plugin": {"strict": True}},
     "scaffold": {"project-slug": "homelab"},
 }
@@ -58,7 +59,8 @@ def test_every_key_the_reader_accepts_is_in_the_schema_and_no_other() -> None:
 def test_a_value_the_reader_accepts_the_schema_accepts(key: str, tmp_path: Path) -> None:
     import json
 
-    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas").mkdir()  # the folder schema-locations names
+    (tmp_path / "kubernetes/flux/cluster").mkdir(parents=True)  # the entry clusters names
     write_tree(tmp_path, {".homelab-kit.yaml": f"{key}: {json.dumps(ACCEPTED[key])}\n"})
     load_config(tmp_path)  # raises on a value the reader refuses
     assert list(VALIDATOR.iter_errors({key: ACCEPTED[key]})) == []
