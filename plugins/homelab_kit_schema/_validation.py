@@ -17,8 +17,8 @@ from typing import Any
 import attrs
 
 from homelab_kit import DocumentRef, HomelabKitError, Location, Repo
+from homelab_kit.cache import cache_directory
 from homelab_kit.schema import SchemaRegistry, SchemaViolation, available_versions, validate
-from homelab_kit.schema.crd import default_cache_dir
 from homelab_kit.schema.locations import is_remote
 from homelab_kit.schema.validate import describe_object, is_list, list_items
 from homelab_kit_schema._patched import PatchedKinds
@@ -123,7 +123,7 @@ def _registry(repo: Repo, version: str | None) -> SchemaRegistry:
         for doc in repo.documents
         if doc.kind == "CustomResourceDefinition" and doc.group == _CRD_GROUP
     ]
-    cache_dir = settings.cache_dir / "schemas" if settings.cache_dir else default_cache_dir()
+    cache_dir = cache_directory(settings.cache_dir) / "schemas"
     return SchemaRegistry(
         version,
         locations=locations,

@@ -102,6 +102,8 @@ def test_findings_point_at_the_key_and_span_it(yaml_tree: YamlTree) -> None:
     root = yaml_tree(
         {
             "kubernetes/apps/default/d/app/deployment.yaml": DEPLOYMENT,
+            "kubernetes/apps/default/d/app/kustomization.yaml": "resources: [deployment.yaml]\n",
+            "kubernetes/apps/default/d/ks.yaml": KS.format(name="d", extra=""),  # deploys it
             "kubernetes/apps/default/a/ks.yaml": KS.format(name="a", extra=""),
             "kubernetes/apps/default/b/ks.yaml": KS.format(
                 name="b", extra="  dependsOn:\n    - name: a\n"

@@ -131,8 +131,9 @@ def test_a_response_that_is_not_json_is_a_note(server: _Server, tmp_path: Path) 
 
 
 def test_lint_honours_a_remote_location(
-    server: _Server, yaml_tree: YamlTree, tmp_path: Path
+    server: _Server, yaml_tree: YamlTree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("HOMELAB_KIT_CACHE_DIR", str(tmp_path / "user-cache"))
     root = yaml_tree(
         {
             ".homelab-kit.yaml": f"schema-locations: ['{server.url + TEMPLATE}']\n"
@@ -144,7 +145,9 @@ def test_lint_honours_a_remote_location(
     assert [(d.location.line, d.check_id, d.message) for d in result.diagnostics] == [
         (4, "schema-invalid", "Widget w: spec.size: expected integer, got string 'big'")
     ]
-    assert (root / ".cache" / "schemas" / "remote").is_dir()
+    # fetched schemas are kept in the user's cache; the repository's cache-dir is ignored
+    assert (tmp_path / "user-cache" / "schemas" / "remote").is_dir()
+    assert not (root / ".cache").exists()
 
 
 def test_lint_offline_reports_one_warning(
