@@ -64,6 +64,7 @@ _KEYS = {
     "missing-schema": "what a kind without a schema is: error, warning, info (default) or ignore",
     "bundled-schemas": "whether to use the CRD schemas homelab-kit bundles (default true)",
     "sops-allowlist": "path patterns where SOPS files may live",
+    "bootstrap-secrets": "Secrets created before Flux runs, as name or namespace/name",
     "max-file-size": "largest YAML file read, in bytes (default 10 MiB; only lowered here)",
     "cache-dir": "where the cache lives, from a configuration file outside the repository "
     "(default $HOMELAB_KIT_CACHE_DIR, else ~/.cache/homelab-kit)",
@@ -127,6 +128,7 @@ class Config:
     missing_schema: str = "info"
     bundled_schemas: bool = True
     sops_allowlist: tuple[str, ...] = DEFAULT_SOPS_ALLOWLIST
+    bootstrap_secrets: tuple[str, ...] = ()
     max_file_size: int = 10 * 1024 * 1024
     cache_dir: Path | None = None
     clusters: tuple[ConfiguredCluster, ...] = ()
@@ -377,9 +379,16 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
         ("exclude", "exclude"),
         ("schema-locations", "schema_locations"),
         ("sops-allowlist", "sops_allowlist"),
+        ("bootstrap-secrets", "bootstrap_secrets"),
     ):
         if key in data:
             changes[field] = str_list(key)
+    for entry in changes.get("bootstrap_secrets", ()):
+        if entry.count("/") > 1 or not all(entry.split("/")):
+            raise ConfigError(
+                f"bootstrap-secrets: {entry!r} must be a Secret name or namespace/name",
+                at("bootstrap-secrets"),
+            )
     if "apps-root" in data:
         value = data["apps-root"]
         if not isinstance(value, str):

@@ -114,6 +114,27 @@ def homelab_kit_register_schemas() -> list[Any]:
     """
 
 
+@hookspec
+def homelab_kit_register_secret_producers() -> list[Any]:
+    """Register operator kinds that create Secrets or ConfigMaps named after their objects.
+
+    Each is a :class:`homelab_kit.model.secrets.ProducerRule`: the kind, its
+    apiVersion group (``None``: any), name templates (``{name}``, ``{spec.field}``,
+    ``a | b`` for "a, else b") and an optional ``when`` field that must be true.
+    They extend the built-in table (``homelab_kit.model.secret_index.PRODUCERS``)
+    that ``secrets-consumed-secret-exists``, ``helm-values-from-resolves``,
+    ``flux-ks-substitute-from`` and the secrets map read.
+
+    :returns: a list of ``ProducerRule``.
+
+    Example::
+
+        @hookimpl
+        def homelab_kit_register_secret_producers():
+            return [ProducerRule("Database", "k8s.mariadb.com", ("{name}-credentials",))]
+    """
+
+
 # --------------------------------------------------------------------------- lifecycle
 
 

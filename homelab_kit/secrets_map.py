@@ -78,16 +78,6 @@ USAGE = {
 # Created before anything in the repository runs (see secrets-consumed-secret-exists).
 EXTERNAL = ("sops-age", "universal-auth-credentials", "infisical-credentials")
 READ_IMPLICITLY = ("rook-ceph-dashboard-password",)
-GENERATED = (
-    "Certificate.cert-manager.io: {spec.secretName}",
-    "Cluster.postgresql.cnpg.io: {name}-app",
-    "Cluster.postgresql.cnpg.io: {name}-superuser",
-    "KafkaUser.kafka.strimzi.io: {name}",
-    "ObjectBucketClaim.objectbucket.io: {name}",
-    "SealedSecret.bitnami.com: {name}",
-    "OnePasswordItem.onepassword.com: {name}",
-    "ClusterExternalSecret.external-secrets.io: {spec.externalSecretName}",
-)
 
 # Reads by a controller (Flux, the Infisical operator), not by an app's pods.
 CONTROLLER_READS = frozenset({"credentialsRef", "decryption", "sourceRef"})
@@ -285,7 +275,7 @@ def build_secrets_map(
     repo: Repo,
     *,
     external: Sequence[str] = EXTERNAL,
-    generated: Sequence[str] = GENERATED,
+    generated: Sequence[str] = (),
     read_implicitly: Sequence[str] = READ_IMPLICITLY,
 ) -> SecretsMap:
     """Map every Secret of ``repo`` from producer to readers, with flags and exposure.
@@ -293,7 +283,8 @@ def build_secrets_map(
     :param repo: the loaded repository.
     :param external: name globs of Secrets created outside the repository (never
         flagged as missing).
-    :param generated: operator objects that create a Secret, as
+    :param generated: operator objects that create a Secret besides the producer
+        table (``secret_index.PRODUCERS`` and the plugins' rules), as
         ``Kind[.group]: name-template`` (``{name}``, ``{spec.field}``).
     :param read_implicitly: name globs of Secrets operators read by a fixed name.
     :returns: the :class:`SecretsMap`.
@@ -565,7 +556,7 @@ class _Builder:
                 self.app_of(doc.path),
             )
             pairs: list[tuple[str, str | None]]
-            if doc.kind == "ClusterExternalSecret":  # fills many namespaces
+            if doc.kind == "ClusterExternalSecret" and not doc.namespace:  # many namespaces
                 pairs = [(n, None) for n in self.repo.expand(doc.path, name)]
             else:
                 pairs = self.placements(doc.path, name, doc_ns=doc.namespace)

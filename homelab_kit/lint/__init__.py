@@ -11,7 +11,7 @@ import attrs
 
 from homelab_kit.cache import Cache, fingerprint_folders, open_cache, tree_fingerprint
 from homelab_kit.config import CONFIG_FILENAME, Config, load_config
-from homelab_kit.errors import ConfigError
+from homelab_kit.errors import ConfigError, PluginError
 from homelab_kit.lint.check import DOC_SECTIONS, Check
 from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
 from homelab_kit.lint.result import CheckInfo, LintResult
@@ -25,6 +25,7 @@ from homelab_kit.model.loader import (
     paused_gc,
 )
 from homelab_kit.model.repo import Repo, Settings
+from homelab_kit.model.secrets import ProducerRule
 from homelab_kit.plugins import PluginManager, get_plugin_manager
 from homelab_kit.yaml.reader import PARSED_FORMAT
 
@@ -70,8 +71,25 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
             bundled_schemas=config.bundled_schemas,
             cache_dir=config.cache_dir,
             clusters=config.clusters,
+            secret_producers=_producer_rules(pm),
+            bootstrap_secrets=config.bootstrap_secrets,
         ),
     )
+
+
+def _producer_rules(pm: PluginManager | None) -> tuple[ProducerRule, ...]:
+    """The rules plugins register through ``homelab_kit_register_secret_producers``."""
+    if pm is None:
+        return ()
+    rules: list[ProducerRule] = []
+    for plugin, rule in pm.registered("homelab_kit_register_secret_producers"):
+        if not isinstance(rule, ProducerRule):
+            raise PluginError(
+                f"plugin {plugin!r} registered {rule!r} as a secret producer, "
+                "which is not a ProducerRule"
+            )
+        rules.append(rule)
+    return tuple(rules)
 
 
 def lint(

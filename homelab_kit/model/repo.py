@@ -26,6 +26,7 @@ from homelab_kit.model.kustomize import Generator, KustomizeFile
 from homelab_kit.model.secrets import (
     ExternalSecret,
     InfisicalSecret,
+    ProducerRule,
     Secret,
     SecretConsumer,
     SopsFile,
@@ -48,7 +49,10 @@ class Settings:
 
     ``kubernetes_version`` is the configured one, else talenv.yaml's, else None.
     ``sops_allowlist`` defaults to the bootstrap paths of the conventions (an empty
-    one, configured explicitly, allows SOPS files nowhere).
+    one, configured explicitly, allows SOPS files nowhere).  ``secret_producers``
+    are the rules plugins register (``homelab_kit_register_secret_producers``);
+    ``bootstrap_secrets`` the configured ``bootstrap-secrets`` (``name`` or
+    ``namespace/name``: created before Flux runs).
     """
 
     kubernetes_version: str | None = None
@@ -58,6 +62,8 @@ class Settings:
     bundled_schemas: bool = True
     cache_dir: Path | None = None
     clusters: tuple[ConfiguredCluster, ...] = ()
+    secret_producers: tuple[ProducerRule, ...] = ()
+    bootstrap_secrets: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -9,15 +9,16 @@ cluster deploys (``Repo.is_deployed``) produces nothing.
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
-from homelab_kit.model.secrets import SecretConsumer, render_name_template
+from homelab_kit.model.secrets import ProducerRule, SecretConsumer
 from homelab_kit.model.substitute import NameIndex, any_match
 
 if TYPE_CHECKING:
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
 Namespaces = tuple[str | None, ...]
 
 _RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
-_TEMPLATE = re.compile(
-    r"^\s*(?P<kind>[A-Za-z][A-Za-z0-9]*)(?:\.(?P<group>[a-z0-9.-]+))?\s*:\s*"
-    r"(?P<template>\S.*?)\s*$"
-)
 
 
 @attrs.frozen
@@ -85,17 +82,80 @@ def namespaces_meet(a: Namespaces, b: Namespaces) -> bool:
 # ---------------------------------------------------------------------- producers
 
 
+# The operators' kinds that create Secrets (and ConfigMaps), one row each, as
+# their documentation says.  Plugins add rows through
+# ``homelab_kit_register_secret_producers`` (``repo.settings.secret_producers``).
+PRODUCERS: tuple[ProducerRule, ...] = (
+    # cert-manager: the certificate and key land in spec.secretName.
+    ProducerRule("Certificate", "cert-manager.io", ("{spec.secretName}",)),
+    # CloudNativePG: the app user's credentials, the CA and the server and
+    # replication certificates; the superuser's only with enableSuperuserAccess.
+    ProducerRule(
+        "Cluster",
+        "postgresql.cnpg.io",
+        ("{name}-app", "{name}-ca", "{name}-replication", "{name}-server"),
+    ),
+    ProducerRule(
+        "Cluster", "postgresql.cnpg.io", ("{name}-superuser",), when="spec.enableSuperuserAccess"
+    ),
+    # Crunchy PGO: one Secret per user; without spec.users, a user named after the cluster.
+    ProducerRule("PostgresCluster", "postgres-operator.crunchydata.com", ("{name}-pguser-{name}",)),
+    # Strimzi: a KafkaUser's credentials; a Kafka cluster's CA certificates.
+    ProducerRule("KafkaUser", "kafka.strimzi.io", ("{name}",)),
+    ProducerRule("Kafka", "kafka.strimzi.io", ("{name}-cluster-ca-cert", "{name}-clients-ca-cert")),
+    # Rook / lib-bucket-provisioner: a Secret and a ConfigMap named after the claim.
+    ProducerRule("ObjectBucketClaim", "objectbucket.io", ("{name}",), ("{name}",)),
+    ProducerRule(
+        "CephObjectStoreUser", "ceph.rook.io", ("rook-ceph-object-user-{spec.store}-{name}",)
+    ),
+    # garage-operator: the key's credentials, in spec.secretTemplate.name else its name.
+    ProducerRule("GarageKey", None, ("{spec.secretTemplate.name} | {name}",)),
+    # Sealed Secrets, 1Password, external-secrets' cluster-wide form.
+    ProducerRule("SealedSecret", "bitnami.com", ("{spec.template.metadata.name} | {name}",)),
+    ProducerRule("OnePasswordItem", "onepassword.com", ("{name}",)),
+    ProducerRule(
+        "ClusterExternalSecret",
+        "external-secrets.io",
+        ("{spec.externalSecretName} | {name}",),
+        cluster_wide=True,
+    ),
+    # Talos: a ServiceAccount of talos.dev makes a Secret of its own name (talosconfig).
+    ProducerRule("ServiceAccount", "talos.dev", ("{name}",)),
+)
+
+_BOOTSTRAP_DIR = re.compile(r"(^|/)bootstrap/")
+_BOOTSTRAP_TEXT = (".tmpl", ".j2", ".gotmpl", ".tpl")
+_MAX_TEXT = 1 << 20
+_KIND_SECRET = re.compile(r"^\s*kind:\s*[\"']?Secret[\"']?\s*$", re.MULTILINE)
+_NAME = re.compile(r"^(?P<indent>\s+)(?P<key>name|namespace):\s*[\"']?(?P<value>[^\s\"'#]+)")
+_CREATE = re.compile(
+    r"create\s+secret\s+(?:generic|tls|docker-registry)\s+(?P<name>[a-z0-9][a-z0-9.-]*)"
+    r"(?P<rest>[^\n]*)"
+)
+_NS_FLAG = re.compile(r"(?:-n|--namespace)[\s=]+(?P<ns>[a-z0-9][a-z0-9-]*)")
+_PLAIN_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+
+
+def producer_rules(repo: Repo, extra: Iterable[str] = ()) -> tuple[ProducerRule, ...]:
+    """The built-in table, the plugins' rules, then ``extra`` (``Kind[.group]: template``)."""
+    parsed = tuple(r for t in extra if (r := ProducerRule.parse(t)))
+    return PRODUCERS + tuple(repo.settings.secret_producers) + parsed
+
+
 def secret_producers(repo: Repo, generated_templates: Iterable[str] = ()) -> list[SecretProducer]:
     """Every Secret something in the repository creates.
 
-    Secret manifests, secretGenerators, InfisicalSecret managed Secrets,
-    ExternalSecret targets, and objects matching ``generated_templates``: entries
-    such as ``Certificate: {spec.secretName}`` or ``Cluster.postgresql.cnpg.io:
-    {name}-app`` (a kind, optionally ``.group``, and the name of the Secret it
-    creates).  Computed once per repository and set of templates.
+    Secret manifests (SOPS-encrypted or not, ServiceAccount tokens included),
+    secretGenerators, InfisicalSecret managed Secrets, ExternalSecret targets,
+    the operators' objects of :data:`PRODUCERS` and of the plugins' rules, objects
+    matching ``generated_templates`` (``Kind[.group]: {name}-app``), and the
+    Secrets bootstrap creates before Flux runs (:func:`bootstrap_producers`).
+    Only deployed files produce (``Repo.is_deployed``); a namespaced producer
+    with no namespace of its own lives where its Kustomization puts it, and
+    nowhere when nothing does.  Computed once per repository and set of templates.
 
     :param repo: the loaded repository.
-    :param generated_templates: operator objects that create a Secret.
+    :param generated_templates: more operator objects that create a Secret.
     :returns: the producers, a fresh list.
 
     Example::
@@ -104,6 +164,11 @@ def secret_producers(repo: Repo, generated_templates: Iterable[str] = ()) -> lis
             print(p.by, p.names, p.namespaces)
     """
     return list(repo.derived(_secret_producers, tuple(generated_templates)))
+
+
+def config_map_producers(repo: Repo) -> tuple[SecretProducer, ...]:
+    """The ConfigMaps the operators of :data:`PRODUCERS` create (ObjectBucketClaim)."""
+    return repo.derived(_config_map_producers)
 
 
 def producer_index(producers: Iterable[SecretProducer]) -> NameIndex[SecretProducer]:
@@ -118,36 +183,104 @@ def is_produced(
     return any(namespaces_meet(where, p.namespaces) for p in producers.matching(names))
 
 
-def generated_secrets(repo: Repo, templates: Iterable[str]) -> tuple[tuple[DocumentRef, str], ...]:
-    """``(object, Secret name)`` for every object matching one of ``templates``.
-
-    The name is the template rendered against the object, before Flux
-    substitution; objects whose template does not render are left out.
-    """
-    return repo.derived(_generated_secrets, tuple(templates))
-
-
-def _generated_secrets(
-    repo: Repo, templates: tuple[str, ...]
+def generated_secrets(
+    repo: Repo, templates: Iterable[str] = ()
 ) -> tuple[tuple[DocumentRef, str], ...]:
-    rules = [m for t in templates if (m := _TEMPLATE.match(t))]
-    if not rules:
-        return ()
+    """``(object, Secret name)`` for every operator object that creates a Secret.
+
+    The rules are :func:`producer_rules` (the table, the plugins', ``templates``);
+    the name is rendered against the object, before Flux substitution; objects
+    whose template does not render are left out.
+    """
+    return repo.derived(_generated, tuple(templates), "Secret")
+
+
+def _generated(
+    repo: Repo, templates: tuple[str, ...], kind: str
+) -> tuple[tuple[DocumentRef, str], ...]:
+    rules = producer_rules(repo, templates)
+    kinds = {r.kind for r in rules}
     out: list[tuple[DocumentRef, str]] = []
     for doc in repo.documents:
+        if doc.kind not in kinds:
+            continue
         for rule in rules:
-            if doc.kind != rule["kind"]:
-                continue
-            if rule["group"] and doc.group != rule["group"]:
-                continue
-            name = render_name_template(doc, rule["template"])
-            if name:
-                out.append((doc, name))
+            if rule.applies(doc):
+                out.extend((doc, name) for name in rule.names(doc, kind))
     return tuple(out)
 
 
-def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretProducer, ...]:
+def generated_config_maps(repo: Repo) -> tuple[tuple[DocumentRef, str], ...]:
+    """``(object, ConfigMap name)`` for every operator object that creates a ConfigMap."""
+    return repo.derived(_generated, (), "ConfigMap")
+
+
+def bootstrap_producers(repo: Repo) -> tuple[SecretProducer, ...]:
+    """The Secrets created before Flux runs, read as text and never executed.
+
+    Secret manifests under a ``bootstrap/`` folder; ``kind: Secret`` documents
+    and ``kubectl create secret`` lines in templates (``*.tmpl``, ``*.j2``,
+    ``*.gotmpl``, helmfile values) and other files of ``bootstrap/``; and the
+    ``bootstrap-secrets`` configuration (``name`` or ``namespace/name``).  A
+    name holding a template (``{{ }}``) is left out; one without a namespace
+    matches every namespace (bootstrap applies it where its tool points).
+    """
+    return repo.derived(_bootstrap_producers)
+
+
+def _bootstrap_producers(repo: Repo) -> tuple[SecretProducer, ...]:
     out: list[SecretProducer] = []
+    for entry in repo.settings.bootstrap_secrets:
+        space, _, name = entry.rpartition("/")
+        out.append(SecretProducer((name,), (space or None,), "bootstrap-secrets"))
+    for secret in repo.secrets:
+        if _BOOTSTRAP_DIR.search(secret.doc.path) and not repo.is_deployed(secret.doc.path):
+            where = placed(repo, secret.doc, secret.namespace) or (None,)
+            out.append(SecretProducer((secret.name,), where, f"bootstrap {secret.doc.path}"))
+    for skipped in repo.skipped:
+        path = skipped.path
+        if not (_BOOTSTRAP_DIR.search(path) or path.endswith(_BOOTSTRAP_TEXT)):
+            continue
+        for found, namespace in _secrets_in_text(_read_text(repo.root / path)):
+            out.append(SecretProducer((found,), (namespace,), f"bootstrap {path}"))
+    return tuple(out)
+
+
+def _read_text(path: Any) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_MAX_TEXT).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _secrets_in_text(text: str) -> Iterator[tuple[str, str | None]]:
+    """``(name, namespace)`` of the Secrets a bootstrap file declares, as text."""
+    for document in re.split(r"^---", text, flags=re.MULTILINE):
+        if not _KIND_SECRET.search(document):
+            continue
+        name = namespace = None
+        in_metadata = False
+        for line in document.splitlines():
+            if re.match(r"^metadata:\s*$", line):
+                in_metadata = True
+                continue
+            if in_metadata and line and not line[0].isspace():
+                in_metadata = False
+            match = _NAME.match(line) if in_metadata else None
+            if match and match["key"] == "name" and name is None:
+                name = match["value"]
+            elif match and match["key"] == "namespace" and namespace is None:
+                namespace = match["value"]
+        if name and _PLAIN_NAME.match(name):
+            yield name, namespace if namespace and _PLAIN_NAME.match(namespace) else None
+    for match in _CREATE.finditer(text):
+        ns = _NS_FLAG.search(match["rest"])
+        yield match["name"], ns["ns"] if ns else None
+
+
+def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretProducer, ...]:
+    out: list[SecretProducer] = list(bootstrap_producers(repo))
     live = repo.is_deployed  # what no cluster deploys creates nothing
     for secret in repo.secrets:
         if not live(secret.doc.path):
@@ -155,7 +288,7 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
         out.append(
             SecretProducer(
                 repo.expand(secret.doc.path, secret.name),
-                object_namespaces(repo, secret.doc, secret.namespace),
+                placed(repo, secret.doc, secret.namespace),
                 f"Secret {secret.name}",
             )
         )
@@ -163,8 +296,8 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
         if gen.kind != "Secret" or not live(kfile.path):
             continue
         where: Namespaces = (
-            (gen.namespace,) if gen.namespace else repo.all_namespaces_of_file(kfile.path)
-        ) or (None,)
+            (gen.namespace,) if gen.namespace else tuple(repo.all_namespaces_of_file(kfile.path))
+        )
         out.append(
             SecretProducer(repo.expand(kfile.path, gen.name), where, f"secretGenerator {gen.name}")
         )
@@ -172,7 +305,7 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
         path = infisical.doc.path
         if not live(path):
             continue
-        own = object_namespaces(repo, infisical.doc, infisical.namespace)
+        own = placed(repo, infisical.doc, infisical.namespace)
         for managed in infisical.managed_secrets:
             written = managed.namespace
             where = (
@@ -189,28 +322,60 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
         out.append(
             SecretProducer(
                 repo.expand(external.doc.path, external.target_name),
-                object_namespaces(repo, external.doc, external.namespace),
+                placed(repo, external.doc, external.namespace),
                 f"ExternalSecret {external.name}",
             )
         )
-    for doc, name in generated_secrets(repo, templates):
-        if not live(doc.path):
-            continue
-        out.append(
-            SecretProducer(
-                repo.expand(doc.path, name),
-                _template_namespaces(repo, doc),
-                f"{doc.kind} {doc.name}",
-            )
-        )
+    out.extend(_operator_producers(repo, generated_secrets(repo, templates)))
     return tuple(out)
 
 
-def _template_namespaces(repo: Repo, doc: DocumentRef) -> Namespaces:
-    # A cluster-scoped producer (ClusterExternalSecret) fills many namespaces.
-    if doc.kind.startswith("Cluster") and not doc.namespace:
-        return (None,)
-    return object_namespaces(repo, doc, doc.namespace)
+def _config_map_producers(repo: Repo) -> tuple[SecretProducer, ...]:
+    return tuple(_operator_producers(repo, generated_config_maps(repo)))
+
+
+def _operator_producers(
+    repo: Repo, generated: Iterable[tuple[DocumentRef, str]]
+) -> Iterator[SecretProducer]:
+    wide = {(r.kind, r.group) for r in producer_rules(repo) if r.cluster_wide}
+    for doc, name in generated:
+        if not repo.is_deployed(doc.path):
+            continue
+        if ((doc.kind, doc.group) in wide or (doc.kind, None) in wide) and not doc.namespace:
+            where: Namespaces = (None,)  # fills many namespaces
+        else:
+            where = placed(repo, doc, doc.namespace)
+        yield SecretProducer(repo.expand(doc.path, name), where, f"{doc.kind} {doc.name}")
+
+
+def placed(repo: Repo, doc: DocumentRef, written: str | None) -> Namespaces:
+    """Where a deployed object lands: its Kustomization's namespace, else as written.
+
+    Unlike :func:`object_namespaces`, no namespace at all is no namespace (``()``):
+    a producer that lands nowhere known matches no reader.
+    """
+    landed = repo.all_namespaces_of_file(doc.path) or kustomize_namespace(repo, doc.path)
+    if landed:
+        return tuple(landed)
+    if written:
+        return repo.expand(doc.path, written)
+    return ()
+
+
+def kustomize_namespace(repo: Repo, path: str) -> tuple[str, ...]:
+    """The ``namespace:`` of the nearest kustomization.yaml above ``path`` that sets one.
+
+    For files no Flux Kustomization reaches (bootstrap's ``kubectl apply -k``
+    folders): kustomize puts everything below it in that namespace.
+    """
+    directory = posixpath.dirname(path)
+    while True:
+        kfile = repo.kustomize_file(directory)
+        if kfile is not None and kfile.namespace:
+            return (kfile.namespace,)
+        if not directory:
+            return ()
+        directory = posixpath.dirname(directory)
 
 
 # ------------------------------------------------------------------------ readers

@@ -242,3 +242,55 @@ def render_name_template(doc: DocumentRef, template: str) -> str | None:
 
     rendered = _FIELD.sub(field, template)
     return None if missing else rendered
+
+
+_RULE = re.compile(
+    r"^\s*(?P<kind>[A-Za-z][A-Za-z0-9]*)(?:\.(?P<group>[a-z0-9.-]+))?\s*:\s*(?P<names>\S.*?)\s*$"
+)
+
+
+@attrs.frozen
+class ProducerRule:
+    """An operator's kind that creates Secrets (or ConfigMaps) named after its objects.
+
+    ``secrets`` and ``config_maps`` are name templates (``{name}``, ``{spec.field}``);
+    a template written ``a | b`` is ``a`` when it renders, else ``b``.  ``group`` is
+    the apiVersion group (``None``: any group).  ``when`` is a dotted field that
+    must be true for the rule to apply (``spec.enableSuperuserAccess``).
+    ``cluster_wide`` marks a cluster-scoped object that fills many namespaces
+    (``ClusterExternalSecret``).  Registered through
+    ``homelab_kit_register_secret_producers``.
+    """
+
+    kind: str
+    group: str | None
+    secrets: tuple[str, ...] = ()
+    config_maps: tuple[str, ...] = ()
+    when: str | None = None
+    cluster_wide: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> ProducerRule | None:
+        """A rule from ``Kind[.group]: template`` (the ``generated`` option's form)."""
+        match = _RULE.match(text)
+        if not match:
+            return None
+        return cls(match["kind"], match["group"], (match["names"],))
+
+    def applies(self, doc: DocumentRef) -> bool:
+        """Whether ``doc`` is an object this rule describes."""
+        if doc.kind != self.kind or (self.group is not None and doc.group != self.group):
+            return False
+        return self.when is None or doc.get(*self.when.split(".")) is True
+
+    def names(self, doc: DocumentRef, kind: str = "Secret") -> tuple[str, ...]:
+        """The names of the ``kind`` objects ``doc`` makes, before Flux substitution."""
+        templates = self.secrets if kind == "Secret" else self.config_maps
+        out: list[str] = []
+        for template in templates:
+            for choice in template.split("|"):
+                name = render_name_template(doc, choice.strip())
+                if name:
+                    out.append(name)
+                    break
+        return tuple(out)

@@ -19,6 +19,11 @@ from homelab_kit.location import Location
 from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.kustomize import KustomizeFile
 from homelab_kit.model.patches import applied_spec
+from homelab_kit.model.secret_index import (
+    bootstrap_producers,
+    generated_config_maps,
+    generated_secrets,
+)
 from homelab_kit.model.substitute import NameIndex, names_match
 
 
@@ -165,6 +170,21 @@ def _producers(repo: Repo) -> tuple[Producer, ...]:
         path = external.doc.path
         landed = _landed(repo, path, external.namespace)
         add("Secret", path, external.target_name, landed, None, "ExternalSecret", external.source)
+    # The operators' objects of the producer table (secret_index.PRODUCERS and
+    # the plugins' rules): a CNPG Cluster's `<name>-app`, an ObjectBucketClaim's
+    # ConfigMap, ...
+    for kind, generated in (
+        ("Secret", generated_secrets(repo)),
+        ("ConfigMap", generated_config_maps(repo)),
+    ):
+        for doc, name in generated:
+            landed = _landed(repo, doc.path, doc.namespace)
+            add(kind, doc.path, name, landed, None, doc.kind, doc.location())
+    # Created before Flux runs (bootstrap material, `bootstrap-secrets`).
+    for boot in bootstrap_producers(repo):
+        names = boot.names
+        landed_at = tuple(ns for ns in boot.namespaces if ns)
+        out.append(Producer("Secret", names, landed_at, None, False, boot.by, "", Location("")))
     return tuple(out)
 
 

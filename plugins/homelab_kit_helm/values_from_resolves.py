@@ -49,6 +49,7 @@ from collections.abc import Iterator
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.secret_index import (
     Namespaces,
+    config_map_producers,
     is_produced,
     namespaces_meet,
     object_namespaces,
@@ -91,14 +92,17 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
 def _config_maps(repo: Repo) -> NameIndex[Namespaces]:
     """ConfigMaps the repository creates: the namespaces of each, found by its names."""
     out: NameIndex[Namespaces] = NameIndex()
+    live = repo.is_deployed  # what no cluster deploys creates nothing
     for kfile, gen in repo.generators():
-        if gen.kind != "ConfigMap":
+        if gen.kind != "ConfigMap" or not live(kfile.path):
             continue
         where: Namespaces = (
             (gen.namespace,) if gen.namespace else repo.all_namespaces_of_file(kfile.path)
         ) or (None,)
         out.add(repo.expand(kfile.path, gen.name), where)
     for doc in repo.documents:
-        if doc.group == "" and doc.kind == "ConfigMap" and doc.name:
+        if doc.group == "" and doc.kind == "ConfigMap" and doc.name and live(doc.path):
             out.add(repo.expand(doc.path, doc.name), object_namespaces(repo, doc, doc.namespace))
+    for producer in config_map_producers(repo):  # an ObjectBucketClaim's, ...
+        out.add(producer.names, producer.namespaces)
     return out

@@ -8,7 +8,12 @@ Secret of that name is created *in the reader's namespace* by:
 
 - an `InfisicalSecret` (its managed Secrets) or an `ExternalSecret` (its target);
 - a `Secret` manifest (SOPS-encrypted or not) or a kustomize `secretGenerator`;
-- an operator's object listed in `generated` (see Options);
+- an operator's object of the producer table (cert-manager `Certificate`,
+  CloudNativePG `Cluster`, Strimzi `KafkaUser`, `ObjectBucketClaim`,
+  `SealedSecret`, Talos `ServiceAccount`, ... see `docs/secrets.md`), of a
+  plugin's `homelab_kit_register_secret_producers`, or listed in `generated`;
+- bootstrap material (Secrets under `bootstrap/`, in `*.tmpl`, `*.j2` and
+  helmfile templates, read as text) or the `bootstrap-secrets` configuration;
 - or a name listed in `external`: created outside the repository.
 
 Readers marked `optional: true` are skipped, `{{ .Release.Name }}` in chart values
@@ -21,12 +26,9 @@ Flux substitution (`${APP}`).  HelmRelease `valuesFrom` is checked by
   infisical-credentials]`, which bootstrap creates before Flux runs): glob
   patterns of Secrets created outside the repository (by a bootstrap script, by
   hand, by an operator at run time).  Setting it replaces the defaults.
-- `generated` (default: cert-manager `Certificate: {spec.secretName}`,
-  CloudNativePG `Cluster` (`{name}-app`, `{name}-superuser`, ...), Strimzi
-  `KafkaUser`, Rook `ObjectBucketClaim`, `SealedSecret`, `OnePasswordItem`,
-  `ClusterExternalSecret`, Talos `ServiceAccount`): objects that create a
-  Secret, as `Kind[.group]: name-template` where `{name}` is the object's name
-  and `{spec.field}` one of its fields.
+- `generated` (default none): more objects that create a Secret, besides the
+  producer table, as `Kind[.group]: name-template` where `{name}` is the
+  object's name and `{spec.field}` one of its fields.
 
 ## Why is this bad?
 A missing Secret keeps the pod in `CreateContainerConfigError` (or the Flux
@@ -82,20 +84,6 @@ CATEGORY = "correctness"
 LIVE = True
 REMEDIATION = "Create the Secret in the reader's namespace (an InfisicalSecret), or fix the name."
 
-GENERATED = (
-    "Certificate.cert-manager.io: {spec.secretName}",
-    "Cluster.postgresql.cnpg.io: {name}-app",
-    "Cluster.postgresql.cnpg.io: {name}-superuser",
-    "Cluster.postgresql.cnpg.io: {name}-ca",
-    "Cluster.postgresql.cnpg.io: {name}-replication",
-    "Cluster.postgresql.cnpg.io: {name}-server",
-    "KafkaUser.kafka.strimzi.io: {name}",
-    "ObjectBucketClaim.objectbucket.io: {name}",
-    "SealedSecret.bitnami.com: {name}",
-    "OnePasswordItem.onepassword.com: {name}",
-    "ClusterExternalSecret.external-secrets.io: {spec.externalSecretName}",
-    "ServiceAccount.talos.dev: {name}",
-)
 
 # Created by bootstrap before anything in the repository runs: Flux's age key and
 # the Infisical machine identity the InfisicalSecrets log in with.
@@ -107,7 +95,7 @@ class Options:
     """``external``: name globs created outside the repository; ``generated``: producers."""
 
     external: tuple[str, ...] = EXTERNAL
-    generated: tuple[str, ...] = GENERATED
+    generated: tuple[str, ...] = ()
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:

@@ -111,7 +111,9 @@ def cluster() -> dict[str, str]:
               - ./secrets/ks.yaml
               - ./sonarr/ks.yaml
             """,
-        SECRETS_KS: ks("secrets", "./kubernetes/apps/media/secrets", "media"),
+        SECRETS_KS: ks(
+            "secrets", "./kubernetes/apps/media/secrets", "media", "  targetNamespace: media\n"
+        ),
         SECRETS_KFILE: "resources:\n  - ./sonarr-secrets.yaml\n",
         SONARR_SECRETS: INFISICAL,
         SONARR_KS: ks(

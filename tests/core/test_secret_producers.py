@@ -1,0 +1,424 @@
+"""The producer table: what each operator's object creates, where, and when it counts.
+
+One case per entry of ``secret_index.PRODUCERS`` (and the structured producers:
+InfisicalSecret, ExternalSecret, SOPS and ServiceAccount-token Secrets), plus the
+namespace rule, undeployed files, bootstrap material and the plugin hook.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import homelab_kit
+from homelab_kit import hookimpl
+from homelab_kit.config import load_config
+from homelab_kit.errors import ConfigError, PluginError
+from homelab_kit.lint import load_options
+from homelab_kit.model.secret_index import (
+    PRODUCERS,
+    bootstrap_producers,
+    config_map_producers,
+    secret_producers,
+)
+from homelab_kit.model.secrets import ProducerRule
+from homelab_kit.plugins import PluginManager
+from homelab_kit.testing import findings, lint_path, write_tree
+
+
+def _doc(api: str, kind: str, name: str, spec: str = "", namespace: str = "apps") -> str:
+    body = textwrap.indent(textwrap.dedent(spec).strip("\n"), "  ") if spec else ""
+    return (
+        f"apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\n"
+        f"  namespace: {namespace}\n" + (f"spec:\n{body}\n" if body else "")
+    )
+
+
+# (object, Secret names it creates) -- every row of the table has one at least.
+CASES: list[tuple[str, str, set[str]]] = [
+    (
+        "InfisicalSecret managedSecretReference",
+        _doc(
+            "secrets.infisical.com/v1alpha1",
+            "InfisicalSecret",
+            "app-secrets",
+            """
+            managedSecretReference:
+              secretName: app-secret
+              secretNamespace: apps
+            """,
+        ),
+        {"app-secret"},
+    ),
+    (
+        "InfisicalSecret managedKubeSecretReferences",
+        _doc(
+            "secrets.infisical.com/v1beta1",
+            "InfisicalSecret",
+            "app-secrets",
+            """
+            managedKubeSecretReferences:
+              - secretName: one
+                secretNamespace: apps
+              - secretName: two
+                secretNamespace: apps
+            """,
+        ),
+        {"one", "two"},
+    ),
+    (
+        "ExternalSecret target name",
+        _doc(
+            "external-secrets.io/v1",
+            "ExternalSecret",
+            "app",
+            "target:\n  name: app-target\n",
+        ),
+        {"app-target"},
+    ),
+    (
+        "ExternalSecret without target name",
+        _doc("external-secrets.io/v1", "ExternalSecret", "app", "refreshInterval: 1h\n"),
+        {"app"},
+    ),
+    ("SealedSecret", _doc("bitnami.com/v1alpha1", "SealedSecret", "sealed"), {"sealed"}),
+    (
+        "SealedSecret template name",
+        _doc(
+            "bitnami.com/v1alpha1",
+            "SealedSecret",
+            "sealed",
+            "template:\n  metadata:\n    name: unsealed\n",
+        ),
+        {"unsealed"},
+    ),
+    (
+        "SOPS-encrypted Secret",
+        _doc("v1", "Secret", "encrypted").replace("kind: Secret", "kind: Secret")
+        + "stringData:\n  key: ENC[AES256_GCM,data:abc,type:str]\n"
+        "sops:\n  age:\n    - recipient: age1xyz\n  version: 3.9.0\n",
+        {"encrypted"},
+    ),
+    (
+        "ServiceAccount token Secret",
+        _doc("v1", "Secret", "robot-token").replace(
+            "  namespace: apps\n",
+            "  namespace: apps\n  annotations:\n    kubernetes.io/service-account.name: robot\n",
+        )
+        + "type: kubernetes.io/service-account-token\n",
+        {"robot-token"},
+    ),
+    (
+        "cert-manager Certificate",
+        _doc("cert-manager.io/v1", "Certificate", "web", "secretName: web-tls\n"),
+        {"web-tls"},
+    ),
+    (
+        "Talos ServiceAccount",
+        _doc("talos.dev/v1alpha1", "ServiceAccount", "talos-api", "roles:\n  - os:reader\n"),
+        {"talos-api"},
+    ),
+    (
+        "CloudNativePG Cluster",
+        _doc("postgresql.cnpg.io/v1", "Cluster", "pg", "instances: 1\n"),
+        {"pg-app", "pg-ca", "pg-replication", "pg-server"},
+    ),
+    (
+        "CloudNativePG Cluster with superuser",
+        _doc("postgresql.cnpg.io/v1", "Cluster", "pg", "enableSuperuserAccess: true\n"),
+        {"pg-app", "pg-ca", "pg-replication", "pg-server", "pg-superuser"},
+    ),
+    (
+        "Crunchy PGO PostgresCluster",
+        _doc("postgres-operator.crunchydata.com/v1beta1", "PostgresCluster", "hippo"),
+        {"hippo-pguser-hippo"},
+    ),
+    ("Strimzi KafkaUser", _doc("kafka.strimzi.io/v1beta2", "KafkaUser", "alice"), {"alice"}),
+    (
+        "Strimzi Kafka",
+        _doc("kafka.strimzi.io/v1beta2", "Kafka", "bus"),
+        {"bus-cluster-ca-cert", "bus-clients-ca-cert"},
+    ),
+    (
+        "ObjectBucketClaim",
+        _doc("objectbucket.io/v1alpha1", "ObjectBucketClaim", "loki-bucket"),
+        {"loki-bucket"},
+    ),
+    (
+        "Rook CephObjectStoreUser",
+        _doc("ceph.rook.io/v1", "CephObjectStoreUser", "loki", "store: ceph-objectstore\n"),
+        {"rook-ceph-object-user-ceph-objectstore-loki"},
+    ),
+    (
+        "garage-operator GarageKey",
+        _doc("garage.rajsingh.info/v1alpha1", "GarageKey", "app-key", "clusterRef: {name: g}\n"),
+        {"app-key"},
+    ),
+    (
+        "garage-operator GarageKey secretTemplate",
+        _doc(
+            "garage.rajsingh.info/v1alpha1",
+            "GarageKey",
+            "app-key",
+            "secretTemplate:\n  name: app-s3\n",
+        ),
+        {"app-s3"},
+    ),
+    (
+        "1Password OnePasswordItem",
+        _doc("onepassword.com/v1", "OnePasswordItem", "op-item", "itemPath: vaults/x\n"),
+        {"op-item"},
+    ),
+]
+
+
+def _names(root: Path) -> set[str]:
+    return {n for p in secret_producers(homelab_kit.load(root)) for n in p.names}
+
+
+@pytest.mark.parametrize(("label", "text", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_producer_creates_its_secrets(
+    tmp_path: Path, label: str, text: str, expected: set[str]
+) -> None:
+    write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
+    assert _names(tmp_path) == expected, label
+
+
+def test_every_table_row_has_a_case() -> None:
+    covered = {text.split("kind: ")[1].split("\n")[0] for _, text, _ in CASES}
+    assert {rule.kind for rule in PRODUCERS} - covered == {"ClusterExternalSecret"}
+
+
+def test_superuser_needs_enable_superuser_access(tmp_path: Path) -> None:
+    text = _doc("postgresql.cnpg.io/v1", "Cluster", "pg", "enableSuperuserAccess: false\n")
+    write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
+    assert "pg-superuser" not in _names(tmp_path)
+
+
+def test_an_object_of_another_group_creates_nothing(tmp_path: Path) -> None:
+    text = _doc("example.com/v1", "Cluster", "pg", "instances: 1\n")
+    write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
+    assert _names(tmp_path) == set()
+
+
+def test_object_bucket_claim_creates_a_config_map_too(tmp_path: Path) -> None:
+    text = _doc("objectbucket.io/v1alpha1", "ObjectBucketClaim", "loki-bucket")
+    write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
+    made = config_map_producers(homelab_kit.load(tmp_path))
+    assert [(p.names, p.namespaces) for p in made] == [(("loki-bucket",), ("apps",))]
+
+
+# ------------------------------------------------------------- where they land
+
+FLUX = """
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+  namespace: flux-system
+spec:
+  interval: 1h
+  path: {path}
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+{extra}"""
+
+CERT = """
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: web
+spec:
+  secretName: web-tls
+"""
+
+
+def _cluster(tmp_path: Path, extra: str, listed: bool = True) -> homelab_kit.Repo:
+    write_tree(
+        tmp_path,
+        {
+            "kubernetes/flux/cluster/ks.yaml": FLUX.format(
+                name="cluster-apps", path="./kubernetes/apps", extra=""
+            ),
+            "kubernetes/apps/kustomization.yaml": "resources:\n  - ./web/ks.yaml\n",
+            "kubernetes/apps/web/ks.yaml": FLUX.format(
+                name="web", path="./kubernetes/apps/web/app", extra=extra
+            ),
+            "kubernetes/apps/web/app/kustomization.yaml": (
+                "resources:\n  - ./certificate.yaml\n" if listed else "resources: []\n"
+            ),
+            "kubernetes/apps/web/app/certificate.yaml": CERT,
+        },
+    )
+    return homelab_kit.load(tmp_path)
+
+
+def _where(repo: homelab_kit.Repo) -> list[tuple[str, ...]]:
+    return [tuple(map(str, p.namespaces)) for p in secret_producers(repo) if "web-tls" in p.names]
+
+
+def test_a_producer_without_namespace_lands_in_its_target_namespace(tmp_path: Path) -> None:
+    assert _where(_cluster(tmp_path, "  targetNamespace: web\n")) == [("web",)]
+
+
+def test_a_producer_without_any_namespace_matches_none(tmp_path: Path) -> None:
+    assert _where(_cluster(tmp_path, "")) == [()]
+
+
+def test_a_producer_no_cluster_deploys_produces_nothing(tmp_path: Path) -> None:
+    assert _where(_cluster(tmp_path, "  targetNamespace: web\n", listed=False)) == []
+
+
+# ------------------------------------------------------------------- bootstrap
+
+BOOTSTRAP_TEMPLATE = """
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: infisical-credentials
+  namespace: security
+stringData:
+  clientSecret: "{{ ENV.INFISICAL_SECRET }}"
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: "{{ cluster }}-templated"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: not-a-secret
+"""
+
+
+def _boot(repo: homelab_kit.Repo) -> set[tuple[str, str | None]]:
+    return {(p.names[0], p.namespaces[0]) for p in bootstrap_producers(repo)}
+
+
+def test_bootstrap_templates_declare_secrets(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "kubernetes/apps/x.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n",
+            "bootstrap/resources.yaml.j2": BOOTSTRAP_TEMPLATE,
+            "bootstrap/helmfile.d/templates/values.yaml.gotmpl": (
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: from-helmfile\n"
+            ),
+            "kubernetes/flux/setup.sh.tmpl": (
+                "kubectl create secret generic sops-age -n flux-system --from-file=age.agekey\n"
+            ),
+        },
+    )
+    assert _boot(homelab_kit.load(tmp_path)) == {
+        ("infisical-credentials", "security"),
+        ("from-helmfile", None),
+        ("sops-age", "flux-system"),
+    }
+
+
+def test_bootstrap_secret_manifests_in_a_kustomize_folder(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "kubernetes/apps/x.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n",
+            "bootstrap/kustomize/network/kustomization.yaml": (
+                "namespace: network\nresources:\n  - ./secret.yaml\n"
+            ),
+            "bootstrap/kustomize/network/secret.yaml": (
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tunnel-id\n"
+            ),
+        },
+    )
+    names = {
+        (p.names, p.namespaces)
+        for p in secret_producers(homelab_kit.load(tmp_path))
+        if "tunnel-id" in p.names
+    }
+    assert names
+    assert all(ns == ("network",) for _, ns in names)
+
+
+def _consumer(tmp_path: Path, config: str) -> list[tuple[str, int, str]]:
+    write_tree(
+        tmp_path,
+        {
+            ".homelab-kit.yaml": config,
+            "kubernetes/apps/app/deploy.yaml": textwrap.dedent(
+                """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: app
+                  namespace: apps
+                spec:
+                  template:
+                    spec:
+                      containers:
+                        - name: app
+                          image: app:1.0
+                          envFrom:
+                            - secretRef:
+                                name: made-by-hand
+                """
+            ).lstrip(),
+        },
+    )
+    return findings(lint_path(tmp_path, select=["secrets-consumed-secret-exists"]))
+
+
+def test_bootstrap_secrets_config_counts_as_a_producer(tmp_path: Path) -> None:
+    assert _consumer(tmp_path, "bootstrap-secrets: [apps/made-by-hand]\n") == []
+
+
+def test_bootstrap_secrets_config_in_another_namespace_does_not(tmp_path: Path) -> None:
+    found = _consumer(tmp_path, "bootstrap-secrets: [other/made-by-hand]\n")
+    assert [f[2] for f in found] == ["secrets-consumed-secret-exists"]
+
+
+@pytest.mark.parametrize("value", ["a/b/c", "/x", "ns/", "[1]"])
+def test_bootstrap_secrets_config_is_validated(tmp_path: Path, value: str) -> None:
+    (tmp_path / "kubernetes").mkdir()
+    (tmp_path / ".homelab-kit.yaml").write_text(f"bootstrap-secrets: [{value!r}]\n")
+    if value == "[1]":
+        (tmp_path / ".homelab-kit.yaml").write_text("bootstrap-secrets: [1]\n")
+    with pytest.raises(ConfigError, match="bootstrap-secrets"):
+        load_config(tmp_path)
+
+
+# --------------------------------------------------------------------- the hook
+
+
+class _MariaDB:
+    @hookimpl
+    def homelab_kit_register_secret_producers(self) -> list[Any]:
+        return [ProducerRule("User", "k8s.mariadb.com", ("{name}-password",))]
+
+
+class _Broken:
+    @hookimpl
+    def homelab_kit_register_secret_producers(self) -> list[Any]:
+        return ["User: {name}"]
+
+
+def test_plugins_extend_the_table(tmp_path: Path) -> None:
+    (tmp_path / "kubernetes").mkdir()
+    config = load_config(tmp_path)
+    options = load_options(config, PluginManager(autoload=False, extra=[_MariaDB()]))
+    write_tree(
+        tmp_path, {"kubernetes/apps/u.yaml": _doc("k8s.mariadb.com/v1alpha1", "User", "bob")}
+    )
+    repo = homelab_kit.load(tmp_path, options)
+    assert {n for p in secret_producers(repo) for n in p.names} == {"bob-password"}
+
+
+def test_a_plugin_registering_something_else_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "kubernetes").mkdir()
+    with pytest.raises(PluginError, match="not a ProducerRule"):
+        load_options(load_config(tmp_path), PluginManager(autoload=False, extra=[_Broken()]))
