@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from homelab_kit.testing import LintTree, YamlTree
+from homelab_kit.testing import LintTree, YamlTree, lint_path
 
 CLUSTER_KS = "kubernetes/flux/cluster/ks.yaml"
 APPS_KFILE = "kubernetes/apps/kustomization.yaml"
@@ -168,6 +168,7 @@ FLUX_IDS = [
     "flux-ks-prune",
     "flux-ks-secrets-dependency",
     "flux-ks-source",
+    "flux-ks-substitute-deadlock",
     "flux-ks-substitute-from",
     "flux-ks-substitute-undefined",
     "flux-ks-wait",
@@ -439,6 +440,76 @@ def test_substitute_from_other_producers(yaml_tree: YamlTree, lint_tree: LintTre
     assert lint_tree(select=["flux-ks-substitute-from"]) == [
         (SONARR_KS, 28, "flux-ks-substitute-from"),
     ]
+
+
+# -------------------------------------------------------- substitution deadlock
+
+SONARR_SECRETS = "kubernetes/apps/media/sonarr/app/media-secrets.yaml"
+
+
+def _own_build() -> dict[str, str]:
+    """The InfisicalSecret making cluster-secrets moved into sonarr's own build."""
+    tree = cluster()
+    tree[SONARR_SECRETS] = tree.pop(SECRETS_FILE)
+    tree[SECRETS_KFILE] = tree[SECRETS_KFILE].replace("  - ./media-secrets.yaml\n", "")
+    tree[SECRETS_KFILE] += "  []\n" if tree[SECRETS_KFILE].endswith("resources:\n") else ""
+    tree[SONARR_KFILE] = tree[SONARR_KFILE].replace(
+        "  - ./helmrelease.yaml\n", "  - ./helmrelease.yaml\n  - ./media-secrets.yaml\n"
+    )
+    return tree
+
+
+def test_substitute_deadlock(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    yaml_tree(_own_build())
+    assert lint_tree(select=["flux-ks-substitute-deadlock", "flux-ks-substitute-from"]) == [
+        (SONARR_KS, 22, "flux-ks-substitute-deadlock"),
+    ]
+
+
+def test_substitute_deadlock_message(yaml_tree: YamlTree) -> None:
+    root = yaml_tree(_own_build())
+    (diag,) = lint_path(root, select=["flux-ks-substitute-deadlock"]).diagnostics
+    assert "only its own build creates" in diag.message
+    assert SONARR_SECRETS in diag.message
+    assert "separate secrets/ Kustomization" in diag.message
+
+
+def test_substitute_deadlock_optional(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    tree = _own_build()
+    tree[SONARR_KS] = tree[SONARR_KS].replace(
+        "name: cluster-secrets", "name: cluster-secrets\n        optional: true"
+    )
+    yaml_tree(tree)
+    assert lint_tree(select=["flux-ks-substitute-deadlock"]) == []
+
+
+def test_substitute_deadlock_cleared_by_another_producer(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    tree = _own_build()
+    tree[SECRETS_FILE] = cluster()[SECRETS_FILE]
+    tree[SECRETS_KFILE] = cluster()[SECRETS_KFILE]
+    yaml_tree(tree)
+    assert lint_tree(select=["flux-ks-substitute-deadlock"]) == []
+
+
+def test_substitute_deadlock_not_judged_on_a_root(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    """The entry Kustomization's vars are applied by bootstrap (cluster-template's flux/vars)."""
+    tree = cluster()
+    tree[CLUSTER_KS] = tree[CLUSTER_KS].replace(
+        "  wait: false\n",
+        "  wait: false\n  postBuild:\n    substituteFrom:\n"
+        "      - kind: ConfigMap\n        name: cluster-settings\n",
+    )
+    tree[APPS_KFILE] = tree[APPS_KFILE].replace(
+        "  - ./media\n", "  - ./media\n  - ./cluster-settings.yaml\n"
+    )
+    tree["kubernetes/apps/cluster-settings.yaml"] = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n"
+        "  namespace: flux-system\ndata:\n  TZ: Europe/Paris\n"
+    )
+    yaml_tree(tree)
+    assert lint_tree(select=["flux-ks-substitute-deadlock", "flux-ks-substitute-from"]) == []
 
 
 def test_undefined_variable(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
