@@ -13,6 +13,7 @@ from homelab_kit import hookimpl
 from homelab_kit_helm import (
     chart_source_placement,
     chart_source_resolves,
+    chart_source_unused,
     chart_version_pinned,
     interval_set,
     remediation_retries,
@@ -26,6 +27,7 @@ def homelab_kit_register_checks() -> list[Any]:
         chart_version_pinned,
         chart_source_resolves,
         chart_source_placement,
+        chart_source_unused,
         interval_set,
         remediation_retries,
         values_from_resolves,

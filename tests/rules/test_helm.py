@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from homelab_kit.testing import LintTree, YamlTree
 
 CLUSTER_KS = "kubernetes/flux/cluster/ks.yaml"
@@ -16,6 +18,7 @@ ECHO_VALUES = "kubernetes/apps/default/echo/app/helm/values.yaml"
 HELM_IDS = [
     "helm-chart-source-placement",
     "helm-chart-source-resolves",
+    "helm-chart-source-unused",
     "helm-chart-version-pinned",
     "helm-interval-set",
     "helm-remediation-retries",
@@ -234,6 +237,60 @@ def test_chart_ref_kind_and_missing_chart(yaml_tree: YamlTree, lint_tree: LintTr
     yaml_tree(tree)
     assert lint_tree(select=["helm-chart-source-resolves"]) == [
         (ECHO_HR, 18, "helm-chart-source-resolves"),
+    ]
+
+
+# ------------------------------------------------------------- unused sources
+
+UNUSED = """---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: {kind}
+metadata:
+  name: old
+spec:
+  interval: 1h
+  url: oci://ghcr.io/example/old
+"""
+
+
+def _with_unused(kind: str, hr: str = OCI + RELEASE) -> tuple[dict[str, str], int]:
+    tree = cluster(hr)
+    line = tree[ECHO_HR].count("\n") + 5  # metadata.name of the appended source
+    tree[ECHO_HR] += UNUSED.format(kind=kind)
+    return tree, line
+
+
+@pytest.mark.parametrize("kind", ["OCIRepository", "HelmRepository"])
+def test_chart_source_unused(yaml_tree: YamlTree, lint_tree: LintTree, kind: str) -> None:
+    tree, line = _with_unused(kind, HELM_REPOSITORY if kind == "HelmRepository" else OCI + RELEASE)
+    yaml_tree(tree)
+    assert lint_tree(select=["helm-chart-source-unused"]) == [
+        (ECHO_HR, line, "helm-chart-source-unused"),
+    ]
+
+
+def test_chart_source_used_by_a_flux_kustomization(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    tree, _ = _with_unused("OCIRepository")
+    tree[ECHO_HR] += ks("manifests", "./", "default").replace(
+        "    kind: GitRepository\n    name: flux-system\n    namespace: flux-system\n",
+        "    kind: OCIRepository\n    name: old\n",
+    )
+    yaml_tree(tree)
+    assert lint_tree(select=["helm-chart-source-unused"]) == []
+
+
+def test_chart_source_used_only_by_an_undeployed_file(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    tree, line = _with_unused("OCIRepository")
+    tree["kubernetes/apps/default/echo/app/unlisted.yaml"] = RELEASE.replace(
+        "name: echo\nspec", "name: unlisted\nspec"
+    ).replace("    name: echo\n  install", "    name: old\n  install")
+    yaml_tree(tree)
+    assert lint_tree(select=["helm-chart-source-unused"]) == [
+        (ECHO_HR, line, "helm-chart-source-unused"),
     ]
 
 

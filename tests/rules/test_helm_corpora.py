@@ -26,6 +26,10 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 #   retried (true; `require: [upgrade]` if intended).  The other repositories'
 #   injected defaults (bjw-s, vrozaksen via a kustomize patch, LukasParke) count.
 # - helm-chart-version-pinned: LukasParke's bifrost chart `version: 2.1.x`.
+# - helm-chart-source-unused (issue 16): none here; on onedr0p__home-ops-2024 (not
+#   recorded) one, its bitnami HelmRepository that no release names (true).
+# - helm-values-from-resolves: onedr0p__home-ops-2024's loki-bucket and
+#   thanos-bucket (10 findings) are made by ObjectBucketClaims, now producers.
 EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {"helm-chart-source-placement": 1},
     "onedr0p__home-ops": {

@@ -1,0 +1,100 @@
+"""A chart source (OCIRepository, HelmRepository) should be used in its cluster.
+
+## What it does
+For every deployed `OCIRepository` and `HelmRepository`, looks for something in
+the same cluster that names it: a HelmRelease's `chartRef` or
+`chart.spec.sourceRef`, a `HelmChart`, a Flux `Kustomization`'s `sourceRef`, or
+any other object's `sourceRef`/`chartRef` (a ResourceSet template, say).  A
+source no object of its cluster names is reported; references in files no
+cluster deploys do not count.  A repository without clusters counts every file.
+
+## Why is this bad?
+An unused source is left over from a removed or moved app: source-controller
+still polls the registry on every interval, Renovate keeps bumping it, and a
+reader cannot tell which chart is really installed.
+
+## Example
+```yaml
+# kubernetes/apps/media/sonarr/app/ocirepository.yaml; the HelmRelease now
+# takes its chart from the shared app-template OCIRepository
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: sonarr
+```
+
+## Use instead
+Delete the source, or point the HelmRelease's `chartRef` at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from homelab_kit import Diagnostic, Repo, Severity
+
+ID = "helm-chart-source-unused"
+SEVERITY = Severity.WARNING
+CATEGORY = "correctness"
+LIVE = True
+REMEDIATION = "Delete the unused source, or refer to it from the HelmRelease that needs it."
+
+_KINDS = ("OCIRepository", "HelmRepository")
+_REF_KEYS = ("sourceRef", "chartRef")
+
+
+def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    used = _names_used(repo)
+    for source in (*repo.oci_repositories, *repo.helm_repositories):
+        path = source.doc.path
+        if not repo.is_deployed(path):
+            continue
+        kind = source.doc.kind
+        if any((group, kind, source.name) in used for group in _groups(repo, path)):
+            continue
+        yield Diagnostic(
+            source.doc.location("metadata", "name"),
+            ID,
+            f"{kind} {source.name} is used by nothing in its cluster (no chartRef or "
+            "sourceRef names it)",
+            SEVERITY,
+            REMEDIATION,
+        )
+
+
+def _groups(repo: Repo, path: str) -> tuple[str, ...]:
+    """The clusters deploying ``path`` (``""``: the repository, without clusters)."""
+    names = tuple(c.name for c in repo.clusters if path in c.files)
+    return names or ("",)
+
+
+def _names_used(repo: Repo) -> frozenset[tuple[str, str, str]]:
+    """``(cluster, kind, name)`` named by a sourceRef or chartRef of a deployed object."""
+    out: set[tuple[str, str, str]] = set()
+    for doc in repo.documents:
+        if not repo.is_deployed(doc.path):
+            continue
+        refs = list(_refs(doc.data))
+        if not refs:
+            continue
+        for group in _groups(repo, doc.path):
+            out.update((group, kind, name) for kind, name in refs)
+    return frozenset(out)
+
+
+def _refs(node: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in _REF_KEYS and isinstance(value, Mapping):
+                kind, name = value.get("kind"), value.get("name")
+                if kind in _KINDS and isinstance(name, str):
+                    yield str(kind), name
+            yield from _refs(value)
+    elif isinstance(node, list):
+        yield from _refs_list(node)
+
+
+def _refs_list(items: list[Any]) -> Iterator[tuple[str, str]]:
+    for item in items:
+        yield from _refs(item)
