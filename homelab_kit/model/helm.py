@@ -18,6 +18,7 @@ from homelab_kit.model.workloads import (
     Resources,
     SecurityContext,
     Workload,
+    is_sidecar,
 )
 
 _SECRET_VALUE_KEYS = frozenset(
@@ -105,15 +106,17 @@ class ValuesSource:
         controllers = self.data.get("controllers")
         if not isinstance(controllers, Mapping):
             return
-        default_pod = self.data.get("defaultPodOptions")
-        default_sc = SecurityContext.from_mapping(
-            default_pod.get("securityContext") if isinstance(default_pod, Mapping) else None
-        )
+        default_pod = as_mapping(self.data.get("defaultPodOptions"))
+        default_sc = SecurityContext.from_mapping(default_pod.get("securityContext"))
+        host_paths = self._host_paths()
         for cname, ctrl in controllers.items():
             if not isinstance(ctrl, Mapping) or ctrl.get("enabled") is False:
                 continue
-            pod = as_mapping(ctrl.get("pod"))
-            pod_sc = SecurityContext.from_mapping(pod.get("securityContext"), default_sc)
+            # The controller's pod options override defaultPodOptions, key by key.
+            pod = {**default_pod, **as_mapping(ctrl.get("pod"))}
+            pod_sc = SecurityContext.from_mapping(
+                as_mapping(ctrl.get("pod")).get("securityContext"), default_sc
+            )
             containers: list[Container] = []
             for field_name, init in (("initContainers", True), ("containers", False)):
                 group = ctrl.get(field_name)
@@ -139,11 +142,25 @@ class ValuesSource:
                     host_network=pod.get("hostNetwork") is True,
                     host_pid=pod.get("hostPID") is True,
                     host_ipc=pod.get("hostIPC") is True,
+                    host_paths=host_paths,
+                    host_users=pod.get("hostUsers")
+                    if isinstance(pod.get("hostUsers"), bool)
+                    else None,
                 ),
                 source=self.location("controllers", cname),
                 host_source=self.location("controllers", cname),
                 doc=self.doc,
             )
+
+    def _host_paths(self) -> tuple[str, ...]:
+        """``persistence.*`` of ``type: hostPath`` (app-template mounts them everywhere)."""
+        out: list[str] = []
+        for item in as_mapping(self.data.get("persistence")).values():
+            if isinstance(item, Mapping) and item.get("type") == "hostPath":
+                if item.get("enabled") is False:
+                    continue
+                out.append(str(item.get("hostPath", "")))
+        return tuple(out)
 
     def _container(
         self,
@@ -168,7 +185,7 @@ class ValuesSource:
         return Container(
             name=name,
             image=image,
-            init=init,
+            init=init and not is_sidecar(c),
             resources=Resources.from_mapping(c.get("resources")),
             probes=tuple(probes),
             security=SecurityContext.from_mapping(c.get("securityContext"), pod_sc),

@@ -151,6 +151,7 @@ class HostAccess:
     host_pid: bool = False
     host_ipc: bool = False
     host_paths: tuple[str, ...] = ()
+    host_users: bool | None = None  # False: a user namespace maps root to an unprivileged user
 
 
 @attrs.frozen
@@ -197,11 +198,21 @@ class Workload:
                 host_pid=pod.get("hostPID") is True,
                 host_ipc=pod.get("hostIPC") is True,
                 host_paths=host_paths,
+                host_users=_flag(pod.get("hostUsers")),
             ),
             source=doc.location(),
             host_source=doc.location(*path),
             doc=doc,
         )
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def is_sidecar(c: Mapping[str, Any]) -> bool:
+    """An init container with ``restartPolicy: Always``: a native sidecar, long-running."""
+    return c.get("restartPolicy") == "Always"
 
 
 def pod_spec_path(kind: str) -> tuple[str, ...]:
@@ -234,7 +245,7 @@ def _container(
     return Container(
         name=str(c.get("name", "")),
         image=image,
-        init=init,
+        init=init and not is_sidecar(c),
         resources=Resources.from_mapping(c.get("resources")),
         probes=probes,
         security=SecurityContext.from_mapping(c.get("securityContext"), pod_sc),

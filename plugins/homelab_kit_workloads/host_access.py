@@ -5,6 +5,9 @@ Reports workloads (raw manifests and bjw-s app-template values) whose pod sets
 `hostNetwork`, `hostPID` or `hostIPC`, or mounts a `hostPath` volume, outside
 `exempt-namespaces` (default `kube-system`) and `exempt-workloads` (globs on
 `namespace/name` or the name; app-template controllers are `release/controller`).
+For app-template values, `defaultPodOptions` counts for every controller (a
+controller's `pod` overrides it) and a `persistence` item of `type: hostPath` is
+a hostPath mount.
 
 ## Options
 - `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.

@@ -7,7 +7,11 @@ container or inherited from the pod (app-template: `defaultPodOptions` or the
 controller's `pod`).
 
 Init containers that explicitly ask for `runAsUser: 0` are skipped: fixing
-ownership of a volume before the app starts is what they are for. Namespaces in
+ownership of a volume before the app starts is what they are for.  A pod with
+`hostUsers: false` (a user namespace: root in the container is an unprivileged
+user on the node; app-template `defaultPodOptions` or the controller's `pod`)
+is skipped too.  An init container with `restartPolicy: Always` is a sidecar
+and judged as a container. Namespaces in
 `exempt-namespaces` (default `kube-system`) and workloads matching
 `exempt-workloads` (globs on `namespace/name` or the name; app-template
 controllers are named `release/controller`) are skipped too.
@@ -71,8 +75,8 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     pairs = containers(repo.workloads, options.exempt_namespaces, options.exempt_workloads)
     for workload, container in pairs:
         security = container.security
-        if security.non_root:
-            continue
+        if security.non_root or workload.host.host_users is False:
+            continue  # hostUsers: false maps root to an unprivileged user on the node
         if container.init and security.run_as_user == 0:
             continue
         if security.run_as_user == 0 or security.run_as_non_root is False:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from homelab_kit.testing import LintTree, YamlTree
 
 DEPLOY = "kubernetes/apps/media/echo/app/deployment.yaml"
@@ -265,3 +269,121 @@ def test_a_well_configured_app_template_release_passes(
 ) -> None:
     yaml_tree({HR: GOOD_APP_TEMPLATE})
     assert lint_tree(select=ALL) == []
+
+
+# ------------------------------------------- app-template pod options (issue 16)
+
+
+def _line(root: Path, path: str, text: str, after: str = "") -> int:
+    """1-based line of the block mapping under the first ``text`` in ``path``.
+
+    Findings on a mapping point at its first key, the line after ``text``.
+    """
+    lines = (root / path).read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line) if after else 0
+    return next(i for i, line in enumerate(lines) if i >= start and text in line) + 2
+
+
+def _values(extra: str, where: str = "    defaultPodOptions:\n") -> str:
+    assert where in GOOD_APP_TEMPLATE
+    return GOOD_APP_TEMPLATE.replace(where, where + extra, 1)
+
+
+@pytest.mark.parametrize("field", ["hostNetwork", "hostPID", "hostIPC"])
+def test_default_pod_options_share_host_namespaces(
+    yaml_tree: YamlTree, lint_tree: LintTree, field: str
+) -> None:
+    root = yaml_tree({HR: _values(f"      {field}: true\n")})
+    line = _line(root, HR, "sonarr:", after="controllers:")
+    assert lint_tree(select=ALL) == [(HR, line, "workload-host-access")]
+
+
+def test_a_controller_pod_overrides_default_pod_options(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    text = _values("      hostNetwork: true\n").replace(
+        "      sonarr:\n", "      sonarr:\n        pod:\n          hostNetwork: false\n", 1
+    )
+    yaml_tree({HR: text})
+    assert lint_tree(select=ALL) == []
+
+
+PERSISTENCE = """\
+    persistence:
+      media:
+        type: hostPath
+        hostPath: /mnt/media
+"""
+
+
+def test_persistence_host_path(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    root = yaml_tree({HR: _values(PERSISTENCE, "    chartImage:\n")})
+    line = _line(root, HR, "sonarr:", after="controllers:")
+    assert lint_tree(select=ALL) == [(HR, line, "workload-host-access")]
+    yaml_tree({HR: _values(PERSISTENCE + "        enabled: false\n", "    chartImage:\n")})
+    assert lint_tree(select=ALL) == []
+    nfs = PERSISTENCE.replace("type: hostPath", "type: nfs")
+    yaml_tree({HR: _values(nfs, "    chartImage:\n")})
+    assert lint_tree(select=ALL) == []
+
+
+def test_host_users_false_mitigates_root(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    root_pod = GOOD_APP_TEMPLATE.replace(
+        "        runAsNonRoot: true\n        runAsUser: 1000\n", ""
+    )
+    root = yaml_tree(
+        {HR: root_pod.replace("      securityContext:\n", "      securityContext: {}\n", 1)}
+    )
+    line = _line(root, HR, "securityContext:", after="app:")
+    assert lint_tree(select=["workload-non-root"]) == [(HR, line, "workload-non-root")]
+    mitigated = root_pod.replace(
+        "    defaultPodOptions:\n", "    defaultPodOptions:\n      hostUsers: false\n"
+    )
+    yaml_tree({HR: mitigated.replace("      securityContext:\n", "      securityContext: {}\n", 1)})
+    assert lint_tree(select=["workload-non-root"]) == []
+
+
+SIDECAR = """\
+        initContainers:
+          exporter:
+            image:
+              repository: ghcr.io/example/exporter
+              tag: 1.0.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+            securityContext:
+              allowPrivilegeEscalation: false
+              readOnlyRootFilesystem: true
+"""
+
+
+def test_init_container_with_restart_policy_always_is_a_sidecar(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    where = "      sonarr:\n"
+    yaml_tree({HR: GOOD_APP_TEMPLATE.replace(where, where + SIDECAR, 1)})
+    assert lint_tree(select=ALL) == []  # a plain init container: no probes, no resources
+    sidecar = SIDECAR + "            restartPolicy: Always\n"
+    root = yaml_tree({HR: GOOD_APP_TEMPLATE.replace(where, where + sidecar, 1)})
+    line = _line(root, HR, "exporter:")
+    # app-template's default liveness and readiness probes count for it, as for
+    # any container; its missing resources now matter.
+    assert lint_tree(select=ALL) == [(HR, line, "workload-resources")]
+
+
+def test_native_sidecar_in_a_manifest(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    sidecar = (
+        "      initContainers:\n"
+        "        - name: proxy\n"
+        "          image: ghcr.io/example/proxy:1.0\n"
+        "          restartPolicy: Always\n"
+        "          securityContext:\n"
+        "            allowPrivilegeEscalation: false\n"
+        "            readOnlyRootFilesystem: true\n"
+    )
+    deployment = GOOD_DEPLOYMENT.replace("      containers:\n", sidecar + "      containers:\n", 1)
+    root = yaml_tree({DEPLOY: deployment})
+    line = _line(root, DEPLOY, "- name: proxy") - 1  # the list item's first key
+    found = lint_tree(select=["workload-probes", "workload-resources"])
+    assert sorted(check for _, _, check in found) == ["workload-probes", "workload-resources"]
+    assert all(path == DEPLOY and line - 1 <= at <= line + 6 for path, at, _ in found)
+    yaml_tree({DEPLOY: deployment.replace("          restartPolicy: Always\n", "")})
+    assert lint_tree(select=["workload-probes", "workload-resources"]) == []
