@@ -33,12 +33,15 @@ _RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
 class SecretProducer:
     """A Secret the repository creates: its possible names and namespaces.
 
-    ``by`` names what creates it (``Secret db``, ``InfisicalSecret app``, ...).
+    ``by`` names what creates it (``Secret db``, ``InfisicalSecret app``, ...);
+    ``path`` the file that declares it (``""``: outside every cluster, such as
+    bootstrap, which counts for all).
     """
 
     names: tuple[str, ...]
     namespaces: Namespaces
     by: str
+    path: str = ""
 
 
 @attrs.frozen
@@ -177,10 +180,41 @@ def producer_index(producers: Iterable[SecretProducer]) -> NameIndex[SecretProdu
 
 
 def is_produced(
-    producers: NameIndex[SecretProducer], names: tuple[str, ...], where: Namespaces
+    producers: NameIndex[SecretProducer],
+    names: tuple[str, ...],
+    where: Namespaces,
+    repo: Repo | None = None,
+    reader: str | None = None,
 ) -> bool:
-    """Whether a Secret called one of ``names`` is created in one of ``where``."""
-    return any(namespaces_meet(where, p.namespaces) for p in producers.matching(names))
+    """Whether a Secret called one of ``names`` is created in one of ``where``.
+
+    With ``repo`` and the ``reader``'s file, a producer counts only when a cluster
+    deploying the reader deploys it too (or either lies outside every cluster,
+    as bootstrap does): one cluster's Secret does not exist in another.
+    """
+    theirs = clusters_of(repo, reader) if repo is not None and reader else frozenset()
+    for p in producers.matching(names):
+        if not namespaces_meet(where, p.namespaces):
+            continue
+        if theirs and p.path and repo is not None:
+            mine = clusters_of(repo, p.path)
+            if mine and not mine & theirs:
+                continue
+        return True
+    return False
+
+
+def clusters_of(repo: Repo, path: str) -> frozenset[str]:
+    """The names of the clusters whose desired state includes ``path`` (may be none)."""
+    return repo.derived(_cluster_index).get(path, frozenset())
+
+
+def _cluster_index(repo: Repo) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for cluster in repo.clusters:
+        for path in cluster.files:
+            out.setdefault(path, set()).add(cluster.name)
+    return {path: frozenset(names) for path, names in out.items()}
 
 
 def generated_secrets(
@@ -290,6 +324,7 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
                 repo.expand(secret.doc.path, secret.name),
                 placed(repo, secret.doc, secret.namespace),
                 f"Secret {secret.name}",
+                secret.doc.path,
             )
         )
     for kfile, gen in repo.generators():
@@ -299,7 +334,9 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
             (gen.namespace,) if gen.namespace else tuple(repo.all_namespaces_of_file(kfile.path))
         )
         out.append(
-            SecretProducer(repo.expand(kfile.path, gen.name), where, f"secretGenerator {gen.name}")
+            SecretProducer(
+                repo.expand(kfile.path, gen.name), where, f"secretGenerator {gen.name}", kfile.path
+            )
         )
     for infisical in repo.infisical_secrets:
         path = infisical.doc.path
@@ -313,7 +350,10 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
             )
             out.append(
                 SecretProducer(
-                    repo.expand(path, managed.name), where, f"InfisicalSecret {infisical.name}"
+                    repo.expand(path, managed.name),
+                    where,
+                    f"InfisicalSecret {infisical.name}",
+                    path,
                 )
             )
     for external in repo.external_secrets:
@@ -324,6 +364,7 @@ def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretPro
                 repo.expand(external.doc.path, external.target_name),
                 placed(repo, external.doc, external.namespace),
                 f"ExternalSecret {external.name}",
+                external.doc.path,
             )
         )
     out.extend(_operator_producers(repo, generated_secrets(repo, templates)))
@@ -345,7 +386,7 @@ def _operator_producers(
             where: Namespaces = (None,)  # fills many namespaces
         else:
             where = placed(repo, doc, doc.namespace)
-        yield SecretProducer(repo.expand(doc.path, name), where, f"{doc.kind} {doc.name}")
+        yield SecretProducer(repo.expand(doc.path, name), where, f"{doc.kind} {doc.name}", doc.path)
 
 
 def placed(repo: Repo, doc: DocumentRef, written: str | None) -> Namespaces:

@@ -2,9 +2,10 @@
 
 ## What it does
 Checks that every `spec.postBuild.substituteFrom` entry of a Flux `Kustomization`
-names a ConfigMap or Secret created somewhere in the repository, in the
-Kustomization's namespace: a manifest (a SOPS-encrypted Secret counts), a kustomize
-generator, or the Secret an InfisicalSecret or ExternalSecret manages.  Entries
+names a ConfigMap or Secret created in the Kustomization's namespace by a file
+of the same cluster (a repository with several clusters does not share them): a
+manifest (a SOPS-encrypted Secret counts), a kustomize generator, the Secret an
+InfisicalSecret or ExternalSecret manages, an operator's object, or bootstrap.  Entries
 marked `optional: true` may be missing.  A generated ConfigMap or Secret must not
 carry kustomize's name hash suffix, since Flux looks it up by its exact name.
 
@@ -41,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.secret_index import clusters_of
 from homelab_kit_flux._common import find_producers
 
 ID = "flux-ks-substitute-from"
@@ -55,7 +57,11 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
         for ref in ks.substitute_from:
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
                 continue
-            found = find_producers(repo, ref.kind, ks.namespace, ref.name)
+            found = [
+                p
+                for p in find_producers(repo, ref.kind, ks.namespace, ref.name)
+                if _same_cluster(repo, ks.doc.path, p.path)
+            ]
             where = f" in namespace {ks.namespace}" if ks.namespace else ""
             if not found:
                 message = (
@@ -70,3 +76,10 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             else:
                 continue
             yield Diagnostic(ref.source, ID, message, SEVERITY, REMEDIATION)
+
+
+def _same_cluster(repo: Repo, reader: str, producer: str) -> bool:
+    """Whether a cluster deploying ``reader`` deploys ``producer`` (or either is in none)."""
+    theirs = clusters_of(repo, reader)
+    mine = clusters_of(repo, producer) if producer else frozenset()
+    return not theirs or not mine or bool(theirs & mine)

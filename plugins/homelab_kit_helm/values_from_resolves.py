@@ -75,7 +75,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                 continue
             names = repo.expand(hr.doc.path, ref.name)
             if ref.kind == "Secret":
-                if is_produced(secrets, names, namespaces):
+                if is_produced(secrets, names, namespaces, repo, hr.doc.path):
                     continue
             elif any(namespaces_meet(namespaces, where) for where in config_maps.matching(names)):
                 continue

@@ -4,7 +4,8 @@
 Follows every place that reads a Secret by name (`envFrom`, `secretKeyRef`,
 volumes, `imagePullSecrets`, chart values such as `existingSecret`, Flux
 `postBuild.substituteFrom`, InfisicalSecret `credentialsRef`) and checks that a
-Secret of that name is created *in the reader's namespace* by:
+Secret of that name is created *in the reader's namespace*, by a file of the
+reader's cluster (when the repository has several), by:
 
 - an `InfisicalSecret` (its managed Secrets) or an `ExternalSecret` (its target);
 - a `Secret` manifest (SOPS-encrypted or not) or a kustomize `secretGenerator`;
@@ -109,7 +110,7 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
             for pattern in options.external
         ):
             continue
-        if is_produced(produced, consumer.names, consumer.namespaces):
+        if is_produced(produced, consumer.names, consumer.namespaces, repo, consumer.source.path):
             continue
         name = consumer.names[0]
         namespaces = sorted(ns for ns in consumer.namespaces if ns)

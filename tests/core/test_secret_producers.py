@@ -26,7 +26,7 @@ from homelab_kit.model.secret_index import (
 )
 from homelab_kit.model.secrets import ProducerRule
 from homelab_kit.plugins import PluginManager
-from homelab_kit.testing import findings, lint_path, write_tree
+from homelab_kit.testing import YamlTree, findings, lint_path, write_tree
 
 
 def _doc(api: str, kind: str, name: str, spec: str = "", namespace: str = "apps") -> str:
@@ -422,3 +422,57 @@ def test_a_plugin_registering_something_else_is_an_error(tmp_path: Path) -> None
     (tmp_path / "kubernetes").mkdir()
     with pytest.raises(PluginError, match="not a ProducerRule"):
         load_options(load_config(tmp_path), PluginManager(autoload=False, extra=[_Broken()]))
+
+
+# ------------------------------------------------------- one cluster, its producers
+
+
+def test_a_producer_of_another_cluster_does_not_count(yaml_tree: YamlTree) -> None:
+    from tests.core.test_clusters import _cluster_files
+
+    both = {**_cluster_files("main", "8080"), **_cluster_files("storage", "9090")}
+    root = yaml_tree(both)
+    assert findings(lint_path(root, select=["flux-ks-substitute-from"])) == []
+    # storage's own cluster-settings gone: main's, in the same namespace, is no help.
+    del both["kubernetes/storage/flux/vars/cluster-settings.yaml"]
+    both["kubernetes/storage/flux/vars/kustomization.yaml"] = "resources: []\n"
+    root = yaml_tree(both)
+    found = findings(lint_path(root, select=["flux-ks-substitute-from"]))
+    assert found
+    assert {path for path, _, _ in found} == {"kubernetes/storage/flux/config/cluster.yaml"}
+
+
+def test_a_secret_of_another_cluster_does_not_count(yaml_tree: YamlTree) -> None:
+    from tests.core.test_clusters import _cluster_files
+
+    both = {**_cluster_files("main", "8080"), **_cluster_files("storage", "9090")}
+    reader = textwrap.dedent(
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: reader, namespace: default}
+        spec:
+          containers:
+            - name: app
+              image: app:1.0
+              envFrom:
+                - secretRef: {name: shared}
+        """
+    )
+    secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: shared, namespace: default}\n"
+    app = "kubernetes/{}/apps/default/echo/app/"
+    both[app.format("storage") + "reader.yaml"] = reader
+    both[app.format("storage") + "kustomization.yaml"] = (
+        "resources: [./service.yaml, ./reader.yaml]\n"
+    )
+    both[app.format("main") + "secret.yaml"] = secret
+    both[app.format("main") + "kustomization.yaml"] = "resources: [./service.yaml, ./secret.yaml]\n"
+    root = yaml_tree(both)
+    found = findings(lint_path(root, select=["secrets-consumed-secret-exists"]))
+    assert found == [(app.format("storage") + "reader.yaml", 9, "secrets-consumed-secret-exists")]
+    both[app.format("storage") + "secret.yaml"] = secret
+    both[app.format("storage") + "kustomization.yaml"] = (
+        "resources: [./service.yaml, ./reader.yaml, ./secret.yaml]\n"
+    )
+    root = yaml_tree(both)
+    assert findings(lint_path(root, select=["secrets-consumed-secret-exists"])) == []
