@@ -39,6 +39,7 @@ ACCEPTED = {
     "max-file-size": 1024,
     "cache-dir": ".cache",
     "clusters": {"home": "kubernetes/flux/cluster"},
+    "bootstrap-secrets": ["cluster-secrets", "flux-system/sops-age"],
     "plugins": {"my-plugin": {"strict": True}},
     "scaffold": {"project-slug": "homelab"},
 }
