@@ -3,7 +3,6 @@
 ## What it does
 Checks that every `InfisicalSecret` sets:
 
-- `spec.hostAPI` (the Infisical instance; the conventions always write it);
 - an allowed authentication method;
 - under it, `secretsScope.projectSlug`, `secretsScope.envSlug` and
   `secretsScope.secretsPath`;
@@ -14,13 +13,20 @@ Checks that every `InfisicalSecret` sets:
 
 Each missing field is one finding, at the mapping that should hold it.
 
+With `require-host-api: true` it also asks for `spec.hostAPI` (the Infisical
+instance): the guide's conventions always write it.  Without it the operator reads
+from Infisical Cloud (`https://app.infisical.com/api`), which is right for a
+repository that uses the cloud, so it is not required by default.
+
 ## Options
 - `auth-methods` (default `[universalAuth]`): the `spec.authentication` methods allowed.
+- `require-host-api` (default `false`): require `spec.hostAPI` as well.
 
 ## Why is this bad?
 The operator cannot sync an incomplete InfisicalSecret: the managed Secret is
 never created and every app reading it fails to start, with the error only in the
-operator's logs.  An implicit `hostAPI` silently points at Infisical Cloud (US).
+operator's logs.  Where the repository's Infisical is self-hosted, an implicit
+`hostAPI` silently points at Infisical Cloud (US) instead.
 
 ## Example
 ```yaml
@@ -74,9 +80,10 @@ REMEDIATION = "Add the missing field (see the InfisicalSecret pattern of the con
 
 @attrs.frozen
 class Options:
-    """``auth_methods``: the ``spec.authentication`` methods allowed."""
+    """``auth_methods``: the methods allowed; ``require_host_api``: ask for ``spec.hostAPI``."""
 
     auth_methods: tuple[str, ...] = ("universalAuth",)
+    require_host_api: bool = False
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
@@ -88,7 +95,7 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
 def _problems(s: InfisicalSecret, options: Options) -> Iterator[tuple[Location, str]]:
     doc = s.doc
     name = f"InfisicalSecret {s.name}"
-    if not s.host_api:
+    if options.require_host_api and not s.host_api:
         yield doc.location("spec"), f"{name} sets no spec.hostAPI"
     if s.auth_method is None:
         yield (

@@ -219,6 +219,12 @@ def test_infisical_missing_fields(yaml_tree: YamlTree, lint_tree: LintTree) -> N
     edit(tree, SONARR_SECRETS, "        secretNamespace: infisical-system\n", "")
     yaml_tree(tree)
     assert lint_tree(select=["secrets-infisical-well-formed"]) == [
+        (SONARR_SECRETS, 9, "secrets-infisical-well-formed"),
+        (SONARR_SECRETS, 12, "secrets-infisical-well-formed"),
+    ]
+    # hostAPI defaults to Infisical Cloud: only the guide's convention requires it.
+    options = {"secrets-infisical-well-formed": {"require-host-api": True}}
+    assert lint_tree(select=["secrets-infisical-well-formed"], check_options=options) == [
         (SONARR_SECRETS, 6, "secrets-infisical-well-formed"),
         (SONARR_SECRETS, 9, "secrets-infisical-well-formed"),
         (SONARR_SECRETS, 12, "secrets-infisical-well-formed"),

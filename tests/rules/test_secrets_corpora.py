@@ -17,10 +17,11 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 
 # Reviewed, with the default options (the conventions of yamshy__homelab's guide):
 # - yamshy__homelab drifted from its guide: all 17 InfisicalSecrets read the project
-#   root recursively (`secretsPath: /`) and omit hostAPI; 14 sit in app folders or
-#   components instead of the namespace's secrets/ folder; coder's values name a
-#   `coder-tls` Secret nothing creates (its ingress is Tailscale's, which does not
-#   read it: true by the rule, harmless in practice).
+#   root recursively (`secretsPath: /`); they omit hostAPI, as Infisical Cloud
+#   users may (the guide's self-hosted instance wants `require-host-api: true`);
+#   14 sit in app folders or components instead of the namespace's secrets/
+#   folder; coder's values name a `coder-tls` Secret nothing creates (its ingress
+#   is Tailscale's, which does not read it: true by the rule, harmless in practice).
 # - vrozaksen keeps every InfisicalSecret next to its app or in `${APP}` components
 #   (74, its convention: `allowed` clears them); 14 Secrets `kanidm-*-oidc` are
 #   made at run time by its Kanidm provisioning job (`external` clears them); the
@@ -34,7 +35,6 @@ EXPECTED: dict[str, dict[str, int]] = {
         "secrets-consumed-secret-exists": 2,
         "secrets-infisical-location": 13,
         "secrets-infisical-scope": 16,
-        "secrets-infisical-well-formed": 16,
     },
     "onedr0p__home-ops": {},
     "bjw-s-labs__home-ops": {},
@@ -69,6 +69,13 @@ def test_vrozaksen_configured_for_its_conventions() -> None:
     counts = _counts(corpus_path("vrozaksen__home-ops"), check_options=options)
     # attic's unused InfisicalSecret is in a file no kustomization.yaml lists (issue 14).
     assert counts == {"secrets-plaintext-secret": 1}
+
+
+@pytest.mark.corpora
+def test_yamshy_with_the_guides_host_api_convention() -> None:
+    options = {"secrets-infisical-well-formed": {"require-host-api": True}}
+    counts = _counts(corpus_path("yamshy__homelab"), check_options=options)
+    assert counts["secrets-infisical-well-formed"] == 16  # every deployed one omits hostAPI
 
 
 @pytest.mark.corpora
