@@ -1,14 +1,21 @@
 """Flux Kustomizations must prune what they no longer declare.
 
 ## What it does
-Checks that every Flux `Kustomization` sets `spec.prune: true`, in its own manifest
-or through a patch of the Flux Kustomization that deploys it.
+Checks that every Flux `Kustomization` sets `spec.prune` (Flux requires the field),
+in its own manifest or through a patch of the Flux Kustomization that deploys it.
+A written `prune: false` is the owner's choice (Flux itself, CRDs, cluster DNS are
+often deliberately never pruned) and is reported only with `allow-false: false`,
+the guide's convention that every Kustomization prunes.
 
 The fix sets `prune: true` where `spec.prune` is missing (safe: Flux requires
 the field). A written `prune: false` is a choice: flipping it is an unsafe fix
 (`--unsafe-fixes`), and it is never offered for a Kustomization that deploys
 CustomResourceDefinitions (or a HelmRelease managing them): pruning a CRD deletes
 every custom resource of its kind.
+
+## Options
+- `allow-false` (default `true`): accept a written `prune: false`; set it to `false`
+  to require `prune: true` everywhere.
 
 ## Why is this bad?
 Without pruning, deleting a manifest from Git leaves the object running in the
@@ -40,6 +47,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import attrs
+
 from homelab_kit import Diagnostic, FluxKustomization, Repo, Severity
 from homelab_kit.diagnostic import SAFE, UNSAFE, Edit, Fix
 from homelab_kit_flux._common import injected_spec, yaml_scalar
@@ -52,11 +61,21 @@ REMEDIATION = "Set spec.prune: true."
 FIXABLE = True
 
 
-def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+@attrs.frozen
+class Options:
+    """``allow_false``: whether a written ``prune: false`` is accepted."""
+
+    allow_false: bool = True
+
+
+def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     for ks in repo.kustomizations:
         injected = injected_spec(repo, ks)
         prune = injected.get("prune", ks.prune)
         if prune is True:
+            continue
+        written = prune is False or ks.doc.get("spec", "prune") is not None
+        if written and options.allow_false:
             continue
         if ks.doc.get("spec", "prune") is None:
             where = ks.doc.location("spec")

@@ -12,6 +12,9 @@ from pathlib import Path
 import homelab_kit
 from homelab_kit.testing import write_tree
 
+# Written `prune: false` is reported only where the owner asks for it.
+STRICT = {".homelab-kit.yaml": "checks:\n  flux-ks-prune: {allow-false: false}\n"}
+
 KS = """\
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -67,7 +70,7 @@ def _lint(root: Path, *flags: str) -> subprocess.CompletedProcess[str]:
 def _tree(tmp_path: Path, *names: str) -> Path:
     files = {_ks(n): KS.format(name=n) for n in names}
     files.update({_app(n): APP_TEXT for n in names})
-    return write_tree(tmp_path, files)
+    return write_tree(tmp_path, {**STRICT, **files})
 
 
 # --------------------------------------------------------------------------- --add-noqa
@@ -106,7 +109,7 @@ def test_add_noqa_never_writes_into_a_block_scalar(tmp_path: Path) -> None:
     from homelab_kit.location import Location
 
     rel = "kubernetes/apps/default/cm.yaml"
-    root = write_tree(tmp_path, {rel: CONFIGMAP})
+    root = write_tree(tmp_path, {**STRICT, rel: CONFIGMAP})
     finding = Diagnostic(Location(rel, 8, 5), "workload-probes", "inside the script")
     outcome = add_noqa(root, [finding])
     text = (root / rel).read_text()

@@ -24,7 +24,9 @@ spec:
 
 def _repo(tmp_path: Path, prune: str) -> Path:
     root = tmp_path / "repo"
-    write_tree(root, {"kubernetes/apps/default/echo/ks.yaml": KS.format(prune=prune)})
+    strict = "checks:\n  flux-ks-prune: {allow-false: false}\n"  # report a written false
+    files = {"kubernetes/apps/default/echo/ks.yaml": KS.format(prune=prune)}
+    write_tree(root, {**files, ".homelab-kit.yaml": strict})
     return root
 
 

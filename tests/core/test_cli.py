@@ -13,6 +13,9 @@ import pytest
 from homelab_kit.cli import cli
 from homelab_kit.testing import write_tree
 
+# Written `prune: false` is reported only where the owner asks for it.
+STRICT = {".homelab-kit.yaml": "checks:\n  flux-ks-prune: {allow-false: false}\n"}
+
 KS = """\
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -53,7 +56,9 @@ def test_version_and_help() -> None:
 
 
 def test_exit_codes_clean_findings_usage(tmp_path: Path) -> None:
-    write_tree(tmp_path, {"kubernetes/apps/default/echo/ks.yaml": KS.format(prune="true")})
+    write_tree(
+        tmp_path, {**STRICT, "kubernetes/apps/default/echo/ks.yaml": KS.format(prune="true")}
+    )
     clean = run("lint", "--select", "flux-ks-prune", str(tmp_path))
     assert clean.returncode == 0, clean.stdout + clean.stderr
     (tmp_path / "kubernetes/apps/default/echo/ks.yaml").write_text(KS.format(prune="false"))
@@ -61,7 +66,9 @@ def test_exit_codes_clean_findings_usage(tmp_path: Path) -> None:
     assert dirty.returncode == 1
     assert "kubernetes/apps/default/echo/ks.yaml:9:10: error[flux-ks-prune]" in dirty.stdout
     # Findings below --fail-on do not fail the run.
-    (tmp_path / ".homelab-kit.yaml").write_text("severity: {flux-ks-prune: warning}\n")
+    (tmp_path / ".homelab-kit.yaml").write_text(
+        STRICT[".homelab-kit.yaml"] + "severity: {flux-ks-prune: warning}\n"
+    )
     assert run("lint", "--select", "flux-ks-prune", str(tmp_path)).returncode == 0
     assert (
         run("lint", "--fail-on", "warning", "--select", "flux-ks-prune", str(tmp_path)).returncode
@@ -71,7 +78,9 @@ def test_exit_codes_clean_findings_usage(tmp_path: Path) -> None:
 
 
 def test_broken_config_is_one_line_without_traceback(tmp_path: Path) -> None:
-    write_tree(tmp_path, {"kubernetes/x.yaml": "---\na: 1\n", ".homelab-kit.yaml": "bogus: 1\n"})
+    write_tree(
+        tmp_path, {**STRICT, "kubernetes/x.yaml": "---\na: 1\n", ".homelab-kit.yaml": "bogus: 1\n"}
+    )
     result = run("lint", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -89,7 +98,9 @@ def test_not_a_repository(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["text", "concise", "json", "sarif", "github", "junit"])
 def test_every_format_renders_and_output_file(tmp_path: Path, fmt: str) -> None:
-    write_tree(tmp_path, {"kubernetes/apps/default/echo/ks.yaml": KS.format(prune="false")})
+    write_tree(
+        tmp_path, {**STRICT, "kubernetes/apps/default/echo/ks.yaml": KS.format(prune="false")}
+    )
     out = tmp_path / f"report.{fmt}"
     result = run("lint", "--format", fmt, "--output", str(out), str(tmp_path))
     assert result.returncode == 1
@@ -100,7 +111,9 @@ def test_every_format_renders_and_output_file(tmp_path: Path, fmt: str) -> None:
 
 
 def test_github_format_is_default_inside_actions(tmp_path: Path) -> None:
-    write_tree(tmp_path, {"kubernetes/apps/default/echo/ks.yaml": KS.format(prune="false")})
+    write_tree(
+        tmp_path, {**STRICT, "kubernetes/apps/default/echo/ks.yaml": KS.format(prune="false")}
+    )
     env = {**os.environ, "GITHUB_ACTIONS": "true"}
     result = subprocess.run(
         [sys.executable, "-m", "homelab_kit", "lint", "--select", "flux-ks-prune", str(tmp_path)],

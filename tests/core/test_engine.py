@@ -15,7 +15,7 @@ from homelab_kit.errors import ConfigError, PluginError
 from homelab_kit.plugins import PluginManager
 from homelab_kit.testing import findings, lint_path, write_tree
 
-KS_NO_PRUNE = """\
+KS_PRUNE_FALSE = """\
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -29,8 +29,16 @@ spec:
 """
 
 
+# A written `prune: false` is a finding only where the owner asks for it.
+STRICT = "checks:\n  flux-ks-prune: {allow-false: false}\n"
+
+
 def _tree(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
-    files = {"kubernetes/apps/default/echo/ks.yaml": KS_NO_PRUNE, **(extra or {})}
+    files = {
+        "kubernetes/apps/default/echo/ks.yaml": KS_PRUNE_FALSE,
+        ".homelab-kit.yaml": STRICT,
+        **(extra or {}),
+    }
     return write_tree(tmp_path, files)
 
 
@@ -42,7 +50,7 @@ def test_finding_has_position_and_default_severity(tmp_path: Path) -> None:
 
 
 def test_config_select_ignore_severity_and_per_path(tmp_path: Path) -> None:
-    only = "select: [flux-ks-prune]\n"
+    only = STRICT + "select: [flux-ks-prune]\n"
     root = _tree(tmp_path, {".homelab-kit.yaml": only + "severity:\n  flux-ks-prune: warning\n"})
     result = homelab_kit.lint(root)
     assert [(d.check_id, d.severity) for d in result.diagnostics] == [
@@ -54,7 +62,7 @@ def test_config_select_ignore_severity_and_per_path(tmp_path: Path) -> None:
         only + "per-path-ignores:\n  kubernetes/apps/default/**: [flux-ks-prune]\n"
     )
     assert findings(homelab_kit.lint(root)) == []
-    (root / ".homelab-kit.yaml").write_text("select: [flux]\n")  # a prefix selects a pack
+    (root / ".homelab-kit.yaml").write_text(STRICT + "select: [flux]\n")  # a prefix selects a pack
     ids = {f[2] for f in findings(homelab_kit.lint(root))}
     assert "flux-ks-prune" in ids
     assert all(i.startswith("flux-") for i in ids)
@@ -84,13 +92,15 @@ def test_bad_config_is_one_clear_error_with_position(
 
 
 def test_check_options_are_type_checked(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {".homelab-kit.yaml": "checks:\n  flux-ks-prune:\n    strict: true\n"})
+    root = _tree(
+        tmp_path, {".homelab-kit.yaml": "checks:\n  flux-ks-depends-on:\n    strict: true\n"}
+    )
     with pytest.raises(ConfigError, match="takes no options"):
         homelab_kit.lint(root)
 
 
 def test_inline_suppressions_and_unused_ones(tmp_path: Path) -> None:
-    suppressed = KS_NO_PRUNE.replace(
+    suppressed = KS_PRUNE_FALSE.replace(
         "  prune: false", "  prune: false  # homelab-kit: ignore[flux-ks-prune] on purpose"
     )
     stale = "---\n# homelab-kit: ignore[flux-ks-prune]\napiVersion: v1\nkind: ConfigMap\n"
@@ -99,7 +109,7 @@ def test_inline_suppressions_and_unused_ones(tmp_path: Path) -> None:
         {
             "kubernetes/apps/default/echo/ks.yaml": suppressed,
             "kubernetes/cm.yaml": stale,
-            ".homelab-kit.yaml": "select: [flux-ks-prune, unused-suppression]\n",
+            ".homelab-kit.yaml": STRICT + "select: [flux-ks-prune, unused-suppression]\n",
         },
     )
     result = homelab_kit.lint(root)
@@ -108,16 +118,16 @@ def test_inline_suppressions_and_unused_ones(tmp_path: Path) -> None:
 
 
 def test_file_and_document_suppressions(tmp_path: Path) -> None:
-    whole_file = "# homelab-kit: ignore-file[flux-ks-prune]\n" + KS_NO_PRUNE
+    whole_file = "# homelab-kit: ignore-file[flux-ks-prune]\n" + KS_PRUNE_FALSE
     root = write_tree(
         tmp_path,
         {
             "kubernetes/apps/default/echo/ks.yaml": whole_file,
-            ".homelab-kit.yaml": "select: [flux-ks-prune, unused-suppression]\n",
+            ".homelab-kit.yaml": STRICT + "select: [flux-ks-prune, unused-suppression]\n",
         },
     )
     assert findings(homelab_kit.lint(root)) == []
-    document = KS_NO_PRUNE.replace(
+    document = KS_PRUNE_FALSE.replace(
         "kind: Kustomization\n",
         "kind: Kustomization\n# homelab-kit: ignore-document[flux-ks-prune]\n",
     )

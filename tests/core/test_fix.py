@@ -9,6 +9,9 @@ from pathlib import Path
 
 from homelab_kit.testing import write_tree
 
+# Written `prune: false` is reported only where the owner asks for it.
+STRICT = {".homelab-kit.yaml": "checks:\n  flux-ks-prune: {allow-false: false}\n"}
+
 KS = (
     "---\n"
     "# the echo app\n"
@@ -45,7 +48,7 @@ def _lint(root: Path, *flags: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_diff_shows_the_fix_and_writes_nothing(tmp_path: Path) -> None:
-    write_tree(tmp_path, {REL: KS})
+    write_tree(tmp_path, {**STRICT, REL: KS})
     result = _lint(tmp_path, "--diff", "--unsafe-fixes")
     assert result.returncode == 1
     assert (
@@ -56,7 +59,7 @@ def test_diff_shows_the_fix_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_fix_writes_keeps_comments_and_leaves_other_lines_byte_identical(tmp_path: Path) -> None:
-    write_tree(tmp_path, {REL: KS})
+    write_tree(tmp_path, {**STRICT, REL: KS})
     result = _lint(tmp_path, "--fix", "--unsafe-fixes")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Fixed 2 finding(s) in 1 file(s)." in result.stderr
@@ -67,7 +70,7 @@ def test_fix_writes_keeps_comments_and_leaves_other_lines_byte_identical(tmp_pat
 
 def test_fix_keeps_crlf_and_bom(tmp_path: Path) -> None:
     raw = b"\xef\xbb\xbf" + KS.replace("\n", "\r\n").encode()
-    write_tree(tmp_path, {REL: raw})
+    write_tree(tmp_path, {**STRICT, REL: raw})
     assert _lint(tmp_path, "--fix", "--unsafe-fixes").returncode == 0
     after = (tmp_path / REL).read_bytes()
     assert after.startswith(b"\xef\xbb\xbf")
@@ -88,7 +91,7 @@ CRD = (
 
 def test_fix_applies_only_safe_fixes_and_says_what_it_left(tmp_path: Path) -> None:
     # A written prune: false and a missing wait are the owner's choices: unsafe.
-    write_tree(tmp_path, {REL: KS})
+    write_tree(tmp_path, {**STRICT, REL: KS})
     result = _lint(tmp_path, "--fix", "--show-fixes")
     assert result.returncode == 1
     assert (tmp_path / REL).read_text() == KS
@@ -97,7 +100,7 @@ def test_fix_applies_only_safe_fixes_and_says_what_it_left(tmp_path: Path) -> No
 
 
 def test_missing_prune_is_a_safe_fix_and_show_fixes_lists_it(tmp_path: Path) -> None:
-    write_tree(tmp_path, {REL: KS.replace("  prune: false # keep this comment\n", "")})
+    write_tree(tmp_path, {**STRICT, REL: KS.replace("  prune: false # keep this comment\n", "")})
     result = _lint(tmp_path, "--fix", "--show-fixes")
     assert "Fixed 1 finding(s) in 1 file(s)." in result.stderr
     assert "    1 x flux-ks-prune" in result.stderr
@@ -106,7 +109,7 @@ def test_missing_prune_is_a_safe_fix_and_show_fixes_lists_it(tmp_path: Path) -> 
 
 
 def test_prune_false_over_crds_is_never_flipped(tmp_path: Path) -> None:
-    write_tree(tmp_path, {REL: KS, "kubernetes/apps/default/echo/app/crds.yaml": CRD})
+    write_tree(tmp_path, {**STRICT, REL: KS, "kubernetes/apps/default/echo/app/crds.yaml": CRD})
     result = _lint(tmp_path, "--fix", "--unsafe-fixes")
     text = (tmp_path / REL).read_text()
     assert "prune: false # keep this comment" in text
@@ -126,7 +129,7 @@ def test_dependency_wait_fix_is_safe_only_where_wait_is_missing(tmp_path: Path) 
     cmd = ("--select", "flux-ks-dependency-wait", "--fix")
     assert _run(tmp_path, *cmd).returncode == 0
     assert (tmp_path / REL).read_text() == base + "  wait: true\n"
-    write_tree(tmp_path, {REL: base + "  wait: false\n"})
+    write_tree(tmp_path, {**STRICT, REL: base + "  wait: false\n"})
     assert _run(tmp_path, *cmd).returncode == 1
     assert (tmp_path / REL).read_text() == base + "  wait: false\n"
 

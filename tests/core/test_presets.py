@@ -116,11 +116,12 @@ def test_preset_homelab_kit_runs_every_category(tmp_path: Path) -> None:
 
 
 def test_default_preset_findings_have_no_convention(tmp_path: Path) -> None:
-    write_tree(tmp_path, {KS_PATH: KS, APP: APP_TEXT})
+    strict = "checks:\n  flux-ks-prune: {allow-false: false}\n"
+    write_tree(tmp_path, {KS_PATH: KS, APP: APP_TEXT, ".homelab-kit.yaml": strict})
     found = {d.check_id for d in homelab_kit.lint(tmp_path).diagnostics}
     assert "flux-ks-prune" in found
     assert "flux-ks-wait" not in found
-    write_tree(tmp_path, {".homelab-kit.yaml": "preset: homelab-kit\n"})
+    write_tree(tmp_path, {".homelab-kit.yaml": "preset: homelab-kit\n" + strict})
     found = {d.check_id for d in homelab_kit.lint(tmp_path).diagnostics}
     assert {"flux-ks-prune", "flux-ks-wait"} <= found
 

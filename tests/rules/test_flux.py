@@ -200,7 +200,10 @@ def test_prune_false_and_missing(yaml_tree: YamlTree, lint_tree: LintTree) -> No
     tree = _edit(SONARR_KS, "prune: true", "prune: false")
     tree[SECRETS_KS] = tree[SECRETS_KS].replace("  prune: true\n", "")
     yaml_tree(tree)
-    assert lint_tree(select=["flux-ks-prune"]) == [
+    # Flux requires the field; a written false is the owner's choice unless asked.
+    assert lint_tree(select=["flux-ks-prune"]) == [(SECRETS_KS, 8, "flux-ks-prune")]
+    strict = {"flux-ks-prune": {"allow-false": False}}
+    assert lint_tree(select=["flux-ks-prune"], check_options=strict) == [
         (SECRETS_KS, 8, "flux-ks-prune"),
         (SONARR_KS, 10, "flux-ks-prune"),
     ]
@@ -210,7 +213,8 @@ def test_prune_message_and_fix(yaml_tree: YamlTree) -> None:
     from homelab_kit.testing import lint_path
 
     root = yaml_tree(_edit(SONARR_KS, "prune: true", "prune: false"))
-    (diag,) = lint_path(root, select=["flux-ks-prune"]).diagnostics
+    strict = {"flux-ks-prune": {"allow-false": False}}
+    (diag,) = lint_path(root, select=["flux-ks-prune"], check_options=strict).diagnostics
     assert diag.message == "Kustomization sonarr sets spec.prune: false"
     assert diag.fix is not None
     (edit,) = diag.fix.edits
