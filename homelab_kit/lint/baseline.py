@@ -58,7 +58,10 @@ def read_baseline(path: Path) -> list[Entry]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot read the baseline: {exc.strerror or exc}", where) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        at = Location(str(path), exc.lineno, exc.colno)
+        raise ConfigError(f"the baseline is not valid JSON: {exc.msg}", at) from None
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"the baseline is not valid JSON: {exc}", where) from None
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list) or data.get("version") != VERSION:

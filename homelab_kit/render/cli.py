@@ -236,6 +236,10 @@ def build(
     if Path(kustomization).is_dir():
         _print(build_directory(Path(kustomization), backend), output_format, output)
         return
+    if Path(kustomization).exists():
+        raise HomelabKitError(f"{kustomization}: not a folder (build takes DIR or NAMESPACE/NAME)")
+    if kustomization.startswith(("/", ".", "~")) or kustomization.count("/") > 1:
+        raise HomelabKitError(f"{kustomization}: no such folder")
     repo = _load(path)
     ks = find_kustomization(repo, kustomization, cluster)
     result = repo.render(ks.namespace, ks.name, backend=backend, cluster=cluster, ks=ks)

@@ -166,10 +166,11 @@ def test_baseline_entries_no_finding_matches_are_reported_stale(tmp_path: Path) 
 def test_a_malformed_baseline_is_a_usage_error(tmp_path: Path) -> None:
     root = _tree(tmp_path, "echo")
     baseline = tmp_path / "baseline.json"
-    baseline.write_text("{not json")
+    baseline.write_text('{"version": 1,\n "findings": [,]}')
     result = _lint(root, "--baseline", str(baseline))
     assert result.returncode == 2
-    assert "the baseline is not valid JSON" in result.stderr
+    assert f"{baseline}:2:15: the baseline is not valid JSON: Expecting value" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_baseline_library_matches_each_entry_once() -> None:

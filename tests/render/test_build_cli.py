@@ -181,6 +181,20 @@ def test_unknown_or_ambiguous_kustomization_is_one_line_exit_2(
     assert err.count("\n") == 1
 
 
+def test_build_of_a_missing_folder_or_a_file_names_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "kubernetes/apps/default/echo"
+    assert run(capsys, str(missing)) == (2, "", f"homelab-kit: error: {missing}: no such folder\n")
+    (tmp_path / "ks.yaml").write_text("---\n")
+    code, out, err = run(capsys, str(tmp_path / "ks.yaml"))
+    assert (code, out) == (2, "")
+    assert err == f"homelab-kit: error: {tmp_path / 'ks.yaml'}: not a folder {WHAT_BUILD_TAKES}\n"
+
+
+WHAT_BUILD_TAKES = "(build takes DIR or NAMESPACE/NAME)"
+
+
 def test_a_bare_name_is_enough_when_unique(
     capsys: pytest.CaptureFixture[str], small_repo: Path
 ) -> None:
