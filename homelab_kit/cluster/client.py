@@ -518,7 +518,8 @@ def ready_state(obj: Mapping[str, Any]) -> tuple[bool | None, str | None, str | 
     if not isinstance(observed, int) and isinstance(status, Mapping):
         observed = status.get("observedGeneration")
     if isinstance(generation, int) and isinstance(observed, int) and observed < generation:
-        return None, "Progressing", f"generation {generation} is not reconciled yet"
+        why = f"generation {generation} is not reconciled yet (observed {observed})"
+        return None, "Progressing", why
     return (
         ready,
         reason if isinstance(reason, str) and reason else None,

@@ -42,7 +42,6 @@ from homelab_kit.cluster.client import ApiResource, Cluster, condition, ready_st
 from homelab_kit.cluster.reconcile import Target, sources_of
 from homelab_kit.cluster.status import (
     HELM_GROUP,
-    INFISICAL_SYNC_CONDITION,
     KUSTOMIZE_GROUP,
 )
 from homelab_kit.model.clusters import Cluster as RepoCluster
@@ -485,15 +484,6 @@ class AppWalk:
 
 
 # ---------------------------------------------------------------------- conditions
-
-
-def sync_state(obj: Mapping[str, Any], kind: str) -> tuple[bool | None, str | None, str | None]:
-    """``(synced, reason, message)`` of an InfisicalSecret or ExternalSecret."""
-    found = condition(obj, INFISICAL_SYNC_CONDITION if kind == "InfisicalSecret" else "Ready")
-    if found is None:
-        return None, None, None
-    synced = {"True": True, "False": False}.get(str(found.get("status")))
-    return synced, _str(found.get("reason")), _str(found.get("message"))
 
 
 def _not_ready(ready: bool | None, reason: str | None, message: str | None) -> str:

@@ -27,9 +27,8 @@ from homelab_kit.cluster.doctor import (
     WARNING,
     AppWalk,
     Finding,
-    sync_state,
 )
-from homelab_kit.cluster.status import INFISICAL_GROUP
+from homelab_kit.cluster.status import INFISICAL_GROUP, sync_state
 from homelab_kit.errors import ClusterError
 from homelab_kit.model.secret_index import secret_readers
 

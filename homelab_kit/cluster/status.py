@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from homelab_kit.cluster.client import ApiResource, Cluster, condition
+from homelab_kit.cluster.client import ApiResource, Cluster, condition, ready_state
 from homelab_kit.model.flux import FluxKustomization, HelmRelease
 from homelab_kit.model.repo import Repo
 from homelab_kit.model.secrets import InfisicalSecret
@@ -63,24 +63,8 @@ class ObjectStatus:
         """Read presence, Ready, suspend and revision from a Flux object (None: absent)."""
         if obj is None:
             return cls(kind, namespace, name, present=False, path=path)
-        ready_condition = condition(obj, "Ready")
-        ready: bool | None = None
-        reason = message = None
-        if ready_condition is not None:
-            ready = {"True": True, "False": False}.get(str(ready_condition.get("status")))
-            reason = _str(ready_condition.get("reason"))
-            message = _str(ready_condition.get("message"))
+        ready, reason, message = ready_state(obj)
         status = _map(obj.get("status"))
-        meta = _map(obj.get("metadata"))
-        generation, observed = meta.get("generation"), status.get("observedGeneration")
-        if (
-            isinstance(generation, int)
-            and isinstance(observed, int)
-            and observed < generation
-            and ready is True
-        ):
-            ready, reason = None, "Progressing"
-            message = f"generation {generation} is not reconciled yet (observed {observed})"
         return cls(
             kind,
             namespace,
@@ -325,12 +309,7 @@ def _secret(
     obj = objects.get((namespace, secret.name))
     if obj is None:
         return SecretStatus(namespace, secret.name, False, secret.source.path, managed=managed)
-    sync = condition(obj, INFISICAL_SYNC_CONDITION)
-    synced: bool | None = None
-    reason = message = None
-    if sync is not None:
-        synced = {"True": True, "False": False}.get(str(sync.get("status")))
-        reason, message = _str(sync.get("reason")), _str(sync.get("message"))
+    synced, reason, message = sync_state(obj, "InfisicalSecret")
     return SecretStatus(
         namespace,
         secret.name,
@@ -341,6 +320,15 @@ def _secret(
         message=message,
         managed=managed,
     )
+
+
+def sync_state(obj: Mapping[str, Any], kind: str) -> tuple[bool | None, str | None, str | None]:
+    """``(synced, reason, message)`` of an InfisicalSecret or ExternalSecret."""
+    found = condition(obj, INFISICAL_SYNC_CONDITION if kind == "InfisicalSecret" else "Ready")
+    if found is None:
+        return None, None, None
+    synced = {"True": True, "False": False}.get(str(found.get("status")))
+    return synced, _str(found.get("reason")), _str(found.get("message"))
 
 
 def _group_key(repo: Repo, path: str) -> tuple[str | None, str, str]:
