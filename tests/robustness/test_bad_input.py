@@ -29,6 +29,8 @@ import homelab_kit
 from homelab_kit.lint import LintResult
 from homelab_kit.report import ConciseReporter, ReportOptions
 from homelab_kit.yaml import reader
+from tests.cluster.fakeapi import FakeApiServer
+from tests.cluster.objects import flux_crds, infisical_crds
 from tests.robustness.conftest import (
     MEMORY_LIMIT,
     assert_no_crash,
@@ -477,9 +479,13 @@ def test_the_same_damage_always_gives_the_same_report(tmp_path: Path) -> None:
     assert stable(first) == stable(second)
 
 
-def _command_runs(command: str, root: Path, out: Path) -> list[tuple[str, ...]]:
-    """How each command is run on a damaged repository (unknown ones: help and a plain run)."""
+def _command_runs(command: str, root: Path, out: Path, live: Path) -> list[tuple[str, ...]]:
+    """How each command is run on a damaged repository (unknown ones: help and a plain run).
+
+    ``live`` is a kubeconfig of a fake API server that serves Flux's and Infisical's APIs.
+    """
     repo = str(root)
+    on_live = ("--kubeconfig", str(live), "--request-timeout", "5s", "--repo", repo)
     damaged = sorted(str(p) for p in (root / APP).rglob("*.yaml") if not p.is_dir())
     kubeconfig = out / "kubeconfig"
     kubeconfig.write_text("not: [a kubeconfig\n")
@@ -495,6 +501,18 @@ def _command_runs(command: str, root: Path, out: Path) -> list[tuple[str, ...]]:
         "report": [("report", "--html", str(out / "report.html"), repo)],
         "build": [("build", "default/echo", repo), ("build", "flux-system/cluster-apps", repo)],
         "status": [("status", *cluster, repo)],
+        "doctor": [
+            ("doctor", *on_live),
+            ("doctor", *on_live, "--format", "json"),
+            ("doctor", *on_live, "no-such/app"),
+            ("doctor", *cluster, "--repo", repo),
+        ],
+        "reconcile": [
+            ("reconcile", *on_live, "--no-wait", "flux-system/cluster-apps"),
+            ("reconcile", *on_live, "--timeout", "banana", "flux-system/cluster-apps"),
+            ("reconcile", *on_live, "--no-wait", "no-such/thing"),
+            ("reconcile", *cluster, "--repo", repo, "--no-wait", "flux-system/cluster-apps"),
+        ],
         "drift": [("drift", *cluster, repo)],
         "schemas": [("schemas", "pull", *cluster, "--cache-dir", str(out / "schemas"))],
         "new-app": [("new-app", "default/probe", "--chart", "oci://ghcr.io/a/b", "--version",
@@ -510,13 +528,19 @@ def test_every_command_keeps_working_on_a_damaged_repository(tmp_path: Path) -> 
     root = all_damage(copy_reference_cluster(tmp_path / "repo"), in_process=True)
     commands = cli_commands()
     assert "lint" in commands
-    for command in commands:
-        for args in _command_runs(command, root, tmp_path):
-            run = run_main(*args, cwd=root)
-            assert_no_crash(run)
-            if run.returncode == 2:  # a usage or input error: one line, saying what
-                errors = [r for r in run.stderr.splitlines() if "error" in r.lower()]
-                assert len(errors) == 1, (args, run.stderr)
+    server = FakeApiServer().start()  # doctor and reconcile ask a cluster
+    try:
+        server.add(*flux_crds(), *infisical_crds())
+        live = server.write_kubeconfig(tmp_path / "live-kubeconfig")
+        for command in commands:
+            for args in _command_runs(command, root, tmp_path, live):
+                run = run_main(*args, cwd=root)
+                assert_no_crash(run)
+                if run.returncode == 2:  # a usage or input error: one line, saying what
+                    errors = [r for r in run.stderr.splitlines() if "error" in r.lower()]
+                    assert len(errors) == 1, (args, run.stderr)
+    finally:
+        server.stop()
 
 
 def test_a_path_argument_that_is_a_symlink_loop_is_one_line(tmp_path: Path) -> None:

@@ -29,11 +29,22 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
 import homelab_kit
+from tests.cluster.fakeapi import FakeApiServer
+from tests.cluster.objects import (
+    flux_crds,
+    helm_release,
+    infisical_crds,
+    infisical_secret,
+    kustomization,
+    source,
+)
+from tests.cluster.objects import secret as secret_object
 from tests.robustness.conftest import (
     PROJECT_ROOT,
     CliRun,
@@ -328,7 +339,10 @@ def test_the_console_script_imports_nothing_from_the_checkout(
 
 DATA_VALUE = b"HKLEAK-data-base64-value"
 DATA_B64 = base64.b64encode(DATA_VALUE).decode()
-NEEDLES = ("HKLEAK", "8675309", DATA_B64)
+#: What the fake cluster's Secrets hold (base64-encoded in data, as the API serves them).
+LIVE_SECRET = {"password": "HKLEAK-live-password", "pin": "8675309", "blob": "HKLEAK-live-blob"}
+LIVE_B64 = tuple(base64.b64encode(v.encode()).decode() for v in LIVE_SECRET.values())
+NEEDLES = ("HKLEAK", "8675309", DATA_B64, *LIVE_B64)
 
 SECRET_FILES = {
     # A plaintext Secret: stringData (plain, numeric, a block) and data.
@@ -520,10 +534,41 @@ class Planted:
     root: Path
     kubeconfig: Path
     out: Path
+    #: A kubeconfig of a fake API server whose Secrets hold the planted values.
+    live: Path
+
+
+def _live_objects(root: Path) -> list[dict[str, Any]]:
+    """The reference cluster as a half-broken cluster: every link of doctor's chain
+    with a planted Secret beside it (each managed Secret present, some apps failing)."""
+    repo = homelab_kit.load(root)
+    objects = [*flux_crds(), *infisical_crds()]
+    for i, ks in enumerate(repo.kustomizations):
+        ready = "False" if i % 3 == 0 else "True"
+        why = "HealthCheckFailed" if ready == "False" else "ReconciliationSucceeded"
+        objects.append(
+            kustomization(ks.namespace or "flux-system", ks.name, ready=ready, reason=why)
+        )
+    for i, release in enumerate(repo.helm_releases):
+        ns = release.namespace or "default"
+        objects.append(source("OCIRepository", ns, release.name, "1.0.0@sha256:0b1c2d3e"))
+        ready = "False" if i % 2 else "True"
+        why = "UpgradeFailed" if ready == "False" else "UpgradeSucceeded"
+        objects.append(
+            helm_release(release.namespace or "default", release.name, ready=ready, reason=why)
+        )
+    for i, infisical in enumerate(repo.infisical_secrets):
+        namespace = infisical.namespace or "default"
+        for managed in infisical.managed_secrets:
+            synced = "False" if i % 2 else "True"
+            objects.append(infisical_secret(namespace, infisical.name, managed.name, synced=synced))
+            objects.append(secret_object(managed.namespace or namespace, managed.name, LIVE_SECRET))
+    objects.append(secret_object("media", "unrelated", LIVE_SECRET))
+    return objects
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
     base = tmp_path_factory.mktemp("secrets")
     root = copy_reference_cluster(base / "repo")
     write_files(root, SECRET_FILES)
@@ -533,7 +578,12 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
     kubeconfig.write_text(KUBECONFIG)
     out = base / "out"
     out.mkdir()
-    return Planted(root, kubeconfig, out)
+    server = FakeApiServer().start()
+    try:
+        server.add(*_live_objects(root))
+        yield Planted(root, kubeconfig, out, server.write_kubeconfig(base / "live-kubeconfig"))
+    finally:
+        server.stop()
 
 
 def assert_no_secret(text: str, where: str) -> None:
@@ -559,6 +609,7 @@ def _invocations(command: str, p: Planted) -> list[tuple[str, ...]]:
     folder.mkdir(exist_ok=True)
     root, kc, out = str(p.root), str(p.kubeconfig), str(folder)
     cluster = ("--kubeconfig", kc, "--request-timeout", "1s")
+    live = ("--kubeconfig", str(p.live), "--request-timeout", "5s", "--repo", root)
     yaml_files = sorted(
         str(f) for f in (p.root / "kubernetes/apps/media").rglob("*.yaml") if f.is_file()
     )
@@ -593,6 +644,30 @@ def _invocations(command: str, p: Planted) -> list[tuple[str, ...]]:
         "build": [
             ("build", "media/radarr", root),
             ("build", "--format", "json", "--output", f"{out}/build.json", "media/radarr", root),
+        ],
+        # doctor and reconcile on a fake cluster whose Secrets hold planted values
+        # (and on an unreachable one): none may print a value it read.
+        "doctor": [
+            ("doctor", *live),
+            ("doctor", *live, "--format", "json"),
+            ("doctor", *live, "media/sonarr"),
+            ("doctor", *cluster, "--repo", root),
+        ],
+        "reconcile": [
+            ("reconcile", *live, "--no-wait", "flux-system/cluster-apps"),
+            (
+                "reconcile",
+                *live,
+                "--with-source",
+                "--timeout",
+                "1s",
+                "--poll-interval",
+                "100ms",
+                "flux-system/cluster-apps",
+            ),
+            ("reconcile", *live, "-k", "helmrelease", "--force", "--no-wait", "media/sonarr"),
+            ("reconcile", *live, "--format", "json", "--no-wait", "media/sonarr"),
+            ("reconcile", *cluster, "--repo", root, "--no-wait"),
         ],
         "new-app": [("new-app", "media/leaktest", *NEW_APP, "--dry-run", "--path", root)],
         "new-namespace": [("new-namespace", "leakns", "--no-input", "--dry-run", "--path", root)],
