@@ -53,7 +53,13 @@ APP = {
 def _repo(root: Path, prune: str = "false", extra: dict[str, str] | None = None) -> Path:
     write_files(
         root,
-        {**APP, "kubernetes/apps/default/echo/ks.yaml": KS.format(prune=prune), **(extra or {})},
+        {
+            **APP,
+            # A written prune: false is a finding only where the owner asks for it.
+            ".homelab-kit.yaml": "checks:\n  flux-ks-prune: {allow-false: false}\n",
+            "kubernetes/apps/default/echo/ks.yaml": KS.format(prune=prune),
+            **(extra or {}),
+        },
     )
     return root
 
