@@ -57,7 +57,9 @@ def test_no_doc_installs_from_a_package_index() -> None:
 # --------------------------------------------------------------------------- output formats
 
 OUTPUT_FORMATS_TREE = {
-    ".homelab-kit.yaml": "preset: homelab-kit\n",  # yaml-document-start is a convention
+    # yaml-document-start is a convention; a written prune: false is reported only when
+    # allow-false is off (the guide's rule, as the reference cluster sets it)
+    ".homelab-kit.yaml": "preset: homelab-kit\nchecks:\n  flux-ks-prune:\n    allow-false: false\n",
     "kubernetes/apps/media/ks.yaml": """\
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
