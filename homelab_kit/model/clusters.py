@@ -512,6 +512,7 @@ def _build_one(
             source_objects=sources,
             backend="python",
             namespace=key[0],
+            parsed=repo.files,
         )
     except HomelabKitError as exc:
         return ClusterKustomization(obj, folder, (), errors=(str(exc),))

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from homelab_kit.render.goyaml import kustomize_folded
 from homelab_kit.yaml import YMap, YSeq, parse_text
-from homelab_kit.yaml.reader import resolve_plain
+from homelab_kit.yaml.reader import YamlDocument, resolve_plain
 
 _LEGACY_OCTAL = re.compile(r"[-+]?0[0-7]+")
 
@@ -110,14 +111,20 @@ def parse_documents(text: str, path: str, *, folded: bool = False) -> tuple[list
 
 
 def parse_located(
-    text: str, path: str, *, folded: bool = False
+    text: str,
+    path: str,
+    *,
+    folded: bool = False,
+    parsed: Sequence[YamlDocument] | None = None,
 ) -> tuple[list[Any], list[Any], list[str]]:
     """Like :func:`parse_documents`, plus each document's positioned tree.
 
     The second list holds the :class:`~homelab_kit.yaml.YMap`/``YSeq`` tree of each
     document (``None`` for empty ones): positions for provenance and messages.
+    ``parsed``: the documents of ``text`` as the loader parsed them, without problems
+    (they are read, never changed), used in place of parsing ``text`` again.
     """
-    documents, problems = parse_text(text, path)
+    documents, problems = (tuple(parsed), ()) if parsed is not None else parse_text(text, path)
     lines = text.splitlines()
     docs = [_plain(doc.data, lines, folded) for doc in documents]
     messages = [

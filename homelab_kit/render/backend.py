@@ -29,6 +29,7 @@ from homelab_kit.location import Location
 from homelab_kit.render._docs import parse_documents
 from homelab_kit.render.kustomize import Rendered, render_directory
 from homelab_kit.render.vet import vet
+from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE
 
 Backend = Literal["auto", "python", "kubectl", "kustomize"]
@@ -56,6 +57,7 @@ def render(
     timeout: float = 120.0,
     kustomization: Mapping[str, Any] | None = None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+    parsed: Mapping[str, YamlFile] | None = None,
 ) -> Rendered:
     """Build the kustomization in ``directory`` with the chosen backend.
 
@@ -72,6 +74,8 @@ def render(
         file (or where it has none), as Flux rewrites it; the repository is never
         written to.
     :param max_file_size: the largest file the build may read, in bytes.
+    :param parsed: files already parsed, for the pure-Python renderer (see
+        :func:`~homelab_kit.render.kustomize.render_directory`).
     :returns: the objects in kustomize's output order.
     :raises HomelabKitError: bad input, a refused entry, or the build failed (the
         binary's first error line) or ran out of time.
@@ -89,7 +93,9 @@ def render(
                 max_size=max_file_size,
                 strict=False,
             )
-            return render_directory(directory, root=root, kustomization=kustomization)
+            return render_directory(
+                directory, root=root, kustomization=kustomization, parsed=parsed
+            )
     binary = shutil.which(chosen)
     if binary is None:
         raise HomelabKitError(f"the {chosen} backend needs {chosen!r} on PATH")

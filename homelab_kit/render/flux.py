@@ -40,7 +40,7 @@ from homelab_kit.model.provenance import Provenance
 from homelab_kit.render.backend import render
 from homelab_kit.render.kustomize import KUSTOMIZATION_FIELDS, KUSTOMIZATION_FILES
 from homelab_kit.render.substitute import collect_variables, substitute_objects
-from homelab_kit.yaml import YMap, YSeq, parse_text
+from homelab_kit.yaml import YamlFile, YMap, YSeq, parse_text
 
 KUSTOMIZE_API_VERSION = "kustomize.config.k8s.io/v1beta1"
 _MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -411,6 +411,7 @@ def build_flux_kustomization(
     backend: str = "auto",
     namespace: str | None = None,
     strict: bool = False,
+    parsed: Mapping[str, YamlFile] | None = None,
 ) -> FluxBuild:
     """The objects kustomize-controller would apply for one Flux Kustomization.
 
@@ -425,6 +426,8 @@ def build_flux_kustomization(
     :param strict: fail, as Flux does, when a non-optional ``substituteFrom`` object
         is missing; by default that is a warning and its variables stay unresolved
         (the repository need not hold every object the cluster has).
+    :param parsed: files already parsed (the loaded repository's ``files``): see
+        :func:`~homelab_kit.render.render`.
     :raises HomelabKitError: a bad path or spec, a build failure, an object without
         apiVersion, kind or name, or (``strict``) a missing ``substituteFrom`` object.
 
@@ -453,7 +456,7 @@ def build_flux_kustomization(
             f"{label}: its source is {source_ref.get('kind')}/{source_ref.get('name')}; "
             "spec.path is read from this repository"
         )
-    rendered = render(directory, root=root, backend=backend, kustomization=data)
+    rendered = render(directory, root=root, backend=backend, kustomization=data, parsed=parsed)
     warnings += rendered.warnings
     for obj in rendered.objects:
         obj_meta = obj.get("metadata")

@@ -20,6 +20,7 @@ field a patch, a replacement, ``namespace``, ``namePrefix``/``nameSuffix``,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -34,7 +35,6 @@ from homelab_kit.model.provenance import FieldPath, Provenance
 from homelab_kit.render._docs import (
     deep_copy,
     keep_annotation_text,
-    parse_documents,
     parse_located,
 )
 from homelab_kit.render.fieldspecs import (
@@ -82,7 +82,7 @@ from homelab_kit.render.resource import effective_ns as _effective_ns
 from homelab_kit.render.resource import id_equals as _id_equals
 from homelab_kit.render.resource import id_text as _id_text
 from homelab_kit.render.resource import text as _text
-from homelab_kit.yaml import YMap, YSeq, parse_text, position_of
+from homelab_kit.yaml import YamlDocument, YamlFile, YMap, YSeq, parse_text, position_of
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -244,8 +244,10 @@ class _Kustomization:
 
 
 class _Builder(Generators):
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, parsed: Mapping[str, YamlFile] | None = None) -> None:
         self.root = root.resolve()
+        # files the loader already parsed, by path relative to root (see manifest())
+        self.parsed: Mapping[str, YamlFile] = parsed if parsed is not None else {}
         self.warnings: list[str] = []
         self.config: list[_Config] = []
         self.stack: list[Path] = []
@@ -253,12 +255,23 @@ class _Builder(Generators):
         # of spec.path, or writes one where there is none)
         self.overrides: dict[Path, YMap] = {}
         self.line_cache: dict[Path, list[str]] = {}
+        # Path.resolve() is costly (a stat per component) and asked of the same paths
+        # again and again; one build reads a tree that does not change meanwhile
+        self.resolved: dict[Path, Path] = {}
 
     # ------------------------------------------------------------------ paths
 
+    def resolve(self, path: Path) -> Path:
+        """``path.resolve()``, remembered (for the path and for its result)."""
+        found = self.resolved.get(path)
+        if found is None:
+            found = self.resolved[path] = path.resolve()
+            self.resolved.setdefault(found, found)
+        return found
+
     def rel(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root).as_posix() or "."
+            return self.resolve(path).relative_to(self.root).as_posix() or "."
         except ValueError:
             return path.as_posix()
 
@@ -277,7 +290,7 @@ class _Builder(Generators):
                 "repository, outside .git/",
                 k.location(*where),
             )
-        resolved = (k.directory / entry).resolve()
+        resolved = self.resolve(k.directory / entry)
         if not resolved.is_relative_to(self.root):
             raise HomelabKitError(
                 f"'{where[0]}' entry {entry!r} points outside the repository root; "
@@ -287,8 +300,13 @@ class _Builder(Generators):
         return resolved
 
     def read_text(self, path: Path, k: _Kustomization, *where: str | int) -> str:
+        return self.read(path, k, *where)[1]
+
+    def read(self, path: Path, k: _Kustomization, *where: str | int) -> tuple[bytes, str]:
+        """A file's bytes and its text as ``Path.read_text`` gives it (universal newlines)."""
         try:
-            return path.read_text(encoding="utf-8-sig")
+            data = path.read_bytes()
+            text = data.decode("utf-8-sig")
         except FileNotFoundError:
             raise HomelabKitError(
                 f"'{where[0]}' entry {self.rel(path)!r} does not exist", k.location(*where)
@@ -299,11 +317,34 @@ class _Builder(Generators):
                 f"cannot read '{where[0]}' entry {self.rel(path)!r}: {reason}",
                 k.location(*where),
             ) from None
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return data, text
+
+    def manifest(
+        self, path: Path, k: _Kustomization, *where: str | int
+    ) -> tuple[str, tuple[YamlDocument, ...] | None]:
+        """The text of a manifest, and its documents when the loader parsed the same bytes.
+
+        The loader's documents are reused only for a file it parsed without problems
+        whose bytes are the ones read now (same SHA-256) and hold no carriage return
+        (reading translates newlines); otherwise the caller parses the text.
+        """
+        data, text = self.read(path, k, *where)
+        known = self.parsed.get(self.rel(path)) if self.parsed else None
+        if (
+            known is None
+            or known.problems
+            or b"\r" in data
+            or known.sha256 != hashlib.sha256(data).hexdigest()
+        ):
+            return text, None
+        return text, known.documents
 
     def load_kustomization(self, directory: Path) -> _Kustomization:
         found = [directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()]
         rel_dir = self.rel(directory)
-        override = self.overrides.get(directory.resolve())
+        override = self.overrides.get(self.resolve(directory))
         if override is not None and len(found) <= 1:
             path = found[0] if found else directory / KUSTOMIZATION_FILES[0]
             return _Kustomization(path.parent, path, override, self.rel(path))
@@ -340,7 +381,7 @@ class _Builder(Generators):
     def build(
         self, directory: Path, *, component: bool = False, into: Resources | None = None
     ) -> Resources:
-        directory = directory.resolve()
+        directory = self.resolve(directory)
         if directory in self.stack:
             raise HomelabKitError(
                 f"cycle: {self.rel(directory)} includes itself", Location(self.rel(directory))
@@ -398,16 +439,24 @@ class _Builder(Generators):
             for resource in self.build(path):
                 self.append(resources, resource, k, key, index)
             return
-        text = self.read_text(path, k, key, index)
-        for obj, source in self.objects_in(text, path, k, key, index):
+        text, parsed = self.manifest(path, k, key, index)
+        for obj, source in self.objects_in(text, path, k, key, index, parsed=parsed):
             self.append(resources, _Resource(obj, source=source), k, key, index)
 
     def objects_in(
-        self, text: str, path: Path, k: _Kustomization, *where: str | int
+        self,
+        text: str,
+        path: Path,
+        k: _Kustomization,
+        *where: str | int,
+        parsed: tuple[YamlDocument, ...] | None = None,
     ) -> Iterator[tuple[dict[str, Any], Location]]:
-        """Each object of a manifest file, with where its document (or List item) starts."""
+        """Each object of a manifest file, with where its document (or List item) starts.
+
+        ``parsed``: the documents of ``text`` already parsed (see :meth:`manifest`).
+        """
         rel = self.rel(path)
-        documents, trees, problems = parse_located(text, rel, folded=True)
+        documents, trees, problems = parse_located(text, rel, folded=True, parsed=parsed)
         if problems:
             raise HomelabKitError(f"cannot parse {rel}: {problems[0]}", k.location(*where))
         lines = text.splitlines()
@@ -456,8 +505,8 @@ class _Builder(Generators):
     def load_configurations(self, k: _Kustomization) -> None:
         for index, entry in enumerate(k.list("configurations")):
             path = self.local(k, entry, "configurations", index)
-            text = self.read_text(path, k, "configurations", index)
-            documents, problems = parse_documents(text, self.rel(path))
+            text, parsed = self.manifest(path, k, "configurations", index)
+            documents, _, problems = parse_located(text, self.rel(path), parsed=parsed)
             if problems:
                 raise HomelabKitError(
                     f"cannot parse configuration: {problems[0]}",
@@ -1035,7 +1084,11 @@ def _as_ymap(data: Mapping[str, Any]) -> YMap:
 
 
 def render_directory(
-    directory: Path, *, root: Path, kustomization: Mapping[str, Any] | None = None
+    directory: Path,
+    *,
+    root: Path,
+    kustomization: Mapping[str, Any] | None = None,
+    parsed: Mapping[str, YamlFile] | None = None,
 ) -> Rendered:
     """Build the kustomization in ``directory`` with the pure-Python renderer.
 
@@ -1045,6 +1098,8 @@ def render_directory(
     :param kustomization: the kustomization to build in place of the directory's own
         file (or where it has none), as Flux rewrites the file of ``spec.path``.  Keep
         the positions of a parsed :class:`~homelab_kit.yaml.YMap` for error messages.
+    :param parsed: files already parsed (the loaded repository's ``files``), by path
+        relative to ``root``: a manifest whose bytes are unchanged is not parsed again.
     :returns: the objects in kustomize's (legacy) output order, and warnings.
     :raises HomelabKitError: for bad input, a missing file, a patch that matches
         nothing, or a reference outside ``root``.
@@ -1052,7 +1107,7 @@ def render_directory(
     >>> render_directory(Path("kubernetes/apps/default/echo/app"), root=Path("."))  # doctest: +SKIP
     Rendered(warnings=(), backend='python')
     """
-    builder = _Builder(root)
+    builder = _Builder(root, parsed)
     directory = Path(directory).resolve()
     if not directory.is_relative_to(builder.root):
         raise HomelabKitError(
