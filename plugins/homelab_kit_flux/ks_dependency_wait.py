@@ -13,6 +13,12 @@ The fix sets `wait: true` where `spec.wait` is missing (safe: it is what
 is Ready as soon as its manifests are applied, so its dependents start while the
 operator, CRDs or database they need are still coming up, and fail or race.
 
+It is a warning, not an error: Flux retries a failed dependent every
+`retryInterval`, so the cluster converges, only later and through failed
+reconciliations; and a dependency that only applies plain manifests (CRDs,
+namespaces) is ready once applied, so `dependsOn` alone can be exactly what the
+owner meant.
+
 ## Example
 ```yaml
 apiVersion: kustomize.toolkit.fluxcd.io/v1
@@ -45,7 +51,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 
 ID = "flux-ks-dependency-wait"
-SEVERITY = Severity.ERROR
+SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
 LIVE = True
 REMEDIATION = "Set spec.wait: true, or list spec.healthChecks of what dependents need."

@@ -126,7 +126,7 @@ def test_dependency_wait_fix_is_safe_only_where_wait_is_missing(tmp_path: Path) 
         tmp_path,
         {REL: base, "kubernetes/apps/default/web/ks.yaml": dependent + "  wait: true\n"},
     )
-    cmd = ("--select", "flux-ks-dependency-wait", "--fix")
+    cmd = ("--select", "flux-ks-dependency-wait", "--fix", "--fail-on", "warning")
     assert _run(tmp_path, *cmd).returncode == 0
     assert (tmp_path / REL).read_text() == base + "  wait: true\n"
     write_tree(tmp_path, {**STRICT, REL: base + "  wait: false\n"})

@@ -22,7 +22,9 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 # - flux-ks-dependency-wait: true positives everywhere (a dependency that does not wait
 #   is Ready as soon as it is applied, so its dependents race it): yamshy's
 #   infisical-secrets-operator and tailscale-operator, onedr0p's victoria-logs,
-#   vrozaksen's cilium, rook-ceph, kanidm, mosquitto and others.
+#   vrozaksen's cilium, rook-ceph, kanidm, mosquitto and others.  A warning since
+#   stop 24 (was an error): Flux retries the dependents, so the cluster converges
+#   late rather than never, and a dependency of plain manifests is ready once applied.
 # - flux-ks-secrets-dependency: yamshy's seven media apps read cluster-secrets from
 #   media/secrets and depend only on pvc, which does not depend on secrets (drift).
 # - flux-ks-prune: bjw-s's flux-operator, flux-instance and coredns, vrozaksen's
