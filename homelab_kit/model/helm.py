@@ -27,6 +27,17 @@ _SECRET_VALUE_KEYS = frozenset(
 _SCALARS = (str, int, float, type(None))  # YAML scalars (bool is an int)
 
 
+def _under_tls(path: tuple[str | int, ...]) -> bool:
+    """``tls.secretName`` (or ``tls[0].secretName``): an Ingress-style TLS secret.
+
+    Ingress controllers and cert-manager's ingress-shim create or replace these
+    (Tailscale's ingress ignores them), so they are not read as a Secret that
+    must exist, exactly as an Ingress object's own ``spec.tls`` is not.
+    """
+    keys = [p for p in path if isinstance(p, str)]
+    return bool(keys) and keys[-1] == "tls"
+
+
 @attrs.frozen
 class ValuesSource:
     """Values for one HelmRelease: a values file (via a generated ConfigMap) or inline.
@@ -209,7 +220,13 @@ class ValuesSource:
                     if isinstance(v, _SCALARS) and k not in _SECRET_VALUE_KEYS:
                         continue  # nothing below to read, and not a secret's name
                     here = (*path, k)
-                    if k in _SECRET_VALUE_KEYS and isinstance(v, str) and v and "{{" not in v:
+                    if (
+                        k in _SECRET_VALUE_KEYS
+                        and isinstance(v, str)
+                        and v
+                        and "{{" not in v
+                        and not (k == "secretName" and _under_tls(path))
+                    ):
                         yield SecretConsumer(
                             v,
                             self.namespace,

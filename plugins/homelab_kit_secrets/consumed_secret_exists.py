@@ -11,7 +11,7 @@ reader's cluster (when the repository has several), by:
 - a `Secret` manifest (SOPS-encrypted or not) or a kustomize `secretGenerator`;
 - an operator's object of the producer table (cert-manager `Certificate`,
   CloudNativePG `Cluster`, Strimzi `KafkaUser`, `ObjectBucketClaim`,
-  `SealedSecret`, Talos `ServiceAccount`, ... see `docs/secrets.md`), of a
+  `SealedSecret`, Talos `ServiceAccount`, ...: `homelab_kit.model.secret_index.PRODUCERS`), of a
   plugin's `homelab_kit_register_secret_producers`, or listed in `generated`;
 - bootstrap material (Secrets under `bootstrap/`, in `*.tmpl`, `*.j2` and
   helmfile templates, read as text) or the `bootstrap-secrets` configuration;
@@ -19,7 +19,9 @@ reader's cluster (when the repository has several), by:
 
 Readers marked `optional: true` are skipped, `{{ .Release.Name }}` in chart values
 is rendered, other Helm templates are not judged, and names are compared after
-Flux substitution (`${APP}`).  HelmRelease `valuesFrom` is checked by
+Flux substitution (`${APP}`).  A chart's Ingress-style `tls.secretName` is not a
+read: the ingress controller or cert-manager's ingress-shim provides it, as for an
+Ingress object's own `spec.tls`.  HelmRelease `valuesFrom` is checked by
 `helm-values-from-resolves`.
 
 ## Options

@@ -383,3 +383,34 @@ def test_release_name_template_and_substitution(yaml_tree: YamlTree, lint_tree: 
     ).lstrip("\n")
     yaml_tree(tree)
     assert lint_tree(select=["secrets-consumed-secret-exists", "secrets-infisical-unused"]) == []
+
+
+def test_chart_tls_secret_name_is_not_a_read(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    """An Ingress-style `tls.secretName` in chart values is made by the ingress side
+    (cert-manager's ingress-shim, the controller); `existingSecret` beside it is a read."""
+    tree = cluster()
+    tree[SONARR_KFILE] = "resources:\n  - ./helmrelease.yaml\n"
+    tree.pop(SONARR_DEPLOY)
+    tree["kubernetes/apps/media/sonarr/app/helmrelease.yaml"] = textwrap.dedent(
+        """
+        apiVersion: helm.toolkit.fluxcd.io/v2
+        kind: HelmRelease
+        metadata:
+          name: sonarr
+        spec:
+          values:
+            ingress:
+              tls:
+                secretName: sonarr-tls
+              hosts:
+                - tls:
+                    - secretName: sonarr-tls-2
+            auth:
+              existingSecret: sonarr-auth
+        """
+    ).lstrip("\n")
+    yaml_tree(tree)
+    got = lint_tree(select=["secrets-consumed-secret-exists"])
+    assert [(f[0], f[1]) for f in got] == [
+        ("kubernetes/apps/media/sonarr/app/helmrelease.yaml", 14)
+    ]

@@ -20,8 +20,9 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 #   root recursively (`secretsPath: /`); they omit hostAPI, as Infisical Cloud
 #   users may (the guide's self-hosted instance wants `require-host-api: true`);
 #   14 sit in app folders or components instead of the namespace's secrets/
-#   folder; coder's values name a `coder-tls` Secret nothing creates (its ingress
-#   is Tailscale's, which does not read it: true by the rule, harmless in practice).
+#   folder; coder's values name a `coder-tls` Secret under `ingress.tls` that nothing
+#   creates, but its ingress is Tailscale's, which does not read it: since stop 24 a
+#   chart's `tls.secretName` is not read as a Secret that must exist (2 -> 1).
 # - vrozaksen keeps every InfisicalSecret next to its app or in `${APP}` components
 #   (74, its convention: `allowed` clears them); 14 Secrets `kanidm-*-oidc` are
 #   made at run time by its Kanidm provisioning job (`external` clears them); the
@@ -32,7 +33,7 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 # - onedr0p and bjw-s use ExternalSecret throughout: nothing to report.
 EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {
-        "secrets-consumed-secret-exists": 2,
+        "secrets-consumed-secret-exists": 1,
         "secrets-infisical-location": 13,
         "secrets-infisical-scope": 16,
     },
