@@ -346,6 +346,58 @@ def test_a_crd_in_the_repository_validates_its_custom_resources(
     ]
 
 
+def test_the_crds_folder_of_a_chart_in_the_repository_gives_its_kinds_a_schema(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    """A vendored Helm chart's crds/ files are plain YAML (Helm never templates them): read."""
+    chart = f"{APP}/app/chart"
+    yaml_tree(
+        {
+            f"{chart}/Chart.yaml": "apiVersion: v2\nname: gadgets\nversion: 1.0.0\n",
+            f"{chart}/templates/gadget.yaml": "apiVersion: example.com/v1\nkind: Gadget\n{{ x }}\n",
+            f"{chart}/crds/gadgets.yaml": """
+                apiVersion: apiextensions.k8s.io/v1
+                kind: CustomResourceDefinition
+                metadata:
+                  name: gadgets.example.com
+                spec:
+                  group: example.com
+                  names: {kind: Gadget, plural: gadgets}
+                  scope: Namespaced
+                  versions:
+                    - name: v1
+                      served: true
+                      storage: true
+                      schema:
+                        openAPIV3Schema:
+                          type: object
+                          properties:
+                            spec:
+                              type: object
+                              properties:
+                                colour: {type: string, enum: [red, blue]}
+            """,
+            MANIFEST: """
+                apiVersion: example.com/v1
+                kind: Gadget
+                metadata:
+                  name: shiny
+                spec:
+                  colour: green
+            """,
+        }
+    )
+    assert _seen(lint_path(tmp_path, select=IDS)) == [
+        (
+            MANIFEST,
+            6,
+            11,
+            "schema-invalid",
+            "Gadget shiny: spec.colour: must be one of red, blue; got 'green'",
+        )
+    ]
+
+
 def test_a_list_is_validated_item_by_item(yaml_tree: YamlTree, tmp_path: Path) -> None:
     yaml_tree(
         {
