@@ -120,7 +120,9 @@ def homelab_kit_register_secret_producers() -> list[Any]:
 
     Each is a :class:`homelab_kit.model.secrets.ProducerRule`: the kind, its
     apiVersion group (``None``: any), name templates (``{name}``, ``{spec.field}``,
-    ``a | b`` for "a, else b") and an optional ``when`` field that must be true.
+    ``a | b`` for "a, else b"), an optional ``when`` field that must be true (or
+    ``field=value``), and for names or namespaces kept in data, ``names_from(doc)``
+    and ``lands(repo, doc)`` (pure functions of the parsed object; nothing runs).
     They extend the built-in table (``homelab_kit.model.secret_index.PRODUCERS``)
     that ``secrets-consumed-secret-exists``, ``helm-values-from-resolves``,
     ``flux-ks-substitute-from`` and the secrets map read.

@@ -48,7 +48,11 @@ from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import GitRepository, HelmRepository, OCIRepository
 from homelab_kit.model.repo import Repo
-from homelab_kit.model.secret_index import generated_secrets, resolved_consumers
+from homelab_kit.model.secret_index import (
+    generated_secrets,
+    landing_namespaces,
+    resolved_consumers,
+)
 from homelab_kit.model.secrets import is_sops_document
 from homelab_kit.model.substitute import has_variables, names_match, substitute
 from homelab_kit.report._style import one_line
@@ -556,8 +560,9 @@ class _Builder:
                 self.app_of(doc.path),
             )
             pairs: list[tuple[str, str | None]]
-            if doc.kind == "ClusterExternalSecret" and not doc.namespace:  # many namespaces
-                pairs = [(n, None) for n in self.repo.expand(doc.path, name)]
+            lands = landing_namespaces(self.repo, doc)  # elsewhere, or many namespaces
+            if lands is not None:
+                pairs = [(n, ns) for n in self.repo.expand(doc.path, name) for ns in lands]
             else:
                 pairs = self.placements(doc.path, name, doc_ns=doc.namespace)
             self.produce(pairs, producer, doc)

@@ -9,6 +9,7 @@ cluster deploys (``Repo.is_deployed``) produces nothing.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -121,9 +122,29 @@ PRODUCERS: tuple[ProducerRule, ...] = (
         "external-secrets.io",
         ("{spec.externalSecretName} | {name}",),
         cluster_wide=True,
+        lands=lambda repo, doc: cluster_external_secret_namespaces(repo, doc),
+    ),
+    # EMQX operator (apps.emqx.io v2beta1 and later): the bootstrap API key and the
+    # Erlang node cookie; the rendered configuration as a ConfigMap.
+    ProducerRule(
+        "EMQX",
+        "apps.emqx.io",
+        ("{name}-bootstrap-api-key", "{name}-node-cookie"),
+        ("{name}-configs",),
     ),
     # Talos: a ServiceAccount of talos.dev makes a Secret of its own name (talosconfig).
     ProducerRule("ServiceAccount", "talos.dev", ("{name}",)),
+    # kanidm-provision: ConfigMaps labelled kanidm_config=1 list OAuth2 clients in
+    # *.json data (systems.oauth2.<client>); for each confidential client with a
+    # `k8s` block it writes Secret kanidm-<client>-oidc, in data.targetNamespace
+    # when the ConfigMap names one, else beside the ConfigMap.
+    ProducerRule(
+        "ConfigMap",
+        "",
+        when="metadata.labels.kanidm_config=1",
+        names_from=lambda doc: kanidm_oidc_secrets(doc),
+        lands=lambda repo, doc: _data_namespace(doc, "targetNamespace"),
+    ),
 )
 
 _BOOTSTRAP_DIR = re.compile(r"(^|/)bootstrap/")
@@ -378,15 +399,172 @@ def _config_map_producers(repo: Repo) -> tuple[SecretProducer, ...]:
 def _operator_producers(
     repo: Repo, generated: Iterable[tuple[DocumentRef, str]]
 ) -> Iterator[SecretProducer]:
-    wide = {(r.kind, r.group) for r in producer_rules(repo) if r.cluster_wide}
     for doc, name in generated:
         if not repo.is_deployed(doc.path):
             continue
-        if ((doc.kind, doc.group) in wide or (doc.kind, None) in wide) and not doc.namespace:
-            where: Namespaces = (None,)  # fills many namespaces
-        else:
-            where = placed(repo, doc, doc.namespace)
+        lands = landing_namespaces(repo, doc)
+        where = placed(repo, doc, doc.namespace) if lands is None else lands
         yield SecretProducer(repo.expand(doc.path, name), where, f"{doc.kind} {doc.name}", doc.path)
+
+
+def landing_namespaces(repo: Repo, doc: DocumentRef) -> Namespaces | None:
+    """Where the Secrets an operator object of the table creates land, if not beside it.
+
+    ``None``: beside the object (where it is deployed).  Otherwise the namespaces,
+    after Flux substitution; ``None`` among them is unknown (matches any): a
+    cluster-wide object with no ``lands`` rule, or a selector that cannot be
+    evaluated from the repository.
+
+    :param repo: the loaded repository.
+    :param doc: an object one of :func:`producer_rules` applies to.
+    """
+    for rule in producer_rules(repo):
+        if not rule.applies(doc):
+            continue
+        if rule.lands is not None:
+            lands = rule.lands(repo, doc)
+            if lands is not None:
+                return tuple(
+                    out for ns in lands for out in (repo.expand(doc.path, ns) if ns else (None,))
+                )
+        if rule.cluster_wide and not doc.namespace:
+            return (None,)  # fills many namespaces, which is not known
+    return None
+
+
+def _data_namespace(doc: DocumentRef, key: str) -> Namespaces | None:
+    value = doc.get("data", key)
+    return (value,) if isinstance(value, str) and _PLAIN_NAME.match(value) else None
+
+
+def kanidm_oidc_secrets(doc: DocumentRef) -> tuple[str, ...]:
+    """``kanidm-<client>-oidc`` for each confidential OAuth2 client with a ``k8s`` block.
+
+    The clients are ``systems.oauth2`` of the ConfigMap's ``*.json`` values, parsed as
+    JSON (never executed); a client marked ``public`` or not ``present`` has no secret.
+    """
+    data = doc.get("data")
+    if not isinstance(data, Mapping):
+        return ()
+    out: list[str] = []
+    for key, value in data.items():
+        if not (isinstance(key, str) and key.endswith(".json") and isinstance(value, str)):
+            continue
+        try:
+            state = json.loads(value[:_MAX_TEXT])
+        except ValueError:
+            continue
+        systems = state.get("systems") if isinstance(state, Mapping) else None
+        clients = systems.get("oauth2") if isinstance(systems, Mapping) else None
+        if not isinstance(clients, Mapping):
+            continue
+        for client, config in clients.items():
+            if (
+                isinstance(config, Mapping)
+                and isinstance(config.get("k8s"), Mapping)
+                and config.get("public") is not True
+                and config.get("present") is not False
+                and _PLAIN_NAME.match(f"kanidm-{client}-oidc")
+            ):
+                out.append(f"kanidm-{client}-oidc")
+    return tuple(dict.fromkeys(out))
+
+
+_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def cluster_external_secret_namespaces(repo: Repo, doc: DocumentRef) -> Namespaces:
+    """The namespaces a ClusterExternalSecret creates its Secret in.
+
+    ``spec.namespaces``, plus those ``spec.namespaceSelectors`` (and the older
+    ``spec.namespaceSelector``) select.  A selector on ``kubernetes.io/metadata.name``
+    (``In``, ``matchLabels``) names them; one on other labels selects among the
+    repository's deployed Namespace manifests, and is unknown (``None``: any) when it
+    selects none of them, since labels may be set outside the repository; so is an
+    empty selector, one only excluding, or a ClusterExternalSecret with neither field.
+    """
+    spec = doc.get("spec")
+    if not isinstance(spec, Mapping):
+        return (None,)
+    out: list[str | None] = []
+    listed = spec.get("namespaces")
+    if isinstance(listed, list):
+        out.extend(ns for ns in listed if isinstance(ns, str) and ns)
+    selectors = spec.get("namespaceSelectors")
+    selectors = list(selectors) if isinstance(selectors, list) else []
+    if isinstance(spec.get("namespaceSelector"), Mapping):
+        selectors.append(spec["namespaceSelector"])
+    if not selectors and not isinstance(listed, list):
+        return (None,)
+    for selector in selectors:
+        out.extend(_selected_namespaces(repo, selector))
+    return tuple(dict.fromkeys(out))
+
+
+def _selected_namespaces(repo: Repo, selector: Any) -> Namespaces:
+    """The namespaces a label selector picks, or ``(None,)`` when that is not known."""
+    requirements = _requirements(selector)
+    if requirements is None or not requirements:
+        return (None,)  # unreadable, or empty: every namespace
+    by_name = [r for r in requirements if r[0] == _NAME_LABEL and r[1] == "In"]
+    if by_name and len(by_name) == len(requirements):
+        names = set.intersection(*(set(values) for _, _, values in by_name))
+        return tuple(sorted(names))
+    if not any(op in ("In", "Exists") for _, op, _ in requirements):
+        return (None,)  # only exclusions: namespaces outside the repository match too
+    declared = _declared_namespaces(repo)
+    chosen = tuple(
+        name
+        for name, labels in sorted(declared.items())
+        if all(_meets(labels, requirement) for requirement in requirements)
+    )
+    return chosen or (None,)
+
+
+def _requirements(selector: Any) -> list[tuple[str, str, tuple[str, ...]]] | None:
+    """``(key, operator, values)`` of a LabelSelector; None when it is not one."""
+    if not isinstance(selector, Mapping):
+        return None
+    out: list[tuple[str, str, tuple[str, ...]]] = []
+    labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(labels, Mapping) or not isinstance(expressions, list):
+        return None
+    for key, value in labels.items():
+        out.append((str(key), "In", (str(value),)))
+    for expression in expressions:
+        if not isinstance(expression, Mapping):
+            return None
+        values = expression.get("values") or []
+        operator = expression.get("operator")
+        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return None
+        out.append((str(expression.get("key")), operator, tuple(str(v) for v in values)))
+    return out
+
+
+def _meets(labels: Mapping[str, str], requirement: tuple[str, str, tuple[str, ...]]) -> bool:
+    key, operator, values = requirement
+    if operator == "In":
+        return labels.get(key) in values
+    if operator == "NotIn":
+        return labels.get(key) not in values
+    if operator == "Exists":
+        return key in labels
+    return key not in labels
+
+
+def _declared_namespaces(repo: Repo) -> dict[str, dict[str, str]]:
+    """The deployed Namespace manifests: name -> labels (with the name label)."""
+    out: dict[str, dict[str, str]] = {}
+    for doc in repo.documents:
+        if doc.kind != "Namespace" or doc.group != "" or not repo.is_deployed(doc.path):
+            continue
+        labels = doc.get("metadata", "labels")
+        found = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
+        found[_NAME_LABEL] = doc.name
+        out[doc.name] = found
+    return out
 
 
 def placed(repo: Repo, doc: DocumentRef, written: str | None) -> Namespaces:

@@ -7,13 +7,16 @@ a report: only names, keys and paths.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef, doc_field, source_field
+
+if TYPE_CHECKING:
+    from homelab_kit.model.repo import Repo
 
 INFISICAL_GROUP = "secrets.infisical.com"
 EXTERNAL_SECRETS_GROUP = "external-secrets.io"
@@ -256,10 +259,17 @@ class ProducerRule:
     ``secrets`` and ``config_maps`` are name templates (``{name}``, ``{spec.field}``);
     a template written ``a | b`` is ``a`` when it renders, else ``b``.  ``group`` is
     the apiVersion group (``None``: any group).  ``when`` is a dotted field that
-    must be true for the rule to apply (``spec.enableSuperuserAccess``).
-    ``cluster_wide`` marks a cluster-scoped object that fills many namespaces
-    (``ClusterExternalSecret``).  Registered through
-    ``homelab_kit_register_secret_producers``.
+    must be true for the rule to apply (``spec.enableSuperuserAccess``), or
+    ``field=value`` for a string value (``metadata.labels.kanidm_config=1``).
+    ``cluster_wide`` marks a cluster-scoped object that fills many namespaces, all
+    unknown unless ``lands`` says which.
+
+    Two functions cover operators whose names or namespaces live in data, never
+    running anything: ``names_from(doc)`` gives the Secret names when templates
+    cannot (clients listed in a JSON document), and ``lands(repo, doc)`` the
+    namespaces the Secrets land in when not beside the object (``None`` in the
+    result: unknown, matching any; returning ``None``: beside the object).
+    Registered through ``homelab_kit_register_secret_producers``.
     """
 
     kind: str
@@ -268,6 +278,8 @@ class ProducerRule:
     config_maps: tuple[str, ...] = ()
     when: str | None = None
     cluster_wide: bool = False
+    names_from: Callable[[DocumentRef], tuple[str, ...]] | None = None
+    lands: Callable[[Repo, DocumentRef], tuple[str | None, ...] | None] | None = None
 
     @classmethod
     def parse(cls, text: str) -> ProducerRule | None:
@@ -281,10 +293,16 @@ class ProducerRule:
         """Whether ``doc`` is an object this rule describes."""
         if doc.kind != self.kind or (self.group is not None and doc.group != self.group):
             return False
-        return self.when is None or doc.get(*self.when.split(".")) is True
+        if self.when is None:
+            return True
+        field, equals, value = self.when.partition("=")
+        found = doc.get(*field.split("."))
+        return found == value if equals else found is True
 
     def names(self, doc: DocumentRef, kind: str = "Secret") -> tuple[str, ...]:
         """The names of the ``kind`` objects ``doc`` makes, before Flux substitution."""
+        if self.names_from is not None:
+            return self.names_from(doc) if kind == "Secret" else ()
         templates = self.secrets if kind == "Secret" else self.config_maps
         out: list[str] = []
         for template in templates:

@@ -23,6 +23,7 @@ from homelab_kit.model.secret_index import (
     bootstrap_producers,
     generated_config_maps,
     generated_secrets,
+    landing_namespaces,
 )
 from homelab_kit.model.substitute import NameIndex, names_match
 
@@ -178,7 +179,11 @@ def _producers(repo: Repo) -> tuple[Producer, ...]:
         ("ConfigMap", generated_config_maps(repo)),
     ):
         for doc, name in generated:
-            landed = _landed(repo, doc.path, doc.namespace)
+            lands = landing_namespaces(repo, doc)
+            if lands is None:
+                landed = _landed(repo, doc.path, doc.namespace)
+            else:  # elsewhere; any None among them is unknown, so all are
+                landed = (None,) if None in lands else lands
             add(kind, doc.path, name, landed, None, doc.kind, doc.location())
     # Created before Flux runs (bootstrap material, `bootstrap-secrets`).
     for boot in bootstrap_producers(repo):

@@ -11,8 +11,12 @@ reader's cluster (when the repository has several), by:
 - a `Secret` manifest (SOPS-encrypted or not) or a kustomize `secretGenerator`;
 - an operator's object of the producer table (cert-manager `Certificate`,
   CloudNativePG `Cluster`, Strimzi `KafkaUser`, `ObjectBucketClaim`,
-  `SealedSecret`, Talos `ServiceAccount`, ...: `homelab_kit.model.secret_index.PRODUCERS`), of a
-  plugin's `homelab_kit_register_secret_producers`, or listed in `generated`;
+  `SealedSecret`, Talos `ServiceAccount`, the EMQX operator's `EMQX`,
+  kanidm-provision's `kanidm_config` ConfigMaps (`kanidm-<client>-oidc` in their
+  `targetNamespace`), a `ClusterExternalSecret` in the namespaces its
+  `namespaces` and selectors name, unknown ones matching any, ...:
+  `homelab_kit.model.secret_index.PRODUCERS`), of a plugin's
+  `homelab_kit_register_secret_producers`, or listed in `generated`;
 - bootstrap material (Secrets under `bootstrap/`, in `*.tmpl`, `*.j2` and
   helmfile templates, read as text) or the `bootstrap-secrets` configuration;
 - or a name listed in `external`: created outside the repository.

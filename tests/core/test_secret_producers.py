@@ -37,6 +37,29 @@ def _doc(api: str, kind: str, name: str, spec: str = "", namespace: str = "apps"
     )
 
 
+# kanidm-provision's input: confidential clients with a k8s block get a Secret.
+KANIDM = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: kanidm-provision-oauth2
+  namespace: security
+  labels:
+    kanidm_config: "1"
+data:
+  targetNamespace: observability
+  oauth2.json: |
+    {"systems": {"oauth2": {
+      "grafana": {"present": true, "k8s": {"imageUrl": "https://x/grafana.svg"}},
+      "mobile": {"public": true, "k8s": {}},
+      "legacy": {"present": false, "k8s": {}},
+      "manual": {"displayName": "no k8s block"}
+    }}}
+  forgejo.json: '{"systems": {"oauth2": {"forgejo": {"k8s": {"clientIdKey": "key"}}}}}'
+  notes.txt: '{"systems": {"oauth2": {"ignored": {"k8s": {}}}}}'
+  broken.json: '{"systems": '
+"""
+
 # (object, Secret names it creates) -- every row of the table has one at least.
 CASES: list[tuple[str, str, set[str]]] = [
     (
@@ -168,6 +191,26 @@ CASES: list[tuple[str, str, set[str]]] = [
         {"app-s3"},
     ),
     (
+        "EMQX operator EMQX",
+        _doc("apps.emqx.io/v2beta1", "EMQX", "emqx", "image: emqx/emqx:5.7.0\n"),
+        {"emqx-bootstrap-api-key", "emqx-node-cookie"},
+    ),
+    (
+        "kanidm-provision ConfigMap",
+        KANIDM,
+        {"kanidm-grafana-oidc", "kanidm-forgejo-oidc"},
+    ),
+    (
+        "external-secrets ClusterExternalSecret",
+        _doc(
+            "external-secrets.io/v1",
+            "ClusterExternalSecret",
+            "wildcard",
+            "externalSecretName: wildcard-tls\nnamespaces: [network]\n",
+        ),
+        {"wildcard-tls"},
+    ),
+    (
         "1Password OnePasswordItem",
         _doc("onepassword.com/v1", "OnePasswordItem", "op-item", "itemPath: vaults/x\n"),
         {"op-item"},
@@ -189,7 +232,93 @@ def test_each_producer_creates_its_secrets(
 
 def test_every_table_row_has_a_case() -> None:
     covered = {text.split("kind: ")[1].split("\n")[0] for _, text, _ in CASES}
-    assert {rule.kind for rule in PRODUCERS} - covered == {"ClusterExternalSecret"}
+    assert {rule.kind for rule in PRODUCERS} <= covered
+
+
+def _landed(root: Path, name: str) -> list[tuple[str | None, ...]]:
+    return [p.namespaces for p in secret_producers(homelab_kit.load(root)) if name in p.names]
+
+
+def test_kanidm_secrets_land_in_the_target_namespace_else_beside_the_config_map(
+    tmp_path: Path,
+) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "kubernetes/apps/a/object.yaml": KANIDM,
+            "kubernetes/apps/b/object.yaml": (
+                KANIDM.replace("  targetNamespace: observability\n", "")
+                .replace("grafana", "gitea")
+                .replace("forgejo", "immich")
+            ),
+        },
+    )
+    assert _landed(tmp_path, "kanidm-grafana-oidc") == [("observability",)]
+    assert _landed(tmp_path, "kanidm-gitea-oidc") == [("security",)]
+
+
+def test_a_config_map_without_the_kanidm_label_creates_nothing(tmp_path: Path) -> None:
+    text = KANIDM.replace('kanidm_config: "1"', 'kanidm_config: "0"')
+    write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
+    assert _names(tmp_path) == set()
+
+
+NAMESPACES = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: network
+  labels:
+    tls: wildcard
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: media
+"""
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("namespaces: [network, media]\n", ("network", "media")),
+        (
+            "namespaceSelector:\n  matchExpressions:\n"
+            "    - key: kubernetes.io/metadata.name\n"
+            "      operator: In\n"
+            "      values: [cert-manager, network]\n",
+            ("cert-manager", "network"),
+        ),
+        (
+            "namespaceSelectors:\n  - matchLabels: {kubernetes.io/metadata.name: media}\n"
+            "  - matchLabels: {tls: wildcard}\n",
+            ("media", "network"),
+        ),
+        # labels no Namespace manifest carries may be set outside the repository
+        ("namespaceSelectors:\n  - matchLabels: {tls: other}\n", (None,)),
+        ("namespaceSelector:\n  matchLabels: {}\n", (None,)),  # every namespace
+        (
+            "namespaceSelector:\n  matchExpressions:\n"
+            "    - {key: kubernetes.io/metadata.name, operator: NotIn, values: [media]}\n",
+            (None,),
+        ),
+        ("refreshTime: 1m\n", (None,)),
+    ],
+    ids=["namespaces", "name-in", "two-selectors", "unknown-label", "empty", "not-in", "neither"],
+)
+def test_a_cluster_external_secret_lands_where_its_selectors_say(
+    tmp_path: Path, spec: str, expected: tuple[str | None, ...]
+) -> None:
+    text = (
+        "apiVersion: external-secrets.io/v1\nkind: ClusterExternalSecret\n"
+        "metadata:\n  name: wildcard\nspec:\n  externalSecretName: wildcard-tls\n"
+        + textwrap.indent(spec, "  ")
+    )
+    write_tree(
+        tmp_path,
+        {"kubernetes/apps/ces.yaml": text, "kubernetes/apps/namespaces.yaml": NAMESPACES},
+    )
+    assert _landed(tmp_path, "wildcard-tls") == [expected]
 
 
 def test_superuser_needs_enable_superuser_access(tmp_path: Path) -> None:
@@ -202,6 +331,13 @@ def test_an_object_of_another_group_creates_nothing(tmp_path: Path) -> None:
     text = _doc("example.com/v1", "Cluster", "pg", "instances: 1\n")
     write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
     assert _names(tmp_path) == set()
+
+
+def test_emqx_creates_its_configuration_config_map(tmp_path: Path) -> None:
+    text = _doc("apps.emqx.io/v2beta1", "EMQX", "broker", "image: emqx/emqx:5.7.0\n")
+    write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
+    made = config_map_producers(homelab_kit.load(tmp_path))
+    assert [(p.names, p.namespaces) for p in made] == [(("broker-configs",), ("apps",))]
 
 
 def test_object_bucket_claim_creates_a_config_map_too(tmp_path: Path) -> None:
@@ -476,3 +612,34 @@ def test_a_secret_of_another_cluster_does_not_count(yaml_tree: YamlTree) -> None
     )
     root = yaml_tree(both)
     assert findings(lint_path(root, select=["secrets-consumed-secret-exists"])) == []
+
+
+@pytest.mark.parametrize(("namespace", "expected"), [("observability", 0), ("media", 1)])
+def test_a_kanidm_client_secret_is_found_only_in_its_target_namespace(
+    tmp_path: Path, namespace: str, expected: int
+) -> None:
+    reader = textwrap.dedent(
+        f"""
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: grafana
+          namespace: {namespace}
+        spec:
+          containers:
+            - name: grafana
+              image: grafana/grafana:12.0.0
+              env:
+                - name: CLIENT_SECRET
+                  valueFrom:
+                    secretKeyRef:
+                      name: kanidm-grafana-oidc
+                      key: client-secret
+        """
+    ).lstrip()
+    write_tree(
+        tmp_path,
+        {"kubernetes/apps/security/provision.yaml": KANIDM, "kubernetes/apps/grafana.yaml": reader},
+    )
+    found = findings(lint_path(tmp_path, select=["secrets-consumed-secret-exists"]))
+    assert [f[2] for f in found] == ["secrets-consumed-secret-exists"] * expected
