@@ -433,8 +433,8 @@ def landing_namespaces(repo: Repo, doc: DocumentRef) -> Namespaces | None:
 
 
 def _data_namespace(doc: DocumentRef, key: str) -> Namespaces | None:
-    value = doc.get("data", key)
-    return (value,) if isinstance(value, str) and _PLAIN_NAME.match(value) else None
+    value = doc.get("data", key)  # Flux variables are substituted by landing_namespaces
+    return (value.strip(),) if isinstance(value, str) and value.strip() else None
 
 
 def kanidm_oidc_secrets(doc: DocumentRef) -> tuple[str, ...]:

@@ -257,6 +257,26 @@ def test_kanidm_secrets_land_in_the_target_namespace_else_beside_the_config_map(
     assert _landed(tmp_path, "kanidm-gitea-oidc") == [("security",)]
 
 
+def test_a_kanidm_target_namespace_is_substituted_as_flux_would(tmp_path: Path) -> None:
+    files = {
+        "kubernetes/flux/cluster/ks.yaml": FLUX.format(
+            name="cluster-apps", path="./kubernetes/apps", extra=""
+        ),
+        "kubernetes/apps/kustomization.yaml": "resources:\n  - ./idm/ks.yaml\n",
+        "kubernetes/apps/idm/ks.yaml": FLUX.format(
+            name="idm",
+            path="./kubernetes/apps/idm/app",
+            extra="  postBuild:\n    substitute:\n      GRAFANA_NS: observability\n",
+        ),
+        "kubernetes/apps/idm/app/kustomization.yaml": "resources:\n  - ./provision.yaml\n",
+        "kubernetes/apps/idm/app/provision.yaml": KANIDM.replace(
+            "targetNamespace: observability", "targetNamespace: ${GRAFANA_NS}"
+        ),
+    }
+    write_tree(tmp_path, files)
+    assert _landed(tmp_path, "kanidm-grafana-oidc") == [("observability",)]
+
+
 def test_a_config_map_without_the_kanidm_label_creates_nothing(tmp_path: Path) -> None:
     text = KANIDM.replace('kanidm_config: "1"', 'kanidm_config: "0"')
     write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
