@@ -112,6 +112,11 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def as_list(value: Any) -> list[Any]:
+    """``value`` when it is a list, else an empty one (``files: true`` lists nothing)."""
+    return value if isinstance(value, list) else []
+
+
 def source_field() -> Any:
     """``source: Location``: kept out of equality and repr, as STYLE asks."""
     return attrs.field(eq=False, repr=False)

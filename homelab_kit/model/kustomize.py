@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.base import DocumentRef, as_mapping, doc_field, source_field
+from homelab_kit.model.base import DocumentRef, as_list, as_mapping, doc_field, source_field
 
 KUSTOMIZATION_FILENAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -88,7 +88,7 @@ class KustomizeFile:
                     continue
                 files = []
                 keys = []
-                for j, f in enumerate(gen.get("files") or ()):
+                for j, f in enumerate(as_list(gen.get("files"))):
                     if isinstance(f, str):
                         key, _, file_path = f.rpartition("=")
                         keys.append(key or posixpath.basename(file_path))
@@ -97,7 +97,7 @@ class KustomizeFile:
                         )
                         files.append(e)
                 envs = []
-                for j, f in enumerate(gen.get("envs") or ()):
+                for j, f in enumerate(as_list(gen.get("envs"))):
                     if isinstance(f, str):
                         envs.append(
                             resolve_entry(
@@ -105,7 +105,7 @@ class KustomizeFile:
                             )
                         )
                 literals = tuple(
-                    str(lit).split("=", 1)[0] for lit in gen.get("literals") or () if lit
+                    str(lit).split("=", 1)[0] for lit in as_list(gen.get("literals")) if lit
                 )
                 gen_opts = as_mapping(gen.get("options"))
                 disable = gen_opts.get(
