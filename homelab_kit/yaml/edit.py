@@ -100,8 +100,8 @@ def _plain_ok(text: str, flow: bool) -> bool:
         return False
     if ": " in text or " #" in text or text.endswith(":"):
         return False
-    if flow and any(c in _FLOW_INDICATORS or c == ":" for c in text):
-        return False
+    if flow and any(c in _FLOW_INDICATORS or c in ":?" for c in text):
+        return False  # libyaml (YAML 1.1) ends a flow plain scalar at ':' and '?'
     if _YAML11_SPECIAL.match(text):
         return False
     return isinstance(resolve_plain(text), str)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from homelab_kit import Edit
@@ -352,6 +352,7 @@ def _normalized(value: Any) -> Any:
 
 @settings(max_examples=300, deadline=None)
 @given(SCALARS)
+@example("0?")  # libyaml ends a plain scalar at '?' inside [...]
 def test_scalar_text_reads_back_as_the_same_value(value: Any) -> None:
     for flow in (False, True):
         written = scalar_text(value, flow=flow)
