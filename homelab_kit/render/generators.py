@@ -128,11 +128,26 @@ class Generators:
             old, new, behavior, disable_hash, "options" in args or bool(global_options)
         )
 
+    @staticmethod
+    def _list_field(
+        k: _Kustomization, key: str, index: int, args: dict[str, Any], field: str
+    ) -> list[Any]:
+        """``envs``, ``literals`` or ``files`` of a generator: a list, as kustomize demands."""
+        value = args.get(field)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise HomelabKitError(
+                f"{field} must be a list, not {type(value).__name__} (kustomize refuses it)",
+                k.location(key, index, field),
+            )
+        return value
+
     def generator_pairs(
         self, k: _Kustomization, key: str, index: int, args: dict[str, Any]
     ) -> list[tuple[str, bytes]]:
         pairs: list[tuple[str, bytes]] = []
-        envs = list(args.get("envs") or [])
+        envs = list(self._list_field(k, key, index, args, "envs"))
         if args.get("env"):
             envs.append(args["env"])
         for number, entry in enumerate(envs):
@@ -156,7 +171,7 @@ class Generators:
                         k.location(key, index),
                     )
                 pairs.append((env_key, value.encode("utf-8")))
-        for number, literal in enumerate(args.get("literals") or []):
+        for number, literal in enumerate(self._list_field(k, key, index, args, "literals")):
             text = _text(literal)
             lit_key, sep, value = text.partition("=")
             if not sep or not lit_key:
@@ -167,7 +182,7 @@ class Generators:
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                 value = value[1:-1]
             pairs.append((lit_key, value.encode("utf-8")))
-        for number, entry in enumerate(args.get("files") or []):
+        for number, entry in enumerate(self._list_field(k, key, index, args, "files")):
             text = _text(entry)
             file_key, sep, file_path = text.partition("=")
             if not sep:

@@ -360,6 +360,14 @@ def test_legacy_octal_and_quoted_values_survive(yaml_tree: YamlTree) -> None:
             "kind: Component",
         ),
         ({"app/x.yaml": "a: 1\n"}, "no kustomization file"),
+        (
+            {"app/kustomization.yaml": "configMapGenerator:\n- name: x\n  files: true\n"},
+            "files must be a list, not bool",
+        ),
+        (
+            {"app/kustomization.yaml": "secretGenerator:\n- name: x\n  literals: a=b\n"},
+            "literals must be a list, not str",
+        ),
     ],
 )
 def test_errors_are_homelab_kit_errors(
