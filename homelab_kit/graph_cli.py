@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -159,7 +160,31 @@ def graph(
         flux = focus_graph(flux, focus)
     title = f"Flux dependency graph: {repo.root.name}" + (f" ({cluster})" if cluster else "")
     title += f" around {focus}" if focus else ""
-    _emit(render(flux, output_format, layout=layout, title=title), output)
+    views = cluster_graphs(repo, helm, focus) if output_format == "html" and not cluster else ()
+    _emit(render(flux, output_format, layout=layout, title=title, clusters=views), output)
+
+
+def cluster_graphs(repo: Repo, helm: bool, focus: str | None = None) -> list[tuple[str, Any]]:
+    """``(name, graph)`` of each cluster, for the page's cluster selector.
+
+    None when the repository has a single cluster (the whole repository is it);
+    with ``focus``, the clusters where the app is found.
+    """
+    from homelab_kit.errors import HomelabKitError
+    from homelab_kit.graph import build_graph, focus_graph
+
+    if len(repo.clusters) < 2:
+        return []
+    views: list[tuple[str, Any]] = []
+    for each in repo.clusters:
+        flux = build_graph(repo, helm=helm, cluster=each)
+        if focus:
+            try:
+                flux = focus_graph(flux, focus)
+            except HomelabKitError:  # not in this cluster
+                continue
+        views.append((each.name, flux))
+    return views
 
 
 @click.command()
@@ -266,7 +291,15 @@ def report(
     smap = build_secrets_map(repo, **secrets_options(config))
     target = Path(html_file)
     links = Links(repo.root, target.parent if str(target.parent) else Path("."), link_base)
-    text = render_report(repo, result, flux, smap, links=links, title=title or "")
+    text = render_report(
+        repo,
+        result,
+        flux,
+        smap,
+        links=links,
+        title=title or "",
+        clusters=cluster_graphs(repo, helm),
+    )
     _emit(text, html_file)
 
 

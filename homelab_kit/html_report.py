@@ -22,7 +22,7 @@ import attrs
 
 from homelab_kit.diagnostic import Diagnostic, Severity
 from homelab_kit.graph.model import FluxGraph, GraphNode
-from homelab_kit.graph.render import GRAPH_SCRIPT, graph_section, html_page
+from homelab_kit.graph.render import GRAPH_SCRIPT, WHOLE_REPOSITORY, graph_views, html_page
 from homelab_kit.lint.result import LintResult
 from homelab_kit.location import Location
 from homelab_kit.model.repo import Repo
@@ -72,6 +72,7 @@ def render_report(
     *,
     links: Links,
     title: str = "",
+    clusters: Sequence[tuple[str, FluxGraph]] = (),
 ) -> str:
     """The whole report as one HTML document.
 
@@ -81,6 +82,8 @@ def render_report(
     :param secrets: the secrets map.
     :param links: how to link to files.
     :param title: the page title (default: the repository folder's name).
+    :param clusters: one graph per cluster, ``(name, graph)``, when there are
+        several: a selector shows ``graph`` (the whole repository) or one of them.
     :returns: the HTML text.
     """
     name = title or f"homelab-kit report: {repo.root.name}"
@@ -101,7 +104,12 @@ def render_report(
             '<p class="muted">Flux Kustomizations by namespace; an arrow runs from a '
             "dependency to what depends on it, so everything left of a node is applied "
             "before it.</p>",
-            graph_section(graph, id_prefix="report", link=_node_link(links), href=links.href),
+            graph_views(
+                [(WHOLE_REPOSITORY, graph), *clusters],
+                id_prefix="report",
+                link=_node_link(links),
+                href=links.href,
+            ),
             "</section>",
             '<section id="secrets"><h2>Secrets map</h2>',
             _secrets(secrets, links),

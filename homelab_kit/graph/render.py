@@ -17,6 +17,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
 from typing import Any
 
 from homelab_kit.errors import HomelabKitError
@@ -58,13 +59,22 @@ NODE_HEIGHT = 28.0
 LEGEND_HEIGHT = 34.0
 
 
-def render(graph: FluxGraph, fmt: str, *, layout: str = "builtin", title: str = "") -> str:
+def render(
+    graph: FluxGraph,
+    fmt: str,
+    *,
+    layout: str = "builtin",
+    title: str = "",
+    clusters: Sequence[tuple[str, FluxGraph]] = (),
+) -> str:
     """``graph`` in format ``fmt`` (one of :data:`FORMATS`).
 
     :param graph: what to draw.
     :param fmt: ``mermaid``, ``dot``, ``json``, ``svg`` or ``html``.
     :param layout: ``builtin`` (homelab-kit's own) or ``graphviz`` (runs ``dot``).
     :param title: the HTML page's title.
+    :param clusters: for ``html``, one graph per cluster, ``(name, graph)``: the
+        page gets a selector between ``graph`` (the whole repository) and these.
     :returns: the text.
     :raises HomelabKitError: for an unknown format or layout, or when Graphviz is
         asked for and ``dot`` is not installed.
@@ -81,7 +91,11 @@ def render(graph: FluxGraph, fmt: str, *, layout: str = "builtin", title: str = 
         "json": lambda: to_json(graph),
         "svg": lambda: to_svg(graph) if layout == "builtin" else graphviz_svg(graph),
         "html": lambda: to_html(
-            graph, title=title, svg=None if layout == "builtin" else graphviz_svg(graph)
+            graph,
+            title=title,
+            svg=None if layout == "builtin" else graphviz_svg(graph),
+            clusters=clusters,
+            cluster_svgs=[None if layout == "builtin" else graphviz_svg(g) for _, g in clusters],
         ),
     }
     if fmt not in renderers:
@@ -483,10 +497,25 @@ def to_svg(
             body = f'<a href="{_attr(href)}">{body}</a>'
         out.append(
             f'<g class="{" ".join(classes)}" id="{id_prefix}-{_attr(_safe_id(node.id))}" '
-            f'data-id="{_attr(node.id)}" data-namespace="{_attr(node.lane)}">{body}</g>'
+            f'data-id="{_attr(node.id)}" data-namespace="{_attr(node.lane)}" '
+            f'data-search="{_attr(search_text(node))}">{body}</g>'
         )
     out.append("</g></g></svg>")
     return "\n".join(out) + "\n"
+
+
+def search_text(node: GraphNode) -> str:
+    """What the page's search box matches a node on (besides its id), lowercased.
+
+    Its ``namespace/name``, its app folder's ``namespace/app`` and the file that
+    declares it, so a search by app, name or path finds it.
+    """
+    parts = [node.label]
+    if node.app is not None:
+        parts.append(f"{node.app[0]}/{node.app[1]}")
+    if node.location is not None:
+        parts.append(node.location.path)
+    return " ".join(dict.fromkeys(parts)).lower()
 
 
 def _svg_edge(edge: GraphEdge, route: Route, id_prefix: str) -> str:
@@ -627,6 +656,15 @@ a:hover {{ text-decoration: underline; }}
 details {{ margin: 4px 0; }}
 summary {{ cursor: pointer; }}
 ul.plain {{ margin: 4px 0; padding-left: 20px; }}
+.toolbar select {{ font: inherit; padding: 2px 6px; border: 1px solid {COLOR["lane_stroke"]};
+  border-radius: 6px; background: #ffffff; }}
+.toolbar .hits {{ color: {COLOR["hr_stroke"]}; }}
+.hk-graph .folded {{ display: none; }}
+.hk-graph .lane rect.head {{ fill: transparent; stroke: none; cursor: pointer; }}
+.hk-graph .lane rect.head:focus {{ outline: none; stroke: {COLOR["hr_stroke"]}; }}
+.hk-graph .lane text {{ cursor: pointer; user-select: none; }}
+.hk-graph .lane.collapsed > rect:first-child {{ fill: #eaeef2; }}
+.hk-graph .lane.has-hit > rect:first-child {{ stroke: {COLOR["hr_stroke"]}; stroke-width: 2; }}
 """
 
 # Runs first: any script error lands in <body data-errors> (tests read it).
@@ -642,76 +680,15 @@ document.addEventListener('DOMContentLoaded', function () {
 });
 """
 
-# Search, highlight of a node's neighbours, and zoom; plain DOM, no library.
-GRAPH_SCRIPT = """
-(function () {
-  function boxes() { return document.querySelectorAll('.graph-box'); }
-  boxes().forEach(function (box) {
-    var svg = box.querySelector('svg');
-    var bar = box.previousElementSibling;
-    if (!svg || !bar) { return; }
-    var w = parseFloat(svg.getAttribute('width')), h = parseFloat(svg.getAttribute('height'));
-    var scale = 1;
-    function zoom(f) {
-      scale = Math.max(0.2, Math.min(3, scale * f));
-      svg.setAttribute('width', String(w * scale));
-      svg.setAttribute('height', String(h * scale));
-    }
-    bar.querySelectorAll('button[data-zoom]').forEach(function (b) {
-      b.addEventListener('click', function () {
-        var f = b.getAttribute('data-zoom');
-        if (f === 'fit') { scale = 1; zoom(Math.min(1, box.clientWidth / w)); }
-        else { zoom(parseFloat(f)); }
-      });
-    });
-    var nodes = svg.querySelectorAll('.node[data-id]');
-    var edges = svg.querySelectorAll('.edge[data-from]');
-    function clear() {
-      nodes.forEach(function (n) { n.classList.remove('dim', 'hit'); });
-      edges.forEach(function (e) { e.classList.remove('dim'); });
-    }
-    function highlight(ids) {
-      nodes.forEach(function (n) {
-        var on = ids.has(n.getAttribute('data-id'));
-        n.classList.toggle('dim', !on);
-      });
-      edges.forEach(function (e) {
-        var on = ids.has(e.getAttribute('data-from')) && ids.has(e.getAttribute('data-to'));
-        e.classList.toggle('dim', !on);
-      });
-    }
-    nodes.forEach(function (n) {
-      n.addEventListener('mouseenter', function () {
-        var id = n.getAttribute('data-id'), ids = new Set([id]);
-        edges.forEach(function (e) {
-          if (e.getAttribute('data-from') === id) { ids.add(e.getAttribute('data-to')); }
-          if (e.getAttribute('data-to') === id) { ids.add(e.getAttribute('data-from')); }
-        });
-        highlight(ids);
-      });
-      n.addEventListener('mouseleave', clear);
-    });
-    var input = bar.querySelector('input');
-    if (input) {
-      input.addEventListener('input', function () {
-        var q = input.value.trim().toLowerCase();
-        clear();
-        if (!q) { return; }
-        var ids = new Set();
-        nodes.forEach(function (n) {
-          if (n.getAttribute('data-id').toLowerCase().indexOf(q) >= 0) {
-            ids.add(n.getAttribute('data-id'));
-            n.classList.add('hit');
-          }
-        });
-        highlight(ids);
-        var first = svg.querySelector('.node.hit rect');
-        if (first) { first.scrollIntoView({block: 'center', inline: 'center'}); }
-      });
-    }
-  });
-})();
-"""
+# Namespaces that collapse and expand, zoom and fit, search, neighbours on hover and
+# the cluster selector: plain DOM, no library (graph.js, shipped in the package).
+GRAPH_SCRIPT = (resources.files("homelab_kit.graph") / "graph.js").read_text(encoding="utf-8")
+
+# A drawing of more nodes than this opens with its namespaces collapsed: one bar
+# each, with its count, expanded by a click (or a search that finds something in it).
+COLLAPSE_ABOVE = 400
+# The cluster selector's name for the drawing of the whole repository.
+WHOLE_REPOSITORY = "all clusters"
 
 
 def html_page(title: str, body: str, *, subtitle: str = "", scripts: tuple[str, ...] = ()) -> str:
@@ -749,6 +726,8 @@ def graph_section(
     id_prefix: str = "hk",
     link: Callable[[GraphNode], str | None] | None = None,
     href: Callable[[Any], str] | None = None,
+    collapsed: bool | None = None,
+    view: str | None = None,
 ) -> str:
     """The graph block of a page: counts, toolbar, the drawing, cycles and dangling lists.
 
@@ -757,7 +736,13 @@ def graph_section(
     :param id_prefix: element id prefix for this drawing.
     :param link: where a node links to.
     :param href: the link of a :class:`Location` (for the cycle and dangling lists).
+    :param collapsed: whether the namespaces start collapsed; by default, when the
+        graph has more than :data:`COLLAPSE_ABOVE` nodes.
+    :param view: the name the cluster selector shows this drawing under
+        (:func:`graph_views`), None for the only one.
     """
+    if collapsed is None:
+        collapsed = len(graph.nodes) > COLLAPSE_ABOVE
     drawing = svg if svg is not None else to_svg(graph, id_prefix=id_prefix, link=link)
     if drawing.startswith("<?xml"):
         drawing = drawing[drawing.index("?>") + 2 :]
@@ -765,7 +750,9 @@ def graph_section(
     for n in graph.nodes:
         if not n.missing:
             kinds[n.kind] = kinds.get(n.kind, 0) + 1
-    parts = ['<div class="cards">']
+    start = "collapsed" if collapsed else "expanded"
+    view_attr = f' data-view="{_attr(view)}"' if view is not None else ""
+    parts = [f'<div class="graph-view" data-start="{start}"{view_attr}>', '<div class="cards">']
     for kind, count in sorted(kinds.items()):
         parts.append(f'<div class="card"><b>{count}</b><span>{_esc(kind)}s</span></div>')
     parts.append(
@@ -779,7 +766,11 @@ def graph_section(
         '<div class="toolbar"><input type="search" placeholder="Find a node (name or '
         'namespace)" aria-label="Find a node"><button data-zoom="1.25">+</button>'
         '<button data-zoom="0.8">&minus;</button><button data-zoom="fit">fit</button>'
-        '<span class="muted">Hover a node to see its neighbours.</span></div>'
+        '<button data-lanes="collapse">collapse all</button>'
+        '<button data-lanes="expand">expand all</button>'
+        '<span class="hits" aria-live="polite"></span>'
+        '<span class="muted">Click a namespace to collapse or expand it; hover a node to see '
+        "its neighbours.</span></div>"
     )
     parts.append(f'<div class="graph-box">{drawing}</div>')
 
@@ -809,6 +800,56 @@ def graph_section(
                 f"{where(edge.location)}</li>"
             )
         parts.append("</ul>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def graph_views(
+    views: Sequence[tuple[str, FluxGraph]],
+    *,
+    svgs: Sequence[str | None] = (),
+    id_prefix: str = "hk",
+    link: Callable[[GraphNode], str | None] | None = None,
+    href: Callable[[Any], str] | None = None,
+) -> str:
+    """One :func:`graph_section` per view, and a selector showing one at a time.
+
+    Each view is ``(name, graph)``: the whole repository and each of its clusters,
+    say.  A single view is drawn as :func:`graph_section` draws it, without a
+    selector.
+
+    :param views: the drawings, the first shown first.
+    :param svgs: drawings made elsewhere (Graphviz), by position; builtin where None.
+    :param id_prefix: element id prefix; each view adds its position.
+    :param link: where a node links to.
+    :param href: the link of a :class:`Location` (for the cycle and dangling lists).
+    """
+    drawn = list(svgs) + [None] * (len(views) - len(svgs))
+    if len(views) == 1:
+        return graph_section(views[0][1], svg=drawn[0], id_prefix=id_prefix, link=link, href=href)
+    options = "".join(
+        f'<option value="{_attr(name)}"{" selected" if i == 0 else ""}>{_esc(name)} '
+        f"({len(graph.nodes)} nodes)</option>"
+        for i, (name, graph) in enumerate(views)
+    )
+    parts = [
+        '<div class="graph-views">',
+        f'<div class="toolbar views"><label>Cluster <select class="view-select" '
+        f'aria-label="Cluster">{options}</select></label>'
+        f'<span class="muted">{len(views) - 1} clusters in this repository</span></div>',
+    ]
+    for i, (name, graph) in enumerate(views):
+        parts.append(
+            graph_section(
+                graph,
+                svg=drawn[i],
+                id_prefix=f"{id_prefix}{i}",
+                link=link,
+                href=href,
+                view=name,
+            )
+        )
+    parts.append("</div>")
     return "\n".join(parts)
 
 
@@ -817,12 +858,28 @@ def _short(graph: FluxGraph, nid: str) -> str:
     return node.label if node else nid
 
 
-def to_html(graph: FluxGraph, *, title: str = "", svg: str | None = None) -> str:
-    """A standalone page with the drawing, a legend, search and zoom; no network."""
+def to_html(
+    graph: FluxGraph,
+    *,
+    title: str = "",
+    svg: str | None = None,
+    clusters: Sequence[tuple[str, FluxGraph]] = (),
+    cluster_svgs: Sequence[str | None] = (),
+) -> str:
+    """A standalone page with the drawing, a legend, search and zoom; no network.
+
+    :param graph: what to draw (the whole repository, say).
+    :param title: the page title.
+    :param svg: ``graph`` drawn elsewhere (Graphviz); the builtin drawing when None.
+    :param clusters: more drawings, ``(cluster name, graph)``, that a selector
+        shows instead of ``graph`` (see :func:`graph_views`).
+    :param cluster_svgs: those drawn elsewhere, by position.
+    """
     heading = "Flux dependency graph" + (f" around {graph.focus}" if graph.focus else "")
+    views = [(WHOLE_REPOSITORY, graph), *clusters]
     return html_page(
         title or heading,
-        graph_section(graph, svg=svg),
+        graph_views(views, svgs=[svg, *cluster_svgs]),
         subtitle="Dependencies on the left, their dependents to the right.",
         scripts=(GRAPH_SCRIPT,),
     )
