@@ -14,7 +14,9 @@ may ever show.
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -279,3 +281,45 @@ def secrets_tree() -> dict[str, str]:
 def secrets_repo(tmp_path: Path) -> Path:
     """A repository with every secrets-map flag and planted secret values."""
     return write_tree(tmp_path / "secrets", secrets_tree())
+
+
+# ------------------------------------------------------------ headless Chromium
+
+Browse = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium: found, installed with apt-get where possible, or skipped."""
+    from .test_html_report import ensure_chromium
+
+    found, reason = ensure_chromium()
+    if found is None:
+        pytest.skip(reason)
+    return found
+
+
+@pytest.fixture
+def browse(chromium: str, tmp_path: Path) -> Browse:
+    """Run headless Chromium on a page with extra arguments; returns the process."""
+
+    def run_browser(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            *args,
+            page.resolve().as_uri(),
+        ]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+    return run_browser

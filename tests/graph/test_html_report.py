@@ -15,7 +15,6 @@ import shutil
 import struct
 import subprocess
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from homelab_kit.html_report import Links, render_report
 from homelab_kit.lint import lint
 from homelab_kit.secrets_map import build_secrets_map
 
-from .conftest import PLANTED
+from .conftest import PLANTED, Browse
 from .test_cli import run
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -174,44 +173,6 @@ def ensure_chromium() -> tuple[str | None, str]:
             return None, f"apt-get could not install chromium: {last}"
     found = _find_chromium()
     return found, "" if found else "apt-get ran, yet no chromium binary was found"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium: found, installed with apt-get where possible, or skipped."""
-    found, reason = ensure_chromium()
-    if found is None:
-        pytest.skip(reason)
-    return found
-
-
-Browse = Callable[..., "subprocess.CompletedProcess[str]"]
-
-
-@pytest.fixture
-def browse(chromium: str, tmp_path: Path) -> Browse:
-    """Run headless Chromium on a page with extra arguments; returns the process."""
-
-    def run_browser(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            *args,
-            page.resolve().as_uri(),
-        ]
-        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-
-    return run_browser
 
 
 def _page_errors(dump: subprocess.CompletedProcess[str]) -> tuple[str | None, str | None, str]:
