@@ -35,6 +35,10 @@ from homelab_kit.secrets_map import (
 )
 
 REPOSITORY = "(repository)"
+# The findings open when there are at most this many; the secrets map's
+# namespaces when they list at most this many Secrets in all.
+OPEN_FINDINGS_UP_TO = 40
+OPEN_SECRETS_UP_TO = 60
 
 
 @attrs.frozen
@@ -200,7 +204,7 @@ def _findings(repo: Repo, result: LintResult, links: Links) -> str:
         ns = namespace_of(repo, d.location.path)
         groups.setdefault(ns, {}).setdefault(d.check_id, []).append(d)
     parts: list[str] = []
-    expand = " open" if len(result.diagnostics) <= 40 else ""
+    expand = " open" if len(result.diagnostics) <= OPEN_FINDINGS_UP_TO else ""
     for ns in sorted(groups, key=lambda n: (n == REPOSITORY, n)):
         checks = groups[ns]
         total = sum(len(v) for v in checks.values())
@@ -252,8 +256,11 @@ def _secrets(secrets: SecretsMap, links: Links) -> str:
                 f"<td>{_link(links, f.location)}</td><td>{_esc(f.message)}</td></tr>"
             )
         parts.append("</tbody></table>")
+    # a large map opens folded: one line per namespace, each opened on its own
+    rows = sum(len(ns.secrets) for ns in secrets.namespaces)
+    expand = rows <= OPEN_SECRETS_UP_TO
     for ns in secrets.namespaces:
-        parts.append(_namespace_secrets(ns, links))
+        parts.append(_namespace_secrets(ns, links, expand=expand))
     return "\n".join(parts)
 
 
@@ -261,13 +268,16 @@ def _flag_tone(kind: str) -> str:
     return "bad" if kind in ("missing-producer", "over-broad-scope") else ""
 
 
-def _namespace_secrets(ns: NamespaceSecrets, links: Links) -> str:
+def _namespace_secrets(ns: NamespaceSecrets, links: Links, *, expand: bool) -> str:
     rows = "".join(_secret_row(s, links) for s in ns.secrets)
+    flagged = sum(1 for s in ns.secrets if s.flags)
+    flags = f' <span class="flag bad">{flagged} flagged</span>' if flagged else ""
     return (
+        f'<details class="secrets"{" open" if expand else ""}><summary>'
         f'<h3 id="secrets-{_esc(ns.namespace)}">{_esc(ns.namespace)} '
-        f'<span class="muted">{_esc(exposure_line(ns))}</span></h3>'
+        f'<span class="muted">{_esc(exposure_line(ns))}</span>{flags}</h3></summary>'
         "<table><thead><tr><th>Producer</th><th>Source</th><th>Secret</th><th>Read by</th>"
-        f"<th>Apps</th><th>Flags</th></tr></thead><tbody>{rows}</tbody></table>"
+        f"<th>Apps</th><th>Flags</th></tr></thead><tbody>{rows}</tbody></table></details>"
     )
 
 

@@ -95,7 +95,7 @@ def test_report_secrets_map(secrets_repo: Path, tmp_path: Path) -> None:
         build_secrets_map(repo),
         links=Links(repo.root, tmp_path),
     )
-    assert '<h3 id="secrets-media">media' in text
+    assert '<details class="secrets" open><summary><h3 id="secrets-media">media' in text
     assert "homelab/prod:/sonarr" in text
     for flag in ("missing-producer", "unused-secret", "over-broad-scope"):
         assert f'">{flag}</span>' in text

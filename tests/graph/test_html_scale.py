@@ -22,6 +22,8 @@ import homelab_kit
 from homelab_kit.graph import build_graph, to_svg
 from homelab_kit.graph.model import FluxGraph, GraphEdge, GraphNode, _finish
 from homelab_kit.graph.render import COLLAPSE_ABOVE, WHOLE_REPOSITORY, to_html
+from homelab_kit.html_report import OPEN_SECRETS_UP_TO
+from homelab_kit.secrets_map import build_secrets_map
 
 from ..conftest import corpus_path
 from .conftest import Browse
@@ -93,6 +95,21 @@ def test_search_data_for_every_app(page_100: Path, repo_100: Path) -> None:
         assert app.ks_path.lower() in haystack, app
     graph = build_graph(repo, helm=True)
     assert len(searchable) == len(graph.nodes)
+
+
+def test_a_large_report_opens_folded(repo_100: Path, tmp_path: Path) -> None:
+    """100 apps: the graph's namespaces start expanded (212 nodes), the secrets map's
+    namespaces folded, one summary line each."""
+    out = tmp_path / "report.html"
+    result = run("report", str(repo_100), "--helm", "--html", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert 'class="graph-view" data-start="expanded"' in text
+    smap = build_secrets_map(homelab_kit.load(repo_100))
+    assert sum(len(ns.secrets) for ns in smap.namespaces) > OPEN_SECRETS_UP_TO
+    folded = re.findall(r'<details class="secrets"><summary><h3 id="secrets-([^"]*)"', text)
+    assert folded == [ns.namespace for ns in smap.namespaces]
+    assert '<details class="secrets" open>' not in text
 
 
 def _numbers(d: str) -> list[tuple[float, float]]:
