@@ -656,6 +656,7 @@ a:hover {{ text-decoration: underline; }}
 details {{ margin: 4px 0; }}
 summary {{ cursor: pointer; }}
 details.secrets > summary h3 {{ display: inline; }}
+details.secrets > summary h3 .muted {{ font-weight: 400; }}
 ul.plain {{ margin: 4px 0; padding-left: 20px; }}
 .toolbar select {{ font: inherit; padding: 2px 6px; border: 1px solid {COLOR["lane_stroke"]};
   border-radius: 6px; background: #ffffff; }}
