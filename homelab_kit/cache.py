@@ -45,6 +45,9 @@ from typing import Any
 
 import attrs
 
+from homelab_kit.cachedir import CACHE_DIR_ENV as CACHE_DIR_ENV  # re-exported
+from homelab_kit.cachedir import cache_directory
+from homelab_kit.cachedir import default_cache_dir as default_cache_dir  # re-exported
 from homelab_kit.errors import HomelabKitWarning
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import dumps_parsed
@@ -52,26 +55,8 @@ from homelab_kit.yaml.reader import dumps_parsed
 FORMAT_VERSION = 3
 _DIGEST = 32
 SHARDS = 32  # parsed-file cache files per repository
-CACHE_DIR_ENV = "HOMELAB_KIT_CACHE_DIR"
 
 _warned: list[str] = []  # the warning this process gave about an unusable cache (once)
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "homelab-kit"
-
-
-def cache_directory(configured: Path | None = None) -> Path:
-    """Where the cache lives: ``$HOMELAB_KIT_CACHE_DIR``, else ``configured``, else the default.
-
-    ``configured`` is the user's ``cache-dir`` (a configuration file outside the
-    repository); the repository's own configuration never sets it.
-    """
-    from_env = os.environ.get(CACHE_DIR_ENV)
-    if from_env:
-        return Path(from_env).expanduser()
-    return configured or default_cache_dir()
 
 
 def warn_unusable(directory: Path, exc: OSError) -> None:

@@ -11,25 +11,25 @@ import contextlib
 import os
 import sys
 import time
-import traceback
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import attrs
 import click
 
 from homelab_kit import __version__
-from homelab_kit.config import PRESETS, Config, Selection, is_kubernetes_version, load_config
-from homelab_kit.diagnostic import Severity
-from homelab_kit.errors import HomelabKitError, HomelabKitWarning, RepoNotFoundError
-from homelab_kit.lint import LintResult, registered_checks
-from homelab_kit.lint import lint as run_lint
-from homelab_kit.model.loader import Progress, find_root
-from homelab_kit.plugins import PluginManager, get_plugin_manager
-from homelab_kit.report._style import one_line
-from homelab_kit.report.base import ReportOptions
+from homelab_kit.presets import PRESETS
+
+if TYPE_CHECKING:
+    from homelab_kit.config import Config
+    from homelab_kit.lint import LintResult
+    from homelab_kit.model.loader import Progress
+    from homelab_kit.plugins import PluginManager
+
+# What this module imports at the top is what every command pays for, ``--version``
+# and ``--help`` included (docs/performance.md#start-up): click and nothing heavy.
+# The rest is imported by the command that needs it.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +42,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    from homelab_kit.report._style import one_line
+
     click.echo(f"homelab-kit: error: {one_line(message)}", err=True)
     sys.exit(code)
 
@@ -132,11 +134,147 @@ def _formats(pm: PluginManager) -> dict[str, Any]:
 
 
 def _config(path: str, config_file: str | None) -> Config:
+    from homelab_kit.config import load_config
+    from homelab_kit.model.loader import find_root
+
     root = find_root(path)
     return load_config(root, Path(config_file) if config_file else None)
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+# Commands that live beside their subsystem (scaffolding, the renderer, the cluster,
+# schemas...): imported when run, never for ``--help`` or another command.  Each
+# with the one line ``homelab-kit --help`` shows for it: its help's first sentence
+# (tests/core/test_startup.py holds the two together).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "new-app": (
+        "homelab_kit.scaffold.cli",
+        "new_app",
+        "Create an app: kubernetes/apps/NAMESPACE/APP with its Flux and Helm wiring.",
+    ),
+    "new-namespace": (
+        "homelab_kit.scaffold.cli",
+        "new_namespace",
+        "Create a namespace: kubernetes/apps/NAMESPACE with its kustomization and secrets.",
+    ),
+    "add-secret": (
+        "homelab_kit.scaffold.cli",
+        "add_secret",
+        "Wire Infisical secrets into an existing app.",
+    ),
+    "build": (
+        "homelab_kit.render.cli",
+        "build",
+        "Print the objects the Flux Kustomization NAMESPACE/NAME applies, or a folder's.",
+    ),
+    "diff": (
+        "homelab_kit.diff.cli",
+        "diff",
+        "Show what each cluster would apply differently between two revisions.",
+    ),
+    "validate": (
+        "homelab_kit.schema.cli",
+        "validate",
+        "Validate Kubernetes manifests strictly against their schemas, like kubeconform.",
+    ),
+    "schemas": (
+        "homelab_kit.schema.cli",
+        "schemas",
+        "Manage the schema cache that validation reads offline.",
+    ),
+    "status": (
+        "homelab_kit.cluster.cli",
+        "status",
+        "Show every app of the repository at PATH as the cluster has it.",
+    ),
+    "drift": (
+        "homelab_kit.cluster.cli",
+        "drift",
+        "Compare the repository at PATH with the cluster.",
+    ),
+    "reconcile": (
+        "homelab_kit.cluster.cli",
+        "reconcile",
+        "Make Flux reconcile NAMESPACE/NAME now, and wait until it did.",
+    ),
+    "doctor": (
+        "homelab_kit.cluster.cli",
+        "doctor",
+        "Walk every app (or NAMESPACE/APP) from git to pod and say what is broken.",
+    ),
+    "graph": (
+        "homelab_kit.graph_cli",
+        "graph",
+        "Draw the Flux dependency graph of the repository at PATH.",
+    ),
+    "secrets": (
+        "homelab_kit.graph_cli",
+        "secrets",
+        "Map the Secrets of the repository at PATH, namespace by namespace.",
+    ),
+    "report": (
+        "homelab_kit.graph_cli",
+        "report",
+        "Write one HTML file about the repository at PATH: summary, findings, graph, secrets.",
+    ),
+    "init": (
+        "homelab_kit.conventions.cli",
+        "init",
+        "Detect the repository's conventions and write .homelab-kit.yaml.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose :data:`LAZY_COMMANDS` are imported when one of them is asked for.
+
+    ``--help`` lists them by the line the table holds, without importing them.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            _load(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:  # not imported: the table's line, shortened as click does
+                command = click.Command(name, help=LAZY_COMMANDS[name][2])
+            elif command.hidden:
+                continue
+            rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _load(name: str) -> None:
+    """Import the module of lazy command ``name`` and attach its command."""
+    import importlib
+
+    module_name, attribute, _ = LAZY_COMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return  # a subsystem not present in this build
+        raise
+    command = getattr(module, attribute, None)
+    if isinstance(command, click.Command):
+        cli.add_command(command, name)
+    if name == "schemas" and isinstance(command, click.Group) and "pull" not in command.commands:
+        from homelab_kit.cluster.cli import schemas_pull
+
+        command.add_command(schemas_pull)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="homelab-kit")
 def cli() -> None:
     """Lint, model and scaffold Talos + Flux + Infisical homelab GitOps repositories.
@@ -279,6 +417,12 @@ def lint(
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or
     configuration error.
     """
+    import attrs
+
+    from homelab_kit.config import Selection, is_kubernetes_version
+    from homelab_kit.diagnostic import Severity
+    from homelab_kit.lint import lint as run_lint
+    from homelab_kit.plugins import get_plugin_manager
     from homelab_kit.report import choose_default_format
 
     pm = get_plugin_manager()
@@ -354,6 +498,8 @@ def _emit_report(
     no_source: bool,
     quiet: bool,
 ) -> None:
+    from homelab_kit.report.base import ReportOptions
+
     options = ReportOptions(
         color=False if output else use_color(color, sys.stdout),
         show_source=not no_source,
@@ -416,6 +562,8 @@ def _add_noqa(result: LintResult, quiet: bool) -> None:
 
 def _baseline(result: LintResult, path: Path, quiet: bool) -> LintResult:
     """Drop the findings the baseline lists (writing it first when it is absent)."""
+    import attrs
+
     from homelab_kit.lint.baseline import apply_baseline, read_baseline, write_baseline
 
     if not path.exists():
@@ -456,29 +604,31 @@ def _baseline(result: LintResult, path: Path, quiet: bool) -> LintResult:
 )
 def rules(output_format: str) -> None:
     """List every check by category: ID, default severity, whether it can fix, plugin."""
-    checks = registered_checks(get_plugin_manager())
+    from homelab_kit.plugin_cache import check_listing
+
+    checks = check_listing()
     if output_format == "json":
         import json
 
         data = [
             {
-                "id": c.id,
-                "severity": str(c.severity),
-                "plugin": c.plugin,
-                "category": c.category,
-                "fixable": c.fixable,
-                "summary": c.summary,
+                "id": c["id"],
+                "severity": c["severity"],
+                "plugin": c["plugin"],
+                "category": c["category"],
+                "fixable": c["fixable"],
+                "summary": c["summary"],
             }
             for c in checks
         ]
         click.echo(json.dumps(data, indent=2))
         return
-    width = max((len(c.id) for c in checks), default=10)
+    width = max((len(c["id"]) for c in checks), default=10)
     for c in checks:
-        fixable = "fix" if c.fixable else "   "
+        fixable = "fix" if c["fixable"] else "   "
         click.echo(
-            f"{c.id:<{width}}  {c.severity!s:<7}  {c.category:<11}  {fixable}  {c.summary}"
-            f"  [{c.plugin}]"
+            f"{c['id']:<{width}}  {c['severity']:<7}  {c['category']:<11}  {fixable}  "
+            f"{c['summary']}  [{c['plugin']}]"
         )
     click.echo(
         "\nPresets: "
@@ -497,7 +647,9 @@ def rules(output_format: str) -> None:
 )
 def explain(check_id: str, color: str) -> None:
     """Print the documentation of check CHECK_ID (rendered on a terminal)."""
-    checks = {c.id: c for c in registered_checks(get_plugin_manager())}
+    from homelab_kit.plugin_cache import check_listing
+
+    checks = {c["id"]: c for c in check_listing()}
     check = checks.get(check_id)
     if check is None:
         import difflib
@@ -506,10 +658,10 @@ def explain(check_id: str, color: str) -> None:
         hint = f" (did you mean {close[0]}?)" if close else ""
         _fail(f"unknown check {check_id!r}{hint}; `homelab-kit rules` lists them")
     text = (
-        f"# {check.id}\n\n"
-        f"Severity: {check.severity}. Category: {check.category}. Plugin: {check.plugin}. "
-        f"Fixable: {'yes' if check.fixable else 'no'}.\n\n"
-        f"{check.doc.rstrip()}\n"
+        f"# {check['id']}\n\n"
+        f"Severity: {check['severity']}. Category: {check['category']}. "
+        f"Plugin: {check['plugin']}. Fixable: {'yes' if check['fixable'] else 'no'}.\n\n"
+        f"{check['doc'].rstrip()}\n"
     )
     if not use_color(color, sys.stdout):
         click.echo(text)  # Markdown as written: for a pipe, a file, a pager
@@ -527,7 +679,10 @@ def cache() -> None:
 
 def _cache_dirs(path: str) -> list[Path]:
     """The cache folder used for ``path``: the user's choice, never the repository's."""
-    from homelab_kit.cache import cache_directory
+    from homelab_kit.cachedir import cache_directory
+    from homelab_kit.config import load_config
+    from homelab_kit.errors import RepoNotFoundError
+    from homelab_kit.model.loader import find_root
 
     try:
         configured = load_config(find_root(path)).cache_dir
@@ -547,11 +702,14 @@ def cache_dir_command(path: str) -> None:
 @cache.command("clean")
 @click.argument("path", default=".", type=click.Path(file_okay=False))
 def cache_clean(path: str) -> None:
-    """Remove the lint caches and fetched schemas (not schemas pulled from a cluster)."""
+    """Remove the lint caches, the plugin listing and fetched schemas (not pulled ones)."""
+    from homelab_kit import plugin_cache
     from homelab_kit.cache import clean
 
     for folder in _cache_dirs(path):
         files, size = clean(folder)
+        more_files, more_size = plugin_cache.clean(str(folder))
+        files, size = files + more_files, size + more_size
         click.echo(
             f"removed {files} file{'s' if files != 1 else ''} ({size:,} bytes) from {folder}"
         )
@@ -560,7 +718,7 @@ def cache_clean(path: str) -> None:
 @cli.command()
 def plugins() -> None:
     """List loaded plugins, their versions and the hooks each implements."""
-    from homelab_kit.plugins import DISABLE_AUTOLOAD_ENV
+    from homelab_kit.plugins import DISABLE_AUTOLOAD_ENV, get_plugin_manager
 
     pm = get_plugin_manager()
     for info in pm.plugins():
@@ -574,9 +732,12 @@ def plugins() -> None:
 
 def _warning_printer(fallback: Callable[..., None]) -> Callable[..., None]:
     """Print our own warnings as one line on standard error, like the errors."""
+    from homelab_kit.errors import HomelabKitWarning
 
     def show(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
         if issubclass(category, HomelabKitWarning):
+            from homelab_kit.report._style import one_line
+
             click.echo(f"homelab-kit: warning: {one_line(str(message))}", err=True)
         else:
             fallback(message, category, *args, **kw)
@@ -586,9 +747,9 @@ def _warning_printer(fallback: Callable[..., None]) -> Callable[..., None]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script and ``python -m homelab_kit``."""
+    from homelab_kit.errors import HomelabKitError, HomelabKitWarning
+
     args = list(argv) if argv is not None else sys.argv[1:]
-    if _wants_optional_commands(args):
-        _attach_optional_commands()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default", HomelabKitWarning)
@@ -614,6 +775,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise
     except Exception as exc:
         if os.environ.get("HOMELAB_KIT_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         _fail(
             f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -621,51 +784,3 @@ def main(argv: Sequence[str] | None = None) -> None:
             EXIT_INTERNAL,
         )
     sys.exit(EXIT_OK)
-
-
-_ATTACHED = False
-
-
-def _wants_optional_commands(args: Sequence[str]) -> bool:
-    """Whether the command line may need a command that lives beside its subsystem.
-
-    The core commands (``lint``, ``rules``, ``explain``, ``plugins``) start without
-    importing the optional subsystems (the Kubernetes client, cookiecutter, the
-    renderer): a quarter of a second a run.  ``--help`` alone lists them all.
-    """
-    command = next((a for a in args if not a.startswith("-")), None)
-    return command is None or command not in cli.commands
-
-
-def _attach_optional_commands() -> None:
-    """Commands that live beside their subsystem (scaffolding, cluster, schemas, ...)."""
-    global _ATTACHED
-    if _ATTACHED:
-        return
-    _ATTACHED = True
-    import importlib
-
-    for module_name, names in (
-        ("homelab_kit.scaffold.cli", ("new_app", "new_namespace", "add_secret")),
-        ("homelab_kit.render.cli", ("build",)),
-        ("homelab_kit.diff.cli", ("diff",)),
-        ("homelab_kit.schema.cli", ("validate", "schemas")),
-        ("homelab_kit.cluster.cli", ("status", "drift", "reconcile", "doctor")),
-        ("homelab_kit.graph_cli", ("graph", "secrets", "report")),
-        ("homelab_kit.conventions.cli", ("init",)),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        for name in names:
-            command = getattr(module, name, None)
-            if isinstance(command, click.Command):
-                cli.add_command(command)
-    group = cli.commands.get("schemas")
-    if isinstance(group, click.Group) and "pull" not in group.commands:
-        from homelab_kit.cluster.cli import schemas_pull
-
-        group.add_command(schemas_pull)

@@ -21,21 +21,16 @@ from typing import Any
 import attrs
 import pathspec
 
-from homelab_kit.cache import CACHE_DIR_ENV
+from homelab_kit.cachedir import CACHE_DIR_ENV
 from homelab_kit.diagnostic import Severity
 from homelab_kit.errors import ConfigError, HomelabKitWarning
 from homelab_kit.fsutil import inside
 from homelab_kit.location import Location
+from homelab_kit.presets import DEFAULT_PRESET
+from homelab_kit.presets import PRESETS as PRESETS  # re-exported
 from homelab_kit.yaml import YMap, YSeq, load_file
 
 CONFIG_FILENAME = ".homelab-kit.yaml"
-
-# Presets: the categories of checks run when ``select`` does not say otherwise.
-PRESETS = {
-    "recommended": ("correctness", "security", "style"),
-    "homelab-kit": ("correctness", "security", "style", "convention"),
-}
-DEFAULT_PRESET = "recommended"
 
 
 DEFAULT_SOPS_ALLOWLIST = (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from homelab_kit.location import Location
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # not imported at run time: the CLI catches these before it needs attrs
+    from homelab_kit.location import Location
 
 
 class HomelabKitError(Exception):
