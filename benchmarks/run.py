@@ -1,6 +1,7 @@
 """Time ``homelab-kit lint`` against yamllint and kubernetes-validate on generated repositories.
 
     .venv/bin/python benchmarks/run.py [--sizes 100,1000,5000] [--runs 5] [--tool-runs 3]
+    .venv/bin/python benchmarks/run.py --quick     # 1,000 apps, 3 runs, no tools
 
 For each size (number of apps, 20 per namespace) it generates a repository with
 benchmarks/generate.py (the same seed, so the same files every time) and measures,
@@ -12,8 +13,12 @@ as the median wall time of several runs:
   (``--strict``: the schema checks) on the same files, installed into this
   folder's own environment (benchmarks/.venv, created on first use with pip);
 
-and the peak resident memory of the largest homelab-kit process.  It prints a
-Markdown table, the ratios, how the time grows with size and the machine it ran on.
+and the peak resident memory of the largest homelab-kit process; the reference
+cluster (this project's kubernetes/ and talos/) the same way; and the start-up
+commands ``homelab-kit --version``, ``rules`` and ``--help``.  It prints a Markdown
+table per repository, the ratios, how the time grows with size, the machine it ran
+on, and the rows of issue 22's table (medians, with the load average and the CPU
+seconds, which a busy machine disturbs less than the wall time).
 Timings are wall-clock: run it on an otherwise idle machine (``--max-load`` waits
 for one) and say under which conditions it ran.
 """
@@ -89,10 +94,15 @@ def homelab_kit_command() -> list[str]:
 # ------------------------------------------------------------------ measuring
 
 
+CPU: dict[str, float] = {}  # the CPU seconds (user + system) of the last run, under "last"
+
+
 def run(
     command: Sequence[str], cwd: Path, env: dict[str, str], findings_exit: bool = True
 ) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB, the largest process of the tree) of one run.
+
+    The run's CPU seconds (its own and its children's) are left in ``CPU["last"]``.
 
     homelab-kit exits 0 or 1 (findings); the other tools exit non-zero on findings
     too (``findings_exit=False`` accepts any exit but a crash).
@@ -103,6 +113,7 @@ def run(
     )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
+    CPU["last"] = usage.ru_utime + usage.ru_stime
     process.returncode = os.waitstatus_to_exitcode(status)
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
     crashed = "Traceback (most recent call last)" in stderr
@@ -164,33 +175,39 @@ def measure_repo(
     row: dict[str, float | int | str] = {"label": label, "files": len(files), "load": load}
     peak = 0
 
-    cold = []
+    cold, cold_cpu = [], []
     for _ in range(args.runs):
         seconds, rss = run([*hk, "--no-cache"], root, env)
         cold.append(seconds)
+        cold_cpu.append(CPU["last"])
         peak = max(peak, rss)
     row["cold"] = median(cold)
+    row["cold_cpu"] = median(cold_cpu)
 
     run(hk, root, env)  # fills the cache
-    warm = []
+    warm, warm_cpu = [], []
     for _ in range(args.runs):
         seconds, rss = run(hk, root, env)
         warm.append(seconds)
+        warm_cpu.append(CPU["last"])
         peak = max(peak, rss)
     row["warm"] = median(warm)
+    row["warm_cpu"] = median(warm_cpu)
 
     target = root / next(f for f in files if f.endswith("values.yaml"))
     original = target.read_bytes()
-    changed = []
+    changed, changed_cpu = [], []
     try:
         for i in range(args.runs):
             target.write_bytes(original + f"# benchmark edit {i}\n".encode())
             seconds, rss = run(hk, root, env)
             changed.append(seconds)
+            changed_cpu.append(CPU["last"])
             peak = max(peak, rss)
     finally:
         target.write_bytes(original)
     row["changed"] = median(changed)
+    row["changed_cpu"] = median(changed_cpu)
     row["peak_mib"] = peak / 1024
 
     tool_runs = tool_runs or args.tool_runs
@@ -211,6 +228,39 @@ def measure_repo(
         )
     row["load_after"] = os.getloadavg()[0]
     return row
+
+
+STARTUP_COMMANDS = (("--version",), ("rules",), ("--help",))
+
+
+def measure_startup(args: argparse.Namespace) -> list[dict[str, float | str]]:
+    """``homelab-kit --version``, ``rules`` and ``--help``: median wall and CPU seconds.
+
+    ``rules`` runs once first, as any later run finds what it remembers of the
+    plugins (homelab_kit/plugin_cache.py) in the cache folder.
+    """
+    cache_home = args.workdir / "cache" / "startup"
+    shutil.rmtree(cache_home, ignore_errors=True)
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "NO_COLOR": "1"}
+    load = wait_for_quiet(args.max_load, args.patience)
+    rows: list[dict[str, float | str]] = []
+    for command in STARTUP_COMMANDS:
+        full = [*homelab_kit_command(), *command]
+        run(full, args.workdir, env)
+        wall, cpu = [], []
+        for _ in range(max(args.runs, 9)):
+            wall.append(run(full, args.workdir, env)[0])
+            cpu.append(CPU["last"])
+        rows.append(
+            {
+                "label": f"homelab-kit {' '.join(command)}",
+                "wall": median(wall),
+                "cpu": median(cpu),
+                "load": load,
+                "load_after": os.getloadavg()[0],
+            }
+        )
+    return rows
 
 
 def batches(files: Sequence[str], limit: int = 512 * 1024) -> list[list[str]]:
@@ -291,6 +341,57 @@ def table(rows: list[dict[str, float | int | str]], tools: bool) -> str:
     return "\n".join(lines)
 
 
+def issue_table(
+    rows: list[dict[str, float | int | str]], startup: list[dict[str, float | str]]
+) -> list[str]:
+    """The rows of issue 22's table that this run measured: figure, CPU, load average."""
+    by_label = {str(r["label"]): r for r in rows}
+    out = ["| issue 22 row | median | CPU (median) | load avg |", "|---|---|---|---|"]
+
+    def load(row: dict[str, float | int | str] | dict[str, float | str]) -> str:
+        return f"{float(row['load']):.2f} / {float(row['load_after']):.2f}"
+
+    size = by_label.get("1000 apps")
+    if size is not None:
+        for key, name in (
+            ("cold", "1,000 apps: full lint cold"),
+            ("warm", "1,000 apps: warm (nothing changed)"),
+            ("changed", "1,000 apps: one values file changed"),
+        ):
+            cpu = f"{float(size[key + '_cpu']):.2f} s"
+            out.append(f"| {name} | {float(size[key]):.2f} s | {cpu} | {load(size)} |")
+        if "yamllint" in size:
+            both = float(size["yamllint"]) + float(size["kubernetes-validate"])
+            ratio = f"{both / float(size['cold']):.1f}x"
+            out.append(
+                f"| 1,000 apps: against yamllint + kubernetes-validate | {ratio} | | {load(size)} |"
+            )
+        out.append(
+            f"| 1,000 apps: peak memory | {float(size['peak_mib']):.0f} MiB | | {load(size)} |"
+        )
+        large = by_label.get("5000 apps")
+        if large is not None:
+            ratio = float(large["cold"]) / float(size["cold"])
+            cpu_ratio = float(large["cold_cpu"]) / float(size["cold_cpu"])
+            out.append(
+                f"| 5,000 apps: cold time / 1,000 apps' | {ratio:.2f}x | "
+                f"{cpu_ratio:.2f}x | {load(large)} |"
+            )
+    for row in startup:
+        out.append(
+            f"| `{row['label']}` | {float(row['wall']):.3f} s | "
+            f"{float(row['cpu']):.3f} s | {load(row)} |"
+        )
+    reference = by_label.get("reference cluster")
+    if reference is not None:
+        out.append(
+            f"| reference cluster, cold / warm | {float(reference['cold']):.2f} s / "
+            f"{float(reference['warm']):.2f} s | {float(reference['cold_cpu']):.2f} s / "
+            f"{float(reference['warm_cpu']):.2f} s | {load(reference)} |"
+        )
+    return out
+
+
 def growth(rows: list[dict[str, float | int | str]]) -> list[str]:
     """How cold time grows from one size to the next, against the number of files."""
     out = []
@@ -326,15 +427,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--patience", type=float, default=600, help="seconds to wait for it")
     parser.add_argument(
-        "--reference", action="store_true", help="also time the reference cluster (this project)"
+        "--reference",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time the reference cluster (this project) too (default; --no-reference skips it)",
+    )
+    parser.add_argument(
+        "--startup",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time homelab-kit --version, rules and --help (default)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1,000 apps only, 3 runs, no yamllint or kubernetes-validate",
     )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.runs, args.no_tools = "1000", 3, True
     args.workdir.mkdir(parents=True, exist_ok=True)
     tools = None if args.no_tools else ensure_tools()
     print(f"machine: {machine()}")
     if tools is not None:
         print("tools: " + ", ".join(f"{k} {v}" for k, v in tool_versions(tools).items()))
     rows = []
+    startup = measure_startup(args) if args.startup else []
     if args.reference:
         reference = args.workdir / "reference"
         if reference.exists():
@@ -350,6 +468,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     print(table(rows, tools is not None))
     for line in growth(rows):
+        print(line)
+    print()
+    for line in issue_table(rows, startup):
         print(line)
 
 
