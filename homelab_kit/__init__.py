@@ -18,6 +18,8 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from homelab_kit._lazy import attach
+
 if TYPE_CHECKING:
     from homelab_kit.config import Config, load_config
     from homelab_kit.diagnostic import Diagnostic, Edit, Fix, Severity
@@ -71,15 +73,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'homelab_kit' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__ = attach("homelab_kit", _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -129,13 +129,19 @@ def _split(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _plugin_manager() -> PluginManager:
+    from homelab_kit.plugins import get_plugin_manager
+
+    return get_plugin_manager()
+
+
 def _formats(pm: PluginManager) -> dict[str, Any]:
     return {cls.name: cls for _, cls in pm.registered("homelab_kit_register_formats")}
 
 
 def _config(path: str, config_file: str | None) -> Config:
     from homelab_kit.config import load_config
-    from homelab_kit.model.loader import find_root
+    from homelab_kit.root import find_root
 
     root = find_root(path)
     return load_config(root, Path(config_file) if config_file else None)
@@ -417,19 +423,32 @@ def lint(
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or
     configuration error.
     """
+    import importlib
+
     import attrs
 
     from homelab_kit.config import Selection, is_kubernetes_version
     from homelab_kit.diagnostic import Severity
     from homelab_kit.lint import lint as run_lint
-    from homelab_kit.plugins import get_plugin_manager
     from homelab_kit.report import choose_default_format
 
-    pm = get_plugin_manager()
-    formats = _formats(pm)
+    # With the cache on and the plugins' registrations remembered, a run with nothing
+    # changed is answered before any plugin, the model or the engine is imported
+    # (homelab_kit/lint/warm.py); any other run loads them.
+    snapshot = None
+    if not (no_cache or fix or show_diff):
+        from homelab_kit import plugin_cache
+
+        snapshot = plugin_cache.current()
+    pm: PluginManager | None = None
+    if snapshot is not None:
+        known = set(snapshot["formats"])
+    else:
+        pm = _plugin_manager()
+        known = set(_formats(pm))
     name = output_format or choose_default_format(os.environ)
-    if name not in formats:
-        _fail(f"unknown format {name!r} (choose from {', '.join(sorted(formats))})")
+    if name not in known:
+        _fail(f"unknown format {name!r} (choose from {', '.join(sorted(known))})")
     config = _config(path, config_file)
     overrides: dict[str, Any] = {
         "command_line": Selection(
@@ -447,16 +466,40 @@ def lint(
     if no_respect_gitignore:
         overrides["respect_gitignore"] = False
     config = attrs.evolve(config, **overrides)
-    with progress_bar(sys.stderr) as progress:
-        result = run_lint(
-            path,
-            config=config,
-            pm=pm,
-            cache=not no_cache,
-            jobs=jobs,
-            progress=progress,
-            clusters=clusters,
-        )
+    result = None
+    if snapshot is not None:
+        from homelab_kit.lint.warm import cached_result
+
+        result = cached_result(path, config, clusters, snapshot)
+    reporter = None
+    if result is not None:
+        assert snapshot is not None
+        module_name, qualname = snapshot["formats"][name]
+        # Only our own formats are imported by the name the file holds; a plugin's
+        # format is found by loading the plugins (the result cache still answers).
+        if module_name.startswith("homelab_kit.report."):
+            reporter = getattr(importlib.import_module(module_name), qualname, None)
+    if reporter is None:
+        pm = pm or _plugin_manager()
+        reporter = _formats(pm).get(name)
+        if reporter is None:  # the remembered formats were stale
+            _fail(f"unknown format {name!r} (choose from {', '.join(sorted(_formats(pm)))})")
+    if result is None:
+        assert pm is not None
+        with progress_bar(sys.stderr) as progress:
+            result = run_lint(
+                path,
+                config=config,
+                pm=pm,
+                cache=not no_cache,
+                jobs=jobs,
+                progress=progress,
+                clusters=clusters,
+            )
+        if not no_cache:
+            from homelab_kit import plugin_cache
+
+            plugin_cache.remember(pm)
     if fix or show_diff:
         from homelab_kit.lint.fix import apply_fixes
 
@@ -468,7 +511,9 @@ def lint(
             for line in outcome.summary_lines(show_fixes=show_fixes):
                 click.echo(line, err=True)
         if outcome.changed:
-            result = run_lint(path, config=config, pm=pm, jobs=jobs, clusters=clusters)
+            result = run_lint(
+                path, config=config, pm=pm or _plugin_manager(), jobs=jobs, clusters=clusters
+            )
     if diff_base is not None:
         from homelab_kit.diff.changed import changed_since, only_changed
 
@@ -481,9 +526,7 @@ def lint(
     if statistics:
         click.echo(_statistics(result), nl=False)
     else:
-        _emit_report(
-            result, formats[name], output, "never" if no_color else color, no_source, quiet
-        )
+        _emit_report(result, reporter, output, "never" if no_color else color, no_source, quiet)
     failing = [d for d in result.diagnostics if d.severity >= config.fail_on]
     if not quiet and not statistics and name in ("text", "concise"):
         _fix_hint(result, fix)
@@ -682,7 +725,7 @@ def _cache_dirs(path: str) -> list[Path]:
     from homelab_kit.cachedir import cache_directory
     from homelab_kit.config import load_config
     from homelab_kit.errors import RepoNotFoundError
-    from homelab_kit.model.loader import find_root
+    from homelab_kit.root import find_root
 
     try:
         configured = load_config(find_root(path)).cache_dir

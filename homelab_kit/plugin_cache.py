@@ -1,4 +1,5 @@
-"""What the plugins register, remembered between runs: ``rules`` and ``explain`` start fast.
+"""What the plugins register, remembered between runs: ``rules``, ``explain`` and a warm
+``lint`` start without importing them.
 
 Listing the checks means importing every plugin and every check module, and with
 them the model, the schema validator and the YAML reader: most of a quarter of a
@@ -33,7 +34,7 @@ import sys
 import tempfile
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # The same names as homelab_kit.plugins' (importing it would import pluggy).
 DISABLE_AUTOLOAD_ENV = "HOMELAB_KIT_DISABLE_PLUGIN_AUTOLOAD"
 TRACE_ENV = "HOMELAB_KIT_TRACE_PLUGINS"
@@ -51,23 +52,58 @@ def check_listing() -> list[dict[str, Any]]:
         # This process already loaded its plugins (a library caller, a test that
         # registered its own), or hook calls are to be traced: load them and leave
         # the file alone.
-        return _collect()
+        return _collect(with_checks=True)["checks"]  # type: ignore[no-any-return]
+    stored = current()
+    if stored is not None and stored["checks"] is not None:
+        return stored["checks"]  # type: ignore[no-any-return]
+    snapshot = _collect(with_checks=True)
+    _write(snapshot)
+    return snapshot["checks"]  # type: ignore[no-any-return]
+
+
+def current() -> dict[str, Any] | None:
+    """What the plugins registered, if the file is current; never loads a plugin.
+
+    None as well when this process uses a plugin manager other than the one
+    :func:`homelab_kit.plugins.get_plugin_manager` makes.
+
+    ``plugins`` (name, distribution, version), ``formats`` (name: module, class
+    name), ``ids`` (check ID, category, in ID order) and ``checks`` (see
+    :func:`check_listing`; None when a ``lint`` run wrote the file).  None when
+    the file is missing or stale, or hook calls are to be traced.
+    """
+    loaded = sys.modules.get("homelab_kit.plugins")
+    if loaded is not None and loaded._default is not loaded._created:
+        return None  # a manager of the caller's (a test's own plugins): not what was remembered
+    if os.environ.get(TRACE_ENV):
+        return None
     path = _path()
-    environment = _environment()
-    stored = _read(path, environment) if path else None
-    if stored is not None:
-        return stored
-    checks = _collect()
-    if path:
-        _write(path, environment, checks)
-    return checks
+    return _read(path, _environment()) if path else None
 
 
-def _collect() -> list[dict[str, Any]]:
+def remember(pm: Any) -> None:
+    """Write what ``pm`` registered, unless the file is current or ``pm`` is not the
+    process-wide manager :func:`homelab_kit.plugins.get_plugin_manager` made.
+
+    Called after a ``lint`` that loaded the plugins, so that the next run with nothing
+    changed answers from the result cache without loading them.  The check listing
+    is left out: the plugins were configured for that repository (a setting may
+    change a check's severity), and ``rules`` shows them unconfigured.
+    """
+    from homelab_kit import plugins
+
+    if pm is not plugins._created or os.environ.get(TRACE_ENV) or current() is not None:
+        return
+    _write(_collect(with_checks=False))
+
+
+def _collect(*, with_checks: bool) -> dict[str, Any]:
     from homelab_kit.lint import registered_checks
     from homelab_kit.plugins import get_plugin_manager
 
-    return [
+    pm = get_plugin_manager()
+    registered = registered_checks(pm)
+    checks = [
         {
             "id": c.id,
             "severity": str(c.severity),
@@ -77,8 +113,17 @@ def _collect() -> list[dict[str, Any]]:
             "summary": c.summary,
             "doc": c.doc,
         }
-        for c in registered_checks(get_plugin_manager())
+        for c in registered
     ]
+    return {
+        "plugins": [[p.name, p.distribution, p.version] for p in pm.plugins()],
+        "formats": {
+            cls.name: [cls.__module__, cls.__qualname__]
+            for _, cls in pm.registered("homelab_kit_register_formats")
+        },
+        "ids": [[c.id, c.category] for c in registered],
+        "checks": checks if with_checks else None,
+    }
 
 
 def clean(directory: str) -> tuple[int, int]:
@@ -167,7 +212,7 @@ def _path() -> str | None:
     return os.path.join(directory, f"{_PREFIX}{name}.json")
 
 
-def _read(path: str, environment: dict[str, Any]) -> list[dict[str, Any]] | None:
+def _read(path: str, environment: dict[str, Any]) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as handle:
             stored = json.load(handle)
@@ -176,17 +221,22 @@ def _read(path: str, environment: dict[str, Any]) -> list[dict[str, Any]] | None
         for file, stamp in stored["files"]:
             if _stamp(file) != stamp:
                 return None
-        checks = stored["checks"]
+        snapshot = stored["snapshot"]
+        if not isinstance(snapshot, dict) or not all(
+            key in snapshot for key in ("plugins", "formats", "ids", "checks")
+        ):
+            return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not isinstance(checks, list):
-        return None
-    return checks
+    return snapshot
 
 
-def _write(path: str, environment: dict[str, Any], checks: list[dict[str, Any]]) -> None:
+def _write(snapshot: dict[str, Any]) -> None:
+    path = _path()
+    if path is None:
+        return
     files = [[file, _stamp(file)] for file in _module_files()]
-    payload = json.dumps({"environment": environment, "files": files, "checks": checks})
+    payload = json.dumps({"environment": _environment(), "files": files, "snapshot": snapshot})
     directory = os.path.dirname(path)
     tmp = None
     try:

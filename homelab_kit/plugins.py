@@ -178,11 +178,12 @@ def _inside(path: str, folder: str) -> bool:
 
 
 _default: PluginManager | None = None
+_created: PluginManager | None = None  # the manager get_plugin_manager() made (not a test's)
 
 
 def get_plugin_manager() -> PluginManager:
     """The process-wide manager, created on first use."""
-    global _default
+    global _default, _created
     if _default is None:
-        _default = PluginManager()
+        _default = _created = PluginManager()
     return _default

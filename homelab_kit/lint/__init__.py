@@ -6,28 +6,34 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import attrs
+from homelab_kit._lazy import attach
 
-from homelab_kit.cache import Cache, fingerprint_folders, open_cache, tree_fingerprint
-from homelab_kit.config import CONFIG_FILENAME, Config, load_config
-from homelab_kit.errors import ConfigError, PluginError
-from homelab_kit.lint.check import DOC_SECTIONS, Check
-from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
-from homelab_kit.lint.result import CheckInfo, LintResult
-from homelab_kit.model.clusters import outside, select_clusters
-from homelab_kit.model.loader import (
-    DEFAULT_INCLUDE,
-    LoadOptions,
-    Progress,
-    find_root,
-    load,
-    paused_gc,
-)
-from homelab_kit.model.repo import Repo, Settings
-from homelab_kit.model.secrets import ProducerRule
-from homelab_kit.plugins import PluginManager, get_plugin_manager
-from homelab_kit.yaml.reader import PARSED_FORMAT
+if TYPE_CHECKING:
+    from homelab_kit.config import Config
+    from homelab_kit.lint.check import DOC_SECTIONS, Check
+    from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
+    from homelab_kit.lint.result import CheckInfo, LintResult
+    from homelab_kit.model.loader import LoadOptions, Progress
+    from homelab_kit.model.secrets import ProducerRule
+    from homelab_kit.plugins import PluginManager
+
+# Imported on first use (PEP 562), so that reading a cached result (homelab_kit.lint.
+# result) or the check module of a plugin does not import the engine and the model.
+_LAZY = {
+    "DOC_SECTIONS": "homelab_kit.lint.check",
+    "Check": "homelab_kit.lint.check",
+    "registered_checks": "homelab_kit.lint.engine",
+    "run_checks": "homelab_kit.lint.engine",
+    "selected_checks": "homelab_kit.lint.engine",
+    "CheckInfo": "homelab_kit.lint.result",
+    "LintResult": "homelab_kit.lint.result",
+}
+
+
+__getattr__ = attach("homelab_kit.lint", _LAZY, globals())
+
 
 __all__ = [
     "DOC_SECTIONS",
@@ -48,6 +54,10 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
     Schema locations are the configured ones, then those plugins register through
     ``homelab_kit_register_schemas``.
     """
+    from homelab_kit.errors import ConfigError
+    from homelab_kit.model.loader import LoadOptions
+    from homelab_kit.model.repo import Settings
+
     registered = (
         tuple(str(loc) for _, loc in pm.registered("homelab_kit_register_schemas")) if pm else ()
     )
@@ -79,6 +89,9 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
 
 def _producer_rules(pm: PluginManager | None) -> tuple[ProducerRule, ...]:
     """The rules plugins register through ``homelab_kit_register_secret_producers``."""
+    from homelab_kit.errors import PluginError
+    from homelab_kit.model.secrets import ProducerRule
+
     if pm is None:
         return ()
     rules: list[ProducerRule] = []
@@ -119,7 +132,18 @@ def lint(
     :returns: the :class:`LintResult`.
     :raises HomelabKitError: a name in ``clusters`` the repository has no cluster of.
     """
+    import attrs
+
     from homelab_kit import __version__
+    from homelab_kit.cache import Cache, open_cache
+    from homelab_kit.config import load_config
+    from homelab_kit.lint import warm
+    from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
+    from homelab_kit.lint.result import LintResult
+    from homelab_kit.model.clusters import outside, select_clusters
+    from homelab_kit.model.loader import find_root, load, paused_gc
+    from homelab_kit.model.repo import Repo
+    from homelab_kit.plugins import get_plugin_manager
 
     started = time.perf_counter()
     root = find_root(path)
@@ -132,24 +156,14 @@ def lint(
     store: Cache | None = None
     fingerprint = ""
     if cache:
-        salt = f"{__version__}:{PARSED_FORMAT}:{options.max_file_size}"
-        store = open_cache(config.cache_dir, root, salt=salt)
+        store = open_cache(config.cache_dir, root, salt=warm.salt(config))
     if store is not None:
-        folders = options.include or tuple(d for d in DEFAULT_INCLUDE if (root / d).is_dir())
-        fingerprint = tree_fingerprint(
+        fingerprint = warm.fingerprint(
             root,
-            (
-                __version__,
-                repr(config),
-                repr([(p.name, p.distribution, p.version) for p in pm.plugins()]),
-                repr([c.id for c in checks]),
-                repr(tuple(clusters)),
-            ),
-            (
-                *(folders or (".",)),
-                CONFIG_FILENAME,
-                *fingerprint_folders(config.schema_locations),
-            ),
+            config,
+            [(p.name, p.distribution, p.version) for p in pm.plugins()],
+            [c.id for c in checks],
+            clusters,
         )
         hit = store.load_result(fingerprint)
         if isinstance(hit, LintResult):

@@ -38,11 +38,17 @@ def specificity(selector: str, check: Check) -> int:
 def resolve(checks: Sequence[Check], config: Config) -> list[Check]:
     """The checks ``config`` runs, in ``checks`` order; unknown selectors are errors."""
     validate(checks, config)
+    ids = enabled(checks, config)
+    return [c for c in checks if c.id in ids]
+
+
+def enabled(checks: Sequence[Check], config: Config) -> set[str]:
+    """The IDs of the checks ``config`` selects, without validating it (see :func:`resolve`)."""
     categories = PRESETS[config.preset]
-    enabled = {c.id for c in checks if c.category in categories}
+    ids = {c.id for c in checks if c.category in categories}
     for layer in (config.file_selection, config.command_line):
-        enabled = _apply(layer, checks, enabled)
-    return [c for c in checks if c.id in enabled]
+        ids = _apply(layer, checks, ids)
+    return ids
 
 
 def _apply(layer: Selection, checks: Sequence[Check], enabled: set[str]) -> set[str]:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pathspec
 
-from homelab_kit.errors import RepoNotFoundError
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import (
@@ -49,6 +48,9 @@ from homelab_kit.model.secrets import (
 )
 from homelab_kit.model.talos import TalosConfig
 from homelab_kit.model.workloads import WORKLOAD_KINDS, Workload, pod_secret_consumers
+from homelab_kit.root import DEFAULT_INCLUDE as DEFAULT_INCLUDE  # re-exported
+from homelab_kit.root import ROOT_MARKERS as ROOT_MARKERS  # re-exported
+from homelab_kit.root import find_root as find_root  # re-exported
 from homelab_kit.yaml import YamlFile, load_file
 from homelab_kit.yaml.reader import (
     DEFAULT_MAX_ALIAS_NODES,
@@ -63,8 +65,6 @@ if TYPE_CHECKING:
 YAML_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".gotmpl")
 SKIP_DIRS = frozenset((".git", ".venv", "node_modules", "__pycache__", ".terraform"))
-DEFAULT_INCLUDE = ("kubernetes", "talos", "bootstrap")
-ROOT_MARKERS = (".homelab-kit.yaml",)
 
 
 @attrs.frozen
@@ -90,35 +90,6 @@ class LoadOptions:
     jobs: int = 1
     settings: Settings = Settings()
     respect_gitignore: bool = True
-
-
-def find_root(start: str | os.PathLike[str]) -> Path:
-    """The repository root at or above ``start``.
-
-    The nearest folder holding ``.homelab-kit.yaml``, else the nearest holding a
-    ``kubernetes/`` folder, else the nearest Git work tree holding ``talos/``.
-    """
-    try:
-        here = Path(start).resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
-        raise RepoNotFoundError(f"{start}: cannot be resolved (a symbolic link loop?)") from None
-    if not here.exists():
-        raise RepoNotFoundError(f"{start}: no such file or directory")
-    if here.is_file():
-        here = here.parent
-    candidates = [here, *here.parents]
-    for marker_check in (
-        lambda d: any((d / m).is_file() for m in ROOT_MARKERS),
-        lambda d: (d / "kubernetes").is_dir(),
-        lambda d: (d / "talos").is_dir(),
-    ):
-        for folder in candidates:
-            if marker_check(folder):
-                return folder
-    raise RepoNotFoundError(
-        f"{start}: not inside a homelab repository (no .homelab-kit.yaml, kubernetes/ or "
-        "talos/ folder here or above)"
-    )
 
 
 # --------------------------------------------------------------------------- discovery

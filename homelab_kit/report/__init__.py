@@ -9,13 +9,33 @@ each format.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from homelab_kit.report.base import Reporter, ReportOptions
-from homelab_kit.report.github import GithubReporter
-from homelab_kit.report.json import JsonReporter
-from homelab_kit.report.junit import JunitReporter
-from homelab_kit.report.sarif import SarifReporter
-from homelab_kit.report.text import ConciseReporter, TextReporter
+from homelab_kit._lazy import attach
+
+if TYPE_CHECKING:
+    from homelab_kit.report.base import Reporter, ReportOptions
+    from homelab_kit.report.github import GithubReporter
+    from homelab_kit.report.json import JsonReporter
+    from homelab_kit.report.junit import JunitReporter
+    from homelab_kit.report.sarif import SarifReporter
+    from homelab_kit.report.text import ConciseReporter, TextReporter
+
+# Imported on first use (PEP 562): a run prints one format, not all six.
+_LAZY = {
+    "Reporter": "homelab_kit.report.base",
+    "ReportOptions": "homelab_kit.report.base",
+    "GithubReporter": "homelab_kit.report.github",
+    "JsonReporter": "homelab_kit.report.json",
+    "JunitReporter": "homelab_kit.report.junit",
+    "SarifReporter": "homelab_kit.report.sarif",
+    "ConciseReporter": "homelab_kit.report.text",
+    "TextReporter": "homelab_kit.report.text",
+}
+
+
+__getattr__ = attach("homelab_kit.report", _LAZY, globals())
+
 
 DEFAULT_FORMAT = "text"
 GITHUB_FORMAT = "github"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -280,3 +281,47 @@ def test_the_public_api_is_there_when_asked_for():
     assert callable(homelab_kit.lint)
     with pytest.raises(AttributeError):
         homelab_kit.no_such_name  # noqa: B018
+
+
+PROJECT = Path(__file__).resolve().parents[2]
+ENGINE = ("pluggy", "jsonschema", "referencing", "homelab_kit.model", "homelab_kit.lint.engine")
+
+
+def _engine(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.startswith(ENGINE) or m.startswith("homelab_kit_"))
+
+
+def test_a_warm_lint_answers_before_the_plugins_load(tmp_path: Path):
+    repo = tmp_path / "repo"
+    for folder in ("kubernetes", "talos"):
+        shutil.copytree(PROJECT / folder, repo / folder)
+    shutil.copy2(PROJECT / ".homelab-kit.yaml", repo / ".homelab-kit.yaml")
+    ks = repo / "kubernetes/apps/flux-system/flux-instance/ks.yaml"
+    ks.write_text(ks.read_text().replace("prune: true", "prune: false"))
+    args = ("lint", str(repo), "--format", "concise", "--quiet")
+
+    first, modules = _run(tmp_path, *args)  # checks, and remembers the plugins
+    assert first.returncode == 1, first.stderr
+    assert "flux-ks-prune" in first.stdout
+    assert _engine(modules)
+    second, modules = _run(tmp_path, *args)
+    assert (second.returncode, second.stdout) == (1, first.stdout), second.stderr
+    assert _engine(modules) == []
+    assert {m.split(".")[0] for m in _heavy(modules)} == {"ruamel"}  # the configuration is YAML
+
+    # Another selection is another result: checked again.
+    ignored, modules = _run(tmp_path, *args, "--ignore", "flux-ks-prune")
+    assert "flux-ks-prune" not in ignored.stdout
+    assert _engine(modules)
+    # A file changed: checked again.
+    ks.write_text(ks.read_text().replace("prune: false", "prune: true"))
+    fixed, modules = _run(tmp_path, *args)
+    assert (fixed.returncode, fixed.stdout) == (0, ""), fixed.stderr
+    assert _engine(modules)
+    # Nothing changed since: answered again without the plugins.
+    again, modules = _run(tmp_path, *args)
+    assert (again.returncode, again.stdout) == (0, ""), again.stderr
+    assert _engine(modules) == []
+    # Without the cache, the plugins always load.
+    _, modules = _run(tmp_path, *args, "--no-cache")
+    assert _engine(modules)
