@@ -62,7 +62,13 @@ def test_version_and_help_import_no_dependency_but_click(tmp_path: Path, args: t
     assert done.returncode == 0, done.stderr
     assert _heavy(modules) == []
     ours = sorted(m for m in modules if m.startswith("homelab_kit"))
-    assert ours == ["homelab_kit", "homelab_kit.cli", "homelab_kit.errors", "homelab_kit.presets"]
+    assert ours == [
+        "homelab_kit",
+        "homelab_kit._lazy",
+        "homelab_kit.cli",
+        "homelab_kit.errors",
+        "homelab_kit.presets",
+    ]
     assert "attrs" not in modules
 
 
