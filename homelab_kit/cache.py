@@ -52,7 +52,7 @@ from homelab_kit.errors import HomelabKitWarning
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import dumps_parsed
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: Diagnostic.cluster
 _DIGEST = 32
 SHARDS = 32  # parsed-file cache files per repository
 

@@ -78,6 +78,8 @@ class Diagnostic:
     :param severity: how serious it is (the configured severity, after overrides).
     :param remediation: what to do about it, in one short sentence.
     :param fix: an automatic fix, when the check has an unambiguous one.
+    :param cluster: the cluster the finding is about, when the repository has several
+        and the finding is not the same in all of them (None otherwise).
     """
 
     location: Location
@@ -86,9 +88,15 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
     remediation: str = ""
     fix: Fix | None = attrs.field(default=None, eq=False)
+    cluster: str | None = None
 
-    def sort_key(self) -> tuple[Location, str, str]:
-        return (self.location, self.check_id, self.message)
+    def sort_key(self) -> tuple[Location, str, str, str]:
+        return (self.location, self.check_id, self.message, self.cluster or "")
+
+    @property
+    def labelled_message(self) -> str:
+        """The message as people read it: ``[cluster main] ...`` when it names a cluster."""
+        return f"[cluster {self.cluster}] {self.message}" if self.cluster else self.message
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Diagnostic):
@@ -96,4 +104,4 @@ class Diagnostic:
         return self.sort_key() < other.sort_key()
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity} [{self.check_id}] {self.message}"
+        return f"{self.location}: {self.severity} [{self.check_id}] {self.labelled_message}"

@@ -186,12 +186,17 @@ def lint(
         )
         chosen = select_clusters(repo.clusters, clusters)
         if clusters:
+            names = {c.name for c in chosen}
             result = attrs.evolve(
                 result,
                 diagnostics=tuple(
                     d
                     for d in result.diagnostics
-                    if not outside(repo.clusters, chosen, d.location.path)
+                    if (
+                        d.cluster in names
+                        if d.cluster is not None
+                        else not outside(repo.clusters, chosen, d.location.path)
+                    )
                 ),
             )
         result = attrs.evolve(result, clusters=tuple(c.name for c in chosen))

@@ -36,7 +36,7 @@ class BaselineOutcome:
 
 
 def entry(diag: Diagnostic) -> Entry:
-    return (diag.location.path, diag.check_id, diag.message)
+    return (diag.location.path, diag.check_id, diag.labelled_message)
 
 
 def write_baseline(path: Path, diagnostics: Iterable[Diagnostic]) -> int:

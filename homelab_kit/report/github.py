@@ -53,7 +53,7 @@ def command(diagnostic: Diagnostic) -> str:
                 properties.append(("endColumn", str(location.end_column)))
     properties.append(("title", diagnostic.check_id))
     rendered = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
-    message = f"{location}: {diagnostic.message} [{diagnostic.check_id}]"
+    message = f"{location}: {diagnostic.labelled_message} [{diagnostic.check_id}]"
     if diagnostic.remediation:
         message += f"\nhelp: {diagnostic.remediation}"
     return f"::{COMMANDS[diagnostic.severity]} {rendered}::{escape_data(message)}"

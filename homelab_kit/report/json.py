@@ -52,6 +52,7 @@ def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
         "message": diagnostic.message,
         "remediation": diagnostic.remediation,
         "fixable": diagnostic.fix is not None,
+        "cluster": diagnostic.cluster,
     }
 
 

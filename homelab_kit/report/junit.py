@@ -48,9 +48,9 @@ def _testcase(suite: ET.Element, diagnostic: Diagnostic) -> None:
     failure = ET.SubElement(
         case,
         "failure",
-        {"message": xml_text(diagnostic.message), "type": str(diagnostic.severity)},
+        {"message": xml_text(diagnostic.labelled_message), "type": str(diagnostic.severity)},
     )
-    body = f"{location}: {diagnostic.severity}[{diagnostic.check_id}] {diagnostic.message}"
+    body = f"{location}: {diagnostic.severity}[{diagnostic.check_id}] {diagnostic.labelled_message}"
     if diagnostic.remediation:
         body += f"\nhelp: {diagnostic.remediation}"
     failure.text = xml_text(body)

@@ -58,7 +58,12 @@ def fingerprint(diagnostic: Diagnostic, occurrence: int) -> str:
     ``occurrence`` tells apart identical findings in the same file (0 for the first).
     """
     text = "\0".join(
-        (diagnostic.check_id, diagnostic.location.path, diagnostic.message, str(occurrence))
+        (
+            diagnostic.check_id,
+            diagnostic.location.path,
+            diagnostic.labelled_message,
+            str(occurrence),
+        )
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -108,7 +113,7 @@ def _region(diagnostic: Diagnostic) -> dict[str, int] | None:
 
 
 def _result(diagnostic: Diagnostic, rule_index: int, occurrence: int) -> dict[str, Any]:
-    text = diagnostic.message
+    text = diagnostic.labelled_message
     if diagnostic.remediation:
         text = f"{text}\nhelp: {diagnostic.remediation}"
     physical: dict[str, Any] = {
@@ -120,6 +125,9 @@ def _result(diagnostic: Diagnostic, rule_index: int, occurrence: int) -> dict[st
     region = _region(diagnostic)
     if region is not None:
         physical["region"] = region
+    properties: dict[str, Any] = {"fixable": diagnostic.fix is not None}
+    if diagnostic.cluster:
+        properties["cluster"] = diagnostic.cluster
     return {
         "ruleId": diagnostic.check_id,
         "ruleIndex": rule_index,
@@ -127,7 +135,7 @@ def _result(diagnostic: Diagnostic, rule_index: int, occurrence: int) -> dict[st
         "message": {"text": text},
         "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(diagnostic, occurrence)},
-        "properties": {"fixable": diagnostic.fix is not None},
+        "properties": properties,
     }
 
 
@@ -143,7 +151,7 @@ def result_to_sarif(result: LintResult) -> dict[str, Any]:
     seen: Counter[tuple[str, str, str]] = Counter()
     results = []
     for diagnostic in sorted(result.diagnostics):
-        key = (diagnostic.check_id, diagnostic.location.path, diagnostic.message)
+        key = (diagnostic.check_id, diagnostic.location.path, diagnostic.labelled_message)
         results.append(_result(diagnostic, index[diagnostic.check_id], seen[key]))
         seen[key] += 1
     root_uri = result.root.resolve().as_uri().rstrip("/") + "/"

@@ -33,10 +33,13 @@ MIN_SOURCE_CELLS = 20
 
 
 def header(diagnostic: Diagnostic, paint: Palette) -> str:
-    """``path:line:col: severity[check-id] message``, the first line of a finding."""
+    """``path:line:col: severity[check-id] message``, the first line of a finding.
+
+    A finding about one cluster of several reads ``severity[check-id] [cluster main] message``.
+    """
     location = one_line(str(diagnostic.location))
     label = paint.severity(diagnostic.severity, f"{diagnostic.severity}[{diagnostic.check_id}]")
-    return f"{paint(location + ':', 'bold')} {label} {one_line(diagnostic.message)}"
+    return f"{paint(location + ':', 'bold')} {label} {one_line(diagnostic.labelled_message)}"
 
 
 def by_file(diagnostics: Iterable[Diagnostic]) -> Iterator[tuple[str, list[Diagnostic]]]:

@@ -83,6 +83,7 @@ def test_output_matches_the_schema_and_the_findings(sample: LintResult) -> None:
         "message": "Kustomization media does not prune",
         "remediation": "Set spec.prune: true.",
         "fixable": True,
+        "cluster": None,
     }
     assert document["diagnostics"][1]["end_line"] is None
     assert document["diagnostics"][1]["remediation"] == ""
