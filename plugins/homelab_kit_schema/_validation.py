@@ -4,6 +4,14 @@ Both ``schema-invalid`` and ``schema-missing`` read :func:`outcome`, which build
 :class:`~homelab_kit.schema.SchemaRegistry` per repository (one compiled validator per
 ``(apiVersion, kind)``, reused), indexes the Flux variables once, and validates every
 document in a single pass: linear in the number of documents.
+
+A document some cluster deploys is validated as Flux applies it: each distinct copy
+of its object in the clusters' desired state (patches, ``replacements``,
+``namePrefix``, substitution done; :mod:`homelab_kit.model.clusters`), once per
+distinct content.  A violation is reported where the user edits it: the patch or
+substitution that set the field (its provenance), else the field in the document.
+Documents no cluster builds (not deployed, a failed build, no cluster at all) are
+validated as written.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ import attrs
 
 from homelab_kit import DocumentRef, HomelabKitError, Location, Repo
 from homelab_kit.cache import cache_directory
+from homelab_kit.model.clusters import DesiredObject
+from homelab_kit.render._docs import canonical_json
 from homelab_kit.schema import SchemaRegistry, SchemaViolation, available_versions, validate
 from homelab_kit.schema.locations import is_remote
 from homelab_kit.schema.validate import describe_object, is_list, list_items
@@ -37,7 +47,9 @@ class Finding:
     ``kind`` names what had no schema (``Certificate (cert-manager.io/v1)``) when
     ``missing``, so ``schema-missing`` can report each kind once.
     ``advisory`` findings come from a bundled schema, a snapshot of one release of the
-    operator that may not be the release the cluster runs.
+    operator that may not be the release the cluster runs.  ``cluster`` names the
+    cluster whose copy of the object is wrong when the repository has several and
+    the others' copies are not (None otherwise).
     """
 
     location: Location
@@ -45,6 +57,7 @@ class Finding:
     missing: bool
     kind: str = ""
     advisory: bool = False
+    cluster: str | None = None
 
 
 @attrs.frozen
@@ -85,14 +98,22 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
         yield Finding(_version_location(repo), message, True)
     variables = _FluxVariables(repo)
     patched = PatchedKinds(repo)
-    for doc in repo.documents:
+    # A patch file is judged on its own; its violations are not repeated on the
+    # objects it patches (they point at the same line).
+    in_patches: set[tuple[str, int, str]] = set()
+    for doc in repo.patch_documents:
         if _is_object(doc.data):
+            yield from _patch(doc, registry, in_patches)
+    applied = _AppliedCopies(repo, registry, in_patches)
+    for doc in repo.documents:
+        if not _is_object(doc.data):
+            continue
+        if applied.covers(doc):
+            yield from applied.findings(doc)
+        else:
             yield from _object(doc, doc.data, registry, variables.of(doc.path), patched)
     for kfile in repo.kustomize_files:
         yield from _kustomize_file(kfile.doc, registry)
-    for doc in repo.patch_documents:
-        if _is_object(doc.data):
-            yield from _patch(doc, registry)
     for warning in registry.warnings:  # a location missing, misspelt or unreachable
         yield Finding(_config_location(repo), warning, True)
 
@@ -175,6 +196,200 @@ def _is_object(data: Mapping[str, Any]) -> bool:
         if "${" in api_version:
             return False
     return not (isinstance(kind, str) and "${" in kind)
+
+
+# --------------------------------------------------------------------------- applied objects
+
+Copies = list[tuple[str, DesiredObject]]  # (cluster name, the object as it applies it)
+
+
+@attrs.define
+class _Seen:
+    """One violation found in some copies: the objects, clusters and Kustomizations it was in."""
+
+    violation: SchemaViolation
+    substituted: bool
+    objects: dict[str, None] = attrs.field(factory=dict)
+    clusters: dict[str, None] = attrs.field(factory=dict)
+    applied_by: dict[str, None] = attrs.field(factory=dict)
+    advisory: bool = False
+
+
+class _AppliedCopies:
+    """The objects the clusters apply, by the document each was written in, and their findings.
+
+    Each distinct content of a document's object is validated once.  A violation
+    found at the same place with the same words in several copies is one finding; it
+    names its cluster only when the repository has several and not every one of them
+    has it, and the Flux Kustomizations whose copies have it when others' do not.
+    """
+
+    def __init__(
+        self, repo: Repo, registry: SchemaRegistry, in_patches: set[tuple[str, int, str]]
+    ) -> None:
+        self._repo = repo
+        self._registry = registry
+        self._in_patches = in_patches
+        self._clusters = frozenset(c.name for c in repo.clusters)
+        self._by_place: dict[tuple[str, int], Copies] = {}
+        for cluster in repo.clusters:
+            for obj in cluster.objects:
+                if obj.applied_by is not None:
+                    place = (obj.source.path, obj.source.line)
+                    self._by_place.setdefault(place, []).append((cluster.name, obj))
+
+    def covers(self, doc: DocumentRef) -> bool:
+        """Whether some cluster applies the object of ``doc`` (a List is judged as written)."""
+        return not is_list(doc.data) and bool(self._copies(doc))
+
+    def _copies(self, doc: DocumentRef) -> Copies:
+        where = doc.location()
+        return self._by_place.get((where.path, where.line), [])
+
+    def findings(self, doc: DocumentRef) -> Iterator[Finding]:
+        contents: dict[str, tuple[str, DesiredObject, dict[str, None], dict[str, None]]] = {}
+        for cluster, obj in self._copies(doc):
+            entry = contents.setdefault(canonical_json(obj.data), (cluster, obj, {}, {}))
+            entry[2][cluster] = None
+            entry[3][_label(obj.applied_by)] = None
+        every_ks = {label for *_, labels in contents.values() for label in labels}
+        seen: dict[tuple[Location, str], _Seen] = {}
+        for cluster, obj, in_clusters, labels in contents.values():
+            advisory = _is_advisory(self._registry, obj.data)
+            for violation in validate(obj.data, self._registry):
+                where, substituted = self._where(doc, cluster, obj, violation)
+                if (where.path, where.line, violation.message) in self._in_patches:
+                    continue
+                entry = seen.setdefault((where, violation.message), _Seen(violation, substituted))
+                entry.objects[describe_object(obj.data)] = None
+                entry.clusters.update(in_clusters)
+                entry.applied_by.update(labels)
+                entry.advisory = entry.advisory or advisory
+        for (where, text), entry in seen.items():
+            yield from self._finding(doc, where, text, entry, every_ks)
+
+    def _finding(
+        self, doc: DocumentRef, where: Location, text: str, entry: _Seen, every_ks: set[str]
+    ) -> Iterator[Finding]:
+        objects = list(entry.objects)
+        what = objects[0] if len(objects) == 1 else describe_object(doc.data)
+        message = f"{what}: {text}"
+        if entry.substituted:
+            message += " after substituting variables"
+        if set(entry.applied_by) < every_ks:
+            how = "with the variables of" if entry.substituted else "as applied by"
+            message += f" ({how} Kustomization {', '.join(entry.applied_by)})"
+        if entry.violation.code == "no-schema":
+            if _is_native_group(self._registry, str(doc.data.get("apiVersion"))):
+                yield Finding(where, message, False)
+            else:
+                kind = f"{doc.data.get('kind')} ({doc.data.get('apiVersion')})"
+                yield Finding(where, message, True, kind)
+            return
+        clusters = self._clusters
+        named = list(entry.clusters) if len(clusters) > 1 and set(entry.clusters) < clusters else []
+        for cluster in named or [None]:
+            yield Finding(where, message, False, advisory=entry.advisory, cluster=cluster)
+
+    def _where(
+        self, doc: DocumentRef, cluster: str, obj: DesiredObject, violation: SchemaViolation
+    ) -> tuple[Location, bool]:
+        """Where to fix ``violation`` of the applied ``obj``, and whether a ``${VAR}`` made it.
+
+        The patch or replacement that set the field, else the field in the document
+        (its nearest written parent, else the document's start).
+        """
+        changed = obj.provenance.changed_by(violation.path)
+        if changed is not None and changed.line > 0:
+            return changed, False
+        if changed is not None:  # folded in from a Flux Kustomization's spec.patches
+            found = self._flux_patch(cluster, obj, violation.path)
+            if found is not None:
+                return found, False
+        written = _written_path(doc.data, obj.data, violation.path)
+        value = doc.get(*written) if written == violation.path else None
+        substituted = isinstance(value, str) and "${" in value and not violation.at_key
+        return _where(doc, doc.data, attrs.evolve(violation, path=written)), substituted
+
+    def _flux_patch(
+        self, cluster: str, obj: DesiredObject, path: tuple[str | int, ...]
+    ) -> Location | None:
+        """The ``spec.patches`` entry of the Flux Kustomization applying ``obj`` that set ``path``.
+
+        The first entry whose text names the field, else the list.
+        """
+        found = self._repo.cluster(cluster)
+        ks = found.kustomization(*obj.applied_by) if found and obj.applied_by else None
+        if ks is None:
+            return None
+        written = next(
+            (d for d in self._repo.documents_in(ks.source.path) if d.location() == ks.source),
+            None,
+        )
+        patches = written.get("spec", "patches") if written is not None else None
+        if written is None or not isinstance(patches, list):
+            return None
+        leaf = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
+        for index, item in enumerate(patches):
+            text = item.get("patch") if isinstance(item, Mapping) else None
+            if isinstance(text, str) and leaf and re.search(rf"\b{re.escape(leaf)}\b", text):
+                return written.location("spec", "patches", index, "patch")
+        return written.location("spec", "patches")
+
+
+def _label(key: tuple[str | None, str] | None) -> str:
+    if key is None:
+        return ""
+    namespace, name = key
+    return f"{namespace}/{name}" if namespace else name
+
+
+def _written_path(written: Any, applied: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``path`` of the applied object as a path of the written one.
+
+    A list item is matched by index while the items agree on ``name`` (a patch may
+    add a container before another), else by ``name``; where nothing matches the
+    path stops, so the finding lands on the nearest written parent.
+    """
+    out: list[str | int] = []
+    for part in path:
+        if isinstance(written, Mapping) and isinstance(part, str) and part in written:
+            written, applied = written[part], _step(applied, part)
+        elif isinstance(written, list) and isinstance(part, int):
+            item = _step(applied, part)
+            name = item.get("name") if isinstance(item, Mapping) else None
+            index = _matching_item(written, part, name)
+            if index is None:
+                break
+            part, written, applied = index, written[index], item
+        else:
+            break
+        out.append(part)
+    return tuple(out)
+
+
+def _step(node: Any, part: str | int) -> Any:
+    if isinstance(node, Mapping):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
+
+
+def _matching_item(items: list[Any], index: int, name: Any) -> int | None:
+    """The index in ``items`` of the written item the applied item ``index`` came from."""
+    if name is None:
+        return index if 0 <= index < len(items) else None
+    if (
+        0 <= index < len(items)
+        and isinstance(items[index], Mapping)
+        and items[index].get("name") == name
+    ):
+        return index
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping) and item.get("name") == name:
+            return i
+    return None
 
 
 # --------------------------------------------------------------------------- objects
@@ -283,7 +498,9 @@ def _kustomize_file(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Find
         yield Finding(_where(doc, data, violation), f"{what}: {violation.message}", False)
 
 
-def _patch(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
+def _patch(
+    doc: DocumentRef, registry: SchemaRegistry, reported: set[tuple[str, int, str]]
+) -> Iterator[Finding]:
     """A kustomize patch: a partial object, judged on what it sets.
 
     Missing required fields are expected; a kind without schema is reported on the
@@ -301,7 +518,9 @@ def _patch(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
         if violation.code == "type" and doc.get(*violation.path) is None:
             continue
         message = f"{what}: {violation.message}"
-        yield Finding(_where(doc, doc.data, violation), message, False, advisory=advisory)
+        where = _where(doc, doc.data, violation)
+        reported.add((where.path, where.line, violation.message))
+        yield Finding(where, message, False, advisory=advisory)
 
 
 def _is_directive(last: tuple[str | int, ...]) -> bool:

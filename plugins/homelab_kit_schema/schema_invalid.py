@@ -23,18 +23,30 @@ release of each operator) is `schema-invalid-bundled`'s. A target version that
 cannot be read, or is older than any schemas (1.25), is reported once here and
 nothing is validated.
 
+An object a cluster deploys is validated as Flux applies it: after its
+kustomization's `patches`, `replacements`, `namePrefix` and components, the Flux
+Kustomization's spec (`targetNamespace`, `patches`, a parent's patches) and
+`postBuild` substitution with that cluster's variables (`substitute`, and
+`substituteFrom` ConfigMaps the cluster deploys). So a field that only a patch sets
+is not missing, and a value a patch or a `${VAR}` sets is judged: a bad value a
+patch sets is reported at the patch's line, one a variable sets at the placeholder.
+Each distinct applied copy is validated once; a finding the same in every copy is
+reported once. When the repository has several clusters and a finding holds in only
+some of them, it names the cluster (`[cluster storage]`, the `cluster` field of the
+JSON output). A placeholder whose value is not known (a Secret's, say) is never an
+error.
+
+Files no cluster deploys (and every file of a repository without a Flux entry
+point) are validated as written, each `${VAR}` with the variables of the Flux
+Kustomizations that list the file; there a missing required field is not reported
+on an object that a patch targeting its kind may complete.
+
 `kustomization.yaml` files are validated against kustomize's own schema (kustomize
 rejects unknown fields there too). Kustomize patch files are validated as partial
-objects: missing fields, `null` (delete) and `$patch` directives are fine there.
-Likewise a missing required field is not reported on an object that a patch
-targeting its kind may complete (a parent Flux Kustomization's `spec.patches`, a
-kustomization.yaml's or a component's `patches`).
-
-Flux `${VAR}` placeholders are substituted with the variables of the Flux
-Kustomization that deploys the file (`postBuild.substitute` and `substituteFrom`
-ConfigMaps in the repository) and the result is judged; a placeholder whose value
-is not known (a Secret's, say) is never an error. SOPS metadata is ignored and
-ciphertext never judged. Secret values never appear in a message.
+objects: missing fields, `null` (delete) and `$patch` directives are fine there; a
+violation found in a patch file is reported there once, not again on the objects
+it patches. SOPS metadata is ignored and ciphertext never judged. Secret values
+never appear in a message.
 
 Not Kubernetes objects, so not validated: documents without both `apiVersion` and
 `kind` (Helm values, talconfig.yaml, helmfile.yaml), Talos machine config documents
@@ -101,4 +113,11 @@ REMEDIATION = "Fix the field as the message says: its name, its type or its valu
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     for finding in outcome(repo).findings:
         if not finding.missing and not finding.advisory:
-            yield Diagnostic(finding.location, ID, finding.message, SEVERITY, REMEDIATION)
+            yield Diagnostic(
+                finding.location,
+                ID,
+                finding.message,
+                SEVERITY,
+                REMEDIATION,
+                cluster=finding.cluster,
+            )

@@ -64,4 +64,11 @@ REMEDIATION = (
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     for finding in outcome(repo).findings:
         if finding.advisory and not finding.missing:
-            yield Diagnostic(finding.location, ID, finding.message, SEVERITY, REMEDIATION)
+            yield Diagnostic(
+                finding.location,
+                ID,
+                finding.message,
+                SEVERITY,
+                REMEDIATION,
+                cluster=finding.cluster,
+            )

@@ -692,8 +692,16 @@ def test_flux_variables_in_an_integer_field(
     yaml_tree: YamlTree,
     tmp_path: Path,
 ) -> None:
+    # The cluster deploys cluster-settings, as Flux needs it to (substituteFrom reads
+    # the cluster, not the repository).
     yaml_tree(
         {
+            "kubernetes/flux/cluster/ks.yaml": ks(
+                "cluster-apps", "./kubernetes/apps", namespace="flux-system"
+            ),
+            "kubernetes/apps/kustomization.yaml": (
+                "resources:\n  - ./default/settings.yaml\n  - ./default/echo/ks.yaml\n"
+            ),
             f"{APP}/ks.yaml": ks("echo", f"./{APP}/app", postbuild),
             f"{APP}/app/deployment.yaml": deployment("${REPLICAS}"),
             "kubernetes/apps/default/settings.yaml": CLUSTER_SETTINGS.format(
@@ -708,9 +716,14 @@ def test_flux_variables_in_an_integer_field(
 
 
 def test_a_default_is_substituted_and_judged(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    """With some variable defined, Flux substitutes and ``${REPLICAS:=two}`` becomes "two".
+
+    (With none at all Flux skips substitution and applies the text as written.)
+    """
+    postbuild = "  postBuild:\n    substitute:\n      OTHER: x\n"
     yaml_tree(
         {
-            f"{APP}/ks.yaml": ks("echo", f"./{APP}/app", "  postBuild:\n    substitute: {}\n"),
+            f"{APP}/ks.yaml": ks("echo", f"./{APP}/app", postbuild),
             f"{APP}/app/deployment.yaml": deployment("${REPLICAS:=two}"),
         }
     )
