@@ -8,6 +8,10 @@ and every image named in chart values (`image: {repository, tag}` and
 - an image without a tag or digest runs `latest`;
 - a tag listed in `mutable-tags` (default: `latest`) moves under you.
 
+A manifest some cluster deploys is judged as Flux applies it: a kustomization's
+`images:` (`newTag`, `digest`, `newName`) or a patch that sets the tag counts, and a
+mutable tag such an entry sets is reported at that entry.
+
 Images in values of other charts may leave `tag` empty: the chart then uses its
 own `appVersion`, which the pinned chart version fixes, so only an explicit
 mutable tag is reported there. Tags built from `${VARIABLES}` or `{{ templates }}`
@@ -48,12 +52,13 @@ containers:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import attrs
 
-from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.workloads import ImageRef
+from homelab_kit import Diagnostic, Location, Repo, Severity
+from homelab_kit.model.patches import applied_copies
+from homelab_kit.model.workloads import Container, ImageRef, Workload, pod_spec_path
 from homelab_kit_workloads._common import container_name
 
 ID = "workload-image-tag"
@@ -77,10 +82,14 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
             if image is None:
                 continue
             seen.add(_key(image))
-            problem = _problem(image, options, tag_required=True)
-            if problem:
-                message = f"{container_name(workload, container)} runs {image.repository} {problem}"
-                yield Diagnostic(image.source, ID, message, SEVERITY, REMEDIATION)
+            reported: set[tuple[Location, str]] = set()
+            for applied in _applied_images(repo, workload, container, image):
+                problem = _problem(applied, options, tag_required=True)
+                if problem and (applied.source, problem) not in reported:
+                    reported.add((applied.source, problem))
+                    name = container_name(workload, container)
+                    message = f"{name} runs {applied.repository} {problem}"
+                    yield Diagnostic(applied.source, ID, message, SEVERITY, REMEDIATION)
     for values in repo.values:
         for image in values.images():
             if _key(image) in seen:
@@ -92,6 +101,30 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
                 release = f"HelmRelease {where}{values.release}"
                 message = f"the values of {release} run {image.repository} {problem}"
                 yield Diagnostic(image.source, ID, message, SEVERITY, REMEDIATION)
+
+
+def _applied_images(
+    repo: Repo, workload: Workload, container: Container, written: ImageRef
+) -> list[ImageRef]:
+    """The container's image in each copy the clusters apply, else as written.
+
+    Each applied image is placed where it was set: a kustomization's ``images:``
+    entry or a patch, else the written ``image:``.
+    """
+    if workload.origin != "manifest":
+        return [written]
+    field = "initContainers" if container.init else "containers"
+    path = (*pod_spec_path(workload.kind), field)
+    out: list[ImageRef] = []
+    for copy in applied_copies(repo, workload.doc):
+        items = copy.get(*path)
+        for index, item in enumerate(items if isinstance(items, list) else ()):
+            if isinstance(item, Mapping) and item.get("name") == container.name:
+                text = item.get("image")
+                if isinstance(text, str):
+                    where = copy.provenance.changed_by((*path, index, "image"))
+                    out.append(ImageRef.parse(text, where or written.source))
+    return out or [written]
 
 
 def _key(image: ImageRef) -> tuple[str, int, int]:

@@ -387,3 +387,67 @@ def test_native_sidecar_in_a_manifest(yaml_tree: YamlTree, lint_tree: LintTree) 
     assert all(path == DEPLOY and line - 1 <= at <= line + 6 for path, at, _ in found)
     yaml_tree({DEPLOY: deployment.replace("          restartPolicy: Always\n", "")})
     assert lint_tree(select=["workload-probes", "workload-resources"]) == []
+
+
+# --------------------------------------------------------------------------- as Flux applies it
+
+UNTAGGED = """
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+spec:
+  selector:
+    matchLabels:
+      app: echo
+  template:
+    metadata:
+      labels:
+        app: echo
+    spec:
+      containers:
+        - name: echo
+          image: ghcr.io/mendhak/http-https-echo
+"""
+
+
+def _deployed(kustomization: str) -> dict[str, str]:
+    app = "kubernetes/apps/default/echo"
+    return {
+        f"{app}/ks.yaml": f"""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: echo
+              namespace: default
+            spec:
+              interval: 1h
+              path: ./{app}/app
+              prune: true
+              sourceRef:
+                kind: GitRepository
+                name: flux-system
+                namespace: flux-system
+        """,
+        f"{app}/app/deployment.yaml": UNTAGGED,
+        f"{app}/app/kustomization.yaml": kustomization,
+    }
+
+
+def test_an_image_kustomize_pins_is_pinned(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    """A kustomization's images: entry sets the tag the cluster runs."""
+    images = "images:\n  - name: ghcr.io/mendhak/http-https-echo\n    newTag: '{}'\n"
+    resources = "resources:\n  - ./deployment.yaml\n"
+    yaml_tree(_deployed(resources + images.format("37")))
+    assert lint_tree(select=["workload-image-tag"]) == []
+    # A mutable tag the entry sets is reported at the entry.
+    yaml_tree(_deployed(resources + images.format("latest")))
+    assert lint_tree(select=["workload-image-tag"]) == [
+        ("kubernetes/apps/default/echo/app/kustomization.yaml", 4, "workload-image-tag")
+    ]
+    # Without the entry the written image runs latest.
+    yaml_tree(_deployed(resources))
+    assert lint_tree(select=["workload-image-tag"]) == [
+        ("kubernetes/apps/default/echo/app/deployment.yaml", 17, "workload-image-tag")
+    ]
