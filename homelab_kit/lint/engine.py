@@ -16,6 +16,7 @@ from homelab_kit.lint.check import Check
 from homelab_kit.lint.result import CheckInfo, LintResult
 from homelab_kit.lint.spans import with_ends
 from homelab_kit.location import Location
+from homelab_kit.model.clusters import owner
 from homelab_kit.model.repo import Repo
 from homelab_kit.plugins import PluginManager
 from homelab_kit.yaml import Suppression
@@ -99,7 +100,7 @@ def run_checks(
         progress("check", len(checks), len(checks))
     selected_ids = {c.id for c in checks}
     kept, suppressed = _apply_suppressions(repo, raw, config, selected_ids, frozenset(known))
-    diagnostics = tuple(sorted(set(with_ends(repo.root, kept))))
+    diagnostics = tuple(sorted(set(with_ends(repo.root, _name_clusters(repo, kept)))))
     return LintResult(
         root=repo.root,
         diagnostics=diagnostics,
@@ -114,6 +115,28 @@ def run_checks(
         duration=time.perf_counter() - started,
         tool_version=tool_version,
     )
+
+
+def _name_clusters(repo: Repo, diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """Each finding in a file only one of several clusters has names that cluster.
+
+    A check that knows better (a shared file applied differently per cluster) sets
+    ``cluster`` itself; that is kept.
+    """
+    if len(repo.clusters) < 2:
+        return list(diagnostics)
+    owners: dict[str, str | None] = {}
+    out: list[Diagnostic] = []
+    for diag in diagnostics:
+        path = diag.location.path
+        if diag.cluster is None:
+            if path not in owners:
+                # What no cluster deploys is about no cluster, whatever folder it is in.
+                owners[path] = owner(repo.clusters, path) if repo.is_deployed(path) else None
+            if owners[path] is not None:
+                diag = attrs.evolve(diag, cluster=owners[path])
+        out.append(diag)
+    return out
 
 
 Outcome = tuple[bool, list[Diagnostic]]  # (crashed, its diagnostics or the internal error)

@@ -598,3 +598,14 @@ def outside(clusters: Sequence[Cluster], chosen: Sequence[Cluster], path: str) -
     """Whether ``path`` belongs only to clusters not ``chosen`` (so ``--cluster`` hides it)."""
     owners = [c for c in clusters if c.reaches(path)]
     return bool(owners) and not any(c in chosen for c in owners)
+
+
+def owner(clusters: Sequence[Cluster], path: str) -> str | None:
+    """The one cluster ``path`` belongs to, when the repository has several; else None.
+
+    A file two clusters share, or that no cluster reaches (``talos/``), has no owner.
+    """
+    if len(clusters) < 2:
+        return None
+    found = [c.name for c in clusters if c.reaches(path)]
+    return found[0] if len(found) == 1 else None
