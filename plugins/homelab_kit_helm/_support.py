@@ -13,6 +13,7 @@ import attrs
 
 from homelab_kit import DocumentRef, HelmRelease, Repo
 from homelab_kit.model.flux import NamespacedRef
+from homelab_kit.model.patches import applied_value
 from homelab_kit.model.secret_index import namespaces_meet, object_namespaces
 from homelab_kit.model.substitute import NameIndex
 
@@ -80,13 +81,42 @@ def _chart_source_index(repo: Repo) -> dict[str, NameIndex[ChartSource]]:
     return out
 
 
-def chart_ref_of(hr: HelmRelease) -> tuple[NamespacedRef | None, str]:
-    """The reference to the chart's source and its kind (chartRef or chart.spec.sourceRef)."""
+def chart_ref_of(hr: HelmRelease, repo: Repo | None = None) -> tuple[NamespacedRef | None, str]:
+    """The reference to the chart's source and its kind (chartRef or chart.spec.sourceRef).
+
+    With ``repo``, a reference that only a patch sets (a component adding
+    ``chartRef``) is read from the object as the clusters apply it, placed where
+    the patch sets it.
+    """
+    found = _chart_ref(hr, repo)
+    return (found[0], found[1]) if found is not None else (None, "")
+
+
+def names_chart_ref(hr: HelmRelease, repo: Repo | None = None) -> bool:
+    """Whether the chart's source is given by ``spec.chartRef`` (not ``chart.spec.sourceRef``)."""
+    found = _chart_ref(hr, repo)
+    return found is not None and found[2]
+
+
+_CHART_REF = ("spec", "chartRef")
+_SOURCE_REF = ("spec", "chart", "spec", "sourceRef")
+
+
+def _chart_ref(hr: HelmRelease, repo: Repo | None) -> tuple[NamespacedRef, str, bool] | None:
     if hr.chart_ref is not None:
-        return hr.chart_ref, hr.chart_ref.kind or "OCIRepository"
+        return hr.chart_ref, hr.chart_ref.kind or "OCIRepository", True
     if hr.chart is not None and hr.chart.source_ref is not None:
-        return hr.chart.source_ref, hr.chart.source_ref.kind or "HelmRepository"
-    return None, ""
+        return hr.chart.source_ref, hr.chart.source_ref.kind or "HelmRepository", False
+    if repo is None:
+        return None
+    for path, default in ((_CHART_REF, "OCIRepository"), (_SOURCE_REF, "HelmRepository")):
+        value, _ = applied_value(repo, hr.doc, *path)
+        _, where = applied_value(repo, hr.doc, *path, "name")  # the line a patch set it on
+        ref = NamespacedRef.from_item(hr.doc, path, value, hr.namespace)
+        if ref is not None:
+            ref = attrs.evolve(ref, source=where or ref.source)
+            return ref, ref.kind or default, path == _CHART_REF
+    return None
 
 
 def resolve_chart_source(repo: Repo, hr: HelmRelease) -> list[ChartSource] | None:
@@ -94,7 +124,7 @@ def resolve_chart_source(repo: Repo, hr: HelmRelease) -> list[ChartSource] | Non
 
     None when the kind of its source is not modelled.
     """
-    ref, kind = chart_ref_of(hr)
+    ref, kind = chart_ref_of(hr, repo)
     if ref is None or kind not in CHART_SOURCE_KINDS:
         return None
     own = object_namespaces(repo, hr.doc, hr.namespace)
@@ -108,7 +138,7 @@ def resolve_chart_source(repo: Repo, hr: HelmRelease) -> list[ChartSource] | Non
 
 def implicit_source(repo: Repo, hr: HelmRelease) -> bool:
     """Whether the chart source is one bootstrap creates (GitRepository flux-system)."""
-    ref, kind = chart_ref_of(hr)
+    ref, kind = chart_ref_of(hr, repo)
     if ref is None:
         return False
     own = object_namespaces(repo, hr.doc, hr.namespace)

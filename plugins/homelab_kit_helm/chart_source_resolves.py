@@ -5,8 +5,10 @@ Resolves `spec.chartRef` and `spec.chart.spec.sourceRef` of every HelmRelease to
 an `OCIRepository`, `HelmRepository` or `GitRepository` declared in the
 repository.  The reference's namespace defaults to the HelmRelease's own; names
 and namespaces are compared after the deploying Flux Kustomization's inline
-`postBuild.substitute` variables are applied.  A HelmRelease with neither
-`chartRef` nor `chart` is reported too.  `GitRepository flux-system`, which
+`postBuild.substitute` variables are applied.  A reference that only a patch sets
+(a component or parent Kustomization adding `chartRef`) is read from the
+HelmRelease as the clusters apply it.  A HelmRelease with neither `chartRef` nor
+`chart`, even once patched, is reported too.  `GitRepository flux-system`, which
 bootstrap creates, always resolves.
 
 ## Why is this bad?
@@ -45,6 +47,7 @@ from homelab_kit_helm._support import (
     CHART_SOURCE_KINDS,
     chart_ref_of,
     implicit_source,
+    names_chart_ref,
     ref_namespaces,
     resolve_chart_source,
 )
@@ -61,7 +64,7 @@ _SOURCE_REF_KINDS = ("HelmRepository", "GitRepository", "Bucket")
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     for hr in repo.helm_releases:
-        ref, kind = chart_ref_of(hr)
+        ref, kind = chart_ref_of(hr, repo)
         if ref is None:
             yield Diagnostic(
                 hr.doc.location("spec"),
@@ -72,7 +75,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                 REMEDIATION,
             )
             continue
-        allowed = _CHART_REF_KINDS if hr.chart_ref is not None else _SOURCE_REF_KINDS
+        allowed = _CHART_REF_KINDS if names_chart_ref(hr, repo) else _SOURCE_REF_KINDS
         if kind not in allowed:
             yield Diagnostic(
                 ref.source,

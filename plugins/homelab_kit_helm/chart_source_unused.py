@@ -70,8 +70,15 @@ def _groups(repo: Repo, path: str) -> tuple[str, ...]:
 
 
 def _names_used(repo: Repo) -> frozenset[tuple[str, str, str]]:
-    """``(cluster, kind, name)`` named by a sourceRef or chartRef of a deployed object."""
+    """``(cluster, kind, name)`` named by a sourceRef or chartRef of a deployed object.
+
+    Read from each cluster's desired state (a reference a patch sets, a name
+    substituted from ``${VAR}``) and from the deployed files as written.
+    """
     out: set[tuple[str, str, str]] = set()
+    for cluster in repo.clusters:
+        for obj in cluster.objects:
+            out.update((cluster.name, kind, name) for kind, name in _refs(obj.data))
     for doc in repo.documents:
         if not repo.is_deployed(doc.path):
             continue

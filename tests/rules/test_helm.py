@@ -240,6 +240,38 @@ def test_chart_ref_kind_and_missing_chart(yaml_tree: YamlTree, lint_tree: LintTr
     ]
 
 
+CHART_REF_PATCH = """
+patches:
+  - target:
+      kind: HelmRelease
+    patch: |-
+      apiVersion: helm.toolkit.fluxcd.io/v2
+      kind: HelmRelease
+      metadata:
+        name: _
+      spec:
+        chartRef:
+          kind: OCIRepository
+          name: {name}
+"""
+
+
+def test_a_chart_ref_a_patch_sets_resolves(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    """A kustomize patch (a component's, say) may give every HelmRelease its chartRef."""
+    ids = ["helm-chart-source-resolves", "helm-chart-source-unused"]
+    tree = edit(cluster(), ECHO_HR, "  chartRef:\n    kind: OCIRepository\n    name: echo\n", "")
+    tree[ECHO_KFILE] += CHART_REF_PATCH.format(name="echo")
+    yaml_tree(tree)
+    assert lint_tree(select=ids) == []
+    # A name the patch gets wrong is reported at the patch (and the source is unused).
+    tree[ECHO_KFILE] = tree[ECHO_KFILE].replace("name: echo\n", "name: echoo\n")
+    yaml_tree(tree)
+    assert lint_tree(select=ids) == [
+        (ECHO_HR, 5, "helm-chart-source-unused"),
+        (ECHO_KFILE, 21, "helm-chart-source-resolves"),  # the patch's `name: echoo`
+    ]
+
+
 # ------------------------------------------------------------- unused sources
 
 UNUSED = """---
