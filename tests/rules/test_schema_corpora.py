@@ -120,3 +120,22 @@ def test_catalog_findings_are_the_known_stale_field() -> None:
             "'spec.receivers[2].pushoverConfigs[0].monospace'",
         )
     ]
+
+
+# onedr0p__home-ops-2024 holds two clusters (kubernetes/main, kubernetes/storage)
+# that share no file. Validating what Flux applies (patches, substitution) left its
+# schema counts as they were (issue 16: each corpus's counts unchanged, reviewed);
+# what changed is that each finding names the cluster whose file it is in: main's 6
+# kinds without a schema (each reported once, at its first object), storage's
+# CiliumLoadBalancerIPPool with the pre-1.15 `spec.cidrs` (a bundled-schema warning).
+TWO_CLUSTERS = "onedr0p__home-ops-2024"
+
+
+@pytest.mark.corpora
+def test_schema_findings_name_their_cluster_in_a_two_cluster_repository() -> None:
+    result = lint_path(corpus_path(TWO_CLUSTERS), select=IDS)
+    assert result.clusters == ("main", "storage")
+    named = collections.Counter(
+        (d.location.path.split("/")[1], d.cluster) for d in result.diagnostics
+    )
+    assert named == {("main", "main"): 6, ("storage", "storage"): 1}
