@@ -47,10 +47,14 @@ class Validator:
     advisory: bool = False
 
     def validate(
-        self, obj: Any, variables: Mapping[str, str] | None = None
+        self, obj: Any, variables: Mapping[str, str] | None = None, *, redact: bool = False
     ) -> list[SchemaViolation]:
-        """Every violation of ``obj``, sorted by position (then path and message)."""
-        ctx = Context(variables, redact=self.kind == "Secret" and self.api_version == "v1")
+        """Every violation of ``obj``, sorted by position (then path and message).
+
+        With ``redact`` (always for a Secret) messages describe values by type only.
+        """
+        secret = self.kind == "Secret" and self.api_version == "v1"
+        ctx = Context(variables, redact=redact or secret)
         try:
             self.check(obj, None, ctx)
         except RecursionError:
@@ -82,8 +86,12 @@ def validate(
     *,
     variables: Mapping[str, str] | None = None,
     partial: bool = False,
+    redact: bool = False,
 ) -> list[SchemaViolation]:
     """Validate one parsed Kubernetes object; return its violations, sorted.
+
+    With ``redact=True`` no message quotes a value (an object that may hold values
+    substituted from a Secret); a Secret's values are never quoted anyway.
 
     With ``partial=True`` the object is a patch (a kustomize or Flux ``patches``
     entry): missing required fields are not reported, everything else is.
@@ -147,7 +155,7 @@ def validate(
                 ("kind",), f"no schema for {kind} ({api_version}): {reason}", "no-schema"
             )
         ]
-    violations = validator.validate(obj, variables)
+    violations = validator.validate(obj, variables, redact=redact)
     if partial:
         violations = [v for v in violations if v.code != "required"]
     return violations

@@ -232,6 +232,7 @@ class _AppliedCopies:
         self._in_patches = in_patches
         self._clusters = frozenset(c.name for c in repo.clusters)
         self._by_place: dict[tuple[str, int], Copies] = {}
+        self._secret_variables: dict[tuple[str, tuple[str | None, str] | None], bool] = {}
         for cluster in repo.clusters:
             for obj in cluster.objects:
                 if obj.applied_by is not None:
@@ -256,7 +257,8 @@ class _AppliedCopies:
         seen: dict[tuple[Location, str], _Seen] = {}
         for cluster, obj, in_clusters, labels in contents.values():
             advisory = _is_advisory(self._registry, obj.data)
-            for violation in validate(obj.data, self._registry):
+            redact = self._reads_secrets(cluster, obj)
+            for violation in validate(obj.data, self._registry, redact=redact):
                 where, substituted = self._where(doc, cluster, obj, violation)
                 if (where.path, where.line, violation.message) in self._in_patches:
                     continue
@@ -290,6 +292,19 @@ class _AppliedCopies:
         named = list(entry.clusters) if len(clusters) > 1 and set(entry.clusters) < clusters else []
         for cluster in named or [None]:
             yield Finding(where, message, False, advisory=entry.advisory, cluster=cluster)
+
+    def _reads_secrets(self, cluster: str, obj: DesiredObject) -> bool:
+        """Whether ``obj`` may hold values substituted from a Secret: never quote its values."""
+        key = (cluster, obj.applied_by)
+        if key not in self._secret_variables:
+            found = self._repo.cluster(cluster)
+            ks = found.kustomization(*obj.applied_by) if found and obj.applied_by else None
+            refs = ks.object.get("spec", "postBuild", "substituteFrom") if ks else None
+            self._secret_variables[key] = any(
+                isinstance(ref, Mapping) and ref.get("kind") == "Secret"
+                for ref in (refs if isinstance(refs, list) else ())
+            )
+        return self._secret_variables[key]
 
     def _where(
         self, doc: DocumentRef, cluster: str, obj: DesiredObject, violation: SchemaViolation

@@ -314,3 +314,40 @@ def test_json_names_the_cluster(yaml_tree: YamlTree, tmp_path: Path) -> None:
         ["lint", str(tmp_path), "--no-cache", "--format", "concise", "--select", "schema-invalid"],
     )
     assert "error[schema-invalid] [cluster storage] Deployment echo" in run.output
+
+
+def test_a_value_substituted_from_a_secret_is_never_quoted(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    """An unencrypted Secret's variables are substituted; the message names the type only."""
+    secret = """
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: cluster-secrets
+  namespace: default
+stringData:
+  REPLICAS: hunter2-planted
+"""
+    postbuild = (
+        "  postBuild:\n    substituteFrom:\n      - kind: Secret\n        name: cluster-secrets\n"
+    )
+    tree = _cluster({f"{APP}/app/deployment.yaml": deployment("${REPLICAS}")})
+    tree["kubernetes/apps/default/secrets.yaml"] = secret
+    tree["kubernetes/apps/kustomization.yaml"] = (
+        "resources:\n  - ./default/secrets.yaml\n  - ./default/echo/ks.yaml\n"
+    )
+    tree[f"{APP}/ks.yaml"] = ks("echo", f"./{APP}/app", postbuild)
+    yaml_tree(tree)
+    result = lint_path(tmp_path, select=IDS)
+    assert _seen(result) == [
+        (
+            f"{APP}/app/deployment.yaml",
+            7,
+            "Deployment echo: spec.replicas: expected integer, got a string "
+            "after substituting variables",
+            None,
+        )
+    ]
+    assert "hunter2" not in repr(result)
