@@ -226,7 +226,7 @@ def _findings(repo: Repo, result: LintResult, links: Links) -> str:
             for d in diags:
                 parts.append(
                     f'<tr><td><span class="sev {d.severity}">{d.severity}</span></td>'
-                    f"<td>{_link(links, d.location)}</td><td>{_esc(d.message)}</td>"
+                    f"<td>{_link(links, d.location)}</td><td>{_esc(d.labelled_message)}</td>"
                     f"<td>{_esc(d.remediation)}</td></tr>"
                 )
             parts.append("</tbody></table>")
