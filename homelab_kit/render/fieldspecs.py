@@ -246,7 +246,8 @@ class NameReference:
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> NameReference:
         """Build from a ``nameReference`` entry of a kustomize configuration file."""
-        specs = raw.get("fieldSpecs") or []
+        specs = raw.get("fieldSpecs")
+        specs = specs if isinstance(specs, list) else []  # a malformed entry refers to nothing
         return cls(
             kind=str(raw.get("kind") or ""),
             group=str(raw.get("group") or ""),

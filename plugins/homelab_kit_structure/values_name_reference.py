@@ -48,6 +48,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.base import as_list
 from homelab_kit.model.kustomize import KustomizeFile
 from homelab_kit_structure._common import including_kustomizations, values_generator
 
@@ -94,10 +95,10 @@ def _covers(repo: Repo, kfile: KustomizeFile, kind: str) -> bool:
 
 
 def _has_reference(config: Mapping[str, Any], kind: str) -> bool:
-    for item in config.get("nameReference") or ():
+    for item in as_list(config.get("nameReference")):
         if not isinstance(item, Mapping) or item.get("kind") != kind:
             continue
-        for spec in item.get("fieldSpecs") or ():
+        for spec in as_list(item.get("fieldSpecs")):
             if (
                 isinstance(spec, Mapping)
                 and spec.get("kind") in (None, "HelmRelease")

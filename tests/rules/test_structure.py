@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from homelab_kit.testing import LintTree, YamlTree, lint_path
 
 CLUSTER_KS = "kubernetes/flux/cluster/ks.yaml"
@@ -295,6 +297,21 @@ def test_inline_values_and_extra_values_files_are_fine(
 
 def test_values_name_reference_missing(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
     tree = _edit(SONARR_KCONFIG, "spec/valuesFrom/name", "spec/chart/name")
+    yaml_tree(tree)
+    assert lint_tree(select=["structure-values-name-reference"]) == [
+        (SONARR_HR, 11, "structure-values-name-reference"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "config", ["nameReference: true\n", "nameReference:\n  - kind: ConfigMap\n    fieldSpecs: 3\n"]
+)
+def test_values_name_reference_malformed_config_is_no_reference(
+    yaml_tree: YamlTree, lint_tree: LintTree, config: str
+) -> None:
+    """A kustomizeconfig of the wrong shape covers nothing (found by the fuzz test: a crash)."""
+    tree = cluster()
+    tree[SONARR_KCONFIG] = config
     yaml_tree(tree)
     assert lint_tree(select=["structure-values-name-reference"]) == [
         (SONARR_HR, 11, "structure-values-name-reference"),
