@@ -42,6 +42,7 @@ from homelab_kit.model.provenance import Provenance
 
 if TYPE_CHECKING:
     from homelab_kit.model.repo import App, Repo
+    from homelab_kit.render.sources import Sources
 
 KsKey = tuple[str | None, str]
 
@@ -333,10 +334,14 @@ def build_clusters(repo: Repo, configured: Sequence[ConfiguredCluster] = ()) -> 
     clusters: list[Cluster] = []
     built: list[tuple[_Entry, list[ClusterKustomization], list[DesiredObject]]] = []
     claimed: set[tuple[str, int]] = set()
+    from homelab_kit.render.sources import Sources
+
+    # every build reads the same tree: each path resolved, each file read and parsed once
+    tree = Sources(repo.root, repo.files)
     for entry in _entries(repo, configured):
         if entry.how == "root" and all((d.path, d.index) in claimed for d in entry.roots):
             continue  # a FluxInstance's sync path applies these roots already
-        kss, objects = _build(repo, entry)
+        kss, objects = _build(repo, entry, tree)
         claimed.update(_claimed(repo, objects))
         built.append((entry, kss, objects))
     names: dict[str, int] = {}
@@ -417,7 +422,9 @@ def _is_flux_ks(data: Mapping[str, Any]) -> bool:
     )
 
 
-def _build(repo: Repo, entry: _Entry) -> tuple[list[ClusterKustomization], list[DesiredObject]]:
+def _build(
+    repo: Repo, entry: _Entry, tree: Sources
+) -> tuple[list[ClusterKustomization], list[DesiredObject]]:
     """Build one cluster: each Flux Kustomization, then those in its output, in turn.
 
     A Kustomization whose ``substituteFrom`` names an object not built yet waits
@@ -450,7 +457,7 @@ def _build(repo: Repo, entry: _Entry) -> tuple[list[ClusterKustomization], list[
             deferred.append(item)
             continue
         progressed = True
-        ks = _build_one(repo, obj, sources, finder)
+        ks = _build_one(repo, obj, sources, finder, tree)
         built[key] = ks
         for child in ks.objects:
             objects.append(child)
@@ -487,6 +494,7 @@ def _build_one(
     obj: DesiredObject,
     sources: Sequence[Mapping[str, Any]],
     finder: _ProvenanceFinder,
+    tree: Sources,
 ) -> ClusterKustomization:
     from homelab_kit.render.flux import build_flux_kustomization
 
@@ -512,7 +520,7 @@ def _build_one(
             source_objects=sources,
             backend="python",
             namespace=key[0],
-            parsed=repo.files,
+            sources=tree,
         )
     except HomelabKitError as exc:
         return ClusterKustomization(obj, folder, (), errors=(str(exc),))

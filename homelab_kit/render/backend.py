@@ -28,6 +28,7 @@ from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
 from homelab_kit.render._docs import parse_documents
 from homelab_kit.render.kustomize import Rendered, render_directory
+from homelab_kit.render.sources import Sources
 from homelab_kit.render.vet import vet
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE
@@ -58,6 +59,7 @@ def render(
     kustomization: Mapping[str, Any] | None = None,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     parsed: Mapping[str, YamlFile] | None = None,
+    sources: Sources | None = None,
 ) -> Rendered:
     """Build the kustomization in ``directory`` with the chosen backend.
 
@@ -76,6 +78,9 @@ def render(
     :param max_file_size: the largest file the build may read, in bytes.
     :param parsed: files already parsed, for the pure-Python renderer (see
         :func:`~homelab_kit.render.kustomize.render_directory`).
+    :param sources: the tree as a run of builds reads it
+        (:class:`~homelab_kit.render.sources.Sources`, made from ``root`` and
+        ``parsed`` when not given), shared by builds of a tree that does not change.
     :returns: the objects in kustomize's output order.
     :raises HomelabKitError: bad input, a refused entry, or the build failed (the
         binary's first error line) or ran out of time.
@@ -83,6 +88,7 @@ def render(
     if backend not in BACKENDS:
         raise HomelabKitError(f"unknown render backend {backend!r}; use one of {BACKENDS}")
     directory, root = Path(directory), Path(root)
+    sources = sources if sources is not None else Sources(root, parsed)
     chosen = available_backend() if backend == "auto" else backend
     if chosen == "python":
         with time_limit(timeout, "the python renderer", directory):
@@ -92,9 +98,10 @@ def render(
                 kustomization=kustomization,
                 max_size=max_file_size,
                 strict=False,
+                sources=sources,
             )
             return render_directory(
-                directory, root=root, kustomization=kustomization, parsed=parsed
+                directory, root=root, kustomization=kustomization, sources=sources
             )
     binary = shutil.which(chosen)
     if binary is None:
@@ -108,6 +115,7 @@ def render(
             kustomization=kustomization,
             copy_to=copy_root,
             max_size=max_file_size,
+            sources=sources,
         )
         try:
             return _run([*command, *_RESTRICTOR, str(target)], chosen, directory, timeout)

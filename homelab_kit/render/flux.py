@@ -39,8 +39,9 @@ from homelab_kit.location import Location
 from homelab_kit.model.provenance import Provenance
 from homelab_kit.render.backend import render
 from homelab_kit.render.kustomize import KUSTOMIZATION_FIELDS, KUSTOMIZATION_FILES
+from homelab_kit.render.sources import Sources
 from homelab_kit.render.substitute import collect_variables, substitute_objects
-from homelab_kit.yaml import YamlFile, YMap, YSeq, parse_text
+from homelab_kit.yaml import YamlFile, YMap, YSeq
 
 KUSTOMIZE_API_VERSION = "kustomize.config.k8s.io/v1beta1"
 _MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -84,7 +85,12 @@ class FluxBuild:
 
 
 def generate_kustomization(
-    spec: Mapping[str, Any], directory: Path, *, root: Path, label: str = "Kustomization"
+    spec: Mapping[str, Any],
+    directory: Path,
+    *,
+    root: Path,
+    label: str = "Kustomization",
+    sources: Sources | None = None,
 ) -> tuple[YMap, tuple[str, ...]]:
     """The kustomization kustomize-controller builds for ``spec.path``, and warnings.
 
@@ -92,17 +98,20 @@ def generate_kustomization(
     :param directory: ``spec.path`` resolved against ``root`` (a directory).
     :param root: the repository root; nothing outside it is read.
     :param label: how messages name the Flux Kustomization.
+    :param sources: the tree as a run of builds reads it
+        (:class:`~homelab_kit.render.sources.Sources`); a fresh one when not given.
     :returns: the kustomization file's data with the Flux spec folded in (positions
         of the original file kept for error messages; the file is never written).
     :raises HomelabKitError: an unreadable kustomization file, a file Flux cannot
         read as a manifest while generating one, or an invalid spec field.
     """
-    root = root.resolve()
+    sources = sources if sources is not None else Sources(root)
+    root = sources.root
     warnings: list[str] = []
-    found = [directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()]
+    found = [directory / n for n in KUSTOMIZATION_FILES if sources.is_file(directory / n)]
     if found:
-        data = _read_kustomization(found[0], root)
-        rel = _rel(found[0], root)
+        data = _read_kustomization(found[0], sources)
+        rel = sources.rel(found[0])
         for key in [k for k in data if k not in KUSTOMIZATION_FIELDS]:
             warnings.append(f"{rel}: unknown field {key!r} dropped, as Flux drops it")
             del data[key]
@@ -110,28 +119,30 @@ def generate_kustomization(
         data = YMap(0, 0)
         data["apiVersion"] = KUSTOMIZE_API_VERSION
         data["kind"] = "Kustomization"
-        resources = _scan_manifests(directory, root, label)
+        resources = _scan_manifests(directory, sources, label)
         if resources:
             data["resources"] = resources
-    _fold_spec(data, spec, directory, label)
+    _fold_spec(data, spec, directory, label, sources)
     return data, tuple(warnings)
 
 
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix() or "."
-    except ValueError:
-        return path.as_posix()
+def _read_text(path: Path, sources: Sources) -> tuple[bytes, str]:
+    """A file's bytes and its text as ``Path.read_text`` gives it (universal newlines)."""
+    data = sources.read_bytes(path)
+    text = data.decode("utf-8-sig")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return data, text
 
 
-def _read_kustomization(path: Path, root: Path) -> YMap:
-    rel = _rel(path, root)
+def _read_kustomization(path: Path, sources: Sources) -> YMap:
+    rel = sources.rel(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw, text = _read_text(path, sources)
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise HomelabKitError(f"cannot read kustomization: {reason}", Location(rel)) from None
-    documents, problems = parse_text(text, rel)
+    documents, problems = sources.parse(rel, text, raw)
     if problems:
         raise HomelabKitError(
             f"invalid YAML: {problems[0].message}",
@@ -148,7 +159,7 @@ def _read_kustomization(path: Path, root: Path) -> YMap:
     return data
 
 
-def _scan_manifests(directory: Path, root: Path, label: str) -> list[str]:
+def _scan_manifests(directory: Path, sources: Sources, label: str) -> list[str]:
     """fluxcd/pkg's ``scanManifests``: every YAML manifest below ``directory``, in walk order.
 
     A sub-folder with a kustomization file is listed as itself, not entered.  Any
@@ -162,37 +173,37 @@ def _scan_manifests(directory: Path, root: Path, label: str) -> list[str]:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
             raise HomelabKitError(
-                f"{label}: cannot list {_rel(folder, root)}: {exc.strerror}"
+                f"{label}: cannot list {sources.rel(folder)}: {exc.strerror}"
             ) from None
         for entry in entries:
             path = Path(entry.path)
             relative = f"{prefix}/{entry.name}"
             if entry.is_dir(follow_symlinks=False):
-                if any((path / n).is_file() for n in KUSTOMIZATION_FILES):
+                if any(sources.is_file(path / n) for n in KUSTOMIZATION_FILES):
                     resources.append(relative)
                 else:
                     walk(path, relative)
             elif entry.name.endswith(_MANIFEST_SUFFIXES):
-                _check_manifest(path, root, label)
+                _check_manifest(path, sources, label)
                 resources.append(relative)
 
     walk(directory, ".")
     return resources
 
 
-def _check_manifest(path: Path, root: Path, label: str) -> None:
-    rel = _rel(path, root)
-    if not path.resolve().is_relative_to(root):
+def _check_manifest(path: Path, sources: Sources, label: str) -> None:
+    rel = sources.rel(path)
+    if not sources.resolve(path).is_relative_to(sources.root):
         raise HomelabKitError(
             f"{label}: {rel} points outside the repository root; nothing outside it is read"
         )
     why = f"{label}: Flux cannot generate a kustomization listing {rel}"
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw, text = _read_text(path, sources)
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise HomelabKitError(f"{why}: {reason}", Location(rel)) from None
-    documents, problems = parse_text(text, rel)
+    documents, problems = sources.parse(rel, text, raw)
     if problems:
         where = Location(rel, problems[0].line, problems[0].column)
         raise HomelabKitError(f"{why}: it is not valid YAML", where)
@@ -243,7 +254,9 @@ def _selector(value: Any) -> dict[str, str] | None:
     return {k: str(value[k]) for k in _SELECTOR_FIELDS if value.get(k)}
 
 
-def _fold_spec(data: YMap, spec: Mapping[str, Any], directory: Path, label: str) -> None:
+def _fold_spec(
+    data: YMap, spec: Mapping[str, Any], directory: Path, label: str, sources: Sources
+) -> None:
     """Write the Flux spec into the kustomization, as fluxcd/pkg's generator does."""
     target_namespace = spec.get("targetNamespace")
     if isinstance(target_namespace, str):
@@ -271,7 +284,7 @@ def _fold_spec(data: YMap, spec: Mapping[str, Any], directory: Path, label: str)
         text = str(component)
         if os.path.isabs(text) or _NOT_LOCAL.match(text):
             raise HomelabKitError(f"{label}: component path {text!r} must be local and relative")
-        if ignore_missing and not (directory / text).exists():
+        if ignore_missing and not sources.exists(directory / text):
             continue
         components.append(text)
     _extend(data, "components", components)
@@ -412,6 +425,7 @@ def build_flux_kustomization(
     namespace: str | None = None,
     strict: bool = False,
     parsed: Mapping[str, YamlFile] | None = None,
+    sources: Sources | None = None,
 ) -> FluxBuild:
     """The objects kustomize-controller would apply for one Flux Kustomization.
 
@@ -428,6 +442,10 @@ def build_flux_kustomization(
         (the repository need not hold every object the cluster has).
     :param parsed: files already parsed (the loaded repository's ``files``): see
         :func:`~homelab_kit.render.render`.
+    :param sources: the tree as a run of builds reads it (made from ``root`` and
+        ``parsed`` when not given): share one
+        :class:`~homelab_kit.render.sources.Sources` between the builds of a tree that
+        does not change meanwhile (every Kustomization of a repository).
     :raises HomelabKitError: a bad path or spec, a build failure, an object without
         apiVersion, kind or name, or (``strict``) a missing ``substituteFrom`` object.
 
@@ -435,6 +453,7 @@ def build_flux_kustomization(
     FluxBuild(warnings=(), unresolved=frozenset(), errors=(), backend='kubectl')
     """
     root = Path(root)
+    sources = sources if sources is not None else Sources(root, parsed)
     spec = kustomization.get("spec")
     spec = spec if isinstance(spec, Mapping) else {}
     meta = kustomization.get("metadata")
@@ -442,13 +461,15 @@ def build_flux_kustomization(
     namespace = str(meta.get("namespace") or namespace or "flux-system")
     label = f"Kustomization/{namespace}/{meta.get('name', '?')}"
     path = str(spec.get("path") or "./")
-    directory = (root / path).resolve()
-    if not directory.is_relative_to(root.resolve()):
+    directory = sources.resolve(root / path)
+    if not directory.is_relative_to(sources.root):
         raise HomelabKitError(f"{label}: spec.path {path!r} is outside the repository root")
-    if not directory.is_dir():
-        what = "is not a directory" if directory.exists() else "does not exist"
+    if not sources.is_dir(directory):
+        what = "is not a directory" if sources.exists(directory) else "does not exist"
         raise HomelabKitError(f"{label}: spec.path {path!r} {what}")
-    data, generated = generate_kustomization(spec, directory, root=root, label=label)
+    data, generated = generate_kustomization(
+        spec, directory, root=root, label=label, sources=sources
+    )
     warnings = list(generated)
     source_ref = spec.get("sourceRef")
     if isinstance(source_ref, Mapping) and source_ref.get("kind") not in (None, "GitRepository"):
@@ -456,7 +477,7 @@ def build_flux_kustomization(
             f"{label}: its source is {source_ref.get('kind')}/{source_ref.get('name')}; "
             "spec.path is read from this repository"
         )
-    rendered = render(directory, root=root, backend=backend, kustomization=data, parsed=parsed)
+    rendered = render(directory, root=root, backend=backend, kustomization=data, sources=sources)
     warnings += rendered.warnings
     for obj in rendered.objects:
         obj_meta = obj.get("metadata")

@@ -20,7 +20,6 @@ field a patch, a replacement, ``namespace``, ``namePrefix``/``nameSuffix``,
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -82,7 +81,8 @@ from homelab_kit.render.resource import effective_ns as _effective_ns
 from homelab_kit.render.resource import id_equals as _id_equals
 from homelab_kit.render.resource import id_text as _id_text
 from homelab_kit.render.resource import text as _text
-from homelab_kit.yaml import YamlDocument, YamlFile, YMap, YSeq, parse_text, position_of
+from homelab_kit.render.sources import Sources
+from homelab_kit.yaml import YamlDocument, YamlFile, YMap, YSeq, position_of
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -244,10 +244,11 @@ class _Kustomization:
 
 
 class _Builder(Generators):
-    def __init__(self, root: Path, parsed: Mapping[str, YamlFile] | None = None) -> None:
-        self.root = root.resolve()
-        # files the loader already parsed, by path relative to root (see manifest())
-        self.parsed: Mapping[str, YamlFile] = parsed if parsed is not None else {}
+    def __init__(self, root: Path, sources: Sources) -> None:
+        # what the build reads: paths resolved, files read and parsed once (shared by
+        # every build of a run over the same tree)
+        self.sources = sources
+        self.root = sources.root
         self.warnings: list[str] = []
         self.config: list[_Config] = []
         self.stack: list[Path] = []
@@ -255,25 +256,15 @@ class _Builder(Generators):
         # of spec.path, or writes one where there is none)
         self.overrides: dict[Path, YMap] = {}
         self.line_cache: dict[Path, list[str]] = {}
-        # Path.resolve() is costly (a stat per component) and asked of the same paths
-        # again and again; one build reads a tree that does not change meanwhile
-        self.resolved: dict[Path, Path] = {}
 
     # ------------------------------------------------------------------ paths
 
     def resolve(self, path: Path) -> Path:
-        """``path.resolve()``, remembered (for the path and for its result)."""
-        found = self.resolved.get(path)
-        if found is None:
-            found = self.resolved[path] = path.resolve()
-            self.resolved.setdefault(found, found)
-        return found
+        """``path.resolve()``, remembered."""
+        return self.sources.resolve(path)
 
     def rel(self, path: Path) -> str:
-        try:
-            return self.resolve(path).relative_to(self.root).as_posix() or "."
-        except ValueError:
-            return path.as_posix()
+        return self.sources.rel(path)
 
     def local(self, k: _Kustomization, entry: Any, *where: str | int, strict: bool = False) -> Path:
         """The file or folder an entry names, refused when it leaves the repository.
@@ -305,7 +296,7 @@ class _Builder(Generators):
     def read(self, path: Path, k: _Kustomization, *where: str | int) -> tuple[bytes, str]:
         """A file's bytes and its text as ``Path.read_text`` gives it (universal newlines)."""
         try:
-            data = path.read_bytes()
+            data = self.sources.read_bytes(path)
             text = data.decode("utf-8-sig")
         except FileNotFoundError:
             raise HomelabKitError(
@@ -331,18 +322,11 @@ class _Builder(Generators):
         (reading translates newlines); otherwise the caller parses the text.
         """
         data, text = self.read(path, k, *where)
-        known = self.parsed.get(self.rel(path)) if self.parsed else None
-        if (
-            known is None
-            or known.problems
-            or b"\r" in data
-            or known.sha256 != hashlib.sha256(data).hexdigest()
-        ):
-            return text, None
-        return text, known.documents
+        known = self.sources.loaded(self.rel(path), data)
+        return text, None if known is None else known.documents
 
     def load_kustomization(self, directory: Path) -> _Kustomization:
-        found = [directory / n for n in KUSTOMIZATION_FILES if (directory / n).is_file()]
+        found = [directory / n for n in KUSTOMIZATION_FILES if self.sources.is_file(directory / n)]
         rel_dir = self.rel(directory)
         override = self.overrides.get(self.resolve(directory))
         if override is not None and len(found) <= 1:
@@ -360,10 +344,13 @@ class _Builder(Generators):
         path = found[0]
         rel = self.rel(path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            raw = self.sources.read_bytes(path)
+            text = raw.decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise HomelabKitError(f"cannot read kustomization: {exc}", Location(rel)) from None
-        documents, problems = parse_text(text, rel)
+        if "\r" in text:  # as read_text reads it: universal newlines
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        documents, problems = self.sources.parse(rel, text, raw)
         if problems:
             problem = problems[0]
             raise HomelabKitError(
@@ -408,7 +395,7 @@ class _Builder(Generators):
             self.generate(k, resources)
             for index, entry in enumerate(k.list("components")):
                 path = self.local(k, entry, "components", index)
-                if not path.is_dir():
+                if not self.sources.is_dir(path):
                     raise HomelabKitError(
                         f"component {entry!r} is not a directory", k.location("components", index)
                     )
@@ -431,11 +418,15 @@ class _Builder(Generators):
     def add_resource_entry(
         self, k: _Kustomization, key: str, index: int, entry: Any, resources: Resources
     ) -> None:
-        if isinstance(entry, str) and _REMOTE.match(entry) and not (k.directory / entry).exists():
+        if (
+            isinstance(entry, str)
+            and _REMOTE.match(entry)
+            and not self.sources.exists(k.directory / entry)
+        ):
             self.warnings.append(f"{k.rel}: remote resource {entry!r} skipped (nothing is fetched)")
             return
         path = self.local(k, entry, key, index)
-        if path.is_dir():
+        if self.sources.is_dir(path):
             for resource in self.build(path):
                 self.append(resources, resource, k, key, index)
             return
@@ -607,7 +598,7 @@ class _Builder(Generators):
         """Where the text of an inline patch (a block scalar of ``k``) starts."""
         fallback = _Origin(k.rel, fixed=k.location(*where))
         pos = position_of(k.data, where)
-        if pos is None or not k.path.is_file():
+        if pos is None or not self.sources.is_file(k.path):
             return fallback
         lines = self.lines(k.path)
         line, column = pos
@@ -1089,6 +1080,7 @@ def render_directory(
     root: Path,
     kustomization: Mapping[str, Any] | None = None,
     parsed: Mapping[str, YamlFile] | None = None,
+    sources: Sources | None = None,
 ) -> Rendered:
     """Build the kustomization in ``directory`` with the pure-Python renderer.
 
@@ -1100,6 +1092,10 @@ def render_directory(
         the positions of a parsed :class:`~homelab_kit.yaml.YMap` for error messages.
     :param parsed: files already parsed (the loaded repository's ``files``), by path
         relative to ``root``: a manifest whose bytes are unchanged is not parsed again.
+    :param sources: the tree as a run of builds reads it
+        (:class:`~homelab_kit.render.sources.Sources`, made from ``root`` and
+        ``parsed`` when not given): share one between builds of a tree that does not
+        change meanwhile, so each path is resolved and each file read once.
     :returns: the objects in kustomize's (legacy) output order, and warnings.
     :raises HomelabKitError: for bad input, a missing file, a patch that matches
         nothing, or a reference outside ``root``.
@@ -1107,8 +1103,8 @@ def render_directory(
     >>> render_directory(Path("kubernetes/apps/default/echo/app"), root=Path("."))  # doctest: +SKIP
     Rendered(warnings=(), backend='python')
     """
-    builder = _Builder(root, parsed)
-    directory = Path(directory).resolve()
+    builder = _Builder(root, sources if sources is not None else Sources(root, parsed))
+    directory = builder.resolve(Path(directory))
     if not directory.is_relative_to(builder.root):
         raise HomelabKitError(
             f"{os.fspath(directory)} is outside the repository root", Location(str(directory))

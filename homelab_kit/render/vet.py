@@ -41,8 +41,9 @@ from typing import Any
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
 from homelab_kit.render.kustomize import KUSTOMIZATION_FIELDS, KUSTOMIZATION_FILES
+from homelab_kit.render.sources import Sources
 from homelab_kit.yaml import position_of
-from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE, decode, parse_bytes, parse_text
+from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE, decode
 
 # A resource that is a URL or a remote repository (kustomize fetches these).
 REMOTE_PREFIXES = ("git@", "github.com/", "gitlab.com/", "bitbucket.org/")
@@ -91,6 +92,9 @@ class Vetter:
     :param strict: refuse what only a binary would act on (plugin and helm
         fields, remote resources, unknown fields); the pure-Python renderer skips
         those with a warning instead.
+    :param sources: the tree as a run of builds reads it (see
+        :class:`~homelab_kit.render.sources.Sources`): paths, files and parses
+        shared with other builds; a fresh one when not given.
     """
 
     def __init__(
@@ -100,7 +104,9 @@ class Vetter:
         *,
         max_size: int = DEFAULT_MAX_FILE_SIZE,
         strict: bool = True,
+        sources: Sources | None = None,
     ) -> None:
+        self.sources = sources if sources is not None else Sources(root)
         self.root = os.path.realpath(root)
         self.copy_to = None if copy_to is None else os.path.realpath(copy_to)
         self.max_size = max_size
@@ -111,7 +117,7 @@ class Vetter:
     # ------------------------------------------------------------------ paths
 
     def _real_rel(self, full: str) -> str | None:
-        real = os.path.realpath(full)
+        real = self.sources.realpath(full)
         if real == self.root:
             return ""
         if real.startswith(self.root + os.sep):
@@ -150,9 +156,8 @@ class Vetter:
         for part in rel.split("/") if rel else ():
             candidate = f"{real}/{part}" if real else part
             full = os.path.join(self.root, candidate)
-            try:
-                info = os.lstat(full)
-            except OSError:
+            info = self.sources.lstat(full)
+            if info is None:
                 return None
             if stat.S_ISLNK(info.st_mode):
                 target = self._real_rel(full)
@@ -168,10 +173,10 @@ class Vetter:
             else:
                 real = candidate
             self._refuse_git(real, k, *where)
-        try:
-            mode = os.stat(os.path.join(self.root, real)).st_mode
-        except OSError:
+        found = self.sources.stat(os.path.join(self.root, real))
+        if found is None:
             return None
+        mode = found.st_mode
         if self.copy_to is not None and stat.S_ISDIR(mode):
             os.makedirs(os.path.join(self.copy_to, real), exist_ok=True)
         return real, mode
@@ -199,6 +204,19 @@ class Vetter:
         """The bytes of a regular file, at most ``max_size`` of them."""
         full = os.path.join(self.root, real)
         at = k.at(*where) if k is not None else Location(real)
+        data = self.sources.vetted(full)
+        if data is None:
+            data = self._read_file(full, real, at)
+        if len(data) > self.max_size:
+            raise HomelabKitError(
+                f"{real!r} is larger than {self.max_size:,} bytes (the max-file-size limit); "
+                "not read",
+                at,
+            )
+        self.sources.keep_vetted(full, data)
+        return data
+
+    def _read_file(self, full: str, real: str, at: Location) -> bytes:
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
             fd = os.open(full, flags)
@@ -210,14 +228,7 @@ class Vetter:
                 raise HomelabKitError(
                     f"{real!r} is not a regular file (a FIFO, socket or device); not read", at
                 )
-            data = handle.read(self.max_size + 1)
-        if len(data) > self.max_size:
-            raise HomelabKitError(
-                f"{real!r} is larger than {self.max_size:,} bytes (the max-file-size limit); "
-                "not read",
-                at,
-            )
-        return data
+            return handle.read(self.max_size + 1)
 
     def _file(self, k: _Kustomization, entry: Any, *where: str | int, yaml: bool) -> str | None:
         """Vet (and copy) the file ``entry`` names; its real path, None when missing."""
@@ -232,9 +243,9 @@ class Vetter:
             return real
         data = self._read(real, k, *where)
         if yaml:
-            parsed = parse_bytes(data, real)
-            if parsed.problems:
-                p = parsed.problems[0]
+            problems = self.sources.problems(real, data)
+            if problems:
+                p = problems[0]
                 raise HomelabKitError(p.message, Location(real, p.line, p.column))
         self._placed.add(real)
         if self.copy_to is not None:
@@ -248,7 +259,7 @@ class Vetter:
         """An inline patch is YAML kustomize parses too: the same bounds apply."""
         if not isinstance(text, str):
             return
-        _, problems = parse_text(text, k.rel)
+        _, problems = self.sources.parse(k.rel, text)
         if problems:
             raise HomelabKitError(f"invalid inline patch: {problems[0].message}", k.at(*where))
 
@@ -260,7 +271,9 @@ class Vetter:
             return
         self._seen.add(directory)
         full = os.path.join(self.root, directory)
-        found = [n for n in KUSTOMIZATION_FILES if os.path.lexists(os.path.join(full, n))]
+        found = [
+            n for n in KUSTOMIZATION_FILES if self.sources.lstat(os.path.join(full, n)) is not None
+        ]
         name = found[0] if found else KUSTOMIZATION_FILES[0]
         rel = f"{directory}/{name}" if directory else name
         if override is None and len(found) > 1:
@@ -297,7 +310,7 @@ class Vetter:
             raise HomelabKitError(
                 f"cannot read the kustomization: {problem.message}", Location(rel)
             )
-        documents, problems = parse_text(text, rel)
+        documents, problems = self.sources.parse(rel, text, data)
         if problems:
             p = problems[0]
             raise HomelabKitError(f"invalid YAML: {p.message}", Location(rel, p.line, p.column))
@@ -327,9 +340,7 @@ class Vetter:
                 ):
                     continue  # the pure-Python renderer skips it with a warning
                 real = self._file(k, entry, key, index, yaml=True)
-                if real is not None and stat.S_ISDIR(
-                    os.stat(os.path.join(self.root, real)).st_mode
-                ):
+                if real is not None and self.sources.is_dir(os.path.join(self.root, real)):
                     self.kustomization(real)
         for key in ("crds", "configurations"):
             for index, entry in k.items(key):
@@ -393,6 +404,7 @@ def vet(
     copy_to: Path | None = None,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
     strict: bool = True,
+    sources: Sources | None = None,
 ) -> Path:
     """Vet the build of ``directory`` (and copy what it reads into ``copy_to``).
 
@@ -403,10 +415,11 @@ def vet(
     :param copy_to: an empty folder to mirror the files into; None checks only.
     :param max_size: the largest file read, in bytes.
     :param strict: refuse what only a binary would act on (see :class:`Vetter`).
+    :param sources: the tree shared with other builds (see :class:`Vetter`).
     :returns: where ``directory`` is in the copy (or the real ``directory``).
     :raises HomelabKitError: the first entry or file refused, at its location.
     """
-    vetter = Vetter(root, copy_to, max_size=max_size, strict=strict)
+    vetter = Vetter(root, copy_to, max_size=max_size, strict=strict, sources=sources)
     real = vetter._real_rel(os.fspath(directory))
     if real is None:
         raise HomelabKitError(f"{directory} is outside the repository root")

@@ -1,0 +1,170 @@
+"""The repository tree as builds read it: each path resolved, each file read and parsed once.
+
+Building every cluster's desired state runs a thousand kustomize builds over the same
+tree: each vets what it reads (:mod:`~homelab_kit.render.vet`), then the renderer
+reads it again (:mod:`~homelab_kit.render.kustomize`), and the kustomization files,
+components and shared configurations are read by many builds.  A :class:`Sources`
+shared by those builds answers each question once: ``Path.resolve``, ``realpath``,
+``stat``/``lstat``, a file's bytes, and the YAML of a file (the loader's documents
+when the bytes are the ones it parsed, else parsed here once).
+
+It assumes the tree does not change while it is used (one ``build_clusters``, one
+``render``): make a new one for a new run.  Documents it returns are shared with the
+loaded repository and other builds: read them, never change them.  Every build gives
+the same result with a fresh :class:`Sources` or a shared one; only the work differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from homelab_kit.yaml import YamlDocument, YamlFile, parse_text
+from homelab_kit.yaml.reader import YamlProblem, parse_bytes
+
+
+class Sources:
+    """One repository tree, read once (see the module docstring).
+
+    :param root: the repository root.
+    :param parsed: files the loader already parsed, by path relative to ``root``.
+    """
+
+    def __init__(self, root: Path | str, parsed: Mapping[str, YamlFile] | None = None) -> None:
+        self.root = Path(os.path.realpath(root))
+        self.root_text = str(self.root)
+        self.parsed: Mapping[str, YamlFile] = parsed if parsed is not None else {}
+        self._resolved: dict[Path, Path] = {}
+        self._real: dict[str, str] = {}
+        self._stat: dict[str, os.stat_result | None] = {}
+        self._lstat: dict[str, os.stat_result | None] = {}
+        self._bytes: dict[str, bytes] = {}
+        self._vetted: dict[str, bytes] = {}
+        self._checked: dict[tuple[str, str], tuple[YamlProblem, ...]] = {}
+        self._texts: dict[tuple[str, str], tuple[tuple[YamlDocument, ...], tuple[YamlProblem, ...]]]
+        self._texts = {}
+
+    # ------------------------------------------------------------------ paths
+
+    def resolve(self, path: Path) -> Path:
+        """``path.resolve()``, remembered (for the path and for its result)."""
+        found = self._resolved.get(path)
+        if found is None:
+            found = self._resolved[path] = path.resolve()
+            self._resolved.setdefault(found, found)
+        return found
+
+    def realpath(self, path: str) -> str:
+        """``os.path.realpath(path)``, remembered."""
+        found = self._real.get(path)
+        if found is None:
+            found = self._real[path] = os.path.realpath(path)
+        return found
+
+    def rel(self, path: Path) -> str:
+        """``path`` resolved, relative to the root (POSIX); as given when outside it."""
+        resolved = str(self.resolve(path))
+        if resolved == self.root_text:
+            return "."
+        if resolved.startswith(self.root_text + os.sep):
+            return resolved[len(self.root_text) + 1 :].replace(os.sep, "/")
+        return path.as_posix()
+
+    def stat(self, path: str | Path) -> os.stat_result | None:
+        """``os.stat`` (links followed), remembered; None when it fails."""
+        key = os.fspath(path)
+        if key in self._stat:
+            return self._stat[key]
+        try:
+            found: os.stat_result | None = os.stat(key)
+        except (OSError, ValueError):
+            found = None
+        self._stat[key] = found
+        return found
+
+    def lstat(self, path: str) -> os.stat_result | None:
+        """``os.lstat``, remembered; None when it fails."""
+        if path in self._lstat:
+            return self._lstat[path]
+        try:
+            found: os.stat_result | None = os.lstat(path)
+        except (OSError, ValueError):
+            found = None
+        self._lstat[path] = found
+        return found
+
+    def is_file(self, path: str | Path) -> bool:
+        """``Path.is_file``, remembered."""
+        info = self.stat(path)
+        return info is not None and (info.st_mode & 0o170000) == 0o100000
+
+    def is_dir(self, path: str | Path) -> bool:
+        """``Path.is_dir``, remembered."""
+        info = self.stat(path)
+        return info is not None and (info.st_mode & 0o170000) == 0o040000
+
+    def exists(self, path: str | Path) -> bool:
+        """``Path.exists``, remembered."""
+        return self.stat(path) is not None
+
+    # ------------------------------------------------------------------ files
+
+    def read_bytes(self, path: Path) -> bytes:
+        """``path.read_bytes()``, remembered; raises the same ``OSError``."""
+        key = str(self.resolve(path))
+        found = self._bytes.get(key)
+        if found is None:
+            found = self._vetted.get(key)
+        if found is None:
+            found = self._bytes[key] = path.read_bytes()
+        return found
+
+    def vetted(self, full: str) -> bytes | None:
+        """The bytes :mod:`~homelab_kit.render.vet` read (and checked) at real path ``full``."""
+        return self._vetted.get(full)
+
+    def keep_vetted(self, full: str, data: bytes) -> None:
+        self._vetted[full] = data
+
+    def loaded(self, rel: str, data: bytes) -> YamlFile | None:
+        """The loader's parse of ``rel`` when it read these very bytes without problems.
+
+        Reading text translates newlines, so a file holding a carriage return is
+        never reused (the positions would differ); nor is one with problems.
+        """
+        known = self.parsed.get(rel)
+        if known is None or known.problems or b"\r" in data:
+            return None
+        if known.sha256 != hashlib.sha256(data).hexdigest():
+            return None
+        return known
+
+    def problems(self, rel: str, data: bytes) -> tuple[YamlProblem, ...]:
+        """What :func:`~homelab_kit.yaml.reader.parse_bytes` reports for ``data``."""
+        if self.parsed.get(rel) is not None and self.loaded(rel, data) is not None:
+            return ()
+        key = (rel, hashlib.sha256(data).hexdigest())
+        found = self._checked.get(key)
+        if found is None:
+            found = self._checked[key] = parse_bytes(data, rel).problems
+        return found
+
+    def parse(
+        self, rel: str, text: str, data: bytes | None = None
+    ) -> tuple[tuple[YamlDocument, ...], tuple[YamlProblem, ...]]:
+        """``parse_text(text, rel)``: the loader's documents when ``data`` (the bytes
+        ``text`` was decoded from) are the ones it parsed, else parsed once here.
+
+        The documents are shared: never change them.
+        """
+        if data is not None:
+            known = self.loaded(rel, data)
+            if known is not None:
+                return known.documents, ()
+        key = (rel, text)
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = parse_text(text, rel)
+        return found
