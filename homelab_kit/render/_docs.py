@@ -76,21 +76,38 @@ def _plain(value: Any, lines: list[str], folded: bool = False) -> Any:
         out: dict[Any, Any] = {}
         marks = value.marks if isinstance(value, YMap) else {}
         for key, item in value.items():
-            if isinstance(item, dict | list):
+            kind = type(item)
+            if kind is str:
+                # most scalars: a string needing no look at its source text
+                if "$" not in item and not (folded and "\n" in item):
+                    out[key] = item
+                    continue
+            elif kind is bool or item is None or kind is float:
+                out[key] = item
+                continue
+            elif isinstance(item, dict | list):
                 out[key] = _plain(item, lines, folded)
-            else:
-                mark = marks.get(key)
-                out[key] = _scalar(item, lines, (mark[2], mark[3]) if mark else None, folded)
+                continue
+            mark = marks.get(key)
+            out[key] = _scalar(item, lines, (mark[2], mark[3]) if mark else None, folded)
         return out
     if isinstance(value, list):
         result: list[Any] = []
         positions = value.item_marks if isinstance(value, YSeq) else []
         for index, item in enumerate(value):
-            if isinstance(item, dict | list):
+            kind = type(item)
+            if kind is str:
+                if "$" not in item and not (folded and "\n" in item):
+                    result.append(item)
+                    continue
+            elif kind is bool or item is None or kind is float:
+                result.append(item)
+                continue
+            elif isinstance(item, dict | list):
                 result.append(_plain(item, lines, folded))
-            else:
-                where = positions[index] if index < len(positions) else None
-                result.append(_scalar(item, lines, where, folded))
+                continue
+            where = positions[index] if index < len(positions) else None
+            result.append(_scalar(item, lines, where, folded))
         return result
     return value
 

@@ -92,31 +92,37 @@ def render(
     chosen = available_backend() if backend == "auto" else backend
     if chosen == "python":
         with time_limit(timeout, "the python renderer", directory):
-            vet(
-                directory,
-                root=root,
-                kustomization=kustomization,
-                max_size=max_file_size,
-                strict=False,
-                sources=sources,
-            )
-            return render_directory(
-                directory, root=root, kustomization=kustomization, sources=sources
-            )
+            try:
+                vet(
+                    directory,
+                    root=root,
+                    kustomization=kustomization,
+                    max_size=max_file_size,
+                    strict=False,
+                    sources=sources,
+                )
+                return render_directory(
+                    directory, root=root, kustomization=kustomization, sources=sources
+                )
+            finally:
+                sources.forget_files()
     binary = shutil.which(chosen)
     if binary is None:
         raise HomelabKitError(f"the {chosen} backend needs {chosen!r} on PATH")
     command = [binary, "build"] if chosen == "kustomize" else [binary, "kustomize"]
     with tempfile.TemporaryDirectory(prefix="homelab-kit-build-") as copy:
         copy_root = Path(copy).resolve()
-        target = vet(
-            directory,
-            root=root,
-            kustomization=kustomization,
-            copy_to=copy_root,
-            max_size=max_file_size,
-            sources=sources,
-        )
+        try:
+            target = vet(
+                directory,
+                root=root,
+                kustomization=kustomization,
+                copy_to=copy_root,
+                max_size=max_file_size,
+                sources=sources,
+            )
+        finally:
+            sources.forget_files()
         try:
             return _run([*command, *_RESTRICTOR, str(target)], chosen, directory, timeout)
         except HomelabKitError as exc:

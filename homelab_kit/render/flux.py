@@ -496,7 +496,8 @@ def build_flux_kustomization(
             post_build, source_objects, namespace, label, strict
         )
         warnings += more
-        result = substitute_objects(objects, variables, always=unreadable)
+        # the rendered objects are this build's own: substitution copies only what it changes
+        result = substitute_objects(objects, variables, always=unreadable, copy=False)
         objects, unresolved, errors = result.objects, result.unresolved, result.errors
     objects = _set_common_metadata(objects, spec.get("commonMetadata"))
     return FluxBuild(

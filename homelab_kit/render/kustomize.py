@@ -281,8 +281,8 @@ class _Builder(Generators):
                 "repository, outside .git/",
                 k.location(*where),
             )
-        resolved = self.resolve(k.directory / entry)
-        if not resolved.is_relative_to(self.root):
+        resolved, inside = self.sources.entry(k.directory, entry)
+        if not inside:
             raise HomelabKitError(
                 f"'{where[0]}' entry {entry!r} points outside the repository root; "
                 "nothing outside it is read",

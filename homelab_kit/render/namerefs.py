@@ -14,6 +14,7 @@ from typing import Any
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.render.fieldspecs import (
     CLUSTER_SCOPED,
+    FieldSpec,
     NameReference,
     apply_spec,
     split_api_version,
@@ -42,8 +43,16 @@ def fix_name_references(
         ]
         if not targets:
             continue
+        # the referrer specs that may select an object of each kind, in their order
+        by_kind: dict[str, list[FieldSpec]] = {}
         for referrer in resources:
-            for spec in reference.referrers:
+            kind = referrer.kind
+            specs = by_kind.get(kind)
+            if specs is None:
+                specs = by_kind[kind] = [
+                    s for s in reference.referrers if not s.kind or s.kind == kind
+                ]
+            for spec in specs:
                 if spec.selects(referrer.obj):
                     apply_spec(referrer.obj, spec, _ref_setter(referrer, targets, reference))
 

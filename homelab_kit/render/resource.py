@@ -27,9 +27,9 @@ class Resource:
     with the same history as the referrer.
     """
 
-    __slots__ = ("fields", "ids", "needs_hash", "obj", "prefixes", "source", "suffixes")
+    __slots__ = ("fields", "ids", "needs_hash", "obj", "owner", "prefixes", "source", "suffixes")
 
-    # how many times any object got a new id: a cache of ids is stale when it moved
+    # how many times any object got a new id
     renames = 0
 
     def __init__(
@@ -42,6 +42,9 @@ class Resource:
         self.suffixes: list[str] = []
         self.source = source or Location("")
         self.fields: dict[FieldPath, Location] | None = None
+        # the Resources this object was last added to: its cache of ids is stale when
+        # the object gets a new id
+        self.owner: Resources | None = None
 
     def note(self, path: FieldPath, where: Location) -> None:
         """Record that the field at ``path`` was set by the entry at ``where``."""
@@ -70,6 +73,8 @@ class Resource:
         if current != self.ids[-1]:
             self.ids.append(current)
             Resource.renames += 1
+            if self.owner is not None:
+                self.owner.stale = True
 
     @property
     def kind(self) -> str:
@@ -103,30 +108,41 @@ class Resources(list[Resource]):
     """The objects a kustomization accumulates, with a cache of their ids' keys.
 
     kustomize refuses to add an object whose id is already there; checking that
-    against every object's current id made adding n objects cost n² id builds.
+    against every object's current id made adding n objects cost n² id builds.  The
+    cache is rebuilt only when one of these objects got a new id
+    (:meth:`Resource.record` marks its owner ``stale``) or the list changed other
+    than through :meth:`add`.
     """
 
-    __slots__ = ("_keys", "_stamp")
+    __slots__ = ("_count", "_keys", "stale")
 
     def __init__(self) -> None:
         super().__init__()
         self._keys: set[tuple[str, ...]] = set()
-        self._stamp: tuple[int, int] = (-1, -1)
+        self._count = -1
+        self.stale = True
 
     def has(self, rid: ResId) -> bool:
         """Whether an object with an id equal to ``rid`` (kustomize's equality) is here."""
-        stamp = (Resource.renames, len(self))
-        if stamp != self._stamp:
+        if self.stale or self._count != len(self):
             self._keys = {id_key(r.cur_id()) for r in self}
-            self._stamp = stamp
+            self._count = len(self)
+            self.stale = False
         return id_key(rid) in self._keys
 
     def add(self, resource: Resource) -> None:
         """Append ``resource`` (its id checked with :meth:`has`) and keep the cache."""
         self.append(resource)
-        if self._stamp == (Resource.renames, len(self) - 1):
+        resource.owner = self
+        if not self.stale and self._count == len(self) - 1:
             self._keys.add(id_key(resource.cur_id()))
-            self._stamp = (Resource.renames, len(self))
+            self._count = len(self)
+        else:
+            self.stale = True
+
+    def remove(self, resource: Resource) -> None:
+        super().remove(resource)
+        self.stale = True
 
 
 def id_key(rid: ResId) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,21 +41,58 @@ class Sources:
         self._real: dict[str, str] = {}
         self._stat: dict[str, os.stat_result | None] = {}
         self._lstat: dict[str, os.stat_result | None] = {}
+        # a file's bytes, kept for one build (see forget_files): vetted, then rendered
         self._bytes: dict[str, bytes] = {}
         self._vetted: dict[str, bytes] = {}
+        self._loaded: dict[str, tuple[bytes, YamlFile | None]] = {}
         self._checked: dict[tuple[str, str], tuple[YamlProblem, ...]] = {}
         self._texts: dict[tuple[str, str], tuple[tuple[YamlDocument, ...], tuple[YamlProblem, ...]]]
         self._texts = {}
+        # what render.vet found for a path it checked (its real path and mode)
+        self.placed: dict[str, tuple[str, int] | None] = {}
+        self.placed_folders: dict[str, str] = {}  # a path render.vet walked -> its real path
+        # what a build's entry names: (folder, entry) -> the path resolved
+        self._entries: dict[tuple[Path, str], Path] = {}
+        self._inside: dict[Path, bool] = {}
 
     # ------------------------------------------------------------------ paths
 
     def resolve(self, path: Path) -> Path:
-        """``path.resolve()``, remembered (for the path and for its result)."""
+        """``path.resolve()``, remembered (for the path and for its result).
+
+        A path whose parent was resolved costs one ``lstat``: its last part is
+        appended unless it is a symbolic link (or ``..``), which ``Path.resolve``
+        follows as before.
+        """
         found = self._resolved.get(path)
         if found is None:
-            found = self._resolved[path] = path.resolve()
+            found = self._resolve(path)
+            self._resolved[path] = found
             self._resolved.setdefault(found, found)
         return found
+
+    def _resolve(self, path: Path) -> Path:
+        name = path.name
+        parent = path.parent
+        if not name or name == ".." or parent == path or not path.is_absolute():
+            return path.resolve()
+        base = self.resolve(parent)
+        candidate = base / name
+        info = self.lstat(str(candidate))
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            return candidate.resolve()
+        return candidate
+
+    def entry(self, directory: Path, entry: str) -> tuple[Path, bool]:
+        """``directory / entry`` resolved, and whether it is inside the root."""
+        key = (directory, entry)
+        found = self._entries.get(key)
+        if found is None:
+            found = self._entries[key] = self.resolve(directory / entry)
+        inside = self._inside.get(found)
+        if inside is None:
+            inside = self._inside[found] = found.is_relative_to(self.root)
+        return found, inside
 
     def realpath(self, path: str) -> str:
         """``os.path.realpath(path)``, remembered."""
@@ -128,18 +166,31 @@ class Sources:
     def keep_vetted(self, full: str, data: bytes) -> None:
         self._vetted[full] = data
 
+    def forget_files(self) -> None:
+        """Drop the bytes kept of files (a build is over): memory stays bounded."""
+        self._bytes.clear()
+        self._vetted.clear()
+        self._loaded.clear()
+
     def loaded(self, rel: str, data: bytes) -> YamlFile | None:
         """The loader's parse of ``rel`` when it read these very bytes without problems.
 
         Reading text translates newlines, so a file holding a carriage return is
         never reused (the positions would differ); nor is one with problems.
         """
-        known = self.parsed.get(rel)
-        if known is None or known.problems or b"\r" in data:
-            return None
-        if known.sha256 != hashlib.sha256(data).hexdigest():
-            return None
-        return known
+        memo = self._loaded.get(rel)
+        if memo is not None and memo[0] is data:
+            return memo[1]
+        found = self.parsed.get(rel)
+        if (
+            found is None
+            or found.problems
+            or b"\r" in data
+            or found.sha256 != hashlib.sha256(data).hexdigest()
+        ):
+            found = None
+        self._loaded[rel] = (data, found)
+        return found
 
     def problems(self, rel: str, data: bytes) -> tuple[YamlProblem, ...]:
         """What :func:`~homelab_kit.yaml.reader.parse_bytes` reports for ``data``."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -78,6 +79,7 @@ def substitute_objects(
     variables: Mapping[str, str],
     *,
     always: bool = False,
+    copy: bool = True,
 ) -> SubstitutionResult:
     """Apply Flux postBuild substitution with ``variables`` to ``objects``.
 
@@ -87,6 +89,11 @@ def substitute_objects(
     (a SOPS-encrypted Secret, an object the repository does not hold), so defaults
     apply and every other variable is reported unresolved.
 
+    ``copy``: the objects returned share nothing with ``objects`` (the default);
+    with ``copy=False`` only what substitution changes is new (copy on write): an
+    object or a subtree without a variable is returned as it is, for a caller that
+    owns ``objects`` and drops them.
+
     :raises HomelabKitError: for a variable name Flux would refuse.
 
     >>> result = substitute_objects([{"kind": "X", "spec": {"port": "${PORT}"}}], {"PORT": "80"})
@@ -94,21 +101,26 @@ def substitute_objects(
     (80, frozenset())
     """
     check_variable_names(variables)
+
+    def unchanged(obj: Mapping[str, Any]) -> dict[str, Any]:
+        return deep_copy(dict(obj)) if copy or type(obj) is not dict else obj
+
     if not variables and not always:
-        return SubstitutionResult(tuple(deep_copy(dict(o)) for o in objects))
+        return SubstitutionResult(tuple(unchanged(o) for o in objects))
+    walk = _walk if copy else _walk_shared
     unresolved: set[str] = set()
     errors: list[str] = []
     out: list[dict[str, Any]] = []
     for obj in objects:
         if _disabled(obj):
-            out.append(deep_copy(dict(obj)))
+            out.append(unchanged(obj))
             continue
         missing: set[str] = set()
         try:
-            new = _walk(obj, variables, missing)  # builds new containers: no copy needed
+            new = walk(obj, variables, missing)  # new containers where needed
         except _Failure as failure:
             errors.append(f"{_label(obj)}: {failure}")
-            out.append(deep_copy(dict(obj)))
+            out.append(unchanged(obj))
             continue
         unresolved |= missing
         out.append(new)
@@ -129,6 +141,34 @@ def _walk(value: Any, variables: Mapping[str, str], missing: set[str]) -> Any:
         }
     if isinstance(value, list):
         return [_walk(v, variables, missing) for v in value]
+    if isinstance(value, str):
+        return _string(value, variables, missing)
+    return value
+
+
+def _walk_shared(value: Any, variables: Mapping[str, str], missing: set[str]) -> Any:
+    """:func:`_walk`, returning ``value`` itself when nothing in it changes."""
+    if isinstance(value, dict):
+        out: dict[Any, Any] | None = None
+        for index, (key, item) in enumerate(value.items()):
+            new_key = _string(key, variables, missing, as_key=True) if isinstance(key, str) else key
+            new_item = _walk_shared(item, variables, missing)
+            if out is None:
+                if new_key is key and new_item is item:
+                    continue
+                out = dict(itertools.islice(value.items(), index))
+            out[new_key] = new_item
+        return value if out is None else out
+    if isinstance(value, list):
+        result: list[Any] | None = None
+        for index, item in enumerate(value):
+            new_item = _walk_shared(item, variables, missing)
+            if result is None:
+                if new_item is item:
+                    continue
+                result = value[:index]
+            result.append(new_item)
+        return value if result is None else result
     if isinstance(value, str):
         return _string(value, variables, missing)
     return value

@@ -151,9 +151,29 @@ class Vetter:
         """Check ``rel`` (and every link on its way); mirror it; its real path and mode.
 
         ``None`` when it does not exist (the build then reports it as missing).
+        A path that passed is remembered when nothing is mirrored: the same answer
+        for every build that reads it.
         """
-        real = ""
-        for part in rel.split("/") if rel else ():
+        key = os.path.join(self.root, rel)
+        if self.copy_to is None and key in self.sources.placed:
+            return self.sources.placed[key]
+        placed = self._place_path(rel, k, *where)
+        if self.copy_to is None:
+            self.sources.placed[key] = placed
+        return placed
+
+    def _place_path(self, rel: str, k: _Kustomization, *where: str | int) -> tuple[str, int] | None:
+        parts = rel.split("/") if rel else []
+        real, start = "", 0
+        shared = self.copy_to is None and self.root == self.sources.root_text
+        memo = self.sources.placed_folders if shared else None
+        if memo is not None and len(parts) > 1:
+            known = memo.get(rel.rpartition("/")[0])
+            if known is not None:  # the folder passed already: only the last part is new
+                real, start = known, len(parts) - 1
+        lexical = "/".join(parts[:start])
+        for part in parts[start:]:
+            lexical = f"{lexical}/{part}" if lexical else part
             candidate = f"{real}/{part}" if real else part
             full = os.path.join(self.root, candidate)
             info = self.sources.lstat(full)
@@ -173,6 +193,8 @@ class Vetter:
             else:
                 real = candidate
             self._refuse_git(real, k, *where)
+            if memo is not None:
+                memo[lexical] = real
         found = self.sources.stat(os.path.join(self.root, real))
         if found is None:
             return None
@@ -203,32 +225,47 @@ class Vetter:
     def _read(self, real: str, k: _Kustomization | None, *where: str | int) -> bytes:
         """The bytes of a regular file, at most ``max_size`` of them."""
         full = os.path.join(self.root, real)
-        at = k.at(*where) if k is not None else Location(real)
         data = self.sources.vetted(full)
         if data is None:
-            data = self._read_file(full, real, at)
+            data = self._read_file(full, real, k, *where)
         if len(data) > self.max_size:
             raise HomelabKitError(
                 f"{real!r} is larger than {self.max_size:,} bytes (the max-file-size limit); "
                 "not read",
-                at,
+                k.at(*where) if k is not None else Location(real),
             )
         self.sources.keep_vetted(full, data)
         return data
 
-    def _read_file(self, full: str, real: str, at: Location) -> bytes:
+    def _read_file(
+        self, full: str, real: str, k: _Kustomization | None, *where: str | int
+    ) -> bytes:
         flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
             fd = os.open(full, flags)
         except OSError as exc:
+            at = k.at(*where) if k is not None else Location(real)
             raise HomelabKitError(f"cannot read {real!r}: {exc.strerror}", at) from None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
+        try:
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise HomelabKitError(
-                    f"{real!r} is not a regular file (a FIFO, socket or device); not read", at
+                    f"{real!r} is not a regular file (a FIFO, socket or device); not read",
+                    k.at(*where) if k is not None else Location(real),
                 )
-            return handle.read(self.max_size + 1)
+            # as much as the file holds, not max_size + 1 (a buffer that large per
+            # file); a file that grew since fstat is read on, up to the limit
+            chunks = [os.read(fd, min(info.st_size, self.max_size) + 1)]
+            total = len(chunks[0])
+            while info.st_size < total <= self.max_size and chunks[-1]:
+                chunks.append(os.read(fd, self.max_size + 1 - total))
+                total += len(chunks[-1])
+        except OSError as exc:
+            at = k.at(*where) if k is not None else Location(real)
+            raise HomelabKitError(f"cannot read {real!r}: {exc.strerror}", at) from None
+        finally:
+            os.close(fd)
+        return b"".join(chunks) if len(chunks) > 1 else chunks[0]
 
     def _file(self, k: _Kustomization, entry: Any, *where: str | int, yaml: bool) -> str | None:
         """Vet (and copy) the file ``entry`` names; its real path, None when missing."""

@@ -10,6 +10,7 @@ from homelab_kit.errors import HomelabKitError
 from homelab_kit.render import (
     QuotedStr,
     SubstitutionSyntaxError,
+    canonical_json,
     collect_variables,
     expand,
     substitute_objects,
@@ -210,3 +211,37 @@ def test_build_flux_kustomization(tmp_path: object) -> None:
         build_flux_kustomization(
             ks, root=root, source_objects=[settings], backend="python", strict=True
         )
+
+
+_SCALARS = st.one_of(
+    st.sampled_from(["${A}", "x-${B}", "$${A}", "${UNSET:=d}", "plain", "${A}${B}", "${"]),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.none(),
+)
+_TREES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(["a", "${A}", "b", "c"]), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["kind", "spec", "data"]), _TREES), max_size=3))
+def test_copy_on_write_gives_what_a_copy_gives(objects: list[dict[str, object]]) -> None:
+    """``copy=False`` returns the same objects as a full copy, never changes its input,
+    and returns an object without a variable as it is."""
+    import copy as _copy
+
+    objects = [{"kind": "X", "metadata": {"name": "x"}, **o} for o in objects]
+    before = _copy.deepcopy(objects)
+    variables = {"A": "1", "B": "two"}
+    copied = substitute_objects(objects, variables)
+    shared = substitute_objects(objects, variables, copy=False)
+    assert shared == copied
+    assert objects == before
+    for original, new in zip(objects, shared.objects, strict=True):
+        if "$" not in canonical_json(original):
+            assert new is original
