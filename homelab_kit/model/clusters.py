@@ -550,18 +550,26 @@ class _ProvenanceFinder:
     """
 
     def __init__(self, repo: Repo) -> None:
-        self.by_name: dict[tuple[str, str], list[DocumentRef]] = {}
+        self.repo = repo
+        self.by_name: dict[tuple[str, str], list[DocumentRef]] | None = None
         self.templated: dict[str, list[DocumentRef]] = {}
-        for doc in repo.documents:
-            self.by_name.setdefault((doc.kind, doc.name), []).append(doc)
-            if "${" in doc.name:
-                self.templated.setdefault(doc.kind, []).append(doc)
+
+    def _index(self) -> dict[tuple[str, str], list[DocumentRef]]:
+        """Documents by kind and name, made on the first question (the python
+        renderer says where each object comes from: only a binary's output asks)."""
+        if self.by_name is None:
+            self.by_name = {}
+            for doc in self.repo.documents:
+                self.by_name.setdefault((doc.kind, doc.name), []).append(doc)
+                if "${" in doc.name:
+                    self.templated.setdefault(doc.kind, []).append(doc)
+        return self.by_name
 
     def find(self, data: Mapping[str, Any], folder: str) -> Location | None:
         meta = data.get("metadata")
         name = meta.get("name") if isinstance(meta, Mapping) else None
         kind = str(data.get("kind") or "")
-        found = self.by_name.get((kind, str(name)), [])
+        found = self._index().get((kind, str(name)), [])
         if not found:
             import re
 

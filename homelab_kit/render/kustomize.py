@@ -497,15 +497,18 @@ class _Builder(Generators):
         for index, entry in enumerate(k.list("configurations")):
             path = self.local(k, entry, "configurations", index)
             text, parsed = self.manifest(path, k, "configurations", index)
-            documents, _, problems = parse_located(text, self.rel(path), parsed=parsed)
-            if problems:
-                raise HomelabKitError(
-                    f"cannot parse configuration: {problems[0]}",
-                    k.location("configurations", index),
-                )
-            for doc in documents:
-                if isinstance(doc, dict):
-                    self.config.append(_parse_config(doc))
+            # a function of the text alone: apps often carry copies of one such file
+            configs = self.sources.memo.get(("configurations", text))
+            if configs is None:
+                documents, _, problems = parse_located(text, self.rel(path), parsed=parsed)
+                if problems:
+                    raise HomelabKitError(
+                        f"cannot parse configuration: {problems[0]}",
+                        k.location("configurations", index),
+                    )
+                configs = [_parse_config(doc) for doc in documents if isinstance(doc, dict)]
+                self.sources.memo[("configurations", text)] = configs
+            self.config.extend(configs)
 
     def extra(self, field: str) -> list[FieldSpec]:
         return [spec for config in self.config for spec in getattr(config, field)]

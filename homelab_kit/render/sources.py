@@ -21,6 +21,7 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from homelab_kit.yaml import YamlDocument, YamlFile, parse_text
 from homelab_kit.yaml.reader import YamlProblem, parse_bytes
@@ -36,8 +37,9 @@ class Sources:
     def __init__(self, root: Path | str, parsed: Mapping[str, YamlFile] | None = None) -> None:
         self.root = Path(os.path.realpath(root))
         self.root_text = str(self.root)
+        self._prefix = self.root_text.rstrip(os.sep) + os.sep
         self.parsed: Mapping[str, YamlFile] = parsed if parsed is not None else {}
-        self._resolved: dict[Path, Path] = {}
+        self._resolved: dict[str, Path] = {}
         self._real: dict[str, str] = {}
         self._stat: dict[str, os.stat_result | None] = {}
         self._lstat: dict[str, os.stat_result | None] = {}
@@ -50,10 +52,12 @@ class Sources:
         self._texts = {}
         # what render.vet found for a path it checked (its real path and mode)
         self.placed: dict[str, tuple[str, int] | None] = {}
+        # what pure functions of a file's text gave, by (what, text): a build may
+        # keep here what any other build of the same text may reuse
+        self.memo: dict[tuple[str, str], Any] = {}
         self.placed_folders: dict[str, str] = {}  # a path render.vet walked -> its real path
         # what a build's entry names: (folder, entry) -> the path resolved
-        self._entries: dict[tuple[Path, str], Path] = {}
-        self._inside: dict[Path, bool] = {}
+        self._entries: dict[tuple[str, str], tuple[Path, bool]] = {}
 
     # ------------------------------------------------------------------ paths
 
@@ -64,11 +68,12 @@ class Sources:
         appended unless it is a symbolic link (or ``..``), which ``Path.resolve``
         follows as before.
         """
-        found = self._resolved.get(path)
+        key = str(path)  # a str hashes faster than a Path
+        found = self._resolved.get(key)
         if found is None:
             found = self._resolve(path)
-            self._resolved[path] = found
-            self._resolved.setdefault(found, found)
+            self._resolved[key] = found
+            self._resolved.setdefault(str(found), found)
         return found
 
     def _resolve(self, path: Path) -> Path:
@@ -85,14 +90,14 @@ class Sources:
 
     def entry(self, directory: Path, entry: str) -> tuple[Path, bool]:
         """``directory / entry`` resolved, and whether it is inside the root."""
-        key = (directory, entry)
-        found = self._entries.get(key)
-        if found is None:
-            found = self._entries[key] = self.resolve(directory / entry)
-        inside = self._inside.get(found)
-        if inside is None:
-            inside = self._inside[found] = found.is_relative_to(self.root)
-        return found, inside
+        key = (str(directory), entry)
+        known = self._entries.get(key)
+        if known is None:
+            found = self.resolve(directory / entry)
+            text = str(found)
+            inside = text == self.root_text or text.startswith(self._prefix)
+            known = self._entries[key] = (found, inside)
+        return known
 
     def realpath(self, path: str) -> str:
         """``os.path.realpath(path)``, remembered."""
@@ -106,8 +111,8 @@ class Sources:
         resolved = str(self.resolve(path))
         if resolved == self.root_text:
             return "."
-        if resolved.startswith(self.root_text + os.sep):
-            return resolved[len(self.root_text) + 1 :].replace(os.sep, "/")
+        if resolved.startswith(self._prefix):
+            return resolved[len(self._prefix) :].replace(os.sep, "/")
         return path.as_posix()
 
     def stat(self, path: str | Path) -> os.stat_result | None:

@@ -147,12 +147,23 @@ def _walk(value: Any, variables: Mapping[str, str], missing: set[str]) -> Any:
 
 
 def _walk_shared(value: Any, variables: Mapping[str, str], missing: set[str]) -> Any:
-    """:func:`_walk`, returning ``value`` itself when nothing in it changes."""
+    """:func:`_walk`, returning ``value`` itself when nothing in it changes.
+
+    Scalars are handled inline (most are strings without ``$``): one call per
+    container, not per node.
+    """
     if isinstance(value, dict):
         out: dict[Any, Any] | None = None
         for index, (key, item) in enumerate(value.items()):
-            new_key = _string(key, variables, missing, as_key=True) if isinstance(key, str) else key
-            new_item = _walk_shared(item, variables, missing)
+            new_key = key
+            if isinstance(key, str) and "$" in key:
+                new_key = _string(key, variables, missing, as_key=True)
+            if isinstance(item, str):
+                new_item = _string(item, variables, missing) if "$" in item else item
+            elif isinstance(item, dict | list):
+                new_item = _walk_shared(item, variables, missing)
+            else:
+                new_item = item
             if out is None:
                 if new_key is key and new_item is item:
                     continue
@@ -162,7 +173,12 @@ def _walk_shared(value: Any, variables: Mapping[str, str], missing: set[str]) ->
     if isinstance(value, list):
         result: list[Any] | None = None
         for index, item in enumerate(value):
-            new_item = _walk_shared(item, variables, missing)
+            if isinstance(item, str):
+                new_item = _string(item, variables, missing) if "$" in item else item
+            elif isinstance(item, dict | list):
+                new_item = _walk_shared(item, variables, missing)
+            else:
+                new_item = item
             if result is None:
                 if new_item is item:
                     continue
