@@ -107,7 +107,7 @@ class Vetter:
         sources: Sources | None = None,
     ) -> None:
         self.sources = sources if sources is not None else Sources(root)
-        self.root = os.path.realpath(root)
+        self.root = self.sources.realpath(os.fspath(root))
         self.copy_to = None if copy_to is None else os.path.realpath(copy_to)
         self.max_size = max_size
         self.strict = strict
@@ -117,7 +117,10 @@ class Vetter:
     # ------------------------------------------------------------------ paths
 
     def _real_rel(self, full: str) -> str | None:
-        real = self.sources.realpath(full)
+        if os.path.isabs(full):  # Path.resolve is realpath: from the resolved parent
+            real = str(self.sources.resolve(Path(full)))
+        else:
+            real = self.sources.realpath(full)
         if real == self.root:
             return ""
         if real.startswith(self.root + os.sep):
