@@ -42,9 +42,9 @@ class Resource:
         self.suffixes: list[str] = []
         self.source = source or Location("")
         self.fields: dict[FieldPath, Location] | None = None
-        # the Resources this object was last added to: its cache of ids is stale when
-        # the object gets a new id
-        self.owner: Resources | None = None
+        # the id cache of the Resources this object was last added to (not the list
+        # itself: no reference cycle), stale when the object gets a new id
+        self.owner: _IdCache | None = None
 
     def note(self, path: FieldPath, where: Location) -> None:
         """Record that the field at ``path`` was set by the entry at ``where``."""
@@ -110,38 +110,48 @@ class Resources(list[Resource]):
     kustomize refuses to add an object whose id is already there; checking that
     against every object's current id made adding n objects cost n² id builds.  The
     cache is rebuilt only when one of these objects got a new id
-    (:meth:`Resource.record` marks its owner ``stale``) or the list changed other
-    than through :meth:`add`.
+    (:meth:`Resource.record` marks it ``stale``) or the list changed other than
+    through :meth:`add`.
     """
 
-    __slots__ = ("_count", "_keys", "stale")
+    __slots__ = ("_cache",)
 
     def __init__(self) -> None:
         super().__init__()
-        self._keys: set[tuple[str, ...]] = set()
-        self._count = -1
-        self.stale = True
+        self._cache = _IdCache()
 
     def has(self, rid: ResId) -> bool:
         """Whether an object with an id equal to ``rid`` (kustomize's equality) is here."""
-        if self.stale or self._count != len(self):
-            self._keys = {id_key(r.cur_id()) for r in self}
-            self._count = len(self)
-            self.stale = False
-        return id_key(rid) in self._keys
+        cache = self._cache
+        if cache.stale or cache.count != len(self):
+            cache.keys = {id_key(r.cur_id()) for r in self}
+            cache.count = len(self)
+            cache.stale = False
+        return id_key(rid) in cache.keys
 
     def add(self, resource: Resource) -> None:
         """Append ``resource`` (its id checked with :meth:`has`) and keep the cache."""
         self.append(resource)
-        resource.owner = self
-        if not self.stale and self._count == len(self) - 1:
-            self._keys.add(id_key(resource.cur_id()))
-            self._count = len(self)
+        cache = resource.owner = self._cache
+        if not cache.stale and cache.count == len(self) - 1:
+            cache.keys.add(id_key(resource.cur_id()))
+            cache.count = len(self)
         else:
-            self.stale = True
+            cache.stale = True
 
     def remove(self, resource: Resource) -> None:
         super().remove(resource)
+        self._cache.stale = True
+
+
+class _IdCache:
+    """The keys of a :class:`Resources`' ids, for how many objects, and whether stale."""
+
+    __slots__ = ("count", "keys", "stale")
+
+    def __init__(self) -> None:
+        self.keys: set[tuple[str, ...]] = set()
+        self.count = -1
         self.stale = True
 
 

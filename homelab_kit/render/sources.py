@@ -41,8 +41,8 @@ class Sources:
         self.parsed: Mapping[str, YamlFile] = parsed if parsed is not None else {}
         self._resolved: dict[str, Path] = {}
         self._real: dict[str, str] = {}
-        self._stat: dict[str, os.stat_result | None] = {}
-        self._lstat: dict[str, os.stat_result | None] = {}
+        self._stat: dict[str, int | None] = {}  # st_mode, None: no such path
+        self._lstat: dict[str, int | None] = {}
         # a file's bytes, kept for one build (see forget_files): vetted, then rendered
         self._bytes: dict[str, bytes] = {}
         self._vetted: dict[str, bytes] = {}
@@ -83,8 +83,8 @@ class Sources:
             return path.resolve()
         base = self.resolve(parent)
         candidate = base / name
-        info = self.lstat(str(candidate))
-        if info is not None and stat.S_ISLNK(info.st_mode):
+        mode = self.lstat(str(candidate))
+        if mode is not None and stat.S_ISLNK(mode):
             return candidate.resolve()
         return candidate
 
@@ -115,24 +115,24 @@ class Sources:
             return resolved[len(self._prefix) :].replace(os.sep, "/")
         return path.as_posix()
 
-    def stat(self, path: str | Path) -> os.stat_result | None:
-        """``os.stat`` (links followed), remembered; None when it fails."""
+    def stat(self, path: str | Path) -> int | None:
+        """The ``st_mode`` of ``os.stat`` (links followed), remembered; None when it fails."""
         key = os.fspath(path)
         if key in self._stat:
             return self._stat[key]
         try:
-            found: os.stat_result | None = os.stat(key)
+            found: int | None = os.stat(key).st_mode
         except (OSError, ValueError):
             found = None
         self._stat[key] = found
         return found
 
-    def lstat(self, path: str) -> os.stat_result | None:
-        """``os.lstat``, remembered; None when it fails."""
+    def lstat(self, path: str) -> int | None:
+        """The ``st_mode`` of ``os.lstat``, remembered; None when it fails."""
         if path in self._lstat:
             return self._lstat[path]
         try:
-            found: os.stat_result | None = os.lstat(path)
+            found: int | None = os.lstat(path).st_mode
         except (OSError, ValueError):
             found = None
         self._lstat[path] = found
@@ -140,13 +140,13 @@ class Sources:
 
     def is_file(self, path: str | Path) -> bool:
         """``Path.is_file``, remembered."""
-        info = self.stat(path)
-        return info is not None and (info.st_mode & 0o170000) == 0o100000
+        mode = self.stat(path)
+        return mode is not None and stat.S_ISREG(mode)
 
     def is_dir(self, path: str | Path) -> bool:
         """``Path.is_dir``, remembered."""
-        info = self.stat(path)
-        return info is not None and (info.st_mode & 0o170000) == 0o040000
+        mode = self.stat(path)
+        return mode is not None and stat.S_ISDIR(mode)
 
     def exists(self, path: str | Path) -> bool:
         """``Path.exists``, remembered."""

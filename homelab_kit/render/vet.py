@@ -179,10 +179,10 @@ class Vetter:
             lexical = f"{lexical}/{part}" if lexical else part
             candidate = f"{real}/{part}" if real else part
             full = os.path.join(self.root, candidate)
-            info = self.sources.lstat(full)
-            if info is None:
+            link_mode = self.sources.lstat(full)
+            if link_mode is None:
                 return None
-            if stat.S_ISLNK(info.st_mode):
+            if stat.S_ISLNK(link_mode):
                 target = self._real_rel(full)
                 if target is None:
                     raise HomelabKitError(
@@ -198,10 +198,9 @@ class Vetter:
             self._refuse_git(real, k, *where)
             if memo is not None:
                 memo[lexical] = real
-        found = self.sources.stat(os.path.join(self.root, real))
-        if found is None:
+        mode = self.sources.stat(os.path.join(self.root, real))
+        if mode is None:
             return None
-        mode = found.st_mode
         if self.copy_to is not None and stat.S_ISDIR(mode):
             os.makedirs(os.path.join(self.copy_to, real), exist_ok=True)
         return real, mode
