@@ -17,12 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from homelab_kit.config import Config, load_config
-from homelab_kit.conventions import app_layout, external_secret_style, secrets_backend
+from homelab_kit.conventions import app_layout, external_secret_style
 from homelab_kit.errors import ScaffoldError
 from homelab_kit.model.loader import find_root, load
 from homelab_kit.model.repo import App, Repo
 from homelab_kit.plugins import PluginManager, get_plugin_manager
 from homelab_kit.scaffold.generator import Generator, find_generator, render
+from homelab_kit.scaffold.layout import (
+    ClusterChoiceError,
+    app_file_name,
+    app_shape,
+    choose_apps_root,
+    infisical_in_app,
+    secrets_provider,
+    sops_rule_matches,
+)
 from homelab_kit.scaffold.names import (
     Chart,
     Image,
@@ -47,15 +56,33 @@ class _Context:
         path: str | os.PathLike[str],
         overrides: Mapping[str, str] | None,
         pm: PluginManager | None,
+        *,
+        namespace: str | None = None,
+        cluster: str | None = None,
     ) -> None:
         self.root: Path = find_root(path)
         self.config: Config = load_config(self.root)
         self.pm = pm or get_plugin_manager()
         self.repo: Repo = _load(self.root, self.config, self.pm)
-        self.settings: ScaffoldSettings = resolve_settings(self.repo, self.config, overrides)
-        self.ws = Workspace(self.root)
         self.steps: list[str] = []
         self.notes: list[str] = []
+        apps_root = None
+        if namespace is not None:
+            apps_root, note = choose_apps_root(
+                self.repo, namespace, cluster, self.config.apps_root.strip("/")
+            )
+            if note:
+                self.notes.append(note)
+        self.overrides = overrides
+        self.settings: ScaffoldSettings = resolve_settings(
+            self.repo, self.config, overrides, apps_root
+        )
+        self.ws = Workspace(self.root)
+
+    def use_apps_root(self, apps_root: str) -> None:
+        """Work in ``apps_root`` (an existing app's), learning the settings there."""
+        if apps_root != self.apps_root:
+            self.settings = resolve_settings(self.repo, self.config, self.overrides, apps_root)
 
     @property
     def apps_root(self) -> str:
@@ -168,8 +195,12 @@ def _render_into(
     top: str,
     base: str,
     only: str = "",
+    app_folder: str = "app",
 ) -> list[str]:
-    """Render ``generator`` and plan its files under ``base``; the paths created."""
+    """Render ``generator`` and plan its files under ``base``; the paths created.
+
+    ``app_folder`` ``""`` moves what the template writes in ``<top>/app/`` up into
+    ``<top>/`` (apps whose ks.yaml deploys the app's own folder)."""
     files = render(generator, values)
     created = []
     for rel, text in files.items():
@@ -180,6 +211,13 @@ def _render_into(
             )
         if only and not inner.startswith(only):
             continue
+        if app_folder != "app" and inner.startswith("app/"):
+            inner = posixpath.join(app_folder, inner[len("app/") :])
+            if f"{head}/{inner}" in files:
+                raise ScaffoldError(
+                    f"template {generator.name!r}: app/{inner} and {inner} would be one file"
+                )
+            rel = f"{head}/{inner}"
         target = f"{base}/{rel}"
         ctx.ws.create(target, text)
         created.append(target)
@@ -244,6 +282,11 @@ def _add_namespace(ctx: _Context, namespace: str) -> None:
     parent = f"{ctx.apps_root}/kustomization.yaml"
     if ctx.ws.is_file(parent):
         _register(ctx, parent, f"./{namespace}", keep_sorted=True)
+    elif (deployer := _deployed_whole(ctx, ctx.apps_root)) is not None:
+        ctx.notes.append(
+            f"{ctx.apps_root} has no kustomization.yaml: Flux Kustomization {deployer} "
+            f"deploys every folder in it, {ctx.ns_dir(namespace)}/ too."
+        )
     else:
         ctx.steps.append(
             f"{parent} does not exist: make sure Flux deploys {ctx.ns_dir(namespace)}/."
@@ -253,6 +296,15 @@ def _add_namespace(ctx: _Context, namespace: str) -> None:
             "No namespace component (kubernetes/components/common) in the repository: the "
             "namespace folder declares its own Namespace."
         )
+
+
+def _deployed_whole(ctx: _Context, folder: str) -> str | None:
+    """The Flux Kustomization whose ``spec.path`` is ``folder`` (which has no
+    kustomization.yaml, so Flux generates one listing every folder in it)."""
+    for ks in ctx.repo.kustomizations:
+        if ks.path and posixpath.normpath(ks.path.removeprefix("./")) == folder:
+            return f"{ks.namespace}/{ks.name}" if ks.namespace else ks.name
+    return None
 
 
 def _secrets_ks_name(ctx: _Context, namespace: str) -> str:
@@ -284,6 +336,17 @@ def _ensure_secrets_folder(ctx: _Context, namespace: str) -> str:
     return SECRETS_KS if "ks.yaml" in missing else _secrets_ks_name(ctx, namespace)
 
 
+def _infisical_values(ctx: _Context, namespace: str, app: str, secret: str) -> dict[str, Any]:
+    """The secret template's variables: one app's InfisicalSecret for folder /<app>."""
+    return {
+        **ctx.settings.context(),
+        "namespace": namespace,
+        "app": app,
+        "secret_name": secret,
+        "secrets_path": f"/{app}",
+    }
+
+
 def _add_secret_file(ctx: _Context, namespace: str, app: str, *, existing_ok: bool) -> bool:
     """Plan ``<ns>/secrets/<app>-secrets.yaml`` and list it; whether it was added."""
     folder = f"{ctx.ns_dir(namespace)}/secrets"
@@ -303,13 +366,7 @@ def _add_secret_file(ctx: _Context, namespace: str, app: str, *, existing_ok: bo
             return False
         raise ScaffoldError(f"{path} already exists; nothing was written")
     generator = find_generator("secret", None, ctx.pm)
-    values = {
-        **ctx.settings.context(),
-        "namespace": namespace,
-        "app": app,
-        "secret_name": secret,
-        "secrets_path": f"/{app}",
-    }
+    values = _infisical_values(ctx, namespace, app, secret)
     created = _render_into(ctx, generator, values, namespace, ctx.apps_root, only="secrets/")
     if path not in created:
         raise ScaffoldError(f"template {generator.name!r} made no secrets/{app}-secrets.yaml")
@@ -399,6 +456,8 @@ def plan_new_app(
     template: str | None = None,
     overrides: Mapping[str, str] | None = None,
     pm: PluginManager | None = None,
+    cluster: str | None = None,
+    provider: str | None = None,
 ) -> Plan:
     """Plan ``new-app NAMESPACE/APP``: the app folder, its wiring, its namespace if new.
 
@@ -408,18 +467,25 @@ def plan_new_app(
     :param version: the chart version to pin (the OCIRepository tag).
     :param image: ``REPOSITORY:TAG`` for the values (optional).
     :param port: the container port, for probes and the service (optional).
-    :param secrets: wire an InfisicalSecret (``<ns>/secrets/<app>-secrets.yaml``).
+    :param secrets: wire a Secret ``<app>-secret`` the app reads, from ``provider``.
     :param template: the app generator (``default`` unless configured).
     :param overrides: ``--set`` values (see :mod:`homelab_kit.scaffold.settings`).
+    :param cluster: the cluster whose apps folder takes the app (needed when the
+        repository has several and the namespace does not tell which).
+    :param provider: ``infisical``, ``external-secrets`` or ``sops`` (default: the
+        one the repository's secrets use).
     :returns: the plan; nothing is written.
-    :raises ScaffoldError: for invalid names, an existing app, or a broken template.
+    :raises ScaffoldError: for invalid names, an existing app, or a broken template;
+        :class:`~homelab_kit.scaffold.layout.ClusterChoiceError` when the cluster
+        is ambiguous.
     """
     namespace, app = parse_target(target)
     chart_ref = Chart.parse(chart) if chart else None
     version = check_version(version) if version else None
     image_ref = Image.parse(image) if image else None
     port_number = check_port(port) if port not in (None, "") else None
-    ctx = _Context(path, overrides, pm)
+    ctx = _Context(path, overrides, pm, namespace=namespace, cluster=cluster)
+    kind = secrets_provider(ctx.repo, provider) if secrets else None
     configured = ctx.settings.template if ctx.settings.origin("template") != "default" else None
     generator = find_generator(
         "app", template or configured, ctx.pm, chart=chart_ref.url if chart_ref else None
@@ -452,9 +518,11 @@ def plan_new_app(
             )
         _add_namespace(ctx, namespace)
     secrets_ks = SECRETS_KS
-    if secrets:
+    shared = kind == "infisical" and infisical_in_app(ctx.repo, ns_dir) is None
+    if shared:  # the namespace's secrets/ folder, behind its own Flux Kustomization
         secrets_ks = _ensure_secrets_folder(ctx, namespace)
         _add_secret_file(ctx, namespace, app, existing_ok=False)
+    shape = app_shape(ctx.repo, ns_dir)
     values: dict[str, Any] = {
         **ctx.settings.context(),
         **_layout_values(ctx, app_template),
@@ -463,6 +531,10 @@ def plan_new_app(
         "secrets": secrets,
         "secret_name": f"{app}-secret",
         "secrets_ks": secrets_ks,
+        "secrets_depends": shared,
+        "app_folder": shape.app_folder,
+        "ks_namespace": shape.ks_namespace,
+        "common_metadata": shape.common_metadata,
     }
     if chart_ref is not None:
         values.update(chart_url=chart_ref.url, chart_name=chart_ref.name)
@@ -476,20 +548,23 @@ def plan_new_app(
         )
     if port_number is not None:
         values["port"] = str(port_number)
-    created = _render_into(ctx, generator, values, app, ns_dir)
+    created = _render_into(ctx, generator, values, app, ns_dir, app_folder=shape.app_folder)
     _check_values_keys(ctx, generator, created)
     ks_path = f"{app_dir}/ks.yaml"
     if not ctx.ws.is_file(ks_path):
         raise ScaffoldError(f"template {generator.name!r} made no ks.yaml")
-    if secrets:
+    deployed = posixpath.join(app_dir, shape.app_folder) if shape.app_folder else app_dir
+    if shared:
         _ensure_depends_on(ctx, ks_path, app, namespace, secrets_ks)
+    elif kind is not None:
+        _add_app_secret(ctx, kind, deployed, app, namespace, f"{app}-secret")
     _register(ctx, f"{ns_dir}/kustomization.yaml", f"./{app}/ks.yaml", keep_sorted=True)
-    values_file = f"{app_dir}/app/helm/values.yaml"
+    values_file = f"{deployed}/helm/values.yaml"
     if image_ref is None and ctx.ws.is_file(values_file):
         ctx.steps.append(f"Pin the app's image in {values_file} (image.repository and image.tag).")
-    if secrets:
+    if kind == "infisical":
         _infisical_steps(ctx, app, namespace)
-    ctx.steps.append(f"Review the values in {app_dir}/app/ against the chart's own values.yaml.")
+    ctx.steps.append(f"Review the values in {deployed}/ against the chart's own values.yaml.")
     ctx.steps.append("Run `homelab-kit lint`, then commit and push: Flux deploys the app.")
     title = f"new app {namespace}/{app}" + (" in a new namespace" if new_namespace else "")
     return ctx.plan(title)
@@ -501,13 +576,15 @@ def plan_new_namespace(
     *,
     overrides: Mapping[str, str] | None = None,
     pm: PluginManager | None = None,
+    cluster: str | None = None,
 ) -> Plan:
     """Plan ``new-namespace NAMESPACE``: its folder, kustomization, secrets folder, listing.
 
+    :param cluster: the cluster whose apps folder takes it (as for ``new-app``).
     :raises ScaffoldError: for an invalid name or an existing namespace folder.
     """
     check_namespace(namespace)
-    ctx = _Context(path, overrides, pm)
+    ctx = _Context(path, overrides, pm, namespace=namespace, cluster=cluster)
     ns_dir = ctx.ns_dir(namespace)
     if ctx.ws.exists(ns_dir):
         raise ScaffoldError(f"namespace {namespace} already exists ({ns_dir}); nothing was written")
@@ -525,33 +602,40 @@ def plan_add_secret(
     *,
     overrides: Mapping[str, str] | None = None,
     pm: PluginManager | None = None,
+    provider: str | None = None,
+    cluster: str | None = None,
 ) -> Plan:
-    """Plan ``add-secret NAMESPACE/APP``: wire an Infisical secret into an existing app.
+    """Plan ``add-secret NAMESPACE/APP``: wire a Secret into an existing app.
 
     Each step is done only when missing, so running it twice changes nothing.  The
     Secret is ``<app>-secret``; a producer that already exists for it (or for a
     Secret the app reads, in the app's own folder) is reused, never doubled.  A new
-    one is written in the repository's backend: an InfisicalSecret in
-    ``<ns>/secrets/`` with the ``dependsOn`` on the secrets Kustomization, or an
-    ExternalSecret beside the HelmRelease in the repository's store.  The values read
-    the Secret through ``envFrom``.
+    one is written by ``provider`` (default: the repository's backend): an
+    InfisicalSecret in ``<ns>/secrets/`` with the ``dependsOn`` on the secrets
+    Kustomization (or beside the HelmRelease, where the repository keeps them), an
+    ExternalSecret beside the HelmRelease in the repository's store, or a SOPS
+    placeholder Secret beside it to encrypt.  The values read the Secret through
+    ``envFrom``.
 
-    :raises ScaffoldError: when the app does not exist, the repository keeps its
-        secrets in SOPS files, another app's object produces the Secret, or the
-        values have no shape that ``envFrom`` can be added to (nothing is written).
+    :param cluster: the cluster whose app it is, when several have one so named.
+    :raises ScaffoldError: when the app does not exist, another app's object
+        produces the Secret, or the values have no shape that ``envFrom`` can be
+        added to (nothing is written).
     """
     namespace, app_name = parse_target(target)
     ctx = _Context(path, overrides, pm)
-    app = ctx.repo.app(namespace, app_name)
+    kind = secrets_provider(ctx.repo, provider)
+    app = _find_app(ctx, namespace, app_name, cluster)
     if app is None:
         where = f"{ctx.ns_dir(namespace)}/{app_name}/ks.yaml"
         raise ScaffoldError(
             f"no app {namespace}/{app_name} ({where} not found); create it with "
             f"`homelab-kit new-app {namespace}/{app_name} ...`"
         )
+    if posixpath.basename(posixpath.dirname(app.directory)) == namespace:
+        ctx.use_apps_root(posixpath.dirname(posixpath.dirname(app.directory)))
     secret = f"{app_name}-secret"
     reused = _existing_producer(ctx, app, namespace, secret)
-    backend = secrets_backend(ctx.repo)
     if reused is not None:
         secret, producer, read = reused
         if read or _reads(ctx, app, namespace, secret):
@@ -561,29 +645,21 @@ def plan_add_secret(
             )
             return ctx.plan(f"secrets for {namespace}/{app_name}")
         ctx.notes.append(f"Secret {secret} already has a producer ({producer}): reused")
-    elif backend == "SOPS":
-        raise ScaffoldError(
-            f"this repository keeps its secrets in SOPS-encrypted files: write "
-            f"{app.directory}/app/secret.sops.yaml (Secret {secret}) and encrypt it with "
-            "sops; nothing was written"
-        )
-    elif backend == "External Secrets":
-        _add_external_secret(ctx, app, namespace, secret)
-    else:
+    elif kind == "infisical" and infisical_in_app(ctx.repo, ctx.ns_dir(namespace)) is None:
         secrets_ks = _ensure_secrets_folder(ctx, namespace)
         _add_secret_file(ctx, namespace, app_name, existing_ok=True)
         _ensure_depends_on(ctx, app.ks_path, app_name, namespace, secrets_ks)
+    else:
+        releases = [h for h in ctx.repo.helm_releases if _in_app(app, h.doc.path)]
+        folder = posixpath.dirname(releases[0].doc.path) if releases else f"{app.directory}/app"
+        _add_app_secret(ctx, kind, folder, app_name, namespace, secret)
     if not _reads(ctx, app, namespace, secret) and not _wire_values(ctx, app, secret):
         raise ScaffoldError(
             f"{app_name}'s values have no envFrom this command recognises, so nothing would "
             f"read Secret {secret}: add one in the chart's own shape (e.g. `envFrom: "
             f"[{{secretRef: {{name: {secret}}}}}]`) and run add-secret again; nothing was written"
         )
-    if reused is None and backend == "External Secrets":
-        ctx.steps.append(
-            f"Create item {app_name} in the secret store; External Secrets syncs it into "
-            f"Secret {namespace}/{secret}."
-        )
+    if reused is None and kind != "infisical":
         ctx.steps.append("Run `homelab-kit lint`, then commit and push.")
         return ctx.plan(f"secrets for {namespace}/{app_name}")
     if reused is not None:
@@ -655,21 +731,98 @@ def _existing_producer(
     return None
 
 
-def _add_external_secret(ctx: _Context, app: App, namespace: str, secret: str) -> None:
-    """An ExternalSecret beside the app's HelmRelease, in the repository's store."""
+def _find_app(ctx: _Context, namespace: str, name: str, cluster: str | None) -> App | None:
+    """The app ``namespace/name``; with several clusters holding one so named, the
+    one of ``cluster`` (a :class:`ClusterChoiceError` without it)."""
+    found = [a for a in ctx.repo.apps if a.namespace == namespace and a.name == name]
+    clusters = {a.directory: [c.name for c in ctx.repo.clusters if a in c.apps] for a in found}
+    if cluster is not None:
+        if cluster not in {c.name for c in ctx.repo.clusters}:
+            known = ", ".join(c.name for c in ctx.repo.clusters) or "none"
+            raise ScaffoldError(f"no cluster {cluster!r} in this repository (clusters: {known})")
+        found = [a for a in found if cluster in clusters[a.directory]]
+    if len(found) > 1:
+        listing = ", ".join(
+            f"{'/'.join(clusters[a.directory]) or 'no cluster'} ({a.directory})" for a in found
+        )
+        raise ClusterChoiceError(
+            f"{len(found)} apps are called {namespace}/{name}: choose one with --cluster NAME "
+            f"({listing})",
+            sorted({c for a in found for c in clusters[a.directory]}),
+        )
+    return found[0] if found else None
+
+
+def _add_app_secret(
+    ctx: _Context, kind: str, folder: str, app: str, namespace: str, secret: str
+) -> None:
+    """The app's Secret ``secret`` from provider ``kind``, in a file of the app's
+    ``folder`` (beside its HelmRelease) named as the repository names such files,
+    listed in the folder's kustomization.yaml."""
+    kfile = f"{folder}/kustomization.yaml"
+    if not ctx.ws.is_file(kfile):
+        raise ScaffoldError(f"{kfile} does not exist: nowhere to list the app's secret")
+    repo = ctx.repo
+    if kind == "external-secrets":
+        paths = [e.doc.path for e in repo.external_secrets]
+        name = app_file_name(repo, paths, app, "externalsecret.yaml")
+    elif kind == "sops":
+        name = app_file_name(repo, [f.path for f in repo.sops_files], app, "secret.sops.yaml")
+        if not name.endswith((".sops.yaml", ".sops.yml")):
+            name = "secret.sops.yaml"
+    else:
+        name = infisical_in_app(repo, ctx.ns_dir(namespace)) or "infisicalsecret.yaml"
+    path = f"{folder}/{name}"
+    if ctx.ws.exists(path):
+        raise ScaffoldError(f"{path} already exists; nothing was written")
+    if kind == "external-secrets":
+        _write_external_secret(ctx, folder, name, app, namespace, secret)
+    elif kind == "sops":
+        generator = find_generator("secret", "sops", ctx.pm)
+        values = {
+            "folder": posixpath.basename(folder),
+            "file_name": name,
+            "path": path,
+            "secret_name": secret,
+        }
+        _render_into(ctx, generator, values, posixpath.basename(folder), posixpath.dirname(folder))
+        _sops_steps(ctx, path)
+    else:
+        generator = find_generator("secret", None, ctx.pm)
+        values = _infisical_values(ctx, namespace, app, secret)
+        text = render(generator, values).get(f"{namespace}/secrets/{app}-secrets.yaml")
+        if text is None:
+            raise ScaffoldError(f"template {generator.name!r} made no secrets/{app}-secrets.yaml")
+        ctx.ws.create(path, text)
+    if not ctx.ws.is_file(path):
+        raise ScaffoldError(f"the {kind} template made no {path}")
+    _register(ctx, kfile, f"./{name}", keep_sorted=True)
+
+
+def _sops_steps(ctx: _Context, path: str) -> None:
+    rules = sops_rule_matches(ctx.ws.read(".sops.yaml"), path)
+    ctx.steps.append(
+        f"Add the app's keys and values to {path}, then encrypt "
+        f"it: `sops --encrypt --in-place {path}` (lint reports it until then)."
+    )
+    if rules is False:
+        ctx.notes.append(
+            f"No creation rule of .sops.yaml matches {path}: add one (its path_regex and "
+            "key) before encrypting."
+        )
+    elif rules is None:
+        ctx.notes.append("No .sops.yaml at the repository root: sops needs --age or --pgp.")
+
+
+def _write_external_secret(
+    ctx: _Context, folder: str, name: str, app: str, namespace: str, secret: str
+) -> None:
+    """An ExternalSecret in ``folder``, in the repository's store."""
     style = external_secret_style(ctx.repo, namespace)
     if style is None:
         raise ScaffoldError(
             "this repository's ExternalSecrets name no secretStoreRef to copy; nothing was written"
         )
-    releases = [h for h in ctx.repo.helm_releases if _in_app(app, h.doc.path)]
-    folder = posixpath.dirname(releases[0].doc.path) if releases else f"{app.directory}/app"
-    kfile = f"{folder}/kustomization.yaml"
-    if not ctx.ws.is_file(kfile):
-        raise ScaffoldError(f"{kfile} does not exist: nowhere to list an ExternalSecret")
-    path = f"{folder}/externalsecret.yaml"
-    if ctx.ws.exists(path):
-        raise ScaffoldError(f"{path} already exists; nothing was written")
     head = (ctx.ws.read(style.example) or "").splitlines()
     schema = next(
         (line for line in head[:3] if line.startswith("# yaml-language-server: $schema=")), ""
@@ -677,17 +830,24 @@ def _add_external_secret(ctx: _Context, app: App, namespace: str, secret: str) -
     generator = find_generator("secret", "external-secrets", ctx.pm)
     values = {
         "folder": posixpath.basename(folder),
-        "app": app.name,
+        "app": app,
         "secret_name": secret,
         "api_version": style.api_version,
         "store_kind": style.store_kind,
         "store_name": style.store_name,
-        "remote_key": app.name,
+        "remote_key": app,
         "schema_comment": schema,
         "document_start": bool(head) and head[0].strip() == "---",
     }
-    _render_into(ctx, generator, values, posixpath.basename(folder), posixpath.dirname(folder))
-    _register(ctx, kfile, "./externalsecret.yaml", keep_sorted=True)
+    files = render(generator, values)
+    text = files.get(f"{posixpath.basename(folder)}/externalsecret.yaml")
+    if text is None:
+        raise ScaffoldError(f"template {generator.name!r} made no externalsecret.yaml")
+    ctx.ws.create(f"{folder}/{name}", text)
+    ctx.steps.append(
+        f"Create item {app} in the {style.store_kind} {style.store_name}; External Secrets "
+        f"syncs it into Secret {namespace}/{secret}."
+    )
 
 
 def _common_layout(data: Mapping[str, Any]) -> bool:

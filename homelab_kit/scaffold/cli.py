@@ -25,6 +25,7 @@ from homelab_kit.scaffold.builders import (
     plan_new_namespace,
 )
 from homelab_kit.scaffold.generator import find_generator, registered_generators
+from homelab_kit.scaffold.layout import PROVIDERS, ClusterChoiceError
 from homelab_kit.scaffold.names import (
     Chart,
     Image,
@@ -166,7 +167,17 @@ class _NewAppCommand(click.Command):
 @click.option(
     "--secrets/--no-secrets",
     default=None,
-    help="Wire an InfisicalSecret: <ns>/secrets/<app>-secrets.yaml, dependsOn, envFrom.",
+    help="Wire a Secret the app reads (envFrom), from the repository's secrets provider.",
+)
+@click.option(
+    "--secrets-provider",
+    type=click.Choice(list(PROVIDERS)),
+    help="The secrets provider (default: the one the repository's secrets use).",
+)
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="The cluster whose apps folder takes the app (asked when several could).",
 )
 @click.option(
     "--template",
@@ -189,18 +200,24 @@ def new_app(
     image: str | None,
     port: int | None,
     secrets: bool | None,
+    secrets_provider: str | None,
+    cluster: str | None,
     template: str | None,
     settings: tuple[str, ...],
     no_input: bool,
     dry_run: bool,
     path: str,
 ) -> None:
-    """Create an app: kubernetes/apps/NAMESPACE/APP with its Flux and Helm wiring.
+    """Create an app: APPS/NAMESPACE/APP with its Flux and Helm wiring, in the layout
+    of the repository's other apps.
 
-    Writes ks.yaml, app/helmrelease.yaml (HelmRelease and its OCIRepository),
-    app/kustomization.yaml and app/helm/{values,kustomizeconfig}.yaml, lists the app
-    in the namespace's kustomization.yaml, and creates the namespace first when it
-    does not exist.  With --secrets, also the app's InfisicalSecret.
+    Writes ks.yaml, the HelmRelease and its OCIRepository, the kustomization.yaml and
+    the values (inline or app/helm/values.yaml) where the namespace's other apps keep
+    them (app/ or the app's own folder), lists the app in the namespace's
+    kustomization.yaml, and creates the namespace first when it does not exist.  With
+    several clusters, APPS is the apps folder of --cluster.  With --secrets, also the
+    app's Secret from the repository's provider (InfisicalSecret, ExternalSecret, or
+    a SOPS placeholder to encrypt).
 
     Example: homelab-kit new-app media/jellyfin --chart
     oci://ghcr.io/jellyfin/charts/jellyfin --version 2.1.0 --port 8096 --secrets
@@ -247,10 +264,13 @@ def new_app(
                 value_proc=_optional(check_port),
             )
         if ask and secrets is None:
-            secrets = click.confirm("Does the app read secrets from Infisical?", default=False)
-        _locked(
+            secrets = click.confirm("Does the app read secrets?", default=False)
+        if secrets_provider is not None and secrets is False:
+            raise ScaffoldError("--secrets-provider needs --secrets")
+        secrets = secrets or secrets_provider is not None
+        _in_cluster(
             path,
-            lambda: plan_new_app(
+            lambda chosen: plan_new_app(
                 path,
                 target,
                 chart=chart,
@@ -260,15 +280,35 @@ def new_app(
                 secrets=bool(secrets),
                 template=name,
                 overrides=overrides,
+                cluster=chosen,
+                provider=secrets_provider,
             ),
             dry_run,
+            cluster,
+            ask,
         )
     except HomelabKitError as exc:
         _error(exc)
 
 
+def _in_cluster(
+    path: str, make: Callable[[str | None], Plan], dry_run: bool, cluster: str | None, ask: bool
+) -> None:
+    """:func:`_locked` with the plan of ``cluster``; when that is ambiguous and a person
+    is there, ask which cluster."""
+    try:
+        _locked(path, lambda: make(cluster), dry_run)
+    except ClusterChoiceError as exc:
+        if not ask or cluster is not None:
+            raise
+        click.echo(f"homelab-kit: {exc.message}", err=True)
+        chosen = click.prompt("Cluster", type=click.Choice(exc.choices))
+        _locked(path, lambda: make(chosen), dry_run)
+
+
 @click.command("new-namespace", context_settings=CONTEXT_SETTINGS)
 @click.argument("namespace", required=False)
+@click.option("--cluster", metavar="NAME", help="The cluster whose apps folder takes it.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
 @click.option("--no-input", is_flag=True, help="Never ask; a missing value is an error.")
 @click.option("--dry-run", is_flag=True, help="Print the files and diffs; write nothing.")
@@ -276,7 +316,12 @@ def new_app(
     "--path", default=".", type=click.Path(file_okay=False), help="The repository (default: .)."
 )
 def new_namespace(
-    namespace: str | None, settings: tuple[str, ...], no_input: bool, dry_run: bool, path: str
+    namespace: str | None,
+    cluster: str | None,
+    settings: tuple[str, ...],
+    no_input: bool,
+    dry_run: bool,
+    path: str,
 ) -> None:
     """Create a namespace: kubernetes/apps/NAMESPACE with its kustomization and secrets.
 
@@ -292,13 +337,23 @@ def new_namespace(
                 raise ScaffoldError("new-namespace needs NAMESPACE")
             namespace = click.prompt("Namespace", value_proc=_checked(check_namespace))
         ns = namespace
-        _locked(path, lambda: plan_new_namespace(path, ns, overrides=overrides), dry_run)
+
+        def make(chosen: str | None) -> Plan:
+            return plan_new_namespace(path, ns, overrides=overrides, cluster=chosen)
+
+        _in_cluster(path, make, dry_run, cluster, not no_input and _interactive())
     except HomelabKitError as exc:
         _error(exc)
 
 
 @click.command("add-secret", context_settings=CONTEXT_SETTINGS)
 @click.argument("target", metavar="NAMESPACE/APP", required=False)
+@click.option(
+    "--secrets-provider",
+    type=click.Choice(list(PROVIDERS)),
+    help="The secrets provider (default: the one the repository's secrets use).",
+)
+@click.option("--cluster", metavar="NAME", help="The cluster, when several have this app.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
 @click.option("--no-input", is_flag=True, help="Never ask; a missing value is an error.")
 @click.option("--dry-run", is_flag=True, help="Print the files and diffs; write nothing.")
@@ -306,14 +361,23 @@ def new_namespace(
     "--path", default=".", type=click.Path(file_okay=False), help="The repository (default: .)."
 )
 def add_secret(
-    target: str | None, settings: tuple[str, ...], no_input: bool, dry_run: bool, path: str
+    target: str | None,
+    secrets_provider: str | None,
+    cluster: str | None,
+    settings: tuple[str, ...],
+    no_input: bool,
+    dry_run: bool,
+    path: str,
 ) -> None:
-    """Wire Infisical secrets into an existing app.
+    """Wire a Secret, APP-secret, into an existing app.
 
-    Adds NAMESPACE/secrets/APP-secrets.yaml (an InfisicalSecret for the Infisical
-    folder /APP, writing Secret APP-secret) and lists it, makes the app's ks.yaml
-    depend on the namespace's secrets Kustomization, and has the values read the
-    Secret through envFrom when their shape allows.  Steps already done are skipped.
+    Reuses the Secret's producer when it has one.  Otherwise writes one from the
+    repository's secrets provider (or --secrets-provider): an InfisicalSecret for
+    the Infisical folder /APP (in NAMESPACE/secrets/ with the app's dependsOn, or
+    beside the HelmRelease where the repository keeps them), an ExternalSecret in
+    the repository's store, or a SOPS placeholder Secret to encrypt; then has the
+    values read the Secret through envFrom when their shape allows.  Steps already
+    done are skipped.
     """
     try:
         overrides = parse_overrides(settings)
@@ -322,7 +386,13 @@ def add_secret(
                 raise ScaffoldError("add-secret needs NAMESPACE/APP")
             target = click.prompt("App (NAMESPACE/APP)", value_proc=_checked(_valid(parse_target)))
         app = target
-        _locked(path, lambda: plan_add_secret(path, app, overrides=overrides), dry_run)
+
+        def make(chosen: str | None) -> Plan:
+            return plan_add_secret(
+                path, app, overrides=overrides, provider=secrets_provider, cluster=chosen
+            )
+
+        _in_cluster(path, make, dry_run, cluster, not no_input and _interactive())
     except HomelabKitError as exc:
         _error(exc)
 

@@ -294,12 +294,15 @@ def resolve_settings(
     repo: Repo | None,
     config: Config,
     overrides: Mapping[str, str] | None = None,
+    apps_root: str | None = None,
 ) -> ScaffoldSettings:
     """Flags over ``.homelab-kit.yaml`` over the repository over the defaults.
 
+    :param apps_root: the apps folder new files go to (default: the configured one);
+        its files are the ones values are learnt from.
     :raises ConfigError: for an unknown key or an invalid value in config or flags.
     """
-    apps_root = config.apps_root.strip("/") or "kubernetes/apps"
+    apps_root = (apps_root or config.apps_root).strip("/") or "kubernetes/apps"
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     if repo is not None:

@@ -11,7 +11,9 @@ templates are the cookiecutter directories in the project's ``cookiecutters/``.
 * namespace ``default``: the namespace folder, its kustomization.yaml and its
   secrets folder;
 * secret ``default``: one app's InfisicalSecret in the namespace's secrets folder;
-* secret ``external-secrets``: one app's ExternalSecret beside its HelmRelease.
+* secret ``external-secrets``: one app's ExternalSecret beside its HelmRelease;
+* secret ``sops``: one app's Secret beside its HelmRelease, a placeholder (no value)
+  that the user encrypts with ``sops``.
 """
 
 from __future__ import annotations
@@ -102,5 +104,12 @@ def homelab_kit_register_generators() -> list[Any]:
             template=root / "externalsecret",
             description="One app's ExternalSecret beside its HelmRelease, in the "
             "repository's secret store",
+        ),
+        Generator(
+            name="sops",
+            kind="secret",
+            template=root / "sops",
+            description="One app's Secret beside its HelmRelease, as a placeholder to "
+            "encrypt with sops (never a value)",
         ),
     ]

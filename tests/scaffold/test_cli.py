@@ -410,3 +410,86 @@ def test_the_dry_run_diff_is_a_patch_that_git_applies(
     assert done.returncode == 0, done.stderr
     assert run(hk, repo, *args).exit_code == 0
     assert snapshot(other) == snapshot(repo)
+
+
+@pytest.fixture
+def two_clusters(tmp_path: Path) -> Path:
+    """A copy of a corpus repository with two clusters (kubernetes/main, kubernetes/storage)."""
+    from tests.conftest import corpus_path
+
+    root = tmp_path / "two"
+    shutil.copytree(corpus_path("onedr0p__home-ops-2024"), root, symlinks=True)
+    (root / ".git").mkdir()
+    return root
+
+
+def test_cluster_is_an_error_without_a_terminal_and_asked_on_one(
+    hk: click.Group, two_clusters: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(two_clusters)
+    args = ["new-app", "default/podinfo", *CHART, "--no-input"]
+    result = run(hk, two_clusters, *args)
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert "choose one with --cluster NAME (main (kubernetes/main/apps), storage" in result.output
+    assert snapshot(two_clusters) == before
+    result = run(hk, two_clusters, *args, "--cluster", "mars")
+    assert result.exit_code == 2
+    assert "no cluster 'mars'" in result.output
+    monkeypatch.setattr(scaffold_cli, "_interactive", lambda: True)
+    answers = "\n".join(["", "", "n", "venus", "storage"]) + "\n"  # image, port, secrets, cluster
+    result = run(hk, two_clusters, "new-app", "default/podinfo", *CHART, input=answers)
+    assert result.exit_code == 0, result.output
+    assert "'venus' is not one of 'main', 'storage'" in result.output
+    ks = two_clusters / "kubernetes/storage/apps/default/podinfo/ks.yaml"
+    assert "path: ./kubernetes/storage/apps/default/podinfo/app" in ks.read_text()
+    listing = (two_clusters / "kubernetes/storage/apps/default/kustomization.yaml").read_text()
+    assert "./podinfo/ks.yaml" in listing
+    assert not (two_clusters / "kubernetes/main/apps/default/podinfo").exists()
+
+
+def test_new_namespace_and_add_secret_take_a_cluster(hk: click.Group, two_clusters: Path) -> None:
+    result = run(hk, two_clusters, "new-namespace", "games", "--no-input", "--cluster", "main")
+    assert result.exit_code == 0, result.output
+    assert (two_clusters / "kubernetes/main/apps/games/kustomization.yaml").is_file()
+    assert "deploys every folder in it" in result.output  # no kustomization.yaml to list it in
+    result = run(hk, two_clusters, "add-secret", "network/echo-server", "--no-input")
+    assert result.exit_code == 2
+    assert "2 apps are called network/echo-server" in result.output
+    result = run(
+        hk, two_clusters, "add-secret", "network/echo-server", "--no-input", "--cluster", "main"
+    )
+    assert "2 apps are called" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("provider", "created", "says"),
+    [
+        ("sops", "app/secret.sops.yaml", "sops --encrypt --in-place"),
+        ("infisical", "../secrets/podinfo-secrets.yaml", "Create the app's secrets in Infisical"),
+    ],
+)
+def test_secrets_provider_overrides_the_repository(
+    hk: click.Group, repo: Path, provider: str, created: str, says: str
+) -> None:
+    result = run(
+        hk, repo, "new-app", "default/podinfo", *CHART, "--no-input", "--secrets-provider", provider
+    )
+    assert result.exit_code == 0, result.output
+    app = repo / "kubernetes/apps/default/podinfo"
+    assert (app / created).resolve().is_file()
+    assert says in " ".join(result.output.split())
+    if provider == "sops":
+        text = (app / created).read_text()
+        assert "stringData: {}" in text  # no value, not even a made-up one
+        assert "NOT ENCRYPTED YET" in text
+        assert "./secret.sops.yaml" in (app / "app/kustomization.yaml").read_text()
+        assert "dependsOn" not in (app / "ks.yaml").read_text()
+        found = lint_keys(repo)
+        stub = "kubernetes/apps/default/podinfo/app/secret.sops.yaml"
+        assert found[(stub, "secrets-sops-encrypted")] == 1  # until it is encrypted
+    result = run(
+        hk, repo, "new-app", "default/x", *CHART, "--no-secrets", "--secrets-provider", "sops"
+    )
+    assert result.exit_code == 2
+    assert "--secrets-provider needs --secrets" in result.output

@@ -9,10 +9,12 @@ repository's other apps keep the same file.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import subprocess
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,9 @@ from homelab_kit import load
 from homelab_kit.errors import ScaffoldError
 from homelab_kit.lint import lint
 from homelab_kit.scaffold import plan_add_secret, plan_new_app
+from homelab_kit.scaffold.layout import ClusterChoiceError
 from homelab_kit.secrets_map import build_secrets_map
+from homelab_kit.yaml import parse_text
 from tests.conftest import CORPORA
 
 PER_CORPUS = 3  # apps sampled per repository: spread over its namespaces
@@ -50,6 +54,20 @@ def _findings(root: Path) -> Counter[tuple[str, str]]:
     schema-missing names a count and the first file, both moved by a new file)."""
     result = lint(root)
     return Counter((d.check_id, re.sub(r"\d+", "N", d.message)) for d in result.diagnostics)
+
+
+def _new_findings(
+    root: Path, before: Counter[tuple[str, str]], created: tuple[str, ...] | list[str]
+) -> Counter[tuple[str, str]]:
+    """The findings lint has now and had not ``before``, less the one finding each
+    SOPS placeholder must have (it is not encrypted yet: reported until it is)."""
+    new = _findings(root) - before
+    stubs = [p for p in created if p.endswith((".sops.yaml", ".sops.yml"))]
+    if stubs:
+        key = next((k for k in new if k[0] == "secrets-sops-encrypted"), None)
+        assert key is not None, "lint does not report the unencrypted SOPS placeholder"
+        assert new.pop(key) == len(stubs)
+    return new
 
 
 def _renders(folder: Path) -> bool:
@@ -101,7 +119,10 @@ def test_add_secret_fits_every_corpus(corpus: str, target: str, tmp_path: Path) 
     before = _findings(root)
     producers = _producers(root)
     try:
-        plan = plan_add_secret(root, target)
+        try:
+            plan = plan_add_secret(root, target)
+        except ClusterChoiceError as exc:  # one app so named in each of several clusters
+            plan = plan_add_secret(root, target, cluster=exc.choices[-1])
     except ScaffoldError as exc:  # a refusal: one line, nothing written
         refusal = exc.message
     else:
@@ -119,15 +140,18 @@ def test_add_secret_fits_every_corpus(corpus: str, target: str, tmp_path: Path) 
     for folder, rendered in renders_before.items():
         if rendered:
             assert _renders(folder), f"{folder.relative_to(root)} no longer renders"
-    after = _findings(root)
-    new = after - before
+    new = _new_findings(root, before, result.created)
     assert not new, f"new findings: {sorted(new)}"
     for key, count in _producers(root).items():
         assert count <= max(producers.get(key, 0), 1), f"second producer for {key}"
     repo = load(root)
     namespace, name = target.split("/")
-    app = repo.app(namespace, name)
-    assert app is not None
+    app = next(
+        a
+        for a in repo.apps
+        if (a.namespace, a.name) == (namespace, name)
+        and any(c.startswith(a.directory + "/") for c in (*result.created, *result.changed))
+    )
     for created in result.created:
         assert _same_place_elsewhere(root, app.directory, created), (
             f"{created}: no other app keeps this file there"
@@ -140,35 +164,44 @@ def _usual_files(app_dirs: list[Path]) -> set[str]:
     return {name for name, n in counts.items() if n * 2 > len(app_dirs)}
 
 
-# Layouts new-app does not write yet (issue 18, open): say so rather than skip them.
-NOT_YET = {
-    "onedr0p__home-ops-2024": "two clusters: new-app writes under kubernetes/apps, not the "
-    "cluster's own apps folder",
-    "vrozaksen__home-ops": "flat apps (helmrelease.yaml beside ks.yaml, no app/ folder)",
-}
-NEW_APP = [
-    pytest.param(c, id=c, marks=[pytest.mark.xfail(reason=NOT_YET[c], strict=True)])
-    if c in NOT_YET
-    else pytest.param(c, id=c)
-    for c in _corpora()
+def _majority(votes: list[bool]) -> bool | None:
+    """What most votes say; None on a tie or no votes (either is right)."""
+    yes, no = votes.count(True), votes.count(False)
+    return None if yes == no else yes > no
+
+
+@cache
+def _clusters(corpus: str) -> tuple[str, ...]:
+    """The names of the corpus's clusters when it has several, else ``("",)``."""
+    names = sorted(c.name for c in load(CORPORA / corpus).clusters)
+    return tuple(names) if len(names) > 1 else ("",)
+
+
+NEW_APP = [pytest.param(c, k, id=f"{c}:{k}" if k else c) for c in _corpora() for k in _clusters(c)]
+CHARTS = [
+    pytest.param("oci://ghcr.io/bjw-s-labs/helm/app-template", True, id="app-template+secrets"),
+    pytest.param("oci://ghcr.io/example/charts/demo", False, id="demo"),
 ]
 
 
 @pytest.mark.kubectl
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-@pytest.mark.parametrize("corpus", NEW_APP)
-@pytest.mark.parametrize(
-    "chart", ["oci://ghcr.io/bjw-s-labs/helm/app-template", "oci://ghcr.io/example/charts/demo"]
-)
-def test_new_app_fits_every_corpus(corpus: str, chart: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("corpus", "cluster"), NEW_APP)
+@pytest.mark.parametrize(("chart", "secrets"), CHARTS)
+def test_new_app_fits_every_corpus(
+    corpus: str, cluster: str, chart: str, secrets: bool, tmp_path: Path
+) -> None:
     root = tmp_path / corpus
     shutil.copytree(CORPORA / corpus, root, symlinks=True)
     (root / ".git").mkdir()
     repo = load(root)
-    # the namespace with the most apps, where the new app has the most neighbours
-    counts = Counter(a.namespace for a in repo.apps if not a.is_secrets)
-    namespace = counts.most_common(1)[0][0]
-    siblings = [root / a.directory for a in repo.apps if a.namespace == namespace]
+    mine_cluster = repo.cluster(cluster) if cluster else None
+    pool = mine_cluster.apps if mine_cluster is not None else repo.apps
+    # the namespace folder with the most apps, where the new app has the most neighbours
+    counts = Counter(posixpath.dirname(a.directory) for a in pool if not a.is_secrets)
+    ns_dir = counts.most_common(1)[0][0]
+    namespace = posixpath.basename(ns_dir)
+    siblings = [a for a in repo.apps if posixpath.dirname(a.directory) == ns_dir]
     before = _findings(root)
     try:
         plan = plan_new_app(
@@ -178,6 +211,8 @@ def test_new_app_fits_every_corpus(corpus: str, chart: str, tmp_path: Path) -> N
             version="4.4.0",
             image="ghcr.io/example/demo:1.0.0",
             port=8080,
+            secrets=secrets,
+            cluster=cluster or None,
         )
     except ScaffoldError as exc:  # a refusal: one line, nothing written
         refusal = exc.message
@@ -188,15 +223,80 @@ def test_new_app_fits_every_corpus(corpus: str, chart: str, tmp_path: Path) -> N
         assert _findings(root) == before
         return
     result = plan.apply()
-    app_dir = next(root / p for p in result.created if p.endswith("/ks.yaml")).parent
-    assert _renders(app_dir / "app"), "the new app does not render"
+    app_dir = f"{ns_dir}/scaffolded"
+    assert f"{app_dir}/ks.yaml" in result.created, "not in the namespace's own folder"
+    docs, _ = parse_text((root / app_dir / "ks.yaml").read_text(), "ks.yaml")
+    ks = next(d.data for d in docs if isinstance(d.data, dict))
+    deployed = posixpath.normpath(ks["spec"]["path"].removeprefix("./"))
+    assert _renders(root / deployed), "the new app does not render"
     for edited in result.changed:
         folder = _kustomize_dir(root, edited)
         assert folder is None or _renders(folder), f"{edited} no longer renders"
-    # the new files have the names and places most of the namespace's other apps use
-    usual = _usual_files(siblings)
-    mine = {p.relative_to(app_dir).as_posix() for p in app_dir.rglob("*.yaml")}
-    assert mine <= usual, f"{sorted(mine - usual)} are not where the other apps keep theirs"
-    after = _findings(root)
-    new = after - before
+    # wired into the cluster: its desired state now holds the new app
+    after_repo = load(root)
+    holding = [c.name for c in after_repo.clusters if any(a.directory == app_dir for a in c.apps)]
+    if cluster:
+        assert holding == [cluster], f"deployed by {holding}, not {cluster}"
+    elif repo.clusters:
+        assert holding, "no cluster deploys the new app"
+    # ks.yaml as the namespace's other apps write theirs
+    own = [next(k for k in a.kustomizations if k.doc.path == a.ks_path) for a in siblings]
+    for what, votes, mine in (
+        (
+            "metadata.namespace",
+            [bool(k.doc.get("metadata", "namespace")) for k in own],
+            "namespace" in ks["metadata"],
+        ),
+        (
+            "spec.commonMetadata",
+            [bool(k.doc.get("spec", "commonMetadata")) for k in own],
+            "commonMetadata" in ks["spec"],
+        ),
+        (
+            "its own folder as spec.path",
+            [
+                posixpath.normpath((k.path or "").removeprefix("./")) == a.directory
+                for k, a in zip(own, siblings, strict=True)
+            ],
+            deployed == app_dir,
+        ),
+    ):
+        expected = _majority(votes)
+        assert expected is None or mine == expected, f"ks.yaml: {what} is {mine}, not {expected}"
+    # the new files have the names and places most of the namespace's other apps use;
+    # a secret's file, where at least one other app keeps one
+    usual = _usual_files([root / a.directory for a in siblings])
+    for created in result.created:
+        if created.startswith(app_dir + "/"):
+            inner = created[len(app_dir) + 1 :]
+            if inner in usual:
+                continue
+        assert secrets, f"{created}: not where the other apps keep theirs"
+        assert _same_place_elsewhere(root, app_dir, created), f"{created}: no other app has one"
+    new = _new_findings(root, before, result.created)
     assert not new, f"new findings: {sorted(new)}"
+
+
+def test_new_app_asks_for_the_cluster_when_the_namespace_does_not_tell(tmp_path: Path) -> None:
+    corpus = "onedr0p__home-ops-2024"
+    if not (CORPORA / corpus).is_dir():
+        pytest.skip(f"{corpus} is not in ../shared/corpora")
+    root = tmp_path / corpus
+    shutil.copytree(CORPORA / corpus, root, symlinks=True)
+    (root / ".git").mkdir()
+    chart = {"chart": "oci://ghcr.io/example/charts/demo", "version": "1.0.0"}
+    with pytest.raises(ClusterChoiceError) as info:
+        plan_new_app(root, "default/scaffolded", **chart)
+    assert info.value.choices == ("main", "storage")
+    assert "main (kubernetes/main/apps), storage (kubernetes/storage/apps)" in info.value.message
+    with pytest.raises(ScaffoldError, match="no cluster 'nope'"):
+        plan_new_app(root, "default/scaffolded", cluster="nope", **chart)
+    # a namespace only one cluster has tells which: said in a note
+    plan = plan_new_app(root, "database/scaffolded", **chart)
+    assert any(c.path == "kubernetes/main/apps/database/scaffolded/ks.yaml" for c in plan.creates)
+    assert any("Cluster main" in n for n in plan.notes)
+    # a new namespace in a cluster whose apps folder has no kustomization.yaml
+    plan = plan_new_app(root, "games/scaffolded", cluster="storage", **chart)
+    created = {c.path for c in plan.creates}
+    assert "kubernetes/storage/apps/games/kustomization.yaml" in created
+    assert any("deploys every folder in it" in n for n in plan.notes)

@@ -34,6 +34,7 @@ def test_built_in_generators_are_registered_by_the_default_plugin() -> None:
         ("namespace", "default"),
         ("secret", "default"),
         ("secret", "external-secrets"),
+        ("secret", "sops"),
     }
     for generator in built_in.values():
         assert (generator.template / "cookiecutter.json").is_file()

@@ -1,0 +1,286 @@
+"""Where a new app goes and how its folder looks, learnt from the apps beside it.
+
+A repository may hold several clusters (``kubernetes/main/apps`` and
+``kubernetes/storage/apps``) and, in one cluster, several folders of namespaces
+(``kubernetes/apps``, ``kubernetes/core``, ``kubernetes/platform``).  An *apps root*
+is such a folder: the parent of namespace folders that hold apps.  ``new-app``
+picks the root of the chosen cluster that already holds the namespace, and copies
+the shape of that namespace's apps (else the root's, else the repository's): the
+folder ``ks.yaml`` deploys (``app/`` or the app's own folder), whether ``ks.yaml``
+sets ``metadata.namespace`` and ``spec.commonMetadata``, and where a secret goes
+for each secrets provider.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from homelab_kit.errors import ScaffoldError
+from homelab_kit.model.repo import App, Repo
+
+# The providers ``--secrets-provider`` names, and the backend names the conventions use.
+PROVIDERS = {"infisical": "Infisical", "external-secrets": "External Secrets", "sops": "SOPS"}
+
+
+class ClusterChoiceError(ScaffoldError):
+    """Several clusters could take the app and none was chosen (``--cluster``)."""
+
+    def __init__(self, message: str, choices: Sequence[str]) -> None:
+        super().__init__(message)
+        self.choices = tuple(choices)
+
+
+@attrs.frozen
+class AppsRoot:
+    """A folder of namespace folders, and the clusters that deploy its apps.
+
+    :param path: ``kubernetes/main/apps``.
+    :param clusters: names of the clusters that deploy apps of it (sorted).
+    :param namespaces: its namespace folders' names.
+    :param apps: how many apps it holds.
+    """
+
+    path: str
+    clusters: tuple[str, ...]
+    namespaces: tuple[str, ...]
+    apps: int
+
+
+def _apps(repo: Repo) -> list[App]:
+    return [a for a in repo.apps if not a.is_secrets]
+
+
+def _cluster_names(repo: Repo) -> list[str]:
+    return sorted({c.name for c in repo.clusters})
+
+
+def apps_roots(repo: Repo, clusters: bool = True) -> list[AppsRoot]:
+    """Every apps root of ``repo``, most apps first (a root nested inside another
+    root's namespace folder, ``kubernetes/apps/ai/mcp``, is part of that one).
+
+    :param clusters: fill :attr:`AppsRoot.clusters` (builds every cluster's
+        desired state: the expensive part).
+    """
+    of_cluster: dict[str, set[str]] = {}
+    for cluster in repo.clusters if clusters else ():
+        for app in cluster.apps:
+            of_cluster.setdefault(app.directory, set()).add(cluster.name)
+    roots: dict[str, list[App]] = {}
+    for app in _apps(repo):
+        ns_dir = posixpath.dirname(app.directory)
+        if ns_dir:
+            roots.setdefault(posixpath.dirname(ns_dir), []).append(app)
+    nested = {r for r in roots if any(r.startswith(o + "/") for o in roots if o != r)}
+    out = []
+    for root, apps in roots.items():
+        if root in nested or not root:
+            continue
+        inside = [a for a in _apps(repo) if a.directory.startswith(root + "/")]
+        deploying = sorted({c for a in inside for c in of_cluster.get(a.directory, ())})
+        namespaces = sorted({posixpath.basename(posixpath.dirname(a.directory)) for a in apps})
+        out.append(AppsRoot(root, tuple(deploying), tuple(namespaces), len(inside)))
+    return sorted(out, key=lambda r: (-r.apps, r.path))
+
+
+def choose_apps_root(
+    repo: Repo, namespace: str, cluster: str | None, configured: str
+) -> tuple[str, str | None]:
+    """The apps root a new app of ``namespace`` goes to, and a note when it was
+    inferred among several clusters.
+
+    :param cluster: ``--cluster`` (None: the only cluster, or the only one whose
+        apps roots hold ``namespace``).
+    :param configured: ``apps-root`` of the configuration, preferred for a new
+        namespace when the cluster has several roots.
+    :raises ClusterChoiceError: several clusters and none chosen or inferable.
+    :raises ScaffoldError: ``cluster`` names no cluster of the repository.
+    """
+    roots = apps_roots(repo, clusters=False)
+    if cluster is None and len(roots) <= 1:  # one apps folder: no cluster to choose
+        return (roots[0].path if roots else configured), None
+    roots = apps_roots(repo)
+    names = _cluster_names(repo)
+    listing = ", ".join(
+        f"{n} ({', '.join(r.path for r in roots if n in r.clusters) or 'no apps folder'})"
+        for n in names
+    )
+    note = None
+    if cluster is not None:
+        if cluster not in names:
+            known = f"clusters: {listing}" if names else "it has no cluster"
+            raise ScaffoldError(f"no cluster {cluster!r} in this repository ({known})")
+        roots = [r for r in roots if cluster in r.clusters]
+        if not roots:
+            raise ScaffoldError(f"cluster {cluster!r} deploys no apps folder to add an app to")
+    elif len(names) > 1:
+        holding = sorted({c for r in roots if namespace in r.namespaces for c in r.clusters})
+        if len(holding) != 1:
+            why = "is in several of them" if holding else "is in none of them yet"
+            raise ClusterChoiceError(
+                f"this repository has {len(names)} clusters and namespace {namespace} {why}: "
+                f"choose one with --cluster NAME ({listing})",
+                names,
+            )
+        roots = [r for r in roots if holding[0] in r.clusters]
+        note = (
+            f"Cluster {holding[0]}: the only one with namespace {namespace} "
+            "(--cluster to choose another)."
+        )
+    if not roots:
+        return configured, note
+    holding_roots = [r for r in roots if namespace in r.namespaces]
+    if holding_roots:
+        return holding_roots[0].path, note
+    preferred = next((r for r in roots if r.path == configured), roots[0])
+    return preferred.path, note
+
+
+# --------------------------------------------------------------------------- app shape
+
+
+@attrs.frozen
+class AppShape:
+    """What the apps beside a new one do (majorities).
+
+    :param app_folder: the folder ``ks.yaml`` deploys, relative to the app's folder
+        (``app``), or ``""`` for the app's folder itself (``helmrelease.yaml`` beside
+        ``ks.yaml``).
+    :param ks_namespace: ``ks.yaml`` sets ``metadata.namespace``.
+    :param common_metadata: ``ks.yaml`` sets ``spec.commonMetadata`` (the app label).
+    """
+
+    app_folder: str = "app"
+    ks_namespace: bool = True
+    common_metadata: bool = True
+
+
+def neighbours(repo: Repo, ns_dir: str) -> list[App]:
+    """The apps a new app in ``ns_dir`` should look like: those of its namespace,
+    else those of its apps root, else all of the repository's."""
+    apps = _apps(repo)
+    root = posixpath.dirname(ns_dir)
+    for group in (
+        [a for a in apps if posixpath.dirname(a.directory) == ns_dir],
+        [a for a in apps if a.directory.startswith(root + "/")],
+        apps,
+    ):
+        if group:
+            return group
+    return []
+
+
+def _majority(votes: Iterable[bool], default: bool) -> bool:
+    counts = Counter(votes)
+    if not counts:
+        return default
+    return counts[True] > counts[False] if counts[True] != counts[False] else default
+
+
+def app_shape(repo: Repo, ns_dir: str) -> AppShape:
+    """The :class:`AppShape` of the apps beside a new app in ``ns_dir``."""
+    apps = neighbours(repo, ns_dir)
+    folders: Counter[str] = Counter()
+    docs = []
+    for app in apps:
+        own = [k for k in app.kustomizations if k.doc.path == app.ks_path]
+        if not own:
+            continue
+        ks = next((k for k in own if k.name == app.name), own[0])
+        docs.append(ks.doc)
+        path = posixpath.normpath((ks.path or "").removeprefix("./")) if ks.path else ""
+        if path == app.directory:
+            folders[""] += 1
+        elif path.startswith(app.directory + "/"):
+            folders[path[len(app.directory) + 1 :]] += 1
+    # only the two shapes the templates write: the app/ folder or the app's own
+    flat = folders[""] > folders["app"]
+    return AppShape(
+        "" if flat else "app",
+        _majority((bool(d.get("metadata", "namespace")) for d in docs), True),
+        _majority((bool(d.get("spec", "commonMetadata")) for d in docs), True),
+    )
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def secrets_provider(repo: Repo, chosen: str | None) -> str:
+    """``--secrets-provider`` (checked), else the backend most of ``repo``'s secrets
+    use, else ``infisical``."""
+    from homelab_kit.conventions import secrets_backend
+
+    if chosen is not None:
+        if chosen not in PROVIDERS:
+            raise ScaffoldError(
+                f"unknown secrets provider {chosen!r} (known: {', '.join(PROVIDERS)})"
+            )
+        return chosen
+    backend = secrets_backend(repo)
+    return next((k for k, v in PROVIDERS.items() if v == backend), "infisical")
+
+
+def infisical_in_app(repo: Repo, ns_dir: str) -> str | None:
+    """The file name InfisicalSecrets have in their app's own folder, when most of
+    those of the namespace folder ``ns_dir`` (else of ``repo``) live there rather
+    than in the namespace's ``secrets/`` folder; else None."""
+    inside: Counter[str] = Counter()
+    shared = 0
+    paths = [s.doc.path for s in repo.infisical_secrets]
+    local = [p for p in paths if p.startswith(ns_dir + "/")]
+    for path in local or paths:
+        app = repo.app_of_file(path)
+        if app is None or app.is_secrets or "/secrets/" in path[len(app.directory) :]:
+            shared += 1
+        else:
+            inside[posixpath.basename(path)] += 1
+    if sum(inside.values()) <= shared:
+        return None
+    return inside.most_common(1)[0][0]
+
+
+def app_file_name(repo: Repo, paths: Iterable[str], app: str, default: str) -> str:
+    """The name most files of one kind (``paths``) have in their apps' folders, with
+    their app's name replaced by ``app`` (``radarr.secret.sops.yaml`` ->
+    ``<app>.secret.sops.yaml``); ``default`` when none is in an app's folder."""
+    names: Counter[str] = Counter()
+    for path in paths:
+        owner = repo.app_of_file(path)
+        if owner is None or owner.is_secrets or not path.startswith(owner.directory + "/"):
+            continue
+        base = posixpath.basename(path)
+        names[base.replace(owner.name, "{app}") if owner.name in base else base] += 1
+    if not names:
+        return default
+    return names.most_common(1)[0][0].replace("{app}", app)
+
+
+def sops_rule_matches(text: str | None, path: str) -> bool | None:
+    """Whether a creation rule of ``.sops.yaml`` (its ``text``) applies to ``path``:
+    None when there is no ``.sops.yaml`` or it cannot be read."""
+    if text is None:
+        return None
+    from homelab_kit.yaml import parse_text
+
+    docs, problems = parse_text(text, ".sops.yaml")
+    if problems or not docs or not isinstance(docs[0].data, dict):
+        return None
+    rules = docs[0].data.get("creation_rules")
+    if not isinstance(rules, list):
+        return None
+    for rule in rules:
+        if not isinstance(rule, dict):
+            continue
+        pattern = rule.get("path_regex")
+        if pattern is None:
+            return True  # a rule without path_regex applies to every file
+        try:
+            if re.search(str(pattern), path):
+                return True
+        except re.error:
+            continue
+    return False
