@@ -29,6 +29,7 @@ from homelab_kit.scaffold.layout import (
     app_shape,
     choose_apps_root,
     infisical_in_app,
+    namespace_secrets_folder,
     secrets_provider,
     sops_rule_matches,
 )
@@ -196,6 +197,7 @@ def _render_into(
     base: str,
     only: str = "",
     app_folder: str = "app",
+    skip: str = "",
 ) -> list[str]:
     """Render ``generator`` and plan its files under ``base``; the paths created.
 
@@ -209,7 +211,7 @@ def _render_into(
             raise ScaffoldError(
                 f"template {generator.name!r} rendered folder {head!r}, expected {top!r}"
             )
-        if only and not inner.startswith(only):
+        if (only and not inner.startswith(only)) or (skip and inner.startswith(skip)):
             continue
         if app_folder != "app" and inner.startswith("app/"):
             inner = posixpath.join(app_folder, inner[len("app/") :])
@@ -270,13 +272,17 @@ def _layout_values(ctx: _Context, app_template: bool = False) -> dict[str, Any]:
 def _add_namespace(ctx: _Context, namespace: str) -> None:
     """Plan a new namespace folder, its secrets folder, and list it in the apps root."""
     generator = find_generator("namespace", None, ctx.pm)
+    secrets_folder = namespace_secrets_folder(ctx.repo)
     values = {
         **ctx.settings.context(),
         "namespace": namespace,
         "secrets_ks": SECRETS_KS,
         "namespace_file": app_layout(ctx.repo).namespace_file,
+        "secrets_folder": secrets_folder,
     }
-    _render_into(ctx, generator, values, namespace, ctx.apps_root)
+    _render_into(
+        ctx, generator, values, namespace, ctx.apps_root, skip="" if secrets_folder else "secrets/"
+    )
     if not ctx.ws.is_file(f"{ctx.ns_dir(namespace)}/kustomization.yaml"):
         raise ScaffoldError(f"template {generator.name!r} made no kustomization.yaml")
     parent = f"{ctx.apps_root}/kustomization.yaml"

@@ -81,8 +81,19 @@ def apps_roots(repo: Repo, clusters: bool = True) -> list[AppsRoot]:
         if root in nested or not root:
             continue
         inside = [a for a in _apps(repo) if a.directory.startswith(root + "/")]
+        # namespace folders without apps yet (kubernetes/core/default) count too
+        depth = root.count("/") + 2
+        folders = {
+            posixpath.basename(posixpath.dirname(p))
+            for p in repo.files
+            if p.startswith(root + "/")
+            and p.count("/") == depth
+            and posixpath.basename(p) in ("kustomization.yaml", "kustomization.yml")
+        }
         deploying = sorted({c for a in inside for c in of_cluster.get(a.directory, ())})
-        namespaces = sorted({posixpath.basename(posixpath.dirname(a.directory)) for a in apps})
+        namespaces = sorted(
+            folders | {posixpath.basename(posixpath.dirname(a.directory)) for a in apps}
+        )
         out.append(AppsRoot(root, tuple(deploying), tuple(namespaces), len(inside)))
     return sorted(out, key=lambda r: (-r.apps, r.path))
 
@@ -207,6 +218,17 @@ def app_shape(repo: Repo, ns_dir: str) -> AppShape:
 
 
 # --------------------------------------------------------------------------- secrets
+
+
+def namespace_secrets_folder(repo: Repo) -> bool:
+    """Whether a new namespace gets a ``secrets/`` folder (its own Flux Kustomization
+    for the namespace's InfisicalSecrets): when most namespace folders with apps
+    have one, or there is none to learn from."""
+    folders = [n.directory for n in repo.namespaces if n.apps]
+    if not folders:
+        return True
+    having = sum(1 for d in folders if f"{d}/secrets/ks.yaml" in repo.files)
+    return having * 2 > len(folders)
 
 
 def secrets_provider(repo: Repo, chosen: str | None) -> str:

@@ -22,7 +22,7 @@ import pytest
 from homelab_kit import load
 from homelab_kit.errors import ScaffoldError
 from homelab_kit.lint import lint
-from homelab_kit.scaffold import plan_add_secret, plan_new_app
+from homelab_kit.scaffold import plan_add_secret, plan_new_app, plan_new_namespace
 from homelab_kit.scaffold.layout import ClusterChoiceError
 from homelab_kit.secrets_map import build_secrets_map
 from homelab_kit.yaml import parse_text
@@ -146,12 +146,10 @@ def test_add_secret_fits_every_corpus(corpus: str, target: str, tmp_path: Path) 
         assert count <= max(producers.get(key, 0), 1), f"second producer for {key}"
     repo = load(root)
     namespace, name = target.split("/")
-    app = next(
-        a
-        for a in repo.apps
-        if (a.namespace, a.name) == (namespace, name)
-        and any(c.startswith(a.directory + "/") for c in (*result.created, *result.changed))
-    )
+    touched = (*result.created, *result.changed)
+    named = [a for a in repo.apps if (a.namespace, a.name) == (namespace, name)]
+    app = next((a for a in named if any(c.startswith(a.directory + "/") for c in touched)), None)
+    app = app or named[0]
     for created in result.created:
         assert _same_place_elsewhere(root, app.directory, created), (
             f"{created}: no other app keeps this file there"
@@ -300,3 +298,22 @@ def test_new_app_asks_for_the_cluster_when_the_namespace_does_not_tell(tmp_path:
     created = {c.path for c in plan.creates}
     assert "kubernetes/storage/apps/games/kustomization.yaml" in created
     assert any("deploys every folder in it" in n for n in plan.notes)
+
+
+def test_new_namespace_follows_namespaces_without_a_secrets_folder(tmp_path: Path) -> None:
+    corpus = "vrozaksen__home-ops"  # InfisicalSecrets beside their apps, namespace.yaml each
+    if not (CORPORA / corpus).is_dir():
+        pytest.skip(f"{corpus} is not in ../shared/corpora")
+    root = tmp_path / corpus
+    shutil.copytree(CORPORA / corpus, root, symlinks=True)
+    (root / ".git").mkdir()
+    result = plan_new_namespace(root, "tools").apply()
+    assert sorted(result.created) == [
+        "kubernetes/apps/tools/kustomization.yaml",
+        "kubernetes/apps/tools/namespace.yaml",
+    ]
+    text = (root / "kubernetes/apps/tools/namespace.yaml").read_text()
+    assert text.startswith("---\napiVersion: v1\nkind: Namespace\n")
+    kfile = (root / "kubernetes/apps/tools/kustomization.yaml").read_text()
+    assert kfile.endswith("resources:\n  - ./namespace.yaml\n")
+    assert _renders(root / "kubernetes/apps/tools")

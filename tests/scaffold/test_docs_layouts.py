@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from homelab_kit.errors import ScaffoldError
 from homelab_kit.scaffold import plan_new_app
 from tests.conftest import PROJECT_ROOT, corpus_path
 
@@ -37,6 +38,7 @@ def _run(root: Path, argv: list[str]) -> tuple[list[str], list[str], str]:
         version=opts["--version"],
         image=opts["--image"],
         port=opts["--port"],
+        cluster=opts.get("--cluster"),
     )
     texts = {c.path: c.text for c in plan.creates}
     result = plan.apply()
@@ -70,6 +72,37 @@ def test_the_onedr0p_style_example(tmp_path: Path) -> None:
     assert "\n    controllers:\n      lidarr:\n" in text
 
 
-@pytest.mark.parametrize("name", ["reference", "onedr0p"])
+def test_the_flat_example(tmp_path: Path) -> None:
+    root = tmp_path / "flat"
+    shutil.copytree(corpus_path("vrozaksen__home-ops"), root, symlinks=True)
+    (root / ".git").mkdir()
+    argv, created, changed = _example("flat")
+    got_created, got_changed, _ = _run(root, argv)
+    assert (got_created, got_changed) == (sorted(created), sorted(changed))
+    ks = (root / "kubernetes/core/default/lidarr/ks.yaml").read_text()
+    assert "  path: ./kubernetes/core/default/lidarr\n" in ks
+    assert "commonMetadata" not in ks
+    assert "\n  namespace:" not in ks
+    assert "\n  targetNamespace: default\n" in ks
+
+
+def test_the_two_clusters_example(tmp_path: Path) -> None:
+    root = tmp_path / "clusters"
+    shutil.copytree(corpus_path("onedr0p__home-ops-2024"), root, symlinks=True)
+    (root / ".git").mkdir()
+    argv, created, changed = _example("clusters")
+    without = [a for i, a in enumerate(argv) if "--cluster" not in argv[max(i - 1, 0) : i + 1]]
+    with pytest.raises(ScaffoldError) as info:
+        _run(root, without)
+    assert info.value.message in DOC  # the error shown, word for word
+    got_created, got_changed, _ = _run(root, argv)
+    assert (got_created, got_changed) == (sorted(created), sorted(changed))
+
+
+@pytest.mark.parametrize("name", ["reference", "onedr0p", "flat", "clusters"])
 def test_the_examples_are_the_same_command(name: str) -> None:
-    assert _example(name)[0] == _example("reference")[0]
+    argv = _example(name)[0]
+    if "--cluster" in argv:
+        at = argv.index("--cluster")
+        argv = argv[:at] + argv[at + 2 :]
+    assert argv == _example("reference")[0]
