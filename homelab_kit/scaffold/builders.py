@@ -31,6 +31,7 @@ from homelab_kit.scaffold.layout import (
     infisical_in_app,
     namespace_secrets_folder,
     secrets_provider,
+    shared_chart,
     sops_rule_matches,
 )
 from homelab_kit.scaffold.names import (
@@ -544,6 +545,15 @@ def plan_new_app(
     }
     if chart_ref is not None:
         values.update(chart_url=chart_ref.url, chart_name=chart_ref.name)
+        source = shared_chart(ctx.repo, ns_dir, ctx.settings.components, chart_ref.url)
+        if source is not None:
+            values["chart_source_name"] = source.name
+            unused = f"; --version {version} is not used" if version != source.tag else ""
+            ctx.notes.append(
+                f"The HelmRelease uses OCIRepository {source.name} ({source.path}, tag "
+                f"{source.tag or 'unpinned'}), which the namespace gets from its components, "
+                f"as the other apps of this chart do{unused}."
+            )
     if version is not None:
         values["chart_version"] = version
     if image_ref is not None:
@@ -818,6 +828,15 @@ def _sops_steps(ctx: _Context, path: str) -> None:
         )
     elif rules is None:
         ctx.notes.append("No .sops.yaml at the repository root: sops needs --age or --pgp.")
+    decrypts = any(
+        k.doc.get("spec", "decryption") or "decryption" in str(k.patches)
+        for k in ctx.repo.kustomizations
+    )
+    if not decrypts:
+        ctx.notes.append(
+            "No Flux Kustomization of the repository decrypts SOPS files (spec.decryption): "
+            "add one to the Kustomization that applies this Secret."
+        )
 
 
 def _write_external_secret(

@@ -50,6 +50,7 @@ CONTEXT_VARIABLES: Mapping[str, str] = {
     "secrets": "true when the app reads its Secret (--secrets)",
     "secret_name": "the Secret the app reads (<app>-secret)",
     "secrets_ks": "the name of the namespace's secrets Kustomization (secrets)",
+    "chart_source_name": "the shared OCIRepository the HelmRelease uses ('' to write its own)",
     "secrets_folder": "true when a new namespace gets a secrets/ folder, as the others have",
     "secrets_depends": "true when ks.yaml depends on secrets_ks (Infisical in <ns>/secrets/)",
     "app_folder": "the folder ks.yaml deploys, under the app's ('app'; '' for the app's own)",

@@ -217,6 +217,50 @@ def app_shape(repo: Repo, ns_dir: str) -> AppShape:
     )
 
 
+@attrs.frozen
+class SharedChart:
+    """An OCIRepository a namespace component gives every namespace that lists it
+    (``components/common/repos/app-template``), which apps reference by name.
+
+    :param name: its ``metadata.name`` (what ``chartRef.name`` says).
+    :param path: the file it is written in.
+    :param tag: its ``spec.ref.tag`` (the version apps get), when it has one.
+    """
+
+    name: str
+    path: str
+    tag: str | None
+
+
+def shared_chart(
+    repo: Repo, ns_dir: str, components: Sequence[str], chart_url: str
+) -> SharedChart | None:
+    """The OCIRepository of ``chart_url`` that the namespace folder ``ns_dir`` gets
+    from its components and that other HelmReleases reference, else None.
+
+    :param components: the components a new namespace folder would list (ignored for
+        an existing one, whose kustomization.yaml says).
+    """
+    kfile = repo.kustomize_file(ns_dir)
+    if kfile is not None:
+        folders = [e.target for e in kfile.components if e.target]
+    else:
+        folders = [posixpath.normpath(posixpath.join(ns_dir, c)) for c in components]
+    url = chart_url.rstrip("/")
+    used = Counter(
+        hr.chart_ref.name
+        for hr in repo.helm_releases
+        if hr.chart_ref is not None and hr.chart_ref.kind == "OCIRepository"
+    )
+    for source in repo.oci_repositories:
+        path = source.doc.path
+        if (source.url or "").rstrip("/") != url or not used.get(source.name):
+            continue
+        if any(path.startswith(folder + "/") for folder in folders):
+            return SharedChart(source.name, path, source.ref.tag)
+    return None
+
+
 # --------------------------------------------------------------------------- secrets
 
 

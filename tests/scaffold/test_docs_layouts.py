@@ -84,6 +84,9 @@ def test_the_flat_example(tmp_path: Path) -> None:
     assert "commonMetadata" not in ks
     assert "\n  namespace:" not in ks
     assert "\n  targetNamespace: default\n" in ks
+    release = (root / "kubernetes/core/default/lidarr/helmrelease.yaml").read_text()
+    assert "kind: OCIRepository\n    name: app-template\n" in release  # the shared one
+    assert "\nkind: OCIRepository" not in release
 
 
 def test_the_two_clusters_example(tmp_path: Path) -> None:
