@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from homelab_kit.config import Config, load_config
 from homelab_kit.conventions import app_layout, external_secret_style
 from homelab_kit.errors import ScaffoldError
@@ -69,10 +71,10 @@ class _Context:
         self.steps: list[str] = []
         self.notes: list[str] = []
         apps_root = None
-        if namespace is not None:
-            apps_root, note = choose_apps_root(
-                self.repo, namespace, cluster, self.config.apps_root.strip("/")
-            )
+        configured = self.config.apps_root.strip("/")
+        explicit = configured != attrs.fields(Config).apps_root.default  # apps-root: set
+        if namespace is not None and (cluster is not None or not explicit):
+            apps_root, note = choose_apps_root(self.repo, namespace, cluster, configured)
             if note:
                 self.notes.append(note)
         self.overrides = overrides
