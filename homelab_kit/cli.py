@@ -165,7 +165,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "add-secret": (
         "homelab_kit.scaffold.cli",
         "add_secret",
-        "Wire Infisical secrets into an existing app.",
+        "Wire a Secret, APP-secret, into an existing app.",
     ),
     "build": (
         "homelab_kit.render.cli",

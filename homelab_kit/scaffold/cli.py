@@ -208,10 +208,9 @@ def new_app(
     dry_run: bool,
     path: str,
 ) -> None:
-    """Create an app: APPS/NAMESPACE/APP with its Flux and Helm wiring, in the layout
-    of the repository's other apps.
+    """Create an app: kubernetes/apps/NAMESPACE/APP with its Flux and Helm wiring.
 
-    Writes ks.yaml, the HelmRelease and its OCIRepository, the kustomization.yaml and
+    In the layout of the repository's other apps: writes ks.yaml, the HelmRelease and its OCIRepository, the kustomization.yaml and
     the values (inline or app/helm/values.yaml) where the namespace's other apps keep
     them (app/ or the app's own folder), lists the app in the namespace's
     kustomization.yaml, and creates the namespace first when it does not exist.  With
