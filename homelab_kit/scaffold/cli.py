@@ -210,13 +210,14 @@ def new_app(
 ) -> None:
     """Create an app: kubernetes/apps/NAMESPACE/APP with its Flux and Helm wiring.
 
-    In the layout of the repository's other apps: writes ks.yaml, the HelmRelease and its OCIRepository, the kustomization.yaml and
-    the values (inline or app/helm/values.yaml) where the namespace's other apps keep
-    them (app/ or the app's own folder), lists the app in the namespace's
-    kustomization.yaml, and creates the namespace first when it does not exist.  With
-    several clusters, APPS is the apps folder of --cluster.  With --secrets, also the
-    app's Secret from the repository's provider (InfisicalSecret, ExternalSecret, or
-    a SOPS placeholder to encrypt).
+    In the layout of the repository's other apps: writes ks.yaml, the HelmRelease
+    and its OCIRepository, the kustomization.yaml and the values (inline or
+    app/helm/values.yaml) where the namespace's other apps keep them (app/ or the
+    app's own folder), lists the app in the namespace's kustomization.yaml, and
+    creates the namespace first when it does not exist.  With several clusters, the
+    apps folder is that of --cluster.  With --secrets, also the app's Secret from the
+    repository's provider (InfisicalSecret, ExternalSecret, or a SOPS placeholder to
+    encrypt).
 
     Example: homelab-kit new-app media/jellyfin --chart
     oci://ghcr.io/jellyfin/charts/jellyfin --version 2.1.0 --port 8096 --secrets
