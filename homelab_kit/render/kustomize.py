@@ -343,6 +343,11 @@ class _Builder(Generators):
             )
         path = found[0]
         rel = self.rel(path)
+        if not self.resolve(path).is_relative_to(self.root):
+            raise HomelabKitError(
+                "the kustomization file is a symbolic link to outside the repository; not read",
+                Location(rel),
+            )
         try:
             raw = self.sources.read_bytes(path)
             text = raw.decode("utf-8-sig")

@@ -186,7 +186,7 @@ class Vetter:
                 target = self._real_rel(full)
                 if target is None:
                     raise HomelabKitError(
-                        f"'{where[0]}' entry {rel!r} goes through a symbolic link to "
+                        f"{_what(rel, where)} goes through a symbolic link to "
                         "outside the repository; not read",
                         k.at(*where),
                     )
@@ -208,7 +208,7 @@ class Vetter:
     def _refuse_git(self, real: str, k: _Kustomization, *where: str | int) -> None:
         if ".git" in real.split("/"):
             raise HomelabKitError(
-                f"'{where[0]}' entry is refused: {real!r} is inside a .git folder; not read",
+                f"{_what(real, where)} is refused: it is inside a .git folder; not read",
                 k.at(*where),
             )
 
@@ -469,3 +469,8 @@ def vet(
     vetter.kustomization(real, kustomization)
     base = Path(vetter.copy_to) if vetter.copy_to is not None else Path(vetter.root)
     return base / real if real else base
+
+
+def _what(rel: str, where: tuple[str | int, ...]) -> str:
+    """How a refusal names the path: the field entry, or the file itself (a kustomization)."""
+    return f"'{where[0]}' entry {rel!r}" if where else repr(rel)

@@ -382,6 +382,18 @@ def test_errors_are_homelab_kit_errors(
         assert info.value.location.line == 1 or info.value.location.line == 3
 
 
+def test_kustomization_file_linking_out_of_root_is_refused(
+    yaml_tree: YamlTree, tmp_path_factory: Any
+) -> None:
+    """The folder's own kustomization.yaml as a link outside: one error, no crash."""
+    outside = Path(tmp_path_factory.mktemp("outside")) / "kustomization.yaml"
+    outside.write_text("resources: []\n")
+    root = yaml_tree({"app/x.yaml": "a: 1\n"})
+    (root / "app" / "kustomization.yaml").symlink_to(outside)
+    with pytest.raises(HomelabKitError, match="outside the repository"):
+        render_directory(root / "app", root=root)
+
+
 def test_symlink_out_of_root_is_refused(yaml_tree: YamlTree, tmp_path_factory: Any) -> None:
     outside = Path(tmp_path_factory.mktemp("outside")) / "secret.yaml"
     outside.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
