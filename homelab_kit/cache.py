@@ -55,6 +55,7 @@ from homelab_kit.yaml.reader import dumps_parsed
 FORMAT_VERSION = 4  # 4: Diagnostic.cluster
 _DIGEST = 32
 SHARDS = 32  # parsed-file cache files per repository
+BUILD_SHARDS = 16  # Flux Kustomization build cache files per repository
 
 _warned: list[str] = []  # the warning this process gave about an unusable cache (once)
 
@@ -168,6 +169,7 @@ class Cache:
         self._shard_paths = [directory / f"{root_id}-{n:02d}.parse" for n in range(SHARDS)]
         self._legacy_parse_path = directory / f"{root_id}.parse"  # format 1: one file
         self._result_path = directory / f"{root_id}.result"
+        self._build_paths = [directory / f"{root_id}-{n:02d}.build" for n in range(BUILD_SHARDS)]
         self._key = _key(directory)
         self._writable = True
         # Parsed files are read on first use: a run the result cache answers never
@@ -175,6 +177,10 @@ class Cache:
         self._loaded: list[dict[str, tuple[int, int, YamlFile]]] | None = None
         self._fresh: dict[str, tuple[int, int, YamlFile]] = {}
         self._dirty: set[int] = set()  # shards with an entry added, changed or gone
+        # Builds (see homelab_kit.build_cache), by key; each shard read on first use.
+        self._builds: list[dict[str, Any] | None] = [None] * BUILD_SHARDS
+        self._builds_kept: dict[str, Any] = {}
+        self._builds_dirty: set[int] = set()
 
     @property
     def _shards(self) -> list[dict[str, tuple[int, int, YamlFile]]]:
@@ -257,6 +263,44 @@ class Cache:
         with contextlib.suppress(OSError):
             self._legacy_parse_path.unlink(missing_ok=True)
 
+    # ------------------------------------------------------------------ builds
+
+    @staticmethod
+    def _build_shard(key: str) -> int:
+        return int(key[:8], 16) % BUILD_SHARDS
+
+    def _build_table(self, shard: int) -> dict[str, Any]:
+        table = self._builds[shard]
+        if table is None:
+            stored = self._read(self._build_paths[shard])
+            table = self._builds[shard] = stored if isinstance(stored, dict) else {}
+        return table
+
+    def get_build(self, key: str) -> Any:
+        """The build stored under ``key`` (a hex digest), or None."""
+        return self._build_table(self._build_shard(key)).get(key)
+
+    def keep_build(self, key: str, value: Any, *, changed: bool) -> None:
+        """Keep ``value`` under ``key`` at :meth:`save_builds` (``changed``: not as stored)."""
+        self._builds_kept[key] = value
+        if changed:
+            self._builds_dirty.add(self._build_shard(key))
+
+    def save_builds(self) -> None:
+        """Keep exactly the builds of this run (forgetting the others), shard by shard.
+
+        A shard is written only when one of its builds is new or changed, or one it
+        held was not used this run.
+        """
+        fresh: list[dict[str, Any]] = [{} for _ in range(BUILD_SHARDS)]
+        for key, value in self._builds_kept.items():
+            fresh[self._build_shard(key)][key] = value
+        for number, (path, entries) in enumerate(zip(self._build_paths, fresh, strict=True)):
+            if number in self._builds_dirty or len(entries) != len(self._build_table(number)):
+                self._write(path, entries)
+                self._builds[number] = entries
+        self._builds_dirty.clear()
+
     # ------------------------------------------------------------------ whole results
 
     def load_result(self, fingerprint: str) -> Any:
@@ -304,11 +348,14 @@ def fingerprint_folders(locations: Iterable[str]) -> Iterator[str]:
         yield location
 
 
-def tree_fingerprint(root: Path, parts: Iterable[str], folders: Iterable[str]) -> str:
+def tree_fingerprint(
+    root: Path, parts: Iterable[str], folders: Iterable[str], links: list[str] | None = None
+) -> str:
     """A hash of ``parts`` and the size and mtime of every file under ``folders``.
 
-    A symbolic link counts with its target's size and mtime (what a run reads);
-    ``.git`` folders are left out.
+    A symbolic link counts with its target's size and mtime (what a run reads), a
+    link to a folder with its target; ``.git`` folders are left out.  ``links``,
+    when given, receives ``path -> target`` of every symbolic link met.
     """
     h = hashlib.sha256()
     for part in parts:
@@ -319,17 +366,31 @@ def tree_fingerprint(root: Path, parts: Iterable[str], folders: Iterable[str]) -
         if not top.exists():
             continue
         if top.is_file():
-            _hash_file(h, str(top.parent), top.name)
+            _hash_file(h, str(top.parent), top.name, links)
             continue
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = sorted(d for d in dirnames if d != ".git")
             h.update(dirpath.encode())
+            for name in dirnames:
+                path = os.path.join(dirpath, name)
+                if os.path.islink(path):  # not walked: its target is what counts
+                    target = _link(path)
+                    h.update(f"{name}\0->{target}\0".encode())
+                    if links is not None:
+                        links.append(f"{path} -> {target}")
             for name in sorted(filenames):
-                _hash_file(h, dirpath, name)
+                _hash_file(h, dirpath, name, links)
     return h.hexdigest()
 
 
-def _hash_file(h: Any, dirpath: str, name: str) -> None:
+def _link(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return ""
+
+
+def _hash_file(h: Any, dirpath: str, name: str, links: list[str] | None = None) -> None:
     path = os.path.join(dirpath, name)
     try:
         st = os.lstat(path)
@@ -337,6 +398,8 @@ def _hash_file(h: Any, dirpath: str, name: str) -> None:
         return
     h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     if os.path.islink(path):
+        if links is not None:
+            links.append(f"{path} -> {_link(path)}")
         try:
             target = os.stat(path)
         except OSError:
@@ -345,7 +408,36 @@ def _hash_file(h: Any, dirpath: str, name: str) -> None:
             h.update(f"{target.st_size}\0{target.st_mtime_ns}\0{target.st_ino}\0".encode())
 
 
-_CACHE_FILE = re.compile(r"[0-9a-f]{20}(?:-\d{2})?\.(?:parse|result)\Z")
+def code_fingerprint(package: str | None = None) -> str:
+    """The size and mtime of every Python file of homelab-kit and its first-party plugins.
+
+    Part of every cache's salt, so a cache written by other code (an upgrade, a
+    developer's edit, a first-party plugin changed in place) is not used.  Covers the
+    ``homelab_kit`` package (``package``: its folder) and the ``homelab_kit*``
+    packages beside it or in ``plugins/`` beside it (as installed, or as checked out),
+    whether imported or not; a third-party plugin is keyed by its version instead.
+    """
+    top = package or os.path.dirname(os.path.abspath(__file__))
+    parent = os.path.dirname(top)
+    folders: list[str] = []
+    for where in (parent, os.path.join(parent, "plugins")):
+        try:
+            entries = sorted(os.scandir(where), key=lambda e: e.name)
+        except OSError:
+            continue
+        folders += [e.path for e in entries if e.name.startswith("homelab_kit") and e.is_dir()]
+    h = hashlib.sha256()
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            h.update(dirpath.encode())
+            for filename in sorted(filenames):
+                if filename.endswith(".py"):
+                    _hash_file(h, dirpath, filename)
+    return h.hexdigest()[:16]
+
+
+_CACHE_FILE = re.compile(r"[0-9a-f]{20}(?:-\d{2})?\.(?:parse|result|build)\Z")
 _REMOTE_SCHEMA = re.compile(r"[0-9a-f]{64}\.json\Z")
 
 
@@ -353,8 +445,8 @@ def clean(directory: Path) -> tuple[int, int]:
     """Remove the lint caches and fetched schemas in ``directory``: ``(files, bytes)``.
 
     Only files homelab-kit names itself are removed (``<root id>-NN.parse``,
-    ``<root id>.result``, ``schemas/remote/<sha256>.json``), so a ``cache-dir`` that
-    points at other files loses none of them. Schemas taken from a cluster
+    ``<root id>-NN.build``, ``<root id>.result``, ``schemas/remote/<sha256>.json``),
+    so a ``cache-dir`` that points at other files loses none of them. Schemas taken from a cluster
     (``homelab-kit schemas pull``) and the signing key stay.
     """
     files = removed = 0

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 from homelab_kit._lazy import attach
 
 if TYPE_CHECKING:
+    from homelab_kit.cache import Cache
     from homelab_kit.config import Config
     from homelab_kit.lint.check import DOC_SECTIONS, Check
     from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
     from homelab_kit.lint.result import CheckInfo, LintResult
     from homelab_kit.model.loader import LoadOptions, Progress
+    from homelab_kit.model.repo import Repo
     from homelab_kit.model.secrets import ProducerRule
     from homelab_kit.plugins import PluginManager
 
@@ -105,6 +107,17 @@ def _producer_rules(pm: PluginManager | None) -> tuple[ProducerRule, ...]:
     return tuple(rules)
 
 
+def _build_clusters(repo: Repo, store: Cache, links: Sequence[str]) -> None:
+    """Build ``repo.clusters`` now, reusing the builds ``store`` holds that are still
+    valid and keeping this run's for the next (see :mod:`homelab_kit.build_cache`)."""
+    from homelab_kit import build_cache  # the renderer: imported only when a run builds
+
+    builds = build_cache.BuildSession(store, repo.root, links)
+    with build_cache.using(builds):
+        repo.clusters  # noqa: B018  (built here, through the session)
+    builds.save()
+
+
 def lint(
     path: str | os.PathLike[str] = ".",
     *,
@@ -135,14 +148,13 @@ def lint(
     import attrs
 
     from homelab_kit import __version__
-    from homelab_kit.cache import Cache, open_cache
+    from homelab_kit.cache import open_cache
     from homelab_kit.config import load_config
     from homelab_kit.lint import warm
     from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
     from homelab_kit.lint.result import LintResult
     from homelab_kit.model.clusters import outside, select_clusters
     from homelab_kit.model.loader import find_root, load, paused_gc
-    from homelab_kit.model.repo import Repo
     from homelab_kit.plugins import get_plugin_manager
 
     started = time.perf_counter()
@@ -155,6 +167,7 @@ def lint(
     options = attrs.evolve(load_options(config, pm), jobs=jobs)
     store: Cache | None = None
     fingerprint = ""
+    links: list[str] = []
     if cache:
         store = open_cache(config.cache_dir, root, salt=warm.salt(config))
     if store is not None:
@@ -164,6 +177,7 @@ def lint(
             [(p.name, p.distribution, p.version) for p in pm.plugins()],
             [c.id for c in checks],
             clusters,
+            links,
         )
         hit = store.load_result(fingerprint)
         if isinstance(hit, LintResult):
@@ -171,6 +185,8 @@ def lint(
     kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
     with paused_gc():
         repo: Repo = load(Path(root), options, kinds=kinds, cache=store, progress=progress)
+        if store is not None:
+            _build_clusters(repo, store, links)
         pm.hook.homelab_kit_repo_loaded(repo=repo)
         result = run_checks(
             repo,

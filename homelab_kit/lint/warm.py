@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 def salt(config: Config) -> str:
     """What every cache file of a run depends on besides its repository."""
     from homelab_kit import __version__
+    from homelab_kit.cache import code_fingerprint
     from homelab_kit.yaml.reader import PARSED_FORMAT
 
-    return f"{__version__}:{PARSED_FORMAT}:{config.max_file_size}"
+    # The code is part of it: a cache another version (or an edit) wrote is not used.
+    return f"{__version__}:{code_fingerprint()}:{PARSED_FORMAT}:{config.max_file_size}"
 
 
 def fingerprint(
@@ -37,12 +39,14 @@ def fingerprint(
     plugins: Iterable[tuple[str, str, str]],
     check_ids: Sequence[str],
     clusters: Sequence[str],
+    links: list[str] | None = None,
 ) -> str:
     """The key of a whole lint result (:func:`homelab_kit.cache.tree_fingerprint`).
 
     :param plugins: ``(name, distribution, version)`` of every loaded plugin, in
         :meth:`homelab_kit.plugins.PluginManager.plugins` order.
     :param check_ids: the selected checks' IDs, in ID order.
+    :param links: receives every symbolic link met (``path -> target``).
     """
     from homelab_kit import __version__
     from homelab_kit.cache import fingerprint_folders, tree_fingerprint
@@ -64,6 +68,7 @@ def fingerprint(
             CONFIG_FILENAME,
             *fingerprint_folders(config.schema_locations),
         ),
+        links,
     )
 
 

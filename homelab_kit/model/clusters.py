@@ -496,7 +496,8 @@ def _build_one(
     finder: _ProvenanceFinder,
     tree: Sources,
 ) -> ClusterKustomization:
-    from homelab_kit.render.flux import build_flux_kustomization
+    # Through the build cache: unchanged builds are reused when lint has a cache.
+    from homelab_kit.build_cache import build_flux_kustomization
 
     spec_path = obj.get("spec", "path")
     folder = _normal(spec_path) if isinstance(spec_path, str) else ""

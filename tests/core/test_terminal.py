@@ -52,6 +52,7 @@ def test_cache_clean_removes_only_the_files_homelab_kit_writes(tmp_path: Path) -
         tmp_path,
         {
             "0123456789abcdef0123-00.parse": "x",
+            "0123456789abcdef0123-15.build": "xyz",
             "0123456789abcdef0123.result": "xy",
             "hmac.key": "k",
             "notes.txt": "mine",
@@ -60,7 +61,7 @@ def test_cache_clean_removes_only_the_files_homelab_kit_writes(tmp_path: Path) -
             "schemas/cert-manager.io/certificate_v1.json": "{}",  # pulled from a cluster
         },
     )
-    assert clean(root) == (3, 5)
+    assert clean(root) == (4, 8)
     left = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     assert left == [
         "hmac.key",

@@ -25,7 +25,7 @@ import pytest
 
 import homelab_kit
 from homelab_kit import cache as cache_module
-from homelab_kit.cache import SHARDS, default_cache_dir
+from homelab_kit.cache import BUILD_SHARDS, SHARDS, default_cache_dir
 from homelab_kit.testing import findings
 from tests.robustness.conftest import run_cli, without_timing, write_files
 from tests.robustness.test_security import _Pickled
@@ -95,6 +95,7 @@ def test_the_repository_cannot_choose_the_cache_even_with_the_users_key(
     for name in [
         f"{_root_id(root)}.result",
         *(f"{_root_id(root)}-{n:02d}.parse" for n in range(SHARDS)),
+        *(f"{_root_id(root)}-{n:02d}.build" for n in range(BUILD_SHARDS)),
     ]:
         (planted / name).write_bytes(_signed(key, (3, "x", str(root), _Pickled(marker))))
     (planted / "hmac.key").write_bytes(key)
@@ -107,7 +108,7 @@ def test_the_repository_cannot_choose_the_cache_even_with_the_users_key(
     )
 
 
-@pytest.mark.parametrize("suffix", ["result", "parse"])
+@pytest.mark.parametrize("suffix", ["result", "parse", "build"])
 def test_a_correctly_signed_cache_file_cannot_run_code(tmp_path: Path, suffix: str) -> None:
     root = _repo(tmp_path / "repo")
     homelab_kit.lint(root, cache=True)
@@ -116,7 +117,9 @@ def test_a_correctly_signed_cache_file_cannot_run_code(tmp_path: Path, suffix: s
     marker = tmp_path / "pwned"
     value = _Pickled(marker)
     version = cache_module.FORMAT_VERSION
-    for path in directory.glob(f"{_root_id(root)}*.{suffix}"):
+    stored = list(directory.glob(f"{_root_id(root)}*.{suffix}"))
+    assert stored
+    for path in stored:
         for planted in [(version, "x", str(root.resolve()), value), (2, "x", value), value]:
             path.write_bytes(_signed(key, planted))
             os.utime(root / "kubernetes/apps/default/echo/ks.yaml")  # a fresh result
@@ -133,7 +136,10 @@ def test_a_shard_is_bound_to_its_repository(tmp_path: Path) -> None:
         os.utime(second / rel, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
     assert "flux-ks-prune" in _ids(homelab_kit.lint(first, cache=True))
     directory = default_cache_dir()
-    for path in directory.glob(f"{_root_id(first)}-*.parse"):
+    shards = [*directory.glob(f"{_root_id(first)}-*.parse")]
+    shards += directory.glob(f"{_root_id(first)}-*.build")
+    assert any(path.suffix == ".build" for path in shards)
+    for path in shards:
         target = path.name.replace(_root_id(first), _root_id(second))
         shutil.copy(path, directory / target)
     assert "flux-ks-prune" not in _ids(homelab_kit.lint(second, cache=True))

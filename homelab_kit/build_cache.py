@@ -1,0 +1,420 @@
+"""Incremental desired state: a Flux Kustomization is rebuilt only when what it read changed.
+
+Building every cluster's desired state (:mod:`homelab_kit.model.clusters`) renders
+each Flux Kustomization with :func:`homelab_kit.render.flux.build_flux_kustomization`.
+With a lint cache (:class:`homelab_kit.cache.Cache`), :func:`build_flux_kustomization`
+here stands in for it: a build is stored under a key made of everything it was
+given (the Kustomization object, positions included, after the parent's patches and
+substitution; its namespace; the ConfigMaps and Secrets its ``substituteFrom``
+could name; every symbolic link of the repository), with the files it read and the
+folders it listed, as the build itself opened them (Python's audit events ``open``,
+``os.scandir`` and ``os.listdir``, recorded while it runs).  A later run reuses the
+build when the key is the same and every one of those files has the same content
+(same size and modification time, or else the same SHA-256) and every folder the
+same entries (names, kinds and link targets) as the folder of each file read, and
+every folder listed.  A changed values file thus rebuilds the Kustomizations that
+read it, and no other.
+
+Only the pure-Python renderer's builds are kept (a kubectl binary reads files this
+process cannot see), never a build that failed, and never one that skips missing
+components (``ignoreMissingComponents``: a component created later would not be
+noticed).  The stored builds live in the cache's signed shards, read back by its
+restricted unpickler (see :mod:`homelab_kit.cache`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from homelab_kit.cache import Cache, loads_models
+from homelab_kit.render import flux
+from homelab_kit.render.flux import FluxBuild
+from homelab_kit.yaml import YamlFile, YMap, YSeq
+from homelab_kit.yaml.reader import dumps_parsed
+
+# A dependency: ("f", path, size, mtime_ns, sha256) or ("d", path, entries' sha256).
+Dependency = tuple[Any, ...]
+
+
+class _Reads:
+    """The files one build opened for reading and the folders it listed."""
+
+    def __init__(self) -> None:
+        self.files: set[str] = set()
+        self.folders: set[str] = set()
+
+
+_recording: list[_Reads] = []
+_hooked: list[bool] = []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Record what the running build reads (an audit hook: must never raise)."""
+    if not _recording:
+        return
+    try:
+        if event == "open":
+            path, mode, flags = args
+            if isinstance(path, int):
+                return
+            if mode is not None:
+                if "r" not in mode and "+" not in mode:
+                    return  # written only (the renderer's temporary copies)
+            elif isinstance(flags, int) and flags & os.O_ACCMODE == os.O_WRONLY:
+                return
+            for reads in _recording:
+                reads.files.add(os.path.abspath(os.fsdecode(path)))
+        elif event in ("os.scandir", "os.listdir"):
+            path = args[0] if args and args[0] is not None else "."
+            if isinstance(path, int):
+                return
+            for reads in _recording:
+                reads.folders.add(os.path.abspath(os.fsdecode(path)))
+    except Exception:
+        for reads in _recording:
+            reads.files.add("\0unknown")
+
+
+@contextlib.contextmanager
+def _recorded() -> Iterator[_Reads]:
+    if not _hooked:
+        sys.addaudithook(_audit)
+        _hooked.append(True)
+    reads = _Reads()
+    _recording.append(reads)
+    try:
+        yield reads
+    finally:
+        _recording.remove(reads)
+
+
+class _ReadThrough(Mapping[str, YamlFile]):
+    """The loader's parsed files (by path relative to the root), each looked up
+    recorded as read."""
+
+    def __init__(self, files: Mapping[str, YamlFile], root: str, reads: _Reads) -> None:
+        self.files = files
+        self.root = root
+        self.reads = reads
+
+    def __getitem__(self, rel: str) -> YamlFile:
+        self.reads.files.add(os.path.join(self.root, rel))
+        return self.files[rel]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+class BuildSession:
+    """The builds of one run: reused from ``store`` where still valid, kept for the next.
+
+    ``links`` are the repository's symbolic links (``path -> target``): part of
+    every key, so retargeting one rebuilds everything.
+    """
+
+    def __init__(self, store: Cache, root: Path, links: Iterable[str] = ()) -> None:
+        self.store = store
+        self.root = os.path.realpath(root)
+        self._prefix = self.root.rstrip(os.sep) + os.sep
+        self._salt = hashlib.sha256("\n".join(sorted(links)).encode()).hexdigest()
+        self._valid: dict[Dependency, bool] = {}
+        self._sources: dict[int, tuple[Mapping[str, Any], bytes]] = {}
+        self._index = _SourceIndex()
+        self.reused = 0
+        self.built = 0
+
+    def build(
+        self,
+        kustomization: Mapping[str, Any],
+        *,
+        root: Path | str,
+        source_objects: Iterable[Mapping[str, Any]] = (),
+        backend: str = "auto",
+        namespace: str | None = None,
+        strict: bool = False,
+        parsed: Mapping[str, YamlFile] | None = None,
+    ) -> FluxBuild:
+        """:func:`homelab_kit.render.flux.build_flux_kustomization`, reused when valid."""
+        sources = source_objects if isinstance(source_objects, list) else list(source_objects)
+
+        def run() -> FluxBuild:
+            return flux.build_flux_kustomization(
+                kustomization,
+                root=root,
+                source_objects=sources,
+                backend=backend,
+                namespace=namespace,
+                strict=strict,
+                parsed=parsed,
+            )
+
+        if (
+            backend != "python"
+            or os.path.realpath(root) != self.root
+            or _ignores_missing(kustomization)
+        ):
+            return run()
+        key = self._key(kustomization, sources, namespace, strict)
+        stored = self.store.get_build(key)
+        if (
+            isinstance(stored, tuple)
+            and len(stored) == 2
+            and isinstance(stored[0], tuple)
+            and isinstance(stored[1], bytes)
+            and all(self._still(dep) for dep in stored[0])
+        ):
+            try:
+                found = loads_models(stored[1])
+            except Exception:  # a build its classes no longer describe: build again
+                found = None
+            if isinstance(found, FluxBuild):
+                self.store.keep_build(key, stored, changed=False)
+                self.reused += 1
+                return found
+        with _recorded() as reads:
+            if parsed is not None:  # a file used through the loader's parse is read too
+                parsed = _ReadThrough(parsed, self.root, reads)
+            result = run()
+        self.built += 1
+        dependencies = self._dependencies(reads)
+        if dependencies is not None:
+            # Pickled now: what the caller later does with the objects is not kept.
+            self.store.keep_build(key, (dependencies, dumps_parsed(result)), changed=True)
+        return result
+
+    def save(self) -> None:
+        self.store.save_builds()
+
+    # ------------------------------------------------------------------ keys
+
+    def _key(
+        self,
+        kustomization: Mapping[str, Any],
+        sources: list[Mapping[str, Any]],
+        namespace: str | None,
+        strict: bool,
+    ) -> str:
+        h = hashlib.sha256()
+        h.update(f"{self._salt}\0{namespace}\0{strict}\0".encode())
+        _feed(h, kustomization)
+        names = _substitute_from(kustomization)
+        for source in self._index.named(sources, names) if names else ():
+            # Many Kustomizations name the same few objects: each is hashed once.
+            known = self._sources.get(id(source))
+            if known is None or known[0] is not source:
+                known = self._sources[id(source)] = (source, _digest(source))
+            h.update(known[1])
+        return h.hexdigest()
+
+    # ------------------------------------------------------------------ dependencies
+
+    def _rel(self, path: str) -> str | None:
+        """``path`` relative to the root, or None outside it (the renderer reads nothing
+        there: its own temporary copies, Python's modules)."""
+        if path.startswith(self._prefix):
+            return path[len(self._prefix) :]
+        return None
+
+    def _dependencies(self, reads: _Reads) -> tuple[Dependency, ...] | None:
+        if "\0unknown" in reads.files:
+            return None
+        out: list[Dependency] = []
+        folders: set[str] = set()
+        for path in sorted(reads.files):
+            rel = self._rel(path)
+            if rel is None:
+                continue
+            folders.add(os.path.dirname(rel))  # a file that appears there, or goes
+            stamp = _file_stamp(os.path.join(self.root, rel))
+            if stamp is not None:  # else it was missing: its folder's entries say so
+                out.append(("f", rel, *stamp))
+        for path in reads.folders:
+            rel = self._rel(path + os.sep)
+            if rel is not None:
+                folders.add(rel.rstrip(os.sep))
+        for rel in sorted(folders):
+            out.append(("d", rel, _entries(os.path.join(self.root, rel))))
+        for dep in out:
+            self._valid[dep] = True
+        return tuple(out)
+
+    def _still(self, dep: Dependency) -> bool:
+        """Whether what ``dep`` recorded is still so (answered once per run)."""
+        known = self._valid.get(dep)
+        if known is not None:
+            return known
+        valid = False
+        if len(dep) == 5 and dep[0] == "f" and isinstance(dep[1], str):
+            valid = _file_unchanged(os.path.join(self.root, dep[1]), dep[2], dep[3], dep[4])
+        elif len(dep) == 3 and dep[0] == "d" and isinstance(dep[1], str):
+            valid = _entries(os.path.join(self.root, dep[1])) == dep[2]
+        self._valid[dep] = valid
+        return valid
+
+
+def _file_stamp(path: str) -> tuple[int, int, str] | None:
+    try:
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            data = handle.read()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest()
+
+
+def _file_unchanged(path: str, size: Any, mtime: Any, sha: Any) -> bool:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if st.st_size == size and st.st_mtime_ns == mtime:
+        return True
+    stamp = _file_stamp(path)
+    return stamp is not None and stamp[2] == sha
+
+
+def _entries(folder: str) -> str | None:
+    """A hash of a folder's entries: names, kinds and link targets (None: no folder)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return None
+    h = hashlib.sha256()
+    for entry in entries:
+        if entry.is_symlink():
+            try:
+                kind = "l" + os.readlink(entry.path)
+            except OSError:
+                kind = "l"
+        else:
+            kind = "d" if entry.is_dir(follow_symlinks=False) else "f"
+        h.update(f"{entry.name}\0{kind}\0".encode())
+    return h.hexdigest()
+
+
+def _ignores_missing(kustomization: Mapping[str, Any]) -> bool:
+    spec = kustomization.get("spec")
+    return isinstance(spec, Mapping) and spec.get("ignoreMissingComponents") is True
+
+
+def _substitute_from(kustomization: Mapping[str, Any]) -> set[Any]:
+    """The names ``postBuild.substituteFrom`` lists."""
+    spec = kustomization.get("spec")
+    post = spec.get("postBuild") if isinstance(spec, Mapping) else None
+    refs = post.get("substituteFrom") if isinstance(post, Mapping) else None
+    if not isinstance(refs, list):
+        return set()
+    return {ref.get("name") for ref in refs if isinstance(ref, Mapping)}
+
+
+class _SourceIndex:
+    """The positions of the sources of each name in a list that only grows (as the
+    cluster build's list of ConfigMaps and Secrets does); rebuilt for another list."""
+
+    def __init__(self) -> None:
+        self.of: list[Mapping[str, Any]] | None = None
+        self.done = 0
+        self.by_name: dict[Any, list[int]] = {}
+        self.last: Mapping[str, Any] | None = None
+
+    def named(self, sources: list[Mapping[str, Any]], names: set[Any]) -> list[Mapping[str, Any]]:
+        """Every source of one of ``names`` (any namespace: a superset of what the
+        build uses), in list order."""
+        if (
+            sources is not self.of
+            or len(sources) < self.done
+            or (self.done and sources[self.done - 1] is not self.last)
+        ):
+            self.of, self.done, self.by_name = sources, 0, {}
+        for number in range(self.done, len(sources)):
+            meta = sources[number].get("metadata")
+            if isinstance(meta, Mapping):
+                name = meta.get("name")
+                if isinstance(name, Hashable):
+                    self.by_name.setdefault(name, []).append(number)
+        self.done = len(sources)
+        self.last = sources[-1] if sources else None
+        found = sorted(
+            n for name in names if isinstance(name, Hashable) for n in self.by_name.get(name, ())
+        )
+        return [sources[n] for n in found]
+
+
+def _digest(value: Any) -> bytes:
+    h = hashlib.sha256()
+    _feed(h, value)
+    return h.digest()
+
+
+def _feed(h: Any, value: Any) -> None:
+    """Hash ``value`` exactly: types, positions of YAML nodes, and contents, in order."""
+    if isinstance(value, dict):
+        if type(value) is YMap:
+            h.update(f"M{value.line},{value.column}{list(value.marks.items())!r}".encode())
+        h.update(b"{")
+        for key, item in value.items():
+            _feed(h, key)
+            _feed(h, item)
+        h.update(b"}")
+    elif isinstance(value, list | tuple):
+        if type(value) is YSeq:
+            h.update(f"S{value.line},{value.column}{value.item_marks!r}".encode())
+        h.update(b"[")
+        for item in value:
+            _feed(h, item)
+        h.update(b"]")
+    elif isinstance(value, Mapping):
+        _feed(h, dict(value))
+    else:
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+
+
+_ACTIVE: ContextVar[BuildSession | None] = ContextVar("homelab_kit_build_session", default=None)
+
+
+@contextlib.contextmanager
+def using(session: BuildSession | None) -> Iterator[None]:
+    """Builds in this block go through ``session`` (None: as without a cache)."""
+    token = _ACTIVE.set(session)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def build_flux_kustomization(
+    kustomization: Mapping[str, Any],
+    *,
+    root: Path | str,
+    source_objects: Iterable[Mapping[str, Any]] = (),
+    backend: str = "auto",
+    namespace: str | None = None,
+    strict: bool = False,
+    parsed: Mapping[str, YamlFile] | None = None,
+) -> FluxBuild:
+    """:func:`homelab_kit.render.flux.build_flux_kustomization`, through the active session.
+
+    The same arguments and result; inside :func:`using` a build whose inputs did
+    not change is reused instead of run.
+    """
+    session = _ACTIVE.get()
+    build = session.build if session is not None else flux.build_flux_kustomization
+    return build(
+        kustomization,
+        root=root,
+        source_objects=source_objects,
+        backend=backend,
+        namespace=namespace,
+        strict=strict,
+        parsed=parsed,
+    )
