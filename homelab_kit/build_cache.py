@@ -143,15 +143,23 @@ class BuildSession:
         namespace: str | None = None,
         strict: bool = False,
         parsed: Mapping[str, YamlFile] | None = None,
+        sources: Any = None,
     ) -> FluxBuild:
-        """:func:`homelab_kit.render.flux.build_flux_kustomization`, reused when valid."""
-        sources = source_objects if isinstance(source_objects, list) else list(source_objects)
+        """:func:`homelab_kit.render.flux.build_flux_kustomization`, reused when valid.
+
+        A build that runs gets its own reader of the tree (not the run's shared
+        ``sources``, which remembers what earlier builds read), so that every file
+        it depends on is read, and recorded, by it.
+        """
+        objects = source_objects if isinstance(source_objects, list) else list(source_objects)
+        if parsed is None and sources is not None:
+            parsed = getattr(sources, "parsed", None)
 
         def run() -> FluxBuild:
             return flux.build_flux_kustomization(
                 kustomization,
                 root=root,
-                source_objects=sources,
+                source_objects=objects,
                 backend=backend,
                 namespace=namespace,
                 strict=strict,
@@ -164,7 +172,7 @@ class BuildSession:
             or _ignores_missing(kustomization)
         ):
             return run()
-        key = self._key(kustomization, sources, namespace, strict)
+        key = self._key(kustomization, objects, namespace, strict)
         stored = self.store.get_build(key)
         if (
             isinstance(stored, tuple)
@@ -401,6 +409,7 @@ def build_flux_kustomization(
     namespace: str | None = None,
     strict: bool = False,
     parsed: Mapping[str, YamlFile] | None = None,
+    sources: Any = None,
 ) -> FluxBuild:
     """:func:`homelab_kit.render.flux.build_flux_kustomization`, through the active session.
 
@@ -417,4 +426,5 @@ def build_flux_kustomization(
         namespace=namespace,
         strict=strict,
         parsed=parsed,
+        sources=sources,
     )
