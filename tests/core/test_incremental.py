@@ -267,11 +267,16 @@ def test_two_clusters_of_a_corpus(tmp_path: Path) -> None:
     corpus = corpus_path("onedr0p__home-ops-2024")
     root = tmp_path / "corpus"
     shutil.copytree(corpus, root, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-    values = sorted(root.glob("kubernetes/*/apps/*/*/app/helmrelease.yaml"))
-    assert values
+    (root / ".homelab-kit.yaml").write_text("", encoding="utf-8")  # the root, pinned
+    config = load_config(root)
+    clusters = load(root, load_options(config, get_plugin_manager())).clusters
+    deployed = sorted(
+        o.provenance.source.path for c in clusters for o in c.objects if o.kind == "HelmRelease"
+    )
+    assert deployed  # a HelmRelease some cluster builds
 
     def change(root: Path) -> None:
-        _edit(values[0], "\n", "\n# a comment\n")
+        _edit(root / deployed[0], "\n", "\n# a comment\n")
 
     reused, built = _same_after(root, change)
     assert built >= 1
