@@ -195,5 +195,28 @@ def deep_copy(value: Any) -> Any:
 
 
 def canonical_json(obj: Any) -> str:
-    """One stable JSON text for an object: sorted keys, no spaces (for comparing)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """One stable JSON text for an object: sorted keys, no spaces (for comparing).
+
+    Keys that are not strings (``{0: null}``, which YAML allows) are written as
+    their ``repr``, so keys of mixed types still sort and ``0`` stays apart from ``"0"``.
+    """
+    try:
+        return json.dumps(
+            obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
+    except TypeError:  # keys of mixed types cannot be sorted
+        return json.dumps(
+            _string_keys(obj),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        )
+
+
+def _string_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {(k if isinstance(k, str) else repr(k)): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value

@@ -99,6 +99,19 @@ def test_a_field_a_kustomize_patch_adds_is_not_missing(yaml_tree: YamlTree, tmp_
     ]
 
 
+def test_keys_of_mixed_types_in_a_deployed_object_do_not_crash(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    """``apiVersion: {apiVersion: null, 0: null}`` (found by the fuzz test) is a finding."""
+    bad = NO_SELECTOR.replace("apiVersion: apps/v1", "apiVersion: {apiVersion: null, 0: null}")
+    yaml_tree(_cluster({f"{APP}/app/deployment.yaml": bad}))
+    result = lint_path(tmp_path, select=IDS)
+    assert [d.check_id for d in result.diagnostics if d.check_id == "internal-error"] == []
+    assert [(line, message) for _, line, message, _ in _seen(result)] == [
+        (2, "Deployment echo: apiVersion: expected string, got a mapping")
+    ]
+
+
 def test_a_file_no_cluster_deploys_is_validated_as_written(
     yaml_tree: YamlTree, tmp_path: Path
 ) -> None:
