@@ -8,6 +8,7 @@ traceback of an unexpected internal error.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -145,6 +146,57 @@ def _config(path: str, config_file: str | None) -> Config:
 
     root = find_root(path)
     return load_config(root, Path(config_file) if config_file else None)
+
+
+REPO_HELP = "The repository: any folder inside it (default: the current folder)."
+
+
+def repository_path(function: F) -> F:
+    """``--repo PATH`` beside a command's positional ``PATH``: two spellings, one folder.
+
+    Every command that reads the repository takes ``--repo PATH`` (``doctor`` and
+    ``reconcile``, whose argument names an object, take only that); where a command
+    also takes ``PATH`` as its argument (``lint PATH``, as ruff does), the two are the
+    same.  The command's ``path`` argument must default to None; it receives the
+    folder given either way, else ``"."``.  Two different folders are a usage error.
+    """
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        option = kwargs.pop("repo_option", None)
+        given = kwargs.get("path")
+        if (
+            option is not None
+            and given is not None
+            and os.path.realpath(option) != os.path.realpath(given)
+        ):
+            raise click.UsageError(
+                f"PATH {given!r} and --repo {option!r} name two folders; give one"
+            )
+        kwargs["path"] = option or given or "."
+        return function(*args, **kwargs)
+
+    decorate = click.option(
+        "--repo",
+        "repo_option",
+        metavar="PATH",
+        default=None,
+        type=click.Path(file_okay=True, dir_okay=True),
+        help="The repository: any folder inside it; the same as PATH.",
+    )
+    return decorate(run)  # type: ignore[return-value]
+
+
+def repository_clusters(function: F) -> F:
+    """``--cluster NAME``, repeatable: only these clusters of the repository."""
+    return click.option(
+        "--cluster",
+        "clusters",
+        multiple=True,
+        metavar="NAME",
+        help="Only this cluster of the repository (repeatable; default: every cluster, "
+        "grouped by cluster when there are several).",
+    )(function)
 
 
 # Commands that live beside their subsystem (scaffolding, the renderer, the cluster,
@@ -291,7 +343,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(file_okay=True, dir_okay=True))
+@repository_path
 @click.option(
     "--format",
     "-f",
@@ -735,7 +788,8 @@ def _cache_dirs(path: str) -> list[Path]:
 
 
 @cache.command("dir")
-@click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository_path
 def cache_dir_command(path: str) -> None:
     """Print the cache folders the repository at PATH uses."""
     for folder in _cache_dirs(path):
@@ -743,7 +797,8 @@ def cache_dir_command(path: str) -> None:
 
 
 @cache.command("clean")
-@click.argument("path", default=".", type=click.Path(file_okay=False))
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@repository_path
 def cache_clean(path: str) -> None:
     """Remove the lint caches, the plugin listing and fetched schemas (not pulled ones)."""
     from homelab_kit import plugin_cache

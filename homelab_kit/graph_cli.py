@@ -17,8 +17,10 @@ from typing import Any
 import click
 
 from homelab_kit import __version__
+from homelab_kit.cli import repository_clusters, repository_path
 from homelab_kit.config import Config, load_config
 from homelab_kit.errors import ConfigError
+from homelab_kit.model.clusters import Cluster, select_clusters
 from homelab_kit.model.loader import find_root
 from homelab_kit.model.repo import Repo
 from homelab_kit.plugins import PluginManager, get_plugin_manager
@@ -28,7 +30,9 @@ GRAPH_FORMATS = ("mermaid", "dot", "json", "svg", "html")
 SECRET_CHECK = "secrets-consumed-secret-exists"
 UNUSED_CHECK = "secrets-infisical-unused"
 
-_path_argument = click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
+_path_argument = click.argument(
+    "path", required=False, type=click.Path(file_okay=True, dir_okay=True)
+)
 _config_option = click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), help="Config file."
 )
@@ -126,13 +130,10 @@ def _emit(text: str, output: str | None) -> None:
     help="Who lays out svg and html: homelab-kit itself, or Graphviz's dot (if installed).",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here.")
-@click.option(
-    "--cluster",
-    metavar="NAME",
-    help="Only this cluster's Kustomizations (default: the whole repository).",
-)
+@repository_clusters
 @_config_option
 @_cache_option
+@repository_path
 def graph(
     path: str,
     output_format: str,
@@ -140,25 +141,26 @@ def graph(
     focus: str | None,
     layout: str,
     output: str | None,
-    cluster: str | None,
+    clusters: tuple[str, ...],
     config_file: str | None,
     no_cache: bool,
 ) -> None:
     """Draw the Flux dependency graph of the repository at PATH.
 
-    Kustomizations (and, with --helm, HelmReleases) grouped by namespace, an
+    Kustomizations (and, with --helm, HelmReleases) grouped by namespace (by
+    cluster, then namespace, when the repository holds several clusters), an
     arrow from each dependency to what depends on it; cycles in red, dangling
     dependsOn in amber.  Exit codes: 0, or 2 for bad input.
     """
-    from homelab_kit.graph import build_graph, focus_graph, render
-    from homelab_kit.model.clusters import select_clusters
+    from homelab_kit.graph import build_cluster_graphs, build_graph, focus_graph, render
 
     repo, _, _ = load_repo(path, config_file, cache=not no_cache)
-    chosen = select_clusters(repo.clusters, (cluster,))[0] if cluster else None
-    flux = build_graph(repo, helm=helm, cluster=chosen)
+    chosen = _chosen(repo, clusters)
+    flux = build_cluster_graphs(repo, chosen, helm=helm) if chosen else build_graph(repo, helm=helm)
     if focus:
         flux = focus_graph(flux, focus)
-    title = f"Flux dependency graph: {repo.root.name}" + (f" ({cluster})" if cluster else "")
+    title = f"Flux dependency graph: {repo.root.name}"
+    title += f" ({', '.join(clusters)})" if clusters else ""
     title += f" around {focus}" if focus else ""
     views = cluster_graphs(repo, helm, focus) if output_format == "html" and not cluster else ()
     _emit(render(flux, output_format, layout=layout, title=title, clusters=views), output)
@@ -187,6 +189,19 @@ def cluster_graphs(repo: Repo, helm: bool, focus: str | None = None) -> list[tup
     return views
 
 
+def _chosen(repo: Repo, names: Sequence[str]) -> tuple[Cluster, ...]:
+    """The clusters ``--cluster`` names; with none, every cluster when there are several.
+
+    Empty when the repository holds one cluster (or none) and ``--cluster`` is not
+    given: the output is the whole repository's, as before clusters existed.
+
+    :raises HomelabKitError: a name no cluster has (the message lists the known ones).
+    """
+    if names:
+        return select_clusters(repo.clusters, names)
+    return tuple(repo.clusters) if len(repo.clusters) > 1 else ()
+
+
 @click.command()
 @_path_argument
 @click.option(
@@ -200,13 +215,16 @@ def cluster_graphs(repo: Repo, helm: bool, focus: str | None = None) -> list[tup
 )
 @click.option("--namespace", "-n", "namespaces", multiple=True, help="Only these namespaces.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here.")
+@repository_clusters
 @_config_option
 @_cache_option
+@repository_path
 def secrets(
     path: str,
     output_format: str,
     namespaces: Sequence[str],
     output: str | None,
+    clusters: tuple[str, ...],
     config_file: str | None,
     no_cache: bool,
 ) -> None:
@@ -215,32 +233,47 @@ def secrets(
     Each InfisicalSecret, ExternalSecret or SOPS Secret, the path its values come
     from, the Secret it creates and the apps that read it (and how); missing
     producers, unused secrets and over-broad scopes flagged; exposure per
-    namespace against the conventions' app-scoped pattern.  Never prints a
-    secret value.  Exit codes: 0, or 2 for bad input.
+    namespace against the conventions' app-scoped pattern.  A repository of
+    several clusters gets one map per cluster (a Secret of one never satisfies a
+    reader of another).  Never prints a secret value.  Exit codes: 0, or 2 for
+    bad input.
     """
+    import json
+
     import attrs
 
-    from homelab_kit.secrets_map import build_secrets_map, to_json, to_text
+    from homelab_kit.secrets_map import build_secrets_map, clusters_to_dict, clusters_to_text
 
     repo, config, _ = load_repo(path, config_file, cache=not no_cache)
-    smap = build_secrets_map(repo, **secrets_options(config))
+    options: dict[str, Any] = dict(secrets_options(config))
+    chosen = _chosen(repo, clusters)
+    maps = [build_secrets_map(repo, **options, cluster=c) for c in chosen] or [
+        build_secrets_map(repo, **options)
+    ]
     if namespaces:
         wanted = set(namespaces)
-        known = {ns.namespace for ns in smap.namespaces}
+        known = {ns.namespace for smap in maps for ns in smap.namespaces}
         unknown = sorted(wanted - known)
         if unknown:
             raise ConfigError(
                 f"--namespace: no Secrets in {', '.join(unknown)} "
                 f"(namespaces with Secrets: {', '.join(sorted(known)) or 'none'})"
             )
-        smap = attrs.evolve(
-            smap,
-            namespaces=tuple(ns for ns in smap.namespaces if ns.namespace in wanted),
-            findings=tuple(f for f in smap.findings if f.namespace in wanted),
-        )
-    # A terminal's width when printing to one; a file or a pipe gets whole cells.
-    width = shutil.get_terminal_size().columns if output is None and sys.stdout.isatty() else None
-    _emit(to_json(smap) if output_format == "json" else to_text(smap, width=width), output)
+        maps = [
+            attrs.evolve(
+                smap,
+                namespaces=tuple(ns for ns in smap.namespaces if ns.namespace in wanted),
+                findings=tuple(f for f in smap.findings if f.namespace in wanted),
+            )
+            for smap in maps
+        ]
+    if output_format == "json":
+        text = json.dumps(clusters_to_dict(maps), indent=2) + "\n"
+    else:
+        # A terminal's width when printing to one; a file or a pipe gets whole cells.
+        tty = output is None and sys.stdout.isatty()
+        text = clusters_to_text(maps, width=shutil.get_terminal_size().columns if tty else None)
+    _emit(text, output)
 
 
 @click.command()
@@ -259,14 +292,22 @@ def secrets(
     help="Link files to URL/path#Lline (e.g. a GitHub blob URL); default: relative links.",
 )
 @click.option("--title", help="The report's title.")
+@click.option(
+    "--cluster",
+    metavar="NAME",
+    help="Only this cluster of the repository: its findings, graph and secrets "
+    "(default: every cluster).",
+)
 @_config_option
 @_cache_option
+@repository_path
 def report(
     path: str,
     html_file: str,
     helm: bool,
     link_base: str | None,
     title: str | None,
+    cluster: str | None,
     config_file: str | None,
     no_cache: bool,
 ) -> None:
@@ -284,11 +325,21 @@ def report(
 
     started = time.perf_counter()
     repo, config, pm = load_repo(path, config_file, cache=not no_cache)
+    chosen = select_clusters(repo.clusters, (cluster,))[0] if cluster else None
     checks = selected_checks(registered_checks(pm), config)
     result = run_checks(repo, checks, config, started=started, tool_version=__version__)
+    if chosen is not None:
+        import attrs
+
+        from homelab_kit.model.clusters import outside
+
+        kept = [
+            d for d in result.diagnostics if not outside(repo.clusters, [chosen], d.location.path)
+        ]
+        result = attrs.evolve(result, diagnostics=tuple(kept), clusters=(chosen.name,))
     pm.hook.homelab_kit_lint_finished(result=result)
-    flux = build_graph(repo, helm=helm)
-    smap = build_secrets_map(repo, **secrets_options(config))
+    flux = build_graph(repo, helm=helm, cluster=chosen)
+    smap = build_secrets_map(repo, **secrets_options(config), cluster=chosen)
     target = Path(html_file)
     links = Links(repo.root, target.parent if str(target.parent) else Path("."), link_base)
     text = render_report(

@@ -46,6 +46,7 @@ import attrs
 
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
+from homelab_kit.model.clusters import Cluster
 from homelab_kit.model.flux import GitRepository, HelmRepository, OCIRepository
 from homelab_kit.model.repo import Repo
 from homelab_kit.model.secret_index import (
@@ -232,10 +233,15 @@ class NamespaceSecrets:
 
 @attrs.frozen
 class SecretsMap:
-    """Every namespace with a Secret, and the findings."""
+    """Every namespace with a Secret, and the findings.
+
+    ``cluster`` names the repository's cluster the map was built for, None for the
+    whole repository.
+    """
 
     namespaces: tuple[NamespaceSecrets, ...]
     findings: tuple[SecretFinding, ...]
+    cluster: str | None = None
 
     @property
     def exposure(self) -> int:
@@ -281,10 +287,14 @@ def build_secrets_map(
     external: Sequence[str] = EXTERNAL,
     generated: Sequence[str] = (),
     read_implicitly: Sequence[str] = READ_IMPLICITLY,
+    cluster: Cluster | None = None,
 ) -> SecretsMap:
     """Map every Secret of ``repo`` from producer to readers, with flags and exposure.
 
     :param repo: the loaded repository.
+    :param cluster: only this cluster (one of ``repo.clusters``): its producers,
+        readers and apps, and those of files no cluster applies (bootstrap), so a
+        Secret one cluster creates never satisfies a reader of another.
     :param external: name globs of Secrets created outside the repository (never
         flagged as missing).
     :param generated: operator objects that create a Secret besides the producer
@@ -298,7 +308,7 @@ def build_secrets_map(
         smap = build_secrets_map(homelab_kit.load("."))
         print(smap.namespace("media").reduction)
     """
-    return _Builder(repo, external, generated, read_implicitly).build()
+    return _Builder(repo, external, generated, read_implicitly, cluster).build()
 
 
 class _Builder:
@@ -308,8 +318,11 @@ class _Builder:
         external: Sequence[str],
         generated: Sequence[str],
         read_implicitly: Sequence[str],
+        cluster: Cluster | None = None,
     ) -> None:
         self.repo = repo
+        self.cluster = cluster
+        self.kept: dict[str, bool] = {}
         self.external = tuple(external)
         self.generated = tuple(generated)
         self.read_implicitly = tuple(read_implicitly)
@@ -319,7 +332,7 @@ class _Builder:
         self.app_cache: dict[str, str | None] = {}
         self.findings: list[SecretFinding] = []
         self.apps: dict[str, set[str]] = {}
-        for app in repo.apps:
+        for app in repo.apps if cluster is None else cluster.apps:
             if app.is_secrets:
                 continue
             self.apps.setdefault(app.namespace, set()).add(app.name)
@@ -328,6 +341,16 @@ class _Builder:
                     self.apps.setdefault(ks.target_namespace, set()).add(app.name)
 
     # -------------------------------------------------------------- helpers
+
+    def keep(self, path: str) -> bool:
+        """Whether ``path`` is in the map's cluster, or in no cluster (bootstrap)."""
+        if self.cluster is None:
+            return True
+        if path not in self.kept:
+            self.kept[path] = self.cluster.reaches(path) or not any(
+                c.reaches(path) for c in self.repo.clusters
+            )
+        return self.kept[path]
 
     def app_of(self, path: str) -> str | None:
         if path not in self.app_cache:
@@ -405,6 +428,8 @@ class _Builder:
         doc: DocumentRef,
         breadth: int = 1,
     ) -> None:
+        if not self.keep(doc.path):
+            return
         for name, ns in dict.fromkeys(pairs):
             if name:
                 entry = self.entry(ns, name)
@@ -635,7 +660,7 @@ class _Builder:
         repo = self.repo
         docs = [*repo.documents, *repo.patch_documents, *(v.doc for v in repo.values)]
         for doc in docs:
-            if doc.kind == "Secret" or is_sops_document(doc.data):
+            if doc.kind == "Secret" or is_sops_document(doc.data) or not self.keep(doc.path):
                 continue  # a Secret's data are values, never references: not even read
             key = (doc.path, doc.index)
             for text in _strings(doc.data):
@@ -672,6 +697,8 @@ class _Builder:
         self.manifests()
         self.operators()
         for pairs, reader in self.readers():
+            if not self.keep(reader.location.path):
+                continue
             for name, ns in pairs:
                 found = self.matching(ns, name)
                 if found:
@@ -716,7 +743,7 @@ class _Builder:
         findings = tuple(
             sorted(dict.fromkeys(self.findings), key=lambda f: (f.location, f.kind, f.secret))
         )
-        return SecretsMap(namespaces, findings)
+        return SecretsMap(namespaces, findings, self.cluster.name if self.cluster else None)
 
     def is_external(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, p) for p in self.external)
@@ -869,13 +896,15 @@ def _producer_text(secret: MappedSecret) -> tuple[str, str]:
     return kinds, sources
 
 
-def to_text(smap: SecretsMap, *, width: int | None = None) -> str:
+def to_text(smap: SecretsMap, *, width: int | None = None, legend: bool = True) -> str:
     """The map as tables, one per namespace, then the findings and overall figures.
 
     With ``width`` (the terminal's, from the CLI) tables fit in that many cells: the
     widest columns are cut, with an ellipsis. Without, cells are cut at 48 only.
+    ``legend``: end with the line explaining the APPS column.
     """
-    lines: list[str] = [] if smap.namespaces else ["No Secrets in the repository.", ""]
+    where = f"cluster {smap.cluster}" if smap.cluster else "the repository"
+    lines: list[str] = [] if smap.namespaces else [f"No Secrets in {where}.", ""]
     for ns in smap.namespaces:
         lines.append(one_line(f"{ns.namespace}  ({exposure_line(ns)})"))
         rows = [("PRODUCER", "SOURCE", "SECRET", "READ BY", "APPS", "FLAGS")]
@@ -906,11 +935,26 @@ def to_text(smap: SecretsMap, *, width: int | None = None) -> str:
         f"{smap.least_privilege}, one shared secret per namespace {smap.shared}"
         + (f": {_relative(smap.reduction)}." if smap.reduction is not None else ".")
     )
-    lines.append(
-        "APPS: the apps that read the Secret / the apps of its namespace, which could all "
-        "mount it (xN: it holds N apps' secrets)."
-    )
+    if legend:
+        lines.append(_APPS_LEGEND)
     return "\n".join(lines) + "\n"
+
+
+_APPS_LEGEND = (
+    "APPS: the apps that read the Secret / the apps of its namespace, which could all "
+    "mount it (xN: it holds N apps' secrets)."
+)
+
+
+def clusters_to_text(maps: Sequence[SecretsMap], *, width: int | None = None) -> str:
+    """Several clusters' maps (:func:`to_text` each), one section per cluster."""
+    if len(maps) == 1:
+        return to_text(maps[0], width=width)
+    parts = []
+    for smap in maps:
+        title = one_line(f"Cluster {smap.cluster}")
+        parts.append(f"{title}\n{'=' * len(title)}\n\n" + to_text(smap, width=width, legend=False))
+    return "\n".join(parts) + _APPS_LEGEND + "\n"
 
 
 def _fit(widths: list[int], width: int | None, narrowest: int = 6) -> list[int]:
@@ -1005,3 +1049,29 @@ def to_dict(smap: SecretsMap) -> dict[str, Any]:
 def to_json(smap: SecretsMap) -> str:
     """:func:`to_dict` as indented JSON, newline-terminated."""
     return json.dumps(to_dict(smap), indent=2) + "\n"
+
+
+def clusters_to_dict(maps: Sequence[SecretsMap]) -> dict[str, Any]:
+    """Several clusters' maps: ``{"version", "clusters": [{"cluster", ...to_dict}], "totals"}``.
+
+    One map is :func:`to_dict` unchanged (with ``cluster`` set when it has one).
+    """
+    if len(maps) == 1:
+        return {**to_dict(maps[0]), "cluster": maps[0].cluster}
+    exposure = sum(m.exposure for m in maps)
+    shared = sum(m.shared for m in maps)
+    clusters = []
+    for smap in maps:
+        data = to_dict(smap)
+        del data["version"]
+        clusters.append({"cluster": smap.cluster, **data})
+    return {
+        "version": JSON_VERSION,
+        "clusters": clusters,
+        "totals": {
+            "exposure": exposure,
+            "least_privilege": sum(m.least_privilege for m in maps),
+            "shared": shared,
+            "reduction": round(1 - exposure / shared, 4) if shared else None,
+        },
+    }

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from homelab_kit.cli import REPO_HELP, repository_path
+
 if TYPE_CHECKING:
     from homelab_kit.cluster.client import Cluster
     from homelab_kit.model.clusters import Cluster as RepoCluster
@@ -55,7 +57,7 @@ def _repo_option(function: F) -> F:
         default=".",
         show_default=True,
         type=click.Path(file_okay=False),
-        help="A folder inside the repository.",
+        help=REPO_HELP,
     )(function)
 
 
@@ -118,11 +120,14 @@ def _load(path: str) -> Repo:
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(file_okay=True, dir_okay=True))
+@repository_cluster_option
 @cluster_options
 @_format_option
+@repository_path
 def status(
     path: str,
+    cluster_name: str | None,
     kubeconfig: str | None,
     context: str | None,
     request_timeout: str,
@@ -133,7 +138,8 @@ def status(
     For each app: its Flux Kustomizations and HelmReleases (present, Ready,
     suspended, last reconciled revision, the message when not Ready) and its
     InfisicalSecrets (sync condition, whether each managed Secret exists; Secret
-    values are never read).
+    values are never read).  In a repository of several clusters, apps are listed
+    cluster by cluster; --cluster NAME asks only about that one's.
 
     Exit codes: 0 all Ready, 1 something is not Ready, 2 the cluster could not be
     asked.
@@ -141,8 +147,9 @@ def status(
     from homelab_kit.cluster.status import gather_status
 
     repo = _load(path)
-    with _connect(kubeconfig, context, request_timeout) as cluster:
-        result = gather_status(repo, cluster)
+    scope = _repository_cluster(repo, cluster_name)
+    with _connect(kubeconfig, context, request_timeout, cluster_name) as cluster:
+        result = gather_status(repo, cluster, scope=scope)
     if output_format == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -153,11 +160,14 @@ def status(
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(file_okay=True, dir_okay=True))
+@repository_cluster_option
 @cluster_options
 @_format_option
+@repository_path
 def drift(
     path: str,
+    cluster_name: str | None,
     kubeconfig: str | None,
     context: str | None,
     request_timeout: str,
@@ -169,13 +179,17 @@ def drift(
     that git no longer declares, and Flux Kustomizations whose applied revision lags
     their last attempt or their source's artifact.
 
+    With --cluster NAME, in a repository of several clusters, only what that
+    cluster applies is expected in the cluster.
+
     Exit codes: 0 no drift, 1 drift, 2 the cluster could not be asked.
     """
     from homelab_kit.cluster.drift import gather_drift
 
     repo = _load(path)
-    with _connect(kubeconfig, context, request_timeout) as cluster:
-        report = gather_drift(repo, cluster)
+    scope = _repository_cluster(repo, cluster_name)
+    with _connect(kubeconfig, context, request_timeout, cluster_name) as cluster:
+        report = gather_drift(repo, cluster, scope=scope)
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

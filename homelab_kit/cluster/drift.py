@@ -33,6 +33,7 @@ import attrs
 from homelab_kit.cluster.client import ApiResource, Cluster
 from homelab_kit.cluster.status import KUSTOMIZE_GROUP
 from homelab_kit.model.base import DocumentRef, ObjectKey
+from homelab_kit.model.clusters import Cluster as RepoCluster
 from homelab_kit.model.repo import Repo
 from homelab_kit.model.substitute import has_variables
 
@@ -205,15 +206,23 @@ def _declared(repo: Repo, doc: DocumentRef) -> Iterable[DeclaredObject]:
 # ---------------------------------------------------------------------- comparing
 
 
-def gather_drift(repo: Repo, cluster: Cluster) -> DriftReport:
+def gather_drift(repo: Repo, cluster: Cluster, *, scope: RepoCluster | None = None) -> DriftReport:
     """Compare ``repo`` with ``cluster``; see the module docstring.
+
+    ``scope`` is the repository's cluster that ``cluster`` runs (``--cluster``): only
+    what it applies (and what no cluster of the repository claims) is expected there.
 
     Raises :class:`~homelab_kit.errors.ClusterError` when the cluster cannot answer
     (Flux not installed, RBAC refusing a list, ...).
     """
     ks_resource = cluster.resource(KUSTOMIZE_GROUP, "Kustomization", "kustomizations")
     managed = _flux_managed(cluster)
-    declared = _resolve(cluster, declared_objects(repo))
+    expected = declared_objects(repo)
+    if scope is not None:
+        from homelab_kit.model.clusters import outside
+
+        expected = [d for d in expected if not outside(repo.clusters, [scope], d.path)]
+    declared = _resolve(cluster, expected)
 
     missing: list[MissingObject] = []
     for item, resource in declared:

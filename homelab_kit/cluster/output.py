@@ -47,9 +47,24 @@ def render_status(status: ClusterStatus, console: Console) -> None:
     """One row per Kustomization, HelmRelease, InfisicalSecret and managed Secret, then
     why each one that is not Ready is not, then a summary line."""
     console.print(Text(_title(status.server, status.context), style="bold"))
-    table = _table("App", "Kind", "Name", "Ready", "Revision")
     problems: list[tuple[str, str]] = []
+    groups: dict[str | None, list[AppStatus]] = {}
     for app in status.apps:
+        groups.setdefault(app.cluster, []).append(app)
+    for name, apps in groups.items():
+        if name is not None:
+            console.print(Text(f"Cluster {name} of the repository", style="bold"))
+        console.print(_status_table(apps, problems))
+    for what, why in problems:
+        console.print(Text.assemble((what, "bold"), ": ", why), soft_wrap=True)
+    failing = [app for app in status.apps if not app.ok]
+    summary = f"{len(status.apps)} apps, {len(failing)} not ready"
+    console.print(Text(summary, style="bold red" if failing else "bold green"))
+
+
+def _status_table(apps: list[AppStatus], problems: list[tuple[str, str]]) -> Table:
+    table = _table("App", "Kind", "Name", "Ready", "Revision")
+    for app in apps:
         first = True
         for obj in (*app.kustomizations, *app.helm_releases):
             name = _name(obj.namespace, obj.name, app.namespace)
@@ -73,12 +88,7 @@ def render_status(status: ClusterStatus, console: Console) -> None:
                 problems.append((f"{app.label} InfisicalSecret {name}", why))
             _managed_rows(table, app, secret, problems)
         table.add_section()
-    console.print(table)
-    for what, why in problems:
-        console.print(Text.assemble((what, "bold"), ": ", why), soft_wrap=True)
-    failing = [app for app in status.apps if not app.ok]
-    summary = f"{len(status.apps)} apps, {len(failing)} not ready"
-    console.print(Text(summary, style="bold red" if failing else "bold green"))
+    return table
 
 
 def _managed_rows(

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from homelab_kit.cluster.client import ApiResource, Cluster, condition, ready_state
+from homelab_kit.model.clusters import Cluster as RepoCluster
 from homelab_kit.model.flux import FluxKustomization, HelmRelease
 from homelab_kit.model.repo import Repo
 from homelab_kit.model.secrets import InfisicalSecret
@@ -143,7 +144,8 @@ class AppStatus:
     """One app of the repository (or a Flux root outside the apps folder) in the cluster.
 
     ``namespace`` is None for a group that is not an app, such as the cluster's
-    entry-point Kustomizations in ``kubernetes/flux/cluster``.
+    entry-point Kustomizations in ``kubernetes/flux/cluster``.  ``cluster`` is the
+    repository's cluster the app belongs to, when the repository holds several.
     """
 
     namespace: str | None
@@ -152,6 +154,7 @@ class AppStatus:
     kustomizations: tuple[ObjectStatus, ...] = ()
     helm_releases: tuple[ObjectStatus, ...] = ()
     secrets: tuple[SecretStatus, ...] = ()
+    cluster: str | None = None
 
     @property
     def label(self) -> str:
@@ -168,6 +171,7 @@ class AppStatus:
     def to_json(self) -> dict[str, Any]:
         """The JSON form ``--format json`` prints."""
         return {
+            "cluster": self.cluster,
             "namespace": self.namespace,
             "name": self.name,
             "directory": self.directory,
@@ -205,16 +209,32 @@ class ClusterStatus:
 # ---------------------------------------------------------------------- gathering
 
 
-def gather_status(repo: Repo, cluster: Cluster) -> ClusterStatus:
+def gather_status(
+    repo: Repo, cluster: Cluster, *, scope: RepoCluster | None = None
+) -> ClusterStatus:
     """Ask ``cluster`` about everything ``repo`` declares; see the module docstring.
+
+    ``scope`` is the repository's cluster that ``cluster`` runs (``--cluster``): only
+    what it applies is asked about.  Without it, in a repository of several
+    clusters, each app is labelled with the cluster it belongs to (apps are listed
+    cluster by cluster).
 
     One list request per kind and namespace.  Raises
     :class:`~homelab_kit.errors.ClusterError` when the cluster cannot answer (Flux or
     the Infisical operator not installed, RBAC refusing a list, ...).
     """
-    kustomizations = [(k, _ns(k.namespace)) for k in repo.kustomizations]
-    releases = [(h, _ns(h.namespace)) for h in repo.helm_releases]
-    infisical = [(s, _ns(s.namespace)) for s in repo.infisical_secrets]
+    pools = [scope] if scope is not None else list(repo.clusters)
+
+    def owner(path: str) -> str | None:
+        found = next((c for c in pools if c.reaches(path)), None)
+        return found.name if found is not None and (scope or len(pools) > 1) else None
+
+    def wanted(path: str) -> bool:
+        return scope is None or scope.reaches(path)
+
+    kustomizations = [(k, _ns(k.namespace)) for k in repo.kustomizations if wanted(k.source.path)]
+    releases = [(h, _ns(h.namespace)) for h in repo.helm_releases if wanted(h.source.path)]
+    infisical = [(s, _ns(s.namespace)) for s in repo.infisical_secrets if wanted(s.source.path)]
 
     Index = dict[tuple[str, str], Mapping[str, Any]]
     ks_objects: Index = {}
@@ -233,10 +253,10 @@ def gather_status(repo: Repo, cluster: Cluster) -> ClusterStatus:
         managed_ns = {_ns(m.namespace or ns) for s, ns in infisical for m in s.managed_secrets}
         secret_names = _index(cluster, cluster.resource("", "Secret"), managed_ns, metadata=True)
 
-    groups: dict[tuple[str | None, str, str], dict[str, list[Any]]] = {}
+    groups: dict[tuple[str | None, str | None, str, str], dict[str, list[Any]]] = {}
 
     def group(path: str) -> dict[str, list[Any]]:
-        key = _group_key(repo, path)
+        key = (owner(path), *_group_key(repo, path))
         return groups.setdefault(key, {"ks": [], "hr": [], "is": []})
 
     for ks, ns in kustomizations:
@@ -249,18 +269,26 @@ def gather_status(repo: Repo, cluster: Cluster) -> ClusterStatus:
     order: dict[tuple[str | None, str, str], int] = {
         (a.namespace, a.name, a.directory): i for i, a in enumerate(repo.apps)
     }
+    rank = {c.name: i for i, c in enumerate(pools)}
     apps = [
         AppStatus(
-            namespace=key[0],
-            name=key[1],
-            directory=key[2],
+            namespace=key[1],
+            name=key[2],
+            directory=key[3],
             kustomizations=tuple(found["ks"]),
             helm_releases=tuple(found["hr"]),
             secrets=tuple(found["is"]),
+            cluster=key[0],
         )
         for key, found in groups.items()
     ]
-    apps.sort(key=lambda a: (order.get((a.namespace, a.name, a.directory), -1), a.directory))
+    apps.sort(
+        key=lambda a: (
+            rank.get(a.cluster or "", len(rank)),
+            order.get((a.namespace, a.name, a.directory), -1),
+            a.directory,
+        )
+    )
     return ClusterStatus(server=cluster.server, context=cluster.context, apps=tuple(apps))
 
 

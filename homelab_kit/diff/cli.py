@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
-from homelab_kit.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, _fail, use_color
+from homelab_kit.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, _fail, repository_path, use_color
 from homelab_kit.diff.git import WORKING_TREE
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(file_okay=True, dir_okay=True))
+@repository_path
 @click.option(
     "--base",
     metavar="REF",

@@ -131,6 +131,7 @@ def graph_to_dict(graph: FluxGraph) -> dict[str, Any]:
                 "missing": n.missing,
                 "in_cycle": n.in_cycle,
                 "suspended": n.suspended,
+                "cluster": n.cluster,
             }
             for n in graph.nodes
         ],

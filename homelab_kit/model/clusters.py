@@ -606,8 +606,14 @@ def select_clusters(clusters: Sequence[Cluster], names: Sequence[str]) -> tuple[
     known = {c.name: c for c in clusters}
     unknown = [n for n in names if n not in known]
     if unknown:
+        import difflib
+
         listed = ", ".join(sorted(known)) or "none: no Flux entry point was found"
-        raise HomelabKitError(f"no cluster {unknown[0]!r}; the repository's clusters: {listed}")
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise HomelabKitError(
+            f"no cluster {unknown[0]!r}{hint}; the repository's clusters: {listed}"
+        )
     return tuple(known[n] for n in dict.fromkeys(names))
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from homelab_kit.cli import repository_path
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.render.backend import BACKENDS
 from homelab_kit.render.flux import FluxBuild
@@ -177,7 +178,8 @@ def dump_json(objects: Iterable[Any]) -> str:
 
 @click.command()
 @click.argument("kustomization", metavar="NAMESPACE/NAME|DIR")
-@click.argument("path", default=".", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(file_okay=True, dir_okay=True))
+@repository_path
 @click.option(
     "--backend",
     type=click.Choice(BACKENDS),

@@ -144,6 +144,16 @@ def _list_templates() -> None:
         click.echo(f"  {g.name:<{width}}  {g.description}  [{g.plugin}]")
 
 
+_repo_option = click.option(
+    "--repo",
+    "--path",
+    "path",
+    default=".",
+    type=click.Path(file_okay=False),
+    help="The repository: any folder inside it (default: .). --path is an alias.",
+)
+
+
 class _NewAppCommand(click.Command):
     """``new-app``, whose help ends with the installed app templates."""
 
@@ -190,9 +200,7 @@ class _NewAppCommand(click.Command):
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
 @click.option("--no-input", is_flag=True, help="Never ask; a missing value is an error.")
 @click.option("--dry-run", is_flag=True, help="Print the files and diffs; write nothing.")
-@click.option(
-    "--path", default=".", type=click.Path(file_okay=False), help="The repository (default: .)."
-)
+@_repo_option
 def new_app(
     target: str | None,
     chart: str | None,
@@ -312,9 +320,7 @@ def _in_cluster(
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
 @click.option("--no-input", is_flag=True, help="Never ask; a missing value is an error.")
 @click.option("--dry-run", is_flag=True, help="Print the files and diffs; write nothing.")
-@click.option(
-    "--path", default=".", type=click.Path(file_okay=False), help="The repository (default: .)."
-)
+@_repo_option
 def new_namespace(
     namespace: str | None,
     cluster: str | None,
@@ -357,9 +363,7 @@ def new_namespace(
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=_SET_HELP)
 @click.option("--no-input", is_flag=True, help="Never ask; a missing value is an error.")
 @click.option("--dry-run", is_flag=True, help="Print the files and diffs; write nothing.")
-@click.option(
-    "--path", default=".", type=click.Path(file_okay=False), help="The repository (default: .)."
-)
+@_repo_option
 def add_secret(
     target: str | None,
     secrets_provider: str | None,

@@ -190,6 +190,7 @@ def test_json(cyclic_graph: FluxGraph) -> None:
         "missing": False,
         "in_cycle": True,
         "suspended": False,
+        "cluster": None,
     }
 
 
