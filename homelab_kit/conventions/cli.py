@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 import click
 
+from homelab_kit.cli import repository_path
 from homelab_kit.config import CONFIG_FILENAME, Config, load_config
 from homelab_kit.conventions import describe, detect, render_config
 from homelab_kit.errors import ConfigError, HomelabKitError
@@ -18,7 +19,8 @@ from homelab_kit.plugins import get_plugin_manager
 
 
 @click.command()
-@click.argument("path", default=".", type=click.Path(file_okay=False, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(file_okay=False, dir_okay=True))
+@repository_path
 @click.option(
     "--force", is_flag=True, help="Rewrite an existing .homelab-kit.yaml (its other keys kept)."
 )

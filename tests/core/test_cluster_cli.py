@@ -180,3 +180,25 @@ def test_the_2024_corpus_graph_and_secrets_per_cluster(
     nodes = json.loads(out)["nodes"]
     apps = {(n["cluster"], n["name"]) for n in nodes if n["name"] == "cluster-apps"}
     assert apps == {("main", "cluster-apps"), ("storage", "cluster-apps")}
+
+
+def test_every_command_reading_the_repository_accepts_repo() -> None:
+    import click
+
+    from homelab_kit.cli import _attach_optional_commands, cli
+
+    _attach_optional_commands()
+    commands: list[tuple[str, click.Command]] = []
+    for name, command in cli.commands.items():
+        if isinstance(command, click.Group):
+            commands += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
+        else:
+            commands.append((name, command))
+    reading = {
+        name: {opt for p in command.params for opt in p.opts}
+        for name, command in commands
+        if any(p.name in ("path", "repo_path", "repo_option") for p in command.params)
+    }
+    assert {"lint", "graph", "secrets", "report", "status", "drift", "doctor"} <= set(reading)
+    assert {"reconcile", "diff", "build", "init", "new-app", "cache dir"} <= set(reading)
+    assert [name for name, opts in reading.items() if "--repo" not in opts] == []
