@@ -433,6 +433,7 @@ def _build(
     objects: list[DesiredObject] = []
     built: dict[KsKey, ClusterKustomization] = {}
     sources: list[Mapping[str, Any]] = []
+    located: list[DesiredObject] = []  # ``sources`` as objects: where their keys are
     pending: deque[_Pending] = deque()
     for seed in _seeds(repo, entry):
         objects.append(DesiredObject.from_data(seed.data, seed.provenance, None))
@@ -440,6 +441,7 @@ def _build(
             pending.append(seed)
         elif seed.data.get("kind") in ("ConfigMap", "Secret"):
             sources.append(seed.data)
+            located.append(objects[-1])
     deferred: list[_Pending] = []
     progressed, force = True, False
     finder = _ProvenanceFinder(repo)
@@ -457,7 +459,7 @@ def _build(
             deferred.append(item)
             continue
         progressed = True
-        ks = _build_one(repo, obj, sources, finder, tree)
+        ks = _build_one(repo, obj, sources, finder, tree, located)
         built[key] = ks
         for child in ks.objects:
             objects.append(child)
@@ -465,6 +467,7 @@ def _build(
                 pending.append(_Pending(child.data, child.provenance, key))
             elif child.kind in ("ConfigMap", "Secret") and child.group == "":
                 sources.append(child.data)
+                located.append(child)
     return list(built.values()), objects
 
 
@@ -495,6 +498,7 @@ def _build_one(
     sources: Sequence[Mapping[str, Any]],
     finder: _ProvenanceFinder,
     tree: Sources,
+    located: Sequence[DesiredObject] = (),
 ) -> ClusterKustomization:
     # Through the build cache: unchanged builds are reused when lint has a cache.
     from homelab_kit.build_cache import build_flux_kustomization
@@ -526,12 +530,19 @@ def _build_one(
     except HomelabKitError as exc:
         return ClusterKustomization(obj, folder, (), errors=(str(exc),))
     provenance = result.provenance  # empty when a binary built them: then guess below
+    substituted = None
+    if result.unsubstituted:  # where ${VAR} filled a field: worked out when asked
+        from homelab_kit.model.substituted import KustomizationSubstitution
+
+        substituted = KustomizationSubstitution(repo, obj, located, key[0], len(located))
     children: list[DesiredObject] = []
     for i, data in enumerate(result.objects):
         if provenance and i < len(provenance):
             where = provenance[i]
         else:
             where = Provenance(finder.find(data, folder) or obj.source)
+        if substituted is not None and i < len(result.unsubstituted):
+            where = substituted.provenance(result.unsubstituted[i], data, where)
         children.append(DesiredObject.from_data(data, where, key))
     return ClusterKustomization(
         obj,

@@ -79,6 +79,9 @@ class FluxBuild:
     Empty when a binary built them.  Substitution and ``commonMetadata`` are not
     recorded in it (they change no object's order).
     """
+    unsubstituted: tuple[Mapping[str, Any], ...] = attrs.field(default=(), repr=False, eq=False)
+    """The objects before ``postBuild`` substitution (same index as ``objects``), when
+    substitution ran: what :mod:`homelab_kit.model.substituted` reads ``${VAR}`` from."""
 
 
 # --------------------------------------------------------------------------- generation
@@ -487,7 +490,7 @@ def build_flux_kustomization(
                 f"{label}: an object lacks apiVersion, kind or metadata.name "
                 f"({obj.get('kind') or '?'}/{name or '?'}); Flux refuses it"
             )
-    objects = rendered.objects
+    objects = before = rendered.objects
     unresolved: frozenset[str] = frozenset()
     errors: tuple[str, ...] = ()
     post_build = spec.get("postBuild")
@@ -507,4 +510,5 @@ def build_flux_kustomization(
         errors=errors,
         backend=rendered.backend,
         provenance=rendered.provenance,
+        unsubstituted=before if isinstance(post_build, Mapping) else (),
     )

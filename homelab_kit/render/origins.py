@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.provenance import FieldPath
+from homelab_kit.model.provenance import FieldPath, value_at
 from homelab_kit.render.patch import list_merge_key
 from homelab_kit.yaml import YMap, YSeq, position_of
 
@@ -65,7 +65,7 @@ def note_smp(
             note_smp(obj, value, origin, note, path)
             continue
         if isinstance(value, YSeq) and value and all(isinstance(i, YMap) for i in value):
-            current = _at(obj, path)
+            current = value_at(obj, path)
             merge_key = list_merge_key(obj, path)
             if merge_key and isinstance(current, list):
                 for item in value:
@@ -122,18 +122,6 @@ def tree_location(path: str, tree: Any, keys: Iterable[str | int]) -> Location:
     """The location of ``keys`` in a positioned tree read from ``path``."""
     pos = position_of(tree, tuple(keys))
     return Location(path, pos[0], pos[1]) if pos else Location(path)
-
-
-def _at(obj: Any, path: FieldPath) -> Any:
-    node = obj
-    for part in path:
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-        else:
-            return None
-    return node
 
 
 def _index_of(items: list[Any], key: str, value: Any) -> int | None:

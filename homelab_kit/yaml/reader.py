@@ -693,7 +693,13 @@ def parse_text(
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> tuple[tuple[YamlDocument, ...], tuple[YamlProblem, ...]]:
-    """Parse YAML text into documents and problems; never raises for bad YAML."""
+    """Parse YAML text into documents and problems; never raises for bad YAML.
+
+    ``text`` may be a ``str`` subclass (a scalar the renderer marks as quoted): the
+    C parser takes only ``str`` itself.
+    """
+    if type(text) is not str:
+        text = str(text)
     documents, problems, _aliased = _parse(text, max_depth, max_nodes)
     return documents, problems
 
