@@ -162,7 +162,7 @@ def graph(
     title = f"Flux dependency graph: {repo.root.name}"
     title += f" ({', '.join(clusters)})" if clusters else ""
     title += f" around {focus}" if focus else ""
-    views = cluster_graphs(repo, helm, focus) if output_format == "html" and not cluster else ()
+    views = cluster_graphs(repo, helm, focus) if output_format == "html" and not clusters else ()
     _emit(render(flux, output_format, layout=layout, title=title, clusters=views), output)
 
 
@@ -349,7 +349,7 @@ def report(
         smap,
         links=links,
         title=title or "",
-        clusters=cluster_graphs(repo, helm),
+        clusters=cluster_graphs(repo, helm) if chosen is None else [],
     )
     _emit(text, html_file)
 
