@@ -311,9 +311,13 @@ class _AppliedCopies:
     ) -> tuple[Location, bool]:
         """Where to fix ``violation`` of the applied ``obj``, and whether a ``${VAR}`` made it.
 
-        The patch or replacement that set the field, else the field in the document
-        (its nearest written parent, else the document's start).
+        The ``${VAR}`` that substitution filled the field from, else the patch or
+        replacement that set it, else the field in the document (its nearest written
+        parent, else the document's start).
         """
+        made = obj.provenance.substituted(violation.path)
+        if made and not violation.at_key:  # the ${VAR} reference itself
+            return made[0].reference, True
         changed = obj.provenance.changed_by(violation.path)
         if changed is not None and changed.line > 0:
             return changed, False
