@@ -237,7 +237,8 @@ class KustomizationSubstitution:
                 elif operator in _DEFAULTS:
                     found.append(Substitution(name, where, DEFAULT, where))
             if found:
-                locations[path] = found[0].reference
+                if found[0].reference.line:  # else the object's own place stands
+                    locations[path] = found[0].reference
                 records[path] = tuple(dict.fromkeys(found))
         return locations, records
 

@@ -316,7 +316,7 @@ class _AppliedCopies:
         parent, else the document's start).
         """
         made = obj.provenance.substituted(violation.path)
-        if made and not violation.at_key:  # the ${VAR} reference itself
+        if made and made[0].reference.line and not violation.at_key:  # the ${VAR} itself
             return made[0].reference, True
         changed = obj.provenance.changed_by(violation.path)
         if changed is not None and changed.line > 0:
