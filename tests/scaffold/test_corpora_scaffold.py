@@ -9,6 +9,7 @@ repository's other apps keep the same file.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import shutil
@@ -64,9 +65,9 @@ def _new_findings(
     new = _findings(root) - before
     stubs = [p for p in created if p.endswith((".sops.yaml", ".sops.yml"))]
     if stubs:
-        key = next((k for k in new if k[0] == "secrets-sops-encrypted"), None)
-        assert key is not None, "lint does not report the unencrypted SOPS placeholder"
-        assert new.pop(key) == len(stubs)
+        keys = [k for k in new if k[0] == "secrets-sops-encrypted"]
+        assert keys, "lint does not report the unencrypted SOPS placeholder"
+        assert sum(new.pop(k) for k in keys) == len(stubs)
     return new
 
 
@@ -317,3 +318,78 @@ def test_new_namespace_follows_namespaces_without_a_secrets_folder(tmp_path: Pat
     kfile = (root / "kubernetes/apps/tools/kustomization.yaml").read_text()
     assert kfile.endswith("resources:\n  - ./namespace.yaml\n")
     assert _renders(root / "kubernetes/apps/tools")
+
+
+def _beside_a_release_elsewhere(root: Path, created: str) -> bool:
+    """``created`` sits beside its HelmRelease (an app of several releases keeps one per
+    release folder), and another app keeps a file so named beside its own HelmRelease."""
+    here = (root / created).parent
+    if not (here / "helmrelease.yaml").is_file():
+        return False
+    name = posixpath.basename(created)
+    return any(
+        (p.parent / "helmrelease.yaml").is_file()
+        for p in root.glob(f"kubernetes/**/{name}")
+        if p.parent != here
+    )
+
+
+EVERY_APP = os.environ.get("HOMELAB_KIT_SCAFFOLD_EVERY_APP") == "1"
+
+
+@pytest.mark.kubectl
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.skipif(
+    not EVERY_APP,
+    reason="every app of every corpus: set HOMELAB_KIT_SCAFFOLD_EVERY_APP=1 (minutes)",
+)
+@pytest.mark.parametrize("corpus", _corpora())
+def test_add_secret_into_every_app_of_the_corpus(corpus: str, tmp_path: Path) -> None:
+    """``add-secret`` into every app of one copy, one after the other: no internal
+    error, a refusal is one line, every folder that rendered still renders, each new
+    file sits where another app keeps the same file, no Secret gets a second
+    producer, and lint finds nothing new at the end (but the SOPS placeholders)."""
+    root = tmp_path / corpus
+    shutil.copytree(CORPORA / corpus, root, symlinks=True)
+    (root / ".git").mkdir()
+    before = _findings(root)
+    producers = _producers(root)
+    apps = sorted({(a.namespace, a.name) for a in load(root).apps if not a.is_secrets})
+    created: list[str] = []
+    refused = 0
+    for namespace, name in apps:
+        target = f"{namespace}/{name}"
+        try:
+            try:
+                plan = plan_add_secret(root, target)
+            except ClusterChoiceError as exc:
+                plan = plan_add_secret(root, target, cluster=exc.choices[-1])
+        except ScaffoldError as exc:
+            refusal = exc.message
+        else:
+            refusal = None
+        if refusal is not None:
+            assert "\n" not in refusal, target
+            refused += 1
+            continue
+        rendered = {}
+        for change in (*plan.creates, *plan.edits):
+            folder = _kustomize_dir(root, change.path)
+            if folder is not None and folder not in rendered:
+                rendered[folder] = _renders(folder)
+        result = plan.apply()
+        for folder, ok in rendered.items():
+            assert not ok or _renders(folder), f"{target}: {folder.relative_to(root)} broke"
+        app_dirs = [
+            a.directory for a in load(root).apps if (a.namespace, a.name) == (namespace, name)
+        ]
+        for path in result.created:
+            assert any(_same_place_elsewhere(root, d, path) for d in app_dirs) or (
+                _beside_a_release_elsewhere(root, path)
+            ), f"{target}: {path}: no other app keeps this file there"
+        created.extend(result.created)
+    new = _new_findings(root, before, created)
+    assert not new, f"new findings: {sorted(new)}"
+    for key, count in _producers(root).items():
+        assert count <= max(producers.get(key, 0), 1), f"second producer for {key}"
+    print(f"{corpus}: {len(apps)} apps, {len(apps) - refused} wired, {refused} refused")
