@@ -382,7 +382,15 @@ def test_a_stopped_build_kills_the_binary_and_its_children(
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "NO_COLOR": "1"}
     command = [sys.executable, "-m", "homelab_kit", "build", "--backend", "kubectl", "app", "."]
     proc = subprocess.Popen(
-        command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a suite started in the background (`cmd &`) inherits SIGINT ignored, and so
+        # would this child: give it the disposition an interactive Ctrl-C meets
+        preexec_fn=_default_signals,
     )
     try:
         deadline = time.monotonic() + CLI_TIMEOUT
@@ -422,3 +430,8 @@ def test_build_cli_refuses_with_one_line(repo: Path) -> None:
         assert run.stdout == ""
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
         assert "app/kustomization.yaml:3" in run.stderr, run.stderr
+
+
+def _default_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
