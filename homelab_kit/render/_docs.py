@@ -197,8 +197,9 @@ def deep_copy(value: Any) -> Any:
 def canonical_json(obj: Any) -> str:
     """One stable JSON text for an object: sorted keys, no spaces (for comparing).
 
-    Keys that are not strings (``{0: null}``, which YAML allows) are written as
-    their ``repr``, so keys of mixed types still sort and ``0`` stays apart from ``"0"``.
+    Keys that are not strings (``{0: null}``, which YAML allows) are written with
+    their type (``"!int 0"``), so keys of mixed types still sort and ``0`` stays
+    apart from ``"0"``.
     """
     try:
         return json.dumps(
@@ -216,7 +217,10 @@ def canonical_json(obj: Any) -> str:
 
 def _string_keys(value: Any) -> Any:
     if isinstance(value, dict):
-        return {(k if isinstance(k, str) else repr(k)): _string_keys(v) for k, v in value.items()}
+        return {
+            (k if isinstance(k, str) else f"!{type(k).__name__} {k!r}"): _string_keys(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_string_keys(v) for v in value]
     return value
