@@ -37,6 +37,27 @@ def injected_spec(repo: Repo, ks: FluxKustomization) -> dict[str, Any]:
     return applied_spec(repo, ks.doc)
 
 
+def files_deployed_by(repo: Repo, ks: FluxKustomization) -> tuple[str, ...]:
+    """The files ``ks`` deploys in its own cluster.
+
+    :meth:`Repo.files_deployed_by` knows Kustomizations by namespace and name, which
+    repeat across the clusters of one repository (kubernetes/main and
+    kubernetes/storage both deploying flux-system/cluster-apps): the files of a
+    same-named Kustomization of another cluster are left out.
+    """
+    files = repo.files_deployed_by(ks.key)
+    clusters = repo.clusters
+    if len(clusters) < 2:
+        return files
+    own = [c for c in clusters if c.reaches(ks.doc.path)]
+    others = [c for c in clusters if c not in own]
+    if not own or not others:
+        return files
+    return tuple(
+        p for p in files if not any(c.reaches(p) for c in others) or any(c.reaches(p) for c in own)
+    )
+
+
 def including_kustomizations(repo: Repo, path: str) -> list[KustomizeFile]:
     """kustomization.yaml files that pull in ``path``, directly or through others.
 

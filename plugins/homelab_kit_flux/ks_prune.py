@@ -51,7 +51,7 @@ import attrs
 
 from homelab_kit import Diagnostic, FluxKustomization, Repo, Severity
 from homelab_kit.diagnostic import SAFE, UNSAFE, Edit, Fix
-from homelab_kit_flux._common import injected_spec, yaml_scalar
+from homelab_kit_flux._common import files_deployed_by, injected_spec, yaml_scalar
 
 ID = "flux-ks-prune"
 SEVERITY = Severity.ERROR
@@ -100,7 +100,7 @@ def _fix(repo: Repo, ks: FluxKustomization) -> Fix | None:
 
 def _deploys_crds(repo: Repo, ks: FluxKustomization) -> bool:
     """Whether ``ks`` applies CustomResourceDefinitions (or a release managing them)."""
-    for path in repo.files_deployed_by(ks.key):
+    for path in files_deployed_by(repo, ks):
         for doc in repo.documents_in(path):
             if doc.kind == "CustomResourceDefinition":
                 return True

@@ -51,7 +51,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_flux._common import find_producers
+from homelab_kit_flux._common import files_deployed_by, find_producers
 
 ID = "flux-ks-substitute-deadlock"
 SEVERITY = Severity.ERROR
@@ -68,7 +68,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
         parents = [k for k in repo.deployed_by.get(ks.doc.path, ()) if k != ks.key]
         if not ks.substitute_from or not parents:
             continue  # a root: bootstrap applies it, and its variables, by hand
-        own = set(repo.files_deployed_by(ks.key))
+        own = set(files_deployed_by(repo, ks))
         for ref in ks.substitute_from:
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
                 continue

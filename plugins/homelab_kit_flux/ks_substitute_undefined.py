@@ -54,6 +54,7 @@ from homelab_kit import Diagnostic, Location, Repo, Severity
 from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.yaml import YMap, YSeq
 from homelab_kit_flux._common import (
+    files_deployed_by,
     find_producers,
     including_kustomizations,
     injected_spec,
@@ -81,7 +82,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
         defined = _defined(repo, ks)
         if defined is None:
             continue
-        for path in sorted(repo.files_deployed_by(ks.key)):
+        for path in sorted(files_deployed_by(repo, ks)):
             yfile = repo.files.get(path)
             if yfile is None or path in sops:
                 continue
