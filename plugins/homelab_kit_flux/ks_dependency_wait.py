@@ -3,7 +3,9 @@
 ## What it does
 Checks that every Flux `Kustomization` named in another's `spec.dependsOn` sets
 `spec.wait: true` or lists `spec.healthChecks` (or `spec.healthCheckExprs`), in its
-own manifest or through a patch of the Flux Kustomization that deploys it.
+own manifest or through a patch of the Flux Kustomization that deploys it.  Only
+dependents of its own cluster count: one in an app folder no kustomization.yaml
+lists, or in another cluster of the repository, waits for nothing.
 
 The fix sets `wait: true` where `spec.wait` is missing (safe: it is what
 `dependsOn` assumes); over a written `wait: false` it is unsafe (`--unsafe-fixes`).
@@ -48,6 +50,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.flux import FluxKustomization
+from homelab_kit.model.repo import KsKey
 from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 
 ID = "flux-ks-dependency-wait"
@@ -59,10 +63,9 @@ FIXABLE = True
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    graph = repo.kustomization_graph
     parents = aggregators(repo)
     for ks in repo.kustomizations:
-        dependents = graph.dependents(ks.key)
+        dependents = _dependents(repo, ks)
         if not dependents or waits(repo, ks) or ks.key in parents:
             continue
         where, what = wait_problem(ks)
@@ -70,3 +73,28 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
         verb = "depends" if len(dependents) == 1 else "depend"
         message = f"{what} and has no spec.healthChecks, yet {names} {verb} on it"
         yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, fix=wait_fix(ks, safe=True))
+
+
+def _dependents(repo: Repo, ks: FluxKustomization) -> list[KsKey]:
+    """The Kustomizations of ``ks``'s own clusters that depend on it.
+
+    Names repeat across the clusters of one repository (kubernetes/main and
+    kubernetes/storage both have flux-system/cilium): each cluster's own graph says
+    who depends on whom.  A repository without clusters uses the whole graph, less
+    Kustomizations no kustomization.yaml lists.
+    """
+    out: list[KsKey] = []
+    clusters = [c for c in repo.clusters if c.reaches(ks.doc.path)]
+    for cluster in clusters:
+        built = cluster.kustomization(ks.namespace, ks.name)
+        for key in cluster.graph.dependents(built.key) if built else ():
+            if key not in out:
+                out.append(key)
+    if clusters:
+        return sorted(out, key=lambda k: (k[0] or "", k[1]))
+    return [k for k in repo.kustomization_graph.dependents(ks.key) if _deployed(repo, k)]
+
+
+def _deployed(repo: Repo, key: KsKey) -> bool:
+    dependent = repo.kustomization(*key)
+    return dependent is None or repo.is_deployed(dependent.doc.path)

@@ -143,13 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     text = LEDGER.read_text(encoding="utf-8")
     new = update(text, {name: lint_counts(name) for name in names})
     before, after = parse(text), parse(new)
-    moved = [
-        f"{name}: {r.check} ({r.severity}) {old.get((r.check, r.severity), 0)} -> {r.now}"
-        for name in names
-        for old in [now_counts(before[name])]
-        for r in after[name]
-        if old.get((r.check, r.severity), 0) != r.now
-    ]
+    moved = []
+    for name in names:
+        old, now = now_counts(before[name]), now_counts(after[name])
+        for check, severity in sorted(set(old) | set(now)):
+            was, count = old.get((check, severity), 0), now.get((check, severity), 0)
+            if was != count:
+                moved.append(f"{name}: {check} ({severity}) {was} -> {count}")
     print("\n".join(moved) or "docs/corpora.md is up to date")
     if args.write and new != text:
         tmp = LEDGER.with_suffix(".md.tmp")
