@@ -3,7 +3,8 @@
 ## What it does
 Checks that every `spec.dependsOn` entry of a Flux `Kustomization` names a Flux
 Kustomization declared in the repository, in the namespace the entry resolves to
-(the written `namespace`, else the Kustomization's own).
+(the written `namespace`, else the Kustomization's own).  In a repository of
+several clusters, the dependency must be declared in the Kustomization's own cluster.
 
 ## Why is this bad?
 Flux waits for a dependency to be ready before it reconciles the dependent.  A
@@ -36,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.repo import KsKey
 from homelab_kit_flux._common import ks_label
 
@@ -50,10 +52,21 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     declared = set(repo.kustomization_graph.nodes)
     for ks in repo.kustomizations:
         for dep in ks.depends_on:
-            if (dep.resolved_namespace, dep.name) in declared:
-                continue
+            key = (dep.resolved_namespace, dep.name)
             target = f"{dep.resolved_namespace}/{dep.name}" if dep.resolved_namespace else dep.name
-            hint = _hint(repo, dep.name, (dep.resolved_namespace, dep.name))
+            if key in declared:
+                elsewhere = _only_elsewhere(repo, ks, key)
+                if elsewhere:
+                    yield Diagnostic(
+                        dep.source,
+                        ID,
+                        f"Kustomization {ks.name} depends on {target}, which its cluster does "
+                        f"not declare (only {elsewhere})",
+                        SEVERITY,
+                        REMEDIATION,
+                    )
+                continue
+            hint = _hint(repo, dep.name, key)
             yield Diagnostic(
                 dep.source,
                 ID,
@@ -61,6 +74,23 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                 SEVERITY,
                 REMEDIATION,
             )
+
+
+def _only_elsewhere(repo: Repo, ks: FluxKustomization, key: KsKey) -> str:
+    """The other clusters declaring ``key`` when none of ``ks``'s own does, else "".
+
+    Each cluster of a repository is its own Flux: a dependency declared only by
+    kubernetes/storage is never ready in kubernetes/main.
+    """
+    clusters = repo.clusters
+    if len(clusters) < 2:
+        return ""
+    own = [c for c in clusters if c.reaches(ks.doc.path)]
+    paths = [k.doc.path for k in repo.kustomizations if k.key == key]
+    if not own or any(c.reaches(p) for c in own for p in paths):
+        return ""
+    others = sorted({c.name for c in clusters if c not in own for p in paths if c.reaches(p)})
+    return ", ".join(f"cluster {name}" for name in others)
 
 
 def _hint(repo: Repo, name: str, wanted: KsKey) -> str:

@@ -23,24 +23,34 @@ def _plan(variable: str) -> str:
     )
 
 
-def _cluster(name: str, substitute: str, variable: str) -> dict[str, str]:
-    """Cluster ``name``: its plans Kustomization defines ``substitute`` and its plan
-    uses ``${variable}``."""
+def _cluster_with(name: str, app: str, app_ks: str) -> dict[str, str]:
+    """Cluster ``name``: its entry point deploys ``apps/APP/ks.yaml`` (``app_ks``), and
+    every Kustomization there builds ``apps/APP/app`` (one ConfigMap using ``${X}``)."""
     apps = f"kubernetes/{name}/apps"
     return {
         f"kubernetes/{name}/flux/cluster/ks.yaml": ks(
             "cluster-apps", f"./{apps}", namespace="flux-system"
         ),
-        f"{apps}/kustomization.yaml": KFILE + "  - ./plans/ks.yaml\n",
-        f"{apps}/plans/ks.yaml": ks(
-            "plans",
-            f"./{apps}/plans/app",
-            f"  postBuild:\n    substitute:\n      {substitute}: v1\n",
-            namespace="flux-system",
-        ),
-        f"{apps}/plans/app/kustomization.yaml": KFILE + "  - ./plan.yaml\n",
-        f"{apps}/plans/app/plan.yaml": _plan(variable),
+        f"{apps}/kustomization.yaml": KFILE + f"  - ./{app}/ks.yaml\n",
+        f"{apps}/{app}/ks.yaml": app_ks,
+        f"{apps}/{app}/app/kustomization.yaml": KFILE + "  - ./plan.yaml\n",
+        f"{apps}/{app}/app/plan.yaml": _plan("X"),
     }
+
+
+def _cluster(name: str, substitute: str, variable: str) -> dict[str, str]:
+    """Cluster ``name``: its plans Kustomization defines ``substitute`` and its plan
+    uses ``${variable}``."""
+    apps = f"kubernetes/{name}/apps"
+    plans = ks(
+        "plans",
+        f"./{apps}/plans/app",
+        f"  postBuild:\n    substitute:\n      {substitute}: v1\n",
+        namespace="flux-system",
+    )
+    tree = _cluster_with(name, "plans", plans)
+    tree[f"{apps}/plans/app/plan.yaml"] = _plan(variable)
+    return tree
 
 
 def test_variables_are_judged_by_the_kustomization_of_their_own_cluster(
@@ -77,26 +87,12 @@ def test_a_dependent_no_cluster_deploys_asks_for_no_wait(
 def _operator_and_config(name: str, wait: str, with_config: bool) -> dict[str, str]:
     """Cluster ``name`` with an operator Kustomization (``wait``) and, optionally, a
     config Kustomization that depends on it."""
-    apps = f"kubernetes/{name}/apps"
-    tree = {
-        f"kubernetes/{name}/flux/cluster/ks.yaml": ks(
-            "cluster-apps", f"./{apps}", namespace="flux-system"
-        ),
-        f"{apps}/kustomization.yaml": KFILE + "  - ./cilium/ks.yaml\n",
-        f"{apps}/cilium/ks.yaml": ks(
-            "cilium", f"./{apps}/cilium/app", f"  wait: {wait}\n", namespace="flux-system"
-        ),
-        f"{apps}/cilium/app/kustomization.yaml": KFILE + "  - ./plan.yaml\n",
-        f"{apps}/cilium/app/plan.yaml": _plan("X"),
-    }
+    path = f"./kubernetes/{name}/apps/cilium/app"
+    both = ks("cilium", path, f"  wait: {wait}\n", namespace="flux-system")
     if with_config:
-        tree[f"{apps}/cilium/ks.yaml"] += ks(
-            "cilium-config",
-            f"./{apps}/cilium/app",
-            "  dependsOn:\n    - name: cilium\n",
-            namespace="flux-system",
-        )
-    return tree
+        dep = "  dependsOn:\n    - name: cilium\n"
+        both += ks("cilium-config", path, dep, namespace="flux-system")
+    return _cluster_with(name, "cilium", both)
 
 
 def test_a_dependent_in_another_cluster_asks_for_no_wait(
@@ -120,4 +116,47 @@ def test_a_dependent_in_the_same_cluster_asks_for_a_wait(
     )
     assert lint_tree(select=["flux-ks-dependency-wait"]) == [
         ("kubernetes/storage/apps/cilium/ks.yaml", 15, "flux-ks-dependency-wait"),
+    ]
+
+
+def _pair(name: str, first_depends: bool, second_depends: bool) -> dict[str, str]:
+    """Cluster ``name`` with Kustomizations ``first`` and ``second``, each optionally
+    depending on the other."""
+    path = f"./kubernetes/{name}/apps/pair/app"
+    dep = "  wait: true\n  dependsOn:\n    - name: {}\n"
+    first = dep.format("second") if first_depends else "  wait: true\n"
+    second = dep.format("first") if second_depends else "  wait: true\n"
+    both = ks("first", path, first, namespace="flux-system")
+    both += ks("second", path, second, namespace="flux-system")
+    return _cluster_with(name, "pair", both)
+
+
+def test_two_clusters_ordering_same_names_oppositely_make_no_cycle(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    yaml_tree(_pair("main", True, False) | _pair("storage", False, True))
+    assert lint_tree(select=["flux-ks-dependency-cycle"]) == []
+
+
+def test_a_cycle_inside_one_cluster_is_reported_once_in_it(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    yaml_tree(_pair("main", True, False) | _pair("storage", True, True))
+    assert lint_tree(select=["flux-ks-dependency-cycle"]) == [
+        ("kubernetes/storage/apps/pair/ks.yaml", 17, "flux-ks-dependency-cycle"),
+    ]
+
+
+def test_a_dependency_only_another_cluster_declares_is_not_declared(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    """main's cilium-config depends on cilium, which only the storage cluster has: Flux
+    in main waits for it for ever."""
+    tree = _operator_and_config("main", "true", with_config=True)
+    tree["kubernetes/main/apps/cilium/ks.yaml"] = tree[
+        "kubernetes/main/apps/cilium/ks.yaml"
+    ].replace("name: cilium\n  namespace", "name: cilium-operator\n  namespace", 1)
+    yaml_tree(tree | _operator_and_config("storage", "true", with_config=False))
+    assert lint_tree(select=["flux-ks-depends-on"]) == [
+        ("kubernetes/main/apps/cilium/ks.yaml", 32, "flux-ks-depends-on"),
     ]
