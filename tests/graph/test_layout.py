@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
 from homelab_kit.graph import layout as layout_module
-from homelab_kit.graph.layout import Box, Layout, count_crossings, layered_layout
+from homelab_kit.graph.layout import SWEEP_WORK, Box, Layout, count_crossings, layered_layout
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
@@ -152,20 +151,21 @@ def test_count_crossings() -> None:
     assert count_crossings([[0, 1], [2, 3]], [(0, 2), (1, 3)]) == 0
 
 
-def test_a_500_node_cycle_is_fast() -> None:
+def test_a_500_node_cycle_lays_out() -> None:
+    # How long it takes is measured by benchmarks/graph.py, never asserted here.
     n = 500
     boxes = [Box(f"n{i}", 80, 28, "g") for i in range(n)]
     edges = [(f"n{i}", f"n{(i + 1) % n}") for i in range(n)]
-    started = time.perf_counter()
     layout = layered_layout(boxes, edges)
-    assert time.perf_counter() - started < 3
+    # linear: the reversed edge's dummies through 499 layers, not n**2
+    assert layout.work < 100 * (n + len(edges))
     assert len(layout.reversed_edges) == 1
     assert len(layout.layers) == n
     assert_well_formed(layout, edges)
 
 
 @pytest.mark.slow
-def test_a_thousand_apps_lay_out_in_seconds() -> None:
+def test_a_thousand_apps_lay_out() -> None:
     rng = random.Random(3)
     boxes: list[Box] = []
     edges: list[tuple[str, str]] = []
@@ -180,9 +180,8 @@ def test_a_thousand_apps_lay_out_in_seconds() -> None:
             name = f"ns{ns}-app{app}"
             boxes.append(Box(name, 110, 28, f"ns{ns}"))
             edges += [(secrets, name), (rng.choice(infra), name), (rng.choice(infra), name)]
-    started = time.perf_counter()
     layout = layered_layout(boxes, edges)
-    assert time.perf_counter() - started < 10
+    assert layout.work < SWEEP_WORK + 100 * (len(boxes) + len(edges))
     assert len(layout.boxes) == len(boxes)
     assert layout.crossings <= layered_layout(boxes, edges, sweeps=0).crossings
 
