@@ -8,18 +8,10 @@ from typing import Any
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.base import DocumentRef, as_mapping
+from homelab_kit.model.app_template import app_template_workloads
+from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.secrets import SecretConsumer
-from homelab_kit.model.workloads import (
-    Container,
-    HostAccess,
-    ImageRef,
-    Probe,
-    Resources,
-    SecurityContext,
-    Workload,
-    is_sidecar,
-)
+from homelab_kit.model.workloads import ImageRef, Workload
 
 _SECRET_VALUE_KEYS = frozenset(
     ("existingSecret", "existingSecretName", "secretName", "existingSecretRef", "envFromSecret")
@@ -89,6 +81,10 @@ class ValuesSource:
             elif isinstance(node, str) and key.lower().endswith("image") and "/" in node:
                 yield ImageRef.parse(node, self.location(*path))
 
+    def image_at(self, path: tuple[str | int, ...], node: Mapping[str, Any]) -> ImageRef | None:
+        """The image an ``image: {repository, tag}`` mapping at ``path`` names, if any."""
+        return self._image_of(path, node, "image")
+
     def _image_of(
         self, path: tuple[str | int, ...], node: Mapping[str, Any], key: str
     ) -> ImageRef | None:
@@ -114,100 +110,7 @@ class ValuesSource:
 
     def workloads(self) -> Iterator[Workload]:
         """Workloads described by the bjw-s app-template ``controllers`` shape."""
-        controllers = self.data.get("controllers")
-        if not isinstance(controllers, Mapping):
-            return
-        default_pod = as_mapping(self.data.get("defaultPodOptions"))
-        default_sc = SecurityContext.from_mapping(default_pod.get("securityContext"))
-        host_paths = self._host_paths()
-        for cname, ctrl in controllers.items():
-            if not isinstance(ctrl, Mapping) or ctrl.get("enabled") is False:
-                continue
-            # The controller's pod options override defaultPodOptions, key by key.
-            pod = {**default_pod, **as_mapping(ctrl.get("pod"))}
-            pod_sc = SecurityContext.from_mapping(
-                as_mapping(ctrl.get("pod")).get("securityContext"), default_sc
-            )
-            containers: list[Container] = []
-            for field_name, init in (("initContainers", True), ("containers", False)):
-                group = ctrl.get(field_name)
-                if not isinstance(group, Mapping):
-                    continue
-                for name, c in group.items():
-                    if isinstance(c, Mapping):
-                        base = ("controllers", cname, field_name, name)
-                        containers.append(self._container(base, str(name), c, init, pod_sc))
-            kind = str(ctrl.get("type", "deployment")).lower()
-            yield Workload(
-                kind={
-                    "statefulset": "StatefulSet",
-                    "daemonset": "DaemonSet",
-                    "cronjob": "CronJob",
-                    "job": "Job",
-                }.get(kind, "Deployment"),
-                name=f"{self.release}/{cname}",
-                namespace=self.namespace,
-                origin="values",
-                containers=tuple(containers),
-                host=HostAccess(
-                    host_network=pod.get("hostNetwork") is True,
-                    host_pid=pod.get("hostPID") is True,
-                    host_ipc=pod.get("hostIPC") is True,
-                    host_paths=host_paths,
-                    host_users=pod.get("hostUsers")
-                    if isinstance(pod.get("hostUsers"), bool)
-                    else None,
-                ),
-                source=self.location("controllers", cname),
-                host_source=self.location("controllers", cname),
-                doc=self.doc,
-            )
-
-    def _host_paths(self) -> tuple[str, ...]:
-        """``persistence.*`` of ``type: hostPath`` (app-template mounts them everywhere)."""
-        out: list[str] = []
-        for item in as_mapping(self.data.get("persistence")).values():
-            if isinstance(item, Mapping) and item.get("type") == "hostPath":
-                if item.get("enabled") is False:
-                    continue
-                out.append(str(item.get("hostPath", "")))
-        return tuple(out)
-
-    def _container(
-        self,
-        base: tuple[str | int, ...],
-        name: str,
-        c: Mapping[str, Any],
-        init: bool,
-        pod_sc: SecurityContext,
-    ) -> Container:
-        image = None
-        img = c.get("image")
-        if isinstance(img, Mapping):
-            image = self._image_of((*base, "image"), img, "image")
-        probes_cfg = as_mapping(c.get("probes"))
-        probes = []
-        for kind in ("liveness", "readiness", "startup"):
-            cfg = probes_cfg.get(kind)
-            # app-template enables liveness and readiness probes unless told otherwise.
-            enabled = cfg.get("enabled", True) if isinstance(cfg, Mapping) else kind != "startup"
-            if enabled is not False and not (kind == "startup" and cfg is None):
-                probes.append(Probe(kind, self.location(*base, "probes", kind)))
-        return Container(
-            name=name,
-            image=image,
-            init=init and not is_sidecar(c),
-            resources=Resources.from_mapping(c.get("resources")),
-            probes=tuple(probes),
-            security=SecurityContext.from_mapping(c.get("securityContext"), pod_sc),
-            source=self.location(*base),
-            resources_source=self.location(*base, "resources"),
-            security_source=self.location(*base, "securityContext"),
-            security_fields={
-                str(key): self.key_location(*base, "securityContext", key)
-                for key in as_mapping(c.get("securityContext"))
-            },
-        )
+        return app_template_workloads(self)
 
     def secret_consumers(self) -> Iterator[SecretConsumer]:
         """Secrets the values name: ``existingSecret``-style keys and envFrom secrets."""

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.base import DocumentRef, as_mapping, doc_field, source_field
+from homelab_kit.model.base import DocumentRef, as_list, as_mapping, doc_field, source_field
 from homelab_kit.model.secrets import SecretConsumer
 
 WORKLOAD_KINDS = frozenset(
     ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 )
 _DIGEST_RE = re.compile(r"@(sha256:[0-9a-f]{64})$")
+
+
+class FieldLocator(Protocol):
+    """Where the fields of one object are: a document, or an applied copy of one."""
+
+    def location(self, *path: str | int) -> Location: ...
+
+    def key_location(self, *path: str | int) -> Location: ...
 
 
 @attrs.frozen
@@ -160,6 +168,9 @@ class Workload:
 
     ``origin`` is ``"manifest"`` for a raw manifest and ``"values"`` for a workload
     described by chart values (the bjw-s app-template ``controllers`` shape).
+    ``cluster`` names the cluster whose desired state it was read from (None: read
+    as written, a file no cluster builds); its locations are then where each field
+    is edited (:mod:`homelab_kit.model.applied_fields`).
     """
 
     kind: str
@@ -171,26 +182,49 @@ class Workload:
     source: Location = source_field()
     host_source: Location = source_field()
     doc: DocumentRef = doc_field()
+    cluster: str | None = attrs.field(default=None, eq=False)
 
     @classmethod
-    def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> Workload:
+    def from_doc(
+        cls,
+        doc: DocumentRef,
+        namespace: str | None = None,
+        *,
+        applied: Mapping[str, Any] | None = None,
+        at: FieldLocator | None = None,
+        cluster: str | None = None,
+    ) -> Workload:
+        """The workload written at ``doc``, or one applied copy of it.
+
+        :param doc: the document the workload is written in.
+        :param namespace: the namespace when the document sets none.
+        :param applied: the object as a cluster applies it (default: as written).
+        :param at: where each field of ``applied`` is edited (default: ``doc``).
+        :param cluster: the cluster that applies ``applied``.
+        """
+        data: Mapping[str, Any] = doc.data if applied is None else applied
+        where: FieldLocator = doc if at is None else at
         path = pod_spec_path(doc.kind)
-        pod = doc.map_at(*path)
+        pod = as_mapping(_get(data, *path))
         pod_sc = SecurityContext.from_mapping(pod.get("securityContext"))
         containers: list[Container] = []
         for field_name, init in (("initContainers", True), ("containers", False)):
-            for i, c in enumerate(doc.list_at(*path, field_name)):
+            for i, c in enumerate(as_list(pod.get(field_name))):
                 if isinstance(c, Mapping):
-                    containers.append(_container(doc, (*path, field_name, i), c, init, pod_sc))
+                    containers.append(_container(where, (*path, field_name, i), c, init, pod_sc))
         host_paths = tuple(
             str(v["hostPath"].get("path", ""))
-            for v in doc.list_at(*path, "volumes")
+            for v in as_list(pod.get("volumes"))
             if isinstance(v, Mapping) and isinstance(v.get("hostPath"), Mapping)
         )
+        meta = as_mapping(data.get("metadata"))
+        name, written_namespace = meta.get("name"), meta.get("namespace")
         return cls(
             kind=doc.kind,
-            name=doc.name,
-            namespace=doc.namespace or namespace,
+            name=name if isinstance(name, str) else doc.name,
+            namespace=written_namespace
+            if isinstance(written_namespace, str) and written_namespace
+            else namespace,
             origin="manifest",
             containers=tuple(containers),
             host=HostAccess(
@@ -200,10 +234,22 @@ class Workload:
                 host_paths=host_paths,
                 host_users=_flag(pod.get("hostUsers")),
             ),
-            source=doc.location(),
-            host_source=doc.location(*path),
+            source=doc.location() if at is None else at.location(),
+            host_source=_host_source(where, path, pod),
             doc=doc,
+            cluster=cluster,
         )
+
+
+def _host_source(at: FieldLocator, path: tuple[str, ...], pod: Mapping[str, Any]) -> Location:
+    """Where host access is set: the first host field set, else the pod spec."""
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(key) is True:
+            return at.location(*path, key)
+    for i, volume in enumerate(as_list(pod.get("volumes"))):
+        if isinstance(volume, Mapping) and isinstance(volume.get("hostPath"), Mapping):
+            return at.location(*path, "volumes", i, "hostPath")
+    return at.location(*path)
 
 
 def _flag(value: Any) -> bool | None:
@@ -225,7 +271,7 @@ def pod_spec_path(kind: str) -> tuple[str, ...]:
 
 
 def _container(
-    doc: DocumentRef,
+    doc: FieldLocator,
     path: tuple[str | int, ...],
     c: Mapping[str, Any],
     init: bool,

@@ -26,6 +26,7 @@ import attrs
 
 from homelab_kit import DocumentRef, HomelabKitError, Location, Repo
 from homelab_kit.cache import cache_directory
+from homelab_kit.model.applied_fields import written_path
 from homelab_kit.model.clusters import DesiredObject
 from homelab_kit.render._docs import canonical_json
 from homelab_kit.schema import SchemaRegistry, SchemaViolation, available_versions, validate
@@ -325,7 +326,7 @@ class _AppliedCopies:
             found = self._flux_patch(cluster, obj, violation.path)
             if found is not None:
                 return found, False
-        written = _written_path(doc.data, obj.data, violation.path)
+        written = written_path(doc.data, obj.data, violation.path)
         value = doc.get(*written) if written == violation.path else None
         substituted = isinstance(value, str) and "${" in value and not violation.at_key
         return _where(doc, doc.data, attrs.evolve(violation, path=written)), substituted
@@ -361,54 +362,6 @@ def _label(key: tuple[str | None, str] | None) -> str:
         return ""
     namespace, name = key
     return f"{namespace}/{name}" if namespace else name
-
-
-def _written_path(written: Any, applied: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """``path`` of the applied object as a path of the written one.
-
-    A list item is matched by index while the items agree on ``name`` (a patch may
-    add a container before another), else by ``name``; where nothing matches the
-    path stops, so the finding lands on the nearest written parent.
-    """
-    out: list[str | int] = []
-    for part in path:
-        if isinstance(written, Mapping) and isinstance(part, str) and part in written:
-            written, applied = written[part], _step(applied, part)
-        elif isinstance(written, list) and isinstance(part, int):
-            item = _step(applied, part)
-            name = item.get("name") if isinstance(item, Mapping) else None
-            index = _matching_item(written, part, name)
-            if index is None:
-                break
-            part, written, applied = index, written[index], item
-        else:
-            break
-        out.append(part)
-    return tuple(out)
-
-
-def _step(node: Any, part: str | int) -> Any:
-    if isinstance(node, Mapping):
-        return node.get(part)
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-        return node[part]
-    return None
-
-
-def _matching_item(items: list[Any], index: int, name: Any) -> int | None:
-    """The index in ``items`` of the written item the applied item ``index`` came from."""
-    if name is None:
-        return index if 0 <= index < len(items) else None
-    if (
-        0 <= index < len(items)
-        and isinstance(items[index], Mapping)
-        and items[index].get("name") == name
-    ):
-        return index
-    for i, item in enumerate(items):
-        if isinstance(item, Mapping) and item.get("name") == name:
-            return i
-    return None
 
 
 # --------------------------------------------------------------------------- objects

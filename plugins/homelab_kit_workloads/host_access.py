@@ -51,7 +51,12 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, describe, exempt
+from homelab_kit_workloads._common import (
+    DEFAULT_EXEMPT_NAMESPACES,
+    describe,
+    once_per_cluster,
+    workloads,
+)
 
 ID = "workload-host-access"
 SEVERITY = Severity.WARNING
@@ -67,9 +72,11 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    for workload in repo.workloads:
-        if exempt(workload, options.exempt_namespaces, options.exempt_workloads):
-            continue
+    return once_per_cluster(repo, _findings(repo, options))
+
+
+def _findings(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    for workload in workloads(repo, options.exempt_namespaces, options.exempt_workloads):
         host = workload.host
         uses = [
             name
@@ -83,4 +90,6 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
         uses += [f"hostPath {path}" for path in host.host_paths]
         if uses:
             message = f"{describe(workload)} uses {', '.join(uses)}"
-            yield Diagnostic(workload.host_source, ID, message, SEVERITY, REMEDIATION)
+            yield Diagnostic(
+                workload.host_source, ID, message, SEVERITY, REMEDIATION, cluster=workload.cluster
+            )

@@ -52,14 +52,14 @@ containers:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 import attrs
 
-from homelab_kit import Diagnostic, Location, Repo, Severity
-from homelab_kit.model.patches import applied_copies
-from homelab_kit.model.workloads import Container, ImageRef, Workload, pod_spec_path
-from homelab_kit_workloads._common import container_name
+from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.live_workloads import live_values, live_workloads
+from homelab_kit.model.workloads import ImageRef
+from homelab_kit_workloads._common import container_name, once_per_cluster
 
 ID = "workload-image-tag"
 SEVERITY = Severity.ERROR
@@ -75,56 +75,35 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    seen: set[tuple[str, int, int]] = set()
-    for workload in repo.workloads:
+    return once_per_cluster(repo, _findings(repo, options))
+
+
+def _findings(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    seen: set[tuple[str | None, str, int, int]] = set()
+    for workload in live_workloads(repo):
         for container in workload.containers:
             image = container.image
             if image is None:
                 continue
-            seen.add(_key(image))
-            reported: set[tuple[Location, str]] = set()
-            for applied in _applied_images(repo, workload, container, image):
-                problem = _problem(applied, options, tag_required=True)
-                if problem and (applied.source, problem) not in reported:
-                    reported.add((applied.source, problem))
-                    name = container_name(workload, container)
-                    message = f"{name} runs {applied.repository} {problem}"
-                    yield Diagnostic(applied.source, ID, message, SEVERITY, REMEDIATION)
-    for values in repo.values:
+            seen.add((workload.cluster, *_key(image)))
+            problem = _problem(image, options, tag_required=True)
+            if problem:
+                name = container_name(workload, container)
+                message = f"{name} runs {image.repository} {problem}"
+                yield Diagnostic(
+                    image.source, ID, message, SEVERITY, REMEDIATION, cluster=workload.cluster
+                )
+    for values, cluster in live_values(repo):
         for image in values.images():
-            if _key(image) in seen:
+            if (cluster, *_key(image)) in seen:
                 continue
-            seen.add(_key(image))
+            seen.add((cluster, *_key(image)))
             problem = _problem(image, options, tag_required=False)
             if problem:
                 where = f"{values.namespace}/" if values.namespace else ""
                 release = f"HelmRelease {where}{values.release}"
                 message = f"the values of {release} run {image.repository} {problem}"
-                yield Diagnostic(image.source, ID, message, SEVERITY, REMEDIATION)
-
-
-def _applied_images(
-    repo: Repo, workload: Workload, container: Container, written: ImageRef
-) -> list[ImageRef]:
-    """The container's image in each copy the clusters apply, else as written.
-
-    Each applied image is placed where it was set: a kustomization's ``images:``
-    entry or a patch, else the written ``image:``.
-    """
-    if workload.origin != "manifest":
-        return [written]
-    field = "initContainers" if container.init else "containers"
-    path = (*pod_spec_path(workload.kind), field)
-    out: list[ImageRef] = []
-    for copy in applied_copies(repo, workload.doc):
-        items = copy.get(*path)
-        for index, item in enumerate(items if isinstance(items, list) else ()):
-            if isinstance(item, Mapping) and item.get("name") == container.name:
-                text = item.get("image")
-                if isinstance(text, str):
-                    where = copy.provenance.changed_by((*path, index, "image"))
-                    out.append(ImageRef.parse(text, where or written.source))
-    return out or [written]
+                yield Diagnostic(image.source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
 
 
 def _key(image: ImageRef) -> tuple[str, int, int]:

@@ -56,7 +56,12 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_name, containers
+from homelab_kit_workloads._common import (
+    DEFAULT_EXEMPT_NAMESPACES,
+    container_name,
+    containers,
+    once_per_cluster,
+)
 
 ID = "workload-non-root"
 SEVERITY = Severity.WARNING
@@ -72,7 +77,11 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    pairs = containers(repo.workloads, options.exempt_namespaces, options.exempt_workloads)
+    return once_per_cluster(repo, _findings(repo, options))
+
+
+def _findings(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    pairs = containers(repo, options.exempt_namespaces, options.exempt_workloads)
     for workload, container in pairs:
         security = container.security
         if security.non_root or workload.host.host_users is False:
@@ -85,4 +94,4 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
             problem = "does not set runAsNonRoot or a non-root runAsUser"
         message = f"{container_name(workload, container)} {problem}"
         where = container.security_location("runAsNonRoot")
-        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, cluster=workload.cluster)

@@ -42,7 +42,12 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_name, containers
+from homelab_kit_workloads._common import (
+    DEFAULT_EXEMPT_NAMESPACES,
+    container_name,
+    containers,
+    once_per_cluster,
+)
 
 ID = "workload-privilege-escalation"
 SEVERITY = Severity.WARNING
@@ -59,7 +64,11 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    pairs = containers(repo.workloads, options.exempt_namespaces, options.exempt_workloads)
+    return once_per_cluster(repo, _findings(repo, options))
+
+
+def _findings(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    pairs = containers(repo, options.exempt_namespaces, options.exempt_workloads)
     for workload, container in pairs:
         security = container.security
         if security.privileged is True or security.allow_privilege_escalation is False:
@@ -72,4 +81,4 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
             continue
         message = f"{container_name(workload, container)} {problem}"
         where = container.security_location("allowPrivilegeEscalation")
-        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, cluster=workload.cluster)

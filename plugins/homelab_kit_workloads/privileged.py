@@ -43,7 +43,12 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_name, containers
+from homelab_kit_workloads._common import (
+    DEFAULT_EXEMPT_NAMESPACES,
+    container_name,
+    containers,
+    once_per_cluster,
+)
 
 ID = "workload-privileged"
 SEVERITY = Severity.ERROR
@@ -59,10 +64,19 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    pairs = containers(repo.workloads, options.exempt_namespaces, options.exempt_workloads)
+    return once_per_cluster(repo, _findings(repo, options))
+
+
+def _findings(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    pairs = containers(repo, options.exempt_namespaces, options.exempt_workloads)
     for workload, container in pairs:
         if container.security.privileged is True:
             message = f"{container_name(workload, container)} runs privileged"
             yield Diagnostic(
-                container.security_location("privileged"), ID, message, SEVERITY, REMEDIATION
+                container.security_location("privileged"),
+                ID,
+                message,
+                SEVERITY,
+                REMEDIATION,
+                cluster=workload.cluster,
             )

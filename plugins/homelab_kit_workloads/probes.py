@@ -52,7 +52,7 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_workloads._common import JOB_KINDS, container_name, containers
+from homelab_kit_workloads._common import JOB_KINDS, container_name, containers, once_per_cluster
 
 ID = "workload-probes"
 SEVERITY = Severity.WARNING
@@ -68,7 +68,11 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    pairs = containers(repo.workloads, options.exempt_namespaces, options.exempt_workloads)
+    return once_per_cluster(repo, _findings(repo, options))
+
+
+def _findings(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    pairs = containers(repo, options.exempt_namespaces, options.exempt_workloads)
     for workload, container in pairs:
         if container.init or workload.kind in JOB_KINDS:
             continue
@@ -80,4 +84,6 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
         else:
             problem = f"has no {'readiness' if live else 'liveness'} probe"
         message = f"{container_name(workload, container)} {problem}"
-        yield Diagnostic(container.source, ID, message, SEVERITY, REMEDIATION)
+        yield Diagnostic(
+            container.source, ID, message, SEVERITY, REMEDIATION, cluster=workload.cluster
+        )

@@ -46,7 +46,12 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_workloads._common import DEFAULT_EXEMPT_NAMESPACES, container_name, containers
+from homelab_kit_workloads._common import (
+    DEFAULT_EXEMPT_NAMESPACES,
+    container_name,
+    containers,
+    once_per_cluster,
+)
 
 ID = "workload-read-only-root-fs"
 SEVERITY = Severity.INFO
@@ -62,10 +67,14 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    pairs = containers(repo.workloads, options.exempt_namespaces, options.exempt_workloads)
+    return once_per_cluster(repo, _findings(repo, options))
+
+
+def _findings(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    pairs = containers(repo, options.exempt_namespaces, options.exempt_workloads)
     for workload, container in pairs:
         if container.init or container.security.read_only_root_filesystem is True:
             continue
         message = f"{container_name(workload, container)} has a writable root filesystem"
         where = container.security_location("readOnlyRootFilesystem")
-        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, cluster=workload.cluster)

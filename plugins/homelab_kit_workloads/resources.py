@@ -55,7 +55,7 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit_workloads._common import container_name, containers
+from homelab_kit_workloads._common import container_name, containers, once_per_cluster
 
 ID = "workload-resources"
 SEVERITY = Severity.WARNING
@@ -72,7 +72,11 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    pairs = containers(repo.workloads, options.exempt_namespaces, options.exempt_workloads)
+    return once_per_cluster(repo, _findings(repo, options))
+
+
+def _findings(repo: Repo, options: Options) -> Iterator[Diagnostic]:
+    pairs = containers(repo, options.exempt_namespaces, options.exempt_workloads)
     for workload, container in pairs:
         if container.init and not options.include_init_containers:
             continue
@@ -88,4 +92,6 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
         else:
             continue
         message = f"{container_name(workload, container)} {problem}"
-        yield Diagnostic(container.resources_source, ID, message, SEVERITY, REMEDIATION)
+        yield Diagnostic(
+            container.resources_source, ID, message, SEVERITY, REMEDIATION, cluster=workload.cluster
+        )

@@ -294,7 +294,7 @@ def test_default_pod_options_share_host_namespaces(
     yaml_tree: YamlTree, lint_tree: LintTree, field: str
 ) -> None:
     root = yaml_tree({HR: _values(f"      {field}: true\n")})
-    line = _line(root, HR, "sonarr:", after="controllers:")
+    line = _line(root, HR, "defaultPodOptions:")  # reported at the field that sets it
     assert lint_tree(select=ALL) == [(HR, line, "workload-host-access")]
 
 
@@ -318,7 +318,7 @@ PERSISTENCE = """\
 
 def test_persistence_host_path(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
     root = yaml_tree({HR: _values(PERSISTENCE, "    chartImage:\n")})
-    line = _line(root, HR, "sonarr:", after="controllers:")
+    line = _line(root, HR, "media:", after="persistence:")  # its type: hostPath
     assert lint_tree(select=ALL) == [(HR, line, "workload-host-access")]
     yaml_tree({HR: _values(PERSISTENCE + "        enabled: false\n", "    chartImage:\n")})
     assert lint_tree(select=ALL) == []

@@ -1,0 +1,274 @@
+"""The workloads the clusters run: read from each cluster's desired state.
+
+A workload check judges the objects Flux applies, not the manifests as written:
+after kustomize patches and components (a component may add a container or a
+whole app-template controller), a Flux Kustomization's ``spec.patches`` (its own
+or its parent's), ``replacements`` and ``${VAR}`` substitution.  Each workload is
+built from each applied copy of its document, once per cluster and Flux
+Kustomization applying it, and each field is placed where the user edits it
+(:mod:`homelab_kit.model.applied_fields`).
+
+HelmReleases are read the same way: their applied ``spec.values`` merged over the
+values of their ``valuesFrom`` ConfigMaps that the same cluster applies (a values
+file behind a ``configMapGenerator``, substituted as Flux substitutes it), in
+Helm's order; a field is placed in the values file or the HelmRelease that set it.
+
+Files no cluster builds are not live: their workloads are left out.  A document
+a cluster deploys but whose build failed (a missing file, say), and every document
+of a repository without a cluster, is read as written.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from homelab_kit.location import Location
+from homelab_kit.model.applied_fields import AppliedFields, written_path
+from homelab_kit.model.base import DocumentRef, as_list, as_mapping
+from homelab_kit.model.flux import HELM_GROUP
+from homelab_kit.model.helm import ValuesSource
+from homelab_kit.model.provenance import FieldPath, value_at
+from homelab_kit.model.workloads import WORKLOAD_KINDS, FieldLocator, Workload
+from homelab_kit.yaml import parse_text
+
+if TYPE_CHECKING:
+    from homelab_kit.model.clusters import Cluster, DesiredObject
+    from homelab_kit.model.repo import Repo
+
+
+def live_workloads(repo: Repo) -> tuple[Workload, ...]:
+    """Every workload the clusters run, each copy with its ``cluster``; computed once.
+
+    Workloads of documents no cluster builds come from :attr:`Repo.workloads` (as
+    written) when their file is deployed, and are left out when it is not.
+    """
+    return repo.derived(_live_workloads)
+
+
+def live_values(repo: Repo) -> tuple[tuple[ValuesSource, str | None], ...]:
+    """The values of every HelmRelease the clusters apply, with the cluster applying it.
+
+    Each is the HelmRelease's applied values merged over its ``valuesFrom``
+    ConfigMaps' (see the module docstring); values of releases no cluster builds
+    come as written (cluster None) when their file is deployed.
+    """
+    return repo.derived(_live_values)
+
+
+def _live_workloads(repo: Repo) -> tuple[Workload, ...]:
+    out: list[Workload] = []
+    covered: set[tuple[str, int]] = set()
+    for cluster in repo.clusters:
+        for obj, doc in _applied(repo, cluster):
+            if obj.kind in WORKLOAD_KINDS and obj.group in ("", "apps", "batch"):
+                covered.add(_place(doc))
+                at = AppliedFields(repo, cluster.name, obj, doc)
+                out.append(Workload.from_doc(doc, applied=obj.data, at=at, cluster=cluster.name))
+    for values, cluster_name in live_values(repo):
+        if cluster_name is not None:
+            out += [attrs.evolve(w, cluster=cluster_name) for w in values.workloads()]
+    written_values = {_place(v.doc) for v, c in live_values(repo) if c is None}
+    for workload in repo.workloads:
+        if workload.origin == "values":
+            if _place(workload.doc) in written_values:
+                out.append(workload)
+        elif _place(workload.doc) not in covered and repo.is_deployed(workload.doc.path):
+            out.append(workload)
+    return tuple(out)
+
+
+def _live_values(repo: Repo) -> tuple[tuple[ValuesSource, str | None], ...]:
+    out: list[tuple[ValuesSource, str | None]] = []
+    covered: set[tuple[str, int]] = set()  # HelmReleases and values files read applied
+    for cluster in repo.clusters:
+        config_maps = {(o.namespace, o.name): o for o in cluster.objects if o.kind == "ConfigMap"}
+        for obj, doc in _applied(repo, cluster):
+            if obj.group == HELM_GROUP and obj.kind == "HelmRelease":
+                covered.add(_place(doc))
+                applied, files = _release_values(repo, cluster, obj, doc, config_maps)
+                covered.update(files)
+                if applied is not None:
+                    out.append((applied, cluster.name))
+    by_release = _written_releases(repo)
+    for values in repo.values:
+        release = by_release.get((values.release, values.namespace), ())
+        if _place(values.doc) in covered or any(r in covered for r in release):
+            continue
+        if repo.is_deployed(values.doc.path):
+            out.append((values, None))
+    return tuple(out)
+
+
+def _written_releases(repo: Repo) -> dict[tuple[str, str | None], list[tuple[str, int]]]:
+    out: dict[tuple[str, str | None], list[tuple[str, int]]] = {}
+    for release in repo.helm_releases:
+        out.setdefault((release.name, release.namespace), []).append(_place(release.doc))
+    return out
+
+
+def _applied(repo: Repo, cluster: Cluster) -> Iterator[tuple[DesiredObject, DocumentRef]]:
+    """The objects ``cluster`` applies through a Flux Kustomization, with their documents."""
+    docs = repo.derived(_documents_by_place)
+    for obj in cluster.objects:
+        if obj.applied_by is None:
+            continue
+        doc = docs.get((obj.source.path, obj.source.line))
+        if doc is not None:
+            yield obj, doc
+
+
+def _documents_by_place(repo: Repo) -> dict[tuple[str, int], DocumentRef]:
+    return {_place(doc): doc for doc in repo.documents}
+
+
+def _place(doc: DocumentRef) -> tuple[str, int]:
+    where = doc.location()
+    return (where.path, where.line)
+
+
+# --------------------------------------------------------------------------- values
+
+
+@attrs.frozen
+class AppliedValues(ValuesSource):
+    """A HelmRelease's values as a cluster applies them, merged over its ``valuesFrom``.
+
+    ``merged`` are the values Helm receives (before the chart's defaults); ``at``
+    says where each of them is edited.  ``doc`` is the HelmRelease's document.
+    """
+
+    merged: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    at: FieldLocator | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return self.merged
+
+    def location(self, *path: str | int) -> Location:
+        return self.at.location(*path) if self.at is not None else self.doc.location(*path)
+
+    def key_location(self, *path: str | int) -> Location:
+        if self.at is None:
+            return self.doc.key_location(*path)
+        return self.at.key_location(*path)
+
+
+@attrs.frozen
+class _WrittenValues:
+    """Values parsed from a ConfigMap, placed in the values file they were read from."""
+
+    data: Mapping[str, Any] = attrs.field(repr=False)
+    doc: DocumentRef = attrs.field(repr=False)
+
+    def location(self, *path: str | int) -> Location:
+        return self.doc.location(*written_path(self.doc.data, self.data, path))
+
+    def key_location(self, *path: str | int) -> Location:
+        written = written_path(self.doc.data, self.data, path)
+        if written == path:
+            return self.doc.key_location(*path)
+        return self.doc.location(*written)
+
+
+@attrs.frozen
+class _MergedValues:
+    """Where a merged value was set: the highest layer holding it (or its nearest parent)."""
+
+    layers: Sequence[tuple[Mapping[str, Any], FieldLocator]] = attrs.field(repr=False)
+
+    def _layer(self, path: FieldPath) -> FieldLocator:
+        for end in range(len(path), -1, -1):
+            for data, at in self.layers:
+                if value_at(data, path[:end]) is not None:
+                    return at
+        return self.layers[0][1]
+
+    def location(self, *path: str | int) -> Location:
+        return self._layer(path).location(*path)
+
+    def key_location(self, *path: str | int) -> Location:
+        return self._layer(path).key_location(*path)
+
+
+def _release_values(
+    repo: Repo,
+    cluster: Cluster,
+    obj: DesiredObject,
+    doc: DocumentRef,
+    config_maps: Mapping[tuple[str | None, str], DesiredObject],
+) -> tuple[AppliedValues | None, list[tuple[str, int]]]:
+    """The merged values of the applied HelmRelease ``obj``, and the values files read."""
+    layers: list[tuple[Mapping[str, Any], FieldLocator]] = []
+    inline = obj.get("spec", "values")
+    if isinstance(inline, Mapping) and inline:
+        layers.append((inline, AppliedFields(repo, cluster.name, obj, doc, ("spec", "values"))))
+    files: list[tuple[str, int]] = []
+    for ref in reversed(as_list(obj.get("spec", "valuesFrom"))):
+        if not isinstance(ref, Mapping) or ref.get("kind") != "ConfigMap":
+            continue
+        if ref.get("targetPath"):
+            continue  # one value set at a path: not a values document
+        config_map = config_maps.get((obj.namespace, str(ref.get("name"))))
+        key = ref.get("valuesKey") or "values.yaml"
+        text = config_map.get("data", key) if config_map is not None else None
+        file = _values_file(repo, config_map, str(key)) if config_map is not None else None
+        if not isinstance(text, str) or file is None:
+            continue
+        documents, problems = parse_text(text, file.path)
+        data = documents[0].data if documents and not problems else None
+        if isinstance(data, Mapping):
+            files.append(_place(file))
+            layers.append((data, _WrittenValues(data, file)))
+    if not layers:
+        return None, files
+    merged: dict[str, Any] = {}
+    for data, _ in reversed(layers):
+        merged = _merge(merged, data)
+    values = AppliedValues(
+        release=obj.name,
+        namespace=obj.namespace,
+        origin="applied",
+        doc=doc,
+        base=("spec", "values"),
+        merged=merged,
+        at=_MergedValues(tuple(layers)),
+    )
+    return values, files
+
+
+def _values_file(repo: Repo, config_map: DesiredObject, key: str) -> DocumentRef | None:
+    """The values file a generated ConfigMap's ``key`` was read from."""
+    where = config_map.source
+    kfile = repo.kustomize_file(posixpath.dirname(where.path))
+    if kfile is None:
+        return None
+    for generator in kfile.generators:
+        if generator.kind != "ConfigMap" or generator.source.line != where.line:
+            continue
+        for file_key, entry in zip(generator.file_keys, generator.files, strict=False):
+            if file_key == key and entry.target is not None:
+                return _values_document(repo, entry.target)
+    return None
+
+
+def _values_document(repo: Repo, path: str) -> DocumentRef | None:
+    """The first document of a values file (values are not objects: read from the file)."""
+    found = repo.file(path)
+    if found is None or not found.documents or not isinstance(found.documents[0].data, Mapping):
+        return None
+    return DocumentRef.from_document(path, found.documents[0])
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """helm-controller's merge of two values layers: mappings merge key by key."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(as_mapping(out[key]), value)
+        else:
+            out[key] = value
+    return out
