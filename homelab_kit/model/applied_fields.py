@@ -128,13 +128,20 @@ def flux_patch_location(
 
     The patches of the Flux Kustomization applying ``obj``; when that one's
     ``spec.patches`` came from its parent's patch, the parent's (and so on up).
-    Within the patch entry whose text names the field's last key, the line of that
-    key inside a block scalar; else the entry; else the ``spec.patches`` list.
+    Within the patch entry whose text names the field's last key (as a key, or at
+    the end of a JSON 6902 ``path``), the line of that key inside a block scalar;
+    else the ``spec.patches`` list.
     None when no Flux Kustomization can be found.
     """
     found = repo.cluster(cluster)
     leaf = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
-    pattern = re.compile(rf"(?m)^([ \t]*(?:-[ \t]+)?){re.escape(leaf)}[ \t]*:") if leaf else None
+    # The field as a key (a strategic merge patch), or at the end of a JSON 6902 path.
+    name = re.escape(leaf)
+    pattern = (
+        re.compile(rf"(?m)^([ \t]*(?:-[ \t]+)?)(?:{name}[ \t]*:|path:[ \t]*[\"']?\S*/{name}\b)")
+        if leaf
+        else None
+    )
     key = obj.applied_by
     seen: set[tuple[str | None, str]] = set()
     fallback: Location | None = None

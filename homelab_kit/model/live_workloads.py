@@ -175,6 +175,19 @@ class _WrittenValues:
 
 
 @attrs.frozen
+class _OnePlace:
+    """Values whose fields cannot be placed one by one: all at the object that holds them."""
+
+    where: Location
+
+    def location(self, *path: str | int) -> Location:
+        return self.where
+
+    def key_location(self, *path: str | int) -> Location:
+        return self.where
+
+
+@attrs.frozen
 class _MergedValues:
     """Where a merged value was set: the highest layer holding it (or its nearest parent)."""
 
@@ -215,14 +228,18 @@ def _release_values(
         config_map = config_maps.get((obj.namespace, str(ref.get("name"))))
         key = ref.get("valuesKey") or "values.yaml"
         text = config_map.get("data", key) if config_map is not None else None
-        file = _values_file(repo, config_map, str(key)) if config_map is not None else None
-        if not isinstance(text, str) or file is None:
+        if config_map is None or not isinstance(text, str):
             continue
-        documents, problems = parse_text(text, file.path)
+        documents, problems = parse_text(text, config_map.source.path)
         data = documents[0].data if documents and not problems else None
-        if isinstance(data, Mapping):
+        if not isinstance(data, Mapping):
+            continue
+        file = _values_file(repo, config_map, str(key))
+        if file is not None:
             files.append(_place(file))
             layers.append((data, _WrittenValues(data, file)))
+        else:  # not from a values file we can read: the ConfigMap's own place
+            layers.append((data, _OnePlace(config_map.source)))
     if not layers:
         return None, files
     merged: dict[str, Any] = {}

@@ -9,6 +9,11 @@ For app-template values, `defaultPodOptions` counts for every controller (a
 controller's `pod` overrides it) and a `persistence` item of `type: hostPath` is
 a hostPath mount.
 
+Workloads are read as each cluster applies them (patches, components, `${VAR}`s,
+values merged over `valuesFrom` ConfigMaps), each finding at the line to edit,
+naming the cluster when only some of several have it; files no cluster deploys are
+not checked (see `workload-image-tag` for the details).
+
 ## Options
 - `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
 - `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads

@@ -8,14 +8,22 @@ and every image named in chart values (`image: {repository, tag}` and
 - an image without a tag or digest runs `latest`;
 - a tag listed in `mutable-tags` (default: `latest`) moves under you.
 
-A manifest some cluster deploys is judged as Flux applies it: a kustomization's
-`images:` (`newTag`, `digest`, `newName`) or a patch that sets the tag counts, and a
-mutable tag such an entry sets is reported at that entry.
+Images, like every workload field, are judged as each cluster applies them:
+after a kustomization's `images:` (`newTag`, `digest`, `newName`), kustomize
+patches and components (a container or a whole app-template release a component
+adds is checked), a Flux Kustomization's `spec.patches` (its own or a parent's)
+and `${VAR}` substitution; a HelmRelease's values are its `spec.values` merged
+over its `valuesFrom` ConfigMaps. A finding is reported at the line to edit: the
+`${VAR}` reference, the `images:` entry, the patch or component line, the values
+line. When the repository has several clusters and only some of them have a
+finding, it names them (`[cluster storage]`); a finding every cluster has is
+reported once. Files no cluster deploys are not checked.
 
 Images in values of other charts may leave `tag` empty: the chart then uses its
 own `appVersion`, which the pinned chart version fixes, so only an explicit
-mutable tag is reported there. Tags built from `${VARIABLES}` or `{{ templates }}`
-are not judged.
+mutable tag is reported there. Tags still built from `${VARIABLES}` (a value no
+one knows: a Secret's, a file no cluster builds) or `{{ templates }}` are not
+judged.
 
 Pinning by digest (`tag@sha256:...`) is best practice: the tag documents the
 version, the digest makes it immutable. Set `require-digest: true` to report

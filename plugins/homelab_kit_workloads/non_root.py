@@ -16,6 +16,11 @@ and judged as a container. Namespaces in
 `exempt-workloads` (globs on `namespace/name` or the name; app-template
 controllers are named `release/controller`) are skipped too.
 
+Workloads are read as each cluster applies them (patches, components, `${VAR}`s,
+values merged over `valuesFrom` ConfigMaps), each finding at the line to edit,
+naming the cluster when only some of several have it; files no cluster deploys are
+not checked (see `workload-image-tag` for the details).
+
 ## Options
 - `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
 - `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads

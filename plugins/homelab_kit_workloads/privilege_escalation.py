@@ -10,6 +10,11 @@ Privileged containers are reported by `workload-privileged` instead (privilege
 implies escalation). `exempt-namespaces` (default `kube-system`) and
 `exempt-workloads` skip workloads as in the other security checks.
 
+Workloads are read as each cluster applies them (patches, components, `${VAR}`s,
+values merged over `valuesFrom` ConfigMaps), each finding at the line to edit,
+naming the cluster when only some of several have it; files no cluster deploys are
+not checked (see `workload-image-tag` for the details).
+
 ## Options
 - `require-explicit-false` (default `false`): also report containers that leave the
   field unset.

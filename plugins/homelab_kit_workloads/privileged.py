@@ -5,6 +5,11 @@ Reports every container (raw manifests and bjw-s app-template values) with
 `securityContext.privileged: true`, outside `exempt-namespaces` (default
 `kube-system`) and `exempt-workloads` (globs on `namespace/name` or the name).
 
+Workloads are read as each cluster applies them (patches, components, `${VAR}`s,
+values merged over `valuesFrom` ConfigMaps), each finding at the line to edit,
+naming the cluster when only some of several have it; files no cluster deploys are
+not checked (see `workload-image-tag` for the details).
+
 ## Options
 - `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
 - `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads

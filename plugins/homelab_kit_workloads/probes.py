@@ -7,6 +7,11 @@ readiness probe. Init containers, Jobs and CronJobs are skipped: they run to
 completion. app-template enables its default TCP probes unless a probe says
 `enabled: false`, so only disabled probes are reported there.
 
+Workloads are read as each cluster applies them (patches, components, `${VAR}`s,
+values merged over `valuesFrom` ConfigMaps), each finding at the line to edit,
+naming the cluster when only some of several have it; files no cluster deploys are
+not checked (see `workload-image-tag` for the details).
+
 ## Options
 - `exempt-namespaces` (default `[]`): namespaces whose workloads are skipped.
 - `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads

@@ -8,6 +8,11 @@ so are `exempt-namespaces` (default `kube-system`) and `exempt-workloads`.
 This is a recommendation (severity info): many apps need a writable `/tmp` or
 cache folder, which an `emptyDir` mount provides.
 
+Workloads are read as each cluster applies them (patches, components, `${VAR}`s,
+values merged over `valuesFrom` ConfigMaps), each finding at the line to edit,
+naming the cluster when only some of several have it; files no cluster deploys are
+not checked (see `workload-image-tag` for the details).
+
 ## Options
 - `exempt-namespaces` (default `[kube-system]`): namespaces whose workloads are skipped.
 - `exempt-workloads` (default `[]`): globs on `namespace/name` or `name` of workloads

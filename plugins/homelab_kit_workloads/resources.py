@@ -11,6 +11,11 @@ Init containers run to completion before the app starts and are skipped unless
 `include-init-containers: true`. `exempt-namespaces` and `exempt-workloads`
 (globs on `namespace/name` or the name) skip workloads.
 
+Workloads are read as each cluster applies them (patches, components, `${VAR}`s,
+values merged over `valuesFrom` ConfigMaps), each finding at the line to edit,
+naming the cluster when only some of several have it; files no cluster deploys are
+not checked (see `workload-image-tag` for the details).
+
 ## Options
 - `include-init-containers` (default `false`): check init containers too.
 - `exempt-namespaces` (default `[]`): namespaces whose workloads are skipped.
