@@ -165,9 +165,13 @@ class _WrittenValues:
     doc: DocumentRef = attrs.field(repr=False)
 
     def location(self, *path: str | int) -> Location:
+        if self.data is self.doc.data:
+            return self.doc.location(*path)
         return self.doc.location(*written_path(self.doc.data, self.data, path))
 
     def key_location(self, *path: str | int) -> Location:
+        if self.data is self.doc.data:
+            return self.doc.key_location(*path)
         written = written_path(self.doc.data, self.data, path)
         if written == path:
             return self.doc.key_location(*path)
@@ -230,11 +234,14 @@ def _release_values(
         text = config_map.get("data", key) if config_map is not None else None
         if config_map is None or not isinstance(text, str):
             continue
-        documents, problems = parse_text(text, config_map.source.path)
-        data = documents[0].data if documents and not problems else None
+        file = _values_file(repo, config_map, str(key))
+        if file is not None and not _read_here(file.data):
+            data: Any = file.data  # substitution changes nothing these checks read
+        else:
+            documents, problems = parse_text(text, config_map.source.path)
+            data = documents[0].data if documents and not problems else None
         if not isinstance(data, Mapping):
             continue
-        file = _values_file(repo, config_map, str(key))
         if file is not None:
             files.append(_place(file))
             layers.append((data, _WrittenValues(data, file)))
@@ -255,6 +262,51 @@ def _release_values(
         at=_MergedValues(tuple(layers)),
     )
     return values, files
+
+
+# Values below these keys are never read as workload settings or images: a
+# ${VAR} there (TZ: ${TIMEZONE}, a route's ${SECRET_DOMAIN}) changes nothing the
+# workload checks see, so the values file as read stands for its substituted text.
+_NOT_READ = frozenset(
+    {
+        "env",
+        "envFrom",
+        "args",
+        "command",
+        "annotations",
+        "labels",
+        "podAnnotations",
+        "podLabels",
+        "hostnames",
+        "hosts",
+        "route",
+        "ingress",
+        "service",
+        "serviceMonitor",
+        "configMaps",
+        "secrets",
+    }
+)
+_IMAGE_KEYS = frozenset({"repository", "tag", "digest", "registry"})
+
+
+def _read_here(node: Any, read: bool = True) -> bool:
+    """Whether a ``${VAR}`` in ``node`` may change what the workload checks read.
+
+    ``read`` is False below a key of ``_NOT_READ``, where only images still count
+    (the image-tag check finds images anywhere in values).
+    """
+    if isinstance(node, str):
+        return read and "${" in node
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            name = key.lower() if isinstance(key, str) else ""
+            image = name.endswith("image") or name in _IMAGE_KEYS
+            if _read_here(value, image or (read and key not in _NOT_READ)):
+                return True
+    elif isinstance(node, list):
+        return any(_read_here(item, read) for item in node)
+    return False
 
 
 def _values_file(repo: Repo, config_map: DesiredObject, key: str) -> DocumentRef | None:

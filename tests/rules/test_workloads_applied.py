@@ -449,3 +449,35 @@ def test_values_from_a_config_map_are_merged_as_helm_does(
     inline = RELEASE + "            resources:\n              limits: {memory: 64Mi}\n"
     yaml_tree({values: no_limit, release: inline})
     assert _seen(lint_path(tmp_path, select=["workload-resources"])) == []
+
+
+def test_a_values_file_is_read_after_substitution(yaml_tree: YamlTree, tmp_path: Path) -> None:
+    """${VAR}s in a values file are filled as Flux fills its ConfigMap, then judged."""
+    values = f"{APP}/app/helm/values.yaml"
+    release = RELEASE.replace("              tag: ${TAG}\n", "")
+    tagged = VALUES.replace(
+        "      app:\n",
+        "      app:\n        image:\n          tag: ${TAG}\n",
+        1,
+    )
+    files = {f"{APP}/app/helmrelease.yaml": release, values: tagged}
+    yaml_tree(_cluster(files, resources=GENERATOR))
+    assert _seen(lint_path(tmp_path, select=ALL)) == []
+    root = yaml_tree(_cluster(files, tag="latest", resources=GENERATOR))
+    found = _seen(lint_path(tmp_path, select=["workload-image-tag"]))
+    assert (values, _line(root, values, "tag: ${TAG}"), "workload-image-tag", None) in found
+    # A ${VAR} the values only use in env changes nothing the checks read.
+    env_only = VALUES.replace(
+        "      app:\n", "      app:\n        env:\n          TZ: ${TZ:=UTC}\n", 1
+    )
+    yaml_tree(
+        _cluster({f"{APP}/app/helmrelease.yaml": RELEASE, values: env_only}, resources=GENERATOR)
+    )
+    assert _seen(lint_path(tmp_path, select=ALL)) == []
+    as_root = env_only.replace(
+        "    runAsNonRoot: true\n    runAsUser: 1000\n", "    runAsUser: ${UID:=0}\n"
+    )
+    yaml_tree({values: as_root})
+    result = lint_path(tmp_path, select=ALL)
+    assert [d.check_id for d in result.diagnostics] == ["workload-non-root"]
+    assert result.diagnostics[0].message.endswith("runs as root")  # 0, not the text ${UID:=0}
