@@ -169,6 +169,7 @@ class Cache:
         self._shard_paths = [directory / f"{root_id}-{n:02d}.parse" for n in range(SHARDS)]
         self._legacy_parse_path = directory / f"{root_id}.parse"  # format 1: one file
         self._result_path = directory / f"{root_id}.result"
+        self._checks_path = directory / f"{root_id}.checks"
         self._build_paths = [directory / f"{root_id}-{n:02d}.build" for n in range(BUILD_SHARDS)]
         self._key = _key(directory)
         self._writable = True
@@ -300,6 +301,15 @@ class Cache:
                 self._write(path, entries)
                 self._builds[number] = entries
         self._builds_dirty.clear()
+
+    # ------------------------------------------------------------------ check results
+
+    def load_checks(self) -> Any:
+        """The check results :meth:`save_checks` kept (see :mod:`homelab_kit.lint.reuse`)."""
+        return self._read(self._checks_path)
+
+    def save_checks(self, value: Any) -> None:
+        self._write(self._checks_path, value)
 
     # ------------------------------------------------------------------ whole results
 
@@ -437,7 +447,7 @@ def code_fingerprint(package: str | None = None) -> str:
     return h.hexdigest()[:16]
 
 
-_CACHE_FILE = re.compile(r"[0-9a-f]{20}(?:-\d{2})?\.(?:parse|result|build)\Z")
+_CACHE_FILE = re.compile(r"[0-9a-f]{20}(?:-\d{2})?\.(?:parse|result|build|checks)\Z")
 _REMOTE_SCHEMA = re.compile(r"[0-9a-f]{64}\.json\Z")
 
 
@@ -445,7 +455,8 @@ def clean(directory: Path) -> tuple[int, int]:
     """Remove the lint caches and fetched schemas in ``directory``: ``(files, bytes)``.
 
     Only files homelab-kit names itself are removed (``<root id>-NN.parse``,
-    ``<root id>-NN.build``, ``<root id>.result``, ``schemas/remote/<sha256>.json``),
+    ``<root id>-NN.build``, ``<root id>.result``, ``<root id>.checks``,
+    ``schemas/remote/<sha256>.json``),
     so a ``cache-dir`` that points at other files loses none of them. Schemas taken from a cluster
     (``homelab-kit schemas pull``) and the signing key stay.
     """

@@ -188,6 +188,12 @@ def lint(
         if store is not None:
             _build_clusters(repo, store, links)
         pm.hook.homelab_kit_repo_loaded(repo=repo)
+        reuse = None
+        if store is not None:
+            from homelab_kit.lint.reuse import Reuse
+
+            plugins = [(p.name, p.distribution, p.version) for p in pm.plugins()]
+            reuse = Reuse(repo, store.load_checks(), f"{config!r}\0{plugins!r}")
         result = run_checks(
             repo,
             checks,
@@ -199,7 +205,10 @@ def lint(
             # copy much of it: worth it only when asked (docs/performance.md).
             jobs=jobs,
             known=[c.id for c in registered],
+            reuse=reuse,
         )
+        if reuse is not None and store is not None:
+            store.save_checks(reuse.kept)
         chosen = select_clusters(repo.clusters, clusters)
         if clusters:
             names = {c.name for c in chosen}

@@ -70,6 +70,10 @@ class Check:
         ``LIVE = True``): the engine drops its findings in files no cluster deploys
         (``Repo.is_deployed``), which the unreachable-app check reports once instead.
         Checks of files as files (YAML hygiene, plaintext secrets) leave it False.
+    :param scope: what the check reads (module attribute ``SCOPE``), so that its
+        findings are kept across runs while that is unchanged: ``"file"`` (its
+        findings about a file depend on that file alone), a tuple of ``Repo`` field
+        names, or None (it runs every time).  See :mod:`homelab_kit.lint.reuse`.
     """
 
     id: str
@@ -82,6 +86,7 @@ class Check:
     plugin: str = ""
     category: str = DEFAULT_CATEGORY
     live: bool = False
+    scope: str | tuple[str, ...] | None = None
 
     @property
     def summary(self) -> str:
@@ -111,6 +116,7 @@ class Check:
             plugin=plugin,
             category=getattr(module, "CATEGORY", DEFAULT_CATEGORY),
             live=bool(getattr(module, "LIVE", False)),
+            scope=_scope(getattr(module, "SCOPE", None)),
         )
 
     def validate(self) -> None:
@@ -121,6 +127,12 @@ class Check:
                 f"check {self.id} ({self.plugin}) has category {self.category!r}; "
                 f"choose from {', '.join(CATEGORIES)}"
             )
+        if self.scope is not None:
+            from homelab_kit.lint.reuse import validate_scope
+
+            problem = validate_scope(self.scope)
+            if problem is not None:
+                raise PluginError(f"check {self.id} ({self.plugin}): {problem}")
 
     def default_options(self) -> Any:
         return self.options_class() if self.options_class is not None else None
@@ -145,6 +157,11 @@ class Check:
             return self.options_class(**kwargs)
         except (ValueError, TypeError) as exc:  # the class's own validators said no
             raise ConfigError(f"check {self.id}: {_validator_message(exc)}", where) from None
+
+
+def _scope(value: Any) -> Any:
+    """A module's ``SCOPE``, a list taken as the tuple it means."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _coerce(check_id: str, key: str, field: Any, value: Any, where: Location | None) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import types
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -20,6 +20,9 @@ from homelab_kit.model.clusters import owner
 from homelab_kit.model.repo import Repo
 from homelab_kit.plugins import PluginManager
 from homelab_kit.yaml import Suppression
+
+if TYPE_CHECKING:
+    from homelab_kit.lint.reuse import Reuse
 
 INTERNAL_ERROR_ID = "internal-error"
 UNUSED_SUPPRESSION_ID = "unused-suppression"
@@ -67,6 +70,7 @@ def run_checks(
     progress: Callable[[str, int, int], None] | None = None,
     jobs: int = 1,
     known: Collection[str] = (),
+    reuse: Reuse | None = None,
 ) -> LintResult:
     """Run ``checks`` over ``repo``; a check that raises becomes one internal error.
 
@@ -76,9 +80,13 @@ def run_checks(
     ``progress``, when given, is called as ``progress("check", done, total)``.
     ``jobs`` > 1 spreads the checks over that many processes (forked, so they share
     the loaded repository); the findings are the same, in the same order.
+
+    ``reuse``, when given, answers the checks that declare a scope from the results
+    kept by the previous run where what they read is unchanged (and keeps this
+    run's): :mod:`homelab_kit.lint.reuse`.  The findings are the same.
     """
     started = time.perf_counter() if started is None else started
-    outcomes = _run_all(repo, checks, config, progress, jobs)
+    outcomes = _run_all(repo, checks, config, progress, jobs, reuse)
     raw: list[Diagnostic] = []
     for check, (crashed, found) in zip(checks, outcomes, strict=True):
         if crashed:
@@ -142,9 +150,8 @@ def _name_clusters(repo: Repo, diagnostics: Sequence[Diagnostic]) -> list[Diagno
 Outcome = tuple[bool, list[Diagnostic]]  # (crashed, its diagnostics or the internal error)
 
 
-def _run_one(repo: Repo, check: Check, config: Config) -> Outcome:
-    """The diagnostics of one check, or the one internal error it crashed with."""
-    options = (
+def _options(check: Check, config: Config) -> Any:
+    return (
         check.build_options(
             config.check_options.get(check.id, {}),
             config.check_option_locations.get(check.id),
@@ -152,6 +159,15 @@ def _run_one(repo: Repo, check: Check, config: Config) -> Outcome:
         if check.id in config.check_options
         else check.default_options()
     )
+
+
+def _run_one(repo: Repo, check: Check, config: Config, options: Any = None) -> Outcome:
+    """The diagnostics of one check, or the one internal error it crashed with.
+
+    ``options``: the check's options when the caller built them already.
+    """
+    if options is None:
+        options = _options(check, config)
     try:
         found: list[Any] = list(check.function(repo, options))
     except Exception as exc:  # isolation: one plugin's bug must not stop the others
@@ -167,6 +183,15 @@ def _run_one(repo: Repo, check: Check, config: Config) -> Outcome:
     return False, [d for d in found if isinstance(d, Diagnostic)]
 
 
+def _runner(check: Check, config: Config, options: Any) -> Callable[[Repo], Outcome]:
+    """``check`` with ``options``, over the repository it is given."""
+
+    def run(repo: Repo) -> Outcome:
+        return _run_one(repo, check, config, options)
+
+    return run
+
+
 # What forked check processes work on (set just before they are forked).
 _FORKED: tuple[Repo, Sequence[Check], Config] | None = None
 
@@ -180,11 +205,11 @@ def _run_group(numbers: Sequence[int]) -> bytes:
     return pickle.dumps([_run_one(repo, checks[n], config) for n in numbers])
 
 
-def _groups(checks: Sequence[Check]) -> list[list[int]]:
+def _groups(checks: Sequence[Check], numbers: Iterable[int]) -> list[list[int]]:
     """Check numbers by plugin: a plugin's checks share the indexes they build."""
     by_plugin: dict[str, list[int]] = {}
-    for number, check in enumerate(checks):
-        by_plugin.setdefault(check.plugin, []).append(number)
+    for number in numbers:
+        by_plugin.setdefault(checks[number].plugin, []).append(number)
     return list(by_plugin.values())
 
 
@@ -194,12 +219,14 @@ def _run_all(
     config: Config,
     progress: Callable[[str, int, int], None] | None,
     jobs: int,
+    reuse: Reuse | None = None,
 ) -> list[Outcome]:
     """Each check's outcome, in ``checks`` order, over ``jobs`` processes.
 
     Worker processes take plugins' groups of checks from the front, this process
     from the back.  A group whose findings cannot come back (an unpicklable
-    diagnostic) runs again here.
+    diagnostic) runs again here.  Checks ``reuse`` may answer (those with a scope)
+    run here, first.
     """
     results: list[Outcome | None] = [None] * len(checks)
 
@@ -211,7 +238,16 @@ def _run_all(
 
     if progress is not None:
         progress("check", 0, len(checks))
-    groups = _groups(checks)
+    numbers: Iterable[int] = range(len(checks))
+    if reuse is not None:
+        for n, check in enumerate(checks):
+            if check.scope is not None:
+                options = _options(check, config)
+                done([n], [reuse.run(check, options, _runner(check, config, options))])
+        numbers = [n for n, check in enumerate(checks) if check.scope is None]
+    groups = _groups(checks, numbers)
+    if not groups:
+        return [r or (False, []) for r in results]
     if jobs <= 1 or len(groups) < 2 or not _can_fork():  # 0 (auto) runs here too
         for group in groups:
             done(group, [_run_one(repo, checks[n], config) for n in group])

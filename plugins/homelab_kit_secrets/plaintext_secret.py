@@ -49,6 +49,7 @@ import attrs
 from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "secrets-plaintext-secret"
+SCOPE = ("secrets",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "security"
 REMEDIATION = "Produce the Secret with an InfisicalSecret (or encrypt it with SOPS at bootstrap)."

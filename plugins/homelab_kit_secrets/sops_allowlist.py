@@ -54,6 +54,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.config import path_matches
 
 ID = "secrets-sops-allowlist"
+SCOPE = ("sops_files",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "convention"
 REMEDIATION = "Move the secret to Infisical (an InfisicalSecret), or allowlist this bootstrap path."

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "secrets-sops-encrypted"
+SCOPE = ("sops_files",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "security"
 REMEDIATION = "Encrypt the file with sops (and rotate what was committed in the clear)."

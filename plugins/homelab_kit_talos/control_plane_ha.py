@@ -47,6 +47,7 @@ import attrs
 from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "talos-control-plane-ha"
+SCOPE = ("talos",)  # what it reads
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
 REMEDIATION = "Run three control-plane nodes so one can fail or reboot."

@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from homelab_kit import Diagnostic, Repo, Severity
 
 ID = "talos-control-plane-quorum"
+SCOPE = ("talos",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Run 1, 3 or 5 control-plane nodes (make one a worker, or add one)."

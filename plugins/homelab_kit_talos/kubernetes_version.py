@@ -34,6 +34,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit_talos._common import env_location, normalize
 
 ID = "talos-kubernetes-version"
+SCOPE = ("talos",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Make kubernetes-version in .homelab-kit.yaml match talenv.yaml (or remove it)."

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "talos-node-duplicate"
+SCOPE = ("talos",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Give every node its own hostname and ipAddress."

@@ -51,6 +51,7 @@ from homelab_kit import ConfigError, Diagnostic, Repo, Severity
 from homelab_kit.model.talos import TalosConfig
 
 ID = "talos-node-network"
+SCOPE = ("talos",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Fix the address, or list the node network in the node-cidrs option."

@@ -37,6 +37,7 @@ from homelab_kit.model.talos import expand
 from homelab_kit_talos._common import env_file_keys, strings
 
 ID = "talos-unresolved-variable"
+SCOPE = ("talos",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Define the variable in talenv.yaml, or fix its name."

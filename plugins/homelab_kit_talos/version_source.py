@@ -38,6 +38,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit_talos._common import VERSION_FIELDS, normalize
 
 ID = "talos-version-source"
+SCOPE = ("talos",)  # what it reads
 SEVERITY = Severity.ERROR
 CATEGORY = "convention"
 REMEDIATION = "Write the version in talconfig.yaml as a ${variable} from talenv.yaml."

@@ -51,6 +51,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit_yaml._problems import problems
 
 ID = "yaml-cross-document-alias"
+SCOPE = "file"  # its findings about a file depend on that file alone
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Define the anchor again in this document, or write the value out."

@@ -48,6 +48,7 @@ import attrs
 from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "yaml-document-start"
+SCOPE = ("files", "sops_files")  # what it reads
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
 REMEDIATION = "Start the file's first document with `---`, or configure present: false."

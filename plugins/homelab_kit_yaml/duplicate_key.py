@@ -33,6 +33,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit_yaml._problems import problems
 
 ID = "yaml-duplicate-key"
+SCOPE = "file"  # its findings about a file depend on that file alone
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Keep one of the keys and delete the other."

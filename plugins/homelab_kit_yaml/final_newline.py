@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "yaml-final-newline"
+SCOPE = "file"  # its findings about a file depend on that file alone
 SEVERITY = Severity.WARNING
 CATEGORY = "style"
 REMEDIATION = "End the file with a newline."

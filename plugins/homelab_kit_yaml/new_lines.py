@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "yaml-new-lines"
+SCOPE = "file"  # its findings about a file depend on that file alone
 SEVERITY = Severity.WARNING
 CATEGORY = "style"
 REMEDIATION = "Convert the file to Unix line endings (LF) without a byte-order mark."

@@ -39,6 +39,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit_yaml._problems import problems
 
 ID = "yaml-syntax"
+SCOPE = "file"  # its findings about a file depend on that file alone
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Fix the YAML so it parses (spaces for indentation, UTF-8 text)."

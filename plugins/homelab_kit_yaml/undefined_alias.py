@@ -38,6 +38,7 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit_yaml._problems import problems
 
 ID = "yaml-undefined-alias"
+SCOPE = "file"  # its findings about a file depend on that file alone
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 REMEDIATION = "Define the anchor before the alias in the same document, or fix its name."

@@ -39,6 +39,7 @@ from collections.abc import Iterator
 from homelab_kit import Diagnostic, Location, Repo, Severity
 
 ID = "yaml-unused-anchor"
+SCOPE = "file"  # its findings about a file depend on that file alone
 SEVERITY = Severity.WARNING
 CATEGORY = "style"
 REMEDIATION = "Remove the anchor, or use it through an alias in the same document."

@@ -318,3 +318,210 @@ def test_the_code_is_part_of_the_cache_key(
     homelab_kit.lint(repo, cache=True)
     assert len(loads) == 2
     assert lint_module is sys.modules["homelab_kit.lint"]
+
+
+# ------------------------------------------------------------------ check results kept
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every check-result reuse a lint makes (its counts say what was reused)."""
+    from homelab_kit.lint import reuse
+
+    made: list[Any] = []
+    real = reuse.Reuse.__init__
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(reuse.Reuse, "__init__", recording)
+    return made
+
+
+def _with_findings(root: Path) -> None:
+    """Findings of file-scoped, field-scoped and unscoped checks to keep or drop."""
+    _edit(root / SONARR / "app/helmrelease.yaml", "  interval: 1h\n", "  interval: 1h\n")
+    text = (root / SONARR / "app/pvc.yaml").read_text(encoding="utf-8")
+    _write(root / SONARR / "app/pvc.yaml", text.rstrip("\n"))  # yaml-final-newline
+    _edit(root / SONARR / "app/helmrelease.yaml", "      retries: 3\n", "      retries: -1\n")
+
+
+def _checks_same_after(root: Path, change: Callable[[Path], None], runs: list[Any]) -> Any:
+    """Lint with the cache, ``change``, lint again with and without it: the same
+    findings.  Returns the reuse of the run after the change."""
+    homelab_kit.lint(root, cache=True)
+    change(root)
+    runs.clear()
+    cached = _findings(root, cache=True)
+    assert len(runs) == 1
+    assert cached == _findings(root, cache=False)
+    return runs[0]
+
+
+def test_check_results_kept_when_a_values_file_changes(repo: Path, runs: list[Any]) -> None:
+    _with_findings(repo)
+    homelab_kit.lint(repo, cache=True)
+    before = _findings(repo, cache=False)
+    assert {d.check_id for d in before.diagnostics} >= {"yaml-final-newline"}
+
+    def change(root: Path) -> None:
+        _edit(root / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+
+    reuse = _checks_same_after(repo, change, runs)
+    assert reuse.reused > 0  # the Talos checks; the YAML checks but for one file
+    assert "talos-node-duplicate" in reuse.kept  # kept again for the next run
+    assert _findings(repo, cache=True).diagnostics == before.diagnostics
+
+
+def test_check_results_follow_a_changed_helmrelease(repo: Path, runs: list[Any]) -> None:
+    _with_findings(repo)
+
+    def change(root: Path) -> None:
+        _edit(root / SONARR / "app/helmrelease.yaml", "  interval: 1h\n", "")
+
+    reuse = _checks_same_after(repo, change, runs)
+    found = _findings(repo, cache=True)
+    assert any(
+        d.check_id == "helm-interval-set" and d.location.path.startswith(SONARR)
+        for d in found.diagnostics
+    )
+    assert reuse.reused > 0  # the Talos and YAML checks of other files
+
+
+def test_check_results_follow_a_removed_secret_producer(repo: Path, runs: list[Any]) -> None:
+    producer = repo / "kubernetes/apps/media/secrets/sonarr-secrets.yaml"
+
+    def change(root: Path) -> None:
+        producer.unlink()
+        listing = root / "kubernetes/apps/media/secrets/kustomization.yaml"
+        _edit(listing, "./sonarr-secrets.yaml", "")
+
+    _checks_same_after(repo, change, runs)
+
+
+def test_a_changed_configuration_reruns_every_check(repo: Path, runs: list[Any]) -> None:
+    _with_findings(repo)
+
+    def change(root: Path) -> None:
+        config = root / ".homelab-kit.yaml"
+        _write(config, config.read_text(encoding="utf-8") + "\nignore: [yaml-new-lines]\n")
+
+    reuse = _checks_same_after(repo, change, runs)
+    assert reuse.reused == 0
+
+
+def test_a_changed_plugin_set_reruns_every_check(repo: Path, runs: list[Any]) -> None:
+    from homelab_kit.plugins import PluginManager
+
+    _with_findings(repo)
+    homelab_kit.lint(repo, cache=True, pm=PluginManager(autoload=False))
+    _edit(repo / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+    runs.clear()
+    extra = PluginManager(autoload=False, extra=[_ProbePlugin()])
+    cached = attrs.evolve(homelab_kit.lint(repo, cache=True, pm=extra), duration=0.0)
+    assert runs[0].reused == 0
+    assert cached == attrs.evolve(homelab_kit.lint(repo, pm=extra), duration=0.0)
+
+
+class _ProbePlugin:
+    """A plugin that registers nothing: the plugin set changes, no check does."""
+
+    __name__ = "probe_plugin"
+
+    @homelab_kit.hookimpl
+    def homelab_kit_register_checks(self) -> list[Any]:
+        return []
+
+
+def _reads_kustomizations(repo: Any, options: Any) -> Any:
+    from homelab_kit import Diagnostic, Severity
+
+    for ks in repo.kustomizations:
+        yield Diagnostic(ks.source, "probe-too-narrow", f"Kustomization {ks.name}", Severity.INFO)
+
+
+class _TooNarrowPlugin:
+    """A check that declares it reads HelmReleases and reads Kustomizations."""
+
+    __name__ = "too_narrow_plugin"
+
+    @homelab_kit.hookimpl
+    def homelab_kit_register_checks(self) -> list[Any]:
+        from homelab_kit.diagnostic import Severity
+        from homelab_kit.lint.check import Check
+
+        return [
+            Check(
+                id="probe-too-narrow",
+                severity=Severity.INFO,
+                doc="Probe.",
+                remediation="",
+                function=_reads_kustomizations,
+                scope=("helm_releases",),
+            )
+        ]
+
+
+def test_a_check_reading_beyond_its_scope_runs_whole_and_is_not_kept(
+    repo: Path, runs: list[Any]
+) -> None:
+    from homelab_kit.config import load_config
+    from homelab_kit.plugins import PluginManager
+
+    pm = PluginManager(autoload=False, extra=[_TooNarrowPlugin()])
+    config = attrs.evolve(load_config(repo), extend_select=("probe-too-narrow",))
+    first = homelab_kit.lint(repo, cache=True, pm=pm, config=config)
+    assert any(d.check_id == "probe-too-narrow" for d in first.diagnostics)
+    assert "probe-too-narrow" not in runs[-1].kept
+    _edit(repo / SONARR / "ks.yaml", "  prune: true\n", "  prune: true\n  suspend: false\n")
+    runs.clear()
+    cached = homelab_kit.lint(repo, cache=True, pm=pm, config=config)
+    assert attrs.evolve(cached, duration=0.0) == attrs.evolve(
+        homelab_kit.lint(repo, pm=pm, config=config), duration=0.0
+    )
+    assert "probe-too-narrow" not in runs[0].kept
+
+
+@pytest.mark.parametrize("scope", ["files", ("no-such-field",), ["helm_releases", 3]])
+def test_an_invalid_scope_is_a_plugin_error(scope: Any) -> None:
+    import types
+
+    from homelab_kit.errors import PluginError
+    from homelab_kit.lint.check import Check
+
+    module = types.ModuleType("probe_scope")
+    module.ID = "probe-scope"  # type: ignore[attr-defined]
+    module.SCOPE = scope  # type: ignore[attr-defined]
+    module.check = _reads_kustomizations  # type: ignore[attr-defined]
+    with pytest.raises(PluginError, match="SCOPE"):
+        Check.from_module(module, plugin="probe").validate()
+
+
+@pytest.mark.parametrize("corpus", [None, "onedr0p__home-ops", "bjw-s-labs__home-ops"])
+def test_first_party_scopes_hold(corpus: str | None) -> None:
+    """Every first-party check that declares a scope finds, within it, what it finds
+    over the whole repository: its results are kept, not rerun (a check that reached
+    beyond its scope would still be right, only never kept)."""
+    from homelab_kit.lint import registered_checks
+    from homelab_kit.lint.reuse import FILE, Reuse
+
+    root = PROJECT_ROOT if corpus is None else corpus_path(corpus)
+    pm = get_plugin_manager()
+    config = load_config(root)
+    pm.hook.homelab_kit_configure(config=config)
+    kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
+    repo = load(root, load_options(config, pm), kinds=kinds)
+    reuse = Reuse(repo, {}, "")
+    scoped = [c for c in registered_checks(pm) if c.scope is not None]
+    assert len(scoped) > 15
+    for check in scoped:
+        options = check.default_options()
+        whole = sorted(set(check.function(repo, options)))
+        if check.scope == FILE:  # file by file: two halves find what the whole does
+            paths = sorted(repo.files)
+            halves = (set(paths[::2]), set(paths[1::2]))
+            found = [d for h in halves for d in check.function(reuse._files_only(h), options)]
+        else:
+            found = list(check.function(reuse._restricted(check.scope), options))  # type: ignore[arg-type]
+        assert sorted(set(found)) == whole, check.id

@@ -1,0 +1,323 @@
+"""Check results kept across runs: a check whose inputs did not change is not run again.
+
+A check declares what it reads with its module's ``SCOPE`` (``Check.scope``):
+
+- ``"file"``: its findings about a file depend on that file alone (its documents,
+  problems, suppressions).  It runs only over the files whose content changed (a
+  repository restricted to them); every other file keeps the findings it had.
+- a tuple of :class:`~homelab_kit.model.repo.Repo` field names (``("helm_releases",
+  "oci_repositories")``): it reads those fields (and ``apps_root`` and ``settings``)
+  and nothing else; never the desired state (``Repo.clusters``, ``is_deployed``),
+  which the renderer builds from the disk as well.  Its findings are kept whole while each field has
+  the same content.
+- None (the default, and every check written before scopes): it runs every time.
+
+A declaration is enforced, not trusted: a scoped check runs over a copy of the
+repository whose other fields raise :class:`OutOfScope` (a ``BaseException``, so a
+check's own ``except Exception`` does not swallow it) on any use.  A check that
+reaches outside its scope is run again over the whole repository and its findings
+are not kept, so a wrong declaration costs time, never a finding.
+
+Each result is kept under a key made of the tool's and plugins' versions, the
+configuration, the check's options and the content of what it read: the field's
+files' SHA-256 for ``files``, ``documents`` and ``patch_documents``, the pickled
+value for any other field (a document or file in it by its file's SHA-256).  A
+field whose content cannot be keyed (a value that does not pickle) makes the check
+run, unkept.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import io
+import pickle
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from homelab_kit.diagnostic import Diagnostic
+from homelab_kit.model.base import DocumentRef
+from homelab_kit.model.repo import Repo
+from homelab_kit.yaml import YamlFile
+
+FILE = "file"
+# What every scope may read: the configuration (part of every key).  Not ``root``: a
+# check that reads the disk through it reads what no digest covers.
+ALWAYS = frozenset({"apps_root", "settings"})
+# Memoised in a Repo, built from the disk as well as its fields (the renderer reads
+# files the loader did not parse): never in scope.
+_DESIRED_STATE = ("_clusters", "_deployed")
+# What a "file" scope reads, restricted to the changed files.
+FILE_FIELDS = ("files", "documents", "patch_documents")
+# Where the kept results hold the files' signatures (no check ID has a ``#``).
+SIGNATURES = "#signatures"
+
+Outcome = tuple[bool, list[Diagnostic]]  # (crashed, its diagnostics or the internal error)
+
+
+class OutOfScope(BaseException):
+    """A scoped check used a part of the repository its ``SCOPE`` does not name."""
+
+
+class _Forbidden:
+    """Stands in for a field outside a check's scope: every use raises."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        object.__setattr__(self, "name", name)
+
+    def _deny(self, *args: Any, **kwargs: Any) -> Any:
+        raise OutOfScope(object.__getattribute__(self, "name"))
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise OutOfScope(object.__getattribute__(self, "name"))
+
+    __iter__ = __len__ = __getitem__ = __contains__ = __bool__ = __call__ = _deny
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _deny
+    __truediv__ = __rtruediv__ = __add__ = __radd__ = __mod__ = __or__ = __ror__ = _deny
+    __and__ = __rand__ = __sub__ = __rsub__ = __fspath__ = __index__ = __int__ = _deny
+    __str__ = __repr__ = __format__ = __reversed__ = __enter__ = __setattr__ = _deny
+
+
+def field_names() -> tuple[str, ...]:
+    """Every field of :class:`Repo` a scope may name."""
+    return tuple(f.name for f in attrs.fields(Repo) if not f.name.startswith("_"))
+
+
+def validate_scope(scope: Any) -> str | None:
+    """Why ``scope`` is not a valid ``SCOPE``, or None when it is."""
+    if scope is None or scope == FILE:
+        return None
+    if not isinstance(scope, tuple) or not all(isinstance(s, str) for s in scope):
+        return f"SCOPE must be None, {FILE!r} or a tuple of Repo field names, not {scope!r}"
+    unknown = sorted(set(scope) - set(field_names()))
+    if unknown:
+        return f"SCOPE names {', '.join(unknown)}, which are not Repo fields"
+    return None
+
+
+class Reuse:
+    """The check results of one run: answered from the stored ones where still valid.
+
+    :param repo: the loaded repository.
+    :param stored: what :meth:`kept` returned on the previous run (or anything else:
+        ignored).
+    :param salt: what every result depends on besides the check (tool and plugin
+        versions, the configuration).
+    """
+
+    def __init__(self, repo: Repo, stored: Any, salt: str) -> None:
+        self.repo = repo
+        self._stored: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
+        self._salt = salt
+        self._digests: dict[str, str | None] = {}
+        self._scoped: dict[tuple[str, ...], Repo] = {}
+        self._signatures: dict[str, Any] | None = None
+        self._by_paths: dict[frozenset[str], Repo] = {}
+        self.kept: dict[str, Any] = {}
+        self.reused = 0  # checks answered wholly from the stored results
+        self.ran = 0  # checks (or a file-scoped check's changed files) run
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, check: Any, options: Any, run: Callable[[Repo], Outcome]) -> Outcome:
+        """The outcome of ``check``: stored, or ``run`` over the repository it may read."""
+        scope = check.scope
+        if scope is None or validate_scope(scope) is not None:
+            return run(self.repo)
+        key = self._key(check, options, () if scope == FILE else scope)
+        if key is None:
+            return run(self.repo)
+        if scope == FILE:
+            return self._per_file(check.id, key, run)
+        stored = self._stored.get(check.id)
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
+            self.kept[check.id] = stored
+            self.reused += 1
+            return False, list(stored[1])
+        self.ran += 1
+        try:
+            outcome = run(self._restricted(scope))
+        except OutOfScope:
+            return run(self.repo)  # reached beyond its declaration: run whole, keep nothing
+        if not outcome[0]:
+            self.kept[check.id] = (key, tuple(outcome[1]))
+        return outcome
+
+    def _per_file(self, check_id: str, key: str, run: Callable[[Repo], Outcome]) -> Outcome:
+        """A file-scoped check over the files whose signature changed since its last run.
+
+        Kept: the check's findings by file; the files' signatures are kept once for
+        every file-scoped check (``SIGNATURES``), as this run saw them.
+        """
+        stored = self._stored.get(check_id)
+        before_signatures = self._stored.get(SIGNATURES)
+        before: Mapping[str, Any] | None = None
+        if (
+            isinstance(stored, tuple)
+            and len(stored) == 2
+            and stored[0] == key
+            and isinstance(stored[1], dict)
+            and isinstance(before_signatures, dict)
+        ):
+            before = stored[1]
+        signatures = self._file_signatures()
+        if before is None:
+            changed = set(signatures)
+        else:
+            changed = {
+                path
+                for path, signature in signatures.items()
+                if signature is None or before_signatures.get(path) != signature  # type: ignore[union-attr]
+            }
+        found: list[Diagnostic] = []
+        if changed:
+            self.ran += 1
+            try:
+                crashed, found = run(self._files_only(changed))
+            except OutOfScope:
+                return run(self.repo)
+            if crashed:
+                return crashed, found
+            if any(d.location.path not in changed for d in found):
+                return run(self.repo)  # a finding about another file: not file-scoped
+        else:
+            self.reused += 1
+        by_path: dict[str, list[Diagnostic]] = {}
+        for diag in found:
+            by_path.setdefault(diag.location.path, []).append(diag)
+        table = {p: tuple(d) for p, d in by_path.items() if signatures.get(p) is not None}
+        out = list(found)
+        if before is not None:
+            for path, diags in before.items():
+                if path in signatures and path not in changed:
+                    table[path] = diags
+                    out += diags
+        self.kept[check_id] = (key, table)
+        self.kept[SIGNATURES] = signatures
+        return False, out
+
+    # ------------------------------------------------------------------ keys
+
+    def _key(self, check: Any, options: Any, fields: tuple[str, ...]) -> str | None:
+        h = hashlib.sha256()
+        for part in (self._salt, check.id, check.plugin, repr(options)):
+            h.update(part.encode())
+            h.update(b"\0")
+        for name in sorted(set(fields)):
+            digest = self._digest(name)
+            if digest is None:
+                return None
+            h.update(f"{name}\0{digest}\0".encode())
+        return h.hexdigest()
+
+    def _digest(self, name: str) -> str | None:
+        if name not in self._digests:
+            self._digests[name] = _digest(self.repo, name)
+        return self._digests[name]
+
+    def _file_signatures(self) -> dict[str, Any]:
+        """Per file, what a file-scoped check's findings about it depend on: its content
+        and which of its documents are objects and which patches (None: unknown)."""
+        if self._signatures is None:
+            documents: dict[str, list[int]] = {}
+            patches: dict[str, list[int]] = {}
+            for doc in self.repo.documents:
+                documents.setdefault(doc.path, []).append(doc.index)
+            for doc in self.repo.patch_documents:
+                patches.setdefault(doc.path, []).append(doc.index)
+            self._signatures = {
+                path: (
+                    (yfile.sha256, tuple(documents.get(path, ())), tuple(patches.get(path, ())))
+                    if yfile.sha256
+                    else None
+                )
+                for path, yfile in self.repo.files.items()
+            }
+        return self._signatures
+
+    # ------------------------------------------------------------------ restricted repos
+
+    def _restricted(self, scope: tuple[str, ...]) -> Repo:
+        """The repository with every field outside ``scope`` forbidden (one per scope, so
+        checks of the same scope share its indexes)."""
+        allowed = frozenset(scope) | ALWAYS
+        key = tuple(sorted(allowed))
+        if key not in self._scoped:
+            forbidden: dict[str, Any] = {
+                name: _Forbidden(name) for name in field_names() if name not in allowed
+            }
+            self._scoped[key] = _without_desired_state(attrs.evolve(self.repo, **forbidden))
+        return self._scoped[key]
+
+    def _files_only(self, paths: set[str]) -> Repo:
+        """The repository restricted to ``paths``: their files and documents, nothing else
+        (one per set of paths: file-scoped checks usually share theirs)."""
+        key = frozenset(paths)
+        if key not in self._by_paths:
+            self._by_paths[key] = self._restrict_to(paths)
+        return self._by_paths[key]
+
+    def _restrict_to(self, paths: set[str]) -> Repo:
+        repo = self.repo
+        forbidden: dict[str, Any] = {
+            name: _Forbidden(name)
+            for name in field_names()
+            if name not in ALWAYS and name not in FILE_FIELDS
+        }
+        restricted = attrs.evolve(
+            repo,
+            **forbidden,
+            files={p: f for p, f in repo.files.items() if p in paths},
+            documents=tuple(d for d in repo.documents if d.path in paths),
+            patch_documents=tuple(d for d in repo.patch_documents if d.path in paths),
+        )
+        return _without_desired_state(restricted)
+
+
+def _without_desired_state(repo: Repo) -> Repo:
+    for name in _DESIRED_STATE:
+        repo._memo[name] = _Forbidden("clusters")
+    return repo
+
+
+def _digest(repo: Repo, name: str) -> str | None:
+    """The content of ``repo``'s field ``name`` as a hex digest; None when it cannot be keyed."""
+    h = hashlib.sha256()
+    if name == "files":
+        for path, yfile in repo.files.items():
+            if not yfile.sha256:
+                return None
+            h.update(f"{path}\0{yfile.sha256}\0".encode())
+        return h.hexdigest()
+    if name in ("documents", "patch_documents"):
+        # A document is its file's content at an index: the file's SHA-256 says it all.
+        for doc in getattr(repo, name):
+            found = repo.files.get(doc.path)
+            if found is None or not found.sha256:
+                return None
+            h.update(f"{doc.path}\0{doc.index}\0{found.sha256}\0".encode())
+        return h.hexdigest()
+    value = getattr(repo, name)
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=repr)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, 5)
+    # A document or file is its file's content: keyed by its SHA-256, not pickled.
+    shas = {path: yfile.sha256 for path, yfile in repo.files.items()}
+    pickler.dispatch_table = {
+        **copyreg.dispatch_table,
+        DocumentRef: lambda d: (tuple, ((d.path, d.index, d.start_line, shas.get(d.path)),)),
+        YamlFile: lambda f: (tuple, ((f.path, f.sha256 or None),)),
+    }
+    # No memo: equal values give equal bytes however their objects are shared.
+    pickler.fast = True
+    try:
+        pickler.dump(value)
+    except Exception:
+        return None
+    h.update(buffer.getvalue())
+    return h.hexdigest()
