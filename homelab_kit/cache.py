@@ -35,6 +35,7 @@ import os
 import pickle
 import re
 import secrets
+import stat
 import sys
 import tempfile
 import warnings
@@ -407,7 +408,7 @@ def _hash_file(h: Any, dirpath: str, name: str, links: list[str] | None = None) 
     except OSError:
         return
     h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-    if os.path.islink(path):
+    if stat.S_ISLNK(st.st_mode):  # from the lstat above: no second system call per file
         if links is not None:
             links.append(f"{path} -> {_link(path)}")
         try:

@@ -16,10 +16,9 @@ import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import pathspec
 
 from homelab_kit.cachedir import CACHE_DIR_ENV
 from homelab_kit.diagnostic import Severity
@@ -29,6 +28,9 @@ from homelab_kit.location import Location
 from homelab_kit.presets import DEFAULT_PRESET
 from homelab_kit.presets import PRESETS as PRESETS  # re-exported
 from homelab_kit.yaml import YMap, YSeq, load_file
+
+if TYPE_CHECKING:
+    import pathspec
 
 CONFIG_FILENAME = ".homelab-kit.yaml"
 
@@ -221,6 +223,8 @@ def path_matches(path: str, pattern: str) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _path_spec(pattern: str) -> pathspec.GitIgnoreSpec:
+    import pathspec  # only when a pattern is matched: a warm run answered by the cache never
+
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 

@@ -32,7 +32,10 @@ def homelab_kit_register_checks() -> list[Any]:
     ``convention`` or ``style``: which presets run it; a module without one counts
     as ``correctness``, so it runs by default), ``REMEDIATION``, an optional attrs
     ``Options`` class and ``check(repo, options)`` yielding
-    :class:`homelab_kit.Diagnostic`.
+    :class:`homelab_kit.Diagnostic`.  An optional ``SCOPE`` says what the check
+    reads (``"file"``, a tuple of ``Repo`` field names, or None: it runs every
+    time), so its findings are kept across runs while that is unchanged; see
+    docs/plugins.md and :mod:`homelab_kit.lint.reuse`.
 
     :returns: check modules or ``Check`` objects; IDs must be unique across plugins.
 
