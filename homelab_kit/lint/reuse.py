@@ -141,7 +141,9 @@ class Reuse:
         self.ran += 1
         try:
             outcome = run(self._restricted(scope))
-        except OutOfScope:
+        # A check's own errors come back as its outcome; an Exception here is the
+        # restricted copy that could not be made: the whole repository, unkept.
+        except (OutOfScope, Exception):
             return run(self.repo)  # reached beyond its declaration: run whole, keep nothing
         if not outcome[0]:
             self.kept[check.id] = (key, tuple(outcome[1]))
@@ -178,7 +180,7 @@ class Reuse:
             self.ran += 1
             try:
                 crashed, found = run(self._files_only(changed))
-            except OutOfScope:
+            except (OutOfScope, Exception):
                 return run(self.repo)
             if crashed:
                 return crashed, found
