@@ -1,10 +1,15 @@
 """Which Secrets the repository creates, and who reads them, by name and namespace.
 
 One index, built once per :class:`~homelab_kit.model.repo.Repo` (``Repo.derived``)
-and shared by the secrets checks, the Helm checks and the secrets map.  Names are
-compared after Flux ``postBuild`` substitution (``repo.expand``); a variable left
+and shared by the secrets checks, the Helm checks and the Flux checks.  Producers
+and readers are read from each cluster's desired state
+(:mod:`homelab_kit.model.applied`): names after Flux ``postBuild`` substitution,
+namespaces as Flux applies them (``targetNamespace``, a kustomization's
+``namespace``), fields a parent's patch injected.  A producer counts only in its
+own cluster (:func:`is_produced`); bootstrap's count in all.  A variable left
 unset matches any name, and an unknown namespace (``None``) matches any.  What no
-cluster deploys (``Repo.is_deployed``) produces nothing.
+cluster deploys produces and reads nothing; a deployed file no build produced (a
+failed build, a repository without clusters) stands in as written.
 """
 
 from __future__ import annotations
@@ -12,15 +17,27 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from homelab_kit.location import Location
+from homelab_kit.model.applied import AppliedDocument, applied_documents
 from homelab_kit.model.base import DocumentRef
-from homelab_kit.model.secrets import ProducerRule, SecretConsumer
+from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, FluxKustomization, HelmRelease
+from homelab_kit.model.helm import ValuesSource
+from homelab_kit.model.secrets import (
+    EXTERNAL_SECRETS_GROUP,
+    INFISICAL_GROUP,
+    ExternalSecret,
+    InfisicalSecret,
+    ProducerRule,
+    SecretConsumer,
+)
 from homelab_kit.model.substitute import NameIndex, any_match
+from homelab_kit.model.workloads import WORKLOAD_KINDS, pod_secret_consumers
+from homelab_kit.yaml import parse_text
 
 if TYPE_CHECKING:
     from homelab_kit.model.repo import Repo
@@ -32,22 +49,33 @@ _RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
 
 @attrs.frozen
 class SecretProducer:
-    """A Secret the repository creates: its possible names and namespaces.
+    """A Secret (or ConfigMap) a cluster creates: its possible names and namespaces.
 
     ``by`` names what creates it (``Secret db``, ``InfisicalSecret app``, ...);
-    ``path`` the file that declares it (``""``: outside every cluster, such as
-    bootstrap, which counts for all).
+    ``path`` the file that declares it (``""``: bootstrap, outside every cluster).
+    ``cluster`` is the cluster whose desired state holds it; None where no build
+    says (bootstrap, a repository without clusters), which counts in every cluster.
+    ``hashed``: generated with kustomize's name hash suffix (``names`` holds the
+    name with and without it).
     """
 
     names: tuple[str, ...]
     namespaces: Namespaces
     by: str
     path: str = ""
+    cluster: str | None = None
+    hashed: bool = False
 
 
 @attrs.frozen
 class SecretReader:
-    """A place that reads a Secret by name, with names and namespaces expanded."""
+    """A place that reads a Secret by name, as a cluster applies it.
+
+    ``names`` and ``namespaces`` are the applied object's (``None``: unknown, which
+    matches any); ``source`` the line to edit (the written field, the ``${VAR}``
+    reference, the patch line); ``cluster`` the cluster applying it (None: none
+    known).
+    """
 
     names: tuple[str, ...]
     namespaces: Namespaces
@@ -55,6 +83,40 @@ class SecretReader:
     consumer: str
     optional: bool
     source: Location
+    cluster: str | None = None
+
+
+Outcome = tuple[Location, "str | None", "str | None"]
+
+
+def per_cluster(outcomes: Iterable[Outcome]) -> Iterator[tuple[Location, str, str | None]]:
+    """What to report of references checked once per cluster applying them.
+
+    :param outcomes: ``(source, cluster, message)`` for each applied copy of a
+        reference; ``message`` is None where it holds.
+    :returns: ``(source, message, cluster)`` to report.  A reference that fails
+        alike in every cluster applying it is one finding, naming no cluster (the
+        engine names it when only one cluster has the file); one that holds in
+        another cluster, or fails differently in several, is reported per failing
+        cluster, naming it.
+    """
+    held: dict[Location, set[str | None]] = {}
+    failed: dict[Location, dict[str | None, set[str]]] = {}
+    for source, cluster, message in outcomes:
+        if message is None:
+            held.setdefault(source, set()).add(cluster)
+        else:
+            failed.setdefault(source, {}).setdefault(cluster, set()).add(message)
+    for source, by_cluster in failed.items():
+        messages = {m for found in by_cluster.values() for m in found}
+        involved = set(by_cluster) | held.get(source, set())
+        if len(involved) < 2 or (not held.get(source) and len(messages) == 1):
+            for message in sorted(messages):
+                yield source, message, None
+            continue
+        for cluster in sorted(by_cluster, key=lambda c: c or ""):
+            for message in sorted(by_cluster[cluster]):
+                yield source, message, cluster
 
 
 # --------------------------------------------------------------------- namespaces
@@ -204,38 +266,70 @@ def is_produced(
     producers: NameIndex[SecretProducer],
     names: tuple[str, ...],
     where: Namespaces,
-    repo: Repo | None = None,
-    reader: str | None = None,
+    cluster: str | None = None,
 ) -> bool:
-    """Whether a Secret called one of ``names`` is created in one of ``where``.
+    """Whether a Secret called one of ``names`` is created in one of ``where``, in ``cluster``.
 
-    With ``repo`` and the ``reader``'s file, a producer counts only when a cluster
-    deploying the reader deploys it too (or either lies outside every cluster,
-    as bootstrap does): one cluster's Secret does not exist in another.
+    A producer counts only in the cluster whose desired state holds it (one
+    cluster's Secret does not exist in another); one of no cluster (bootstrap)
+    counts in all, and a ``cluster`` of None accepts every producer.
     """
-    theirs = clusters_of(repo, reader) if repo is not None and reader else frozenset()
+    return any(True for _ in producers_of(producers, names, where, cluster))
+
+
+def producers_of(
+    producers: NameIndex[SecretProducer],
+    names: tuple[str, ...],
+    where: Namespaces,
+    cluster: str | None = None,
+) -> Iterator[SecretProducer]:
+    """The producers :func:`is_produced` accepts, in index order."""
     for p in producers.matching(names):
-        if not namespaces_meet(where, p.namespaces):
+        if cluster is not None and p.cluster is not None and p.cluster != cluster:
             continue
-        if theirs and p.path and repo is not None:
-            mine = clusters_of(repo, p.path)
-            if mine and not mine & theirs:
-                continue
-        return True
-    return False
+        if namespaces_meet(where, p.namespaces):
+            yield p
 
 
-def clusters_of(repo: Repo, path: str) -> frozenset[str]:
-    """The names of the clusters whose desired state includes ``path`` (may be none)."""
-    return repo.derived(_cluster_index).get(path, frozenset())
+def created_by_kind(repo: Repo) -> Mapping[str, NameIndex[SecretProducer]]:
+    """The ConfigMaps and Secrets the clusters create, by kind, found by name (shared)."""
+    return repo.derived(_created_by_kind)
 
 
-def _cluster_index(repo: Repo) -> dict[str, frozenset[str]]:
-    out: dict[str, set[str]] = {}
-    for cluster in repo.clusters:
-        for path in cluster.files:
-            out.setdefault(path, set()).add(cluster.name)
-    return {path: frozenset(names) for path, names in out.items()}
+def _created_by_kind(repo: Repo) -> dict[str, NameIndex[SecretProducer]]:
+    return {
+        "ConfigMap": producer_index(created_config_maps(repo)),
+        "Secret": producer_index(secret_producers(repo)),
+    }
+
+
+def reference_problem(
+    producers: NameIndex[SecretProducer], name: str, where: Namespaces, cluster: str | None
+) -> str | None:
+    """What is wrong with a reference to an object by its exact name, if anything.
+
+    ``"missing"``: nothing of that name in ``where`` in ``cluster``; ``"hashed"``:
+    only a generator whose name kustomize suffixes with a hash, which the reference
+    does not carry (no nameReference rewrote it); None: it resolves (or holds a
+    variable left unresolved, which matches anything).
+    """
+    made = list(producers_of(producers, (name,), where, cluster))
+    if not made:
+        return "missing"
+    if "${" not in name and all(p.hashed and p.names[0] != name for p in made):
+        return "hashed"
+    return None
+
+
+def reader_namespaces(repo: Repo, doc: AppliedDocument) -> Namespaces:
+    """The namespace an applied object reads in (``(None,)``: unknown, matching any).
+
+    The written stand-in reads where its Kustomization puts it, else as written.
+    """
+    if not doc.as_written:
+        return (doc.namespace,)
+    written = doc.written if doc.written is not None else doc
+    return placed(repo, written, written.namespace) or (None,)
 
 
 def generated_secrets(
@@ -336,75 +430,133 @@ def _secrets_in_text(text: str) -> Iterator[tuple[str, str | None]]:
 
 def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretProducer, ...]:
     out: list[SecretProducer] = list(bootstrap_producers(repo))
-    live = repo.is_deployed  # what no cluster deploys creates nothing
-    for secret in repo.secrets:
-        if not live(secret.doc.path):
-            continue
-        out.append(
-            SecretProducer(
-                repo.expand(secret.doc.path, secret.name),
-                placed(repo, secret.doc, secret.namespace),
-                f"Secret {secret.name}",
-                secret.doc.path,
-            )
-        )
-    for kfile, gen in repo.generators():
-        if gen.kind != "Secret" or not live(kfile.path):
-            continue
-        where: Namespaces = (
-            (gen.namespace,) if gen.namespace else tuple(repo.all_namespaces_of_file(kfile.path))
-        )
-        out.append(
-            SecretProducer(
-                repo.expand(kfile.path, gen.name), where, f"secretGenerator {gen.name}", kfile.path
-            )
-        )
-    for infisical in repo.infisical_secrets:
-        path = infisical.doc.path
-        if not live(path):
-            continue
-        own = placed(repo, infisical.doc, infisical.namespace)
-        for managed in infisical.managed_secrets:
-            written = managed.namespace
-            where = (
-                repo.expand(path, written) if written and written != infisical.namespace else own
-            )
-            out.append(
-                SecretProducer(
-                    repo.expand(path, managed.name),
-                    where,
-                    f"InfisicalSecret {infisical.name}",
-                    path,
-                )
-            )
-    for external in repo.external_secrets:
-        if not live(external.doc.path):
-            continue
-        out.append(
-            SecretProducer(
-                repo.expand(external.doc.path, external.target_name),
-                placed(repo, external.doc, external.namespace),
-                f"ExternalSecret {external.name}",
-                external.doc.path,
-            )
-        )
-    out.extend(_operator_producers(repo, generated_secrets(repo, templates)))
+    rules = producer_rules(repo, templates)
+    kinds = {r.kind for r in rules}
+    for doc in applied_documents(repo):
+        out.extend(_produced_by(repo, doc, "Secret", rules, kinds))
+    out.extend(_unbuilt_generators(repo, "Secret"))
+    return tuple(out)
+
+
+def created_config_maps(repo: Repo) -> tuple[SecretProducer, ...]:
+    """Every ConfigMap the clusters apply: manifests, generators, operators' objects.
+
+    Read from each cluster's desired state (:mod:`homelab_kit.model.applied`); a
+    generated ConfigMap is found by its name with and without kustomize's hash
+    suffix (``hashed``).
+    """
+    return repo.derived(_created_config_maps)
+
+
+def _created_config_maps(repo: Repo) -> tuple[SecretProducer, ...]:
+    rules = producer_rules(repo)
+    kinds = {r.kind for r in rules}
+    out: list[SecretProducer] = []
+    for doc in applied_documents(repo):
+        out.extend(_produced_by(repo, doc, "ConfigMap", rules, kinds))
+    out.extend(_unbuilt_generators(repo, "ConfigMap"))
     return tuple(out)
 
 
 def _config_map_producers(repo: Repo) -> tuple[SecretProducer, ...]:
-    return tuple(_operator_producers(repo, generated_config_maps(repo)))
+    rules = producer_rules(repo)
+    kinds = {r.kind for r in rules}
+    out: list[SecretProducer] = []
+    for doc in applied_documents(repo):
+        if doc.kind in kinds:
+            out.extend(_operator_producers(repo, doc, "ConfigMap", rules))
+    return tuple(out)
+
+
+_GENERATOR = {"Secret": "secretGenerator", "ConfigMap": "configMapGenerator"}
+_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_HASH = re.compile(r"[a-z0-9]{10}")
+
+
+def _produced_by(
+    repo: Repo, doc: AppliedDocument, kind: str, rules: Sequence[ProducerRule], kinds: set[str]
+) -> Iterator[SecretProducer]:
+    """The ``kind`` objects ``doc`` creates: itself, its managed Secrets, an operator's."""
+    if doc.kind == kind and doc.group == "" and doc.name:
+        names, hashed = _names_of(repo, doc)
+        yield SecretProducer(
+            names, _landed(repo, doc), f"{kind} {doc.name}", doc.path, doc.cluster, hashed
+        )
+    elif kind == "Secret" and doc.group == INFISICAL_GROUP and doc.kind == "InfisicalSecret":
+        infisical = InfisicalSecret.from_doc(doc, None)
+        for managed in infisical.managed_secrets:
+            if not managed.name:
+                continue
+            where = (managed.namespace,) if managed.namespace else _landed(repo, doc)
+            by = f"InfisicalSecret {infisical.name}"
+            yield SecretProducer((managed.name,), where, by, doc.path, doc.cluster)
+    elif kind == "Secret" and doc.group == EXTERNAL_SECRETS_GROUP and doc.kind == "ExternalSecret":
+        external = ExternalSecret.from_doc(doc, None)
+        by = f"ExternalSecret {external.name}"
+        yield SecretProducer((external.target_name,), _landed(repo, doc), by, doc.path, doc.cluster)
+    if doc.kind in kinds:
+        yield from _operator_producers(repo, doc, kind, rules)
+
+
+def _names_of(repo: Repo, doc: AppliedDocument) -> tuple[tuple[str, ...], bool]:
+    """An object's name; for one a generator made with a hash suffix, its name without it."""
+    name = doc.name
+    if doc.written is not None or posixpath.basename(doc.path) not in _KUSTOMIZATION_FILES:
+        return (name,), False
+    kfile = repo.kustomize_file(posixpath.dirname(doc.path))
+    for gen in kfile.generators if kfile is not None else ():
+        suffix = name[len(gen.name) + 1 :]
+        if (
+            gen.kind == doc.kind
+            and not gen.disable_name_suffix_hash
+            and name.startswith(gen.name + "-")
+            and _HASH.fullmatch(suffix)
+        ):
+            return (name, gen.name), True
+    return (name,), False
+
+
+def _landed(repo: Repo, doc: AppliedDocument) -> Namespaces:
+    """Where an object lands: as applied; the written stand-in where its Kustomization puts it.
+
+    No namespace at all is no namespace (``()``): a producer that lands nowhere
+    known matches no reader.
+    """
+    if not doc.as_written:
+        return (doc.namespace,) if doc.namespace else ()
+    written = doc.written if doc.written is not None else doc
+    return placed(repo, written, written.namespace)
 
 
 def _operator_producers(
-    repo: Repo, generated: Iterable[tuple[DocumentRef, str]]
+    repo: Repo, doc: AppliedDocument, kind: str, rules: Sequence[ProducerRule]
 ) -> Iterator[SecretProducer]:
-    for doc, name in generated:
-        if not repo.is_deployed(doc.path):
+    names: list[str] = []
+    for rule in rules:
+        if rule.applies(doc):
+            names.extend(rule.names(doc, kind))
+    if not names:
+        return
+    lands = landing_namespaces(repo, doc)
+    where = _landed(repo, doc) if lands is None else lands
+    for name in dict.fromkeys(names):
+        yield SecretProducer((name,), where, f"{doc.kind} {doc.name}", doc.path, doc.cluster)
+
+
+def _unbuilt_generators(repo: Repo, kind: str) -> Iterator[SecretProducer]:
+    """Generators of deployed kustomization files that no cluster's build produced."""
+    built = repo.derived(_built_paths)
+    for kfile, gen in repo.generators():
+        if gen.kind != kind or kfile.path in built or not repo.is_deployed(kfile.path):
             continue
-        lands = landing_namespaces(repo, doc)
-        where = placed(repo, doc, doc.namespace) if lands is None else lands
-        yield SecretProducer(repo.expand(doc.path, name), where, f"{doc.kind} {doc.name}", doc.path)
+        where: Namespaces = (
+            (gen.namespace,) if gen.namespace else tuple(repo.all_namespaces_of_file(kfile.path))
+        )
+        yield SecretProducer((gen.name,), where, f"{_GENERATOR[kind]} {gen.name}", kfile.path)
+
+
+def _built_paths(repo: Repo) -> frozenset[str]:
+    return frozenset(d.path for d in applied_documents(repo) if not d.as_written)
 
 
 def landing_namespaces(repo: Repo, doc: DocumentRef) -> Namespaces | None:
@@ -424,6 +576,8 @@ def landing_namespaces(repo: Repo, doc: DocumentRef) -> Namespaces | None:
         if rule.lands is not None:
             lands = rule.lands(repo, doc)
             if lands is not None:
+                if isinstance(doc, AppliedDocument) and not doc.as_written:
+                    return tuple(ns or None for ns in lands)  # substituted already
                 return tuple(
                     out for ns in lands for out in (repo.expand(doc.path, ns) if ns else (None,))
                 )
@@ -597,6 +751,13 @@ def kustomize_namespace(repo: Repo, path: str) -> tuple[str, ...]:
         directory = posixpath.dirname(directory)
 
 
+def applied_infisical_secrets(repo: Repo) -> Iterator[tuple[AppliedDocument, InfisicalSecret]]:
+    """Every InfisicalSecret as a cluster applies it (see :func:`applied_documents`)."""
+    for doc in applied_documents(repo):
+        if doc.group == INFISICAL_GROUP and doc.kind == "InfisicalSecret":
+            yield doc, InfisicalSecret.from_doc(doc, None)
+
+
 # ------------------------------------------------------------------------ readers
 
 
@@ -634,35 +795,160 @@ def _resolved_consumers(repo: Repo) -> tuple[tuple[SecretConsumer, str], ...]:
 
 
 def _secret_readers(repo: Repo) -> tuple[SecretReader, ...]:
-    out: list[SecretReader] = []
-    for c, name in resolved_consumers(repo):
-        path = c.source.path
-        landed = repo.all_namespaces_of_file(path)
-        where: Namespaces = tuple(landed) if landed else (c.namespace,)
-        out.append(
-            SecretReader(repo.expand(path, name), where, c.how, c.consumer, c.optional, c.source)
+    documents = applied_documents(repo)
+    config_maps = {
+        (d.cluster, d.namespace, d.name): d
+        for d in documents
+        if d.kind == "ConfigMap" and d.group == "" and not d.as_written
+    }
+    out: dict[SecretReader, None] = {}
+    for doc in documents:
+        for reader in _readers_of(repo, doc, config_maps):
+            out.setdefault(reader)
+    return tuple(out)
+
+
+def _readers_of(
+    repo: Repo, doc: AppliedDocument, config_maps: Mapping[Any, AppliedDocument]
+) -> Iterator[SecretReader]:
+    """The Secrets ``doc`` reads by name, as its cluster applies it."""
+    group, kind = doc.group, doc.kind
+    own = reader_namespaces(repo, doc)
+    consumers: Iterable[SecretConsumer] = ()
+    if group == KUSTOMIZE_GROUP and kind == "Kustomization":
+        ks = FluxKustomization.from_doc(doc, None)
+        consumers = (
+            SecretConsumer(
+                sf.name, None, "substituteFrom", f"Kustomization {ks.name}", sf.optional, sf.source
+            )
+            for sf in ks.substitute_from
+            if sf.kind == "Secret" and sf.name
         )
-    for infisical in repo.infisical_secrets:
-        if not infisical.credentials_secret:
-            continue
-        doc = infisical.doc
-        where = (
-            repo.expand(doc.path, infisical.credentials_namespace)
-            if infisical.credentials_namespace
-            else object_namespaces(repo, doc, infisical.namespace)
-        )
-        ref = ("spec", "authentication", infisical.auth_method or "", "credentialsRef")
-        out.append(
-            SecretReader(
-                repo.expand(doc.path, infisical.credentials_secret),
+    elif group == HELM_GROUP and kind == "HelmRelease":
+        consumers = _release_consumers(repo, doc, config_maps)
+    elif kind in WORKLOAD_KINDS and group in ("", "apps", "batch"):
+        consumers = pod_secret_consumers(doc, None, f"{kind} {doc.name}")
+    elif group == INFISICAL_GROUP and kind == "InfisicalSecret":
+        infisical = InfisicalSecret.from_doc(doc, None)
+        if infisical.credentials_secret:
+            ref = ("spec", "authentication", infisical.auth_method or "", "credentialsRef")
+            where = (infisical.credentials_namespace,) if infisical.credentials_namespace else own
+            yield SecretReader(
+                (infisical.credentials_secret,),
                 where,
                 "credentialsRef",
                 f"InfisicalSecret {infisical.name}",
                 False,
                 doc.location(*ref, "secretName"),
+                doc.cluster,
             )
+    for c in consumers:
+        name = c.secret_name
+        yield SecretReader((name,), own, c.how, c.consumer, c.optional, c.source, doc.cluster)
+
+
+def _release_consumers(
+    repo: Repo, doc: AppliedDocument, config_maps: Mapping[Any, AppliedDocument]
+) -> Iterator[SecretConsumer]:
+    """A HelmRelease's Secret readers: ``valuesFrom``, and what its values name.
+
+    The values are the applied release's inline ``spec.values`` and the values
+    files of the ConfigMaps its ``valuesFrom`` names, as the cluster applies those
+    (substituted), located in the values file.  ``{{ .Release.Name }}`` is rendered;
+    a name still holding a template is left out.
+    """
+    hr = HelmRelease.from_doc(doc, None)
+    for vf in hr.values_from:
+        if vf.kind == "Secret" and vf.name:
+            yield SecretConsumer(
+                vf.name, None, "valuesFrom", f"HelmRelease {hr.name}", vf.optional, vf.source
+            )
+    sources: list[ValuesSource] = []
+    if hr.values:
+        sources.append(ValuesSource(hr.name, None, "inline", doc, ("spec", "values")))
+    if doc.as_written:  # the loader's values files of the release
+        loaded = next((r for r in repo.helm_releases if r.doc == doc.written), None)
+        sources.extend(
+            v
+            for v in repo.values
+            if loaded is not None
+            and v.origin == "configmap"
+            and (v.release, v.namespace) == (loaded.name, loaded.namespace)
         )
-    return tuple(out)
+    else:
+        for vf in hr.values_from:
+            if vf.kind == "ConfigMap" and vf.name:
+                found = _values_document(repo, doc, vf.name, vf.values_key, config_maps)
+                if found is not None:
+                    sources.append(ValuesSource(hr.name, None, "configmap", found))
+    release = doc.str_at("spec", "releaseName")
+    if release is None:
+        release = f"{hr.target_namespace}-{hr.name}" if hr.target_namespace else hr.name
+    for source in sources:
+        for c in source.secret_consumers():
+            if "{{" in c.secret_name:
+                name = _RELEASE_NAME.sub(release, c.secret_name)
+                if "{{" in name:
+                    continue
+                c = attrs.evolve(c, secret_name=name)
+            yield c
+
+
+def _values_document(
+    repo: Repo,
+    hr: AppliedDocument,
+    name: str,
+    key: str,
+    config_maps: Mapping[Any, AppliedDocument],
+) -> DocumentRef | None:
+    """The values a ``valuesFrom`` ConfigMap holds, located in the file it was generated from.
+
+    The ConfigMap is the one the release's cluster applies in its namespace; its
+    text, substituted, is read again only when the values file holds ``${``.
+    """
+    cm = config_maps.get((hr.cluster, hr.namespace, name))
+    if cm is None or cm.written is not None:
+        return None  # a ConfigMap manifest: its values are not a file of their own
+    base = _names_of(repo, cm)[0][-1]
+    kfile = repo.kustomize_file(posixpath.dirname(cm.path))
+    if kfile is None:
+        return None
+    for gen in kfile.generators:
+        if gen.kind != "ConfigMap" or gen.name != base:
+            continue
+        for file_key, entry in zip(gen.file_keys, gen.files, strict=False):
+            if file_key != key or entry.target is None:
+                continue
+            yfile = repo.files.get(entry.target)
+            if not yfile or not yfile.documents or not isinstance(yfile.documents[0].data, dict):
+                return None
+            written = DocumentRef.from_document(entry.target, yfile.documents[0])
+            text = cm.get("data", key)
+            data: Any = written.data
+            if isinstance(text, str) and _has_variables(written.data):
+                parsed, _ = parse_text(text, entry.target)
+                data = parsed[0].data if parsed else None
+            if not isinstance(data, Mapping):
+                return None
+            return AppliedDocument(
+                entry.target, 0, data, written.start_line, written=written, cluster=hr.cluster
+            )
+    return None
+
+
+def _has_variables(node: Any) -> bool:
+    """Whether a string under ``node`` holds ``${`` (substitution may have changed it)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if "${" in current:
+                return True
+        elif isinstance(current, Mapping):
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
 
 
 def _release_name(

@@ -1,9 +1,11 @@
 """A Flux Kustomization's substituteFrom must name a ConfigMap or Secret the repository creates.
 
 ## What it does
-Checks that every `spec.postBuild.substituteFrom` entry of a Flux `Kustomization`
-names a ConfigMap or Secret created in the Kustomization's namespace by a file
-of the same cluster (a repository with several clusters does not share them): a
+Checks that every `spec.postBuild.substituteFrom` entry of a Flux `Kustomization`,
+as its cluster applies it (a parent's patch may add entries, substitution fill
+names), names a ConfigMap or Secret created in the Kustomization's namespace in
+the same cluster's desired state (a repository with several clusters does not
+share them; the finding names the cluster where they differ): a
 manifest (a SOPS-encrypted Secret counts), a kustomize generator, the Secret an
 InfisicalSecret or ExternalSecret manages, an operator's object, or bootstrap.  Entries
 marked `optional: true` may be missing.  A generated ConfigMap or Secret must not
@@ -42,8 +44,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.secret_index import clusters_of
-from homelab_kit_flux._common import find_producers
+from homelab_kit.model.applied import applied_documents
+from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
+from homelab_kit.model.secret_index import (
+    Outcome,
+    created_by_kind,
+    per_cluster,
+    reader_namespaces,
+    reference_problem,
+)
 
 ID = "flux-ks-substitute-from"
 SEVERITY = Severity.ERROR
@@ -53,33 +62,30 @@ REMEDIATION = "Fix the name, create the ConfigMap or Secret in this namespace, o
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    for ks in repo.kustomizations:
+    index = created_by_kind(repo)
+    outcomes: list[Outcome] = []
+    for doc in applied_documents(repo):
+        if doc.group != KUSTOMIZE_GROUP or doc.kind != "Kustomization":
+            continue
+        ks = FluxKustomization.from_doc(doc, None)
+        namespaces = reader_namespaces(repo, doc)
+        named = sorted(ns for ns in namespaces if ns)
+        where = f" in namespace {named[0]}" if len(named) == 1 else ""
         for ref in ks.substitute_from:
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
                 continue
-            found = [
-                p
-                for p in find_producers(repo, ref.kind, ks.namespace, ref.name)
-                if _same_cluster(repo, ks.doc.path, p.path)
-            ]
-            where = f" in namespace {ks.namespace}" if ks.namespace else ""
-            if not found:
+            problem = reference_problem(index[ref.kind], ref.name, namespaces, doc.cluster)
+            message: str | None = None
+            if problem == "missing":
                 message = (
                     f"Kustomization {ks.name} substitutes from {ref.kind} {ref.name}, "
                     f"which nothing in the repository creates{where}"
                 )
-            elif all(p.hashed for p in found):
+            elif problem == "hashed":
                 message = (
                     f"Kustomization {ks.name} substitutes from {ref.kind} {ref.name}, which "
                     f"is generated with a name hash suffix, so Flux cannot find it by name"
                 )
-            else:
-                continue
-            yield Diagnostic(ref.source, ID, message, SEVERITY, REMEDIATION)
-
-
-def _same_cluster(repo: Repo, reader: str, producer: str) -> bool:
-    """Whether a cluster deploying ``reader`` deploys ``producer`` (or either is in none)."""
-    theirs = clusters_of(repo, reader)
-    mine = clusters_of(repo, producer) if producer else frozenset()
-    return not theirs or not mine or bool(theirs & mine)
+            outcomes.append((ref.source, doc.cluster, message))
+    for source, message, cluster in per_cluster(outcomes):
+        yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)

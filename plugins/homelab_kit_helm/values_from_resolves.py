@@ -10,9 +10,17 @@ namespace, to something the repository creates:
   not), the managed Secret of an `InfisicalSecret`, or the target of an
   `ExternalSecret`.
 
-Entries marked `optional: true` are skipped.  Names are compared after the
-deploying Flux Kustomization's inline `postBuild.substitute` variables are
-applied.  (Secrets read elsewhere are checked by `secrets-consumed-secret-exists`.)
+Each HelmRelease is read as its cluster applies it: in the namespace Flux puts it
+in (`targetNamespace`, a kustomization's `namespace`), with the fields patches
+set, after `postBuild` substitution and kustomize's name references.  Only what
+the same cluster creates counts, and only in the release's namespace; a
+repository with several clusters names the cluster where a reference fails in
+one and holds in another.  The finding points at the line to edit: the
+`valuesFrom` name, its `${VAR}` reference or the patch that set it.  A
+generator's name hash suffix must reach the reference (kustomize rewrites it
+through a `configurations:` nameReference for `spec/valuesFrom/name`), or the
+generator must set `disableNameSuffixHash`.  Entries marked `optional: true` are
+skipped.  (Secrets read elsewhere are checked by `secrets-consumed-secret-exists`.)
 
 ## Why is this bad?
 Flux cannot render the release without its values: the HelmRelease fails with
@@ -47,62 +55,51 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.applied import applied_documents
+from homelab_kit.model.flux import HELM_GROUP, HelmRelease
 from homelab_kit.model.secret_index import (
-    Namespaces,
-    config_map_producers,
-    is_produced,
-    namespaces_meet,
-    object_namespaces,
-    producer_index,
-    secret_producers,
+    Outcome,
+    created_by_kind,
+    per_cluster,
+    reader_namespaces,
+    reference_problem,
 )
-from homelab_kit.model.substitute import NameIndex
 
 ID = "helm-values-from-resolves"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 LIVE = True
-REMEDIATION = "Generate or declare the ConfigMap or Secret, or fix the valuesFrom name."
+REMEDIATION = (
+    "Generate or declare the ConfigMap or Secret, or fix the valuesFrom name (a generated "
+    "one needs disableNameSuffixHash or a nameReference configuration)."
+)
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    config_maps = _config_maps(repo)
-    secrets = producer_index(secret_producers(repo))
-    for hr in repo.helm_releases:
-        namespaces = object_namespaces(repo, hr.doc, hr.namespace)
+    index = created_by_kind(repo)
+    outcomes: list[Outcome] = []
+    for doc in applied_documents(repo):
+        if doc.group != HELM_GROUP or doc.kind != "HelmRelease":
+            continue
+        hr = HelmRelease.from_doc(doc, None)
+        namespaces = reader_namespaces(repo, doc)
+        named = sorted(ns for ns in namespaces if ns)
+        where = f" in namespace {named[0]}" if len(named) == 1 else ""
         for ref in hr.values_from:
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
                 continue
-            names = repo.expand(hr.doc.path, ref.name)
-            if ref.kind == "Secret":
-                if is_produced(secrets, names, namespaces, repo, hr.doc.path):
-                    continue
-            elif any(namespaces_meet(namespaces, where) for where in config_maps.matching(names)):
-                continue
-            yield Diagnostic(
-                ref.source,
-                ID,
-                f"HelmRelease {hr.name} reads values from {ref.kind} {ref.name}, which nothing "
-                "in the repository creates in its namespace",
-                SEVERITY,
-                REMEDIATION,
-            )
-
-
-def _config_maps(repo: Repo) -> NameIndex[Namespaces]:
-    """ConfigMaps the repository creates: the namespaces of each, found by its names."""
-    out: NameIndex[Namespaces] = NameIndex()
-    live = repo.is_deployed  # what no cluster deploys creates nothing
-    for kfile, gen in repo.generators():
-        if gen.kind != "ConfigMap" or not live(kfile.path):
-            continue
-        where: Namespaces = (
-            (gen.namespace,) if gen.namespace else repo.all_namespaces_of_file(kfile.path)
-        ) or (None,)
-        out.add(repo.expand(kfile.path, gen.name), where)
-    for doc in repo.documents:
-        if doc.group == "" and doc.kind == "ConfigMap" and doc.name and live(doc.path):
-            out.add(repo.expand(doc.path, doc.name), object_namespaces(repo, doc, doc.namespace))
-    for producer in config_map_producers(repo):  # an ObjectBucketClaim's, ...
-        out.add(producer.names, producer.namespaces)
-    return out
+            problem = reference_problem(index[ref.kind], ref.name, namespaces, doc.cluster)
+            message: str | None = None
+            if problem == "missing":
+                message = (
+                    f"HelmRelease {hr.name} reads values from {ref.kind} {ref.name}, which "
+                    f"nothing in the repository creates{where}"
+                )
+            elif problem == "hashed":
+                message = (
+                    f"HelmRelease {hr.name} reads values from {ref.kind} {ref.name}, which is "
+                    "generated with a name hash suffix that nothing rewrites this reference to"
+                )
+            outcomes.append((ref.source, doc.cluster, message))
+    for source, message, cluster in per_cluster(outcomes):
+        yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)

@@ -3,9 +3,12 @@
 ## What it does
 Follows every place that reads a Secret by name (`envFrom`, `secretKeyRef`,
 volumes, `imagePullSecrets`, chart values such as `existingSecret`, Flux
-`postBuild.substituteFrom`, InfisicalSecret `credentialsRef`) and checks that a
-Secret of that name is created *in the reader's namespace*, by a file of the
-reader's cluster (when the repository has several), by:
+`postBuild.substituteFrom`, InfisicalSecret `credentialsRef`), in each object as
+its cluster applies it (the namespace `targetNamespace` gives it, fields a
+parent's patch injects, names after substitution), and checks that a Secret of
+that name is created *in the reader's namespace* in the same cluster's desired
+state (a Secret of another cluster does not count; the finding names the cluster
+where several differ), by:
 
 - an `InfisicalSecret` (its managed Secrets) or an `ExternalSecret` (its target);
 - a `Secret` manifest (SOPS-encrypted or not) or a kustomize `secretGenerator`;
@@ -22,8 +25,8 @@ reader's cluster (when the repository has several), by:
 - or a name listed in `external`: created outside the repository.
 
 Readers marked `optional: true` are skipped, `{{ .Release.Name }}` in chart values
-is rendered, other Helm templates are not judged, and names are compared after
-Flux substitution (`${APP}`).  A chart's Ingress-style `tls.secretName` is not a
+is rendered, other Helm templates are not judged, and a finding points at the line
+to edit (the `${APP}` reference, the patch line).  A chart's Ingress-style `tls.secretName` is not a
 read: the ingress controller or cert-manager's ingress-shim provides it, as for an
 Ingress object's own `spec.tls`.  HelmRelease `valuesFrom` is checked by
 `helm-values-from-resolves`.
@@ -79,7 +82,9 @@ import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.secret_index import (
+    Outcome,
     is_produced,
+    per_cluster,
     producer_index,
     secret_producers,
     secret_readers,
@@ -107,27 +112,30 @@ class Options:
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     produced = producer_index(secret_producers(repo, options.generated))
-    for consumer in secret_readers(repo):
-        if consumer.optional or consumer.how == "valuesFrom":
+    outcomes: list[Outcome] = []
+    for reader in secret_readers(repo):
+        if reader.optional or reader.how == "valuesFrom":
             continue
         if any(
             fnmatch.fnmatchcase(name, pattern)
-            for name in consumer.names
+            for name in reader.names
             for pattern in options.external
         ):
             continue
-        if is_produced(produced, consumer.names, consumer.namespaces, repo, consumer.source.path):
-            continue
-        name = consumer.names[0]
-        namespaces = sorted(ns for ns in consumer.namespaces if ns)
+        ok = is_produced(produced, reader.names, reader.namespaces, reader.cluster)
+        namespaces = sorted(ns for ns in reader.namespaces if ns)
         where = f" in namespace {namespaces[0]}" if len(namespaces) == 1 else ""
-        elsewhere = is_produced(produced, consumer.names, (None,))
-        detail = ", only in another namespace" if elsewhere else ""
-        yield Diagnostic(
-            consumer.source,
-            ID,
-            f"{consumer.consumer} reads Secret {name} ({consumer.how}), which nothing in the "
-            f"repository creates{where}{detail}",
-            SEVERITY,
-            REMEDIATION,
+        detail = ""
+        if ok:
+            pass
+        elif reader.cluster is not None and is_produced(produced, reader.names, reader.namespaces):
+            detail = ", only in another cluster"
+        elif is_produced(produced, reader.names, (None,), reader.cluster):
+            detail = ", only in another namespace"
+        message = (
+            f"{reader.consumer} reads Secret {reader.names[0]} ({reader.how}), which nothing "
+            f"in the repository creates{where}{detail}"
         )
+        outcomes.append((reader.source, reader.cluster, None if ok else message))
+    for source, message, cluster in per_cluster(outcomes):
+        yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)

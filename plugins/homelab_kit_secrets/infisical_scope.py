@@ -2,7 +2,8 @@
 
 ## What it does
 Reports every `InfisicalSecret` whose `secretsScope.secretsPath` is the project
-root (`/`), with or without `recursive: true`.  The conventions scope each
+root (`/`), with or without `recursive: true`, as its cluster applies it (after
+patches and Flux substitution).  The conventions scope each
 InfisicalSecret to one app's folder (`secretsPath: /sonarr`).
 
 ## Why is this bad?
@@ -40,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.secret_index import Outcome, applied_infisical_secrets, per_cluster
 
 ID = "secrets-infisical-scope"
 SEVERITY = Severity.ERROR
@@ -49,18 +51,19 @@ REMEDIATION = "Set secretsScope.secretsPath to the app's own folder (for example
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    for infisical in repo.infisical_secrets:
+    outcomes: list[Outcome] = []
+    for doc, infisical in applied_infisical_secrets(repo):
         path = infisical.secrets_path
-        if path is None or path.strip().strip("/"):
-            continue
         base = ("spec", "authentication", infisical.auth_method or "")
-        where = infisical.doc.location(*base, "secretsScope", "secretsPath")
+        where = doc.location(*base, "secretsScope", "secretsPath")
+        if path is None or path.strip().strip("/"):
+            outcomes.append((where, doc.cluster, None))
+            continue
         recursive = " recursively" if infisical.recursive else ""
-        yield Diagnostic(
-            where,
-            ID,
+        message = (
             f"InfisicalSecret {infisical.name} reads{recursive} from the project root "
-            f"({path!r}), not its app's folder",
-            SEVERITY,
-            REMEDIATION,
+            f"({path!r}), not its app's folder"
         )
+        outcomes.append((where, doc.cluster, message))
+    for source, message, cluster in per_cluster(outcomes):
+        yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)

@@ -5,7 +5,10 @@ Reports every `InfisicalSecret` none of whose managed Secrets is read in their
 namespace: not by a workload, chart values, `valuesFrom` or `substituteFrom`,
 and not named anywhere else in the repository's manifests or Helm values (a
 `secretName` in an Ingress, a database `Cluster`'s credentials, a Reloader
-annotation, ...).  Names are compared after Flux substitution.
+annotation, ...).  Each InfisicalSecret is read as its cluster applies it (names
+after Flux substitution, the namespace `targetNamespace` gives it), and only
+readers of the same cluster count; one a component copies into several apps is
+judged per copy.
 
 ## Options
 - `read-implicitly` (default `[rook-ceph-dashboard-password]`): glob patterns of
@@ -48,7 +51,16 @@ from typing import Any
 import attrs
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.secret_index import namespaces_meet, object_namespaces, secret_readers
+from homelab_kit.model.applied import AppliedDocument, applied_documents
+from homelab_kit.model.secret_index import (
+    Outcome,
+    SecretReader,
+    applied_infisical_secrets,
+    namespaces_meet,
+    per_cluster,
+    reader_namespaces,
+    secret_readers,
+)
 from homelab_kit.model.secrets import InfisicalSecret
 from homelab_kit.model.substitute import NameIndex, has_variables, names_match
 
@@ -70,48 +82,54 @@ _TOKEN = re.compile(r"[\s,;\"'`()\[\]]+")
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    consumers = NameIndex((c.names, c) for c in secret_readers(repo))
+    readers = NameIndex((r.names, r) for r in secret_readers(repo))
     # First what workloads, values and operators read; then, for the InfisicalSecrets
     # left, whether their names are mentioned anywhere (one pass over every string).
-    left: list[tuple[InfisicalSecret, list[tuple[str, ...]]]] = []
-    for infisical in repo.infisical_secrets:
-        path = infisical.doc.path
-        own = object_namespaces(repo, infisical.doc, infisical.namespace)
-        names_of: list[tuple[str, ...]] = []
-        used = False
-        for managed in infisical.managed_secrets:
-            names = repo.expand(path, managed.name)
-            implicit = options.read_implicitly
-            if any(fnmatch.fnmatchcase(n, p) for n in names for p in implicit):
-                used = True
-                break
-            where = (
-                repo.expand(path, managed.namespace)
-                if managed.namespace and managed.namespace != infisical.namespace
-                else own
-            )
-            if any(namespaces_meet(where, c.namespaces) for c in consumers.matching(names)):
-                used = True
-                break
-            names_of.append(names)
-        if not used and infisical.managed_secrets:
-            left.append((infisical, names_of))
-    if not left:
-        return
-    wanted = {n for _, names_of in left for names in names_of for n in names}
-    mentions = _Mentions(repo, wanted)
-    for infisical, names_of in left:
-        own_key = (infisical.doc.path, infisical.doc.index)
-        if any(mentions.mentioned(names, own_key) for names in names_of):
+    left: list[tuple[AppliedDocument, InfisicalSecret]] = []
+    outcomes: list[Outcome] = []
+    for doc, infisical in applied_infisical_secrets(repo):
+        if not infisical.managed_secrets:
             continue
-        secret_names = ", ".join(m.name for m in infisical.managed_secrets)
-        yield Diagnostic(
-            infisical.doc.location(),
-            ID,
-            f"InfisicalSecret {infisical.name} creates {secret_names}, which nothing reads",
-            SEVERITY,
-            REMEDIATION,
-        )
+        if _read(repo, doc, infisical, readers, options):
+            outcomes.append((doc.location(), doc.cluster, None))
+        else:
+            left.append((doc, infisical))
+    if left:
+        wanted = {m.name for _, infisical in left for m in infisical.managed_secrets if m.name}
+        mentions = _Mentions(repo, wanted)
+        for doc, infisical in left:
+            names = tuple(m.name for m in infisical.managed_secrets if m.name)
+            own_key = (doc.path, doc.index)
+            if mentions.mentioned(names, own_key):
+                outcomes.append((doc.location(), doc.cluster, None))
+                continue
+            message = (
+                f"InfisicalSecret {infisical.name} creates {', '.join(names)}, which nothing reads"
+            )
+            outcomes.append((doc.location(), doc.cluster, message))
+    for source, message, cluster in per_cluster(outcomes):
+        yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
+
+
+def _read(
+    repo: Repo,
+    doc: AppliedDocument,
+    infisical: InfisicalSecret,
+    readers: NameIndex[SecretReader],
+    options: Options,
+) -> bool:
+    """Whether a reader of the same cluster reads one of its Secrets, where it lands."""
+    own = reader_namespaces(repo, doc)
+    for managed in infisical.managed_secrets:
+        names = (managed.name,)
+        if any(fnmatch.fnmatchcase(managed.name, p) for p in options.read_implicitly):
+            return True
+        where = (managed.namespace,) if managed.namespace else own
+        for reader in readers.matching(names):
+            same = doc.cluster is None or reader.cluster in (None, doc.cluster)
+            if same and namespaces_meet(where, reader.namespaces):
+                return True
+    return False
 
 
 class _Mentions:
@@ -128,7 +146,9 @@ class _Mentions:
         if any(has_variables(n) for n in wanted) or len(wanted) > 500:
             keep = None
         hint = re.compile("|".join(map(re.escape, sorted(keep)))) if keep else None
-        docs = [*repo.documents, *repo.patch_documents, *(v.doc for v in repo.values)]
+        # The objects as the clusters apply them (names substituted), the patches,
+        # and the values files (their variables expanded below).
+        docs = [*applied_documents(repo), *repo.patch_documents, *(v.doc for v in repo.values)]
         for doc in docs:
             key = (doc.path, doc.index)
             for text in _strings(doc.data):

@@ -11,7 +11,9 @@ Checks that every `InfisicalSecret` sets:
 - a managed Secret: `managedSecretReference.secretName` or
   `managedKubeSecretReferences[].secretName`.
 
-Each missing field is one finding, at the mapping that should hold it.
+Each missing field is one finding, at the mapping that should hold it.  The
+InfisicalSecret is read as its cluster applies it: a field a patch sets is not
+missing.
 
 With `require-host-api: true` it also asks for `spec.hostAPI` (the Infisical
 instance): the guide's conventions always write it.  Without it the operator reads
@@ -70,6 +72,7 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, InfisicalSecret, Location, Repo, Severity
+from homelab_kit.model.secret_index import Outcome, applied_infisical_secrets, per_cluster
 
 ID = "secrets-infisical-well-formed"
 SEVERITY = Severity.ERROR
@@ -87,9 +90,14 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    for infisical in repo.infisical_secrets:
-        for where, message in _problems(infisical, options):
-            yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
+    outcomes: list[Outcome] = []
+    for doc, infisical in applied_infisical_secrets(repo):
+        problems = list(_problems(infisical, options))
+        outcomes.extend((where, doc.cluster, message) for where, message in problems)
+        if not problems:
+            outcomes.append((doc.location(), doc.cluster, None))
+    for source, message, cluster in per_cluster(outcomes):
+        yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
 
 
 def _problems(s: InfisicalSecret, options: Options) -> Iterator[tuple[Location, str]]:

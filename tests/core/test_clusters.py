@@ -335,11 +335,26 @@ def test_undeployed_files_are_reported_once_per_folder_and_otherwise_silent(
 
 
 def test_an_undeployed_producer_satisfies_no_reader(yaml_tree: YamlTree) -> None:
-    root = yaml_tree(_undeployed_files())
+    files = _undeployed_files()
+    # echo's own substituteFrom is replaced by cluster-apps' patch (a CRD's list is
+    # replaced by a strategic merge), so the reader is a Deployment of echo's.
+    app = "kubernetes/main/apps/default/echo/app"
+    files[f"{app}/kustomization.yaml"] = "resources: [./service.yaml, ./deployment.yaml]\n"
+    files[f"{app}/deployment.yaml"] = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo, namespace: default}
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          envFrom:
+            - secretRef: {name: cluster-secrets}
+"""
+    root = yaml_tree(files)
     found = findings(lint_path(root, select=["secrets-consumed-secret-exists"]))
-    assert found == [
-        ("kubernetes/main/apps/default/echo/ks.yaml", 13, "secrets-consumed-secret-exists")
-    ]
+    assert found == [(f"{app}/deployment.yaml", 10, "secrets-consumed-secret-exists")]
 
 
 # ----------------------------------------------------------- one patch semantics

@@ -44,6 +44,13 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 #   cluster never builds them (true; its guide keeps them in secrets/). onedr0p's
 #   2024 `cluster` Kustomization reads its own flux/vars, but it is a root that
 #   bootstrap applies with its vars: not judged.
+# - flux-ks-substitute-from (issue 16 items 1-3): now read from each cluster's desired
+#   state (the entries a parent's patch injects, names after substitution, only that
+#   cluster's producers).  Unchanged on every corpus (yamshy 1, others 0): yamshy's
+#   cert-manager Kustomization (namespace cert-manager) reads cluster-secrets, which
+#   only the unlisted components/common/infisical creates (true, as above);
+#   onedr0p-2024's patched-in `substituteFrom: cluster-secrets` of every app resolves
+#   in both clusters (main and storage each apply their own).
 EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {
         "flux-ks-dependency-wait": 2,

@@ -103,6 +103,8 @@ def cluster(hr: str = OCI + RELEASE) -> dict[str, str]:
               - name: echo-values
                 files:
                   - values.yaml=./helm/values.yaml
+            generatorOptions:
+              disableNameSuffixHash: true  # so valuesFrom finds it by name
             """,
         ECHO_HR: hr,
         ECHO_VALUES: "replicas: 1\n",
@@ -268,7 +270,7 @@ def test_a_chart_ref_a_patch_sets_resolves(yaml_tree: YamlTree, lint_tree: LintT
     yaml_tree(tree)
     assert lint_tree(select=ids) == [
         (ECHO_HR, 5, "helm-chart-source-unused"),
-        (ECHO_KFILE, 21, "helm-chart-source-resolves"),  # the patch's `name: echoo`
+        (ECHO_KFILE, 23, "helm-chart-source-resolves"),  # the patch's `name: echoo`
     ]
 
 

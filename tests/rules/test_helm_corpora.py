@@ -30,6 +30,14 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 #   recorded) one, its bitnami HelmRepository that no release names (true).
 # - helm-values-from-resolves: onedr0p__home-ops-2024's loki-bucket and
 #   thanos-bucket (10 findings) are made by ObjectBucketClaims, now producers.
+#   Since issue 16 items 1-3 the check reads each release as its cluster applies it
+#   (namespace, patches, substitution, kustomize name references), and a generated
+#   ConfigMap counts only in its cluster, by its applied (hashed) name.  Unchanged (0
+#   everywhere): onedr0p-2024's 4 releases (cilium, coredns, spegel,
+#   kubelet-csr-approver) and yamshy's 18 name their hashed `*-values` ConfigMaps through
+#   a kustomizeconfig.yaml nameReference, so the applied valuesFrom carries the hash
+#   and resolves exactly; a reference without it would now be an error (true: Flux
+#   looks the ConfigMap up by name).
 EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {"helm-chart-source-placement": 1},
     "onedr0p__home-ops": {

@@ -32,6 +32,16 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 # - LukasParke (cluster-template family) keeps 8 app SOPS files under kubernetes/:
 #   against the bootstrap-only rule by design (`sops-allowlist` clears them).
 # - onedr0p and bjw-s use ExternalSecret throughout: nothing to report.
+# - Issue 16 items 1-3: secrets-consumed-secret-exists and the secrets-infisical-*
+#   checks read what each cluster applies (readers and producers after substitution,
+#   in the namespace Flux applies them to, producers only in their own cluster).
+#   Every count is unchanged; reviewed: vrozaksen's 4 InfisicalSecrets with
+#   substituted names (components cnpg, anubis, kafka, clickhouse: `${APP}-...`)
+#   are now one producer per app applying them (postgres-arr-app, ...), each in its
+#   app's namespace, where the old reading spread every name over every namespace;
+#   the readers of its unlisted apps (recyclarr, rxresume, sentry: 24) are no longer
+#   readers at all (they never were judged: not deployed).  yamshy's consumed
+#   finding (cert-manager's substituteFrom cluster-secrets) is the same line.
 EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {
         "secrets-consumed-secret-exists": 1,
