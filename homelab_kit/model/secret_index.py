@@ -25,7 +25,7 @@ import attrs
 from homelab_kit.location import Location
 from homelab_kit.model.applied import AppliedDocument, applied_documents
 from homelab_kit.model.base import DocumentRef
-from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, FluxKustomization, HelmRelease
+from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, HelmRelease
 from homelab_kit.model.helm import ValuesSource
 from homelab_kit.model.secrets import (
     EXTERNAL_SECRETS_GROUP,
@@ -816,13 +816,8 @@ def _readers_of(
     own = reader_namespaces(repo, doc)
     consumers: Iterable[SecretConsumer] = ()
     if group == KUSTOMIZE_GROUP and kind == "Kustomization":
-        ks = FluxKustomization.from_doc(doc, None)
-        consumers = (
-            SecretConsumer(
-                sf.name, None, "substituteFrom", f"Kustomization {ks.name}", sf.optional, sf.source
-            )
-            for sf in ks.substitute_from
-            if sf.kind == "Secret" and sf.name
+        consumers = _references(
+            doc, ("spec", "postBuild", "substituteFrom"), "substituteFrom", "Kustomization"
         )
     elif group == HELM_GROUP and kind == "HelmRelease":
         consumers = _release_consumers(repo, doc, config_maps)
@@ -847,6 +842,35 @@ def _readers_of(
         yield SecretReader((name,), own, c.how, c.consumer, c.optional, c.source, doc.cluster)
 
 
+@attrs.frozen
+class _Release:
+    """What the Secret readers of a HelmRelease need of it."""
+
+    name: str
+    target_namespace: str | None
+    values: Any = attrs.field(repr=False)
+    config_maps: tuple[tuple[str, str], ...]  # valuesFrom ConfigMaps: (name, valuesKey)
+
+
+def _references(
+    doc: AppliedDocument, path: tuple[str, ...], how: str, kind: str
+) -> Iterator[SecretConsumer]:
+    """The Secrets a ``[{kind, name, optional}]`` list at ``path`` names."""
+    for i, item in enumerate(doc.list_at(*path)):
+        if not isinstance(item, Mapping) or item.get("kind") != "Secret":
+            continue
+        name = item.get("name")
+        if isinstance(name, str) and name:
+            yield SecretConsumer(
+                name,
+                None,
+                how,
+                f"{kind} {doc.name}",
+                item.get("optional") is True,
+                doc.location(*path, i),
+            )
+
+
 def _release_consumers(
     repo: Repo, doc: AppliedDocument, config_maps: Mapping[Any, AppliedDocument]
 ) -> Iterator[SecretConsumer]:
@@ -857,17 +881,26 @@ def _release_consumers(
     (substituted), located in the values file.  ``{{ .Release.Name }}`` is rendered;
     a name still holding a template is left out.
     """
-    hr = HelmRelease.from_doc(doc, None)
-    for vf in hr.values_from:
-        if vf.kind == "Secret" and vf.name:
-            yield SecretConsumer(
-                vf.name, None, "valuesFrom", f"HelmRelease {hr.name}", vf.optional, vf.source
-            )
+    yield from _references(doc, ("spec", "valuesFrom"), "valuesFrom", "HelmRelease")
+    hr = _Release(
+        doc.name,
+        doc.str_at("spec", "targetNamespace"),
+        doc.get("spec", "values"),
+        tuple(
+            (item["name"], str(item.get("valuesKey") or "values.yaml"))
+            for item in doc.list_at("spec", "valuesFrom")
+            if isinstance(item, Mapping)
+            and item.get("kind") == "ConfigMap"
+            and isinstance(item.get("name"), str)
+            and item["name"]
+        ),
+    )
     sources: list[ValuesSource] = []
-    if hr.values:
+    consumers: list[SecretConsumer] = []
+    if isinstance(hr.values, Mapping) and hr.values:
         sources.append(ValuesSource(hr.name, None, "inline", doc, ("spec", "values")))
     if doc.as_written:  # the loader's values files of the release
-        loaded = next((r for r in repo.helm_releases if r.doc == doc.written), None)
+        loaded = repo.derived(_releases_by_document).get(doc.written)
         sources.extend(
             v
             for v in repo.values
@@ -876,22 +909,31 @@ def _release_consumers(
             and (v.release, v.namespace) == (loaded.name, loaded.namespace)
         )
     else:
-        for vf in hr.values_from:
-            if vf.kind == "ConfigMap" and vf.name:
-                found = _values_document(repo, doc, vf.name, vf.values_key, config_maps)
-                if found is not None:
-                    sources.append(ValuesSource(hr.name, None, "configmap", found))
+        for name, key in hr.config_maps:
+            found = _values_document(repo, doc, name, key, config_maps)
+            if isinstance(found, str):  # read as written: its readers, found once
+                label = f"HelmRelease {hr.name}"
+                consumers.extend(
+                    attrs.evolve(c, consumer=label) for c in repo.derived(_written_consumers, found)
+                )
+            elif found is not None:
+                sources.append(ValuesSource(hr.name, None, "configmap", found))
     release = doc.str_at("spec", "releaseName")
     if release is None:
         release = f"{hr.target_namespace}-{hr.name}" if hr.target_namespace else hr.name
     for source in sources:
-        for c in source.secret_consumers():
-            if "{{" in c.secret_name:
-                name = _RELEASE_NAME.sub(release, c.secret_name)
-                if "{{" in name:
-                    continue
-                c = attrs.evolve(c, secret_name=name)
-            yield c
+        consumers.extend(source.secret_consumers())
+    for c in consumers:
+        if "{{" in c.secret_name:
+            name = _RELEASE_NAME.sub(release, c.secret_name)
+            if "{{" in name:
+                continue
+            c = attrs.evolve(c, secret_name=name)
+        yield c
+
+
+def _releases_by_document(repo: Repo) -> dict[DocumentRef | None, HelmRelease]:
+    return {hr.doc: hr for hr in repo.helm_releases}
 
 
 def _values_document(
@@ -900,11 +942,12 @@ def _values_document(
     name: str,
     key: str,
     config_maps: Mapping[Any, AppliedDocument],
-) -> DocumentRef | None:
+) -> DocumentRef | str | None:
     """The values a ``valuesFrom`` ConfigMap holds, located in the file it was generated from.
 
     The ConfigMap is the one the release's cluster applies in its namespace; its
-    text, substituted, is read again only when the values file holds ``${``.
+    text, substituted, is read again only when a Secret name in the values file
+    holds ``${``; else the written file is what the cluster reads: its path.
     """
     cm = config_maps.get((hr.cluster, hr.namespace, name))
     if cm is None or cm.written is not None:
@@ -924,10 +967,12 @@ def _values_document(
                 return None
             written = DocumentRef.from_document(entry.target, yfile.documents[0])
             text = cm.get("data", key)
-            data: Any = written.data
-            if isinstance(text, str) and _has_variables(written.data):
-                parsed, _ = parse_text(text, entry.target)
-                data = parsed[0].data if parsed else None
+            if not isinstance(text, str) or not any(
+                "${" in c.secret_name for c in repo.derived(_written_consumers, entry.target)
+            ):
+                return entry.target  # no Secret name to substitute: read as written
+            parsed, _ = parse_text(text, entry.target)
+            data = parsed[0].data if parsed else None
             if not isinstance(data, Mapping):
                 return None
             return AppliedDocument(
@@ -936,19 +981,13 @@ def _values_document(
     return None
 
 
-def _has_variables(node: Any) -> bool:
-    """Whether a string under ``node`` holds ``${`` (substitution may have changed it)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, str):
-            if "${" in current:
-                return True
-        elif isinstance(current, Mapping):
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-    return False
+def _written_consumers(repo: Repo, path: str) -> tuple[SecretConsumer, ...]:
+    """The Secrets the values file ``path`` names, as written (no release named)."""
+    yfile = repo.files.get(path)
+    if not yfile or not yfile.documents or not isinstance(yfile.documents[0].data, dict):
+        return ()
+    written = DocumentRef.from_document(path, yfile.documents[0])
+    return tuple(ValuesSource("", None, "configmap", written).secret_consumers())
 
 
 def _release_name(
