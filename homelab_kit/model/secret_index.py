@@ -838,8 +838,10 @@ def _readers_of(
                 doc.cluster,
             )
     for c in consumers:
-        name = c.secret_name
-        yield SecretReader((name,), own, c.how, c.consumer, c.optional, c.source, doc.cluster)
+        where = (c.namespace,) if c.namespace else own
+        yield SecretReader(
+            (c.secret_name,), where, c.how, c.consumer, c.optional, c.source, doc.cluster
+        )
 
 
 @attrs.frozen
@@ -878,8 +880,10 @@ def _release_consumers(
 
     The values are the applied release's inline ``spec.values`` and the values
     files of the ConfigMaps its ``valuesFrom`` names, as the cluster applies those
-    (substituted), located in the values file.  ``{{ .Release.Name }}`` is rendered;
-    a name still holding a template is left out.
+    (substituted), located in the values file; what they name is read in the
+    release's ``spec.targetNamespace`` when it sets one (where Helm installs the
+    chart), ``valuesFrom`` in the release's own.  ``{{ .Release.Name }}`` is
+    rendered; a name still holding a template is left out.
     """
     yield from _references(doc, ("spec", "valuesFrom"), "valuesFrom", "HelmRelease")
     hr = _Release(
@@ -923,13 +927,13 @@ def _release_consumers(
         release = f"{hr.target_namespace}-{hr.name}" if hr.target_namespace else hr.name
     for source in sources:
         consumers.extend(source.secret_consumers())
-    for c in consumers:
-        if "{{" in c.secret_name:
-            name = _RELEASE_NAME.sub(release, c.secret_name)
+    for c in consumers:  # the chart's objects read where Helm installs them
+        name = c.secret_name
+        if "{{" in name:
+            name = _RELEASE_NAME.sub(release, name)
             if "{{" in name:
                 continue
-            c = attrs.evolve(c, secret_name=name)
-        yield c
+        yield attrs.evolve(c, secret_name=name, namespace=hr.target_namespace)
 
 
 def _releases_by_document(repo: Repo) -> dict[DocumentRef | None, HelmRelease]:

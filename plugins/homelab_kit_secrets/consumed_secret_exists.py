@@ -25,8 +25,10 @@ where several differ), by:
 - or a name listed in `external`: created outside the repository.
 
 Readers marked `optional: true` are skipped, `{{ .Release.Name }}` in chart values
-is rendered, other Helm templates are not judged, and a finding points at the line
-to edit (the `${APP}` reference, the patch line).  A chart's Ingress-style `tls.secretName` is not a
+is rendered, other Helm templates are not judged, what chart values name is read
+in the HelmRelease's `spec.targetNamespace` when it sets one (where Helm installs
+the chart), and a finding points at the line to edit (the `${APP}` reference, the
+patch line).  A chart's Ingress-style `tls.secretName` is not a
 read: the ingress controller or cert-manager's ingress-shim provides it, as for an
 Ingress object's own `spec.tls`.  HelmRelease `valuesFrom` is checked by
 `helm-values-from-resolves`.

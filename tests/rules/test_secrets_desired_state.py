@@ -304,3 +304,31 @@ def test_a_substitute_from_secret_of_another_cluster(yaml_tree: YamlTree) -> Non
     assert findings(result) == [
         ("kubernetes/storage/apps/web/ks.yaml", 18, "flux-ks-substitute-from")
     ]
+
+
+def test_chart_values_are_read_where_helm_installs_the_chart(yaml_tree: YamlTree) -> None:
+    # The release lives in web and installs into apps (spec.targetNamespace): the
+    # chart's existingSecret must exist in apps, not beside the HelmRelease.
+    app = "kubernetes/apps/web/app"
+    files = _cluster("kubernetes", app)
+    files["kubernetes/apps/web/ks.yaml"] = files["kubernetes/apps/web/ks.yaml"].replace(
+        "  targetNamespace: web\n",
+        "",  # a targetNamespace would move every object to web
+    )
+    files[f"{app}/helmrelease.yaml"] = _HR.replace(
+        "  name: web\n", "  name: web\n  namespace: web\n"
+    )
+    files[f"{app}/helmrelease.yaml"] += (
+        "  targetNamespace: apps\n  values:\n    auth:\n      existingSecret: db-auth\n"
+    )
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-auth\n  namespace: {where}\n"
+    files[f"{app}/kustomization.yaml"] = files[f"{app}/kustomization.yaml"].replace(
+        "resources: [./helmrelease.yaml]", "resources: [./helmrelease.yaml, ./secret.yaml]"
+    )
+    check = ["secrets-consumed-secret-exists"]
+    files[f"{app}/secret.yaml"] = secret.format(where="web")  # beside the release
+    result = lint_path(yaml_tree(files), select=check)
+    assert findings(result) == [(f"{app}/helmrelease.yaml", 18, "secrets-consumed-secret-exists")]
+    assert "in namespace apps, only in another namespace" in result.diagnostics[0].message
+    files[f"{app}/secret.yaml"] = secret.format(where="apps")
+    assert findings(lint_path(yaml_tree(files), select=check)) == []
