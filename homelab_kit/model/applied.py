@@ -54,7 +54,13 @@ class AppliedDocument(DocumentRef):
         return self.desired is None
 
     def location(self, *path: str | int) -> Location:
-        """Where the field at ``path`` is set: the written line, else its provenance."""
+        """Where the field at ``path`` is set: the written line, else its provenance.
+
+        The written line when the value is as written; else where a patch or
+        substitution set it (or an ancestor); for a list entry one of whose fields
+        changed (a ``valuesFrom`` entry with ``name: ${APP}-values``), that field's
+        first change; else the written line (a mapping whose fields were filled).
+        """
         written = self.written
         if written is not None:
             value = written.get(*path)
@@ -62,7 +68,8 @@ class AppliedDocument(DocumentRef):
                 return written.location(*path)
         if self.desired is not None:
             changed = self.desired.provenance.changed_by(tuple(path))
-            if changed is None and path:  # a field below changed: the first (a ${VAR})
+            if changed is None and path and isinstance(path[-1], int):
+                # A list entry (a reference) whose field changed: that field's ${VAR}.
                 changed = _first_below(self.desired.provenance.fields, tuple(path))
             if changed is not None:
                 return changed

@@ -332,3 +332,23 @@ def test_chart_values_are_read_where_helm_installs_the_chart(yaml_tree: YamlTree
     assert "in namespace apps, only in another namespace" in result.diagnostics[0].message
     files[f"{app}/secret.yaml"] = secret.format(where="apps")
     assert findings(lint_path(yaml_tree(files), select=check)) == []
+
+
+def test_an_infisical_field_a_patch_sets_is_not_missing(yaml_tree: YamlTree) -> None:
+    files = _infisical_files("web-secret")
+    app = "kubernetes/apps/web/app"
+    options = {"secrets-infisical-well-formed": {"require-host-api": True}}
+    check = ["secrets-infisical-well-formed"]
+    result = lint_path(yaml_tree(files), select=check, check_options=options)
+    assert findings(result) == [(f"{app}/infisicalsecret.yaml", 6, "secrets-infisical-well-formed")]
+    files[f"{app}/kustomization.yaml"] += textwrap.dedent(
+        """\
+        patches:
+          - target: {kind: InfisicalSecret}
+            patch: |
+              - op: add
+                path: /spec/hostAPI
+                value: https://infisical.example.com/api
+        """
+    )
+    assert findings(lint_path(yaml_tree(files), select=check, check_options=options)) == []
