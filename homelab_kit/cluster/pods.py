@@ -30,7 +30,7 @@ from homelab_kit.cluster.doctor import (
 )
 from homelab_kit.cluster.status import INFISICAL_GROUP, sync_state
 from homelab_kit.errors import ClusterError
-from homelab_kit.model.secret_index import secret_readers
+from homelab_kit.model.secret_readers import secret_readers
 
 LOG_LINES = 50
 MAX_EVENTS = 5

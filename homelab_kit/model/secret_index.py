@@ -1,15 +1,15 @@
-"""Which Secrets the repository creates, and who reads them, by name and namespace.
+"""Which Secrets (and ConfigMaps) the repository creates, by name and namespace.
 
 One index, built once per :class:`~homelab_kit.model.repo.Repo` (``Repo.derived``)
-and shared by the secrets checks, the Helm checks and the Flux checks.  Producers
-and readers are read from each cluster's desired state
-(:mod:`homelab_kit.model.applied`): names after Flux ``postBuild`` substitution,
-namespaces as Flux applies them (``targetNamespace``, a kustomization's
-``namespace``), fields a parent's patch injected.  A producer counts only in its
-own cluster (:func:`is_produced`); bootstrap's count in all.  A variable left
-unset matches any name, and an unknown namespace (``None``) matches any.  What no
-cluster deploys produces and reads nothing; a deployed file no build produced (a
-failed build, a repository without clusters) stands in as written.
+and shared by the secrets, Helm and Flux checks; who reads them is
+:mod:`homelab_kit.model.secret_readers`.  Producers are read from each cluster's
+desired state (:mod:`homelab_kit.model.applied`): names after Flux ``postBuild``
+substitution, namespaces as Flux applies them (``targetNamespace``, a
+kustomization's ``namespace``), fields a parent's patch injected.  A producer
+counts only in its own cluster (:func:`is_produced`); bootstrap's count in all.  A
+variable left unset matches any name, and an unknown namespace (``None``) matches
+any.  What no cluster deploys produces nothing; a deployed file no build produced
+(a failed build, a repository without clusters) stands in as written.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ import attrs
 from homelab_kit.location import Location
 from homelab_kit.model.applied import AppliedDocument, applied_documents
 from homelab_kit.model.base import DocumentRef
-from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, HelmRelease
-from homelab_kit.model.helm import ValuesSource
 from homelab_kit.model.secrets import (
     EXTERNAL_SECRETS_GROUP,
     INFISICAL_GROUP,
@@ -36,15 +34,13 @@ from homelab_kit.model.secrets import (
     SecretConsumer,
 )
 from homelab_kit.model.substitute import NameIndex, any_match
-from homelab_kit.model.workloads import WORKLOAD_KINDS, pod_secret_consumers
-from homelab_kit.yaml import parse_text
 
 if TYPE_CHECKING:
     from homelab_kit.model.repo import Repo
 
 Namespaces = tuple[str | None, ...]
 
-_RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
+RELEASE_NAME = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
 
 
 @attrs.frozen
@@ -65,25 +61,6 @@ class SecretProducer:
     path: str = ""
     cluster: str | None = None
     hashed: bool = False
-
-
-@attrs.frozen
-class SecretReader:
-    """A place that reads a Secret by name, as a cluster applies it.
-
-    ``names`` and ``namespaces`` are the applied object's (``None``: unknown, which
-    matches any); ``source`` the line to edit (the written field, the ``${VAR}``
-    reference, the patch line); ``cluster`` the cluster applying it (None: none
-    known).
-    """
-
-    names: tuple[str, ...]
-    namespaces: Namespaces
-    how: str
-    consumer: str
-    optional: bool
-    source: Location
-    cluster: str | None = None
 
 
 Outcome = tuple[Location, "str | None", "str | None"]
@@ -321,17 +298,6 @@ def reference_problem(
     return None
 
 
-def reader_namespaces(repo: Repo, doc: AppliedDocument) -> Namespaces:
-    """The namespace an applied object reads in (``(None,)``: unknown, matching any).
-
-    The written stand-in reads where its Kustomization puts it, else as written.
-    """
-    if not doc.as_written:
-        return (doc.namespace,)
-    written = doc.written if doc.written is not None else doc
-    return placed(repo, written, written.namespace) or (None,)
-
-
 def generated_secrets(
     repo: Repo, templates: Iterable[str] = ()
 ) -> tuple[tuple[DocumentRef, str], ...]:
@@ -478,7 +444,7 @@ def _produced_by(
 ) -> Iterator[SecretProducer]:
     """The ``kind`` objects ``doc`` creates: itself, its managed Secrets, an operator's."""
     if doc.kind == kind and doc.group == "" and doc.name:
-        names, hashed = _names_of(repo, doc)
+        names, hashed = applied_names(repo, doc)
         yield SecretProducer(
             names, _landed(repo, doc), f"{kind} {doc.name}", doc.path, doc.cluster, hashed
         )
@@ -498,7 +464,7 @@ def _produced_by(
         yield from _operator_producers(repo, doc, kind, rules)
 
 
-def _names_of(repo: Repo, doc: AppliedDocument) -> tuple[tuple[str, ...], bool]:
+def applied_names(repo: Repo, doc: AppliedDocument) -> tuple[tuple[str, ...], bool]:
     """An object's name; for one a generator made with a hash suffix, its name without it."""
     name = doc.name
     if doc.written is not None or posixpath.basename(doc.path) not in _KUSTOMIZATION_FILES:
@@ -761,17 +727,6 @@ def applied_infisical_secrets(repo: Repo) -> Iterator[tuple[AppliedDocument, Inf
 # ------------------------------------------------------------------------ readers
 
 
-def secret_readers(repo: Repo) -> tuple[SecretReader, ...]:
-    """Every place that reads a Secret by name, plus InfisicalSecret credentialsRef.
-
-    Computed once per repository.
-
-    :param repo: the loaded repository.
-    :returns: the readers, names and namespaces expanded (shared: read-only).
-    """
-    return repo.derived(_secret_readers)
-
-
 def resolved_consumers(repo: Repo) -> tuple[tuple[SecretConsumer, str], ...]:
     """``repo.secret_consumers`` with the Secret name as Helm renders it.
 
@@ -794,206 +749,6 @@ def _resolved_consumers(repo: Repo) -> tuple[tuple[SecretConsumer, str], ...]:
     return tuple(out)
 
 
-def _secret_readers(repo: Repo) -> tuple[SecretReader, ...]:
-    documents = applied_documents(repo)
-    config_maps = {
-        (d.cluster, d.namespace, d.name): d
-        for d in documents
-        if d.kind == "ConfigMap" and d.group == "" and not d.as_written
-    }
-    out: dict[SecretReader, None] = {}
-    for doc in documents:
-        for reader in _readers_of(repo, doc, config_maps):
-            out.setdefault(reader)
-    return tuple(out)
-
-
-def _readers_of(
-    repo: Repo, doc: AppliedDocument, config_maps: Mapping[Any, AppliedDocument]
-) -> Iterator[SecretReader]:
-    """The Secrets ``doc`` reads by name, as its cluster applies it."""
-    group, kind = doc.group, doc.kind
-    own = reader_namespaces(repo, doc)
-    consumers: Iterable[SecretConsumer] = ()
-    if group == KUSTOMIZE_GROUP and kind == "Kustomization":
-        consumers = _references(
-            doc, ("spec", "postBuild", "substituteFrom"), "substituteFrom", "Kustomization"
-        )
-    elif group == HELM_GROUP and kind == "HelmRelease":
-        consumers = _release_consumers(repo, doc, config_maps)
-    elif kind in WORKLOAD_KINDS and group in ("", "apps", "batch"):
-        consumers = pod_secret_consumers(doc, None, f"{kind} {doc.name}")
-    elif group == INFISICAL_GROUP and kind == "InfisicalSecret":
-        infisical = InfisicalSecret.from_doc(doc, None)
-        if infisical.credentials_secret:
-            ref = ("spec", "authentication", infisical.auth_method or "", "credentialsRef")
-            where = (infisical.credentials_namespace,) if infisical.credentials_namespace else own
-            yield SecretReader(
-                (infisical.credentials_secret,),
-                where,
-                "credentialsRef",
-                f"InfisicalSecret {infisical.name}",
-                False,
-                doc.location(*ref, "secretName"),
-                doc.cluster,
-            )
-    for c in consumers:
-        where = (c.namespace,) if c.namespace else own
-        yield SecretReader(
-            (c.secret_name,), where, c.how, c.consumer, c.optional, c.source, doc.cluster
-        )
-
-
-@attrs.frozen
-class _Release:
-    """What the Secret readers of a HelmRelease need of it."""
-
-    name: str
-    target_namespace: str | None
-    values: Any = attrs.field(repr=False)
-    config_maps: tuple[tuple[str, str], ...]  # valuesFrom ConfigMaps: (name, valuesKey)
-
-
-def _references(
-    doc: AppliedDocument, path: tuple[str, ...], how: str, kind: str
-) -> Iterator[SecretConsumer]:
-    """The Secrets a ``[{kind, name, optional}]`` list at ``path`` names."""
-    for i, item in enumerate(doc.list_at(*path)):
-        if not isinstance(item, Mapping) or item.get("kind") != "Secret":
-            continue
-        name = item.get("name")
-        if isinstance(name, str) and name:
-            yield SecretConsumer(
-                name,
-                None,
-                how,
-                f"{kind} {doc.name}",
-                item.get("optional") is True,
-                doc.location(*path, i),
-            )
-
-
-def _release_consumers(
-    repo: Repo, doc: AppliedDocument, config_maps: Mapping[Any, AppliedDocument]
-) -> Iterator[SecretConsumer]:
-    """A HelmRelease's Secret readers: ``valuesFrom``, and what its values name.
-
-    The values are the applied release's inline ``spec.values`` and the values
-    files of the ConfigMaps its ``valuesFrom`` names, as the cluster applies those
-    (substituted), located in the values file; what they name is read in the
-    release's ``spec.targetNamespace`` when it sets one (where Helm installs the
-    chart), ``valuesFrom`` in the release's own.  ``{{ .Release.Name }}`` is
-    rendered; a name still holding a template is left out.
-    """
-    yield from _references(doc, ("spec", "valuesFrom"), "valuesFrom", "HelmRelease")
-    hr = _Release(
-        doc.name,
-        doc.str_at("spec", "targetNamespace"),
-        doc.get("spec", "values"),
-        tuple(
-            (item["name"], str(item.get("valuesKey") or "values.yaml"))
-            for item in doc.list_at("spec", "valuesFrom")
-            if isinstance(item, Mapping)
-            and item.get("kind") == "ConfigMap"
-            and isinstance(item.get("name"), str)
-            and item["name"]
-        ),
-    )
-    sources: list[ValuesSource] = []
-    consumers: list[SecretConsumer] = []
-    if isinstance(hr.values, Mapping) and hr.values:
-        sources.append(ValuesSource(hr.name, None, "inline", doc, ("spec", "values")))
-    if doc.as_written:  # the loader's values files of the release
-        loaded = repo.derived(_releases_by_document).get(doc.written)
-        sources.extend(
-            v
-            for v in repo.values
-            if loaded is not None
-            and v.origin == "configmap"
-            and (v.release, v.namespace) == (loaded.name, loaded.namespace)
-        )
-    else:
-        for name, key in hr.config_maps:
-            found = _values_document(repo, doc, name, key, config_maps)
-            if isinstance(found, str):  # read as written: its readers, found once
-                label = f"HelmRelease {hr.name}"
-                consumers.extend(
-                    attrs.evolve(c, consumer=label) for c in repo.derived(_written_consumers, found)
-                )
-            elif found is not None:
-                sources.append(ValuesSource(hr.name, None, "configmap", found))
-    release = doc.str_at("spec", "releaseName")
-    if release is None:
-        release = f"{hr.target_namespace}-{hr.name}" if hr.target_namespace else hr.name
-    for source in sources:
-        consumers.extend(source.secret_consumers())
-    for c in consumers:  # the chart's objects read where Helm installs them
-        name = c.secret_name
-        if "{{" in name:
-            name = _RELEASE_NAME.sub(release, name)
-            if "{{" in name:
-                continue
-        yield attrs.evolve(c, secret_name=name, namespace=hr.target_namespace)
-
-
-def _releases_by_document(repo: Repo) -> dict[DocumentRef | None, HelmRelease]:
-    return {hr.doc: hr for hr in repo.helm_releases}
-
-
-def _values_document(
-    repo: Repo,
-    hr: AppliedDocument,
-    name: str,
-    key: str,
-    config_maps: Mapping[Any, AppliedDocument],
-) -> DocumentRef | str | None:
-    """The values a ``valuesFrom`` ConfigMap holds, located in the file it was generated from.
-
-    The ConfigMap is the one the release's cluster applies in its namespace; its
-    text, substituted, is read again only when a Secret name in the values file
-    holds ``${``; else the written file is what the cluster reads: its path.
-    """
-    cm = config_maps.get((hr.cluster, hr.namespace, name))
-    if cm is None or cm.written is not None:
-        return None  # a ConfigMap manifest: its values are not a file of their own
-    base = _names_of(repo, cm)[0][-1]
-    kfile = repo.kustomize_file(posixpath.dirname(cm.path))
-    if kfile is None:
-        return None
-    for gen in kfile.generators:
-        if gen.kind != "ConfigMap" or gen.name != base:
-            continue
-        for file_key, entry in zip(gen.file_keys, gen.files, strict=False):
-            if file_key != key or entry.target is None:
-                continue
-            yfile = repo.files.get(entry.target)
-            if not yfile or not yfile.documents or not isinstance(yfile.documents[0].data, dict):
-                return None
-            written = DocumentRef.from_document(entry.target, yfile.documents[0])
-            text = cm.get("data", key)
-            if not isinstance(text, str) or not any(
-                "${" in c.secret_name for c in repo.derived(_written_consumers, entry.target)
-            ):
-                return entry.target  # no Secret name to substitute: read as written
-            parsed, _ = parse_text(text, entry.target)
-            data = parsed[0].data if parsed else None
-            if not isinstance(data, Mapping):
-                return None
-            return AppliedDocument(
-                entry.target, 0, data, written.start_line, written=written, cluster=hr.cluster
-            )
-    return None
-
-
-def _written_consumers(repo: Repo, path: str) -> tuple[SecretConsumer, ...]:
-    """The Secrets the values file ``path`` names, as written (no release named)."""
-    yfile = repo.files.get(path)
-    if not yfile or not yfile.documents or not isinstance(yfile.documents[0].data, dict):
-        return ()
-    written = DocumentRef.from_document(path, yfile.documents[0])
-    return tuple(ValuesSource("", None, "configmap", written).secret_consumers())
-
-
 def _release_name(
     name: str, consumer: str, namespace: str | None, releases: Mapping[Any, Any]
 ) -> str | None:
@@ -1006,4 +761,4 @@ def _release_name(
     release = hr.doc.str_at("spec", "releaseName")
     if release is None:
         release = f"{hr.target_namespace}-{hr.name}" if hr.target_namespace else hr.name
-    return _RELEASE_NAME.sub(release, name)
+    return RELEASE_NAME.sub(release, name)

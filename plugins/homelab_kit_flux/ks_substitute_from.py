@@ -50,9 +50,9 @@ from homelab_kit.model.secret_index import (
     Outcome,
     created_by_kind,
     per_cluster,
-    reader_namespaces,
     reference_problem,
 )
+from homelab_kit.model.secret_readers import reader_namespaces
 
 ID = "flux-ks-substitute-from"
 SEVERITY = Severity.ERROR

@@ -61,9 +61,9 @@ from homelab_kit.model.secret_index import (
     Outcome,
     created_by_kind,
     per_cluster,
-    reader_namespaces,
     reference_problem,
 )
+from homelab_kit.model.secret_readers import reader_namespaces
 
 ID = "helm-values-from-resolves"
 SEVERITY = Severity.ERROR

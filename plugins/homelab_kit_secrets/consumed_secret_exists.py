@@ -89,8 +89,8 @@ from homelab_kit.model.secret_index import (
     per_cluster,
     producer_index,
     secret_producers,
-    secret_readers,
 )
+from homelab_kit.model.secret_readers import secret_readers
 
 ID = "secrets-consumed-secret-exists"
 SEVERITY = Severity.ERROR

@@ -54,13 +54,11 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.applied import AppliedDocument, applied_documents
 from homelab_kit.model.secret_index import (
     Outcome,
-    SecretReader,
     applied_infisical_secrets,
     namespaces_meet,
     per_cluster,
-    reader_namespaces,
-    secret_readers,
 )
+from homelab_kit.model.secret_readers import SecretReader, reader_namespaces, secret_readers
 from homelab_kit.model.secrets import InfisicalSecret
 from homelab_kit.model.substitute import NameIndex, has_variables, names_match
 
