@@ -204,10 +204,13 @@ _STANDARD_TAGS = {
 
 def scalar_value(event: Any) -> Any:
     """What a scalar event means: core-schema resolution, standard tags, custom tags as text."""
-    tag = event.tag
-    value = event.value
+    return _scalar(event.tag, event.value, event.style, event.implicit)
+
+
+def _scalar(tag: str | None, value: str, style: str | None, implicit: tuple[bool, bool]) -> Any:
+    """:func:`scalar_value` of a scalar event's parts."""
     if tag is None or tag == "!":
-        if event.style or not event.implicit[0]:
+        if style or not implicit[0]:
             return value
         return resolve_plain(value)
     convert = _STANDARD_TAGS.get(tag)
@@ -223,6 +226,156 @@ def scalar_value(event: Any) -> Any:
         return None
     # Custom tags (!env_var, !secret, ...) are data, never instructions: keep the text.
     return value
+
+
+# --------------------------------------------------------------------------- events
+
+# The composer reads events as small tuples, not ruamel's event objects: building
+# one of those runs three Python ``__init__`` methods, and there are about 75 events
+# per file (half of the parse time went to making them).  libyaml's ``CParser``
+# (ruamel.yaml.clib) makes its events by calling the classes its module names
+# (``ScalarEvent(anchor, tag, implicit, value, start_mark, end_mark, style)``, ...);
+# while this module parses, those names are the factories below, and they are put
+# back afterwards, so every other user of ``CParser`` (homelab_kit.yaml.edit) gets
+# ruamel's events.  Tuples: (kind, ...) with the fields the composer reads.
+_SCALAR = 0  # (_SCALAR, anchor, tag, implicit, value, start_mark, style)
+_MAPPING_START = 1  # (_MAPPING_START, anchor, start_mark)
+_SEQUENCE_START = 2  # (_SEQUENCE_START, anchor, start_mark)
+_COLLECTION_END = 3  # (_COLLECTION_END,), a mapping's or a sequence's
+_ALIAS = 4  # (_ALIAS, anchor, start_mark)
+_DOC_START = 5  # (_DOC_START, start_mark, explicit)
+_DOC_END = 6  # (_DOC_END, start_mark, explicit)
+_STREAM_START = 7  # (_STREAM_START,)
+_STREAM_END = 8  # (_STREAM_END,)
+_END = (_COLLECTION_END,)
+
+
+def _scalar_event(
+    anchor: Any,
+    tag: Any,
+    implicit: Any,
+    value: Any,
+    start_mark: Any,
+    end_mark: Any = None,
+    style: Any = None,
+    comment: Any = None,
+) -> tuple[Any, ...]:
+    return (_SCALAR, anchor, tag, implicit, value, start_mark, style)
+
+
+def _mapping_start_event(
+    anchor: Any, tag: Any, implicit: Any, start_mark: Any, *_: Any
+) -> tuple[Any, ...]:
+    return (_MAPPING_START, anchor, start_mark)
+
+
+def _sequence_start_event(
+    anchor: Any, tag: Any, implicit: Any, start_mark: Any, *_: Any
+) -> tuple[Any, ...]:
+    return (_SEQUENCE_START, anchor, start_mark)
+
+
+def _end_event(*_: Any) -> tuple[int]:
+    return _END
+
+
+def _alias_event(anchor: Any, start_mark: Any, *_: Any) -> tuple[Any, ...]:
+    return (_ALIAS, anchor, start_mark)
+
+
+def _document_start_event(
+    start_mark: Any, end_mark: Any = None, explicit: Any = None, *_: Any
+) -> tuple[Any, ...]:
+    return (_DOC_START, start_mark, explicit)
+
+
+def _document_end_event(
+    start_mark: Any, end_mark: Any = None, explicit: Any = None, *_: Any
+) -> tuple[Any, ...]:
+    return (_DOC_END, start_mark, explicit)
+
+
+def _stream_start_event(*_: Any) -> tuple[int]:
+    return (_STREAM_START,)
+
+
+def _stream_end_event(*_: Any) -> tuple[int]:
+    return (_STREAM_END,)
+
+
+_FACTORIES = {
+    "ScalarEvent": _scalar_event,
+    "MappingStartEvent": _mapping_start_event,
+    "SequenceStartEvent": _sequence_start_event,
+    "MappingEndEvent": _end_event,
+    "SequenceEndEvent": _end_event,
+    "AliasEvent": _alias_event,
+    "DocumentStartEvent": _document_start_event,
+    "DocumentEndEvent": _document_end_event,
+    "StreamStartEvent": _stream_start_event,
+    "StreamEndEvent": _stream_end_event,
+}
+
+
+def _as_tuple(event: Any) -> tuple[Any, ...]:
+    """A ruamel event object as the tuple its factory above makes."""
+    if isinstance(event, ev.ScalarEvent):
+        return _scalar_event(
+            event.anchor,
+            event.tag,
+            tuple(event.implicit),
+            event.value,
+            event.start_mark,
+            style=event.style,
+        )
+    if isinstance(event, ev.MappingStartEvent):
+        return _mapping_start_event(event.anchor, None, None, event.start_mark)
+    if isinstance(event, ev.SequenceStartEvent):
+        return _sequence_start_event(event.anchor, None, None, event.start_mark)
+    if isinstance(event, ev.CollectionEndEvent):
+        return _END
+    if isinstance(event, ev.AliasEvent):
+        return _alias_event(event.anchor, event.start_mark)
+    if isinstance(event, ev.DocumentStartEvent):
+        return _document_start_event(event.start_mark, None, event.explicit)
+    if isinstance(event, ev.DocumentEndEvent):
+        return _document_end_event(event.start_mark, None, event.explicit)
+    if isinstance(event, ev.StreamStartEvent):
+        return (_STREAM_START,)
+    return (_STREAM_END,)
+
+
+def _libyaml_module() -> Any:
+    """ruamel.yaml.clib's module when its parser can make our tuples, else None."""
+    if not HAVE_LIBYAML:  # pragma: no cover - depends on the platform
+        return None
+    import _ruamel_yaml
+
+    if all(isinstance(getattr(_ruamel_yaml, name, None), type) for name in _FACTORIES):
+        return _ruamel_yaml
+    return None  # pragma: no cover - a ruamel.yaml.clib that names its events otherwise
+
+
+_LIBYAML = _libyaml_module()
+# ruamel's event classes, as CParser's module names them (put back after each parse)
+_LIBYAML_EVENTS = {name: getattr(_LIBYAML, name) for name in _FACTORIES} if _LIBYAML else {}
+
+
+def _events(text: str) -> tuple[Any, Any]:
+    """A parser of ``text`` and its ``get()`` of event tuples.
+
+    With libyaml the factories must be in place while ``get`` is called (see
+    :func:`_parse`); otherwise each of ruamel's events is converted.
+    """
+    parser = _Parser(text)
+    if _LIBYAML is not None:
+        return parser, parser.get_event
+    next_event = parser.get_event  # pragma: no cover - without libyaml
+
+    def get() -> tuple[Any, ...]:  # pragma: no cover - without libyaml
+        return _as_tuple(next_event())
+
+    return parser, get  # pragma: no cover - without libyaml
 
 
 # --------------------------------------------------------------------------- composer
@@ -252,11 +405,28 @@ class _TooBig(Exception):
 
 
 class _Frame:
-    __slots__ = ("anchor", "container", "is_map", "key", "key_mark", "line", "merged", "size")
+    """A mapping or sequence being composed (``marks``/``item_marks``: its container's)."""
+
+    __slots__ = (
+        "anchor",
+        "container",
+        "is_map",
+        "item_marks",
+        "key",
+        "key_mark",
+        "line",
+        "marks",
+        "merged",
+        "size",
+    )
 
     def __init__(self, container: Any, is_map: bool, anchor: str | None, line: int) -> None:
         self.container = container
         self.is_map = is_map
+        if is_map:
+            self.marks = container.marks
+        else:
+            self.item_marks = container.item_marks
         self.anchor = anchor
         self.key: Any = _NO_KEY
         self.key_mark: tuple[int, int] = (0, 0)
@@ -278,16 +448,16 @@ class _Composer:
         self.nodes = 0  # nodes of the documents kept so far, aliases expanded
         self.alias_nodes = 0  # how many of them came from aliases
 
-    def compose(self, parser: Any) -> Iterator[YamlDocument]:
-        get = parser.get_event
+    def compose(self, get: Any) -> Iterator[YamlDocument]:
+        """Documents from ``get``, which returns the next event tuple (:func:`_events`)."""
         earlier_anchors: set[str] = set()
         index = 0
-        event = get()  # StreamStart
+        get()  # StreamStart
         while True:
-            event = get()
-            if isinstance(event, ev.StreamEndEvent):
+            start = get()
+            if start[0] == _STREAM_END:
                 return
-            start = event  # DocumentStartEvent
+            # start: (DOC_START, start_mark, explicit)
             anchors: dict[str, tuple[Any, int, int, int, int]] = {}
             defined: list[list[Any]] = []  # [name, line, column, uses]
             stop = False
@@ -300,16 +470,16 @@ class _Composer:
                     self._skip_document(get)
                 data, end = None, None
                 defined.clear()  # a skipped document has no anchors to report on
-            start_line = start.start_mark.line + 1
-            end_line = end.start_mark.line if end is not None else start_line
-            if end is not None and end.explicit:
-                end_line = end.start_mark.line + 1
+            start_line = start[1].line + 1
+            end_line = end[1].line if end is not None else start_line
+            if end is not None and end[2]:
+                end_line = end[1].line + 1
             yield YamlDocument(
                 index=index,
                 data=data,
                 start_line=start_line,
                 end_line=max(end_line, start_line),
-                explicit_start=bool(start.explicit),
+                explicit_start=bool(start[2]),
                 anchors=tuple(Anchor(n, ln, col, u) for n, ln, col, u in defined),
             )
             if stop:
@@ -320,12 +490,12 @@ class _Composer:
     def _skip_document(self, get: Any) -> None:
         depth = 0
         while True:
-            event = get()
-            if isinstance(event, ev.MappingStartEvent | ev.SequenceStartEvent):
+            kind = get()[0]
+            if kind in (_MAPPING_START, _SEQUENCE_START):
                 depth += 1
-            elif isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
+            elif kind == _COLLECTION_END:
                 depth -= 1
-            elif isinstance(event, ev.DocumentEndEvent) and depth <= 0:
+            elif kind == _DOC_END and depth <= 0:
                 return
 
     def _document(
@@ -344,31 +514,29 @@ class _Composer:
         max_depth = self.max_depth
         max_nodes = self.max_nodes
         problems = self.problems
-        ScalarEvent = ev.ScalarEvent
-        MappingStartEvent = ev.MappingStartEvent
-        SequenceStartEvent = ev.SequenceStartEvent
-        AliasEvent = ev.AliasEvent
         maybe_special = _MAYBE_SPECIAL
         no_key = _NO_KEY
+        SCALAR, ALIAS, COLLECTION_END = _SCALAR, _ALIAS, _COLLECTION_END
+        MAPPING_START, SEQUENCE_START = _MAPPING_START, _SEQUENCE_START
+        parent: _Frame | None = None  # stack[-1]
         while True:
             event = get()
-            etype = type(event)
-            mark = event.start_mark
-            if etype is ScalarEvent:
+            kind = event[0]
+            if kind == SCALAR:
                 # The hot path (most events are scalars): a plain scalar resolved
                 # inline, then stored straight into its parent.
-                if event.implicit[0]:  # plain, untagged (or tagged "!")
-                    value = event.value
-                    if event.style:
+                _, anchor, tag, implicit, value, mark, style = event
+                if implicit[0]:  # plain, untagged (or tagged "!")
+                    if style:
                         pass
                     elif not value:
                         value = None
                     elif value[0] in maybe_special:
                         value = resolve_plain(value)
                 else:
-                    value = scalar_value(event)
-                if event.anchor is not None:
-                    self._define(event.anchor, value, mark, 1, anchors, defined)
+                    value = _scalar(tag, value, style, implicit)
+                if anchor is not None:
+                    self._define(anchor, value, mark, 1, anchors, defined)
                 total += 1
                 decoded += 1
                 line, column = mark.line + 1, mark.column + 1
@@ -380,14 +548,13 @@ class _Composer:
                         line,
                         column,
                     )
-                if not stack:
+                if parent is None:
                     root = value
                     continue
-                parent = stack[-1]
                 parent.size += 1
                 if not parent.is_map:
                     parent.container.append(value)
-                    parent.container.item_marks.append((line, column))
+                    parent.item_marks.append((line, column))
                     continue
                 if parent.key is no_key:
                     parent.key = value
@@ -403,16 +570,50 @@ class _Composer:
                     problems.append(
                         YamlProblem(
                             "duplicate-key",
-                            f"duplicate key {key!r} (first at line {container.marks[key][0]})",
+                            f"duplicate key {key!r} (first at line {parent.marks[key][0]})",
                             kl,
                             kc,
                         )
                     )
                 container[key] = value
-                container.marks[key] = (*parent.key_mark, line, column)
+                parent.marks[key] = (*parent.key_mark, line, column)
                 continue
-            if etype is AliasEvent:
-                name = event.anchor
+            if kind == COLLECTION_END:
+                frame = stack.pop()
+                parent = stack[-1] if stack else None
+                value, size = frame.container, frame.size
+                if frame.anchor is not None:
+                    open_anchored.discard(id(value))
+                    entry = anchors.get(frame.anchor)
+                    if entry is not None and entry[0] is value:
+                        anchors[frame.anchor] = (value, entry[1], entry[2], size, entry[4])
+                mark = None
+            elif kind in (MAPPING_START, SEQUENCE_START):
+                mark = event[2]
+                if len(stack) >= max_depth:
+                    raise _TooBig(
+                        "too-deep",
+                        f"nesting deeper than {max_depth} levels; document skipped",
+                        mark.line + 1,
+                        mark.column + 1,
+                    )
+                decoded += 1
+                is_map = kind == MAPPING_START
+                container = (
+                    YMap(mark.line + 1, mark.column + 1)
+                    if is_map
+                    else YSeq(mark.line + 1, mark.column + 1)
+                )
+                anchor = event[1]
+                parent = _Frame(container, is_map, anchor, mark.line + 1)
+                stack.append(parent)
+                if anchor is not None:
+                    # Registered now so that an alias to it from inside is recognised.
+                    self._define(anchor, container, mark, 1, anchors, defined)
+                    open_anchored.add(id(container))
+                continue
+            elif kind == ALIAS:
+                _, name, mark = event
                 target = anchors.get(name)
                 if target is None:
                     if name in earlier:
@@ -455,37 +656,7 @@ class _Composer:
                             mark.column + 1,
                             rest=True,
                         )
-            elif etype is MappingStartEvent or etype is SequenceStartEvent:
-                if len(stack) >= max_depth:
-                    raise _TooBig(
-                        "too-deep",
-                        f"nesting deeper than {max_depth} levels; document skipped",
-                        mark.line + 1,
-                        mark.column + 1,
-                    )
-                decoded += 1
-                is_map = etype is MappingStartEvent
-                container = (
-                    YMap(mark.line + 1, mark.column + 1)
-                    if is_map
-                    else YSeq(mark.line + 1, mark.column + 1)
-                )
-                stack.append(_Frame(container, is_map, event.anchor, mark.line + 1))
-                if event.anchor is not None:
-                    # Registered now so that an alias to it from inside is recognised.
-                    self._define(event.anchor, container, mark, 1, anchors, defined)
-                    open_anchored.add(id(container))
-                continue
-            elif etype is ev.MappingEndEvent or etype is ev.SequenceEndEvent:
-                frame = stack.pop()
-                value, size = frame.container, frame.size
-                if frame.anchor is not None:
-                    open_anchored.discard(id(value))
-                    entry = anchors.get(frame.anchor)
-                    if entry is not None and entry[0] is value:
-                        anchors[frame.anchor] = (value, entry[1], entry[2], size, entry[4])
-                mark = None
-            elif etype is ev.DocumentEndEvent:
+            elif kind == _DOC_END:
                 self.nodes += decoded
                 self.alias_nodes += aliased
                 return root, event
@@ -502,10 +673,9 @@ class _Composer:
                     line,
                     col,
                 )
-            if not stack:
+            if parent is None:
                 root = value
                 continue
-            parent = stack[-1]
             parent.size += size
             if parent.is_map:
                 if parent.key is _NO_KEY:
@@ -525,7 +695,7 @@ class _Composer:
                     else parent.key_mark
                 )
                 container = parent.container
-                if key == "<<" and etype is not ScalarEvent:
+                if key == "<<" and kind != SCALAR:
                     merged = self._merge(container, value)
                     parent.merged = (parent.merged or set()) | merged
                     continue
@@ -536,17 +706,16 @@ class _Composer:
                     problems.append(
                         YamlProblem(
                             "duplicate-key",
-                            f"duplicate key {key!r} (first at line {container.marks[key][0]})",
+                            f"duplicate key {key!r} (first at line {parent.marks[key][0]})",
                             kl,
                             kc,
                         )
                     )
                 container[key] = value
-                container.marks[key] = (*parent.key_mark, *vmark)
+                parent.marks[key] = (*parent.key_mark, *vmark)
             else:
-                container = parent.container
-                container.append(value)
-                container.item_marks.append(
+                parent.container.append(value)
+                parent.item_marks.append(
                     (mark.line + 1, mark.column + 1)
                     if mark is not None
                     else (value.line, value.column)
@@ -710,8 +879,12 @@ def _parse(
     """Documents, problems and how many nodes of the documents come from aliases."""
     composer = _Composer(max_depth, max_nodes)
     documents: list[YamlDocument] = []
+    namespace = vars(_LIBYAML) if _LIBYAML is not None else None
+    if namespace is not None:
+        namespace.update(_FACTORIES)
     try:
-        for document in composer.compose(_Parser(text)):
+        _parser, get = _events(text)
+        for document in composer.compose(get):
             documents.append(document)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -725,6 +898,9 @@ def _parse(
         composer.problems.append(YamlProblem(code, problem, line, column))
     except (YAMLError, RecursionError, MemoryError, ValueError) as exc:
         composer.problems.append(YamlProblem("syntax", f"cannot parse YAML: {exc}".splitlines()[0]))
+    finally:
+        if namespace is not None:
+            namespace.update(_LIBYAML_EVENTS)
     return tuple(documents), tuple(composer.problems), composer.alias_nodes
 
 
