@@ -7,6 +7,9 @@ every file the run read (the size and modification time of every file under the
 folders read, of a symbolic link's target, and of every path outside them the
 model looked at).  Parsed files are kept in shards (by a hash of their path), so a
 run after one file changed rewrites one shard, not the parse of the whole repository.
+Beside each file's parse are the models the loader built from it (its
+:class:`~homelab_kit.model.base.DocumentRef` s, its Flux and Kubernetes objects, keyed
+by what else they depended on), so that run rebuilds the models of that file only.
 
 Where the cache lives is the user's choice, never the repository's:
 ``$HOMELAB_KIT_CACHE_DIR``, else a ``cache-dir`` in a configuration file outside the
@@ -53,12 +56,16 @@ from homelab_kit.errors import HomelabKitWarning
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import dumps_parsed
 
-FORMAT_VERSION = 4  # 4: Diagnostic.cluster
+FORMAT_VERSION = 5  # 4: Diagnostic.cluster; 5: a file's models beside its parse
 _DIGEST = 32
 SHARDS = 32  # parsed-file cache files per repository
 BUILD_SHARDS = 16  # Flux Kustomization build cache files per repository
 
 _warned: list[str] = []  # the warning this process gave about an unusable cache (once)
+
+
+# A parsed file in the cache: (mtime_ns, size, parsed, the models built from it)
+_Entry = tuple[int, int, YamlFile, dict[Any, Any]]
 
 
 def warn_unusable(directory: Path, exc: OSError) -> None:
@@ -176,16 +183,19 @@ class Cache:
         self._writable = True
         # Parsed files are read on first use: a run the result cache answers never
         # needs them.
-        self._loaded: list[dict[str, tuple[int, int, YamlFile]]] | None = None
-        self._fresh: dict[str, tuple[int, int, YamlFile]] = {}
+        # rel -> (mtime, size, parsed, models); models: what the loader built from
+        # the file (homelab_kit.model.loader.build_repo's ``memo``)
+        self._loaded: list[dict[str, _Entry]] | None = None
+        self._fresh: dict[str, _Entry] = {}
         self._dirty: set[int] = set()  # shards with an entry added, changed or gone
+        self.models_rebuilt: set[str] = set()  # files whose models this run built anew
         # Builds (see homelab_kit.build_cache), by key; each shard read on first use.
         self._builds: list[dict[str, Any] | None] = [None] * BUILD_SHARDS
         self._builds_kept: dict[str, Any] = {}
         self._builds_dirty: set[int] = set()
 
     @property
-    def _shards(self) -> list[dict[str, tuple[int, int, YamlFile]]]:
+    def _shards(self) -> list[dict[str, _Entry]]:
         if self._loaded is None:
             self._loaded = []
             for path in self._shard_paths:
@@ -250,12 +260,31 @@ class Cache:
         return None
 
     def put(self, rel: str, stat: os.stat_result, parsed: YamlFile) -> None:
-        self._fresh[rel] = (stat.st_mtime_ns, stat.st_size, parsed)
+        self._fresh[rel] = (stat.st_mtime_ns, stat.st_size, parsed, {})
         self._dirty.add(self._shard(rel))
+
+    def models(self, rel: str, parsed: YamlFile) -> dict[Any, Any]:
+        """The models kept with ``parsed`` (this run's :meth:`get` or :meth:`put` of
+        ``rel``), or an empty table when ``parsed`` is not that very object."""
+        entry = self._fresh.get(rel)
+        return entry[3] if entry is not None and entry[2] is parsed else {}
+
+    def keep_models(
+        self, rel: str, parsed: YamlFile, models: dict[Any, Any], *, changed: bool
+    ) -> None:
+        """Keep ``models`` with ``parsed`` (``changed``: not all as :meth:`models` gave)."""
+        entry = self._fresh.get(rel)
+        if entry is None or entry[2] is not parsed:
+            return  # not cached (no stat), or replaced (spend_alias_budget)
+        if changed:
+            self.models_rebuilt.add(rel)
+        if changed or entry[3].keys() != models.keys():
+            self._dirty.add(self._shard(rel))
+        self._fresh[rel] = (entry[0], entry[1], parsed, models)
 
     def save(self) -> None:
         """Keep exactly the files of this run (forgetting deleted ones), shard by shard."""
-        fresh: list[dict[str, tuple[int, int, YamlFile]]] = [{} for _ in range(SHARDS)]
+        fresh: list[dict[str, _Entry]] = [{} for _ in range(SHARDS)]
         for rel, entry in self._fresh.items():
             fresh[self._shard(rel)][rel] = entry
         for number, (path, entries) in enumerate(zip(self._shard_paths, fresh, strict=True)):

@@ -14,6 +14,7 @@ import os
 import posixpath
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -421,7 +422,7 @@ def _load(
             continue
         if cache is not None:
             try:
-                stats[rel] = os.stat(root / rel)
+                stats[rel] = os.stat(os.path.join(root, rel))
             except OSError:
                 to_parse.append(rel)
                 continue
@@ -436,9 +437,15 @@ def _load(
         for rel, parsed in fresh.items():
             if rel in stats:
                 cache.put(rel, stats[rel], parsed)
-        cache.save()
     files = spend_alias_budget({rel: files[rel] for rel in tree.yaml_files}, options)
-    return build_repo(root, tree, files, options, kinds)
+    if cache is None:
+        return build_repo(root, tree, files, options, kinds)
+    memo = ModelMemo({rel: cache.models(rel, yfile) for rel, yfile in files.items()})
+    repo = build_repo(root, tree, files, options, kinds, memo=memo)
+    for rel, yfile in files.items():
+        cache.keep_models(rel, yfile, memo.new.get(rel, {}), changed=rel in memo.rebuilt)
+    cache.save()
+    return repo
 
 
 def spend_alias_budget(files: Mapping[str, YamlFile], options: LoadOptions) -> dict[str, YamlFile]:
@@ -471,16 +478,53 @@ def spend_alias_budget(files: Mapping[str, YamlFile], options: LoadOptions) -> d
     return kept
 
 
+class ModelMemo:
+    """The models built from each file, to be reused by the next load of the repository.
+
+    ``old`` holds, per file, what a previous load built from that very parse (the
+    cache keeps it beside the parse); :meth:`get` answers from it when the key,
+    which names everything else the model depended on (the namespace the file lands
+    in, ...), is the same, else builds.  ``new`` is what this load used, per file, and
+    ``rebuilt`` the files it built anything for.  Models hold nothing of another
+    file, so a file's table is kept (and pickled) with its parse alone.
+    """
+
+    def __init__(self, old: Mapping[str, Mapping[Any, Any]] | None = None) -> None:
+        self.old: Mapping[str, Mapping[Any, Any]] = old or {}
+        self.new: dict[str, dict[Any, Any]] = {}
+        self.rebuilt: set[str] = set()
+
+    def get(self, rel: str, key: Any, build: Callable[[], Any]) -> Any:
+        """The model of ``rel`` under ``key``: kept, else ``build()``."""
+        table = self.new.get(rel)
+        if table is None:
+            table = self.new[rel] = {}
+        old = self.old.get(rel)
+        if old is not None and key in old:
+            value = old[key]
+        else:
+            value = build()
+            self.rebuilt.add(rel)
+        table[key] = value
+        return value
+
+
 def build_repo(
     root: Path,
     tree: _Tree,
     files: Mapping[str, YamlFile],
     options: LoadOptions,
     kinds: Iterable[type] = (),
+    memo: ModelMemo | None = None,
 ) -> Repo:
-    """Turn parsed files into models (no file reading beyond existence checks)."""
+    """Turn parsed files into models (no file reading beyond existence checks).
+
+    ``memo``: models built from the same parses by an earlier load, reused where
+    what they depend on is unchanged (see :class:`ModelMemo`).
+    """
     root_real = os.path.realpath(root)
     outside: set[str] = set()  # paths asked about beyond the folders read
+    memo = memo if memo is not None else ModelMemo()
 
     def exists(rel: str) -> str | None:
         if rel in tree.files:
@@ -499,16 +543,16 @@ def build_repo(
 
     all_docs: dict[str, list[DocumentRef]] = {}
     for rel, yfile in files.items():
-        for document in yfile.documents:
-            if isinstance(document.data, dict):
-                all_docs.setdefault(rel, []).append(DocumentRef.from_document(rel, document))
+        refs = memo.get(rel, "refs", partial(_refs, rel, yfile))
+        if refs:
+            all_docs[rel] = list(refs)
 
     kustomize_files: dict[str, KustomizeFile] = {}
     for rel, docs in all_docs.items():
         if posixpath.basename(rel) in KUSTOMIZATION_FILENAMES and docs:
             doc = docs[0]
             if doc.group in ("", "kustomize.config.k8s.io"):
-                kfile = KustomizeFile.from_doc(doc, exists)
+                kfile = _kustomize_file(memo, doc, exists)
                 kustomize_files[kfile.directory] = kfile
 
     # Patches, kustomize configurations and values files describe objects; they
@@ -548,74 +592,41 @@ def build_repo(
     consumers: list[SecretConsumer] = []
     extra_kinds = {(getattr(k, "API_GROUP", ""), getattr(k, "KIND", "")): k for k in kinds}
     extra: dict[type, list[Any]] = {k: [] for k in extra_kinds.values()}
+    buckets: dict[str, list[Any]] = {
+        "ks": kustomizations,
+        "hr": helm_releases,
+        "oci": oci,
+        "helm-repo": helm_repos,
+        "git": git,
+        "infisical": infisical,
+        "external": external,
+        "secret": secrets,
+        "workload": workloads,
+    }
     for doc in documents:
-        group, kind = doc.group, doc.kind
         ns = ns_for(doc)
-        if group == KUSTOMIZE_GROUP and kind == "Kustomization":
-            ks = FluxKustomization.from_doc(doc, ns)
-            kustomizations.append(ks)
-            for sf in ks.substitute_from:
-                if sf.kind == "Secret" and sf.name:
-                    consumers.append(
-                        SecretConsumer(
-                            sf.name,
-                            ks.namespace,
-                            "substituteFrom",
-                            f"Kustomization {ks.name}",
-                            sf.optional,
-                            sf.source,
-                        )
-                    )
-        elif group == HELM_GROUP and kind == "HelmRelease":
-            hr = HelmRelease.from_doc(doc, ns)
-            helm_releases.append(hr)
-            for vf in hr.values_from:
-                if vf.kind == "Secret" and vf.name:
-                    consumers.append(
-                        SecretConsumer(
-                            vf.name,
-                            hr.namespace,
-                            "valuesFrom",
-                            f"HelmRelease {hr.name}",
-                            vf.optional,
-                            vf.source,
-                        )
-                    )
-        elif group == SOURCE_GROUP and kind == "OCIRepository":
-            oci.append(OCIRepository.from_doc(doc, ns))
-        elif group == SOURCE_GROUP and kind == "HelmRepository":
-            helm_repos.append(HelmRepository.from_doc(doc, ns))
-        elif group == SOURCE_GROUP and kind == "GitRepository":
-            git.append(GitRepository.from_doc(doc, ns))
-        elif group == INFISICAL_GROUP and kind == "InfisicalSecret":
-            infisical.append(InfisicalSecret.from_doc(doc, ns))
-        elif group == EXTERNAL_SECRETS_GROUP and kind == "ExternalSecret":
-            external.append(ExternalSecret.from_doc(doc, ns))
-        elif group == "" and kind == "Secret":
-            secrets.append(Secret.from_doc(doc, ns))
-        elif kind in WORKLOAD_KINDS and group in ("", "apps", "batch"):
-            wl = Workload.from_doc(doc, ns)
-            workloads.append(wl)
-            consumers.extend(pod_secret_consumers(doc, wl.namespace, f"{kind} {wl.name}"))
-        cls = extra_kinds.get((group, kind))
-        if cls is not None:
-            extra[cls].append(getattr(cls, "from_doc")(doc))  # noqa: B009
+        modelled = memo.get(doc.path, ("doc", doc.index, ns), partial(_model, doc, ns))
+        if modelled is not None:
+            bucket, model, found = modelled
+            buckets[bucket].append(model)
+            consumers.extend(found)
+        if extra_kinds:
+            cls = extra_kinds.get((doc.group, doc.kind))
+            if cls is not None:
+                extra[cls].append(getattr(cls, "from_doc")(doc))  # noqa: B009
 
-    values = _values_sources(helm_releases, kustomize_files, files)
-    for vs in values:
-        workloads.extend(vs.workloads())
-        consumers.extend(vs.secret_consumers())
+    values: list[ValuesSource] = []
+    for vs, found_workloads, found_consumers in _values_sources(
+        helm_releases, kustomize_files, files, memo
+    ):
+        values.append(vs)
+        workloads.extend(found_workloads)
+        consumers.extend(found_consumers)
 
     sops_files = tuple(
-        SopsFile(
-            path=rel,
-            encrypted=any(is_sops_document(d.data) for d in yfile.documents),
-            named_sops=".sops." in posixpath.basename(rel),
-            source=Location(rel, 1, 1),
-        )
+        found
         for rel, yfile in files.items()
-        if ".sops." in posixpath.basename(rel)
-        or any(is_sops_document(d.data) for d in yfile.documents)
+        if (found := memo.get(rel, "sops", partial(_sops_file, rel, yfile))) is not None
     )
 
     apps, namespaces = _apps_and_namespaces(
@@ -807,12 +818,20 @@ def _values_sources(
     releases: Sequence[HelmRelease],
     kustomize_files: Mapping[str, KustomizeFile],
     files: Mapping[str, YamlFile],
-) -> list[ValuesSource]:
-    """Values of each HelmRelease: inline, and files behind valuesFrom ConfigMaps."""
-    out: list[ValuesSource] = []
+    memo: ModelMemo,
+) -> list[_Described]:
+    """Values of each HelmRelease: inline, and files behind valuesFrom ConfigMaps;
+    each with the workloads and the secret consumers they describe."""
+    out: list[_Described] = []
     for hr in releases:
         if hr.values:
-            out.append(ValuesSource(hr.name, hr.namespace, "inline", hr.doc, ("spec", "values")))
+            out.append(
+                memo.get(
+                    hr.doc.path,
+                    ("inline-values", hr.doc.index, hr.name, hr.namespace),
+                    partial(_inline_values, hr),
+                )
+            )
         for vf in hr.values_from:
             if vf.kind != "ConfigMap":
                 continue
@@ -832,12 +851,115 @@ def _values_sources(
                         # Values are a mapping; a list, a scalar or a document skipped
                         # as unreadable (None) gives the release none.
                         if yfile and yfile.documents and isinstance(yfile.documents[0].data, dict):
-                            ref = DocumentRef.from_document(entry.target, yfile.documents[0])
-                            out.append(ValuesSource(hr.name, hr.namespace, "configmap", ref))
+                            out.append(
+                                memo.get(
+                                    entry.target,
+                                    ("values", hr.name, hr.namespace),
+                                    partial(_file_values, hr, entry.target, yfile),
+                                )
+                            )
                             found = True
                 if found:
                     break
     return out
+
+
+_Described = tuple[ValuesSource, tuple[Workload, ...], tuple[SecretConsumer, ...]]
+
+
+def _inline_values(hr: HelmRelease) -> _Described:
+    return _described(ValuesSource(hr.name, hr.namespace, "inline", hr.doc, ("spec", "values")))
+
+
+def _file_values(hr: HelmRelease, rel: str, yfile: YamlFile) -> _Described:
+    ref = DocumentRef.from_document(rel, yfile.documents[0])
+    return _described(ValuesSource(hr.name, hr.namespace, "configmap", ref))
+
+
+def _described(vs: ValuesSource) -> _Described:
+    """``vs`` with the workloads and the Secret consumers its values describe."""
+    return vs, tuple(vs.workloads()), tuple(vs.secret_consumers())
+
+
+def _refs(rel: str, yfile: YamlFile) -> tuple[DocumentRef, ...]:
+    """The documents of ``yfile`` that are mappings (the ones that can be objects)."""
+    return tuple(
+        DocumentRef.from_document(rel, document)
+        for document in yfile.documents
+        if isinstance(document.data, dict)
+    )
+
+
+def _kustomize_file(
+    memo: ModelMemo, doc: DocumentRef, exists: Callable[[str], str | None]
+) -> KustomizeFile:
+    """The kustomization file of ``doc``, kept while every path it asked about is as it was."""
+    kept = memo.old.get(doc.path, {}).get("kustomize")
+    if kept is not None and all(exists(path) == answer for path, answer in kept[1]):
+        memo.new.setdefault(doc.path, {})["kustomize"] = kept
+        return kept[0]  # type: ignore[no-any-return]
+    asked: dict[str, str | None] = {}
+
+    def recorded(path: str) -> str | None:
+        answer = asked[path] = exists(path)
+        return answer
+
+    kfile = KustomizeFile.from_doc(doc, recorded)
+    memo.new.setdefault(doc.path, {})["kustomize"] = (kfile, tuple(asked.items()))
+    memo.rebuilt.add(doc.path)
+    return kfile
+
+
+def _model(doc: DocumentRef, ns: str | None) -> tuple[str, Any, tuple[SecretConsumer, ...]] | None:
+    """The model of an object of a built-in kind: (its list in the Repo, it, the
+    Secrets it reads), or None for other kinds."""
+    group, kind = doc.group, doc.kind
+    if group == KUSTOMIZE_GROUP and kind == "Kustomization":
+        ks = FluxKustomization.from_doc(doc, ns)
+        reads = _secrets_read(
+            ks.substitute_from, ks.namespace, "substituteFrom", f"Kustomization {ks.name}"
+        )
+        return "ks", ks, reads
+    if group == HELM_GROUP and kind == "HelmRelease":
+        hr = HelmRelease.from_doc(doc, ns)
+        reads = _secrets_read(hr.values_from, hr.namespace, "valuesFrom", f"HelmRelease {hr.name}")
+        return "hr", hr, reads
+    if group == SOURCE_GROUP and kind == "OCIRepository":
+        return "oci", OCIRepository.from_doc(doc, ns), ()
+    if group == SOURCE_GROUP and kind == "HelmRepository":
+        return "helm-repo", HelmRepository.from_doc(doc, ns), ()
+    if group == SOURCE_GROUP and kind == "GitRepository":
+        return "git", GitRepository.from_doc(doc, ns), ()
+    if group == INFISICAL_GROUP and kind == "InfisicalSecret":
+        return "infisical", InfisicalSecret.from_doc(doc, ns), ()
+    if group == EXTERNAL_SECRETS_GROUP and kind == "ExternalSecret":
+        return "external", ExternalSecret.from_doc(doc, ns), ()
+    if group == "" and kind == "Secret":
+        return "secret", Secret.from_doc(doc, ns), ()
+    if kind in WORKLOAD_KINDS and group in ("", "apps", "batch"):
+        wl = Workload.from_doc(doc, ns)
+        return "workload", wl, tuple(pod_secret_consumers(doc, wl.namespace, f"{kind} {wl.name}"))
+    return None
+
+
+def _secrets_read(
+    refs: Iterable[Any], namespace: str | None, how: str, consumer: str
+) -> tuple[SecretConsumer, ...]:
+    """The Secrets of ``refs`` (``substituteFrom`` or ``valuesFrom`` items) as consumers."""
+    return tuple(
+        SecretConsumer(ref.name, namespace, how, consumer, ref.optional, ref.source)
+        for ref in refs
+        if ref.kind == "Secret" and ref.name
+    )
+
+
+def _sops_file(rel: str, yfile: YamlFile) -> SopsFile | None:
+    """``rel`` as a SOPS file, when it is named or encrypted like one."""
+    encrypted = any(is_sops_document(d.data) for d in yfile.documents)
+    named = ".sops." in posixpath.basename(rel)
+    if not (named or encrypted):
+        return None
+    return SopsFile(path=rel, encrypted=encrypted, named_sops=named, source=Location(rel, 1, 1))
 
 
 def _ancestors(directory: str) -> list[str]:

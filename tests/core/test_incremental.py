@@ -88,6 +88,43 @@ def _desired(root: Path, cached: bool) -> tuple[Any, tuple[int, int]]:
     return state, counts
 
 
+def _dump(value: Any) -> Any:
+    """Every field of a model, positions and documents included (equality leaves
+    them out), as nested tuples to compare."""
+    if attrs.has(type(value)):
+        return (
+            type(value).__name__,
+            tuple((f.name, _dump(getattr(value, f.name))) for f in attrs.fields(type(value))),
+        )
+    if isinstance(value, dict):
+        items = tuple((_dump(k), _dump(v)) for k, v in value.items())
+        positions = getattr(value, "marks", None)
+        return ("dict", items, None if positions is None else tuple(positions.items()))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_dump(v) for v in value))
+    if isinstance(value, frozenset | set):
+        return ("set", tuple(sorted(repr(v) for v in value)))
+    if isinstance(value, type):
+        return ("type", value.__qualname__)
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
+def _model(root: Path, cached: bool) -> tuple[Any, set[str]]:
+    """The whole model (every field of the Repo), loaded with the lint cache or without,
+    and the files whose models were built anew (none without the cache)."""
+    from homelab_kit.cache import open_cache
+    from homelab_kit.lint import warm
+
+    config = load_config(root)
+    options = load_options(config, get_plugin_manager())
+    store = open_cache(config.cache_dir, root, salt=warm.salt(config)) if cached else None
+    repo = load(root, options, cache=store)
+    fields = tuple(
+        (f.name, _dump(getattr(repo, f.name))) for f in attrs.fields(type(repo)) if f.init
+    )
+    return fields, set(store.models_rebuilt) if store is not None else set()
+
+
 def _findings(root: Path, cache: bool) -> Any:
     result = homelab_kit.lint(root, cache=cache)
     return attrs.evolve(result, duration=0.0)
@@ -99,6 +136,8 @@ def _same_after(root: Path, change: Callable[[Path], None]) -> tuple[int, int]:
     _findings(root, cache=True)
     _desired(root, cached=True)
     change(root)
+    model, _ = _model(root, cached=True)  # the files' models reused from the lint cache
+    assert model == _model(root, cached=False)[0]
     uncached_state, _ = _desired(root, cached=False)
     state, counts = _desired(root, cached=True)
     assert state == uncached_state
@@ -115,15 +154,29 @@ def test_nothing_changed_rebuilds_nothing(repo: Path) -> None:
     reused, built = _same_after(repo, lambda root: None)
     assert built == 0
     assert reused == _kustomizations(repo)
+    assert _model(repo, cached=True)[1] == set()  # no file's models either
 
 
-def test_a_values_file_rebuilds_only_the_kustomization_that_reads_it(repo: Path) -> None:
-    def change(root: Path) -> None:
-        _edit(root / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+def test_a_values_file_rebuilds_the_models_of_that_file_only(repo: Path) -> None:
+    values = f"{SONARR}/app/helm/values.yaml"
+    _model(repo, cached=True)
+    _edit(repo / values, "\n", "\n# a comment\n")
+    model, rebuilt = _model(repo, cached=True)
+    assert rebuilt == {values}
+    assert model == _model(repo, cached=False)[0]
 
-    reused, built = _same_after(repo, change)
-    assert built == 1
-    assert reused == _kustomizations(repo) - 1
+
+def test_a_moved_namespace_rebuilds_the_models_that_read_it(repo: Path) -> None:
+    """A file's models depend on the namespace it lands in, which another file sets:
+    a Flux Kustomization given a targetNamespace rebuilds the objects it deploys."""
+    _model(repo, cached=True)
+    _edit(repo / SONARR / "ks.yaml", "targetNamespace: *namespace", "targetNamespace: elsewhere")
+    model, rebuilt = _model(repo, cached=True)
+    assert model == _model(repo, cached=False)[0]
+    assert f"{SONARR}/ks.yaml" in rebuilt
+    assert f"{SONARR}/app/helmrelease.yaml" in rebuilt  # its HelmRelease lands elsewhere
+    assert f"{SONARR}/app/helm/values.yaml" in rebuilt  # and so do its values
+    assert "elsewhere" in repr(model)
 
 
 def test_a_changed_value_reaches_the_desired_state(repo: Path) -> None:
