@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import copyreg
+import errno
 import hashlib
 import io
 import os
@@ -933,9 +934,45 @@ def parse_bytes(
     )
 
 
-def _open_nonblocking(path: str, flags: int) -> int:
-    """Open without waiting: a FIFO named like a YAML file must not hang the run."""
-    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+# Open without waiting (a FIFO named like a YAML file must not hang the run), without
+# handing the descriptor to a child process, in binary on every platform.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_GROWN_CHUNK = 1 << 16  # what is read at a time of a file that grew since its fstat
+
+
+def _open_file(path: str) -> int:
+    """A read-only descriptor of ``path`` (:data:`_OPEN_FLAGS`)."""
+    return os.open(path, _OPEN_FLAGS)
+
+
+def _read_fd(fd: int, size: int, max_size: int) -> bytes:
+    """The bytes of ``fd`` (a regular file of ``size`` bytes), never past ``max_size + 1``.
+
+    Asks for the size the file has (``os.read(n)`` allocates n bytes up front), and
+    for the rest should it have grown meanwhile.
+    """
+    limit = min(size, max_size) + 1
+    data = os.read(fd, limit)
+    if len(data) < limit:  # a short read (rare for a regular file) or the end
+        chunks = [data]
+        got = len(data)
+        while got < limit and (chunk := os.read(fd, limit - got)):
+            chunks.append(chunk)
+            got += len(chunk)
+        data = b"".join(chunks)
+    if len(data) == limit <= max_size:  # it grew
+        chunks = [data]
+        got = len(data)
+        while got <= max_size and (chunk := os.read(fd, min(_GROWN_CHUNK, max_size + 1 - got))):
+            chunks.append(chunk)
+            got += len(chunk)
+        data = b"".join(chunks)
+    return data
 
 
 def load_file(
@@ -948,17 +985,17 @@ def load_file(
 ) -> YamlFile:
     """Read and parse a file; unreadable and oversized files become problems."""
     try:
-        with open(abspath, "rb", opener=_open_nonblocking) as handle:
-            info = os.fstat(handle.fileno())
+        fd = _open_file(abspath)
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
             if not stat.S_ISREG(info.st_mode):
                 message = "not a regular file (a FIFO, socket or device); skipped"
                 return YamlFile(path, (), (YamlProblem("unreadable", message),))
-            # Ask for the size the file has (read(n) allocates n bytes up front), and
-            # for the rest should it have grown meanwhile: never past max_size + 1.
-            limit = min(info.st_size, max_size) + 1
-            data = handle.read(limit)
-            if len(data) == limit <= max_size:
-                data += handle.read(max_size + 1 - limit)
+            data = _read_fd(fd, info.st_size, max_size)
+        finally:
+            os.close(fd)
     except IsADirectoryError:
         return YamlFile(path, (), (YamlProblem("unreadable", "is a directory; skipped"),))
     except OSError as exc:

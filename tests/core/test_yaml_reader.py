@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import os
+from pathlib import Path
 
 import pytest
 
 from homelab_kit.yaml import YMap, YSeq, parse_bytes, parse_text, position_of
+from homelab_kit.yaml.reader import load_file
 
 
 def test_positions_are_one_based_for_keys_values_and_items() -> None:
@@ -155,3 +158,35 @@ def test_explicit_key_overriding_a_merge_is_not_a_duplicate() -> None:
 def test_leading_zero_integers_are_octal_as_kubernetes_reads_them() -> None:
     docs, _ = parse_text("mode: 0400\nnot_octal: 0900\nplain: 10\nquoted: '0400'\n")
     assert docs[0].data == {"mode": 256, "not_octal": 900, "plain": 10, "quoted": "0400"}
+
+
+@pytest.mark.parametrize(
+    ("size", "max_size", "expected"),
+    [
+        (20, 100, 20),  # as fstat said
+        (3, 100, 20),  # grew since its fstat: the rest is read too
+        (3, 10, 11),  # grew past the limit: one byte more than the limit, no more
+        (20, 10, 11),
+        (0, 100, 20),
+    ],
+)
+def test_a_file_is_read_whole_up_to_one_byte_past_the_limit(
+    tmp_path: Path, size: int, max_size: int, expected: int
+) -> None:
+    from homelab_kit.yaml.reader import _read_fd
+
+    path = tmp_path / "grown.yaml"
+    path.write_bytes(b"a: 1\n" * 4)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert _read_fd(fd, size, max_size) == (b"a: 1\n" * 4)[:expected]
+    finally:
+        os.close(fd)
+
+
+def test_a_directory_named_like_yaml_is_a_problem_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "folder.yaml").mkdir()
+    yfile = load_file(str(tmp_path / "folder.yaml"), "folder.yaml")
+    assert [(p.code, p.message) for p in yfile.problems] == [
+        ("unreadable", "is a directory; skipped")
+    ]

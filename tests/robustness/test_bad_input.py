@@ -616,7 +616,7 @@ def test_load_file_reports_an_os_error_as_a_problem(
     def refuse(*args: object, **kwargs: object) -> object:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
-    monkeypatch.setattr(reader, "open", refuse, raising=False)
+    monkeypatch.setattr(reader, "_open_file", refuse)
     yfile = reader.load_file(str(path), "x.yaml")
     assert yfile.documents == ()
     assert [(p.code, p.message) for p in yfile.problems] == [
@@ -629,14 +629,14 @@ def test_an_unreadable_file_is_reported_and_the_rest_linted(
 ) -> None:
     """The OSError path end to end: one file refuses to open, every other one is read."""
     root = damaged(Case("unreadable", {BAD: DEPLOYMENT.format(name="locked")}))
-    real_open = open
+    real_open = reader._open_file
 
-    def selective(file: object, *args: object, **kwargs: object) -> object:
-        if str(file).endswith(BAD):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+    def selective(file: str) -> int:
+        if file.endswith(BAD):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), file)
+        return real_open(file)
 
-    monkeypatch.setattr(reader, "open", selective, raising=False)
+    monkeypatch.setattr(reader, "_open_file", selective)
     result = homelab_kit.lint(root)
     assert internal_errors(result) == []
     messages = [d.message for d in result.diagnostics if d.location.path == BAD]
