@@ -438,6 +438,12 @@ class _Frame:
 
 _NO_KEY = object()
 
+# Plain scalars that may not be strings, resolved (``name``, ``true``, ``1h``, ``8080``:
+# a repository repeats a few thousand of them); bounded, short ones only.
+_RESOLVED: dict[str, Any] = {}
+_RESOLVED_MAX = 8192
+_RESOLVED_LEN = 64
+
 
 class _Composer:
     """Turns the event stream of one file into documents, collecting problems."""
@@ -517,6 +523,7 @@ class _Composer:
         problems = self.problems
         maybe_special = _MAYBE_SPECIAL
         no_key = _NO_KEY
+        resolved = _RESOLVED
         SCALAR, ALIAS, COLLECTION_END = _SCALAR, _ALIAS, _COLLECTION_END
         MAPPING_START, SEQUENCE_START = _MAPPING_START, _SEQUENCE_START
         parent: _Frame | None = None  # stack[-1]
@@ -533,7 +540,12 @@ class _Composer:
                     elif not value:
                         value = None
                     elif value[0] in maybe_special:
-                        value = resolve_plain(value)
+                        found = resolved.get(value, no_key)
+                        if found is no_key:
+                            found = resolve_plain(value)
+                            if len(resolved) < _RESOLVED_MAX and len(value) <= _RESOLVED_LEN:
+                                resolved[value] = found
+                        value = found
                 else:
                     value = _scalar(tag, value, style, implicit)
                 if anchor is not None:
