@@ -6,6 +6,7 @@ import codecs
 import os
 from pathlib import Path
 
+import attrs
 import pytest
 
 from homelab_kit.yaml import YMap, YSeq, parse_bytes, parse_text, position_of
@@ -190,3 +191,41 @@ def test_a_directory_named_like_yaml_is_a_problem_not_an_error(tmp_path: Path) -
     assert [(p.code, p.message) for p in yfile.problems] == [
         ("unreadable", "is a directory; skipped")
     ]
+
+
+def _doubled(value: int) -> int:
+    return value * 2
+
+
+@attrs.frozen
+class _Converted:
+    value: int = attrs.field(converter=_doubled)
+
+
+@attrs.frozen
+class _PostInit:
+    value: int
+    seen: list[int] = attrs.field(factory=list, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.seen.append(self.value)
+
+
+def test_pickled_models_come_back_whole() -> None:
+    """attrs classes are pickled as a call of the class when that rebuilds them exactly:
+    fields left out of equality (positions) come back too; a class whose creation
+    converts or runs code is pickled as before."""
+    import pickle
+
+    from homelab_kit.cache import loads_models
+    from homelab_kit.location import Location
+    from homelab_kit.yaml.reader import dumps_parsed
+
+    where = Location("a.yaml", 3, 4, end_line=5, end_column=6)
+    parsed = parse_bytes(b"a: &x 1\nb: *x\n", "a.yaml")
+    again = loads_models(dumps_parsed((where, parsed)))
+    assert again == (where, parsed)
+    assert (again[0].end_line, again[0].end_column) == (5, 6)
+    assert again[1].documents[0].data.marks == parsed.documents[0].data.marks
+    assert pickle.loads(dumps_parsed(_Converted(2))).value == 4  # not converted twice
+    assert pickle.loads(dumps_parsed(_PostInit(1))).seen == [1]
