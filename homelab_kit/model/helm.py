@@ -17,6 +17,10 @@ _SECRET_VALUE_KEYS = frozenset(
     ("existingSecret", "existingSecretName", "secretName", "existingSecretRef", "envFromSecret")
 )
 _SCALARS = (str, int, float, type(None))  # YAML scalars (bool is an int)
+# Mappings, and mappings or lists: parsed YAML holds dicts, which these find before
+# the Mapping ABC's slower check (isinstance tries a tuple's types in order).
+_MAPPINGS = (dict, Mapping)
+_TREES = (dict, list, Mapping)
 
 
 def _under_tls(path: tuple[str | int, ...]) -> bool:
@@ -64,19 +68,19 @@ class ValuesSource:
         stack: list[tuple[tuple[str | int, ...], Any, str]] = [((), self.data, "")]
         while stack:
             path, node, key = stack.pop()
-            if isinstance(node, Mapping):
+            if isinstance(node, _MAPPINGS):
                 image = self._image_of(path, node, key)
                 if image is not None:
                     yield image
                     continue
                 for k, v in node.items():
-                    if isinstance(v, Mapping | list) or (
+                    if isinstance(v, _TREES) or (
                         isinstance(k, str) and k.lower().endswith("image") and isinstance(v, str)
                     ):
                         stack.append(((*path, k), v, str(k)))
             elif isinstance(node, list):
                 for i, v in enumerate(node):
-                    if isinstance(v, Mapping | list):
+                    if isinstance(v, _TREES):
                         stack.append(((*path, i), v, key))
             elif isinstance(node, str) and key.lower().endswith("image") and "/" in node:
                 yield ImageRef.parse(node, self.location(*path))
@@ -118,7 +122,7 @@ class ValuesSource:
         stack: list[tuple[tuple[str | int, ...], Any]] = [((), self.data)]
         while stack:
             path, node = stack.pop()
-            if isinstance(node, Mapping):
+            if isinstance(node, _MAPPINGS):
                 for k, v in node.items():
                     if isinstance(v, _SCALARS) and k not in _SECRET_VALUE_KEYS:
                         continue  # nothing below to read, and not a secret's name
@@ -176,9 +180,9 @@ class ValuesSource:
                                     self.location(*here, i, "secret"),
                                 )
                         stack.append((here, v))
-                    elif isinstance(v, Mapping | list):
+                    elif isinstance(v, _TREES):
                         stack.append((here, v))
             elif isinstance(node, list):
                 for i, v in enumerate(node):
-                    if isinstance(v, Mapping | list):
+                    if isinstance(v, _TREES):
                         stack.append(((*path, i), v))
