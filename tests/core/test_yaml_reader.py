@@ -229,3 +229,29 @@ def test_pickled_models_come_back_whole() -> None:
     assert again[1].documents[0].data.marks == parsed.documents[0].data.marks
     assert pickle.loads(dumps_parsed(_Converted(2))).value == 4  # not converted twice
     assert pickle.loads(dumps_parsed(_PostInit(1))).seen == [1]
+
+
+def test_ruamel_event_objects_compose_as_the_event_tuples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the tuple factories (no libyaml, or a ruamel.yaml.clib that names its
+    events otherwise), ruamel's event objects are converted: the same documents,
+    positions, anchors and problems."""
+    from homelab_kit.yaml import reader
+
+    text = (
+        "a: &x {b: [1, '2', !!int 3, ~, .inf, 0x1f, 0755]}\n"
+        "c: *x\n"
+        "d: !custom text\n"
+        "a: again\n"
+        "<<: {m: merged}\n"
+        "--- |\n  literal\n"
+        "---\n- *x\n- *nowhere\n"
+        "...\n"
+        "---\nbad: [\n"
+    )
+    expected = reader._parse(text, 256, 1000)
+    monkeypatch.setattr(reader, "_LIBYAML", None)
+    converted = reader._parse(text, 256, 1000)
+    assert converted == expected
+    codes = ["duplicate-key", "cross-document-alias", "undefined-alias", "syntax"]
+    assert [p.code for p in expected[1]] == codes
+    assert [d.data.marks for d in expected[0][:1]] == [d.data.marks for d in converted[0][:1]]
