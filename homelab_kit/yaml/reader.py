@@ -19,6 +19,7 @@ import os
 import pickle
 import re
 import stat
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -238,7 +239,10 @@ def _scalar(tag: str | None, value: str, style: str | None, implicit: tuple[bool
 # (``ScalarEvent(anchor, tag, implicit, value, start_mark, end_mark, style)``, ...);
 # while this module parses, those names are the factories below, and they are put
 # back afterwards, so every other user of ``CParser`` (homelab_kit.yaml.edit) gets
-# ruamel's events.  Tuples: (kind, ...) with the fields the composer reads.
+# ruamel's events.  Parses in several threads at once share the factories (they are
+# put back when the last one ends); a ``CParser`` of someone else's running in another
+# thread meanwhile would get tuples: homelab-kit parses and edits in one thread.
+# Tuples: (kind, ...) with the fields the composer reads.
 _SCALAR = 0  # (_SCALAR, anchor, tag, implicit, value, start_mark, style)
 _MAPPING_START = 1  # (_MAPPING_START, anchor, start_mark)
 _SEQUENCE_START = 2  # (_SEQUENCE_START, anchor, start_mark)
@@ -360,6 +364,26 @@ def _libyaml_module() -> Any:
 _LIBYAML = _libyaml_module()
 # ruamel's event classes, as CParser's module names them (put back after each parse)
 _LIBYAML_EVENTS = {name: getattr(_LIBYAML, name) for name in _FACTORIES} if _LIBYAML else {}
+
+
+_factories_lock = threading.Lock()
+_parsing = [0]  # parses under way (in any thread) while the factories are in place
+
+
+def _factories_in() -> None:
+    """Put the factories in ``CParser``'s module (the first of concurrent parses)."""
+    with _factories_lock:
+        if _parsing[0] == 0:
+            vars(_LIBYAML).update(_FACTORIES)
+        _parsing[0] += 1
+
+
+def _factories_out() -> None:
+    """Put ruamel's event classes back (the last of concurrent parses)."""
+    with _factories_lock:
+        _parsing[0] -= 1
+        if _parsing[0] == 0:
+            vars(_LIBYAML).update(_LIBYAML_EVENTS)
 
 
 def _events(text: str) -> tuple[Any, Any]:
@@ -892,9 +916,9 @@ def _parse(
     """Documents, problems and how many nodes of the documents come from aliases."""
     composer = _Composer(max_depth, max_nodes)
     documents: list[YamlDocument] = []
-    namespace = vars(_LIBYAML) if _LIBYAML is not None else None
-    if namespace is not None:
-        namespace.update(_FACTORIES)
+    tuples = _LIBYAML is not None
+    if tuples:
+        _factories_in()
     try:
         _parser, get = _events(text)
         for document in composer.compose(get):
@@ -912,8 +936,8 @@ def _parse(
     except (YAMLError, RecursionError, MemoryError, ValueError) as exc:
         composer.problems.append(YamlProblem("syntax", f"cannot parse YAML: {exc}".splitlines()[0]))
     finally:
-        if namespace is not None:
-            namespace.update(_LIBYAML_EVENTS)
+        if tuples:
+            _factories_out()
     return tuple(documents), tuple(composer.problems), composer.alias_nodes
 
 

@@ -255,3 +255,18 @@ def test_ruamel_event_objects_compose_as_the_event_tuples(monkeypatch: pytest.Mo
     codes = ["duplicate-key", "cross-document-alias", "undefined-alias", "syntax"]
     assert [p.code for p in expected[1]] == codes
     assert [d.data.marks for d in expected[0][:1]] == [d.data.marks for d in converted[0][:1]]
+
+
+def test_parses_in_threads_at_once_read_the_same() -> None:
+    """Concurrent parses share libyaml's event factories: each reads what it reads alone."""
+    import concurrent.futures
+
+    import _ruamel_yaml
+    from ruamel.yaml import events
+
+    texts = [f"a{i}: &x [{i}, b]\nc: *x\n" * 50 for i in range(40)]
+    alone = [parse_text(t) for t in texts]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(parse_text, texts * 5))
+    assert together == alone * 5
+    assert _ruamel_yaml.ScalarEvent is events.ScalarEvent  # put back after the last
