@@ -66,6 +66,8 @@ _KEYS = {
     "cache-dir": "where the cache lives, from a configuration file outside the repository "
     "(default $HOMELAB_KIT_CACHE_DIR, else ~/.cache/homelab-kit)",
     "clusters": "mapping of cluster name to its entry file or folder (default: detected)",
+    "contexts": "mapping of cluster name to the kubeconfig context that runs it "
+    "(default: a context named like the cluster)",
     "plugins": "mapping of plugin name to that plugin's own options",
     "scaffold": "defaults for new-app and friends (hostAPI, projectSlug, ...)",
 }
@@ -129,6 +131,9 @@ class Config:
     max_file_size: int = 10 * 1024 * 1024
     cache_dir: Path | None = None
     clusters: tuple[ConfiguredCluster, ...] = ()
+    #: ``contexts:``: the kubeconfig context of each cluster of the repository, for
+    #: ``status``, ``drift``, ``doctor`` and ``reconcile`` (docs/cluster.md).
+    contexts: Mapping[str, str] = attrs.field(factory=dict)
     plugins: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     scaffold: Mapping[str, Any] = attrs.field(factory=dict)
     locations: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
@@ -415,6 +420,7 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
     if "cache-dir" in data:
         changes["cache_dir"] = _cache_dir(root, config_path, data, at("cache-dir"))
     changes["clusters"] = _clusters(root, mapping("clusters"), at)
+    changes["contexts"] = _contexts(mapping("contexts"), at)
     plugins = mapping("plugins")
     changes["plugins"] = {
         str(k): dict(v) if isinstance(v, dict) else {} for k, v in plugins.items()
@@ -442,6 +448,19 @@ def _clusters(
             raise ConfigError(f"the entry of cluster {name!r}, {entry!r}, does not exist", where)
         out.append(ConfiguredCluster(name, "" if relative == "." else relative, where))
     return tuple(out)
+
+
+def _contexts(contexts: YMap, at: Callable[[str, YMap], Location]) -> dict[str, str]:
+    """``contexts:``: each cluster name -> the name of its kubeconfig context."""
+    out: dict[str, str] = {}
+    for name, context in contexts.items():
+        where = at(name, contexts)
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ConfigError(f"cluster name {name!r} must be a word without '/'", where)
+        if not isinstance(context, str) or not context.strip():
+            raise ConfigError(f"the context of cluster {name!r} must be a context name", where)
+        out[name] = context.strip()
+    return out
 
 
 def _cache_dir(root: Path, config_path: Path, data: YMap, where: Location) -> Path | None:

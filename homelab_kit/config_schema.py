@@ -58,6 +58,7 @@ _TYPES: dict[str, dict[str, Any]] = {
     "max-file-size": {"type": "integer", "minimum": 1},
     "cache-dir": {"type": ["string", "number"]},
     "clusters": {"type": "object", "additionalProperties": {"type": "string"}},
+    "contexts": {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}},
     "bootstrap-secrets": _STRINGS,
     "plugins": {"type": "object", "additionalProperties": {"type": ["object", "null"]}},
     "scaffold": {"type": "object"},

@@ -12,22 +12,29 @@ standard error, no traceback.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+import attrs
 import click
 
 from homelab_kit.cli import REPO_HELP, repository_path
 
 if TYPE_CHECKING:
     from homelab_kit.cluster.client import Cluster
+    from homelab_kit.cluster.doctor import DoctorReport
+    from homelab_kit.cluster.kubeconfig import ClusterOptions
+    from homelab_kit.cluster.reconcile import Target
+    from homelab_kit.cluster.targets import Plan
     from homelab_kit.model.clusters import Cluster as RepoCluster
     from homelab_kit.model.repo import Repo
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 EXIT_OK = 0
 EXIT_NOT_READY = 1
@@ -111,12 +118,106 @@ def _connect(
 
 
 def _load(path: str) -> Repo:
+    return _load_with_contexts(path)[0]
+
+
+def _load_with_contexts(path: str) -> tuple[Repo, Mapping[str, str]]:
+    """The repository at ``path`` and ``contexts:`` of its configuration."""
     from homelab_kit.config import load_config
     from homelab_kit.lint import load_options
     from homelab_kit.model.loader import find_root, load
 
     root = find_root(path)
-    return load(root, load_options(load_config(root)))
+    config = load_config(root)
+    return load(root, load_options(config)), config.contexts
+
+
+def _plan(
+    path: str,
+    cluster_name: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    request_timeout: str,
+) -> tuple[Repo, Plan]:
+    """The repository and the clusters to ask (homelab_kit.cluster.targets)."""
+    from homelab_kit.cluster.kubeconfig import ClusterOptions, parse_timeout
+    from homelab_kit.cluster.targets import plan_targets
+
+    repo, contexts = _load_with_contexts(path)
+    options = ClusterOptions(kubeconfig, context, parse_timeout(request_timeout), cluster_name)
+    return repo, plan_targets(repo, contexts, options)
+
+
+def _each_cluster(
+    plan: Plan,
+    gather: Callable[[Cluster, RepoCluster | None], R],
+    *,
+    ok: Callable[[R], bool],
+    render: Callable[[R, Any], None],
+    output_format: str,
+    ok_key: str,
+) -> NoReturn:
+    """Ask every cluster of ``plan``, print the results, exit with the summed code.
+
+    One cluster (no grouping): its document as before, a failure to ask it raises.
+    Several: one section (JSON: one ``clusters`` entry) per cluster of the
+    repository; a cluster that cannot be asked is one error line and exit code 2
+    once the others are done; skipped clusters are one warning line.
+    """
+    from homelab_kit.cluster.kubeconfig import connect
+    from homelab_kit.errors import ClusterError
+
+    if not plan.targets:
+        raise ClusterError(plan.skipped_message() or "no cluster of the repository to ask")
+    if not plan.grouped:
+        target = plan.targets[0]
+        with connect(target.options) as cluster:
+            result = gather(cluster, target.scope)
+        if output_format == "json":
+            click.echo(json.dumps(result.to_json(), indent=2))  # type: ignore[attr-defined]
+        else:
+            from homelab_kit.cluster.output import make_console
+
+            render(result, make_console())
+        sys.exit(EXIT_OK if ok(result) else EXIT_NOT_READY)
+    skipped = plan.skipped_message()
+    if skipped is not None:
+        click.echo(f"homelab-kit: warning: {skipped}", err=True)
+    console = None
+    if output_format == "text":
+        from homelab_kit.cluster.output import make_console
+
+        console = make_console()
+    documents: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    all_ok = True
+    for target in plan.targets:
+        try:
+            with connect(target.options) as cluster:
+                result = gather(cluster, target.scope)
+        except ClusterError as exc:
+            click.echo(f"homelab-kit: error: cluster {target.name}: {exc}", err=True)
+            errors.append({"cluster": str(target.name), "error": str(exc)})
+            continue
+        all_ok = all_ok and ok(result)
+        if console is not None:
+            from homelab_kit.cluster.output import render_heading
+
+            render_heading(str(target.name), console)
+            render(result, console)
+        documents.append({"cluster": target.name, **result.to_json()})  # type: ignore[attr-defined]
+    if output_format == "json":
+        document = {
+            "version": 1,
+            ok_key: all_ok and not errors and not plan.skipped,
+            "clusters": documents,
+            "skipped": [s.to_json() for s in plan.skipped],
+            "errors": errors,
+        }
+        click.echo(json.dumps(document, indent=2))
+    if errors:
+        sys.exit(2)
+    sys.exit(EXIT_OK if all_ok else EXIT_NOT_READY)
 
 
 @click.command()
@@ -144,19 +245,18 @@ def status(
     Exit codes: 0 all Ready, 1 something is not Ready, 2 the cluster could not be
     asked.
     """
+    from homelab_kit.cluster.output import render_status
     from homelab_kit.cluster.status import gather_status
 
-    repo = _load(path)
-    scope = _repository_cluster(repo, cluster_name)
-    with _connect(kubeconfig, context, request_timeout, cluster_name) as cluster:
-        result = gather_status(repo, cluster, scope=scope)
-    if output_format == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
-    else:
-        from homelab_kit.cluster.output import make_console, render_status
-
-        render_status(result, make_console())
-    sys.exit(EXIT_OK if result.ok else EXIT_NOT_READY)
+    repo, plan = _plan(path, cluster_name, kubeconfig, context, request_timeout)
+    _each_cluster(
+        plan,
+        lambda cluster, scope: gather_status(repo, cluster, scope=scope),
+        ok=lambda result: result.ok,
+        render=render_status,
+        output_format=output_format,
+        ok_key="ready",
+    )
 
 
 @click.command()
@@ -185,18 +285,17 @@ def drift(
     Exit codes: 0 no drift, 1 drift, 2 the cluster could not be asked.
     """
     from homelab_kit.cluster.drift import gather_drift
+    from homelab_kit.cluster.output import render_drift
 
-    repo = _load(path)
-    scope = _repository_cluster(repo, cluster_name)
-    with _connect(kubeconfig, context, request_timeout, cluster_name) as cluster:
-        report = gather_drift(repo, cluster, scope=scope)
-    if output_format == "json":
-        click.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        from homelab_kit.cluster.output import make_console, render_drift
-
-        render_drift(report, make_console())
-    sys.exit(EXIT_OK if report.clean else EXIT_NOT_READY)
+    repo, plan = _plan(path, cluster_name, kubeconfig, context, request_timeout)
+    _each_cluster(
+        plan,
+        lambda cluster, scope: gather_drift(repo, cluster, scope=scope),
+        ok=lambda report: report.clean,
+        render=render_drift,
+        output_format=output_format,
+        ok_key="clean",
+    )
 
 
 @click.command("pull")
@@ -310,45 +409,34 @@ def reconcile(
     cluster could not be asked (including the object not found, or RBAC refusing
     the patch).
     """
-    from homelab_kit.cluster.reconcile import (
-        WaitOptions,
-        find_target,
-        parse_target,
-        root_kustomization,
-    )
+    from homelab_kit.cluster.reconcile import WaitOptions, parse_target
     from homelab_kit.cluster.reconcile import reconcile as run_reconcile
 
     if force and kind != "helmrelease":
         raise click.UsageError("--force applies to HelmReleases only (--kind helmrelease)")
-    options = WaitOptions(
+    options_wait = WaitOptions(
         wait=not no_wait,
         timeout=_duration(timeout, "--timeout"),
         interval=_duration(poll_interval, "--poll-interval"),
     )
     named = parse_target(target) if target else None
-    repo = None
-    if named is None:
-        from homelab_kit.errors import RepoNotFoundError
-
-        try:
-            repo = _load(repo_path)
-        except RepoNotFoundError:  # outside a repository: flux-system/flux-system
-            repo = None
     progress = _Progress(enabled=output_format == "text")
-    with _connect(kubeconfig, context, request_timeout, cluster_name) as cluster:
-        if named is None:
-            goal = root_kustomization(repo, cluster)
-            with_source = True
-        else:
-            goal = find_target(cluster, kind, *named)
-        outcomes = run_reconcile(
-            cluster,
-            goal,
-            with_source=with_source,
-            force=force,
-            options=options,
-            on_event=progress,
-        )
+    outcomes = []
+    for goal_of, options in _reconcile_targets(
+        repo_path, named, kind, cluster_name, kubeconfig, context, request_timeout
+    ):
+        from homelab_kit.cluster.kubeconfig import connect
+
+        with connect(options) as cluster:
+            goal = goal_of(cluster)
+            outcomes += run_reconcile(
+                cluster,
+                goal,
+                with_source=with_source or named is None,
+                force=force,
+                options=options_wait,
+                on_event=progress,
+            )
     progress.clear()
     ok = all(o.ok for o in outcomes)
     if output_format == "json":
@@ -362,6 +450,74 @@ def reconcile(
             mark = "✔" if outcome.ok else "✗"
             click.echo(f"{mark} {outcome.describe()}")
     sys.exit(EXIT_OK if ok else EXIT_NOT_READY)
+
+
+def _reconcile_targets(
+    repo_path: str,
+    named: tuple[str, str] | None,
+    kind: str,
+    cluster_name: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    request_timeout: str,
+) -> list[tuple[Callable[[Cluster], Target], ClusterOptions]]:
+    """What to reconcile on which cluster: the object named, or each root.
+
+    In a repository of several clusters without ``--cluster``, a named object is
+    reconciled on the clusters that deploy it (by name, as the repository declares
+    it), and no target means every mapped cluster's root Kustomization.
+    """
+    from homelab_kit.cluster.kubeconfig import ClusterOptions, parse_timeout
+    from homelab_kit.cluster.reconcile import find_target, root_kustomization
+    from homelab_kit.cluster.targets import plan_targets
+    from homelab_kit.errors import ClusterError, RepoNotFoundError
+
+    options = ClusterOptions(kubeconfig, context, parse_timeout(request_timeout), cluster_name)
+    try:
+        repo, contexts = _load_with_contexts(repo_path)
+    except RepoNotFoundError:  # outside a repository: flux-system/flux-system, or NAME
+        if named is None:
+            return [(lambda cluster: root_kustomization(None, cluster), options)]
+        return [(lambda cluster: find_target(cluster, kind, *named), options)]
+    plan = plan_targets(repo, contexts, options)
+    targets = list(plan.targets)
+    if named is not None and plan.grouped and len(targets) > 1:
+        targets = [t for t in targets if t.scope is not None and _declares(t.scope, kind, named)]
+        if not targets:
+            names = ", ".join(t.name or "" for t in plan.targets)
+            raise ClusterError(
+                f"{named[0]}/{named[1]} is declared by none of the clusters {names}: pass "
+                "--cluster NAME (or --context) to say where it runs"
+            )
+    elif plan.grouped:
+        message = plan.skipped_message()
+        if message is not None:
+            click.echo(f"homelab-kit: warning: {message}", err=True)
+    if named is not None:
+        return [(lambda cluster: find_target(cluster, kind, *named), t.options) for t in targets]
+    return [(functools.partial(_root, repo, t.scope), t.options) for t in targets]
+
+
+def _root(repo: Repo, scope: RepoCluster | None, cluster: Cluster) -> Target:
+    from homelab_kit.cluster.reconcile import root_kustomization
+
+    return root_kustomization(repo, cluster, scope=scope)
+
+
+def _declares(scope: RepoCluster, kind: str, named: tuple[str, str]) -> bool:
+    """Whether the repository's cluster ``scope`` applies a Flux object ``named``."""
+    from homelab_kit.cluster.reconcile import KINDS, SOURCE_GROUP
+
+    groups = {SOURCE_GROUP} if kind == "source" else {KINDS[kind][0]}
+    kinds = None if kind == "source" else {KINDS[kind][1]}
+    namespace, name = named
+    return any(
+        o.group in groups
+        and (kinds is None or o.kind in kinds)
+        and (o.namespace or "flux-system") == namespace
+        and o.name == name
+        for o in scope.objects
+    )
 
 
 def _duration(text: str, flag: str) -> float:
@@ -455,42 +611,43 @@ def doctor(
     asked.
     """
     from homelab_kit.cluster.doctor import diagnose
+    from homelab_kit.cluster.output import render_doctor
 
-    repo = _load(repo_path)
-    scope = _repository_cluster(repo, cluster_name)
-    pool = scope.apps if scope is not None else repo.apps
-    apps = None
+    repo, plan = _plan(repo_path, cluster_name, kubeconfig, context, request_timeout)
+    wanted: tuple[str, str] | None = None
     if app is not None:
         namespace, _, name = app.partition("/")
-        found = next((a for a in pool if (a.namespace, a.name) == (namespace, name)), None)
-        if found is None:
+        wanted = (namespace, name)
+        pool = [a for t in plan.targets for a in (t.scope.apps if t.scope else repo.apps)]
+        if not any((a.namespace, a.name) == wanted for a in pool):
             known = ", ".join(f"{a.namespace}/{a.name}" for a in pool[:8]) or "none"
             more = ", ..." if len(pool) > 8 else ""
             raise click.BadParameter(
                 f"no app {app!r} in the repository (apps: {known}{more})",
                 param_hint="NAMESPACE/APP",
             )
-        apps = [found]
-    with _connect(kubeconfig, context, request_timeout, cluster_name) as cluster:
-        report = diagnose(repo, cluster, apps, scope=scope)
-    if output_format == "json":
-        click.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        from homelab_kit.cluster.output import make_console, render_doctor
+        # only the clusters that deploy it are asked about it
+        deploys = {
+            c.name for c in repo.clusters if any((a.namespace, a.name) == wanted for a in c.apps)
+        }
+        plan = attrs.evolve(
+            plan,
+            targets=tuple(t for t in plan.targets if t.scope is None or t.name in deploys),
+            skipped=tuple(s for s in plan.skipped if s.cluster in deploys),
+        )
 
-        render_doctor(report, make_console())
-    sys.exit(EXIT_OK if report.ok else EXIT_NOT_READY)
+    def walk(cluster: Cluster, scope: RepoCluster | None) -> DoctorReport:
+        apps = None
+        if wanted is not None:
+            pool = scope.apps if scope is not None else repo.apps
+            apps = [a for a in pool if (a.namespace, a.name) == wanted][:1]
+        return diagnose(repo, cluster, apps, scope=scope)
 
-
-def _repository_cluster(repo: Repo, name: str | None) -> RepoCluster | None:
-    """The repository's cluster ``--cluster`` names, when the repository holds several.
-
-    With one cluster (or no ``--cluster``) every app is walked and ``--cluster`` only
-    picks the kubeconfig context; with several, an unknown name is a usage error
-    listing the known ones.
-    """
-    if name is None or len(repo.clusters) < 2:
-        return None
-    from homelab_kit.model.clusters import select_clusters
-
-    return select_clusters(repo.clusters, [name])[0]
+    _each_cluster(
+        plan,
+        walk,
+        ok=lambda report: report.ok,
+        render=render_doctor,
+        output_format=output_format,
+        ok_key="ok",
+    )

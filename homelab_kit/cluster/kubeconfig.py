@@ -170,23 +170,7 @@ def _check_context(
     ``wanted`` (``--context``) wins; else ``cluster`` (``--cluster``) picks the
     context :func:`context_for_cluster` finds; else the current context.
     """
-    from kubernetes.config.config_exception import ConfigException
-
-    from kubernetes import config
-
-    try:
-        contexts, current = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
-            config_file=joined
-        )
-    except ConfigException as exc:
-        if "current-context" not in str(exc) and "contexts" not in str(exc):
-            raise ClusterError(
-                f"cannot use kubeconfig {_names(files)}: {first_line(exc)}"
-            ) from None
-        contexts, current = [], None
-    except Exception as exc:  # YAML errors, unreadable files, malformed entries
-        raise ClusterError(f"cannot read kubeconfig {_names(files)}: {first_line(exc)}") from None
-    entries = [c for c in contexts or () if isinstance(c, Mapping)]
+    entries, current = _read_contexts(joined, files)
     names = [c.get("name") for c in entries]
     known = ", ".join(str(n) for n in names) or "none"
     if wanted is not None:
@@ -215,6 +199,43 @@ def _check_context(
         )
     name = current.get("name") if isinstance(current, Mapping) else None
     return str(name) if name else None
+
+
+def _read_contexts(
+    joined: str, files: list[Path]
+) -> tuple[list[Mapping[str, Any]], Mapping[str, Any] | None]:
+    """The kubeconfig's context entries and its current one (None when unset)."""
+    from kubernetes.config.config_exception import ConfigException
+
+    from kubernetes import config
+
+    try:
+        contexts, current = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=joined
+        )
+    except ConfigException as exc:
+        if "current-context" not in str(exc) and "contexts" not in str(exc):
+            raise ClusterError(
+                f"cannot use kubeconfig {_names(files)}: {first_line(exc)}"
+            ) from None
+        contexts, current = [], None
+    except Exception as exc:  # YAML errors, unreadable files, malformed entries
+        raise ClusterError(f"cannot read kubeconfig {_names(files)}: {first_line(exc)}") from None
+    entries = [c for c in contexts or () if isinstance(c, Mapping)]
+    return entries, current if isinstance(current, Mapping) else None
+
+
+def kubeconfig_contexts(kubeconfig: str | None) -> list[Mapping[str, Any]]:
+    """The context entries (``{name, context}``) of the kubeconfig ``connect`` would read.
+
+    ``kubeconfig`` is ``--kubeconfig``; without it ``KUBECONFIG``, else
+    ``~/.kube/config``.  Empty when there is no kubeconfig (inside a pod).  Raises
+    :class:`ClusterError` for a kubeconfig that cannot be read.
+    """
+    files = _kubeconfig_files(kubeconfig)
+    if not files:
+        return []
+    return _read_contexts(os.pathsep.join(str(f) for f in files), files)[0]
 
 
 def context_for_cluster(contexts: Sequence[Mapping[str, Any]], cluster: str) -> list[str]:

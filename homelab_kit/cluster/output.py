@@ -52,7 +52,7 @@ def render_status(status: ClusterStatus, console: Console) -> None:
     for app in status.apps:
         groups.setdefault(app.cluster, []).append(app)
     for name, apps in groups.items():
-        if name is not None:
+        if name is not None and len(groups) > 1:
             console.print(Text(f"Cluster {name} of the repository", style="bold"))
         console.print(_status_table(apps, problems))
     for what, why in problems:
@@ -202,6 +202,11 @@ def render_doctor(report: DoctorReport, console: Console) -> None:
 
 
 # ---------------------------------------------------------------------- shared
+
+
+def render_heading(cluster: str, console: Console) -> None:
+    """The line that opens one cluster's section when several are asked."""
+    console.print(Text(f"Cluster {cluster} of the repository", style="bold underline"))
 
 
 def _table(*headers: str) -> Table:

@@ -31,6 +31,7 @@ import attrs
 from homelab_kit.cluster.client import ApiResource, Cluster, ready_state
 from homelab_kit.cluster.status import HELM_GROUP, KUSTOMIZE_GROUP
 from homelab_kit.errors import ClusterError
+from homelab_kit.model.clusters import Cluster as RepoCluster
 from homelab_kit.model.repo import Repo
 
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
@@ -207,7 +208,9 @@ def find_target(cluster: Cluster, kind: str, namespace: str, name: str) -> Targe
     return found[0]
 
 
-def root_kustomization(repo: Repo | None, cluster: Cluster) -> Target:
+def root_kustomization(
+    repo: Repo | None, cluster: Cluster, *, scope: RepoCluster | None = None
+) -> Target:
     """The Flux Kustomization at the top of what the repository deploys on ``cluster``.
 
     The repository's root Kustomizations (those no other Kustomization in it
@@ -218,12 +221,20 @@ def root_kustomization(repo: Repo | None, cluster: Cluster) -> Target:
     FluxInstance creates, or the repository's own root when it is the top.  Without a
     repository, or when none of its roots is on the cluster, ``flux-system/flux-system``.
 
+    ``scope``: the repository's cluster that ``cluster`` runs, when the repository
+    holds several; only its roots are looked up.
+
     Raises :class:`ClusterError` when none is found, or when several tops are (pass a
     name then).
     """
     resource = cluster.resource(KUSTOMIZE_GROUP, "Kustomization", "kustomizations")
     candidates: list[tuple[str, str]] = []
-    if repo is not None:
+    if scope is not None:  # what bootstrap applies, or what applies itself
+        for cks in scope.kustomizations:
+            key = (cks.namespace, cks.name)
+            if cks.object.applied_by in (None, cks.key) and key not in candidates:
+                candidates.append(key)
+    elif repo is not None:
         for ks in repo.kustomizations:
             if ks.source.path not in repo.deployed_by:
                 candidates.append((ks.namespace or DEFAULT_NAMESPACE, ks.name))

@@ -39,6 +39,7 @@ ACCEPTED = {
     "max-file-size": 1024,
     "cache-dir": ".cache",
     "clusters": {"home": "kubernetes/flux/cluster"},
+    "contexts": {"home": "admin@home"},
     "bootstrap-secrets": ["cluster-secrets", "flux-system/sops-age"],
     "plugins": {"my-plugin": {"strict": True}},
     "scaffold": {"project-slug": "homelab"},
@@ -78,6 +79,9 @@ def test_a_value_the_reader_accepts_the_schema_accepts(key: str, tmp_path: Path)
         "max-file-size: 0\n",
         "severity: {x: loud}\n",
         "preset: strictest\n",
+        "contexts: {main: 3}\n",
+        "contexts: {main: ''}\n",
+        "contexts: [main]\n",
     ],
 )
 def test_what_the_reader_refuses_the_schema_refuses(text: str, tmp_path: Path) -> None:
