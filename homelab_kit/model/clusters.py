@@ -39,6 +39,7 @@ from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import KUSTOMIZE_GROUP, reads_this_repository
 from homelab_kit.model.graph import DependencyGraph
 from homelab_kit.model.provenance import Provenance
+from homelab_kit.model.spec_origins import spec_origins
 
 if TYPE_CHECKING:
     from homelab_kit.model.repo import App, Repo
@@ -541,6 +542,7 @@ def _build_one(
             where = provenance[i]
         else:
             where = Provenance(finder.find(data, folder) or obj.source)
+        where = spec_origins(repo, obj, where, str(data.get("kind") or ""))
         if substituted is not None and i < len(result.unsubstituted):
             where = substituted.provenance(result.unsubstituted[i], data, where)
         children.append(DesiredObject.from_data(data, where, key))

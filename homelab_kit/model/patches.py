@@ -61,6 +61,27 @@ def _copies_by_place(repo: Repo) -> dict[tuple[str, int], list[DesiredObject]]:
     return out
 
 
+def applied_copies_by_cluster(
+    repo: Repo, doc: DocumentRef
+) -> tuple[tuple[str, DesiredObject], ...]:
+    """:func:`applied_copies` of ``doc``, each with the name of the cluster applying it.
+
+    For checks that name the cluster when the clusters apply one file differently
+    (one cluster's patch or substitution, say).
+    """
+    where = doc.location()
+    return tuple(repo.derived(_cluster_copies_by_place).get((where.path, where.line), ()))
+
+
+def _cluster_copies_by_place(repo: Repo) -> dict[tuple[str, int], list[tuple[str, DesiredObject]]]:
+    out: dict[tuple[str, int], list[tuple[str, DesiredObject]]] = {}
+    for cluster in repo.clusters:
+        for obj in cluster.objects:
+            if obj.applied_by is not None:
+                out.setdefault((obj.source.path, obj.source.line), []).append((cluster.name, obj))
+    return out
+
+
 def applied_known(repo: Repo, doc: DocumentRef) -> bool:
     """Whether the object written at ``doc`` is known as the clusters apply it.
 

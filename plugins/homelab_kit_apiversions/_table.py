@@ -10,11 +10,14 @@ the Flux release notes (v2.7 removed the ``v1beta1``/``v2beta1`` APIs, v2.8 the
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
 from homelab_kit import Diagnostic, DocumentRef, Edit, Fix, Location, Repo, Severity
+from homelab_kit.model.patches import applied_copies_by_cluster
+from homelab_kit.model.provenance import Provenance
 
 Version = tuple[int, int]
 
@@ -311,7 +314,15 @@ def flux_version(repo: Repo, configured: str) -> Version | None:
 
 @attrs.frozen
 class Use:
-    """One place an apiVersion is written: an object, a patch or a health check."""
+    """One place an apiVersion is written: an object, a patch or a health check.
+
+    Read from the object as each cluster applies it (a parent's patch may set a
+    health check, a patch or substitution the apiVersion itself): ``location`` is
+    where that value was written (the patch's line when a patch set it), ``cluster``
+    the cluster applying that copy (None: as written, outside any cluster's
+    desired state), ``edited`` whether the value is the document's own (so the fix
+    may change it there).
+    """
 
     api_version: str
     kind: str
@@ -319,22 +330,45 @@ class Use:
     location: Location
     doc: DocumentRef
     key_path: tuple[str | int, ...]
+    cluster: str | None = None
+    edited: bool = True
 
 
 def uses(repo: Repo, only: Container[str] | None = None) -> Iterator[Use]:
-    """Every apiVersion the repository writes for objects, patches and health checks.
+    """Every apiVersion the repository applies for objects, patches and health checks.
 
-    ``only``: just the uses of these apiVersions.
+    Objects and Flux Kustomizations a cluster builds are read as it applies them,
+    one use per cluster's copy; the rest (no cluster, a failed build, what
+    bootstrap applies) as written.  ``only``: just the uses of these apiVersions.
     """
     for doc in repo.documents:
-        if doc.api_version and doc.kind and (only is None or doc.api_version in only):
+        if not doc.api_version or not doc.kind:
+            continue
+        copies = applied_copies_by_cluster(repo, doc)
+        if not copies:
+            if only is None or doc.api_version in only:
+                yield Use(
+                    doc.api_version,
+                    doc.kind,
+                    _name(doc),
+                    doc.location("apiVersion"),
+                    doc,
+                    ("apiVersion",),
+                )
+            continue
+        for cluster, copy in copies:
+            if only is not None and copy.api_version not in only:
+                continue
+            changed = copy.provenance.changed_by(("apiVersion",))
             yield Use(
-                doc.api_version,
-                doc.kind,
+                copy.api_version,
+                copy.kind,
                 _name(doc),
-                doc.location("apiVersion"),
+                changed or doc.location("apiVersion"),
                 doc,
                 ("apiVersion",),
+                cluster,
+                changed is None,
             )
     for doc in repo.patch_documents:
         if doc.api_version and doc.kind and (only is None or doc.api_version in only):
@@ -347,23 +381,56 @@ def uses(repo: Repo, only: Container[str] | None = None) -> Iterator[Use]:
                 ("apiVersion",),
             )
     for ks in repo.kustomizations:
+        copies = applied_copies_by_cluster(repo, ks.doc)
         for field in ("healthChecks", "healthCheckExprs"):
-            for i, ref in enumerate(ks.doc.list_at("spec", field)):
-                if not isinstance(ref, Mapping):
-                    continue
-                api, kind = ref.get("apiVersion"), ref.get("kind")
-                if isinstance(api, str) and isinstance(kind, str):
-                    if only is not None and api not in only:
-                        continue
-                    path = ("spec", field, i, "apiVersion")
-                    yield Use(
-                        api,
-                        kind,
-                        f"a {field} entry of Kustomization {ks.name}",
-                        ks.doc.location(*path),
-                        ks.doc,
-                        path,
-                    )
+            if not copies:
+                yield from _health_checks(
+                    ks.name, ks.doc, field, ks.doc.list_at("spec", field), only
+                )
+                continue
+            for cluster, copy in copies:
+                checks = copy.get("spec", field)
+                yield from _health_checks(
+                    ks.name,
+                    ks.doc,
+                    field,
+                    checks if isinstance(checks, list) else [],
+                    only,
+                    cluster,
+                    copy.provenance,
+                )
+
+
+def _health_checks(
+    name: str,
+    doc: DocumentRef,
+    field: str,
+    entries: Iterable[Any],
+    only: Container[str] | None,
+    cluster: str | None = None,
+    provenance: Provenance | None = None,
+) -> Iterator[Use]:
+    for i, ref in enumerate(entries):
+        if not isinstance(ref, Mapping):
+            continue
+        api, kind = ref.get("apiVersion"), ref.get("kind")
+        if not isinstance(api, str) or not isinstance(kind, str):
+            continue
+        if only is not None and api not in only:
+            continue
+        path = ("spec", field, i, "apiVersion")
+        changed = provenance.changed_by(path) if provenance is not None else None
+        written = doc.get(*path) == api and changed is None
+        yield Use(
+            api,
+            kind,
+            f"a {field} entry of Kustomization {name}",
+            changed or doc.location(*path),
+            doc,
+            path,
+            cluster,
+            written,
+        )
 
 
 def _name(doc: DocumentRef) -> str:
@@ -390,9 +457,19 @@ def targets(repo: Repo, flux: str) -> dict[str, Target]:
     }
 
 
-def findings(repo: Repo, flux: str, *, removed: bool) -> Iterator[tuple[Use, ApiChange, Target]]:
-    """Uses of removed APIs (``removed=True``) or of deprecated, still-served ones."""
+def findings(
+    repo: Repo, flux: str, *, removed: bool
+) -> Iterator[tuple[Use, ApiChange, Target, str | None]]:
+    """Uses of removed APIs (``removed=True``) or of deprecated, still-served ones.
+
+    One finding per place and apiVersion: copies of one document (a component two
+    apps include), or objects one parent patch changes, are reported once, at the
+    patch (``what`` then counts the others).  The fourth item names the cluster when
+    the clusters applying those objects disagree (only some use that apiVersion
+    there), else None.
+    """
     by_platform = targets(repo, flux)
+    found: dict[tuple[Location, str, str], _Found] = {}
     for use in uses(repo, _BY_API_VERSION):
         for change in _BY_API_VERSION[use.api_version]:
             if not change.applies_to(use.api_version, use.kind):
@@ -401,8 +478,42 @@ def findings(repo: Repo, flux: str, *, removed: bool) -> Iterator[tuple[Use, Api
             gone = change.removed is not None and target.version >= change.removed
             deprecated = not gone and target.version >= change.deprecated
             if gone if removed else deprecated:
-                yield use, change, target
+                key = (use.location, use.api_version, use.kind)
+                entry = found.setdefault(key, _Found(use, change, target))
+                entry.add(repo, use)
             break
+    for entry in found.values():
+        use = entry.use
+        if len(entry.whats) > 1:
+            more = len(entry.whats) - 1
+            use = attrs.evolve(use, what=f"{use.what} (and {more} more)")
+        if not entry.edited:
+            use = attrs.evolve(use, edited=False)
+        clusters, every = entry.clusters, entry.deployers
+        if None in clusters or clusters >= every or len(every) < 2:
+            yield use, entry.change, entry.target, None
+        else:
+            for cluster in sorted(c for c in clusters if c is not None):
+                yield use, entry.change, entry.target, cluster
+
+
+@attrs.define
+class _Found:
+    """The uses reported as one finding, gathered."""
+
+    use: Use
+    change: ApiChange
+    target: Target
+    whats: dict[str, None] = attrs.field(factory=dict)
+    clusters: set[str | None] = attrs.field(factory=set)
+    deployers: set[str | None] = attrs.field(factory=set)
+    edited: bool = True
+
+    def add(self, repo: Repo, use: Use) -> None:
+        self.whats[use.what] = None
+        self.clusters.add(use.cluster)
+        self.deployers |= {cluster for cluster, _ in applied_copies_by_cluster(repo, use.doc)}
+        self.edited = self.edited and use.edited
 
 
 def _by_api_version() -> dict[str, tuple[ApiChange, ...]]:
@@ -431,14 +542,22 @@ def diagnostic(
     change: ApiChange,
     target: Target,
     verb: str,
+    cluster: str | None = None,
 ) -> Diagnostic:
-    """The finding for one use, with a fix when the replacement takes the same fields."""
+    """The finding for one use, with a fix when the replacement takes the same fields
+    and the apiVersion is the document's own (not one a patch or substitution set)."""
     fix = None
-    if change.compatible:
+    if change.compatible and use.edited:
         fix = Fix(
             f"Change apiVersion to {change.replacement}",
             (Edit(use.doc.path, use.doc.index, use.key_path, change.replacement),),
         )
     return Diagnostic(
-        use.location, check_id, message(use, change, target, verb), severity, remediation, fix
+        use.location,
+        check_id,
+        message(use, change, target, verb),
+        severity,
+        remediation,
+        fix,
+        cluster=cluster,
     )

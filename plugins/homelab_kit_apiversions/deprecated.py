@@ -6,6 +6,12 @@ Reports every object, kustomize patch and Flux Kustomization health check whose
 version the repository targets or in the Flux release it runs, with the
 replacement in the message. Versions already removed are `api-removed`'s.
 
+Objects and Flux Kustomizations are read as each cluster applies them: an
+apiVersion a patch or `postBuild` substitution sets is reported at the patch or
+the `${VAR}` reference, a health check a parent Kustomization's patch injects at
+that patch, and the finding names the cluster when the repository's clusters
+apply the object differently. Files no cluster deploys are not checked.
+
 The target versions are found as `api-removed` finds them (`kubernetes-version`
 in `.homelab-kit.yaml`, else `talos/talenv.yaml`; the `flux-version` option,
 else a FluxInstance's pinned `spec.distribution.version`; else the newest
@@ -57,5 +63,5 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    for use, change, target in findings(repo, options.flux_version, removed=False):
-        yield diagnostic(ID, SEVERITY, REMEDIATION, use, change, target, "deprecated")
+    for use, change, target, cluster in findings(repo, options.flux_version, removed=False):
+        yield diagnostic(ID, SEVERITY, REMEDIATION, use, change, target, "deprecated", cluster)

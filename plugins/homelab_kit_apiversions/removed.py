@@ -6,6 +6,12 @@ Reports every object, kustomize patch and Flux Kustomization health check whose
 repository targets, or in the Flux release it runs, with the replacement in the
 message (like Pluto and kubent, from a built-in table).
 
+Objects and Flux Kustomizations are read as each cluster applies them: an
+apiVersion a patch or `postBuild` substitution sets is reported at the patch or
+the `${VAR}` reference, a health check a parent Kustomization's patch injects at
+that patch, and the finding names the cluster when the repository's clusters
+apply the object differently. Files no cluster deploys are not checked.
+
 The Kubernetes version is `kubernetes-version` from `.homelab-kit.yaml`, else
 `kubernetesVersion` from `talos/talenv.yaml`; without either, the newest release
 the table knows. The Flux version is the `flux-version` option, else the
@@ -62,5 +68,5 @@ class Options:
 
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
-    for use, change, target in findings(repo, options.flux_version, removed=True):
-        yield diagnostic(ID, SEVERITY, REMEDIATION, use, change, target, "removed")
+    for use, change, target, cluster in findings(repo, options.flux_version, removed=True):
+        yield diagnostic(ID, SEVERITY, REMEDIATION, use, change, target, "removed", cluster)

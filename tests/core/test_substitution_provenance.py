@@ -208,11 +208,6 @@ def test_a_block_scalar_points_at_the_line_of_the_reference(
     assert _text_at(root, script.reference).startswith("${DOMAIN}/ping")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the renderer records a Flux spec.patches entry at the folder's kustomization.yaml "
-    "(generate_kustomization folds the spec into it), not at the Flux Kustomization",
-)
 def test_a_reference_written_in_a_parent_s_patch_points_at_the_patch(
     yaml_tree: YamlTree,
 ) -> None:
@@ -234,6 +229,7 @@ def test_a_reference_written_in_a_parent_s_patch_points_at_the_patch(
     owner = _one(obj, "metadata", "annotations", "owner")
     assert owner.origin_object == "ConfigMap flux-system/owners"
     assert owner.reference.path == "kubernetes/flux/apps.yaml"
+    assert _text_at(root, owner.reference).startswith("${OWNER}")  # the patch's own line
     assert owner.origin_object == "ConfigMap flux-system/owners"
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from homelab_kit.diagnostic import Edit
 from homelab_kit.testing import LintTree, YamlTree, lint_path
+from tests.rules.test_helm import ks
 
 APP = "kubernetes/apps/default/echo"
 
@@ -213,3 +214,137 @@ def test_patches_use_current_versions_too(yaml_tree: YamlTree, lint_tree: LintTr
         }
     )
     assert lint_tree(select=IDS) == [(f"{APP}/app/patch.yaml", 2, "api-removed")]
+
+
+# ---------------------------------------------------------------- the desired state
+
+_ROOT = ks("cluster-apps", "./kubernetes/apps", "flux-system")
+
+
+def _child(name: str, path: str, extra: str = "") -> str:
+    return ks(name, path, "flux-system", extra)
+
+
+def _cluster(apps: dict[str, str], root_extra: str = "") -> dict[str, str]:
+    """kubernetes/flux/cluster/ks.yaml applying kubernetes/apps, which lists ``apps``."""
+    return {
+        "kubernetes/flux/cluster/ks.yaml": _ROOT + root_extra,
+        "kubernetes/apps/kustomization.yaml": "resources: [./default]\n",
+        "kubernetes/apps/default/kustomization.yaml": "resources:\n"
+        + "".join(f"  - ./{name}/ks.yaml\n" for name in apps),
+        **{f"kubernetes/apps/default/{name}/ks.yaml": text for name, text in apps.items()},
+    }
+
+
+def test_a_health_check_a_parent_patch_injects_is_reported_at_the_patch(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    patch = """\
+  patches:
+    - patch: |
+        apiVersion: kustomize.toolkit.fluxcd.io/v1
+        kind: Kustomization
+        metadata:
+          name: not-used
+        spec:
+          healthChecks:
+            - apiVersion: helm.toolkit.fluxcd.io/v2beta1
+              kind: HelmRelease
+              name: app
+              namespace: default
+      target:
+        kind: Kustomization
+"""
+    apps = {name: _child(name, f"./kubernetes/apps/default/{name}/app") for name in ("echo", "web")}
+    files = _cluster(apps, patch)
+    for name in apps:
+        files[f"kubernetes/apps/default/{name}/app/kustomization.yaml"] = "resources: []\n"
+    yaml_tree(files)
+    result = lint_path(tmp_path, select=IDS)
+    # once for both children, at the line the user edits: the patch's healthChecks
+    assert [(d.location.path, d.location.line, d.check_id) for d in result.diagnostics] == [
+        ("kubernetes/flux/cluster/ks.yaml", 23, "api-removed")
+    ]
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.message.startswith(
+        "a healthChecks entry of Kustomization echo (and 1 more) uses "
+        "helm.toolkit.fluxcd.io/v2beta1"
+    )
+    assert diagnostic.fix is None  # the children's files hold no apiVersion to change
+
+
+def test_an_api_version_substitution_fills_is_judged_at_its_reference(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    substitute = "  postBuild:\n    substitute:\n      HELM_API: v2beta1\n"
+    yaml_tree(
+        {
+            **_cluster({"echo": _child("echo", f"./{APP}/app", substitute)}),
+            f"{APP}/app/kustomization.yaml": "resources: [./helmrelease.yaml]\n",
+            f"{APP}/app/helmrelease.yaml": """
+            apiVersion: helm.toolkit.fluxcd.io/${HELM_API}
+            kind: HelmRelease
+            metadata:
+              name: echo
+              namespace: default
+            spec:
+              interval: 1h
+            """,
+        }
+    )
+    result = lint_path(tmp_path, select=IDS)
+    assert [(d.location.path, d.location.line, d.check_id) for d in result.diagnostics] == [
+        (f"{APP}/app/helmrelease.yaml", 1, "api-removed")
+    ]
+    (diagnostic,) = result.diagnostics
+    assert "HelmRelease echo uses helm.toolkit.fluxcd.io/v2beta1" in diagnostic.message
+    assert diagnostic.fix is None  # the file says ${HELM_API}: the fix is elsewhere
+
+
+def test_a_file_no_cluster_deploys_is_not_checked(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    yaml_tree(
+        {
+            **_cluster({"echo": _child("echo", f"./{APP}/app")}),
+            f"{APP}/app/kustomization.yaml": "resources: [./objects.yaml]\n",
+            f"{APP}/app/objects.yaml": CURRENT,
+            # commented out of the list: nothing applies it
+            "kubernetes/apps/default/old/ks.yaml": _child(
+                "old", "./kubernetes/apps/default/old/app"
+            ),
+            "kubernetes/apps/default/old/app/kustomization.yaml": "resources: [./objects.yaml]\n",
+            "kubernetes/apps/default/old/app/objects.yaml": OLD,
+        }
+    )
+    assert [f for f in lint_tree(select=IDS) if f[2].startswith("api-")] == []
+
+
+def test_the_cluster_is_named_when_clusters_apply_a_file_differently(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    files: dict[str, str] = {
+        "kubernetes/shared/backup/kustomization.yaml": "resources: [./cronjob.yaml]\n",
+        "kubernetes/shared/backup/cronjob.yaml": """
+        apiVersion: batch/${BATCH_API}
+        kind: CronJob
+        metadata:
+          name: backup
+          namespace: default
+        """,
+    }
+    for cluster, version in (("main", "v1beta1"), ("storage", "v1")):
+        base = f"kubernetes/{cluster}"
+        files[f"{base}/flux/cluster/ks.yaml"] = _ROOT.replace("./kubernetes/apps", f"./{base}/apps")
+        files[f"{base}/apps/kustomization.yaml"] = "resources: [./backup.yaml]\n"
+        files[f"{base}/apps/backup.yaml"] = _child(
+            "backup",
+            "./kubernetes/shared/backup",
+            f"  postBuild:\n    substitute:\n      BATCH_API: {version}\n",
+        )
+    yaml_tree(files)
+    result = lint_path(tmp_path, select=IDS)
+    assert [(d.location.path, d.location.line, d.cluster) for d in result.diagnostics] == [
+        ("kubernetes/shared/backup/cronjob.yaml", 1, "main")
+    ]
+    assert result.diagnostics[0].labelled_message.startswith(
+        "[cluster main] CronJob backup uses batch/v1beta1, removed in Kubernetes 1.25"
+    )

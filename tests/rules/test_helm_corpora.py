@@ -25,7 +25,11 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 #   and no install retries or RetryOnFailure strategy, so a failed install is not
 #   retried (true; `require: [upgrade]` if intended).  The other repositories'
 #   injected defaults (bjw-s, vrozaksen via a kustomize patch, LukasParke) count.
-# - helm-chart-version-pinned: LukasParke's bifrost chart `version: 2.1.x`.
+# - helm-chart-version-pinned: LukasParke's bifrost chart `version: 2.1.x`.  Read
+#   from the applied objects since issue 16 (patches, substitution, cluster): no count
+#   moved on any corpus, onedr0p__home-ops-2024 included (0): of 417 HelmReleases
+#   and 245 OCIRepositories, 402 and 240 built by a cluster, no version is set by a
+#   patch or substitution; the unbuilt ones are judged as written, as before.
 # - helm-chart-source-unused (issue 16): none here; on onedr0p__home-ops-2024 (not
 #   recorded) one, its bitnami HelmRepository that no release names (true).
 # - helm-values-from-resolves: onedr0p__home-ops-2024's loki-bucket and

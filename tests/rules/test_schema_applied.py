@@ -217,7 +217,7 @@ def test_a_bad_value_a_parent_flux_patch_sets_is_reported_at_the_parent(
     assert _seen(lint_path(tmp_path, select=IDS)) == [
         (
             PARENT,
-            19,  # the spec.patches entry's patch text
+            25,  # the line of the spec.patches entry's patch text that sets it
             "Kustomization echo: spec.timeout: '5 minutes' does not match the pattern "
             r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$",
             None,
