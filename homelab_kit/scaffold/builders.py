@@ -32,6 +32,7 @@ from homelab_kit.scaffold.layout import (
     choose_apps_root,
     infisical_in_app,
     namespace_secrets_folder,
+    secrets_path,
     secrets_provider,
     shared_chart,
     sops_rule_matches,
@@ -70,6 +71,8 @@ class _Context:
         self.repo: Repo = _load(self.root, self.config, self.pm)
         self.steps: list[str] = []
         self.notes: list[str] = []
+        #: The Infisical folder the new InfisicalSecret syncs (set when one is written).
+        self.secrets_path: str | None = None
         apps_root = None
         configured = self.config.apps_root.strip("/")
         explicit = configured != attrs.fields(Config).apps_root.default  # apps-root: set
@@ -345,14 +348,19 @@ def _ensure_secrets_folder(ctx: _Context, namespace: str) -> str:
     return SECRETS_KS if "ks.yaml" in missing else _secrets_ks_name(ctx, namespace)
 
 
-def _infisical_values(ctx: _Context, namespace: str, app: str, secret: str) -> dict[str, Any]:
-    """The secret template's variables: one app's InfisicalSecret for folder /<app>."""
+def _infisical_values(
+    ctx: _Context, namespace: str, app: str, secret: str, app_dir: str
+) -> dict[str, Any]:
+    """The secret template's variables: one app's InfisicalSecret for the Infisical
+    folder the repository's convention gives it (layout.secrets_path; /<app> when
+    none), remembered for the steps."""
+    ctx.secrets_path = secrets_path(ctx.repo, ctx.ns_dir(namespace), namespace, app, app_dir)
     return {
         **ctx.settings.context(),
         "namespace": namespace,
         "app": app,
         "secret_name": secret,
-        "secrets_path": f"/{app}",
+        "secrets_path": ctx.secrets_path,
     }
 
 
@@ -375,7 +383,7 @@ def _add_secret_file(ctx: _Context, namespace: str, app: str, *, existing_ok: bo
             return False
         raise ScaffoldError(f"{path} already exists; nothing was written")
     generator = find_generator("secret", None, ctx.pm)
-    values = _infisical_values(ctx, namespace, app, secret)
+    values = _infisical_values(ctx, namespace, app, secret, f"{ctx.ns_dir(namespace)}/{app}")
     created = _render_into(ctx, generator, values, namespace, ctx.apps_root, only="secrets/")
     if path not in created:
         raise ScaffoldError(f"template {generator.name!r} made no secrets/{app}-secrets.yaml")
@@ -428,7 +436,8 @@ def _infisical_steps(ctx: _Context, app: str, namespace: str) -> None:
     host = f" on {s.host_api.removesuffix('/api')}" if s.host_api else ""
     ctx.steps.append(
         f"Create the app's secrets in Infisical{host}: project {s.project_slug}, environment "
-        f"{s.env_slug}, folder /{app}. The operator syncs them into Secret "
+        f"{s.env_slug}, folder {ctx.secrets_path or '/' + app}. "
+        "The operator syncs them into Secret "
         f"{namespace}/{app}-secret."
     )
     learnt = [f for f in ("project_slug", "env_slug") if s.origin(f) == "default"]
@@ -807,7 +816,9 @@ def _add_app_secret(
         _sops_steps(ctx, path)
     else:
         generator = find_generator("secret", None, ctx.pm)
-        values = _infisical_values(ctx, namespace, app, secret)
+        owner = ctx.repo.app_of_file(kfile)
+        app_dir = owner.directory if owner is not None else f"{ctx.ns_dir(namespace)}/{app}"
+        values = _infisical_values(ctx, namespace, app, secret, app_dir)
         text = render(generator, values).get(f"{namespace}/secrets/{app}-secrets.yaml")
         if text is None:
             raise ScaffoldError(f"template {generator.name!r} made no secrets/{app}-secrets.yaml")

@@ -73,7 +73,8 @@ CONTEXT_VARIABLES: Mapping[str, str] = {
     "credentials_secret": "the universal-auth credentials Secret",
     "credentials_namespace": "its namespace",
     "resync_interval": "InfisicalSecret spec.resyncInterval, in seconds",
-    "secrets_path": "the Infisical folder the app's secrets live in (/<app>)",
+    "secrets_path": "the Infisical folder the app's secrets live in (as the repository's "
+    "InfisicalSecrets name theirs, else /<app>)",
 }
 
 

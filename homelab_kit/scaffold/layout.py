@@ -22,6 +22,7 @@ import attrs
 
 from homelab_kit.errors import ScaffoldError
 from homelab_kit.model.repo import App, Repo
+from homelab_kit.model.secrets import InfisicalSecret
 
 # The providers ``--secrets-provider`` names, and the backend names the conventions use.
 PROVIDERS = {"infisical": "Infisical", "external-secrets": "External Secrets", "sops": "SOPS"}
@@ -307,6 +308,72 @@ def infisical_in_app(repo: Repo, ns_dir: str) -> str | None:
     if sum(inside.values()) <= shared:
         return None
     return inside.most_common(1)[0][0]
+
+
+#: The guide's Infisical folder for an app's secrets, when the repository shows none.
+DEFAULT_SECRETS_PATH = "/<app>"
+_SUFFIXES = ("-secrets", "-secret", "-infisical", "-infisicalsecret")
+
+
+def secrets_path(repo: Repo, ns_dir: str, namespace: str, app: str, app_dir: str) -> str:
+    """The Infisical folder (``secretsPath``) for the secrets of ``namespace``/``app``.
+
+    Each InfisicalSecret gives a pattern: its ``secretsPath`` with its own namespace
+    written ``<ns>`` and its app ``<app>`` (``/kubernetes/database/pgadmin`` ->
+    ``/kubernetes/<ns>/<app>``).  The most common pattern wins (the first written on
+    a tie) among those of the apps beside ``app_dir`` (the app's folder: sibling
+    folders, as ``ai/mcp/*`` apps keep a path of their own), else of the namespace
+    folder ``ns_dir``, else of ``repo``, filled in for this app.  Paths holding a
+    ``${VAR}`` or a template are not patterns.  With no InfisicalSecret to learn
+    from: :data:`DEFAULT_SECRETS_PATH`, the guide's ``/<app>``.
+
+    >>> secrets_path(repo, "kubernetes/apps/media", "media", "sonarr",
+    ...              "kubernetes/apps/media/sonarr")  # doctest: +SKIP
+    '/kubernetes/media/sonarr'
+    """
+    parent = posixpath.dirname(app_dir)
+    levels: tuple[Counter[str], Counter[str], Counter[str]] = (Counter(), Counter(), Counter())
+    for infisical in repo.infisical_secrets:
+        path = infisical.secrets_path
+        if not path or "${" in path or "{{" in path:
+            continue
+        pattern = _secrets_path_pattern(repo, infisical, path)
+        owner = repo.app_of_file(infisical.doc.path)
+        levels[2][pattern] += 1
+        if infisical.doc.path.startswith(ns_dir + "/"):
+            levels[1][pattern] += 1
+        beside = owner is not None and posixpath.dirname(owner.directory) == parent
+        if beside and owner is not None and not owner.is_secrets:
+            levels[0][pattern] += 1
+    counts = next((level for level in levels if level), None)
+    pattern = counts.most_common(1)[0][0] if counts else DEFAULT_SECRETS_PATH
+    return pattern.replace("<ns>", namespace).replace("<app>", app)
+
+
+def _secrets_path_pattern(repo: Repo, infisical: InfisicalSecret, path: str) -> str:
+    """``path`` with the InfisicalSecret's app (its last mention) as ``<app>`` and its
+    namespace as ``<ns>``.  Its app: the app folder holding it, else its file's, its
+    own or its Secret's name less ``-secrets``/``-secret``."""
+    owner = repo.app_of_file(infisical.doc.path)
+    names = [posixpath.basename(infisical.doc.path).rsplit(".", 1)[0], infisical.name]
+    names += [m.name for m in infisical.managed_secrets]
+    apps = {_strip(n) for n in names if n}
+    if owner is not None and not owner.is_secrets:
+        apps = {owner.name}
+    namespace = infisical.namespace or (owner.namespace if owner is not None else None)
+    parts = path.split("/")
+    for index in range(len(parts) - 1, -1, -1):
+        if parts[index] in apps:
+            parts[index] = "<app>"
+            break
+    return "/".join("<ns>" if p and p == namespace else p for p in parts)
+
+
+def _strip(name: str) -> str:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return name
 
 
 def app_file_name(repo: Repo, paths: Iterable[str], app: str, default: str) -> str:
