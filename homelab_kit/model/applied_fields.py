@@ -161,7 +161,7 @@ def flux_patch_location(
                         return _line_in_block(written, ("spec", "patches", index), text, match)
             fallback = fallback or written.location("spec", "patches")
         changed = ks.object.provenance.changed_by(("spec", "patches"))
-        if changed is None or changed.line > 0:
+        if changed is None:
             break
         key = ks.object.applied_by  # the parent that patched this one's spec.patches
     return fallback

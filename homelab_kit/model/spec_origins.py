@@ -69,6 +69,10 @@ def _origin(repo: Repo, ks: DesiredObject, path: FieldPath, kind: str) -> Locati
     if best is None:
         return None
     _, index, tree, at = best
+    if ks.provenance.changed_by(("spec", "patches")) is not None:
+        # spec.patches came from a parent's patch: left to the checks that place a
+        # field inside nested patch text (homelab_kit.model.applied_fields)
+        return None
     block = _field(repo, ks, ("spec", "patches", index, "patch"))
     inner = position_of(tree, at)
     if block is None or inner is None:
@@ -109,7 +113,7 @@ def _depth(tree: Any, path: FieldPath) -> int:
 
 def _json6902(operations: list[Any], path: FieldPath) -> tuple[int, tuple[str | int, ...]]:
     """How much of ``path`` the deepest JSON 6902 operation on it covers, and where
-    that operation's value (else its path) is in the patch."""
+    that operation's ``path`` is in the patch."""
     best: tuple[int, tuple[str | int, ...]] = (0, ())
     for index, operation in enumerate(operations):
         pointer = operation.get("path") if isinstance(operation, Mapping) else None
@@ -122,7 +126,7 @@ def _json6902(operations: list[Any], path: FieldPath) -> tuple[int, tuple[str | 
                 break
             depth += 1
         if depth == min(len(parts), len(path)) and depth > best[0]:
-            best = (depth, (index, "value" if "value" in operation else "path"))
+            best = (depth, (index, "path"))
     return best
 
 

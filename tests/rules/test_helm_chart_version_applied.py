@@ -157,7 +157,7 @@ def test_a_version_a_parent_kustomization_patch_removes_is_reported_at_the_patch
     yaml_tree(tree)
     ((path, line, _, message),) = _found(tmp_path)
     assert path == ECHO_KS
-    assert line == 20  # the operation's value: not line 0 of a kustomization.yaml
+    assert line == 19  # the operation's path: not line 0 of a kustomization.yaml
     assert message == "HelmRelease echo chart version '*' is a version range"
 
 
