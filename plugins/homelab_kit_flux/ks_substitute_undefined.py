@@ -52,6 +52,7 @@ from typing import Any
 
 from homelab_kit import Diagnostic, Location, Repo, Severity
 from homelab_kit.model.flux import FluxKustomization
+from homelab_kit.model.kustomize import KustomizeFile
 from homelab_kit.yaml import YMap, YSeq
 from homelab_kit_flux._common import (
     files_deployed_by,
@@ -73,11 +74,14 @@ REMEDIATION = (
 _REFERENCE = re.compile(r"(\$+)\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}")
 _DEFAULTS = (":=", ":-", "=", "-")
 _DISABLED = "kustomize.toolkit.fluxcd.io/substitute"
+# Classes of values that are neither a string nor a YAML node to walk.
+_NEITHER = frozenset({int, float, bool, type(None), dict, list})
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     sops = {f.path for f in repo.sops_files}
     disabled: dict[str, bool] = {}
+    marked: dict[int, tuple[bool, frozenset[str], bool]] = {}
     for ks in repo.kustomizations:
         defined = _defined(repo, ks)
         if defined is None:
@@ -87,7 +91,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             if yfile is None or path in sops:
                 continue
             if path not in disabled:
-                disabled[path] = _disabled_for_file(repo, path)
+                disabled[path] = _disabled_for_file(repo, path, marked)
             if disabled[path]:
                 continue
             for document in yfile.documents:
@@ -141,22 +145,41 @@ def _references(path: str, data: Any) -> Iterator[tuple[Location, str]]:
     stack: list[Any] = [data]
     while stack:  # only strings holding "${" need a position
         node = stack.pop()
-        if isinstance(node, YMap):
+        # Exact classes first: an isinstance per value was most of this check's time.
+        kind = node.__class__
+        if kind is YMap or (kind is not YSeq and isinstance(node, YMap)):
             for key, value in node.items():
-                if isinstance(key, str) and "${" in key:
+                if key.__class__ is str:
+                    if "${" in key:
+                        yield from _in_text(path, key, node.key_position(key))
+                elif isinstance(key, str) and "${" in key:
                     yield from _in_text(path, key, node.key_position(key))
-                if isinstance(value, str):
+                cls = value.__class__
+                if cls is str:
                     if "${" in value:
                         yield from _in_text(path, value, node.value_position(key))
-                elif isinstance(value, YMap | YSeq):
+                elif cls is YMap or cls is YSeq:
                     stack.append(value)
+                elif cls not in _NEITHER:
+                    if isinstance(value, str):
+                        if "${" in value:
+                            yield from _in_text(path, value, node.value_position(key))
+                    elif isinstance(value, YMap | YSeq):
+                        stack.append(value)
         elif isinstance(node, YSeq):
             for i, item in enumerate(node):
-                if isinstance(item, str):
+                cls = item.__class__
+                if cls is str:
                     if "${" in item:
                         yield from _in_text(path, item, node.item_position(i))
-                elif isinstance(item, YMap | YSeq):
+                elif cls is YMap or cls is YSeq:
                     stack.append(item)
+                elif cls not in _NEITHER:
+                    if isinstance(item, str):
+                        if "${" in item:
+                            yield from _in_text(path, item, node.item_position(i))
+                    elif isinstance(item, YMap | YSeq):
+                        stack.append(item)
 
 
 def _in_text(path: str, text: str, pos: tuple[int, int]) -> Iterator[tuple[Location, str]]:
@@ -169,28 +192,53 @@ def _in_text(path: str, text: str, pos: tuple[int, int]) -> Iterator[tuple[Locat
 
 def _disabled(data: Any) -> bool:
     """An object marked so Flux leaves its variables alone."""
-    meta = data.get("metadata") if isinstance(data, Mapping) else None
-    if not isinstance(meta, Mapping):
+    # dict first: a dict (or YMap) answers without the Mapping ABC's slower check.
+    meta = data.get("metadata") if isinstance(data, (dict, Mapping)) else None
+    if not isinstance(meta, (dict, Mapping)):
         return False
-    return any(
-        isinstance(marks, Mapping) and marks.get(_DISABLED) == "disabled"
-        for marks in (meta.get("annotations"), meta.get("labels"))
-    )
-
-
-def _disabled_for_file(repo: Repo, path: str) -> bool:
-    """Kustomize marks every object of ``path`` (common labels, generator options)."""
-    for kfile in including_kustomizations(repo, path):
-        doc = kfile.doc
-        marks: list[Any] = [doc.get("commonAnnotations"), doc.get("commonLabels")]
-        marks += [item.get("pairs") for item in doc.list_at("labels") if isinstance(item, Mapping)]
-        if any(e.target == path for g in kfile.generators for e in g.files):
-            marks += [doc.get("generatorOptions", "annotations")]
-            marks += [doc.get("generatorOptions", "labels")]
-            for fld in ("configMapGenerator", "secretGenerator"):
-                for gen in doc.list_at(fld):
-                    if isinstance(gen, Mapping) and isinstance(gen.get("options"), Mapping):
-                        marks += [gen["options"].get("annotations"), gen["options"].get("labels")]
-        if any(isinstance(m, Mapping) and m.get(_DISABLED) == "disabled" for m in marks):
+    for marks in (meta.get("annotations"), meta.get("labels")):
+        if isinstance(marks, (dict, Mapping)) and marks.get(_DISABLED) == "disabled":
             return True
     return False
+
+
+def _disabled_for_file(
+    repo: Repo, path: str, marked: dict[int, tuple[bool, frozenset[str], bool]]
+) -> bool:
+    """Kustomize marks every object of ``path`` (common labels, generator options).
+
+    ``marked`` remembers, by kustomization file, whether its common marks disable
+    substitution, the files its generators read and whether their marks do.
+    """
+    for kfile in including_kustomizations(repo, path):
+        found = marked.get(id(kfile))
+        if found is None:
+            found = marked[id(kfile)] = _kustomization_marks(kfile)
+        common, generated, by_generators = found
+        if common or (by_generators and path in generated):
+            return True
+    return False
+
+
+def _kustomization_marks(kfile: KustomizeFile) -> tuple[bool, frozenset[str], bool]:
+    """Whether ``kfile``'s common marks disable substitution, its generators' files, and
+    whether its generators' marks do."""
+    doc = kfile.doc
+    marks: list[Any] = [doc.get("commonAnnotations"), doc.get("commonLabels")]
+    marks += [item.get("pairs") for item in doc.list_at("labels") if isinstance(item, Mapping)]
+    generated = frozenset(
+        e.target for g in kfile.generators for e in g.files if e.target is not None
+    )
+    options: list[Any] = []
+    if generated:
+        options += [doc.get("generatorOptions", "annotations")]
+        options += [doc.get("generatorOptions", "labels")]
+        for fld in ("configMapGenerator", "secretGenerator"):
+            for gen in doc.list_at(fld):
+                if isinstance(gen, Mapping) and isinstance(gen.get("options"), Mapping):
+                    options += [gen["options"].get("annotations"), gen["options"].get("labels")]
+    return _marked(marks), generated, _marked(options)
+
+
+def _marked(marks: list[Any]) -> bool:
+    return any(isinstance(m, Mapping) and m.get(_DISABLED) == "disabled" for m in marks)

@@ -82,7 +82,7 @@ def _names_used(repo: Repo) -> frozenset[tuple[str, str, str]]:
     for doc in repo.documents:
         if not repo.is_deployed(doc.path):
             continue
-        refs = list(_refs(doc.data))
+        refs = _refs(doc.data)
         if not refs:
             continue
         for group in _groups(repo, doc.path):
@@ -90,18 +90,30 @@ def _names_used(repo: Repo) -> frozenset[tuple[str, str, str]]:
     return frozenset(out)
 
 
-def _refs(node: Any) -> Iterator[tuple[str, str]]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key in _REF_KEYS and isinstance(value, Mapping):
-                kind, name = value.get("kind"), value.get("name")
-                if kind in _KINDS and isinstance(name, str):
-                    yield str(kind), name
-            yield from _refs(value)
-    elif isinstance(node, list):
-        yield from _refs_list(node)
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
-def _refs_list(items: list[Any]) -> Iterator[tuple[str, str]]:
-    for item in items:
-        yield from _refs(item)
+def _refs(root: Any) -> list[tuple[str, str]]:
+    """``(kind, name)`` of every chart source a sourceRef or chartRef in ``root`` names.
+
+    One walk with a stack (a generator per node, and ``isinstance`` against the
+    ``Mapping`` ABC, cost most of this check before); scalars are never visited.
+    """
+    found: list[tuple[str, str]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.__class__ in _LEAVES:
+            continue
+        if isinstance(node, dict) or (not isinstance(node, list) and isinstance(node, Mapping)):
+            for key, value in node.items():
+                if value.__class__ in _LEAVES:
+                    continue
+                if key in _REF_KEYS and isinstance(value, Mapping):
+                    kind, name = value.get("kind"), value.get("name")
+                    if kind in _KINDS and isinstance(name, str):
+                        found.append((str(kind), name))
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found

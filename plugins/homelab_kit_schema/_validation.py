@@ -27,7 +27,7 @@ import attrs
 from homelab_kit import DocumentRef, HomelabKitError, Location, Repo
 from homelab_kit.cache import cache_directory
 from homelab_kit.model.applied_fields import written_path
-from homelab_kit.model.clusters import DesiredObject
+from homelab_kit.model.clusters import ClusterKustomization, DesiredObject, KsKey
 from homelab_kit.render._docs import canonical_json
 from homelab_kit.schema import SchemaRegistry, SchemaViolation, available_versions, validate
 from homelab_kit.schema.locations import is_remote
@@ -234,7 +234,12 @@ class _AppliedCopies:
         self._clusters = frozenset(c.name for c in repo.clusters)
         self._by_place: dict[tuple[str, int], Copies] = {}
         self._secret_variables: dict[tuple[str, tuple[str | None, str] | None], bool] = {}
+        # Each cluster's Flux Kustomizations by key (the first of a key, as
+        # ``Cluster.kustomization`` answers), indexed once: that method scans them all.
+        self._kustomizations: dict[tuple[str, KsKey], ClusterKustomization] = {}
         for cluster in repo.clusters:
+            for ks in cluster.kustomizations:
+                self._kustomizations.setdefault((cluster.name, ks.key), ks)
             for obj in cluster.objects:
                 if obj.applied_by is not None:
                     place = (obj.source.path, obj.source.line)
@@ -250,8 +255,11 @@ class _AppliedCopies:
 
     def findings(self, doc: DocumentRef) -> Iterator[Finding]:
         contents: dict[str, tuple[str, DesiredObject, dict[str, None], dict[str, None]]] = {}
-        for cluster, obj in self._copies(doc):
-            entry = contents.setdefault(canonical_json(obj.data), (cluster, obj, {}, {}))
+        copies = self._copies(doc)
+        for cluster, obj in copies:
+            # One copy (the usual case) needs no key telling contents apart.
+            key = canonical_json(obj.data) if len(copies) > 1 else ""
+            entry = contents.setdefault(key, (cluster, obj, {}, {}))
             entry[2][cluster] = None
             entry[3][_label(obj.applied_by)] = None
         every_ks = {label for *_, labels in contents.values() for label in labels}
@@ -298,14 +306,20 @@ class _AppliedCopies:
         """Whether ``obj`` may hold values substituted from a Secret: never quote its values."""
         key = (cluster, obj.applied_by)
         if key not in self._secret_variables:
-            found = self._repo.cluster(cluster)
-            ks = found.kustomization(*obj.applied_by) if found and obj.applied_by else None
+            ks = self._kustomization(cluster, obj)
             refs = ks.object.get("spec", "postBuild", "substituteFrom") if ks else None
             self._secret_variables[key] = any(
                 isinstance(ref, Mapping) and ref.get("kind") == "Secret"
                 for ref in (refs if isinstance(refs, list) else ())
             )
         return self._secret_variables[key]
+
+    def _kustomization(self, cluster: str, obj: DesiredObject) -> ClusterKustomization | None:
+        """The Flux Kustomization of ``cluster`` that applies ``obj``."""
+        if obj.applied_by is None:
+            return None
+        namespace, name = obj.applied_by
+        return self._kustomizations.get((cluster, (namespace or "flux-system", name)))
 
     def _where(
         self, doc: DocumentRef, cluster: str, obj: DesiredObject, violation: SchemaViolation
@@ -338,8 +352,7 @@ class _AppliedCopies:
 
         The first entry whose text names the field, else the list.
         """
-        found = self._repo.cluster(cluster)
-        ks = found.kustomization(*obj.applied_by) if found and obj.applied_by else None
+        ks = self._kustomization(cluster, obj)
         if ks is None:
             return None
         written = next(
