@@ -104,7 +104,7 @@ def validate(
       without any schema gives one ``no-schema`` violation (callers decide whether that
       is a warning, an error or nothing).
     """
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, (dict, Mapping)):  # dict first: no ABC check for YMap and dict
         found = kind_of(obj)
         what = {"a": "a list", "s": "a string", "n": "an empty document"}.get(found, "a scalar")
         return [
@@ -163,7 +163,11 @@ def validate(
 
 def is_list(obj: Any) -> bool:
     """Whether ``obj`` is a ``v1`` ``List`` (as kubectl writes): its items are the objects."""
-    return isinstance(obj, Mapping) and obj.get("apiVersion") == "v1" and obj.get("kind") == "List"
+    return (
+        isinstance(obj, (dict, Mapping))
+        and obj.get("apiVersion") == "v1"
+        and obj.get("kind") == "List"
+    )
 
 
 def list_items(obj: Mapping[str, Any]) -> list[Any]:
@@ -176,7 +180,7 @@ def describe_object(obj: Mapping[str, Any]) -> str:
     """``Kind name`` (or just the kind) of an object, as messages name it."""
     kind = obj.get("kind")
     metadata = obj.get("metadata")
-    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    name = metadata.get("name") if isinstance(metadata, (dict, Mapping)) else None
     kind_text = kind if isinstance(kind, str) and kind else "object"
     return f"{kind_text} {name}" if isinstance(name, str) and name else kind_text
 

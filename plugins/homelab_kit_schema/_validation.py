@@ -109,8 +109,9 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
     for doc in repo.documents:
         if not _is_object(doc.data):
             continue
-        if applied.covers(doc):
-            yield from applied.findings(doc)
+        copies = applied.copies(doc)
+        if copies:
+            yield from applied.findings(doc, copies)
         else:
             yield from _object(doc, doc.data, registry, variables.of(doc.path), patched)
     for kfile in repo.kustomize_files:
@@ -245,17 +246,17 @@ class _AppliedCopies:
                     place = (obj.source.path, obj.source.line)
                     self._by_place.setdefault(place, []).append((cluster.name, obj))
 
-    def covers(self, doc: DocumentRef) -> bool:
-        """Whether some cluster applies the object of ``doc`` (a List is judged as written)."""
-        return not is_list(doc.data) and bool(self._copies(doc))
-
-    def _copies(self, doc: DocumentRef) -> Copies:
+    def copies(self, doc: DocumentRef) -> Copies:
+        """The copies of ``doc``'s object the clusters apply; none for a List (judged as
+        written) or an object no cluster applies."""
+        if is_list(doc.data):
+            return []
         where = doc.location()
         return self._by_place.get((where.path, where.line), [])
 
-    def findings(self, doc: DocumentRef) -> Iterator[Finding]:
+    def findings(self, doc: DocumentRef, copies: Copies) -> Iterator[Finding]:
+        """The findings of ``doc``, from its applied ``copies``."""
         contents: dict[str, tuple[str, DesiredObject, dict[str, None], dict[str, None]]] = {}
-        copies = self._copies(doc)
         for cluster, obj in copies:
             # One copy (the usual case) needs no key telling contents apart.
             key = canonical_json(obj.data) if len(copies) > 1 else ""
