@@ -43,9 +43,8 @@ REMEDIATION = "End the file with a newline."
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    for path, yfile in sorted(repo.files.items()):
-        if yfile.ends_with_newline or yfile.size == 0:
-            continue
+    missing = ((p, f) for p, f in repo.files.items() if not f.ends_with_newline and f.size)
+    for path, yfile in sorted(missing):
         yield Diagnostic(
             Location(path, max(yfile.line_count, 1), 1),
             ID,

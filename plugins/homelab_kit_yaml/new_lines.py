@@ -41,7 +41,7 @@ REMEDIATION = "Convert the file to Unix line endings (LF) without a byte-order m
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    for path, yfile in sorted(repo.files.items()):
+    for path, yfile in sorted((p, f) for p, f in repo.files.items() if f.has_bom or f.crlf):
         if yfile.has_bom:
             message = "the file starts with a byte-order mark"
             yield Diagnostic(Location(path, 1, 1), ID, message, SEVERITY, REMEDIATION)
