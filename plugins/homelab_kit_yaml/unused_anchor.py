@@ -46,8 +46,7 @@ REMEDIATION = "Remove the anchor, or use it through an alias in the same documen
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    anchored = ((p, f) for p, f in repo.files.items() if any(d.anchors for d in f.documents))
-    for path, yfile in sorted(anchored):
+    for path, yfile in sorted(repo.files.items()):
         for document in yfile.documents:
             for anchor in document.anchors:
                 if anchor.uses == 0:
