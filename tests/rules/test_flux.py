@@ -564,6 +564,24 @@ def test_undefined_variable_not_judged(
     assert lint_tree(select=["flux-ks-substitute-undefined"]) == []
 
 
+def test_generator_options_disable_only_the_generated_files(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    """generatorOptions mark what the generators make, not the kustomization's resources."""
+    tree = _edit(SONARR_VALUES, "${APP}.${SECRET_DOMAIN}", "${APP}.${UNKNOWN}")
+    tree[SONARR_KFILE] = tree[SONARR_KFILE].replace(
+        "configMapGenerator:",
+        "generatorOptions:\n  annotations:\n"
+        "    kustomize.toolkit.fluxcd.io/substitute: disabled\n"
+        "configMapGenerator:",
+    )
+    tree[SONARR_HR] = tree[SONARR_HR].replace("interval: 1h", "interval: ${UNDEFINED_INTERVAL}")
+    yaml_tree(tree)
+    assert lint_tree(select=["flux-ks-substitute-undefined"]) == [
+        (SONARR_HR, 6, "flux-ks-substitute-undefined"),
+    ]
+
+
 def test_undefined_variable_in_an_annotated_object(
     yaml_tree: YamlTree, lint_tree: LintTree
 ) -> None:
