@@ -125,11 +125,50 @@ def producers(repo: Repo) -> list[Producer]:
 
 
 def find_producers(repo: Repo, kind: str, namespace: str | None, name: str) -> list[Producer]:
-    """The producers that match (:meth:`Producer.matches`), in :func:`producers` order."""
-    index = repo.derived(_producer_index).get(kind)
-    if index is None:
-        return []
-    return [p for p in index.matching((name,)) if p._lands_in(namespace)]
+    """The producers that match (:meth:`Producer.matches`), in :func:`producers` order.
+
+    Remembered per question: every Kustomization of a namespace asks the same
+    one, and a name every namespace creates (``cluster-secrets``) has as many
+    producers as namespaces, so filtering them for each asker grew with the square.
+    """
+    answers = repo.derived(_answers)
+    key = (kind, namespace, name)
+    found = answers.get(key)
+    if found is None:
+        found = answers[key] = _find(repo, kind, namespace, name)
+    return list(found)
+
+
+def _answers(repo: Repo) -> dict[tuple[str, str | None, str], tuple[Producer, ...]]:
+    return {}
+
+
+def _find(repo: Repo, kind: str, namespace: str | None, name: str) -> tuple[Producer, ...]:
+    by_name = repo.derived(_by_namespace)
+    entry = by_name.get((kind, name))
+    if entry is None:
+        index = repo.derived(_producer_index).get(kind)
+        matching = index.matching((name,)) if index is not None else []
+        anywhere: list[int] = []  # producers landing in an unknown namespace
+        landing: dict[str, list[int]] = {}
+        for number, p in enumerate(matching):
+            if not p.namespaces:
+                anywhere.append(number)
+            for ns in dict.fromkeys(p.namespaces):
+                landing.setdefault(ns, []).append(number)
+        entry = by_name[(kind, name)] = (matching, anywhere, landing)
+    matching, anywhere, landing = entry
+    if namespace is None:
+        return tuple(matching)
+    numbers = sorted((*anywhere, *landing.get(namespace, ())))
+    return tuple(matching[n] for n in numbers)
+
+
+def _by_namespace(
+    repo: Repo,
+) -> dict[tuple[str, str], tuple[list[Producer], list[int], dict[str, list[int]]]]:
+    """By ``(kind, name)``: the producers matching the name, and which land where."""
+    return {}
 
 
 def _producer_index(repo: Repo) -> dict[str, NameIndex[Producer]]:
