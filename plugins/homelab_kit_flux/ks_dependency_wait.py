@@ -50,6 +50,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.model.clusters import ClusterKustomization
 from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.repo import KsKey
 from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
@@ -84,15 +85,32 @@ def _dependents(repo: Repo, ks: FluxKustomization) -> list[KsKey]:
     Kustomizations no kustomization.yaml lists.
     """
     out: list[KsKey] = []
-    clusters = [c for c in repo.clusters if c.reaches(ks.doc.path)]
-    for cluster in clusters:
-        built = cluster.kustomization(ks.namespace, ks.name)
+    clusters = [
+        (c, index)
+        for c, index in zip(repo.clusters, repo.derived(_built), strict=True)
+        if c.reaches(ks.doc.path)
+    ]
+    for cluster, index in clusters:
+        built = index.get((ks.namespace or "flux-system", ks.name))
         for key in cluster.graph.dependents(built.key) if built else ():
             if key not in out:
                 out.append(key)
     if clusters:
         return sorted(out, key=lambda k: (k[0] or "", k[1]))
     return [k for k in repo.kustomization_graph.dependents(ks.key) if _deployed(repo, k)]
+
+
+def _built(repo: Repo) -> tuple[dict[KsKey, ClusterKustomization], ...]:
+    """Each cluster's Flux Kustomizations by key, the first of a key as
+    ``Cluster.kustomization`` answers (it scans them all: once per Kustomization
+    here, that grew with the square of their number)."""
+    out: list[dict[KsKey, ClusterKustomization]] = []
+    for cluster in repo.clusters:
+        index: dict[KsKey, ClusterKustomization] = {}
+        for built in cluster.kustomizations:
+            index.setdefault(built.key, built)
+        out.append(index)
+    return tuple(out)
 
 
 def _deployed(repo: Repo, key: KsKey) -> bool:
