@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -433,7 +433,7 @@ def _build(
     """
     objects: list[DesiredObject] = []
     built: dict[KsKey, ClusterKustomization] = {}
-    sources: list[Mapping[str, Any]] = []
+    sources = _Sources()
     located: list[DesiredObject] = []  # ``sources`` as objects: where their keys are
     pending: deque[_Pending] = deque()
     for seed in _seeds(repo, entry):
@@ -441,7 +441,7 @@ def _build(
         if _is_flux_ks(seed.data):
             pending.append(seed)
         elif seed.data.get("kind") in ("ConfigMap", "Secret"):
-            sources.append(seed.data)
+            sources.add(seed.data)
             located.append(objects[-1])
     deferred: list[_Pending] = []
     progressed, force = True, False
@@ -456,7 +456,7 @@ def _build(
         key = (obj.namespace or "flux-system", obj.name)
         if key in built:
             continue
-        if not force and _waits_for_source(item.data, sources, key[0]):
+        if not force and sources.waits(item.data, key[0]):
             deferred.append(item)
             continue
         progressed = True
@@ -467,36 +467,68 @@ def _build(
             if _is_flux_ks(child.data):
                 pending.append(_Pending(child.data, child.provenance, key))
             elif child.kind in ("ConfigMap", "Secret") and child.group == "":
-                sources.append(child.data)
+                sources.add(child.data)
                 located.append(child)
     return list(built.values()), objects
 
 
-def _waits_for_source(
-    data: Mapping[str, Any], sources: Sequence[Mapping[str, Any]], ns: str
-) -> bool:
+def _substitute_from(data: Mapping[str, Any]) -> list[Any]:
     spec = data.get("spec")
     post = spec.get("postBuild") if isinstance(spec, Mapping) else None
     refs = post.get("substituteFrom") if isinstance(post, Mapping) else None
-    for ref in refs if isinstance(refs, list) else ():
-        if not isinstance(ref, Mapping) or ref.get("optional") is True:
-            continue
-        if not any(_is(source, ref.get("kind"), ref.get("name"), ns) for source in sources):
-            return True
-    return False
+    return refs if isinstance(refs, list) else []
 
 
-def _is(obj: Mapping[str, Any], kind: Any, name: Any, namespace: str) -> bool:
-    meta = obj.get("metadata")
-    if obj.get("kind") != kind or not isinstance(meta, Mapping) or meta.get("name") != name:
+class _Sources:
+    """The ConfigMaps and Secrets a cluster rendered so far, in order, by name.
+
+    ``substituteFrom`` names a few of them: each Kustomization is given only the
+    ones of those names (in the same order, so the build finds the same first match)
+    instead of a scan of every source per Kustomization.
+    """
+
+    def __init__(self) -> None:
+        self.all: list[Mapping[str, Any]] = []
+        self.by_name: dict[Any, list[int]] = {}
+        # (kind, name) -> the namespaces written (None: none written, any matches)
+        self.namespaces: dict[tuple[Any, Any], set[Any]] = {}
+
+    def add(self, data: Mapping[str, Any]) -> None:
+        meta = data.get("metadata")
+        if isinstance(meta, Mapping):
+            name = meta.get("name")
+            if isinstance(name, Hashable):
+                self.by_name.setdefault(name, []).append(len(self.all))
+                namespace = meta.get("namespace") or None
+                if isinstance(namespace, Hashable):
+                    self.namespaces.setdefault((data.get("kind"), name), set()).add(namespace)
+        self.all.append(data)
+
+    def waits(self, data: Mapping[str, Any], ns: str) -> bool:
+        """Whether a ``substituteFrom`` object (not optional) is not rendered yet."""
+        for ref in _substitute_from(data):
+            if not isinstance(ref, Mapping) or ref.get("optional") is True:
+                continue
+            kind, name = ref.get("kind"), ref.get("name")
+            hashable = isinstance(kind, Hashable) and isinstance(name, Hashable)
+            written = self.namespaces.get((kind, name)) if hashable else None
+            if not written or (None not in written and ns not in written):
+                return True
         return False
-    return (meta.get("namespace") or namespace) == namespace
+
+    def named(self, data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """The sources whose name a ``substituteFrom`` of ``data`` gives, in order."""
+        names = {r.get("name") for r in _substitute_from(data) if isinstance(r, Mapping)}
+        found = sorted(
+            n for name in names if isinstance(name, Hashable) for n in self.by_name.get(name, ())
+        )
+        return [self.all[n] for n in found]
 
 
 def _build_one(
     repo: Repo,
     obj: DesiredObject,
-    sources: Sequence[Mapping[str, Any]],
+    sources: _Sources,
     finder: _ProvenanceFinder,
     tree: Sources,
     located: Sequence[DesiredObject] = (),
@@ -523,7 +555,7 @@ def _build_one(
         result = build_flux_kustomization(
             obj.data,
             root=repo.root,
-            source_objects=sources,
+            source_objects=sources.named(obj.data),
             backend="python",
             namespace=key[0],
             sources=tree,

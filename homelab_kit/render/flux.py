@@ -89,9 +89,9 @@ class FluxBuild:
 
 def generate_kustomization(
     spec: Mapping[str, Any],
-    directory: Path,
+    directory: Path | str,
     *,
-    root: Path,
+    root: Path | str,
     label: str = "Kustomization",
     sources: Sources | None = None,
 ) -> tuple[YMap, tuple[str, ...]]:
@@ -109,9 +109,10 @@ def generate_kustomization(
         read as a manifest while generating one, or an invalid spec field.
     """
     sources = sources if sources is not None else Sources(root)
-    root = sources.root
+    directory = os.fspath(directory)
     warnings: list[str] = []
-    found = [directory / n for n in KUSTOMIZATION_FILES if sources.is_file(directory / n)]
+    candidates = [os.path.join(directory, n) for n in KUSTOMIZATION_FILES]
+    found = [path for path in candidates if sources.is_file(path)]
     if found:
         data = _read_kustomization(found[0], sources)
         rel = sources.rel(found[0])
@@ -129,7 +130,7 @@ def generate_kustomization(
     return data, tuple(warnings)
 
 
-def _read_text(path: Path, sources: Sources) -> tuple[bytes, str]:
+def _read_text(path: str, sources: Sources) -> tuple[bytes, str]:
     """A file's bytes and its text as ``Path.read_text`` gives it (universal newlines)."""
     data = sources.read_bytes(path)
     text = data.decode("utf-8-sig")
@@ -138,7 +139,7 @@ def _read_text(path: Path, sources: Sources) -> tuple[bytes, str]:
     return data, text
 
 
-def _read_kustomization(path: Path, sources: Sources) -> YMap:
+def _read_kustomization(path: str, sources: Sources) -> YMap:
     rel = sources.rel(path)
     try:
         raw, text = _read_text(path, sources)
@@ -162,7 +163,7 @@ def _read_kustomization(path: Path, sources: Sources) -> YMap:
     return data
 
 
-def _scan_manifests(directory: Path, sources: Sources, label: str) -> list[str]:
+def _scan_manifests(directory: str, sources: Sources, label: str) -> list[str]:
     """fluxcd/pkg's ``scanManifests``: every YAML manifest below ``directory``, in walk order.
 
     A sub-folder with a kustomization file is listed as itself, not entered.  Any
@@ -171,7 +172,7 @@ def _scan_manifests(directory: Path, sources: Sources, label: str) -> list[str]:
     """
     resources: list[str] = []
 
-    def walk(folder: Path, prefix: str) -> None:
+    def walk(folder: str, prefix: str) -> None:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -179,10 +180,10 @@ def _scan_manifests(directory: Path, sources: Sources, label: str) -> list[str]:
                 f"{label}: cannot list {sources.rel(folder)}: {exc.strerror}"
             ) from None
         for entry in entries:
-            path = Path(entry.path)
+            path = entry.path
             relative = f"{prefix}/{entry.name}"
             if entry.is_dir(follow_symlinks=False):
-                if any(sources.is_file(path / n) for n in KUSTOMIZATION_FILES):
+                if any(sources.is_file(os.path.join(path, n)) for n in KUSTOMIZATION_FILES):
                     resources.append(relative)
                 else:
                     walk(path, relative)
@@ -194,9 +195,9 @@ def _scan_manifests(directory: Path, sources: Sources, label: str) -> list[str]:
     return resources
 
 
-def _check_manifest(path: Path, sources: Sources, label: str) -> None:
+def _check_manifest(path: str, sources: Sources, label: str) -> None:
     rel = sources.rel(path)
-    if not sources.resolve(path).is_relative_to(sources.root):
+    if not sources.inside(path):
         raise HomelabKitError(
             f"{label}: {rel} points outside the repository root; nothing outside it is read"
         )
@@ -258,7 +259,7 @@ def _selector(value: Any) -> dict[str, str] | None:
 
 
 def _fold_spec(
-    data: YMap, spec: Mapping[str, Any], directory: Path, label: str, sources: Sources
+    data: YMap, spec: Mapping[str, Any], directory: str, label: str, sources: Sources
 ) -> None:
     """Write the Flux spec into the kustomization, as fluxcd/pkg's generator does."""
     target_namespace = spec.get("targetNamespace")
@@ -287,7 +288,7 @@ def _fold_spec(
         text = str(component)
         if os.path.isabs(text) or _NOT_LOCAL.match(text):
             raise HomelabKitError(f"{label}: component path {text!r} must be local and relative")
-        if ignore_missing and not sources.exists(directory / text):
+        if ignore_missing and not sources.exists(os.path.join(directory, text)):
             continue
         components.append(text)
     _extend(data, "components", components)
@@ -464,8 +465,8 @@ def build_flux_kustomization(
     namespace = str(meta.get("namespace") or namespace or "flux-system")
     label = f"Kustomization/{namespace}/{meta.get('name', '?')}"
     path = str(spec.get("path") or "./")
-    directory = sources.resolve(root / path)
-    if not directory.is_relative_to(sources.root):
+    directory = sources.real(os.path.join(root, path))
+    if not sources.inside(directory):
         raise HomelabKitError(f"{label}: spec.path {path!r} is outside the repository root")
     if not sources.is_dir(directory):
         what = "is not a directory" if sources.exists(directory) else "does not exist"

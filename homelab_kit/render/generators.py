@@ -10,6 +10,7 @@ quoted in a message.
 from __future__ import annotations
 
 import base64
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +25,7 @@ from homelab_kit.render.resource import text as _text
 
 if TYPE_CHECKING:
     from homelab_kit.render.kustomize import _Kustomization
+    from homelab_kit.render.sources import Sources
 
 _ENV_KEY = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
@@ -33,13 +35,15 @@ class Generators:
 
     warnings: list[str]
 
-    def local(self, k: _Kustomization, entry: Any, *where: str | int, strict: bool = False) -> Path:
+    sources: Sources
+
+    def local(self, k: _Kustomization, entry: Any, *where: str | int, strict: bool = False) -> str:
         raise NotImplementedError
 
-    def read_text(self, path: Path, k: _Kustomization, *where: str | int) -> str:
+    def read_text(self, path: str, k: _Kustomization, *where: str | int) -> str:
         raise NotImplementedError
 
-    def rel(self, path: Path) -> str:
+    def rel(self, path: str) -> str:
         raise NotImplementedError
 
     def append(
@@ -188,16 +192,16 @@ class Generators:
             if not sep:
                 file_key, file_path = "", text
             path = self.local(k, file_path, key, index, "files", number)
-            if path.is_dir():
-                for child in sorted(path.iterdir()):
+            if self.sources.is_dir(path):
+                for child in sorted(Path(path).iterdir()):
                     if child.is_file():
                         pairs.append((child.name, child.read_bytes()))
                 continue
-            if not path.is_file():
+            if not self.sources.is_file(path):
                 raise HomelabKitError(
                     f"file {file_path!r} does not exist", k.location(key, index, "files", number)
                 )
-            pairs.append((file_key or path.name, path.read_bytes()))
+            pairs.append((file_key or os.path.basename(path), self.sources.read_bytes(path)))
         seen: set[str] = set()
         for pair_key, _ in pairs:
             if pair_key in seen:

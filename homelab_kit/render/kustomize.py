@@ -210,7 +210,7 @@ class _Config:
 class _Kustomization:
     """A parsed kustomization file with positions for error messages."""
 
-    def __init__(self, directory: Path, path: Path, data: YMap, rel: str) -> None:
+    def __init__(self, directory: str, path: str, data: YMap, rel: str) -> None:
         self.directory = directory
         self.path = path
         self.data = data
@@ -244,29 +244,29 @@ class _Kustomization:
 
 
 class _Builder(Generators):
-    def __init__(self, root: Path, sources: Sources) -> None:
+    def __init__(self, sources: Sources) -> None:
         # what the build reads: paths resolved, files read and parsed once (shared by
         # every build of a run over the same tree)
         self.sources = sources
         self.root = sources.root
         self.warnings: list[str] = []
         self.config: list[_Config] = []
-        self.stack: list[Path] = []
+        self.stack: list[str] = []  # paths are strings (resolved): cheaper than Path
         # kustomization data used in place of a directory's file (Flux rewrites the file
         # of spec.path, or writes one where there is none)
-        self.overrides: dict[Path, YMap] = {}
-        self.line_cache: dict[Path, list[str]] = {}
+        self.overrides: dict[str, YMap] = {}
+        self.line_cache: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ paths
 
-    def resolve(self, path: Path) -> Path:
-        """``path.resolve()``, remembered."""
-        return self.sources.resolve(path)
+    def resolve(self, path: str) -> str:
+        """``os.path.realpath(path)``, remembered."""
+        return self.sources.real(path)
 
-    def rel(self, path: Path) -> str:
+    def rel(self, path: str) -> str:
         return self.sources.rel(path)
 
-    def local(self, k: _Kustomization, entry: Any, *where: str | int, strict: bool = False) -> Path:
+    def local(self, k: _Kustomization, entry: Any, *where: str | int, strict: bool = False) -> str:
         """The file or folder an entry names, refused when it leaves the repository.
 
         ``strict`` also refuses an absolute path and one inside ``.git/``.
@@ -275,7 +275,7 @@ class _Builder(Generators):
             raise HomelabKitError(
                 f"entry of '{where[0]}' must be a non-empty path", k.location(*where)
             )
-        if strict and (os.path.isabs(entry) or ".git" in Path(entry).parts):
+        if strict and (os.path.isabs(entry) or ".git" in entry.split("/")):
             raise HomelabKitError(
                 f"'{where[0]}' entry {entry!r} is refused: give a relative path inside the "
                 "repository, outside .git/",
@@ -290,10 +290,10 @@ class _Builder(Generators):
             )
         return resolved
 
-    def read_text(self, path: Path, k: _Kustomization, *where: str | int) -> str:
+    def read_text(self, path: str, k: _Kustomization, *where: str | int) -> str:
         return self.read(path, k, *where)[1]
 
-    def read(self, path: Path, k: _Kustomization, *where: str | int) -> tuple[bytes, str]:
+    def read(self, path: str, k: _Kustomization, *where: str | int) -> tuple[bytes, str]:
         """A file's bytes and its text as ``Path.read_text`` gives it (universal newlines)."""
         try:
             data = self.sources.read_bytes(path)
@@ -313,7 +313,7 @@ class _Builder(Generators):
         return data, text
 
     def manifest(
-        self, path: Path, k: _Kustomization, *where: str | int
+        self, path: str, k: _Kustomization, *where: str | int
     ) -> tuple[str, tuple[YamlDocument, ...] | None]:
         """The text of a manifest, and its documents when the loader parsed the same bytes.
 
@@ -325,13 +325,14 @@ class _Builder(Generators):
         known = self.sources.loaded(self.rel(path), data)
         return text, None if known is None else known.documents
 
-    def load_kustomization(self, directory: Path) -> _Kustomization:
-        found = [directory / n for n in KUSTOMIZATION_FILES if self.sources.is_file(directory / n)]
+    def load_kustomization(self, directory: str) -> _Kustomization:
+        candidates = [os.path.join(directory, n) for n in KUSTOMIZATION_FILES]
+        found = [path for path in candidates if self.sources.is_file(path)]
         rel_dir = self.rel(directory)
         override = self.overrides.get(self.resolve(directory))
         if override is not None and len(found) <= 1:
-            path = found[0] if found else directory / KUSTOMIZATION_FILES[0]
-            return _Kustomization(path.parent, path, override, self.rel(path))
+            path = found[0] if found else candidates[0]
+            return _Kustomization(directory, path, override, self.rel(path))
         if not found:
             raise HomelabKitError(
                 f"no kustomization file ({', '.join(KUSTOMIZATION_FILES)}) in {rel_dir}",
@@ -343,7 +344,7 @@ class _Builder(Generators):
             )
         path = found[0]
         rel = self.rel(path)
-        if not self.resolve(path).is_relative_to(self.root):
+        if not self.sources.inside(path):
             raise HomelabKitError(
                 "the kustomization file is a symbolic link to outside the repository; not read",
                 Location(rel),
@@ -366,12 +367,12 @@ class _Builder(Generators):
             data = YMap(1, 1)
         if not isinstance(data, YMap):
             raise HomelabKitError("a kustomization must be a mapping", Location(rel, 1, 1))
-        return _Kustomization(path.parent, path, data, rel)
+        return _Kustomization(directory, path, data, rel)
 
     # ------------------------------------------------------------------ build
 
     def build(
-        self, directory: Path, *, component: bool = False, into: Resources | None = None
+        self, directory: str, *, component: bool = False, into: Resources | None = None
     ) -> Resources:
         directory = self.resolve(directory)
         if directory in self.stack:
@@ -426,7 +427,7 @@ class _Builder(Generators):
         if (
             isinstance(entry, str)
             and _REMOTE.match(entry)
-            and not self.sources.exists(k.directory / entry)
+            and not self.sources.exists(os.path.join(k.directory, entry))
         ):
             self.warnings.append(f"{k.rel}: remote resource {entry!r} skipped (nothing is fetched)")
             return
@@ -442,7 +443,7 @@ class _Builder(Generators):
     def objects_in(
         self,
         text: str,
-        path: Path,
+        path: str,
         k: _Kustomization,
         *where: str | int,
         parsed: tuple[YamlDocument, ...] | None = None,
@@ -617,11 +618,11 @@ class _Builder(Generators):
                 return _Origin(k.rel, line, len(text) - len(text.lstrip(" ")))
         return fallback
 
-    def lines(self, path: Path) -> list[str]:
+    def lines(self, path: str) -> list[str]:
         found = self.line_cache.get(path)
         if found is None:
             try:
-                found = path.read_text(encoding="utf-8-sig").splitlines()
+                found = Path(path).read_text(encoding="utf-8-sig").splitlines()
             except (OSError, UnicodeDecodeError):
                 found = []
             self.line_cache[path] = found
@@ -1083,9 +1084,9 @@ def _as_ymap(data: Mapping[str, Any]) -> YMap:
 
 
 def render_directory(
-    directory: Path,
+    directory: Path | str,
     *,
-    root: Path,
+    root: Path | str,
     kustomization: Mapping[str, Any] | None = None,
     parsed: Mapping[str, YamlFile] | None = None,
     sources: Sources | None = None,
@@ -1111,16 +1112,14 @@ def render_directory(
     >>> render_directory(Path("kubernetes/apps/default/echo/app"), root=Path("."))  # doctest: +SKIP
     Rendered(warnings=(), backend='python')
     """
-    builder = _Builder(root, sources if sources is not None else Sources(root, parsed))
-    directory = builder.resolve(Path(directory))
-    if not directory.is_relative_to(builder.root):
-        raise HomelabKitError(
-            f"{os.fspath(directory)} is outside the repository root", Location(str(directory))
-        )
+    builder = _Builder(sources if sources is not None else Sources(root, parsed))
+    real = builder.resolve(os.fspath(directory))
+    if not builder.sources.inside(real):
+        raise HomelabKitError(f"{real} is outside the repository root", Location(real))
     if kustomization is not None:
-        builder.overrides[directory] = _as_ymap(kustomization)
-    resources = builder.build(directory)
-    top = builder.load_kustomization(directory)
+        builder.overrides[real] = _as_ymap(kustomization)
+    resources = builder.build(real)
+    top = builder.load_kustomization(real)
     done = builder.finish(resources, top)
     return Rendered(
         objects=tuple(r.obj for r in done),

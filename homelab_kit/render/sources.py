@@ -39,8 +39,8 @@ class Sources:
         self.root_text = str(self.root)
         self._prefix = self.root_text.rstrip(os.sep) + os.sep
         self.parsed: Mapping[str, YamlFile] = parsed if parsed is not None else {}
+        self._real_text: dict[str, str] = {}
         self._resolved: dict[str, Path] = {}
-        self._real: dict[str, str] = {}
         self._stat: dict[str, int | None] = {}  # st_mode, None: no such path
         self._lstat: dict[str, int | None] = {}
         # a file's bytes, kept for one build (see forget_files): vetted, then rendered
@@ -57,63 +57,73 @@ class Sources:
         self.memo: dict[tuple[str, str], Any] = {}
         self.placed_folders: dict[str, str] = {}  # a path render.vet walked -> its real path
         # what a build's entry names: (folder, entry) -> the path resolved
-        self._entries: dict[tuple[str, str], tuple[Path, bool]] = {}
+        self._entries: dict[tuple[str, str], tuple[str, bool]] = {}
 
     # ------------------------------------------------------------------ paths
+    #
+    # Paths are strings inside: a ``Path`` is made only where a caller asks for one
+    # (building one costs more than the string work of resolving it).
 
-    def resolve(self, path: Path) -> Path:
-        """``path.resolve()``, remembered (for the path and for its result).
+    def real(self, path: str | Path) -> str:
+        """``os.path.realpath(path)`` (what ``Path.resolve`` gives), remembered.
 
         A path whose parent was resolved costs one ``lstat``: its last part is
-        appended unless it is a symbolic link (or ``..``), which ``Path.resolve``
-        follows as before.
+        appended unless it is a symbolic link (or ``.``/``..``), which
+        ``os.path.realpath`` follows as before.
         """
-        key = str(path)  # a str hashes faster than a Path
-        found = self._resolved.get(key)
+        key = path if isinstance(path, str) else os.fspath(path)
+        found = self._real_text.get(key)
         if found is None:
-            found = self._resolve(path)
-            self._resolved[key] = found
-            self._resolved.setdefault(str(found), found)
+            found = self._real_text[key] = self._real_of(key)
+            self._real_text.setdefault(found, found)
         return found
 
-    def _resolve(self, path: Path) -> Path:
-        name = path.name
-        parent = path.parent
-        if not name or name == ".." or parent == path or not path.is_absolute():
-            return path.resolve()
-        base = self.resolve(parent)
-        candidate = base / name
-        mode = self.lstat(str(candidate))
+    def _real_of(self, path: str) -> str:
+        head, name = os.path.split(path)
+        if name in ("", ".", "..") or not os.path.isabs(path) or "//" in path:
+            return os.path.realpath(path)  # and what needs normalising: realpath does
+        base = self.real(head)
+        candidate = base + name if base.endswith(os.sep) else f"{base}{os.sep}{name}"
+        mode = self.lstat(candidate)
         if mode is not None and stat.S_ISLNK(mode):
-            return candidate.resolve()
+            return os.path.realpath(candidate)
         return candidate
 
-    def entry(self, directory: Path, entry: str) -> tuple[Path, bool]:
-        """``directory / entry`` resolved, and whether it is inside the root."""
-        key = (str(directory), entry)
+    def resolve(self, path: str | Path) -> Path:
+        """``Path(path).resolve()``, remembered."""
+        text = self.real(path)
+        found = self._resolved.get(text)
+        if found is None:
+            found = self._resolved[text] = Path(text)
+        return found
+
+    def entry(self, directory: str | Path, entry: str) -> tuple[str, bool]:
+        """``directory / entry`` resolved (a string), and whether it is inside the root."""
+        key = (directory if isinstance(directory, str) else os.fspath(directory), entry)
         known = self._entries.get(key)
         if known is None:
-            found = self.resolve(directory / entry)
-            text = str(found)
-            inside = text == self.root_text or text.startswith(self._prefix)
+            found = self.real(os.path.join(key[0], entry))
+            inside = found == self.root_text or found.startswith(self._prefix)
             known = self._entries[key] = (found, inside)
         return known
 
+    def inside(self, path: str | Path) -> bool:
+        """Whether ``path`` resolved is the root or below it."""
+        found = self.real(path)
+        return found == self.root_text or found.startswith(self._prefix)
+
     def realpath(self, path: str) -> str:
         """``os.path.realpath(path)``, remembered."""
-        found = self._real.get(path)
-        if found is None:
-            found = self._real[path] = os.path.realpath(path)
-        return found
+        return self.real(path)
 
-    def rel(self, path: Path) -> str:
+    def rel(self, path: str | Path) -> str:
         """``path`` resolved, relative to the root (POSIX); as given when outside it."""
-        resolved = str(self.resolve(path))
+        resolved = self.real(path)
         if resolved == self.root_text:
             return "."
         if resolved.startswith(self._prefix):
             return resolved[len(self._prefix) :].replace(os.sep, "/")
-        return path.as_posix()
+        return Path(path).as_posix()
 
     def stat(self, path: str | Path) -> int | None:
         """The ``st_mode`` of ``os.stat`` (links followed), remembered; None when it fails."""
@@ -154,14 +164,15 @@ class Sources:
 
     # ------------------------------------------------------------------ files
 
-    def read_bytes(self, path: Path) -> bytes:
-        """``path.read_bytes()``, remembered; raises the same ``OSError``."""
-        key = str(self.resolve(path))
+    def read_bytes(self, path: str | Path) -> bytes:
+        """``Path(path).read_bytes()``, remembered; raises the same ``OSError``."""
+        key = self.real(path)
         found = self._bytes.get(key)
         if found is None:
             found = self._vetted.get(key)
         if found is None:
-            found = self._bytes[key] = path.read_bytes()
+            with open(path, "rb") as handle:
+                found = self._bytes[key] = handle.read()
         return found
 
     def vetted(self, full: str) -> bytes | None:

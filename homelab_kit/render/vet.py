@@ -108,6 +108,7 @@ class Vetter:
     ) -> None:
         self.sources = sources if sources is not None else Sources(root)
         self.root = self.sources.realpath(os.fspath(root))
+        self._prefix = self.root.rstrip(os.sep) + os.sep
         self.copy_to = None if copy_to is None else os.path.realpath(copy_to)
         self.max_size = max_size
         self.strict = strict
@@ -117,14 +118,11 @@ class Vetter:
     # ------------------------------------------------------------------ paths
 
     def _real_rel(self, full: str) -> str | None:
-        if os.path.isabs(full):  # Path.resolve is realpath: from the resolved parent
-            real = str(self.sources.resolve(Path(full)))
-        else:
-            real = self.sources.realpath(full)
+        real = self.sources.real(full)  # from the resolved parent
         if real == self.root:
             return ""
-        if real.startswith(self.root + os.sep):
-            return os.path.relpath(real, self.root).replace(os.sep, "/")
+        if real.startswith(self._prefix):
+            return real[len(self._prefix) :].replace(os.sep, "/")
         return None
 
     def _entry(self, k: _Kustomization, entry: Any, *where: str | int) -> str:
