@@ -489,7 +489,8 @@ class _Sources:
 
     def __init__(self) -> None:
         self.all: list[Mapping[str, Any]] = []
-        self.by_name: dict[Any, list[int]] = {}
+        # (name, namespace written or None) -> positions in ``all``
+        self.by_name: dict[tuple[Any, Any], list[int]] = {}
         # (kind, name) -> the namespaces written (None: none written, any matches)
         self.namespaces: dict[tuple[Any, Any], set[Any]] = {}
 
@@ -497,11 +498,10 @@ class _Sources:
         meta = data.get("metadata")
         if isinstance(meta, Mapping):
             name = meta.get("name")
-            if isinstance(name, Hashable):
-                self.by_name.setdefault(name, []).append(len(self.all))
-                namespace = meta.get("namespace") or None
-                if isinstance(namespace, Hashable):
-                    self.namespaces.setdefault((data.get("kind"), name), set()).add(namespace)
+            namespace = meta.get("namespace") or None
+            if isinstance(name, Hashable) and isinstance(namespace, Hashable):
+                self.by_name.setdefault((name, namespace), []).append(len(self.all))
+                self.namespaces.setdefault((data.get("kind"), name), set()).add(namespace)
         self.all.append(data)
 
     def waits(self, data: Mapping[str, Any], ns: str) -> bool:
@@ -516,11 +516,16 @@ class _Sources:
                 return True
         return False
 
-    def named(self, data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-        """The sources whose name a ``substituteFrom`` of ``data`` gives, in order."""
+    def named(self, data: Mapping[str, Any], ns: str) -> list[Mapping[str, Any]]:
+        """The sources a ``substituteFrom`` of ``data`` (in namespace ``ns``) may name,
+        in order: of one of its names, in ``ns`` or written without a namespace."""
         names = {r.get("name") for r in _substitute_from(data) if isinstance(r, Mapping)}
         found = sorted(
-            n for name in names if isinstance(name, Hashable) for n in self.by_name.get(name, ())
+            n
+            for name in names
+            if isinstance(name, Hashable)
+            for key in ((name, ns), (name, None))
+            for n in self.by_name.get(key, ())
         )
         return [self.all[n] for n in found]
 
@@ -555,7 +560,7 @@ def _build_one(
         result = build_flux_kustomization(
             obj.data,
             root=repo.root,
-            source_objects=sources.named(obj.data),
+            source_objects=sources.named(obj.data, key[0]),
             backend="python",
             namespace=key[0],
             sources=tree,

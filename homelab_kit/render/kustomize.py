@@ -495,7 +495,7 @@ class _Builder(Generators):
                 f"may not add resource with an already registered id: {_id_text(rid)}",
                 k.location(*where),
             )
-        resources.add(resource)
+        resources.add(resource, rid)
 
     # ------------------------------------------------------------------ configurations
 

@@ -56,15 +56,19 @@ class Resource:
         return Provenance(self.source, dict(self.fields) if self.fields else {})
 
     def cur_id(self) -> ResId:
-        group, version = split_api_version(self.obj.get("apiVersion"))
-        meta = self.obj.get("metadata")
-        meta = meta if isinstance(meta, dict) else {}
+        obj = self.obj
+        group, version = split_api_version(obj.get("apiVersion"))
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
+        kind = obj.get("kind")
+        namespace, name = meta.get("namespace"), meta.get("name")
         return (
             group,
             version,
-            str(self.obj.get("kind") or ""),
-            text(meta.get("namespace")),
-            text(meta.get("name")),
+            kind if type(kind) is str else str(kind or ""),
+            namespace if type(namespace) is str else text(namespace),
+            name if type(name) is str else text(name),
         )
 
     def record(self) -> None:
@@ -129,12 +133,15 @@ class Resources(list[Resource]):
             cache.stale = False
         return id_key(rid) in cache.keys
 
-    def add(self, resource: Resource) -> None:
-        """Append ``resource`` (its id checked with :meth:`has`) and keep the cache."""
+    def add(self, resource: Resource, rid: ResId | None = None) -> None:
+        """Append ``resource`` (its id checked with :meth:`has`) and keep the cache.
+
+        ``rid``: its current id, when the caller has it at hand.
+        """
         self.append(resource)
         cache = resource.owner = self._cache
         if not cache.stale and cache.count == len(self) - 1:
-            cache.keys.add(id_key(resource.cur_id()))
+            cache.keys.add(id_key(resource.cur_id() if rid is None else rid))
             cache.count = len(self)
         else:
             cache.stale = True

@@ -68,8 +68,9 @@ class Sources:
         """``os.path.realpath(path)`` (what ``Path.resolve`` gives), remembered.
 
         A path whose parent was resolved costs one ``lstat``: its last part is
-        appended unless it is a symbolic link (or ``.``/``..``), which
-        ``os.path.realpath`` follows as before.
+        appended unless it is a symbolic link, which ``os.path.realpath`` follows
+        as before (``.`` is the parent resolved, ``..`` its folder, as realpath
+        takes them).
         """
         key = path if isinstance(path, str) else os.fspath(path)
         found = self._real_text.get(key)
@@ -79,10 +80,14 @@ class Sources:
         return found
 
     def _real_of(self, path: str) -> str:
-        head, name = os.path.split(path)
-        if name in ("", ".", "..") or not os.path.isabs(path) or "//" in path:
-            return os.path.realpath(path)  # and what needs normalising: realpath does
+        head, name = os.path.split(path)  # split drops the slashes that end ``head``
+        if head == path or not os.path.isabs(path):
+            return os.path.realpath(path)
         base = self.real(head)
+        if name in ("", "."):  # realpath skips these parts
+            return base
+        if name == "..":  # the parent of what ``head`` resolves to
+            return os.path.dirname(base)
         candidate = base + name if base.endswith(os.sep) else f"{base}{os.sep}{name}"
         mode = self.lstat(candidate)
         if mode is not None and stat.S_ISLNK(mode):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -115,6 +116,9 @@ def substitute_objects(
         if _disabled(obj):
             out.append(unchanged(obj))
             continue
+        if not copy and type(obj) is dict and not _has_dollar(obj):
+            out.append(obj)  # nothing to substitute: no walk (most objects)
+            continue
         missing: set[str] = set()
         try:
             new = walk(obj, variables, missing)  # new containers where needed
@@ -129,6 +133,15 @@ def substitute_objects(
 
 class _Failure(Exception):
     pass
+
+
+def _has_dollar(obj: dict[str, Any]) -> bool:
+    """Whether a ``$`` may be in a key or string of ``obj`` (its JSON, written in C,
+    is far cheaper than a walk in Python; anything JSON cannot write: assume so)."""
+    try:
+        return "$" in json.dumps(obj, ensure_ascii=False, check_circular=False)
+    except (TypeError, ValueError, RecursionError):
+        return True
 
 
 def _walk(value: Any, variables: Mapping[str, str], missing: set[str]) -> Any:

@@ -173,6 +173,7 @@ class Vetter:
             if known is not None:  # the folder passed already: only the last part is new
                 real, start = known, len(parts) - 1
         lexical = "/".join(parts[:start])
+        mode: int | None = None  # the last part's, when it is not a link (lstat is stat)
         for part in parts[start:]:
             lexical = f"{lexical}/{part}" if lexical else part
             candidate = f"{real}/{part}" if real else part
@@ -190,13 +191,14 @@ class Vetter:
                     )
                 self._refuse_git(target, k, *where)
                 self._link(candidate, target)
-                real = target
+                real, mode = target, None
             else:
-                real = candidate
+                real, mode = candidate, link_mode
             self._refuse_git(real, k, *where)
             if memo is not None:
                 memo[lexical] = real
-        mode = self.sources.stat(os.path.join(self.root, real))
+        if mode is None:
+            mode = self.sources.stat(os.path.join(self.root, real))
         if mode is None:
             return None
         if self.copy_to is not None and stat.S_ISDIR(mode):
