@@ -29,7 +29,7 @@ from homelab_kit.location import Location
 from homelab_kit.render._docs import parse_documents
 from homelab_kit.render.kustomize import Rendered, render_directory
 from homelab_kit.render.sources import Sources
-from homelab_kit.render.vet import vet
+from homelab_kit.render.vet import Vetter, vet, vet_in
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE
 
@@ -87,25 +87,19 @@ def render(
     """
     if backend not in BACKENDS:
         raise HomelabKitError(f"unknown render backend {backend!r}; use one of {BACKENDS}")
-    directory, root = Path(directory), Path(root)
     sources = sources if sources is not None else Sources(root, parsed)
     chosen = available_backend() if backend == "auto" else backend
     if chosen == "python":
         with time_limit(timeout, "the python renderer", directory):
             try:
-                vet(
-                    directory,
-                    root=root,
-                    kustomization=kustomization,
-                    max_size=max_file_size,
-                    strict=False,
-                    sources=sources,
-                )
+                vetter = Vetter(root, max_size=max_file_size, strict=False, sources=sources)
+                vet_in(vetter, directory, kustomization)
                 return render_directory(
                     directory, root=root, kustomization=kustomization, sources=sources
                 )
             finally:
                 sources.forget_files()
+    directory, root = Path(directory), Path(root)
     binary = shutil.which(chosen)
     if binary is None:
         raise HomelabKitError(f"the {chosen} backend needs {chosen!r} on PATH")
@@ -131,7 +125,7 @@ def render(
 
 
 @contextlib.contextmanager
-def time_limit(seconds: float, what: str, directory: Path) -> Iterator[None]:
+def time_limit(seconds: float, what: str, directory: Path | str) -> Iterator[None]:
     """Raise :class:`HomelabKitError` when the block runs longer than ``seconds``.
 
     A ``SIGALRM`` interrupts pure-Python work and blocking reads alike; it can be
@@ -152,7 +146,7 @@ def time_limit(seconds: float, what: str, directory: Path) -> Iterator[None]:
         yield
     except _Expired:
         raise HomelabKitError(
-            f"{what} did not finish within {seconds:.0f} s", Location(str(directory))
+            f"{what} did not finish within {seconds:.0f} s", Location(str(Path(directory)))
         ) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

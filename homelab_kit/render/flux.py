@@ -111,7 +111,8 @@ def generate_kustomization(
     sources = sources if sources is not None else Sources(root)
     directory = os.fspath(directory)
     warnings: list[str] = []
-    candidates = [os.path.join(directory, n) for n in KUSTOMIZATION_FILES]
+    base = directory if directory.endswith(os.sep) else directory + os.sep
+    candidates = [base + n for n in KUSTOMIZATION_FILES]  # os.path.join, inline
     found = [path for path in candidates if sources.is_file(path)]
     if found:
         data = _read_kustomization(found[0], sources)
@@ -456,7 +457,7 @@ def build_flux_kustomization(
     >>> build_flux_kustomization(ks, root=".", source_objects=docs)  # doctest: +SKIP
     FluxBuild(warnings=(), unresolved=frozenset(), errors=(), backend='kubectl')
     """
-    root = Path(root)
+    root = os.fspath(root)
     sources = sources if sources is not None else Sources(root, parsed)
     spec = kustomization.get("spec")
     spec = spec if isinstance(spec, Mapping) else {}

@@ -326,7 +326,8 @@ class _Builder(Generators):
         return text, None if known is None else known.documents
 
     def load_kustomization(self, directory: str) -> _Kustomization:
-        candidates = [os.path.join(directory, n) for n in KUSTOMIZATION_FILES]
+        base = directory if directory.endswith(os.sep) else directory + os.sep
+        candidates = [base + n for n in KUSTOMIZATION_FILES]  # os.path.join, inline
         found = [path for path in candidates if self.sources.is_file(path)]
         rel_dir = self.rel(directory)
         override = self.overrides.get(self.resolve(directory))

@@ -81,7 +81,7 @@ class Sources:
 
     def _real_of(self, path: str) -> str:
         head, name = os.path.split(path)  # split drops the slashes that end ``head``
-        if head == path or not os.path.isabs(path):
+        if head == path or not path.startswith(os.sep):  # os.path.isabs, inline
             return os.path.realpath(path)
         base = self.real(head)
         if name in ("", "."):  # realpath skips these parts
@@ -107,7 +107,13 @@ class Sources:
         key = (directory if isinstance(directory, str) else os.fspath(directory), entry)
         known = self._entries.get(key)
         if known is None:
-            found = self.real(os.path.join(key[0], entry))
+            folder = key[0]
+            if entry.startswith(os.sep) or not folder:
+                found = self.real(os.path.join(folder, entry))
+            else:  # os.path.join, inline
+                found = self.real(
+                    f"{folder}{entry}" if folder.endswith(os.sep) else f"{folder}/{entry}"
+                )
             inside = found == self.root_text or found.startswith(self._prefix)
             known = self._entries[key] = (found, inside)
         return known

@@ -99,7 +99,7 @@ class Vetter:
 
     def __init__(
         self,
-        root: Path,
+        root: Path | str,
         copy_to: Path | None = None,
         *,
         max_size: int = DEFAULT_MAX_FILE_SIZE,
@@ -108,6 +108,8 @@ class Vetter:
     ) -> None:
         self.sources = sources if sources is not None else Sources(root)
         self.root = self.sources.realpath(os.fspath(root))
+        # the root and a separator: what os.path.join(self.root, rel) gives for a relative
+        # ``rel`` (paths here are relative to the root), without its cost
         self._prefix = self.root.rstrip(os.sep) + os.sep
         self.copy_to = None if copy_to is None else os.path.realpath(copy_to)
         self.max_size = max_size
@@ -155,7 +157,7 @@ class Vetter:
         A path that passed is remembered when nothing is mirrored: the same answer
         for every build that reads it.
         """
-        key = os.path.join(self.root, rel)
+        key = self._prefix + rel  # os.path.join(self.root, rel): rel is relative
         if self.copy_to is None and key in self.sources.placed:
             return self.sources.placed[key]
         placed = self._place_path(rel, k, *where)
@@ -177,7 +179,7 @@ class Vetter:
         for part in parts[start:]:
             lexical = f"{lexical}/{part}" if lexical else part
             candidate = f"{real}/{part}" if real else part
-            full = os.path.join(self.root, candidate)
+            full = self._prefix + candidate
             link_mode = self.sources.lstat(full)
             if link_mode is None:
                 return None
@@ -198,7 +200,7 @@ class Vetter:
             if memo is not None:
                 memo[lexical] = real
         if mode is None:
-            mode = self.sources.stat(os.path.join(self.root, real))
+            mode = self.sources.stat(self._prefix + real)
         if mode is None:
             return None
         if self.copy_to is not None and stat.S_ISDIR(mode):
@@ -226,7 +228,7 @@ class Vetter:
 
     def _read(self, real: str, k: _Kustomization | None, *where: str | int) -> bytes:
         """The bytes of a regular file, at most ``max_size`` of them."""
-        full = os.path.join(self.root, real)
+        full = self._prefix + real
         data = self.sources.vetted(full)
         if data is None:
             data = self._read_file(full, real, k, *where)
@@ -309,10 +311,9 @@ class Vetter:
         if directory in self._seen:
             return
         self._seen.add(directory)
-        full = os.path.join(self.root, directory)
-        found = [
-            n for n in KUSTOMIZATION_FILES if self.sources.lstat(os.path.join(full, n)) is not None
-        ]
+        full = self._prefix + directory
+        folder = f"{full}{os.sep}" if directory else full
+        found = [n for n in KUSTOMIZATION_FILES if self.sources.lstat(folder + n) is not None]
         name = found[0] if found else KUSTOMIZATION_FILES[0]
         rel = f"{directory}/{name}" if directory else name
         if override is None and len(found) > 1:
@@ -379,7 +380,7 @@ class Vetter:
                 ):
                     continue  # the pure-Python renderer skips it with a warning
                 real = self._file(k, entry, key, index, yaml=True)
-                if real is not None and self.sources.is_dir(os.path.join(self.root, real)):
+                if real is not None and self.sources.is_dir(self._prefix + real):
                     self.kustomization(real)
         for key in ("crds", "configurations"):
             for index, entry in k.items(key):
@@ -436,9 +437,9 @@ def _children(full: str) -> list[str]:
 
 
 def vet(
-    directory: Path,
+    directory: Path | str,
     *,
-    root: Path,
+    root: Path | str,
     kustomization: Mapping[str, Any] | None = None,
     copy_to: Path | None = None,
     max_size: int = DEFAULT_MAX_FILE_SIZE,
@@ -459,16 +460,24 @@ def vet(
     :raises HomelabKitError: the first entry or file refused, at its location.
     """
     vetter = Vetter(root, copy_to, max_size=max_size, strict=strict, sources=sources)
+    real = vet_in(vetter, directory, kustomization)
+    base = Path(vetter.copy_to) if vetter.copy_to is not None else Path(vetter.root)
+    return base / real if real else base
+
+
+def vet_in(
+    vetter: Vetter, directory: Path | str, kustomization: Mapping[str, Any] | None = None
+) -> str:
+    """:func:`vet` with a :class:`Vetter`: ``directory``'s real path relative to the root."""
     real = vetter._real_rel(os.fspath(directory))
     if real is None:
         raise HomelabKitError(f"{directory} is outside the repository root")
     if ".git" in real.split("/"):
         raise HomelabKitError(f"{directory} is inside a .git folder; not read")
-    if copy_to is not None:
-        os.makedirs(os.path.join(vetter.copy_to or "", real), exist_ok=True)
+    if vetter.copy_to is not None:
+        os.makedirs(os.path.join(vetter.copy_to, real), exist_ok=True)
     vetter.kustomization(real, kustomization)
-    base = Path(vetter.copy_to) if vetter.copy_to is not None else Path(vetter.root)
-    return base / real if real else base
+    return real
 
 
 def _what(rel: str, where: tuple[str | int, ...]) -> str:
