@@ -85,7 +85,7 @@ def _plain(value: Any, lines: list[str], folded: bool = False) -> Any:
             elif kind is bool or item is None or kind is float:
                 out[key] = item
                 continue
-            elif isinstance(item, dict | list):
+            elif kind is YMap or kind is YSeq or isinstance(item, dict | list):
                 out[key] = _plain(item, lines, folded)
                 continue
             mark = marks.get(key)
@@ -103,7 +103,7 @@ def _plain(value: Any, lines: list[str], folded: bool = False) -> Any:
             elif kind is bool or item is None or kind is float:
                 result.append(item)
                 continue
-            elif isinstance(item, dict | list):
+            elif kind is YMap or kind is YSeq or isinstance(item, dict | list):
                 result.append(_plain(item, lines, folded))
                 continue
             where = positions[index] if index < len(positions) else None

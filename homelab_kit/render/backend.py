@@ -20,7 +20,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -140,7 +140,7 @@ def time_limit(seconds: float, what: str, directory: Path | str) -> Iterator[Non
     def expired(signum: int, frame: Any) -> None:
         raise _Expired
 
-    previous = signal.signal(signal.SIGALRM, expired)
+    previous = _set_handler(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
@@ -150,7 +150,15 @@ def time_limit(seconds: float, what: str, directory: Path | str) -> Iterator[Non
         ) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _set_handler(signal.SIGALRM, previous)
+
+
+# ``signal.signal`` without its wrapper, which turns the previous handler into an enum
+# member by trying (and, for a function, failing with an exception: most of the cost of
+# a build's time limit); the handler given back is restored the same way.
+_set_handler: Callable[[int, Any], Any] = getattr(
+    getattr(signal, "_signal", None), "signal", signal.signal
+)
 
 
 class _Expired(BaseException):

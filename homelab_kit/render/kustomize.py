@@ -826,10 +826,11 @@ class _Builder(Generators):
             obj = resource.obj
             if not obj:
                 continue
-            if resource.kind not in CLUSTER_SCOPED:
+            kind = resource.kind
+            if kind not in CLUSTER_SCOPED:
                 resource.metadata["namespace"] = namespace
                 resource.note(("metadata", "namespace"), where)
-            if resource.kind in ("RoleBinding", "ClusterRoleBinding"):
+            if kind in ("RoleBinding", "ClusterRoleBinding"):
                 for number, subject in enumerate(obj.get("subjects") or []):
                     if isinstance(subject, dict) and subject.get("name") == "default":
                         subject["namespace"] = namespace

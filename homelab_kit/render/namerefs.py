@@ -31,6 +31,7 @@ def fix_name_references(
     renamed = [r for r in resources if len({i[4] for i in r.ids}) > 1]
     if not renamed:
         return
+    kinds = [(referrer, referrer.kind) for referrer in resources]
     for reference in references:
         targets = [
             r
@@ -43,10 +44,8 @@ def fix_name_references(
         ]
         if not targets:
             continue
-        # the referrer specs that may select an object of each kind, in their order
-        by_kind: dict[str, list[FieldSpec]] = {}
-        for referrer in resources:
-            kind = referrer.kind
+        by_kind = _referrers_by_kind(reference)
+        for referrer, kind in kinds:
             specs = by_kind.get(kind)
             if specs is None:
                 specs = by_kind[kind] = [
@@ -55,6 +54,21 @@ def fix_name_references(
             for spec in specs:
                 if spec.selects(referrer.obj):
                     apply_spec(referrer.obj, spec, _ref_setter(referrer, targets, reference))
+
+
+# Each reference's referrer specs that may select an object of each kind, in their
+# order: the same for every build (the built-in references, and configurations files
+# parsed once per text), so kept by the reference's identity.
+_BY_KIND: dict[int, tuple[NameReference, dict[str, list[FieldSpec]]]] = {}
+
+
+def _referrers_by_kind(reference: NameReference) -> dict[str, list[FieldSpec]]:
+    known = _BY_KIND.get(id(reference))
+    if known is None or known[0] is not reference:
+        if len(_BY_KIND) > 4096:  # references of configurations files no build keeps
+            _BY_KIND.clear()
+        known = _BY_KIND[id(reference)] = (reference, {})
+    return known[1]
 
 
 def _ref_setter(referrer: _Resource, targets: list[_Resource], reference: NameReference) -> Any:

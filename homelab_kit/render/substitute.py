@@ -139,9 +139,12 @@ def _has_dollar(obj: dict[str, Any]) -> bool:
     """Whether a ``$`` may be in a key or string of ``obj`` (its JSON, written in C,
     is far cheaper than a walk in Python; anything JSON cannot write: assume so)."""
     try:
-        return "$" in json.dumps(obj, ensure_ascii=False, check_circular=False)
+        return "$" in _JSON.encode(obj)
     except (TypeError, ValueError, RecursionError):
         return True
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 
 
 def _walk(value: Any, variables: Mapping[str, str], missing: set[str]) -> Any:
