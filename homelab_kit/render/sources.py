@@ -118,6 +118,12 @@ class Sources:
             known = self._entries[key] = (found, inside)
         return known
 
+    def known_entry(self, directory: str, entry: str, found: str) -> None:
+        """Remember that ``directory``'s ``entry`` resolves to ``found``, inside the root
+        (:mod:`~homelab_kit.render.vet` resolved it for the renderer to ask)."""
+        self._entries.setdefault((directory, entry), (found, True))
+        self._real_text.setdefault(found, found)
+
     def inside(self, path: str | Path) -> bool:
         """Whether ``path`` resolved is the root or below it."""
         found = self.real(path)

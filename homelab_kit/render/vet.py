@@ -196,7 +196,8 @@ class Vetter:
                 real, mode = target, None
             else:
                 real, mode = candidate, link_mode
-            self._refuse_git(real, k, *where)
+                if part == ".git":  # the parts before passed already
+                    self._refuse_git(real, k, *where)
             if memo is not None:
                 memo[lexical] = real
         if mode is None:
@@ -273,7 +274,23 @@ class Vetter:
 
     def _file(self, k: _Kustomization, entry: Any, *where: str | int, yaml: bool) -> str | None:
         """Vet (and copy) the file ``entry`` names; its real path, None when missing."""
-        return self._vet_file(self._entry(k, entry, *where), k, *where, yaml=yaml)
+        rel = self._entry(k, entry, *where)
+        real = self._vet_file(rel, k, *where, yaml=yaml)
+        if real == rel and self.copy_to is None and self.root == self.sources.root_text:
+            self._tell_renderer(k.directory, entry, real)
+        return real
+
+    def _tell_renderer(self, directory: str, entry: str, real: str) -> None:
+        """What the renderer will ask of this entry (``Sources.entry``), known now.
+
+        Only for an entry without ``..`` that passed no symbolic link (``real`` is
+        its lexical path): there the lexical path is what ``realpath`` gives.
+        """
+        if ".." in entry.split("/"):
+            return
+        folder = self._prefix + directory if directory else self.root
+        full = self._prefix + real if real else self.root
+        self.sources.known_entry(folder, entry, full)
 
     def _vet_file(self, rel: str, k: _Kustomization, *where: str | int, yaml: bool) -> str | None:
         placed = self._place(rel, k, *where)
