@@ -29,6 +29,7 @@ from homelab_kit.scaffold.layout import (
     ClusterChoiceError,
     app_file_name,
     app_shape,
+    applied_namespace,
     choose_apps_root,
     infisical_in_app,
     namespace_secrets_folder,
@@ -349,32 +350,41 @@ def _ensure_secrets_folder(ctx: _Context, namespace: str) -> str:
 
 
 def _infisical_values(
-    ctx: _Context, namespace: str, app: str, secret: str, app_dir: str
+    ctx: _Context, namespace: str, app: str, secret: str, app_dir: str, lands: str, home: str
 ) -> dict[str, Any]:
     """The secret template's variables: one app's InfisicalSecret for the Infisical
     folder the repository's convention gives it (layout.secrets_path; /<app> when
-    none), remembered for the steps."""
+    none), remembered for the steps.  The InfisicalSecret lives in ``home`` and
+    writes the Secret into ``lands``, where Flux applies the app (its folder's name
+    ``namespace`` may be another)."""
     ctx.secrets_path = secrets_path(ctx.repo, ctx.ns_dir(namespace), namespace, app, app_dir)
     return {
         **ctx.settings.context(),
-        "namespace": namespace,
+        "namespace": home,
+        "secret_namespace": lands,
         "app": app,
         "secret_name": secret,
         "secrets_path": ctx.secrets_path,
     }
 
 
-def _add_secret_file(ctx: _Context, namespace: str, app: str, *, existing_ok: bool) -> bool:
-    """Plan ``<ns>/secrets/<app>-secrets.yaml`` and list it; whether it was added."""
+def _add_secret_file(
+    ctx: _Context, namespace: str, app: str, *, existing_ok: bool, lands: str | None = None
+) -> bool:
+    """Plan ``<ns>/secrets/<app>-secrets.yaml`` and list it; whether it was added.
+
+    The Secret goes to ``lands``, the namespace Flux applies the app to (default:
+    ``namespace``, the folder's)."""
+    lands = lands or namespace
     folder = f"{ctx.ns_dir(namespace)}/secrets"
     path = f"{folder}/{app}-secrets.yaml"
     secret = f"{app}-secret"
     for infisical in ctx.repo.infisical_secrets:
         for managed in infisical.managed_secrets:
             ns = managed.namespace or infisical.namespace
-            if managed.name == secret and ns == namespace and infisical.doc.path != path:
+            if managed.name == secret and ns == lands and infisical.doc.path != path:
                 raise ScaffoldError(
-                    f"Secret {namespace}/{secret} is already written by "
+                    f"Secret {lands}/{secret} is already written by "
                     f"{infisical.doc.path}; nothing was written"
                 )
     if ctx.ws.exists(path):
@@ -383,7 +393,8 @@ def _add_secret_file(ctx: _Context, namespace: str, app: str, *, existing_ok: bo
             return False
         raise ScaffoldError(f"{path} already exists; nothing was written")
     generator = find_generator("secret", None, ctx.pm)
-    values = _infisical_values(ctx, namespace, app, secret, f"{ctx.ns_dir(namespace)}/{app}")
+    app_dir = f"{ctx.ns_dir(namespace)}/{app}"
+    values = _infisical_values(ctx, namespace, app, secret, app_dir, lands, namespace)
     created = _render_into(ctx, generator, values, namespace, ctx.apps_root, only="secrets/")
     if path not in created:
         raise ScaffoldError(f"template {generator.name!r} made no secrets/{app}-secrets.yaml")
@@ -584,7 +595,7 @@ def plan_new_app(
     if shared:
         _ensure_depends_on(ctx, ks_path, app, namespace, secrets_ks)
     elif kind is not None:
-        _add_app_secret(ctx, kind, deployed, app, namespace, f"{app}-secret")
+        _add_app_secret(ctx, kind, deployed, app, namespace, f"{app}-secret", namespace)
     _register(ctx, f"{ns_dir}/kustomization.yaml", f"./{app}/ks.yaml", keep_sorted=True)
     values_file = f"{deployed}/helm/values.yaml"
     if image_ref is None and ctx.ws.is_file(values_file):
@@ -661,11 +672,12 @@ def plan_add_secret(
         )
     if posixpath.basename(posixpath.dirname(app.directory)) == namespace:
         ctx.use_apps_root(posixpath.dirname(posixpath.dirname(app.directory)))
+    lands = applied_namespace(ctx.repo, app)  # where the app reads its Secret
     secret = f"{app_name}-secret"
-    reused = _existing_producer(ctx, app, namespace, secret)
+    reused = _existing_producer(ctx, app, lands, secret)
     if reused is not None:
         secret, producer, read = reused
-        if read or _reads(ctx, app, namespace, secret):
+        if read or _reads(ctx, app, lands, secret):
             ctx.notes.append(
                 f"{namespace}/{app_name} already reads Secret {secret}, produced by "
                 f"{producer}: add its keys there"
@@ -674,13 +686,13 @@ def plan_add_secret(
         ctx.notes.append(f"Secret {secret} already has a producer ({producer}): reused")
     elif kind == "infisical" and infisical_in_app(ctx.repo, ctx.ns_dir(namespace)) is None:
         secrets_ks = _ensure_secrets_folder(ctx, namespace)
-        _add_secret_file(ctx, namespace, app_name, existing_ok=True)
+        _add_secret_file(ctx, namespace, app_name, existing_ok=True, lands=lands)
         _ensure_depends_on(ctx, app.ks_path, app_name, namespace, secrets_ks)
     else:
         releases = [h for h in ctx.repo.helm_releases if _in_app(app, h.doc.path)]
         folder = posixpath.dirname(releases[0].doc.path) if releases else f"{app.directory}/app"
-        _add_app_secret(ctx, kind, folder, app_name, namespace, secret)
-    if not _reads(ctx, app, namespace, secret) and not _wire_values(ctx, app, secret):
+        _add_app_secret(ctx, kind, folder, app_name, namespace, secret, lands)
+    if not _reads(ctx, app, lands, secret) and not _wire_values(ctx, app, secret):
         raise ScaffoldError(
             f"{app_name}'s values have no envFrom this command recognises, so nothing would "
             f"read Secret {secret}: add one in the chart's own shape (e.g. `envFrom: "
@@ -692,7 +704,7 @@ def plan_add_secret(
     if reused is not None:
         return ctx.plan(f"secrets for {namespace}/{app_name}")
     if not ctx.ws.plan("").empty:
-        _infisical_steps(ctx, app_name, namespace)
+        _infisical_steps(ctx, app_name, lands)
         ctx.steps.append("Run `homelab-kit lint`, then commit and push.")
     return ctx.plan(f"secrets for {namespace}/{app_name}")
 
@@ -712,7 +724,7 @@ def _reads(ctx: _Context, app: App, namespace: str, secret: str) -> bool:
 
 
 def _existing_producer(
-    ctx: _Context, app: App, namespace: str, secret: str
+    ctx: _Context, app: App, lands: str, secret: str
 ) -> tuple[str, str, bool] | None:
     """A Secret the app should use that something already produces: ``(name, producer,
     whether the app reads it already)``.
@@ -727,9 +739,10 @@ def _existing_producer(
     from homelab_kit.secrets_map import build_secrets_map
 
     smap = build_secrets_map(ctx.repo)
-    lane = smap.namespace(namespace)
+    lane = smap.namespace(lands)  # the Secrets of the namespace the app reads from
     if lane is None:
         return None
+    namespace = app.namespace  # the app's folder's: paths and the map's app keys
     own = f"{ctx.ns_dir(namespace)}/secrets/{app.name}-secrets.yaml"
     key = f"{namespace}/{app.name}"
     candidates = [s for s in lane.secrets if s.name == secret and s.producers]
@@ -751,7 +764,7 @@ def _existing_producer(
         )
         if not mine and (producer.app or key) != key:
             raise ScaffoldError(
-                f"Secret {namespace}/{mapped.name} is already produced by {where} (app "
+                f"Secret {lands}/{mapped.name} is already produced by {where} (app "
                 f"{producer.app}); nothing was written"
             )
         return mapped.name, where, key in mapped.reader_apps
@@ -781,11 +794,12 @@ def _find_app(ctx: _Context, namespace: str, name: str, cluster: str | None) -> 
 
 
 def _add_app_secret(
-    ctx: _Context, kind: str, folder: str, app: str, namespace: str, secret: str
+    ctx: _Context, kind: str, folder: str, app: str, namespace: str, secret: str, lands: str
 ) -> None:
     """The app's Secret ``secret`` from provider ``kind``, in a file of the app's
     ``folder`` (beside its HelmRelease) named as the repository names such files,
-    listed in the folder's kustomization.yaml."""
+    listed in the folder's kustomization.yaml; ``lands`` is the namespace Flux
+    applies the app to (``namespace`` is its folder's)."""
     kfile = f"{folder}/kustomization.yaml"
     if not ctx.ws.is_file(kfile):
         raise ScaffoldError(f"{kfile} does not exist: nowhere to list the app's secret")
@@ -803,7 +817,7 @@ def _add_app_secret(
     if ctx.ws.exists(path):
         raise ScaffoldError(f"{path} already exists; nothing was written")
     if kind == "external-secrets":
-        _write_external_secret(ctx, folder, name, app, namespace, secret)
+        _write_external_secret(ctx, folder, name, app, lands, secret)
     elif kind == "sops":
         generator = find_generator("secret", "sops", ctx.pm)
         values = {
@@ -818,8 +832,8 @@ def _add_app_secret(
         generator = find_generator("secret", None, ctx.pm)
         owner = ctx.repo.app_of_file(kfile)
         app_dir = owner.directory if owner is not None else f"{ctx.ns_dir(namespace)}/{app}"
-        values = _infisical_values(ctx, namespace, app, secret, app_dir)
-        text = render(generator, values).get(f"{namespace}/secrets/{app}-secrets.yaml")
+        values = _infisical_values(ctx, namespace, app, secret, app_dir, lands, lands)
+        text = render(generator, values).get(f"{lands}/secrets/{app}-secrets.yaml")
         if text is None:
             raise ScaffoldError(f"template {generator.name!r} made no secrets/{app}-secrets.yaml")
         ctx.ws.create(path, text)

@@ -72,6 +72,8 @@ CONTEXT_VARIABLES: Mapping[str, str] = {
     "env_slug": "Infisical environment slug",
     "credentials_secret": "the universal-auth credentials Secret",
     "credentials_namespace": "its namespace",
+    "secret_namespace": "the namespace Flux applies the app to, where the Secret goes "
+    "(its folder's name unless targetNamespace or a kustomization.yaml namespace says)",
     "resync_interval": "InfisicalSecret spec.resyncInterval, in seconds",
     "secrets_path": "the Infisical folder the app's secrets live in (as the repository's "
     "InfisicalSecrets name theirs, else /<app>)",

@@ -265,6 +265,27 @@ def shared_chart(
 # --------------------------------------------------------------------------- secrets
 
 
+def applied_namespace(repo: Repo, app: App) -> str:
+    """The namespace Flux applies ``app``'s objects to, where its workload reads Secrets.
+
+    As the model computes it for the app's files (the outermost of its Flux
+    Kustomization's ``targetNamespace`` and the kustomization.yaml ``namespace:``
+    fields, as Flux and kustomize apply them): the HelmRelease's file first, then any
+    other file the app deploys; else its Flux Kustomization's ``targetNamespace``;
+    else the app's folder namespace.
+    """
+    releases = [h.doc.path for h in repo.helm_releases if h.doc.path in app.files]
+    others = [f for f in app.files if f != app.ks_path]
+    for path in (*releases, *others):
+        landed = repo.namespace_of_file(path)
+        if landed:
+            return landed
+    for ks in app.kustomizations:
+        if ks.target_namespace:
+            return ks.target_namespace
+    return app.namespace
+
+
 def namespace_secrets_folder(repo: Repo) -> bool:
     """Whether a new namespace gets a ``secrets/`` folder (its own Flux Kustomization
     for the namespace's InfisicalSecrets): when most namespace folders with apps

@@ -47,25 +47,7 @@ def _sample(name: str) -> list[str]:
     return [apps[int(i * step)] for i in range(PER_CORPUS)]
 
 
-# Known scaffold bug (found by secrets-consumed-secret-exists reading the desired
-# state, issue 16): add-secret writes `secretNamespace: exporters` (the folder's
-# name) where the app's targetNamespace puts it in observability, so the operator
-# creates the Secret where nothing reads it.
-_KNOWN = {
-    ("vrozaksen__home-ops", "exporters/speedtest-exporter"): (
-        "add-secret writes secretNamespace from the folder name, not the app's targetNamespace"
-    ),
-}
-CASES = [
-    pytest.param(
-        c,
-        a,
-        id=f"{c}:{a}",
-        marks=[pytest.mark.xfail(reason=_KNOWN[(c, a)], strict=True)] if (c, a) in _KNOWN else [],
-    )
-    for c in _corpora()
-    for a in _sample(c)
-]
+CASES = [pytest.param(c, a, id=f"{c}:{a}") for c in _corpora() for a in _sample(c)]
 
 
 def _findings(root: Path) -> Counter[tuple[str, str]]:
