@@ -548,10 +548,11 @@ def plan_new_app(
         _add_namespace(ctx, namespace)
     secrets_ks = SECRETS_KS
     shared = kind == "infisical" and infisical_in_app(ctx.repo, ns_dir) is None
+    shape = app_shape(ctx.repo, ns_dir)
+    lands = shape.target_namespace or namespace  # where Flux applies the new app
     if shared:  # the namespace's secrets/ folder, behind its own Flux Kustomization
         secrets_ks = _ensure_secrets_folder(ctx, namespace)
-        _add_secret_file(ctx, namespace, app, existing_ok=False)
-    shape = app_shape(ctx.repo, ns_dir)
+        _add_secret_file(ctx, namespace, app, existing_ok=False, lands=lands)
     values: dict[str, Any] = {
         **ctx.settings.context(),
         **_layout_values(ctx, app_template),
@@ -563,6 +564,8 @@ def plan_new_app(
         "secrets_depends": shared,
         "app_folder": shape.app_folder,
         "ks_namespace": shape.ks_namespace,
+        "ks_object_namespace": shape.ks_object_namespace,
+        "target_namespace": shape.target_namespace,
         "common_metadata": shape.common_metadata,
     }
     if chart_ref is not None:
@@ -595,13 +598,13 @@ def plan_new_app(
     if shared:
         _ensure_depends_on(ctx, ks_path, app, namespace, secrets_ks)
     elif kind is not None:
-        _add_app_secret(ctx, kind, deployed, app, namespace, f"{app}-secret", namespace)
+        _add_app_secret(ctx, kind, deployed, app, namespace, f"{app}-secret", lands)
     _register(ctx, f"{ns_dir}/kustomization.yaml", f"./{app}/ks.yaml", keep_sorted=True)
     values_file = f"{deployed}/helm/values.yaml"
     if image_ref is None and ctx.ws.is_file(values_file):
         ctx.steps.append(f"Pin the app's image in {values_file} (image.repository and image.tag).")
     if kind == "infisical":
-        _infisical_steps(ctx, app, namespace)
+        _infisical_steps(ctx, app, lands)
     ctx.steps.append(f"Review the values in {deployed}/ against the chart's own values.yaml.")
     ctx.steps.append("Run `homelab-kit lint`, then commit and push: Flux deploys the app.")
     title = f"new app {namespace}/{app}" + (" in a new namespace" if new_namespace else "")

@@ -55,6 +55,10 @@ CONTEXT_VARIABLES: Mapping[str, str] = {
     "secrets_depends": "true when ks.yaml depends on secrets_ks (Infisical in <ns>/secrets/)",
     "app_folder": "the folder ks.yaml deploys, under the app's ('app'; '' for the app's own)",
     "ks_namespace": "true when ks.yaml sets metadata.namespace, as the other apps' do",
+    "ks_object_namespace": "the metadata.namespace the namespace's other ks.yaml write, when "
+    "not the folder's name ('' for it)",
+    "target_namespace": "the namespace Flux applies the namespace's other apps to, when not "
+    "the folder's name ('' for it)",
     "common_metadata": "true when ks.yaml sets spec.commonMetadata, as the other apps' do",
     "interval": "the Flux Kustomization interval used in the repository",
     "retry_interval": "the Flux Kustomization retryInterval used in the repository",

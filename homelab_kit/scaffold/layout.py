@@ -164,11 +164,18 @@ class AppShape:
         ``ks.yaml``).
     :param ks_namespace: ``ks.yaml`` sets ``metadata.namespace``.
     :param common_metadata: ``ks.yaml`` sets ``spec.commonMetadata`` (the app label).
+    :param ks_object_namespace: the ``metadata.namespace`` the namespace folder's
+        ``ks.yaml`` files write (``flux-system``), when it is not the folder's name;
+        ``""`` for the folder's name.
+    :param target_namespace: the namespace Flux applies the folder's apps to
+        (:func:`applied_namespace`), when it is not the folder's name; ``""`` for it.
     """
 
     app_folder: str = "app"
     ks_namespace: bool = True
     common_metadata: bool = True
+    ks_object_namespace: str = ""
+    target_namespace: str = ""
 
 
 def neighbours(repo: Repo, ns_dir: str) -> list[App]:
@@ -211,11 +218,33 @@ def app_shape(repo: Repo, ns_dir: str) -> AppShape:
             folders[path[len(app.directory) + 1 :]] += 1
     # only the two shapes the templates write: the app/ folder or the app's own
     flat = folders[""] > folders["app"]
+    # the namespaces of the apps in the folder itself (another folder's say nothing)
+    folder = posixpath.basename(ns_dir)
+    mine = [a for a in apps if posixpath.dirname(a.directory) == ns_dir]
+    written = (
+        d.get("metadata", "namespace")
+        for d in docs
+        if posixpath.dirname(posixpath.dirname(d.path)) == ns_dir
+    )
     return AppShape(
         "" if flat else "app",
         _majority((bool(d.get("metadata", "namespace")) for d in docs), True),
         _majority((bool(d.get("spec", "commonMetadata")) for d in docs), True),
+        _most((w for w in written if isinstance(w, str)), folder),
+        _most((applied_namespace(repo, a) for a in mine), folder),
     )
+
+
+def _most(names: Iterable[str], folder: str) -> str:
+    """The name most of ``names`` are (a strict majority, no ``${VAR}``), when it is
+    not ``folder``; else ``""``."""
+    counts = Counter(names)
+    if not counts:
+        return ""
+    name, n = counts.most_common(1)[0]
+    if n * 2 <= sum(counts.values()) or name == folder or "$" in name:
+        return ""
+    return name
 
 
 @attrs.frozen

@@ -111,3 +111,29 @@ def test_vrozaksen_exporters_live_in_observability(tmp_path: Path) -> None:
     )
     assert _secret_namespace(doc) == "observability"
     assert doc["metadata"]["namespace"] == "observability"
+
+
+def test_new_app_follows_the_namespace_its_neighbours_are_applied_to(repo: Path) -> None:
+    """A folder whose ks.yaml live in flux-system and apply their apps to
+    observability: a new app there does the same, and its Secret goes there."""
+    new = {"chart": "oci://ghcr.io/a/b", "version": "1.0.0", "image": "ghcr.io/a/b:1.0.0"}
+    plan_new_app(repo, "exporters/one", **new).apply()
+    ks = repo / "kubernetes/apps/exporters/one/ks.yaml"
+    text = ks.read_text(encoding="utf-8")
+    assert "namespace: &namespace exporters" in text
+    text = text.replace("namespace: &namespace exporters", "namespace: flux-system")
+    ks.write_text(text.replace("targetNamespace: *namespace", "targetNamespace: observability"))
+    plan = plan_new_app(repo, "exporters/two", **new, secrets=True)
+    _, doc = _infisical(plan)
+    assert _secret_namespace(doc) == "observability"
+    assert any("Secret observability/two-secret" in s for s in plan.next_steps)
+    plan.apply()
+    docs, _ = parse_text((repo / "kubernetes/apps/exporters/two/ks.yaml").read_text(), "ks.yaml")
+    written = next(d.data for d in docs if isinstance(d.data, dict))
+    assert written["metadata"]["namespace"] == "flux-system"
+    assert written["spec"]["targetNamespace"] == "observability"
+    lane = build_secrets_map(load(repo)).namespace("observability")
+    assert lane is not None
+    secret = next(s for s in lane.secrets if s.name == "two-secret")
+    assert secret.producers
+    assert "exporters/two" in secret.reader_apps
