@@ -9,8 +9,10 @@ the Flux release notes (v2.7 removed the ``v1beta1``/``v2beta1`` APIs, v2.8 the
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Container, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -289,27 +291,69 @@ def show(version: Version) -> str:
 
 
 def flux_version(repo: Repo, configured: str) -> Version | None:
-    """The Flux release the repository runs: configured, or a FluxInstance's pinned one.
+    """The Flux release the repository runs: configured, else the oldest one it pins.
 
-    The flux-operator's FluxInstance pins ``spec.distribution.version``; it is
-    written as a manifest or in the values of the ``flux-instance`` chart
-    (``instance.distribution.version``). ``2.x`` pins nothing.
+    Flux is pinned by a flux-operator FluxInstance's ``spec.distribution.version``
+    (as a manifest or in the ``flux-instance`` chart's values,
+    ``instance.distribution.version``), by an OCIRepository of
+    ``oci://ghcr.io/fluxcd/flux-manifests`` (its ``ref.tag`` or ``ref.semver``), by a
+    kustomization.yaml resource ``github.com/fluxcd/flux2/manifests/install?ref=``
+    (or a release's ``install.yaml``), or by the ``# Flux Version:`` header ``flux
+    bootstrap`` writes in ``gotk-components.yaml``.  Where clusters pin different
+    releases the oldest counts: an API it still serves is not removed for the
+    repository.  ``2.x``, ``latest`` or a ``${VAR}`` pins nothing.
     """
     if configured:
         return parse_version(configured)
+    pinned = repo.derived(_pinned_flux_versions)
+    return min(pinned) if pinned else None
+
+
+_FLUX_MANIFESTS = "ghcr.io/fluxcd/flux-manifests"
+_FLUX_INSTALL_RE = re.compile(
+    r"github\.com/fluxcd/flux2/+(?:manifests/install/*\?(?:[^#]*&)?ref=|releases/download/)"
+    r"(v?\d+\.\d+[^/&#]*)"
+)
+_GOTK_HEADER_RE = re.compile(r"^#\s*Flux Version:\s*(\S+)", re.MULTILINE)
+_GOTK_HEADER_LINES = 10
+_RANGE_PREFIX = "~^=>< "
+
+
+def _pinned_flux_versions(repo: Repo) -> tuple[Version, ...]:
+    """Every Flux release the repository pins, in any of the ways ``flux_version`` reads."""
+    texts: list[str | None] = []
     for doc in repo.documents:
         if doc.kind == "FluxInstance":
-            found = parse_version(doc.str_at("spec", "distribution", "version"))
-            if found:
-                return found
+            texts.append(doc.str_at("spec", "distribution", "version"))
     for values in repo.values:
         instance = values.data.get("instance")
         distribution = instance.get("distribution") if isinstance(instance, Mapping) else None
         version = distribution.get("version") if isinstance(distribution, Mapping) else None
-        found = parse_version(version if isinstance(version, str) else None)
-        if found:
-            return found
-    return None
+        texts.append(version if isinstance(version, str) else None)
+    for oci in repo.oci_repositories:
+        url = (oci.url or "").rstrip("/")
+        if url.removeprefix("oci://") == _FLUX_MANIFESTS:
+            # a semver range's lower bound is the oldest release it admits
+            texts.append(oci.ref.tag or (oci.ref.semver or "").lstrip(_RANGE_PREFIX))
+    for kustomize in repo.kustomize_files:
+        for entry in kustomize.resources:
+            if entry.status == "remote" and (match := _FLUX_INSTALL_RE.search(entry.value)):
+                texts.append(match.group(1))
+    for path in repo.files:
+        if posixpath.basename(path) == "gotk-components.yaml":
+            texts.append(_gotk_header_version(repo.root / path))
+    return tuple(v for text in texts if (v := parse_version(text)))
+
+
+def _gotk_header_version(path: Path) -> str | None:
+    """The ``# Flux Version: v2.3.0`` line ``flux bootstrap`` writes atop gotk-components.yaml."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = "".join(handle.readline() for _ in range(_GOTK_HEADER_LINES))
+    except OSError:
+        return None
+    match = _GOTK_HEADER_RE.search(head)
+    return match.group(1) if match else None
 
 
 @attrs.frozen
@@ -526,11 +570,23 @@ def _by_api_version() -> dict[str, tuple[ApiChange, ...]]:
 _BY_API_VERSION = _by_api_version()  # CHANGES by apiVersion, in order
 
 
+def unpinned_flux(change: ApiChange, target: Target) -> bool:
+    """Judged against the newest Flux only because the repository pins no Flux release."""
+    return change.platform == FLUX and target.assumed
+
+
 def message(use: Use, change: ApiChange, target: Target, verb: str) -> str:
     when = change.removed if verb == "removed" and change.removed else change.deprecated
+    if unpinned_flux(change, target):
+        why = (
+            "this repository does not pin its Flux version; "
+            "set the flux-version option to the release its clusters run"
+        )
+    else:
+        why = str(target)
     return (
         f"{use.what} uses {use.api_version}, {verb} in {change.platform} {show(when)} "
-        f"({target}); use {change.replacement}"
+        f"({why}); use {change.replacement}"
     )
 
 

@@ -14,12 +14,13 @@ apply the object differently. Files no cluster deploys are not checked.
 
 The target versions are found as `api-removed` finds them (`kubernetes-version`
 in `.homelab-kit.yaml`, else `talos/talenv.yaml`; the `flux-version` option,
-else a FluxInstance's pinned `spec.distribution.version`; else the newest
-releases the table knows). Where the replacement takes the same fields the
-finding carries a fix that changes the apiVersion.
+else the oldest Flux release the repository pins (a FluxInstance, the
+`flux-manifests` OCIRepository, the `flux2` install kustomization or the
+`gotk-components.yaml` header); else the newest releases the table knows). Where the replacement
+takes the same fields the finding carries a fix that changes the apiVersion.
 
 ## Options
-- `flux-version` (default `""`: from a FluxInstance, else the newest): the Flux
+- `flux-version` (default `""`: the oldest release pinned, else the newest): the Flux
   release to judge Flux apiVersions against, such as `"2.6"`.
 
 ## Why is this bad?
