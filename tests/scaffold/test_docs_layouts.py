@@ -109,3 +109,11 @@ def test_the_examples_are_the_same_command(name: str) -> None:
         at = argv.index("--cluster")
         argv = argv[:at] + argv[at + 2 :]
     assert argv == _example("reference")[0]
+
+
+def test_the_template_variables_listed_are_the_ones_filled() -> None:
+    from homelab_kit.scaffold.generator import CONTEXT_VARIABLES
+
+    paragraph = DOC.split("the template's `cookiecutter.json` declares", 1)[1]
+    paragraph = paragraph.split("describes each", 1)[0]
+    assert set(re.findall(r"`(\w+)`", paragraph)) == set(CONTEXT_VARIABLES)
