@@ -14,6 +14,7 @@ any.  What no cluster deploys produces nothing; a deployed file no build produce
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import re
@@ -115,10 +116,30 @@ def object_namespaces(repo: Repo, doc: DocumentRef, fallback: str | None) -> Nam
     return (fallback,)
 
 
+def _plain_names(namespaces: Namespaces) -> frozenset[str] | None:
+    """The names of ``namespaces`` when they are all known and free of variables.
+
+    Such names meet by equality alone; the few distinct tuples are cached.
+    """
+    if type(namespaces) is not tuple:
+        return None
+    return _plain_tuple(namespaces)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_tuple(namespaces: Namespaces) -> frozenset[str] | None:
+    if None in namespaces or any("${" in n for n in namespaces if n):
+        return None
+    return frozenset(n for n in namespaces if n)
+
+
 def namespaces_meet(a: Namespaces, b: Namespaces) -> bool:
     """Whether two sets of possible namespaces can be the same namespace."""
     if None in a or None in b:
         return True
+    plain_a, plain_b = _plain_names(a), _plain_names(b)
+    if plain_a is not None and plain_b is not None:
+        return not plain_a.isdisjoint(plain_b)
     return any_match((x for x in a if x), (y for y in b if y))
 
 
