@@ -288,6 +288,7 @@ _NOT_READ = frozenset(
     }
 )
 _IMAGE_KEYS = frozenset({"repository", "tag", "digest", "registry"})
+_PLAIN = (list, int, float, type(None))
 
 
 def _read_here(node: Any, read: bool = True) -> bool:
@@ -298,7 +299,8 @@ def _read_here(node: Any, read: bool = True) -> bool:
     """
     if isinstance(node, str):
         return read and "${" in node
-    if isinstance(node, Mapping):
+    # Exact classes first: the Mapping ABC check is slow on the YAML's plain scalars.
+    if isinstance(node, dict) or (not isinstance(node, _PLAIN) and isinstance(node, Mapping)):
         for key, value in node.items():
             name = key.lower() if isinstance(key, str) else ""
             image = name.endswith("image") or name in _IMAGE_KEYS
