@@ -56,6 +56,7 @@ from typing import Any
 from homelab_kit import Diagnostic, DocumentRef, Location, Repo, Severity
 from homelab_kit.model.patches import applied_copies_by_cluster
 from homelab_kit.model.substitute import has_variables
+from homelab_kit.model.substituted import SECRET
 from homelab_kit_helm._support import EXACT_VERSION, is_range, resolve_chart_source
 
 ID = "helm-chart-version-pinned"
@@ -102,6 +103,9 @@ def _as_applied(
         for path, problem in judge(copy.get, lambda value: [value]):
             where = copy.provenance.changed_by(path) or doc.location(*path)
             filled = copy.provenance.substituted(path)
+            if any(s.origin == SECRET for s in filled):
+                # A value a Secret gave is never quoted (the message's only value).
+                problem = problem.replace(repr(str(copy.get(*path))), "from a Secret")
             if filled:
                 problem += f" ({'; '.join(s.describe() for s in filled)})"
             found.setdefault((where, problem), set()).add(cluster)

@@ -198,3 +198,21 @@ def test_a_release_no_cluster_deploys_is_not_checked(yaml_tree: YamlTree, tmp_pa
     yaml_tree(tree)
     assert _found(tmp_path) == []
     assert CLUSTER_KS in tree
+
+
+def test_a_version_a_secret_fills_is_judged_but_never_quoted(
+    yaml_tree: YamlTree, tmp_path: Path
+) -> None:
+    tree = _substituted("9.x-hidden")
+    settings = "kubernetes/apps/default/settings.yaml"
+    secret = tree[settings].replace("kind: ConfigMap", "kind: Secret")
+    tree[settings] = secret.replace("\ndata:", "\nstringData:")
+    edit(tree, ECHO_KS, "- kind: ConfigMap\n", "- kind: Secret\n")
+    yaml_tree(tree)
+    ((path, line, _, message),) = _found(tmp_path)
+    assert (path, line) == (ECHO_HR, 19)
+    assert "hidden" not in message
+    assert message.startswith(
+        "HelmRelease echo chart version from a Secret is not an exact version "
+        "(${CHART_VERSION} from Secret default/cluster-settings key CHART_VERSION"
+    )
