@@ -130,6 +130,8 @@ class BuildSession:
         self._valid: dict[Dependency, bool] = {}
         self._sources: dict[int, tuple[Mapping[str, Any], bytes]] = {}
         self._index = _SourceIndex()
+        # What each built object is, by the id of its data: (the data, its key).
+        self.identities: dict[int, tuple[Mapping[str, Any], str]] = {}
         self.reused = 0
         self.built = 0
 
@@ -188,6 +190,7 @@ class BuildSession:
             if isinstance(found, FluxBuild):
                 self.store.keep_build(key, stored, changed=False)
                 self.reused += 1
+                self._identify(key, stored[0], found)
                 return found
         with _recorded() as reads:
             if parsed is not None:  # a file used through the loader's parse is read too
@@ -198,7 +201,16 @@ class BuildSession:
         if dependencies is not None:
             # Pickled now: what the caller later does with the objects is not kept.
             self.store.keep_build(key, (dependencies, dumps_parsed(result)), changed=True)
+            self._identify(key, dependencies, result)
         return result
+
+    def _identify(self, key: str, dependencies: tuple[Dependency, ...], result: FluxBuild) -> None:
+        """Name each object of ``result`` by what made it: the build's key and the
+        files and folders it read, as they are (so the same name, run after run,
+        means the same object, positions included: see :func:`object_identity`)."""
+        made = hashlib.sha256(f"{key}\0{dependencies!r}".encode()).hexdigest()
+        for number, data in enumerate(result.objects):
+            self.identities[id(data)] = (data, f"{made}:{number}")
 
     def save(self) -> None:
         self.store.save_builds()
@@ -385,6 +397,15 @@ def _feed(h: Any, value: Any) -> None:
         _feed(h, dict(value))
     else:
         h.update(f"{type(value).__name__}:{value!r};".encode())
+
+
+def object_identity(
+    identities: Mapping[int, tuple[Mapping[str, Any], str]], data: Mapping[str, Any]
+) -> str | None:
+    """The name :class:`BuildSession` gave the built object ``data`` (None: not built
+    through it, or built in a way not kept: a binary, a failed build)."""
+    found = identities.get(id(data))
+    return found[1] if found is not None and found[0] is data else None
 
 
 _ACTIVE: ContextVar[BuildSession | None] = ContextVar("homelab_kit_build_session", default=None)

@@ -36,6 +36,10 @@ _LAZY = {
 
 __getattr__ = attach("homelab_kit.lint", _LAZY, globals())
 
+# Where a linted Repo keeps what the build session named its objects (read by
+# homelab_kit.lint.reuse).
+OBJECT_IDENTITIES = "_object_identities"
+
 
 __all__ = [
     "DOC_SECTIONS",
@@ -116,6 +120,8 @@ def _build_clusters(repo: Repo, store: Cache, links: Sequence[str]) -> None:
     with build_cache.using(builds):
         repo.clusters  # noqa: B018  (built here, through the session)
     builds.save()
+    # What each built object is: the key of the check results kept per object.
+    repo._memo[OBJECT_IDENTITIES] = builds.identities
 
 
 def lint(
@@ -208,6 +214,7 @@ def lint(
             reuse=reuse,
         )
         if reuse is not None and store is not None:
+            reuse.keep_tables()
             store.save_checks(reuse.kept)
         chosen = select_clusters(repo.clusters, clusters)
         if clusters:

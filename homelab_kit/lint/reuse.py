@@ -24,6 +24,11 @@ files' SHA-256 for ``files``, ``documents`` and ``patch_documents``, the pickled
 value for any other field (a document or file in it by its file's SHA-256).  A
 field whose content cannot be keyed (a value that does not pickle) makes the check
 run, unkept.
+
+A check whose findings depend on each cluster's desired state runs every time, but
+may keep what it works out about each object: :func:`per_object` gives it a table
+kept across runs, keyed by what the object is (see :class:`ObjectResults`), so that
+after one change only the changed objects are worked out again.
 """
 
 from __future__ import annotations
@@ -32,8 +37,8 @@ import copyreg
 import hashlib
 import io
 import pickle
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
@@ -53,6 +58,12 @@ _DESIRED_STATE = ("_clusters", "_deployed")
 FILE_FIELDS = ("files", "documents", "patch_documents")
 # Where the kept results hold the files' signatures (no check ID has a ``#``).
 SIGNATURES = "#signatures"
+# Where they hold the tables of results per object (:func:`per_object`).
+OBJECTS = "#objects"
+# Where a Repo being linted with a cache holds its Reuse (``Repo._memo``).
+_REUSE = "_reuse"
+
+T = TypeVar("T")
 
 Outcome = tuple[bool, list[Diagnostic]]  # (crashed, its diagnostics or the internal error)
 
@@ -120,6 +131,38 @@ class Reuse:
         self.kept: dict[str, Any] = {}
         self.reused = 0  # checks answered wholly from the stored results
         self.ran = 0  # checks (or a file-scoped check's changed files) run
+        self.tables: dict[str, ObjectResults] = {}  # per_object's, by table key
+        repo._memo[_REUSE] = self
+
+    # ------------------------------------------------------------------ per object
+
+    def per_object(self, name: str, context: str) -> ObjectResults:
+        """The table ``name`` under ``context`` (see :func:`per_object`)."""
+        table = hashlib.sha256(f"{self._salt}\0{name}\0{context}".encode()).hexdigest()
+        found = self.tables.get(table)
+        if found is None:
+            from homelab_kit.lint import OBJECT_IDENTITIES
+
+            stored = self._stored.get(OBJECTS)
+            payload = stored.get(table) if isinstance(stored, dict) else None
+            found = self.tables[table] = ObjectResults(
+                self.repo, self.repo._memo.get(OBJECT_IDENTITIES, {}), _loaded(payload)
+            )
+        return found
+
+    def keep_tables(self) -> None:
+        """Put every table used this run in :attr:`kept` (only the objects asked about,
+        so that what no longer exists is dropped)."""
+        from homelab_kit.yaml.reader import dumps_parsed
+
+        tables: dict[str, bytes] = {}
+        for table, results in self.tables.items():
+            try:
+                tables[table] = dumps_parsed(results.kept)
+            except Exception:  # a value that does not pickle: not kept, worked out again
+                continue
+        if tables:
+            self.kept[OBJECTS] = tables
 
     # ------------------------------------------------------------------ running
 
@@ -323,3 +366,111 @@ def _digest(repo: Repo, name: str) -> str | None:
         return None
     h.update(buffer.getvalue())
     return h.hexdigest()
+
+
+def _loaded(payload: Any) -> dict[str, Any]:
+    """A stored table, read back by the cache's restricted unpickler ({} if it cannot be)."""
+    if not isinstance(payload, bytes):
+        return {}
+    from homelab_kit.cache import loads_models
+
+    try:
+        table = loads_models(payload)
+    except Exception:  # a value of a class the unpickler refuses: worked out again
+        return {}
+    return table if isinstance(table, dict) else {}
+
+
+class ObjectResults:
+    """What a check worked out about each object, kept across runs by what the object is.
+
+    An object is named by what made it: an object a Flux Kustomization build produced,
+    by the build's inputs and the content of every file and folder it read (so an
+    unchanged build names its objects the same, positions included); a document read
+    as written, by its file's SHA-256 and its place in the file.  An object named
+    neither way (a binary's build, a failed one) is always worked out.
+
+    Use it through :func:`per_object`; without a cache (``--no-cache``, library calls)
+    every value is worked out, as if nothing were kept.
+    """
+
+    def __init__(
+        self,
+        repo: Repo | None,
+        identities: Mapping[int, tuple[Mapping[str, Any], str]],
+        stored: Mapping[str, Any],
+    ) -> None:
+        self._repo = repo
+        self._identities = identities
+        self._stored = stored
+        self.kept: dict[str, Any] = {}
+        self.reused = 0  # values answered from the stored table
+        self.computed = 0  # values worked out
+
+    def get(self, subject: Any, compute: Callable[[], T], *extra: Hashable) -> T:
+        """What ``compute()`` returns for ``subject``: kept from an earlier run when
+        ``subject`` (and ``extra``) are the same, else worked out now (and kept).
+
+        :param subject: a :class:`~homelab_kit.model.clusters.DesiredObject`, an
+            :class:`~homelab_kit.model.applied.AppliedDocument` or a
+            :class:`~homelab_kit.model.base.DocumentRef`: what ``compute`` judges.
+        :param compute: a function of ``subject``'s content (``data``: the object
+            as applied, positions included) and of ``extra`` only; it returns what
+            the cache may hold (homelab-kit's value classes, standard types).
+        :param extra: anything else the value depends on, by its ``repr``.
+        """
+        key = self._key(subject, extra)
+        if key is None:
+            return compute()
+        if key in self._stored:
+            value = self._stored[key]
+            self.reused += 1
+        else:
+            value = compute()
+            self.computed += 1
+        self.kept[key] = value
+        return value  # type: ignore[no-any-return]
+
+    def _key(self, subject: Any, extra: tuple[Hashable, ...]) -> str | None:
+        from homelab_kit.build_cache import object_identity
+
+        data = getattr(subject, "data", None)
+        if data is None:
+            return None
+        name = object_identity(self._identities, data)
+        if name is None:
+            if not isinstance(subject, DocumentRef) or self._repo is None:
+                return None
+            found = self._repo.files.get(subject.path)
+            if found is None or not found.sha256:
+                return None
+            if not any(d.index == subject.index and d.data is data for d in found.documents):
+                return None  # not the document as read from its file
+            name = f"{subject.path}\0{subject.index}\0{found.sha256}"
+        return f"{name}\0{extra!r}" if extra else name
+
+
+def per_object(repo: Repo, name: str, context: str | None = "") -> ObjectResults:
+    """A table of what a check works out per object, kept across runs of ``lint``.
+
+    For a check that reads the desired state: it runs every time (its findings may
+    depend on any object), but the costly part it works out for each object on its
+    own (validating it against its schema, say) is kept by what the object is, so
+    that after one change only the changed objects are worked out again.
+
+    :param repo: the repository the check was given.
+    :param name: the table's name: the check's ID, or a name its plugin's checks share.
+    :param context: everything besides the object that every value depends on (a
+        Kubernetes version, a digest of the CRDs); a table under another context
+        starts empty.  The configuration and the plugins are always part of it.
+        None: it cannot be said this run (every value is worked out, nothing kept).
+    :returns: the table (:meth:`ObjectResults.get`); without a cache, one that
+        keeps nothing.
+
+    >>> table = per_object(repo, "my-plugin/validate", context=version)  # doctest: +SKIP
+    >>> table.get(obj, lambda: judge(obj.data))  # doctest: +SKIP
+    """
+    reuse = repo._memo.get(_REUSE)
+    if context is not None and isinstance(reuse, Reuse) and reuse.repo is repo:
+        return reuse.per_object(name, context)
+    return ObjectResults(None, {}, {})

@@ -16,6 +16,7 @@ validated as written.
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,6 +27,7 @@ import attrs
 
 from homelab_kit import DocumentRef, HomelabKitError, Location, Repo
 from homelab_kit.cache import cache_directory
+from homelab_kit.lint.reuse import ObjectResults, per_object
 from homelab_kit.model.applied_fields import written_path
 from homelab_kit.model.clusters import ClusterKustomization, DesiredObject, KsKey
 from homelab_kit.render._docs import canonical_json
@@ -115,7 +117,7 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
         else:
             yield from _object(doc, doc.data, registry, variables.of(doc.path), patched)
     for kfile in repo.kustomize_files:
-        yield from _kustomize_file(kfile.doc, registry)
+        yield from _kustomize_file(kfile.doc, registry, applied.kept)
     for warning in registry.warnings:  # a location missing, misspelt or unreachable
         yield Finding(_config_location(repo), warning, True)
 
@@ -235,6 +237,8 @@ class _AppliedCopies:
         self._clusters = frozenset(c.name for c in repo.clusters)
         self._by_place: dict[tuple[str, int], Copies] = {}
         self._secret_variables: dict[tuple[str, tuple[str | None, str] | None], bool] = {}
+        # Each copy's violations, kept across runs by what the copy is (lint's cache).
+        self.kept = per_object(repo, "homelab-kit-schema/validate", _context(repo, registry))
         # Each cluster's Flux Kustomizations by key (the first of a key, as
         # ``Cluster.kustomization`` answers), indexed once: that method scans them all.
         self._kustomizations: dict[tuple[str, KsKey], ClusterKustomization] = {}
@@ -266,9 +270,11 @@ class _AppliedCopies:
         every_ks = {label for *_, labels in contents.values() for label in labels}
         seen: dict[tuple[Location, str], _Seen] = {}
         for cluster, obj, in_clusters, labels in contents.values():
-            advisory = _is_advisory(self._registry, obj.data)
             redact = self._reads_secrets(cluster, obj)
-            for violation in validate(obj.data, self._registry, redact=redact):
+            violations, advisory = self.kept.get(
+                obj, functools.partial(self._validate, obj, redact), redact
+            )
+            for violation in violations:
                 where, substituted = self._where(doc, cluster, obj, violation)
                 if (where.path, where.line, violation.message) in self._in_patches:
                     continue
@@ -279,6 +285,11 @@ class _AppliedCopies:
                 entry.advisory = entry.advisory or advisory
         for (where, text), entry in seen.items():
             yield from self._finding(doc, where, text, entry, every_ks)
+
+    def _validate(self, obj: DesiredObject, redact: bool) -> tuple[list[SchemaViolation], bool]:
+        """``obj``'s violations, and whether its schema is a bundled one."""
+        found = validate(obj.data, self._registry, redact=redact)
+        return found, _is_advisory(self._registry, obj.data)
 
     def _finding(
         self, doc: DocumentRef, where: Location, text: str, entry: _Seen, every_ks: set[str]
@@ -371,6 +382,22 @@ class _AppliedCopies:
         return written.location("spec", "patches")
 
 
+def _context(repo: Repo, registry: SchemaRegistry) -> str | None:
+    """What an object's violations depend on besides the object: the schemas (the
+    version, the bundled ones, the CRDs by their files).  None (validate every time)
+    with configured schema locations, whose content is not keyed."""
+    if repo.settings.schema_locations:
+        return None
+    crds: list[str] = []
+    for doc in repo.documents:
+        if doc.kind == "CustomResourceDefinition" and doc.group == _CRD_GROUP:
+            sha = repo.files[doc.path].sha256
+            if not sha:
+                return None
+            crds.append(f"{doc.path}:{doc.index}:{sha}")
+    return repr((registry.kubernetes_version, repo.settings.bundled_schemas, crds))
+
+
 def _label(key: tuple[str | None, str] | None) -> str:
     if key is None:
         return ""
@@ -461,8 +488,13 @@ def _violations(
     return out
 
 
-def _kustomize_file(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Finding]:
-    """A kustomization.yaml; kustomize defaults a missing apiVersion and kind."""
+def _kustomize_file(
+    doc: DocumentRef, registry: SchemaRegistry, kept: ObjectResults | None = None
+) -> Iterator[Finding]:
+    """A kustomization.yaml; kustomize defaults a missing apiVersion and kind.
+
+    ``kept``: its violations kept across runs (by the file's content).
+    """
     data = doc.data
     kind = data.get("kind") or "Kustomization"
     api_version = data.get("apiVersion") or (
@@ -478,7 +510,11 @@ def _kustomize_file(doc: DocumentRef, registry: SchemaRegistry) -> Iterator[Find
                 doc.location("apiVersion"), message, True, f"kustomize {kind} ({api_version})"
             )
             return
-        violations = validator.validate(data)
+        violations = (
+            kept.get(doc, functools.partial(validator.validate, data), "kustomize")
+            if kept is not None
+            else validator.validate(data)
+        )
     for violation in violations:
         what = f"kustomize {kind}" if isinstance(kind, str) else "kustomization"
         yield Finding(_where(doc, data, violation), f"{what}: {violation.message}", False)

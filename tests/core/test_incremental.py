@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -578,3 +579,185 @@ def test_first_party_scopes_hold(corpus: str | None) -> None:
         else:
             found = list(check.function(reuse._restricted(check.scope), options))  # type: ignore[arg-type]
         assert sorted(set(found)) == whole, check.id
+
+
+# ------------------------------------------------------------------ results kept per object
+
+RADARR = "kubernetes/apps/media/radarr"
+_TYPO = "  storageClassName: longhorn\n  volumeMod: Filesystem\n"  # an unknown field
+
+
+def _tables(reuse: Any) -> tuple[int, int]:
+    """(values reused, values worked out) of every per-object table of one lint."""
+    tables = list(reuse.tables.values())
+    return sum(t.reused for t in tables), sum(t.computed for t in tables)
+
+
+def _schema_lines(result: Any, path: str) -> list[int]:
+    return sorted(
+        d.location.line
+        for d in result.diagnostics
+        if d.check_id == "schema-invalid" and d.location.path == path
+    )
+
+
+def test_schema_violations_kept_for_objects_a_change_did_not_reach(
+    repo: Path, runs: list[Any]
+) -> None:
+    _edit(repo / RADARR / "app/pvc.yaml", "  storageClassName: longhorn\n", _TYPO)
+    before = _findings(repo, cache=False)
+    assert _schema_lines(before, f"{RADARR}/app/pvc.yaml")
+
+    def change(root: Path) -> None:
+        _edit(root / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+
+    reuse = _checks_same_after(repo, change, runs)
+    reused, computed = _tables(reuse)
+    # Only the objects of sonarr's build were validated again; radarr's finding was kept.
+    assert reused > 10 * computed > 0
+    assert _findings(repo, cache=True).diagnostics == before.diagnostics
+
+
+def test_a_kept_finding_moves_with_lines_inserted_above_it(repo: Path, runs: list[Any]) -> None:
+    pvc = repo / RADARR / "app/pvc.yaml"
+    _edit(pvc, "  storageClassName: longhorn\n", _TYPO)
+    homelab_kit.lint(repo, cache=True)
+    lines = _schema_lines(_findings(repo, cache=True), f"{RADARR}/app/pvc.yaml")
+    _checks_same_after(repo, lambda root: _edit(pvc, "---\n", "---\n# one\n# two\n"), runs)
+    moved = _schema_lines(_findings(repo, cache=True), f"{RADARR}/app/pvc.yaml")
+    assert moved == [line + 2 for line in lines]
+
+
+def test_a_finding_follows_its_object_fixed_and_broken(repo: Path, runs: list[Any]) -> None:
+    radarr, sonarr = repo / RADARR / "app/pvc.yaml", repo / SONARR / "app/pvc.yaml"
+    _edit(radarr, "  storageClassName: longhorn\n", _TYPO)
+
+    def fix_one_break_another(root: Path) -> None:
+        _edit(radarr, _TYPO, "  storageClassName: longhorn\n")
+        _edit(sonarr, "  storageClassName: longhorn\n", _TYPO)
+
+    _checks_same_after(repo, fix_one_break_another, runs)
+    found = _findings(repo, cache=True)
+    assert not _schema_lines(found, f"{RADARR}/app/pvc.yaml")
+    assert _schema_lines(found, f"{SONARR}/app/pvc.yaml")
+
+
+def test_a_changed_kubernetes_version_validates_every_object_again(
+    repo: Path, runs: list[Any]
+) -> None:
+    _edit(repo / RADARR / "app/pvc.yaml", "  storageClassName: longhorn\n", _TYPO)
+
+    def change(root: Path) -> None:
+        config = root / ".homelab-kit.yaml"
+        _write(config, config.read_text(encoding="utf-8") + '\nkubernetes-version: "1.31.0"\n')
+
+    reuse = _checks_same_after(repo, change, runs)
+    reused, computed = _tables(reuse)
+    assert reused == 0
+    assert computed > 0
+
+
+_JUDGED: list[str] = []  # what the probe check worked out, object by object
+
+
+def _judge(data: Any) -> Any:
+    from homelab_kit import Severity
+
+    _JUDGED.append(str(data.get("kind")))
+    if data.get("kind") != "PersistentVolumeClaim":
+        return None
+    return (Severity.INFO, f"{data.get('kind')} judged")
+
+
+def _per_object_check(repo: Any, options: Any) -> Any:
+    from homelab_kit import Diagnostic
+    from homelab_kit.lint.reuse import per_object
+    from homelab_kit.model.applied import applied_documents
+
+    table = per_object(repo, "probe-per-object", context="v1")
+    for doc in applied_documents(repo):
+        verdict = table.get(doc, lambda doc=doc: _judge(doc.data))
+        if verdict is not None:
+            severity, message = verdict
+            yield Diagnostic(doc.location(), "probe-per-object", message, severity)
+
+
+class _PerObjectPlugin:
+    """A third-party check keeping what it works out per object."""
+
+    __name__ = "per_object_plugin"
+
+    @homelab_kit.hookimpl
+    def homelab_kit_register_checks(self) -> list[Any]:
+        from homelab_kit.diagnostic import Severity
+        from homelab_kit.lint.check import Check
+
+        return [
+            Check(
+                id="probe-per-object",
+                severity=Severity.INFO,
+                doc="Probe.",
+                remediation="",
+                function=_per_object_check,
+            )
+        ]
+
+
+def test_a_plugin_check_keeps_its_results_per_object(repo: Path, runs: list[Any]) -> None:
+    from homelab_kit.config import load_config
+    from homelab_kit.plugins import PluginManager
+
+    pm = PluginManager(autoload=False, extra=[_PerObjectPlugin()])
+    config = attrs.evolve(load_config(repo), extend_select=("probe-per-object",))
+
+    def lint(cache: bool, manager: Any = pm) -> Any:
+        return attrs.evolve(
+            homelab_kit.lint(repo, cache=cache, pm=manager, config=config), duration=0.0
+        )
+
+    _JUDGED.clear()
+    first = lint(cache=True)
+    everything = len(_JUDGED)
+    assert any(d.check_id == "probe-per-object" for d in first.diagnostics)
+    _edit(repo / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+    _JUDGED.clear()
+    cached = lint(cache=True)
+    assert 0 < len(_JUDGED) < everything / 10  # sonarr's objects only
+    assert cached == lint(cache=False)
+    # Another plugin set: nothing kept is used.
+    other = PluginManager(autoload=False, extra=[_PerObjectPlugin(), _ProbePlugin()])
+    _JUDGED.clear()
+    assert lint(cache=True, manager=other) == lint(cache=False, manager=other)
+    assert len(_JUDGED) == 2 * everything
+
+
+class _Verdict:
+    """A value of a class the cache's unpickler refuses (not homelab-kit's)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+
+def test_values_the_cache_cannot_read_back_are_worked_out_again(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homelab_kit.config import load_config
+    from homelab_kit.plugins import PluginManager
+
+    def refused(data: Any) -> Any:
+        _JUDGED.append(str(data.get("kind")))
+        return _Verdict(str(data.get("kind")))
+
+    monkeypatch.setattr(sys.modules[__name__], "_judge", refused)
+    pm = PluginManager(autoload=False, extra=[_PerObjectPlugin()])
+    config = attrs.evolve(load_config(repo), extend_select=("probe-per-object",))
+    _JUDGED.clear()
+    homelab_kit.lint(repo, cache=True, pm=pm, config=config)
+    everything = len(_JUDGED)
+    _JUDGED.clear()
+    homelab_kit.lint(repo / "kubernetes", cache=True, pm=pm, config=config)  # nothing changed
+    assert len(_JUDGED) in (0, everything)  # the whole result reused, or all worked out again
+    _edit(repo / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+    _JUDGED.clear()
+    homelab_kit.lint(repo, cache=True, pm=pm, config=config)
+    assert len(_JUDGED) == everything
