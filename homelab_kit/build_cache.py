@@ -130,7 +130,7 @@ class BuildSession:
         self._valid: dict[Dependency, bool] = {}
         self._sources: dict[int, tuple[Mapping[str, Any], bytes]] = {}
         self._index = _SourceIndex()
-        # What each built object is, by the id of its data: (the data, its key).
+        # What each built object is, by the id of its data: (the data, its name).
         self.identities: dict[int, tuple[Mapping[str, Any], str]] = {}
         self.reused = 0
         self.built = 0
@@ -207,7 +207,8 @@ class BuildSession:
     def _identify(self, key: str, dependencies: tuple[Dependency, ...], result: FluxBuild) -> None:
         """Name each object of ``result`` by what made it: the build's key and the
         files and folders it read, as they are (so the same name, run after run,
-        means the same object, positions included: see :func:`object_identity`)."""
+        means the same object, positions included: see
+        :class:`homelab_kit.lint.reuse.ObjectResults`)."""
         made = hashlib.sha256(f"{key}\0{dependencies!r}".encode()).hexdigest()
         for number, data in enumerate(result.objects):
             self.identities[id(data)] = (data, f"{made}:{number}")
@@ -397,15 +398,6 @@ def _feed(h: Any, value: Any) -> None:
         _feed(h, dict(value))
     else:
         h.update(f"{type(value).__name__}:{value!r};".encode())
-
-
-def object_identity(
-    identities: Mapping[int, tuple[Mapping[str, Any], str]], data: Mapping[str, Any]
-) -> str | None:
-    """The name :class:`BuildSession` gave the built object ``data`` (None: not built
-    through it, or built in a way not kept: a binary, a failed build)."""
-    found = identities.get(id(data))
-    return found[1] if found is not None and found[0] is data else None
 
 
 _ACTIVE: ContextVar[BuildSession | None] = ContextVar("homelab_kit_build_session", default=None)

@@ -432,22 +432,25 @@ class ObjectResults:
         return value  # type: ignore[no-any-return]
 
     def _key(self, subject: Any, extra: tuple[Hashable, ...]) -> str | None:
-        from homelab_kit.build_cache import object_identity
-
         data = getattr(subject, "data", None)
         if data is None:
             return None
-        name = object_identity(self._identities, data)
+        built = self._identities.get(id(data))  # (the data, its name): BuildSession's
+        name = built[1] if built is not None and built[0] is data else self._written(subject, data)
         if name is None:
-            if not isinstance(subject, DocumentRef) or self._repo is None:
-                return None
-            found = self._repo.files.get(subject.path)
-            if found is None or not found.sha256:
-                return None
-            if not any(d.index == subject.index and d.data is data for d in found.documents):
-                return None  # not the document as read from its file
-            name = f"{subject.path}\0{subject.index}\0{found.sha256}"
+            return None
         return f"{name}\0{extra!r}" if extra else name
+
+    def _written(self, subject: Any, data: Any) -> str | None:
+        """The name of a document as read from its file (None: it is not one)."""
+        if not isinstance(subject, DocumentRef) or self._repo is None:
+            return None
+        found = self._repo.files.get(subject.path)
+        if found is None or not found.sha256:
+            return None
+        if not any(d.index == subject.index and d.data is data for d in found.documents):
+            return None  # not the document as read from its file
+        return f"{subject.path}\0{subject.index}\0{found.sha256}"
 
 
 def per_object(repo: Repo, name: str, context: str | None = "") -> ObjectResults:

@@ -29,10 +29,12 @@ Delete the source, or point the HelmRelease's `chartRef` at it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from homelab_kit import Diagnostic, Repo, Severity
+from homelab_kit.lint.reuse import per_object
 
 ID = "helm-chart-source-unused"
 SEVERITY = Severity.WARNING
@@ -76,13 +78,15 @@ def _names_used(repo: Repo) -> frozenset[tuple[str, str, str]]:
     substituted from ``${VAR}``) and from the deployed files as written.
     """
     out: set[tuple[str, str, str]] = set()
+    kept = per_object(repo, ID)  # each object's references, kept across runs
     for cluster in repo.clusters:
         for obj in cluster.objects:
-            out.update((cluster.name, kind, name) for kind, name in _refs(obj.data))
+            refs = kept.get(obj, functools.partial(_refs, obj.data))
+            out.update((cluster.name, kind, name) for kind, name in refs)
     for doc in repo.documents:
         if not repo.is_deployed(doc.path):
             continue
-        refs = _refs(doc.data)
+        refs = kept.get(doc, functools.partial(_refs, doc.data))
         if not refs:
             continue
         for group in _groups(repo, doc.path):

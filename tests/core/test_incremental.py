@@ -761,3 +761,28 @@ def test_values_the_cache_cannot_read_back_are_worked_out_again(
     _JUDGED.clear()
     homelab_kit.lint(repo, cache=True, pm=pm, config=config)
     assert len(_JUDGED) == everything
+
+
+def test_an_unused_chart_source_follows_the_reference_that_changed(
+    repo: Path, runs: list[Any]
+) -> None:
+    release = repo / RADARR / "app/helmrelease.yaml"
+
+    def change(root: Path) -> None:  # radarr now uses sonarr's OCIRepository
+        _edit(release, "    name: *app\n", "    name: sonarr\n")
+
+    reuse = _checks_same_after(repo, change, runs)
+    found = _findings(repo, cache=True)
+    assert any(
+        d.check_id == "helm-chart-source-unused"
+        and d.location.path == f"{RADARR}/app/helmrelease.yaml"
+        for d in found.diagnostics
+    )
+    reused, computed = _tables(reuse)
+    assert reused > 10 * computed > 0
+    _checks_same_after(
+        repo, lambda root: _edit(release, "    name: sonarr\n", "    name: *app\n"), runs
+    )
+    assert not any(
+        d.check_id == "helm-chart-source-unused" for d in _findings(repo, cache=True).diagnostics
+    )
