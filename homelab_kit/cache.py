@@ -141,12 +141,21 @@ def _is_model_class(module: str, name: str) -> bool:
     if module != "homelab_kit" and not module.startswith("homelab_kit."):
         return False
     found = getattr(sys.modules.get(module), name, None) if "." not in name else None
-    return (
+    known = _model_classes.get((module, name))
+    if known is not None and known[0] is found:
+        return known[1]  # asked once per class and process (each unpickling asks again)
+    answer = (
         isinstance(found, type)
         and found.__module__ == module
         and not issubclass(found, BaseException)
         and (attrs.has(found) or issubclass(found, _VALUE_BASES))
     )
+    _model_classes[(module, name)] = (found, answer)
+    return answer
+
+
+# (module, name) -> (the object found there, whether it is a model class)
+_model_classes: dict[tuple[str, str], tuple[Any, bool]] = {}
 
 
 class _ModelUnpickler(pickle.Unpickler):
