@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from homelab_kit.model.substituted import Substitution
 
 FieldPath = tuple[str | int, ...]
+_MAPPINGS = (dict, Mapping)
 
 
 def value_at(node: Any, path: FieldPath) -> Any:
@@ -31,7 +32,7 @@ def value_at(node: Any, path: FieldPath) -> Any:
     80
     """
     for part in path:
-        if isinstance(node, Mapping):
+        if isinstance(node, _MAPPINGS):  # dict first: the Mapping ABC alone is slow
             node = node.get(part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]

@@ -613,7 +613,8 @@ class _Composer:
                         )
                     )
                 container[key] = value
-                parent.marks[key] = (*parent.key_mark, line, column)
+                key_mark = parent.key_mark
+                parent.marks[key] = (key_mark[0], key_mark[1], line, column)
                 continue
             if kind == COLLECTION_END:
                 frame = stack.pop()
@@ -749,7 +750,8 @@ class _Composer:
                         )
                     )
                 container[key] = value
-                parent.marks[key] = (*parent.key_mark, *vmark)
+                key_mark = parent.key_mark
+                parent.marks[key] = (key_mark[0], key_mark[1], vmark[0], vmark[1])
             else:
                 parent.container.append(value)
                 parent.item_marks.append(
