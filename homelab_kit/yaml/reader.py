@@ -429,37 +429,6 @@ class _TooBig(Exception):
         self.rest = rest
 
 
-class _Frame:
-    """A mapping or sequence being composed (``marks``/``item_marks``: its container's)."""
-
-    __slots__ = (
-        "anchor",
-        "container",
-        "is_map",
-        "item_marks",
-        "key",
-        "key_mark",
-        "line",
-        "marks",
-        "merged",
-        "size",
-    )
-
-    def __init__(self, container: Any, is_map: bool, anchor: str | None, line: int) -> None:
-        self.container = container
-        self.is_map = is_map
-        if is_map:
-            self.marks = container.marks
-        else:
-            self.item_marks = container.item_marks
-        self.anchor = anchor
-        self.key: Any = _NO_KEY
-        self.key_mark: tuple[int, int] = (0, 0)
-        self.size = 1
-        self.line = line
-        self.merged: set[Any] | None = None  # keys that came from a ``<<`` merge
-
-
 _NO_KEY = object()
 
 # Plain scalars that may not be strings, resolved (``name``, ``true``, ``1h``, ``8080``:
@@ -536,7 +505,10 @@ class _Composer:
         defined: list[list[Any]],
         earlier: set[str],
     ) -> tuple[Any, Any]:
-        stack: list[_Frame] = []
+        # The innermost open collection lives in local variables (reading and writing
+        # them is what most events do); the ones around it wait on ``stack``, each as
+        # the tuple of those variables.
+        stack: list[tuple[Any, ...]] = []
         open_anchored: set[int] = set()  # id() of anchored collections not yet closed
         root: Any = None
         total = 0
@@ -550,14 +522,28 @@ class _Composer:
         resolved = _RESOLVED
         SCALAR, ALIAS, COLLECTION_END = _SCALAR, _ALIAS, _COLLECTION_END
         MAPPING_START, SEQUENCE_START = _MAPPING_START, _SEQUENCE_START
-        parent: _Frame | None = None  # stack[-1]
+        # the open collection (when ``open_``): a mapping (``is_map``, its ``marks``,
+        # the ``key`` read and not yet given a value, where that key is, the keys a
+        # ``<<`` merge added) or a sequence (its ``item_marks``); its anchor, where it
+        # starts, and how many nodes it holds (itself included)
+        open_ = False
+        is_map = False
+        container: Any = None
+        marks: Any = None
+        item_marks: Any = None
+        key: Any = no_key
+        key_line = key_column = 0
+        merged: set[Any] | None = None
+        anchor: str | None = None
+        frame_line = 0
+        size = 0
         while True:
             event = get()
             kind = event[0]
             if kind == SCALAR:
                 # The hot path (most events are scalars): a plain scalar resolved
                 # inline, then stored straight into its parent.
-                _, anchor, tag, implicit, value, mark, style = event
+                _, scalar_anchor, tag, implicit, value, mark, style = event
                 if implicit[0]:  # plain, untagged (or tagged "!")
                     if style:
                         pass
@@ -572,8 +558,8 @@ class _Composer:
                         value = found
                 else:
                     value = _scalar(tag, value, style, implicit)
-                if anchor is not None:
-                    self._define(anchor, value, mark, 1, anchors, defined)
+                if scalar_anchor is not None:
+                    self._define(scalar_anchor, value, mark, 1, anchors, defined)
                 total += 1
                 decoded += 1
                 line, column = mark.line + 1, mark.column + 1
@@ -585,50 +571,54 @@ class _Composer:
                         line,
                         column,
                     )
-                if parent is None:
+                if not open_:
                     root = value
                     continue
-                parent.size += 1
-                if not parent.is_map:
-                    parent.container.append(value)
-                    parent.item_marks.append((line, column))
+                size += 1
+                if not is_map:
+                    container.append(value)
+                    item_marks.append((line, column))
                     continue
-                if parent.key is no_key:
-                    parent.key = value
-                    parent.key_mark = (line, column)
+                if key is no_key:
+                    key = value
+                    key_line, key_column = line, column
                     continue
-                key: Any = parent.key
-                parent.key = no_key
-                container: Any = parent.container
-                if parent.merged and key in parent.merged:
-                    parent.merged.discard(key)  # an explicit key overrides a merged one
+                if merged and key in merged:
+                    merged.discard(key)  # an explicit key overrides a merged one
                 elif key in container:
-                    kl, kc = parent.key_mark
-                    problems.append(
-                        YamlProblem(
-                            "duplicate-key",
-                            f"duplicate key {key!r} (first at line {parent.marks[key][0]})",
-                            kl,
-                            kc,
-                        )
-                    )
+                    problems.append(_duplicate(key, marks, key_line, key_column))
                 container[key] = value
-                key_mark = parent.key_mark
-                parent.marks[key] = (key_mark[0], key_mark[1], line, column)
+                marks[key] = (key_line, key_column, line, column)
+                key = no_key
                 continue
             if kind == COLLECTION_END:
-                frame = stack.pop()
-                parent = stack[-1] if stack else None
-                value, size = frame.container, frame.size
-                if frame.anchor is not None:
+                value, value_size = container, size
+                if anchor is not None:
                     open_anchored.discard(id(value))
-                    entry = anchors.get(frame.anchor)
+                    entry = anchors.get(anchor)
                     if entry is not None and entry[0] is value:
-                        anchors[frame.anchor] = (value, entry[1], entry[2], size, entry[4])
+                        anchors[anchor] = (value, entry[1], entry[2], value_size, entry[4])
+                if stack:
+                    (
+                        is_map,
+                        container,
+                        marks,
+                        item_marks,
+                        key,
+                        key_line,
+                        key_column,
+                        merged,
+                        anchor,
+                        frame_line,
+                        size,
+                    ) = stack.pop()
+                else:
+                    open_ = False
                 mark = None
             elif kind in (MAPPING_START, SEQUENCE_START):
                 mark = event[2]
-                if len(stack) >= max_depth:
+                depth = len(stack) + 1 if open_ else 0
+                if depth >= max_depth:
                     raise _TooBig(
                         "too-deep",
                         f"nesting deeper than {max_depth} levels; document skipped",
@@ -636,15 +626,37 @@ class _Composer:
                         mark.column + 1,
                     )
                 decoded += 1
+                if open_:
+                    stack.append(
+                        (
+                            is_map,
+                            container,
+                            marks,
+                            item_marks,
+                            key,
+                            key_line,
+                            key_column,
+                            merged,
+                            anchor,
+                            frame_line,
+                            size,
+                        )
+                    )
+                open_ = True
                 is_map = kind == MAPPING_START
-                container = (
-                    YMap(mark.line + 1, mark.column + 1)
-                    if is_map
-                    else YSeq(mark.line + 1, mark.column + 1)
-                )
+                frame_line = mark.line + 1
+                if is_map:
+                    container = YMap(frame_line, mark.column + 1)
+                    marks = container.marks
+                    item_marks = None
+                    key = no_key
+                    merged = None
+                else:
+                    container = YSeq(frame_line, mark.column + 1)
+                    item_marks = container.item_marks
+                    marks = None
                 anchor = event[1]
-                parent = _Frame(container, is_map, anchor, mark.line + 1)
-                stack.append(parent)
+                size = 1
                 if anchor is not None:
                     # Registered now so that an alias to it from inside is recognised.
                     self._define(anchor, container, mark, 1, anchors, defined)
@@ -667,7 +679,7 @@ class _Composer:
                         problems.append(
                             YamlProblem("undefined-alias", msg, mark.line + 1, mark.column + 1)
                         )
-                    value, size = None, 1
+                    value, value_size = None, 1
                 elif id(target[0]) in open_anchored:
                     defined[target[4]][3] += 1
                     # YAML allows it, but a node that contains itself is a cycle no
@@ -680,10 +692,10 @@ class _Composer:
                         mark.column + 1,
                     )
                 else:
-                    value, size = target[0], target[3]
+                    value, value_size = target[0], target[3]
                     defined[target[4]][3] += 1
-                    aliased += size
-                    decoded += size
+                    aliased += value_size
+                    decoded += value_size
                     if excessive_aliasing(self.alias_nodes + aliased, self.nodes + decoded):
                         raise _TooBig(
                             "alias-bomb",
@@ -701,7 +713,8 @@ class _Composer:
             else:  # pragma: no cover - libyaml emits nothing else inside a document
                 continue
 
-            total += size
+            # A collection just closed, or an alias: its value goes to the open one.
+            total += value_size
             if total > max_nodes:
                 line, col = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
                 raise _TooBig(
@@ -711,56 +724,39 @@ class _Composer:
                     line,
                     col,
                 )
-            if parent is None:
+            if not open_:
                 root = value
                 continue
-            parent.size += size
-            if parent.is_map:
-                if parent.key is _NO_KEY:
-                    key = _hashable(value) if isinstance(value, dict | list) else value
-                    parent.key = key
-                    parent.key_mark = (
-                        (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-                    )
-                    continue
-                key = parent.key
-                parent.key = _NO_KEY
-                vmark = (
-                    (mark.line + 1, mark.column + 1)
-                    if mark is not None
-                    else (value.line, value.column)
-                    if isinstance(value, YMap | YSeq)
-                    else parent.key_mark
-                )
-                container = parent.container
-                if key == "<<" and kind != SCALAR:
-                    merged = self._merge(container, value)
-                    parent.merged = (parent.merged or set()) | merged
-                    continue
-                if parent.merged and key in parent.merged:
-                    parent.merged.discard(key)  # an explicit key overrides a merged one
-                elif key in container:
-                    kl, kc = parent.key_mark
-                    problems.append(
-                        YamlProblem(
-                            "duplicate-key",
-                            f"duplicate key {key!r} (first at line {parent.marks[key][0]})",
-                            kl,
-                            kc,
-                        )
-                    )
-                container[key] = value
-                key_mark = parent.key_mark
-                parent.marks[key] = (key_mark[0], key_mark[1], vmark[0], vmark[1])
+            size += value_size
+            if mark is not None:
+                vmark = (mark.line + 1, mark.column + 1)
+            elif isinstance(value, YMap | YSeq):
+                vmark = (value.line, value.column)
             else:
-                parent.container.append(value)
-                parent.item_marks.append(
-                    (mark.line + 1, mark.column + 1)
-                    if mark is not None
-                    else (value.line, value.column)
-                    if isinstance(value, YMap | YSeq)
-                    else (parent.line, 0)
+                vmark = None
+            if not is_map:
+                container.append(value)
+                item_marks.append(vmark if vmark is not None else (frame_line, 0))
+                continue
+            if key is no_key:
+                key = _hashable(value) if isinstance(value, dict | list) else value
+                key_line, key_column = (
+                    (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
                 )
+                continue
+            if vmark is None:
+                vmark = (key_line, key_column)
+            if key == "<<":
+                merged = (merged or set()) | self._merge(container, value)
+                key = no_key
+                continue
+            if merged and key in merged:
+                merged.discard(key)  # an explicit key overrides a merged one
+            elif key in container:
+                problems.append(_duplicate(key, marks, key_line, key_column))
+            container[key] = value
+            marks[key] = (key_line, key_column, vmark[0], vmark[1])
+            key = no_key
 
     @staticmethod
     def _define(
@@ -788,6 +784,13 @@ class _Composer:
                     if isinstance(source, YMap) and k in source.marks:
                         container.marks[k] = source.marks[k]
         return added
+
+
+def _duplicate(key: Any, marks: dict[Any, Any], line: int, column: int) -> YamlProblem:
+    """The problem of ``key`` written again at ``line``:``column`` (``marks``: its mapping's)."""
+    return YamlProblem(
+        "duplicate-key", f"duplicate key {key!r} (first at line {marks[key][0]})", line, column
+    )
 
 
 def _hashable(value: Any) -> Any:
