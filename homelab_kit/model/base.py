@@ -97,12 +97,7 @@ class DocumentRef:
         return node
 
     def str_at(self, *path: str | int) -> str | None:
-        value = self.get(*path)
-        if isinstance(value, bool) or value is None:
-            return None
-        if isinstance(value, str | int | float):
-            return str(value)
-        return None
+        return as_text(self.get(*path))
 
     def bool_at(self, *path: str | int) -> bool | None:
         value = self.get(*path)
@@ -124,6 +119,15 @@ class DocumentRef:
 def as_mapping(value: Any) -> Mapping[str, Any]:
     """``value`` when it is a mapping, else an empty one (for tolerant reading)."""
     return value if isinstance(value, _MAPPINGS) else {}
+
+
+def as_text(value: Any) -> str | None:
+    """A scalar as text (``8080`` -> ``"8080"``); None for a boolean, null or collection."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
 
 
 def as_list(value: Any) -> list[Any]:

@@ -8,11 +8,23 @@ from typing import Any
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.base import DocumentRef, doc_field, source_field
+from homelab_kit.model.base import (
+    DocumentRef,
+    as_list,
+    as_mapping,
+    as_text,
+    doc_field,
+    source_field,
+)
 
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
+_NOTHING: Mapping[str, Any] = {}  # an absent mapping (read only)
+
+
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def reads_this_repository(spec: Any) -> bool:
@@ -110,16 +122,21 @@ class FluxKustomization:
     @classmethod
     def from_doc(cls, doc: DocumentRef, namespace: str | None = None) -> FluxKustomization:
         ns = doc.namespace or namespace
-        spec = ("spec",)
+        # ``spec`` read once (as DocumentRef.get reads it: a mapping, else nothing);
+        # every Flux Kustomization of a repository is modelled on every load
+        spec = doc.get("spec")
+        if not isinstance(spec, dict):
+            spec = _NOTHING
         depends = tuple(
             ref
-            for i, item in enumerate(doc.list_at("spec", "dependsOn"))
+            for i, item in enumerate(as_list(spec.get("dependsOn")))
             if (ref := NamespacedRef.from_item(doc, ("spec", "dependsOn", i), item, ns))
         )
-        source_ref = NamespacedRef.from_item(
-            doc, ("spec", "sourceRef"), doc.get("spec", "sourceRef"), ns
-        )
-        subst = doc.map_at("spec", "postBuild", "substitute")
+        source_ref = NamespacedRef.from_item(doc, ("spec", "sourceRef"), spec.get("sourceRef"), ns)
+        post_build = spec.get("postBuild")
+        if not isinstance(post_build, dict):
+            post_build = _NOTHING
+        subst = as_mapping(post_build.get("substitute"))
         subst_from = tuple(
             SubstituteFrom(
                 kind=str(item.get("kind", "")),
@@ -127,33 +144,33 @@ class FluxKustomization:
                 optional=item.get("optional") is True,
                 source=doc.location("spec", "postBuild", "substituteFrom", i),
             )
-            for i, item in enumerate(doc.list_at("spec", "postBuild", "substituteFrom"))
+            for i, item in enumerate(as_list(post_build.get("substituteFrom")))
             if isinstance(item, Mapping)
         )
         return cls(
             name=doc.name,
             namespace=ns,
             api_version=doc.api_version,
-            path=doc.str_at(*spec, "path"),
-            prune=doc.bool_at(*spec, "prune"),
-            wait=doc.bool_at(*spec, "wait"),
-            interval=doc.str_at(*spec, "interval"),
-            timeout=doc.str_at(*spec, "timeout"),
-            retry_interval=doc.str_at(*spec, "retryInterval"),
-            target_namespace=doc.str_at(*spec, "targetNamespace"),
+            path=as_text(spec.get("path")),
+            prune=_bool(spec.get("prune")),
+            wait=_bool(spec.get("wait")),
+            interval=as_text(spec.get("interval")),
+            timeout=as_text(spec.get("timeout")),
+            retry_interval=as_text(spec.get("retryInterval")),
+            target_namespace=as_text(spec.get("targetNamespace")),
             depends_on=depends,
             source_ref=source_ref,
-            components=tuple(str(c) for c in doc.list_at(*spec, "components")),
-            patches=tuple(p for p in doc.list_at(*spec, "patches") if isinstance(p, Mapping)),
+            components=tuple(str(c) for c in as_list(spec.get("components"))),
+            patches=tuple(p for p in as_list(spec.get("patches")) if isinstance(p, Mapping)),
             health_checks=tuple(
-                p for p in doc.list_at(*spec, "healthChecks") if isinstance(p, Mapping)
+                p for p in as_list(spec.get("healthChecks")) if isinstance(p, Mapping)
             ),
             health_check_exprs=tuple(
-                p for p in doc.list_at(*spec, "healthCheckExprs") if isinstance(p, Mapping)
+                p for p in as_list(spec.get("healthCheckExprs")) if isinstance(p, Mapping)
             ),
             substitute={str(k): str(v) for k, v in subst.items()},
             substitute_from=subst_from,
-            suspend=doc.bool_at(*spec, "suspend") is True,
+            suspend=spec.get("suspend") is True,
             source=doc.location(),
             doc=doc,
         )

@@ -120,12 +120,24 @@ def key_position_of(root: Any, path: tuple[str | int, ...]) -> tuple[int, int] |
         return position_of(root, path)
     parent = root
     for part in path[:-1]:
-        found, parent = step(parent, part)
-        if not found:
+        if isinstance(parent, dict):  # step() written out
+            parent = parent.get(part, _ABSENT)
+            if parent is _ABSENT:
+                return position_of(root, path)
+        elif isinstance(parent, list) and isinstance(part, int):
+            if not -len(parent) <= part < len(parent):
+                return position_of(root, path)
+            parent = parent[part]
+        else:
             return position_of(root, path)
-    if isinstance(parent, YMap) and path[-1] in parent:
-        return parent.key_position(path[-1])
+    last = path[-1]
+    if isinstance(parent, YMap) and last in parent:
+        m = parent.marks.get(last)
+        return (m[0], m[1]) if m else (parent.line, parent.column)
     return position_of(root, path)
+
+
+_ABSENT = object()
 
 
 def step(node: Any, part: str | int) -> tuple[bool, Any]:
