@@ -15,6 +15,6 @@ import sys
 _cwd = os.getcwd()
 sys.path[:] = [p for p in sys.path if p not in ("", ".", _cwd)]
 
-from homelab_kit.cli import main  # noqa: E402
+from homelab_kit.cli import console_main  # noqa: E402
 
-main()
+console_main()

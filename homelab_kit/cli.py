@@ -844,7 +844,11 @@ def _warning_printer(fallback: Callable[..., None]) -> Callable[..., None]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the console script and ``python -m homelab_kit``."""
+    """Run the command ``argv`` (default: the process's arguments); always raises SystemExit.
+
+    What tests and other programs call: it returns control the ordinary way.  The
+    console script and ``python -m homelab_kit`` run :func:`console_main`.
+    """
     from homelab_kit.errors import HomelabKitError, HomelabKitWarning
 
     args = list(argv) if argv is not None else sys.argv[1:]
@@ -882,3 +886,93 @@ def main(argv: Sequence[str] | None = None) -> None:
             EXIT_INTERNAL,
         )
     sys.exit(EXIT_OK)
+
+
+def console_main() -> NoReturn:
+    """Entry point of the console script and ``python -m homelab_kit``: :func:`main`, then exit.
+
+    Once the command is done, the interpreter would free every object the run made
+    before the process ends (0.6-0.7 s after a lint of 1,000 apps): nothing anyone
+    can see.  As mypy does, the process ends at once instead, when :func:`_exit_now`
+    finds that safe; otherwise the ordinary way, exactly as before.
+    """
+    try:
+        main()
+    except SystemExit as exc:
+        _exit_now(exc.code)
+        raise
+    _exit_now(EXIT_OK)
+    sys.exit(EXIT_OK)
+
+
+def _exit_now(code: object) -> None:
+    """End the process with ``code`` without the interpreter's teardown; or return.
+
+    What the interpreter's exit does that anyone could see is done here first: the
+    ``atexit`` functions run (a plugin's, logging's, multiprocessing's) and the
+    standard streams are flushed.  It returns, and the ordinary exit follows as it
+    always did, when a flush fails (a closed pipe), a thread is still running, a
+    regular file is still open for writing (a write not finished, a buffer not
+    flushed), the code is not a plain status, or a profiler, a tracer (coverage) or
+    ``python -i`` waits for the interpreter's own exit.  What is skipped is freeing
+    memory and the finalizers of objects still alive.
+    """
+    if code is None:
+        code = EXIT_OK
+    if not isinstance(code, int) or not 0 <= code <= 255:
+        return  # a message to print, or a status the interpreter maps
+    if sys.flags.inspect or sys.gettrace() is not None or sys.getprofile() is not None:
+        return
+    if "threading" in sys.modules:
+        import threading
+
+        if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
+            return
+    if not _flush_standard_streams():
+        return
+    import atexit
+
+    atexit._run_exitfuncs()
+    if not _flush_standard_streams() or _writing_files():
+        return
+    os._exit(code)
+
+
+def _flush_standard_streams() -> bool:
+    """Flush standard output and error (and the originals, if replaced); False on failure."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if stream is None:
+            continue
+        try:
+            stream.flush()
+        except Exception:
+            return False
+    return True
+
+
+def _writing_files() -> bool:
+    """Whether a regular file is still open for writing (or the answer is unknown).
+
+    An unclosed file may hold buffered data its finalizer would write; a cache or
+    report written the usual way (``with open(...)``, then renamed) is closed by now.
+    """
+    import stat
+
+    try:
+        import fcntl
+
+        folder = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+        fds = [int(name) for name in os.listdir(folder)]
+    except (ImportError, OSError, ValueError):
+        return True
+    for fd in fds:
+        if fd <= 2:
+            continue
+        try:
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+            mode = os.fstat(fd).st_mode
+        except OSError:
+            continue  # the folder's own descriptor, closed since listing
+        if stat.S_ISREG(mode) and flags & (os.O_WRONLY | os.O_RDWR):
+            return True
+    return False
