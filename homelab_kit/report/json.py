@@ -8,7 +8,6 @@ are only ever added; a rename or removal bumps ``version``.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any, ClassVar
 
 from homelab_kit.diagnostic import Diagnostic, Severity
@@ -31,6 +30,8 @@ def tool_version(result: LintResult) -> str:
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of this format, as shipped in the package."""
+    from importlib import resources
+
     text = (
         resources.files("homelab_kit.report.schemas").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
     )

@@ -10,9 +10,9 @@ overrides become U+FFFD, as in the text format; the rest is escaped by
 
 from __future__ import annotations
 
+import functools
 import re
-import xml.etree.ElementTree as ET
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from homelab_kit.diagnostic import Diagnostic
 from homelab_kit.lint.result import LintResult
@@ -20,17 +20,29 @@ from homelab_kit.report.base import ReportOptions
 from homelab_kit.report.json import TOOL_NAME
 from homelab_kit.report.text import by_file
 
-_NOT_XML = re.compile(
-    "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
-)
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
+# Every run registers this format; only a run that writes it pays for the XML
+# library and this pattern (a few milliseconds of start-up: docs/performance.md).
+
+
+@functools.cache
+def _not_xml() -> re.Pattern[str]:
+    return re.compile(
+        "[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+        "|[\u202a-\u202e\u2066-\u2069]"
+    )
 
 
 def xml_text(text: str) -> str:
     """``text`` with what XML 1.0 cannot hold, and what disguises text, as U+FFFD."""
-    return _NOT_XML.sub("\N{REPLACEMENT CHARACTER}", text)
+    return _not_xml().sub("\N{REPLACEMENT CHARACTER}", text)
 
 
 def _testcase(suite: ET.Element, diagnostic: Diagnostic) -> None:
+    import xml.etree.ElementTree as ET
+
     location = diagnostic.location
     position = f"{location.line}:{location.column}" if location.line > 0 else "file"
     case = ET.SubElement(
@@ -64,6 +76,8 @@ class JunitReporter:
 
     def render(self, result: LintResult, options: ReportOptions) -> str:
         """The XML document with its declaration, ending in a newline."""
+        import xml.etree.ElementTree as ET
+
         del options  # XML has no colour and no source lines
         total = len(result.diagnostics)
         time = f"{result.duration:.3f}"

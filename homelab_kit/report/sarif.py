@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from importlib import metadata
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -35,6 +34,8 @@ _URL_LABELS = ("homepage", "documentation", "repository", "source")
 
 def information_uri() -> str | None:
     """The project's home page from the installed distribution's metadata, if any."""
+    from importlib import metadata  # only when SARIF is written: a costly import
+
     try:
         meta = metadata.metadata(TOOL_NAME)
     except metadata.PackageNotFoundError:

@@ -331,3 +331,63 @@ def test_a_warm_lint_answers_before_the_plugins_load(tmp_path: Path):
     # Without the cache, the plugins always load.
     _, modules = _run(tmp_path, *args, "--no-cache")
     assert _engine(modules)
+
+
+# Imported only by what needs them: finding third-party plugins (none installed), the
+# HTTP client (a remote schema location), the XML library (the junit format).
+NOT_FOR_LINT = ("importlib.metadata", "urllib.request", "http.client", "xml.etree.ElementTree")
+
+
+def test_a_lint_imports_no_metadata_http_or_xml_it_does_not_use(tmp_path: Path):
+    repo = tmp_path / "repo"
+    for folder in ("kubernetes", "talos"):
+        shutil.copytree(PROJECT / folder, repo / folder)
+    done, modules = _run(tmp_path, "lint", str(repo), "--no-cache", "--format", "concise")
+    assert done.returncode in (0, 1), done.stderr
+    assert "homelab_kit_schema" in modules  # the checks ran
+    assert sorted(modules.intersection(NOT_FOR_LINT)) == []
+    junit, modules = _run(tmp_path, "lint", str(repo), "--no-cache", "--format", "junit")
+    assert junit.stdout.startswith('<?xml version="1.0"'), junit.stderr
+    assert "xml.etree.ElementTree" in modules
+
+
+def _dist(site: Path, name: str, entry_points: str | None) -> None:
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    if entry_points is not None:
+        (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_the_quick_look_for_plugins_answers_as_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from importlib import metadata
+
+    from homelab_kit.plugins import ENTRY_POINT_GROUP, _may_declare_plugins
+
+    def declared() -> bool:
+        return any(
+            ep.group == ENTRY_POINT_GROUP for d in metadata.distributions() for ep in d.entry_points
+        )
+
+    site = tmp_path / "site"
+    _dist(site, "tool", "[console_scripts]\ntool = homelab_kit.cli:console_main\n")
+    _dist(site, "bare", None)
+    (site / "old.egg-info").write_text("Metadata-Version: 1.0\nName: old\n")  # a file
+    (site / "odd.dist-info" / "entry_points.txt").mkdir(parents=True)  # unreadable: skipped
+    monkeypatch.setattr(sys, "path", [str(site), str(tmp_path / "missing")])
+    assert (_may_declare_plugins(), declared()) == (False, False)
+
+    _dist(site, "plugin", "[console_scripts]\nx = y\n\n[ homelab_kit ]\nplugin = plugin\n")
+    assert (_may_declare_plugins(), declared()) == (True, False)  # unsure: the slow path
+    (site / "plugin-1.0.dist-info" / "entry_points.txt").write_text("[homelab_kit]\np = p\n")
+    assert (_may_declare_plugins(), declared()) == (True, True)
+
+    # What the quick look cannot read through sends it to importlib.metadata.
+    archive = tmp_path / "plugins.zip"
+    archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip
+    monkeypatch.setattr(sys, "path", [str(archive)])
+    assert _may_declare_plugins() is True
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "x.egg")])
+    assert _may_declare_plugins() is True
