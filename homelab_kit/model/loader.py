@@ -7,13 +7,11 @@ paths only.
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import gc
 import os
 import posixpath
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pathspec
 
+from homelab_kit.gcpause import paused_gc as paused_gc  # re-exported: lint, diff
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import (
@@ -357,28 +356,6 @@ def _can_fork() -> bool:
 
 
 # --------------------------------------------------------------------------- building
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a repository is read and checked.
-
-    Loading creates millions of objects that all stay alive; each full collection
-    would walk them all again for nothing (a quarter of the load time of a large
-    repository).  Reference counting still frees everything acyclic; the collector
-    runs again, as before, on leaving.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            # Hand what was made meanwhile to the oldest generation at once: left in
-            # the youngest, the first collection would walk every object of the run.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def load(

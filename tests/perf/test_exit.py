@@ -290,3 +290,30 @@ def test_the_cache_is_complete_after_a_fast_exit(tmp_path: Path, jobs: str):
     modules = dump.read_text().split()
     assert "homelab_kit.cli" in modules
     assert not [m for m in modules if m.startswith(("homelab_kit_", "homelab_kit.lint.engine"))]
+
+
+def test_the_collector_rests_during_a_lint_and_is_back_after(tmp_path: Path, repo: Path):
+    """Importing the plugins, reading the configuration and reporting run no collection."""
+    script = textwrap.dedent(
+        """
+        import gc, sys
+        from homelab_kit.cli import main
+
+        runs = []
+        gc.callbacks.append(lambda phase, info: runs.append(phase) if phase == "start" else None)
+        try:
+            main(sys.argv[1:])
+        except SystemExit as exc:
+            print(len(runs) < 3, gc.isenabled(), exc.code)  # ~75 unpaused; click parses first
+        """
+    )
+    for args in (["--no-cache"], []):  # imports everything; then answered by the cache
+        done = subprocess.run(
+            [sys.executable, "-c", script, "lint", str(repo), "--format", "concise", *args],
+            capture_output=True,
+            text=True,
+            env=_env(tmp_path / "cache"),
+            timeout=120,
+            check=False,
+        )
+        assert done.stdout.splitlines()[-1] == "True True 1", done.stderr
