@@ -25,14 +25,12 @@ open ``metadata`` is replaced by the strict ``ObjectMeta`` of the target version
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import io
 import json
 import os
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +39,7 @@ import referencing
 from referencing.jsonschema import DRAFT202012
 
 from homelab_kit.errors import HomelabKitError
+from homelab_kit.gcpause import paused_gc
 from homelab_kit.schema.catalog import (
     DEFINITIONS_URI,
     OBJECT_META,
@@ -272,7 +271,7 @@ class SchemaRegistry:
         key = (api_version, kind)
         if key in self._validators:
             return self._validators[key]
-        with _gc_paused():
+        with paused_gc():  # compiling walks large definitions: it triples compile time
             validator = (
                 self._shared.native(api_version, kind)
                 or self._shared.builtin(api_version, kind)
@@ -343,22 +342,6 @@ class SchemaRegistry:
         )
         check: Check = self._compiler.compile(_with_object_meta(schema), uri)
         return Validator(item.api_version, item.kind, source, schema, check)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while a schema is read and compiled.
-
-    Loading and compiling allocate many long-lived objects, which makes the collector
-    scan the (large) Kubernetes definitions again and again: it triples compile time.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _crd_name(crd: Mapping[str, Any]) -> str:
