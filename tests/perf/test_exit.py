@@ -317,3 +317,20 @@ def test_the_collector_rests_during_a_lint_and_is_back_after(tmp_path: Path, rep
             check=False,
         )
         assert done.stdout.splitlines()[-1] == "True True 1", done.stderr
+
+
+def test_a_profiler_still_gets_its_report(tmp_path: Path):
+    """`python -m cProfile -m homelab_kit` writes its profile: the ordinary exit then."""
+    profile = tmp_path / "run.prof"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "homelab_kit", "--version"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path / "cache"),
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "homelab-kit, version" in done.stdout
+    assert profile.stat().st_size > 0
