@@ -157,6 +157,35 @@ def test_output_to_a_file_and_the_report_file_are_complete(tmp_path: Path, repo:
     assert outputs["fast"] == outputs["ordinary"]
 
 
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--fix", "--unsafe-fixes", "--show-fixes"),
+        ("--add-noqa",),
+        ("--baseline", "{copy}/baseline.json"),
+    ],
+    ids=["fix", "add-noqa", "baseline"],
+)
+def test_files_a_lint_writes_are_the_same(tmp_path: Path, repo: Path, args: tuple[str, ...]):
+    """What --fix, --add-noqa and a new --baseline write is whole when the process ends."""
+    seen = {}
+    copy = tmp_path / "copy"  # the same path for both: messages name it
+    for name, entry in (("ordinary", ORDINARY), ("fast", FAST)):
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(repo, copy)
+        argv = [a.format(copy=copy) for a in args]
+        done = _run(entry, "lint", str(copy), "--no-cache", *argv, cache=tmp_path / name)
+        seen[name] = (done.returncode, _same(done.stdout), _same(done.stderr), _tree(copy))
+    assert seen["fast"] == seen["ordinary"]
+    assert seen["fast"][3] != _tree(repo)  # something was written
+    if "--baseline" in args:
+        assert "flux-ks-prune" in seen["fast"][3]["baseline.json"]
+
+
 def test_a_closed_pipe_behaves_as_before(tmp_path: Path, repo: Path):
     """The reader went away (`homelab-kit lint | head -0`): the same exit, no traceback."""
     seen = []
