@@ -7,7 +7,6 @@ their file, line and column.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import functools
 import os
@@ -326,6 +325,8 @@ def _parse(root: Path, config_path: Path, rel: str, data: YMap) -> Config:
     if "preset" in data:
         preset = data["preset"]
         if preset not in PRESETS:
+            import difflib
+
             close = difflib.get_close_matches(str(preset), list(PRESETS), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
@@ -495,4 +496,6 @@ def is_kubernetes_version(text: str) -> bool:
 
 
 def _similar(a: str, b: str) -> bool:
+    import difflib
+
     return difflib.SequenceMatcher(None, a, b).ratio() > 0.75

@@ -10,7 +10,6 @@ must never turn CI green by running nothing.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -128,6 +127,8 @@ def _packs(checks: Iterable[Check]) -> set[str]:
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate, or nothing."""
+    import difflib  # only for a name nothing matched
+
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

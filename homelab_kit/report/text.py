@@ -18,14 +18,16 @@ from __future__ import annotations
 import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from homelab_kit.diagnostic import Diagnostic
 from homelab_kit.lint.result import LintResult
-from homelab_kit.report._source import MASK, SourceCache, SourceLine
 from homelab_kit.report._style import SEVERITY_STYLE, Palette, one_line, printable
 from homelab_kit.report._summary import summary_lines
 from homelab_kit.report.base import ReportOptions
+
+if TYPE_CHECKING:
+    from homelab_kit.report._source import SourceCache, SourceLine
 
 TAB = "    "
 ELLIPSIS = "…"
@@ -58,7 +60,12 @@ class TextReporter:
     def render(self, result: LintResult, options: ReportOptions) -> str:
         """The report, ending in a newline."""
         paint = Palette(options.color)
-        source = SourceCache(result.root) if options.show_source else None
+        source = None
+        if options.show_source and result.diagnostics:
+            # Imported here: a clean run (a warm one most often) never reads a line.
+            from homelab_kit.report._source import SourceCache
+
+            source = SourceCache(result.root)
         lines: list[str] = []
         for _path, group in by_file(result.diagnostics):
             for diagnostic in group:
@@ -141,6 +148,8 @@ def _snippet(shown: SourceLine, column: int, length: int, max_cells: int) -> tup
     A line wider than ``max_cells`` is cut around the column, with ``…`` where cut.
     When the column falls in a hidden value the caret points at the mask.
     """
+    from homelab_kit.report._source import MASK
+
     text = shown.text
     start = column - 1
     if start >= 0:

@@ -391,3 +391,25 @@ def test_the_quick_look_for_plugins_answers_as_importlib_metadata(
     assert _may_declare_plugins() is True
     monkeypatch.setattr(sys, "path", [str(tmp_path / "x.egg")])
     assert _may_declare_plugins() is True
+
+
+def test_a_clean_warm_lint_reads_no_source_and_suggests_nothing(tmp_path: Path):
+    """The source excerpts (and their redaction) and `did you mean` load when used."""
+    repo = tmp_path / "repo"
+    for folder in ("kubernetes", "talos"):
+        shutil.copytree(PROJECT / folder, repo / folder)
+    shutil.copy2(PROJECT / ".homelab-kit.yaml", repo / ".homelab-kit.yaml")
+    args = ("lint", str(repo), "--format", "text")
+    first, _ = _run(tmp_path, *args)
+    assert first.returncode == 0, first.stderr
+    warm, modules = _run(tmp_path, *args)
+    assert (warm.returncode, warm.stdout.split(" in ")[0]) == (0, first.stdout.split(" in ")[0])
+    assert _engine(modules) == []
+    assert sorted(modules.intersection({"homelab_kit.report._source", "difflib"})) == []
+    # A finding with its source line: read (and redacted) as before.
+    ks = repo / "kubernetes/apps/flux-system/flux-instance/ks.yaml"
+    ks.write_text(ks.read_text().replace("prune: true", "prune: false"))
+    found, modules = _run(tmp_path, *args)
+    assert found.returncode == 1, found.stderr
+    assert "prune: false" in found.stdout
+    assert "homelab_kit.report._source" in modules
