@@ -37,6 +37,8 @@ from homelab_kit.model.secrets import (
 from homelab_kit.model.substitute import NameIndex, any_match
 
 if TYPE_CHECKING:
+    from homelab_kit.model.clusters import KsKey
+    from homelab_kit.model.kustomize import Generator
     from homelab_kit.model.repo import Repo
 
 Namespaces = tuple[str | None, ...]
@@ -53,7 +55,11 @@ class SecretProducer:
     ``cluster`` is the cluster whose desired state holds it; None where no build
     says (bootstrap, a repository without clusters), which counts in every cluster.
     ``hashed``: generated with kustomize's name hash suffix (``names`` holds the
-    name with and without it).
+    name with and without it).  ``keys`` are the key names it will hold when the
+    repository shows them (a manifest's data, a generator's literals and files, an
+    InfisicalSecret's template), None when they come from elsewhere (a secret
+    store, an env file, an operator).  ``applied_by`` is the Flux Kustomization
+    whose build creates it (None: bootstrap, or no build says).
     """
 
     names: tuple[str, ...]
@@ -62,6 +68,8 @@ class SecretProducer:
     path: str = ""
     cluster: str | None = None
     hashed: bool = False
+    keys: tuple[str, ...] | None = None
+    applied_by: KsKey | None = None
 
 
 Outcome = tuple[Location, "str | None", "str | None"]
@@ -464,10 +472,18 @@ def _produced_by(
     repo: Repo, doc: AppliedDocument, kind: str, rules: Sequence[ProducerRule], kinds: set[str]
 ) -> Iterator[SecretProducer]:
     """The ``kind`` objects ``doc`` creates: itself, its managed Secrets, an operator's."""
+    cluster, applied_by = doc.cluster, doc.applied_by
     if doc.kind == kind and doc.group == "" and doc.name:
         names, hashed = applied_names(repo, doc)
         yield SecretProducer(
-            names, _landed(repo, doc), f"{kind} {doc.name}", doc.path, doc.cluster, hashed
+            names,
+            _landed(repo, doc),
+            f"{kind} {doc.name}",
+            doc.path,
+            cluster,
+            hashed,
+            _keys(repo, doc),
+            applied_by,
         )
     elif kind == "Secret" and doc.group == INFISICAL_GROUP and doc.kind == "InfisicalSecret":
         infisical = InfisicalSecret.from_doc(doc, None)
@@ -476,31 +492,56 @@ def _produced_by(
                 continue
             where = (managed.namespace,) if managed.namespace else _landed(repo, doc)
             by = f"InfisicalSecret {infisical.name}"
-            yield SecretProducer((managed.name,), where, by, doc.path, doc.cluster)
+            yield SecretProducer(
+                (managed.name,),
+                where,
+                by,
+                doc.path,
+                cluster,
+                keys=managed.keys,
+                applied_by=applied_by,
+            )
     elif kind == "Secret" and doc.group == EXTERNAL_SECRETS_GROUP and doc.kind == "ExternalSecret":
         external = ExternalSecret.from_doc(doc, None)
         by = f"ExternalSecret {external.name}"
-        yield SecretProducer((external.target_name,), _landed(repo, doc), by, doc.path, doc.cluster)
+        where = _landed(repo, doc)
+        yield SecretProducer(
+            (external.target_name,), where, by, doc.path, cluster, applied_by=applied_by
+        )
     if doc.kind in kinds:
         yield from _operator_producers(repo, doc, kind, rules)
 
 
+def _keys(repo: Repo, doc: AppliedDocument) -> tuple[str, ...] | None:
+    """The key names of a ConfigMap or Secret; None for one generated from env files."""
+    generator = _generator_of(repo, doc)
+    if generator is not None:
+        return None if generator.envs else (*generator.literal_keys, *generator.file_keys)
+    fields = ("data", "binaryData") if doc.kind == "ConfigMap" else ("data", "stringData")
+    return tuple(str(k) for f in fields for k in doc.map_at(f))
+
+
+def _generator_of(repo: Repo, doc: AppliedDocument) -> Generator | None:
+    """The generator a built object came from (by name, with or without its hash)."""
+    if doc.written is not None or posixpath.basename(doc.path) not in _KUSTOMIZATION_FILES:
+        return None
+    kfile = repo.kustomize_file(posixpath.dirname(doc.path))
+    name = doc.name
+    for gen in kfile.generators if kfile is not None else ():
+        if gen.kind == doc.kind and (
+            name == gen.name
+            or (name.startswith(gen.name + "-") and _HASH.fullmatch(name[len(gen.name) + 1 :]))
+        ):
+            return gen
+    return None
+
+
 def applied_names(repo: Repo, doc: AppliedDocument) -> tuple[tuple[str, ...], bool]:
     """An object's name; for one a generator made with a hash suffix, its name without it."""
-    name = doc.name
-    if doc.written is not None or posixpath.basename(doc.path) not in _KUSTOMIZATION_FILES:
-        return (name,), False
-    kfile = repo.kustomize_file(posixpath.dirname(doc.path))
-    for gen in kfile.generators if kfile is not None else ():
-        suffix = name[len(gen.name) + 1 :]
-        if (
-            gen.kind == doc.kind
-            and not gen.disable_name_suffix_hash
-            and name.startswith(gen.name + "-")
-            and _HASH.fullmatch(suffix)
-        ):
-            return (name, gen.name), True
-    return (name,), False
+    gen = _generator_of(repo, doc)
+    if gen is None or gen.disable_name_suffix_hash or doc.name == gen.name:
+        return (doc.name,), False
+    return (doc.name, gen.name), True
 
 
 def _landed(repo: Repo, doc: AppliedDocument) -> Namespaces:
@@ -526,8 +567,9 @@ def _operator_producers(
         return
     lands = landing_namespaces(repo, doc)
     where = _landed(repo, doc) if lands is None else lands
+    by = f"{doc.kind} {doc.name}"
     for name in dict.fromkeys(names):
-        yield SecretProducer((name,), where, f"{doc.kind} {doc.name}", doc.path, doc.cluster)
+        yield SecretProducer((name,), where, by, doc.path, doc.cluster, applied_by=doc.applied_by)
 
 
 def _unbuilt_generators(repo: Repo, kind: str) -> Iterator[SecretProducer]:
@@ -539,7 +581,10 @@ def _unbuilt_generators(repo: Repo, kind: str) -> Iterator[SecretProducer]:
         where: Namespaces = (
             (gen.namespace,) if gen.namespace else tuple(repo.all_namespaces_of_file(kfile.path))
         )
-        yield SecretProducer((gen.name,), where, f"{_GENERATOR[kind]} {gen.name}", kfile.path)
+        keys = None if gen.envs else (*gen.literal_keys, *gen.file_keys)
+        by = f"{_GENERATOR[kind]} {gen.name}"
+        hashed = not gen.disable_name_suffix_hash
+        yield SecretProducer((gen.name,), where, by, kfile.path, hashed=hashed, keys=keys)
 
 
 def _built_paths(repo: Repo) -> frozenset[str]:

@@ -3,7 +3,8 @@
 ## What it does
 For every namespace folder with a `secrets/` folder (the namespace-level
 InfisicalSecrets, ExternalSecrets or Secrets), finds the Flux `Kustomization`s whose
-manifests, values or `substituteFrom` read a Secret that folder creates, and checks
+manifests, values or `substituteFrom` read a Secret that folder creates (in a
+cluster applying the reader: another cluster's Secret is not the one it reads), and checks
 that each of them depends on the Kustomization deploying `secrets/`, directly or
 through another dependency.
 
@@ -38,8 +39,9 @@ from collections.abc import Iterator, Mapping
 
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.repo import App, KsKey
+from homelab_kit.model.secret_index import SecretProducer, secret_producers
 from homelab_kit.model.secrets import SecretConsumer
-from homelab_kit_flux._common import Producer, find_producers, ks_label, producers
+from homelab_kit_flux._common import find_producers, ks_label
 
 ID = "flux-ks-secrets-dependency"
 SEVERITY = Severity.WARNING
@@ -49,7 +51,7 @@ REMEDIATION = "Add the namespace's secrets Kustomization to spec.dependsOn."
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    made = [p for p in producers(repo) if p.kind == "Secret"]
+    made = secret_producers(repo)
     graph = repo.kustomization_graph
     reported: set[tuple[KsKey, KsKey]] = set()
     made_below = _by_folder(made)  # folder -> the producers in files below it
@@ -101,8 +103,8 @@ def _folders(path: str) -> Iterator[str]:
         yield path
 
 
-def _by_folder(made: list[Producer]) -> dict[str, list[Producer]]:
-    out: dict[str, list[Producer]] = {}
+def _by_folder(made: list[SecretProducer]) -> dict[str, list[SecretProducer]]:
+    out: dict[str, list[SecretProducer]] = {}
     for p in made:
         for folder in _folders(p.path):
             out.setdefault(folder, []).append(p)
@@ -110,12 +112,23 @@ def _by_folder(made: list[Producer]) -> dict[str, list[Producer]]:
 
 
 def _readers(repo: Repo) -> dict[str, list[int]]:
-    """For each folder, the (required) consumers reading a Secret made below it, in order."""
+    """For each folder, the (required) consumers reading a Secret made below it, in order.
+
+    A Secret counts only in the clusters applying the consumer's file.
+    """
     out: dict[str, list[int]] = {}
+    clusters = repo.clusters
     for number, consumer in enumerate(repo.secret_consumers):
         if consumer.optional:
             continue
-        found = find_producers(repo, "Secret", consumer.namespace, consumer.secret_name)
+        path = consumer.source.path
+        names = [c.name for c in clusters if c.reaches(path)] or [None]
+        where = (consumer.namespace,)
+        found = [
+            p
+            for cluster in names
+            for p in find_producers(repo, "Secret", where, consumer.secret_name, cluster)
+        ]
         for folder in dict.fromkeys(f for p in found for f in _folders(p.path)):
             out.setdefault(folder, []).append(number)
     return out

@@ -5,7 +5,9 @@ For every Flux `Kustomization` with `spec.postBuild`, finds the `${VAR}` referen
 the manifests it deploys (values files included) and checks that each variable is
 defined: by `postBuild.substitute`, or as a key of a `substituteFrom` ConfigMap or
 Secret the repository shows (ConfigMap data, Secret keys, an InfisicalSecret's
-`template.data`).  When a `substituteFrom` source's keys cannot be known (an
+`template.data`), created in the Kustomization's namespace by the cluster applying
+it (a repository with several clusters is judged per cluster, and the finding names
+the cluster where they differ).  When a `substituteFrom` source's keys cannot be known (an
 ExternalSecret, an InfisicalSecret without a template, an env file), every variable
 may be defined and nothing is reported.  `${VAR:=default}` and `${VAR:-default}`
 always have a value; `$${VAR}` is an escape Flux turns into a literal `${VAR}`.
@@ -53,6 +55,7 @@ from typing import Any
 from homelab_kit import Diagnostic, Location, Repo, Severity
 from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.kustomize import KustomizeFile
+from homelab_kit.model.secret_index import Namespaces, Outcome, per_cluster
 from homelab_kit.yaml import YMap, YSeq
 from homelab_kit_flux._common import (
     files_deployed_by,
@@ -60,6 +63,7 @@ from homelab_kit_flux._common import (
     including_kustomizations,
     injected_spec,
     ks_label,
+    kustomization_copies,
 )
 
 ID = "flux-ks-substitute-undefined"
@@ -82,10 +86,12 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     sops = {f.path for f in repo.sops_files}
     disabled: dict[str, bool] = {}
     marked: dict[int, tuple[bool, frozenset[str], bool]] = {}
+    outcomes: list[Outcome] = []
     for ks in repo.kustomizations:
-        defined = _defined(repo, ks)
-        if defined is None:
+        clusters = _defined(repo, ks)
+        if not clusters:
             continue
+        label = ks_label(ks)
         for path in sorted(files_deployed_by(repo, ks)):
             yfile = repo.files.get(path)
             if yfile is None or path in sops:
@@ -98,22 +104,26 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                 if _disabled(document.data):
                     continue
                 for where, name in _references(path, document.data):
-                    if name not in defined:
-                        yield Diagnostic(
-                            where,
-                            ID,
-                            f"${{{name}}} is not defined for Kustomization {ks_label(ks)}",
-                            SEVERITY,
-                            REMEDIATION,
-                        )
+                    for cluster, defined in clusters:
+                        message = None
+                        if name not in defined:
+                            message = f"${{{name}}} is not defined for Kustomization {label}"
+                        outcomes.append((where, cluster, message))
+    for where, message, cluster in per_cluster(outcomes):
+        yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
 
 
-def _defined(repo: Repo, ks: FluxKustomization) -> set[str] | None:
-    """Variables ``ks`` defines; None when substitution is off or any may be defined."""
+def _defined(repo: Repo, ks: FluxKustomization) -> list[tuple[str | None, set[str]]]:
+    """``(cluster, variables)`` for each cluster applying ``ks`` that defines a known set.
+
+    Empty when substitution is off; a cluster where any variable may be defined (a
+    ``substituteFrom`` source whose keys are unknown, or that nothing in that
+    cluster creates) is left out.
+    """
     injected = injected_spec(repo, ks).get("postBuild")
     post = ks.doc.get("spec", "postBuild")
     if not isinstance(post, Mapping) and not isinstance(injected, Mapping):
-        return None
+        return []
     defined = set(ks.substitute)
     sources: list[Any] = list(ks.doc.list_at("spec", "postBuild", "substituteFrom"))
     if isinstance(injected, Mapping):
@@ -124,17 +134,32 @@ def _defined(repo: Repo, ks: FluxKustomization) -> set[str] | None:
         if isinstance(more, list):
             sources.extend(more)
     if not defined and not sources:
-        return None
+        return []
+    out: list[tuple[str | None, set[str]]] = []
+    for cluster, namespaces in kustomization_copies(repo, ks):
+        known = _from_sources(repo, sources, namespaces, cluster)
+        if known is not None:
+            out.append((cluster, defined | known))
+    return out
+
+
+def _from_sources(
+    repo: Repo, sources: list[Any], namespaces: Namespaces, cluster: str | None
+) -> set[str] | None:
+    """The keys the ``substituteFrom`` sources hold in ``cluster``; None when unknown."""
+    keys: set[str] = set()
     for source in sources:
         if not isinstance(source, Mapping):
             continue
         kind, name = str(source.get("kind", "")), str(source.get("name", ""))
-        found = find_producers(repo, kind, ks.namespace, name)
+        if kind not in ("ConfigMap", "Secret"):
+            return None
+        found = find_producers(repo, kind, namespaces, name, cluster)
         if not found or any(p.keys is None for p in found):
             return None  # keys unknown: every variable may be defined
         for p in found:
-            defined.update(p.keys or ())
-    return defined
+            keys.update(p.keys or ())
+    return keys
 
 
 def _references(path: str, data: Any) -> Iterator[tuple[Location, str]]:

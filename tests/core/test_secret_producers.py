@@ -22,6 +22,7 @@ from homelab_kit.model.secret_index import (
     PRODUCERS,
     bootstrap_producers,
     config_map_producers,
+    created_config_maps,
     secret_producers,
 )
 from homelab_kit.model.secrets import ProducerRule
@@ -394,17 +395,24 @@ spec:
 """
 
 
+def _web(extra: str) -> dict[str, str]:
+    """cluster-apps deploys web, which builds kubernetes/apps/web/app."""
+    return {
+        "kubernetes/flux/cluster/ks.yaml": FLUX.format(
+            name="cluster-apps", path="./kubernetes/apps", extra=""
+        ),
+        "kubernetes/apps/kustomization.yaml": "resources:\n  - ./web/ks.yaml\n",
+        "kubernetes/apps/web/ks.yaml": FLUX.format(
+            name="web", path="./kubernetes/apps/web/app", extra=extra
+        ),
+    }
+
+
 def _cluster(tmp_path: Path, extra: str, listed: bool = True) -> homelab_kit.Repo:
     write_tree(
         tmp_path,
         {
-            "kubernetes/flux/cluster/ks.yaml": FLUX.format(
-                name="cluster-apps", path="./kubernetes/apps", extra=""
-            ),
-            "kubernetes/apps/kustomization.yaml": "resources:\n  - ./web/ks.yaml\n",
-            "kubernetes/apps/web/ks.yaml": FLUX.format(
-                name="web", path="./kubernetes/apps/web/app", extra=extra
-            ),
+            **_web(extra),
             "kubernetes/apps/web/app/kustomization.yaml": (
                 "resources:\n  - ./certificate.yaml\n" if listed else "resources: []\n"
             ),
@@ -428,6 +436,65 @@ def test_a_producer_without_any_namespace_matches_none(tmp_path: Path) -> None:
 
 def test_a_producer_no_cluster_deploys_produces_nothing(tmp_path: Path) -> None:
     assert _where(_cluster(tmp_path, "  targetNamespace: web\n", listed=False)) == []
+
+
+def test_producers_keep_their_keys_and_the_kustomization_building_them(tmp_path: Path) -> None:
+    # The keys a manifest, a generator and an InfisicalSecret template show; None
+    # where they come from elsewhere (an env file, a store, an operator).
+    write_tree(
+        tmp_path,
+        {
+            **_web("  targetNamespace: web\n"),
+            "kubernetes/apps/web/app/kustomization.yaml": textwrap.dedent(
+                """\
+                resources: [./certificate.yaml, ./secret.yaml, ./infisical.yaml]
+                secretGenerator:
+                  - name: literal
+                    literals: [A=b]
+                    files: [c.txt]
+                  - name: from-env
+                    envs: [web.env]
+                configMapGenerator:
+                  - name: settings
+                    literals: [TZ=UTC]
+                """
+            ),
+            "kubernetes/apps/web/app/c.txt": "c\n",
+            "kubernetes/apps/web/app/web.env": "D=e\n",
+            "kubernetes/apps/web/app/certificate.yaml": CERT,
+            "kubernetes/apps/web/app/secret.yaml": (
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\n"
+                "data:\n  X: eQ==\nstringData:\n  Y: z\n"
+            ),
+            "kubernetes/apps/web/app/infisical.yaml": textwrap.dedent(
+                """\
+                apiVersion: secrets.infisical.com/v1alpha1
+                kind: InfisicalSecret
+                metadata:
+                  name: web
+                spec:
+                  managedSecretReference:
+                    secretName: web-env
+                    template:
+                      data:
+                        TOKEN: "{{ .TOKEN.Value }}"
+                """
+            ),
+        },
+    )
+    repo = homelab_kit.load(tmp_path)
+    keys = {p.names[-1]: p.keys for p in secret_producers(repo)}
+    assert keys == {
+        "web-tls": None,
+        "plain": ("X", "Y"),
+        "web-env": ("TOKEN",),
+        "literal": ("A", "c.txt"),
+        "from-env": None,
+    }
+    assert {p.applied_by for p in secret_producers(repo)} == {("flux-system", "web")}
+    (settings,) = created_config_maps(repo)
+    assert (settings.names[-1], settings.keys, settings.hashed) == ("settings", ("TZ",), True)
+    assert settings.namespaces == ("web",)
 
 
 # ------------------------------------------------------------------- bootstrap
