@@ -21,6 +21,7 @@ from homelab_kit.model.applied import AppliedDocument, applied_documents
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, HelmRelease
 from homelab_kit.model.helm import ValuesSource
+from homelab_kit.model.patches import applied_copies_by_cluster
 from homelab_kit.model.secret_index import RELEASE_NAME, Namespaces, applied_names, placed
 from homelab_kit.model.secrets import INFISICAL_GROUP, InfisicalSecret, SecretConsumer
 from homelab_kit.model.workloads import WORKLOAD_KINDS, pod_secret_consumers
@@ -58,6 +59,40 @@ def reader_namespaces(repo: Repo, doc: AppliedDocument) -> Namespaces:
         return (doc.namespace,)
     written = doc.written if doc.written is not None else doc
     return placed(repo, written, written.namespace) or (None,)
+
+
+def applied_places(repo: Repo, doc: DocumentRef) -> tuple[tuple[str | None, Namespaces], ...]:
+    """``(cluster, namespaces)`` of each cluster applying the object written at ``doc``.
+
+    Where each cluster's build puts it; an object bootstrap applies (a cluster's
+    entry point) or whose build failed is placed as written (its Kustomization's
+    namespace, else its own; ``(None,)``: unknown) in each cluster applying its file,
+    else with no cluster when it is deployed.  Empty for an object no cluster deploys.
+    Remembered per document.
+    """
+    key = (doc.path, doc.index)
+    places = repo.derived(_places)
+    found = places.get(key)
+    if found is None:
+        copies = applied_copies_by_cluster(repo, doc)
+        if copies:
+            found = tuple(dict.fromkeys((c, (obj.namespace,)) for c, obj in copies))
+        else:
+            found = _unbuilt_places(repo, doc)
+        places[key] = found
+    return found
+
+
+def _unbuilt_places(repo: Repo, doc: DocumentRef) -> tuple[tuple[str | None, Namespaces], ...]:
+    where = placed(repo, doc, doc.namespace) or (None,)
+    names = [c.name for c in repo.clusters if doc.path in c.files]
+    if names:
+        return tuple((name, where) for name in names)
+    return ((None, where),) if repo.is_deployed(doc.path) else ()
+
+
+def _places(repo: Repo) -> dict[tuple[str, int], tuple[tuple[str | None, Namespaces], ...]]:
+    return {}
 
 
 def secret_readers(repo: Repo) -> tuple[SecretReader, ...]:

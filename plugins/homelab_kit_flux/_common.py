@@ -19,8 +19,7 @@ from typing import Any
 from homelab_kit import Repo
 from homelab_kit.diagnostic import SAFE, UNSAFE, Edit, Fix
 from homelab_kit.location import Location
-from homelab_kit.model.applied import AppliedDocument, applied_documents
-from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
+from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.kustomize import KustomizeFile
 from homelab_kit.model.patches import applied_spec
 from homelab_kit.model.secret_index import (
@@ -29,7 +28,7 @@ from homelab_kit.model.secret_index import (
     created_by_kind,
     producers_of,
 )
-from homelab_kit.model.secret_readers import reader_namespaces
+from homelab_kit.model.secret_readers import applied_places
 
 
 def injected_spec(repo: Repo, ks: FluxKustomization) -> dict[str, Any]:
@@ -120,27 +119,15 @@ def _answers(
     return {}
 
 
-def kustomization_copies(repo: Repo, ks: FluxKustomization) -> tuple[AppliedCopy, ...]:
-    """``(cluster, namespaces)`` of each cluster applying ``ks``, deduplicated.
+def kustomization_copies(
+    repo: Repo, ks: FluxKustomization
+) -> tuple[tuple[str | None, Namespaces], ...]:
+    """``(cluster, namespaces)`` of each cluster applying ``ks`` (:func:`applied_places`).
 
-    The namespaces are where the cluster applies it (a parent's ``targetNamespace``
-    moves it); a Kustomization no build produced stands in as written, with no
-    cluster (which accepts every cluster's producers).
+    A Kustomization no cluster applies is judged as written, with no cluster (which
+    accepts every cluster's producers).
     """
-    copies = repo.derived(_kustomization_copies).get((ks.doc.path, ks.doc.index), ())
-    found = dict.fromkeys((d.cluster, reader_namespaces(repo, d)) for d in copies)
-    return tuple(found) or ((None, (ks.namespace or None,)),)
-
-
-AppliedCopy = tuple["str | None", Namespaces]
-
-
-def _kustomization_copies(repo: Repo) -> dict[tuple[str, int], list[AppliedDocument]]:
-    out: dict[tuple[str, int], list[AppliedDocument]] = {}
-    for doc in applied_documents(repo):
-        if doc.kind == "Kustomization" and doc.group == KUSTOMIZE_GROUP and doc.index >= 0:
-            out.setdefault((doc.path, doc.index), []).append(doc)
-    return out
+    return applied_places(repo, ks.doc) or ((None, (ks.namespace or None,)),)
 
 
 def waits(repo: Repo, ks: FluxKustomization) -> bool:

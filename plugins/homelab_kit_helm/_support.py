@@ -13,8 +13,9 @@ import attrs
 
 from homelab_kit import DocumentRef, HelmRelease, Repo
 from homelab_kit.model.flux import NamespacedRef
-from homelab_kit.model.patches import applied_value
+from homelab_kit.model.patches import applied_copies_by_cluster, applied_value
 from homelab_kit.model.secret_index import namespaces_meet, object_namespaces
+from homelab_kit.model.secret_readers import applied_places
 from homelab_kit.model.substitute import NameIndex
 
 CHART_SOURCE_KINDS = ("OCIRepository", "HelmRepository", "GitRepository")
@@ -46,16 +47,23 @@ def ref_namespaces(
 
 @attrs.frozen
 class ChartSource:
-    """A Flux source object a HelmRelease may take its chart from."""
+    """A Flux source object a HelmRelease may take its chart from, as a cluster applies it.
+
+    ``names`` are its names after Flux substitution; ``namespaces`` where it lands;
+    ``cluster`` the cluster applying it (None: no build says, which counts in every
+    cluster); ``doc`` the document as written.
+    """
 
     kind: str
     name: str
     doc: DocumentRef
     namespaces: tuple[str | None, ...]
+    names: tuple[str, ...] = ()
+    cluster: str | None = None
 
 
 def chart_sources(repo: Repo) -> list[ChartSource]:
-    """Every OCIRepository, HelmRepository and GitRepository, with where it lands."""
+    """Every OCIRepository, HelmRepository and GitRepository a cluster applies, per cluster."""
     return list(repo.derived(_chart_sources))
 
 
@@ -65,19 +73,26 @@ def _chart_sources(repo: Repo) -> tuple[ChartSource, ...]:
         ("HelmRepository", repo.helm_repositories),
         ("GitRepository", repo.git_repositories),
     )
-    return tuple(
-        ChartSource(kind, obj.name, obj.doc, object_namespaces(repo, obj.doc, obj.namespace))
-        for kind, pool in pools
-        for obj in pool
-    )
+    out: list[ChartSource] = []
+    for kind, pool in pools:
+        for obj in pool:
+            doc = obj.doc
+            copies = applied_copies_by_cluster(repo, doc)
+            for cluster, applied in copies:
+                names = (applied.name,)
+                out.append(ChartSource(kind, obj.name, doc, (applied.namespace,), names, cluster))
+            if not copies:  # bootstrap applies it, or no build says: as written
+                names = repo.expand(doc.path, obj.name)
+                for cluster, where in applied_places(repo, doc):
+                    out.append(ChartSource(kind, obj.name, doc, where, names, cluster))
+    return tuple(out)
 
 
 def _chart_source_index(repo: Repo) -> dict[str, NameIndex[ChartSource]]:
     """Chart sources by kind, found by their names after Flux substitution."""
     out: dict[str, NameIndex[ChartSource]] = {}
     for source in repo.derived(_chart_sources):
-        names = repo.expand(source.doc.path, source.name)
-        out.setdefault(source.kind, NameIndex()).add(names, source)
+        out.setdefault(source.kind, NameIndex()).add(source.names, source)
     return out
 
 
@@ -119,29 +134,76 @@ def _chart_ref(hr: HelmRelease, repo: Repo | None) -> tuple[NamespacedRef, str, 
     return None
 
 
-def resolve_chart_source(repo: Repo, hr: HelmRelease) -> list[ChartSource] | None:
-    """The sources ``hr`` takes its chart from (in :func:`chart_sources` order).
+def release_places(repo: Repo, hr: HelmRelease) -> tuple[Place, ...]:
+    """``(cluster, namespaces)`` of each cluster applying ``hr``.
 
-    None when the kind of its source is not modelled.
+    A release no cluster applies is placed as written, with no cluster (every
+    cluster's sources count).
     """
+    return applied_places(repo, hr.doc) or ((None, object_namespaces(repo, hr.doc, hr.namespace)),)
+
+
+Place = tuple["str | None", tuple["str | None", ...]]
+
+
+def resolve_chart_source(
+    repo: Repo, hr: HelmRelease, place: Place | None = None
+) -> list[ChartSource] | None:
+    """The sources ``hr`` takes its chart from, one per document (:func:`chart_sources` order).
+
+    Only a source of the cluster applying ``hr`` counts (one of no cluster counts
+    in all): in ``place`` (one of :func:`release_places`) when given, else in any
+    cluster applying ``hr``.  None when the kind of its source is not modelled.
+    """
+    answers = repo.derived(_resolved)
+    key = (hr.doc.path, hr.doc.index, place)
+    if key not in answers:
+        if place is not None:
+            answers[key] = _resolve(repo, hr, place)
+        else:  # every cluster applying it: the union, one per document
+            each = [resolve_chart_source(repo, hr, p) for p in release_places(repo, hr)]
+            merged: dict[tuple[str, int], ChartSource] = {}
+            for found in each:
+                for s in found or ():
+                    merged.setdefault((s.doc.path, s.doc.index), s)
+            answers[key] = None if None in each else tuple(merged.values())
+    answer = answers[key]
+    return None if answer is None else list(answer)
+
+
+def _resolved(repo: Repo) -> dict[Any, tuple[ChartSource, ...] | None]:
+    return {}
+
+
+def _resolve(repo: Repo, hr: HelmRelease, place: Place) -> tuple[ChartSource, ...] | None:
     ref, kind = chart_ref_of(hr, repo)
     if ref is None or kind not in CHART_SOURCE_KINDS:
         return None
-    own = object_namespaces(repo, hr.doc, hr.namespace)
-    namespaces = ref_namespaces(repo, hr.doc, ref, own)
-    names = repo.expand(hr.doc.path, ref.name)
     index = repo.derived(_chart_source_index).get(kind)
     if index is None:
-        return []
-    return [s for s in index.matching(names) if namespaces_meet(namespaces, s.namespaces)]
+        return ()
+    cluster, own = place
+    namespaces = ref_namespaces(repo, hr.doc, ref, own)
+    found: dict[tuple[str, int], ChartSource] = {}  # one per document, its first copy
+    for s in index.matching(repo.expand(hr.doc.path, ref.name)):
+        if (cluster is None or s.cluster is None or s.cluster == cluster) and namespaces_meet(
+            namespaces, s.namespaces
+        ):
+            found.setdefault((s.doc.path, s.doc.index), s)
+    return tuple(found.values())
 
 
 def implicit_source(repo: Repo, hr: HelmRelease) -> bool:
-    """Whether the chart source is one bootstrap creates (GitRepository flux-system)."""
+    """Whether the chart source is one bootstrap creates (GitRepository flux-system).
+
+    Only those (``repo.implicit_sources``): a declared source counts where
+    :func:`resolve_chart_source` finds it, in the cluster applying the release.
+    """
     ref, kind = chart_ref_of(hr, repo)
     if ref is None:
         return False
     own = object_namespaces(repo, hr.doc, hr.namespace)
     return any(
-        repo.source_exists(kind, ns, ref.name) for ns in ref_namespaces(repo, hr.doc, ref, own)
+        (kind, ns, ref.name) in repo.implicit_sources
+        for ns in ref_namespaces(repo, hr.doc, ref, own)
     )

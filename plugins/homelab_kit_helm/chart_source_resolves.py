@@ -2,8 +2,10 @@
 
 ## What it does
 Resolves `spec.chartRef` and `spec.chart.spec.sourceRef` of every HelmRelease to
-an `OCIRepository`, `HelmRepository` or `GitRepository` declared in the
-repository.  The reference's namespace defaults to the HelmRelease's own; names
+an `OCIRepository`, `HelmRepository` or `GitRepository` that the cluster applying
+the HelmRelease applies too (a source only another cluster deploys does not count;
+the finding names the cluster where they differ).  The reference's namespace
+defaults to the HelmRelease's own, where its cluster applies it; names
 and namespaces are compared after the deploying Flux Kustomization's inline
 `postBuild.substitute` variables are applied.  A reference that only a patch sets
 (a component or parent Kustomization adding `chartRef`) is read from the
@@ -41,14 +43,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.secret_index import object_namespaces
+from homelab_kit import Diagnostic, HelmRelease, Repo, Severity
+from homelab_kit.model.flux import NamespacedRef
+from homelab_kit.model.secret_index import Outcome, per_cluster
 from homelab_kit_helm._support import (
     CHART_SOURCE_KINDS,
+    Place,
     chart_ref_of,
     implicit_source,
     names_chart_ref,
     ref_namespaces,
+    release_places,
     resolve_chart_source,
 )
 
@@ -63,6 +68,7 @@ _SOURCE_REF_KINDS = ("HelmRepository", "GitRepository", "Bucket")
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
+    outcomes: list[Outcome] = []
     for hr in repo.helm_releases:
         ref, kind = chart_ref_of(hr, repo)
         if ref is None:
@@ -88,23 +94,28 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             continue
         if kind not in CHART_SOURCE_KINDS or implicit_source(repo, hr):
             continue
-        if resolve_chart_source(repo, hr):
-            continue
-        namespaces = ref_namespaces(
-            repo, hr.doc, ref, object_namespaces(repo, hr.doc, hr.namespace)
-        )
-        known = sorted(ns for ns in namespaces if ns)
-        if not known:
-            where = "its namespace"
-        elif len(known) <= 3:
-            where = f"namespace {', '.join(known)}"
-        else:
-            where = f"its {len(known)} namespaces"
-        yield Diagnostic(
-            ref.source,
-            ID,
-            f"HelmRelease {hr.name} takes its chart from {kind} {ref.name}, "
-            f"which is not declared in {where}",
-            SEVERITY,
-            REMEDIATION,
-        )
+        for place in release_places(repo, hr):
+            message = None
+            if not resolve_chart_source(repo, hr, place):
+                message = _missing(repo, hr, ref, kind, place)
+            outcomes.append((ref.source, place[0], message))
+    for source, message, cluster in per_cluster(outcomes):
+        yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
+
+
+def _missing(repo: Repo, hr: HelmRelease, ref: NamespacedRef, kind: str, place: Place) -> str:
+    """The message for a source ``place`` does not declare."""
+    known = sorted(ns for ns in ref_namespaces(repo, hr.doc, ref, place[1]) if ns)
+    if not known:
+        where = "its namespace"
+    elif len(known) <= 3:
+        where = f"namespace {', '.join(known)}"
+    else:
+        where = f"its {len(known)} namespaces"
+    elsewhere = ""
+    if place[0] is not None and resolve_chart_source(repo, hr, (None, place[1])):
+        elsewhere = " in this cluster (only another cluster declares it)"
+    return (
+        f"HelmRelease {hr.name} takes its chart from {kind} {ref.name}, "
+        f"which is not declared in {where}{elsewhere}"
+    )
