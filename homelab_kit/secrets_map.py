@@ -45,15 +45,18 @@ from typing import Any
 import attrs
 
 from homelab_kit.location import Location
+from homelab_kit.model.applied import AppliedDocument, applied_documents
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.clusters import Cluster
-from homelab_kit.model.flux import GitRepository, HelmRepository, OCIRepository
+from homelab_kit.model.flux import KUSTOMIZE_GROUP, SOURCE_GROUP
 from homelab_kit.model.repo import Repo
 from homelab_kit.model.secret_index import (
+    SecretProducer,
+    bootstrap_producers,
     generated_secrets,
-    landing_namespaces,
-    resolved_consumers,
+    secret_producers,
 )
+from homelab_kit.model.secret_readers import reader_namespaces, secret_readers
 from homelab_kit.model.secrets import is_sops_document
 from homelab_kit.model.substitute import has_variables, names_match, substitute
 from homelab_kit.report._style import one_line
@@ -88,6 +91,7 @@ READ_IMPLICITLY = ("rook-ceph-dashboard-password",)
 CONTROLLER_READS = frozenset({"credentialsRef", "decryption", "sourceRef"})
 
 _TOKEN = re.compile(r"[\s,;\"'`()\[\]]+")
+_SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository")
 _SOURCE_REFS: tuple[tuple[str, ...], ...] = (
     ("spec", "secretRef"),
     ("spec", "certSecretRef"),
@@ -331,6 +335,7 @@ class _Builder:
         self.variable_entries: list[_Entry] = []
         self.app_cache: dict[str, str | None] = {}
         self.findings: list[SecretFinding] = []
+        self.made = self._made_here()
         self.apps: dict[str, set[str]] = {}
         for app in repo.apps if cluster is None else cluster.apps:
             if app.is_secrets:
@@ -343,14 +348,49 @@ class _Builder:
     # -------------------------------------------------------------- helpers
 
     def keep(self, path: str) -> bool:
-        """Whether ``path`` is in the map's cluster, or in no cluster (bootstrap)."""
-        if self.cluster is None:
-            return True
+        """Whether ``path`` is deployed in the map's cluster, or in no cluster (bootstrap).
+
+        A file below a cluster's folders that nothing deploys (an app left out of
+        its kustomization) is left out.
+        """
         if path not in self.kept:
-            self.kept[path] = self.cluster.reaches(path) or not any(
-                c.reaches(path) for c in self.repo.clusters
-            )
+            repo = self.repo
+            reached = [c for c in repo.clusters if c.reaches(path)]
+            if not reached:
+                self.kept[path] = True
+            else:
+                here = self.cluster is None or self.cluster in reached
+                self.kept[path] = here and repo.is_deployed(path)
         return self.kept[path]
+
+    def here(self, cluster: str | None) -> bool:
+        """Whether what ``cluster`` applies belongs in the map (None: no build says)."""
+        return cluster is None or self.cluster is None or cluster == self.cluster.name
+
+    def _made_here(self) -> dict[tuple[str, int, str], list[SecretProducer]]:
+        """The Secrets each written document creates in the map's cluster.
+
+        Read from the desired state (:func:`secret_producers`): names after Flux
+        substitution, namespaces as each cluster applies them; keyed by the
+        declaring file, document index (-1: a generator) and, for a generator,
+        its name.
+        """
+        out: dict[tuple[str, int, str], list[SecretProducer]] = {}
+        for p in secret_producers(self.repo, self.generated):
+            if not p.path or not self.here(p.cluster):
+                continue  # bootstrap's are placed by manifests()
+            key = (p.path, p.index, p.names[-1] if p.index < 0 else "")
+            out.setdefault(key, []).append(p)
+        return out
+
+    def made_by(self, doc: DocumentRef, generator: str = "") -> list[SecretProducer]:
+        """What the written ``doc`` (a kustomization's ``generator``) creates here."""
+        return self.made.get((doc.path, -1 if generator else doc.index, generator), [])
+
+    def pairs_of(self, made: Iterable[SecretProducer]) -> list[tuple[str, str | None]]:
+        """``(name, namespace)`` of each Secret ``made``; one landing in no known
+        namespace is filed under no namespace (``""``), matching no reader."""
+        return [(p.names[-1], ns) for p in made for ns in (p.namespaces or ("",))]
 
     def app_of(self, path: str) -> str | None:
         if path not in self.app_cache:
@@ -367,11 +407,13 @@ class _Builder:
         doc_ns: str | None = None,
         fallback: str | None = None,
     ) -> list[tuple[str, str | None]]:
-        """``(name, namespace)`` pairs an object in ``path`` names, once deployed.
+        """``(name, namespace)`` pairs a word written in ``path`` may name, once deployed.
 
-        A name with Flux variables is expanded once per Kustomization deploying the
-        file, paired with the namespace that Kustomization puts it in; other names
-        land in every namespace the file lands in.  ``override`` is a namespace the
+        For :meth:`mentions` only, which reads words in the written text (producers
+        and readers are read from the desired state).  A name with Flux variables
+        is expanded once per Kustomization deploying the file, paired with the
+        namespace that Kustomization puts it in; other names land in every
+        namespace the file lands in.  ``override`` is a namespace the
         reference itself names (``secretNamespace``), ``doc_ns`` the object's own.
         """
         repo = self.repo
@@ -470,15 +512,7 @@ class _Builder:
             where = doc.location(*base, "secretsPath") if raw else doc.location(*base)
             origin = "/".join(p for p in (inf.project_slug, inf.env_slug) if p)
             source = f"{origin}:{raw}" if origin else raw or "(no secretsPath)"
-            for managed in inf.managed_secrets:
-                written = managed.namespace if managed.namespace != inf.namespace else None
-                pairs = self.placements(
-                    doc.path,
-                    managed.name,
-                    override=written,
-                    doc_ns=doc.namespace,
-                    fallback=inf.namespace,
-                )
+            for made in self.made_by(doc):
                 producer = Producer(
                     "InfisicalSecret",
                     inf.name,
@@ -486,10 +520,10 @@ class _Builder:
                     scope,
                     doc.location(),
                     self.app_of(doc.path),
-                    managed.keys,
+                    made.keys,
                     where,
                 )
-                for pair in pairs:
+                for pair in self.pairs_of([made]):
                     ns_apps = len(self.apps.get(pair[1] or "", ()))
                     if scope == "root":
                         breadth = max(len(known), ns_apps, 1)
@@ -535,14 +569,14 @@ class _Builder:
                 self.app_of(doc.path),
                 scope_location=doc.location("spec", "dataFrom"),
             )
-            pairs = self.placements(
-                doc.path, es.target_name, doc_ns=doc.namespace, fallback=es.namespace
-            )
-            for pair in pairs:
+            for pair in self.pairs_of(self.made_by(doc)):
                 breadth = max(len(self.apps.get(pair[1] or "", ())), 1) if broad else 1
                 self.produce([pair], producer, doc, breadth)
 
     def manifests(self) -> None:
+        boot: dict[str, list[SecretProducer]] = {}
+        for p in bootstrap_producers(self.repo):
+            boot.setdefault(p.by.removeprefix("bootstrap "), []).append(p)
         for secret in self.repo.secrets:
             doc = secret.doc
             producer = Producer(
@@ -554,9 +588,14 @@ class _Builder:
                 self.app_of(doc.path),
                 secret.keys,
             )
-            pairs = self.placements(
-                doc.path, secret.name, doc_ns=doc.namespace, fallback=secret.namespace
-            )
+            pairs = self.pairs_of(self.made_by(doc))
+            if not pairs:  # created at bootstrap, before Flux runs (or nowhere)
+                pairs = [
+                    (secret.name, ns)
+                    for p in boot.get(doc.path, ())
+                    if p.names[0] == secret.name
+                    for ns in p.namespaces
+                ]
             self.produce(pairs, producer, doc)
         for kfile, gen in self.repo.generators():
             if gen.kind != "Secret":
@@ -571,11 +610,14 @@ class _Builder:
                 self.app_of(kfile.path),
                 tuple(gen.file_keys) + tuple(gen.literal_keys) or None,
             )
-            pairs = self.placements(kfile.path, gen.name, override=gen.namespace)
-            self.produce(pairs, producer, kfile.doc)
+            self.produce(self.pairs_of(self.made_by(kfile.doc, gen.name)), producer, kfile.doc)
 
     def operators(self) -> None:
-        for doc, name in generated_secrets(self.repo, self.generated):
+        seen: set[tuple[str, int]] = set()
+        for doc, _name in generated_secrets(self.repo, self.generated):
+            if (doc.path, doc.index) in seen:
+                continue
+            seen.add((doc.path, doc.index))
             producer = Producer(
                 doc.kind,
                 doc.name,
@@ -584,73 +626,41 @@ class _Builder:
                 doc.location(),
                 self.app_of(doc.path),
             )
-            pairs: list[tuple[str, str | None]]
-            lands = landing_namespaces(self.repo, doc)  # elsewhere, or many namespaces
-            if lands is not None:
-                pairs = [(n, ns) for n in self.repo.expand(doc.path, name) for ns in lands]
-            else:
-                pairs = self.placements(doc.path, name, doc_ns=doc.namespace)
-            self.produce(pairs, producer, doc)
+            self.produce(self.pairs_of(self.made_by(doc)), producer, doc)
 
     # -------------------------------------------------------------- readers
 
     def readers(self) -> Iterator[tuple[list[tuple[str, str | None]], Reader]]:
-        repo = self.repo
-        for c, name in resolved_consumers(repo):
-            path = c.source.path
-            reader = Reader(self.app_of(path), c.consumer, c.how, c.optional, c.source)
-            yield self.placements(path, name, doc_ns=c.namespace, fallback=c.namespace), reader
-        for inf in repo.infisical_secrets:
-            if not inf.credentials_secret:
+        """Who reads each Secret, as the map's cluster applies it (:func:`secret_readers`),
+        plus Flux's own reads: a Kustomization's decryption key, a source's credentials."""
+        for r in secret_readers(self.repo):
+            if not self.here(r.cluster) or (r.cluster is None and not self.keep(r.source.path)):
+                continue  # another cluster's; a stand-in where no build says, if not here
+            reader = Reader(self.app_of(r.source.path), r.consumer, r.how, r.optional, r.source)
+            yield [(n, ns) for n in r.names for ns in r.namespaces], reader
+        for doc in applied_documents(self.repo):
+            if not self.here(doc.cluster) or (doc.cluster is None and not self.keep(doc.path)):
                 continue
-            doc = inf.doc
-            creds = ("spec", "authentication", inf.auth_method or "", "credentialsRef")
-            reader = Reader(
-                self.app_of(doc.path),
-                f"InfisicalSecret {inf.name}",
-                "credentialsRef",
-                False,
-                doc.location(*creds, "secretName"),
-            )
-            pairs = self.placements(
-                doc.path,
-                inf.credentials_secret,
-                override=inf.credentials_namespace,
-                doc_ns=doc.namespace,
-                fallback=inf.namespace,
-            )
-            yield pairs, reader
-        for ks in repo.kustomizations:
-            decryption = ks.doc.str_at("spec", "decryption", "secretRef", "name")
-            if decryption:
-                reader = Reader(
-                    self.app_of(ks.doc.path),
-                    f"Kustomization {ks.name}",
-                    "decryption",
-                    False,
-                    ks.doc.location("spec", "decryption", "secretRef", "name"),
-                )
-                names = repo.expand(ks.doc.path, decryption)
-                yield [(n, ks.namespace) for n in names], reader
-        sources: list[GitRepository | OCIRepository | HelmRepository] = [
-            *repo.git_repositories,
-            *repo.oci_repositories,
-            *repo.helm_repositories,
-        ]
-        for src in sources:
-            for ref in _SOURCE_REFS:
-                ref_name = src.doc.str_at(*ref, "name")
-                if not ref_name:
-                    continue
-                reader = Reader(
-                    self.app_of(src.doc.path),
-                    f"{src.doc.kind} {src.name}",
-                    "sourceRef",
-                    False,
-                    src.doc.location(*ref, "name"),
-                )
-                names = repo.expand(src.doc.path, ref_name)
-                yield [(n, src.namespace) for n in names], reader
+            group, kind = doc.group, doc.kind
+            if group == KUSTOMIZE_GROUP and kind == "Kustomization":
+                refs: tuple[tuple[str, ...], ...] = (("spec", "decryption", "secretRef"),)
+                how = "decryption"
+            elif group == SOURCE_GROUP and kind in _SOURCE_KINDS:
+                refs, how = _SOURCE_REFS, "sourceRef"
+            else:
+                continue
+            for ref in refs:
+                yield from self._flux_read(doc, ref, how)
+
+    def _flux_read(
+        self, doc: AppliedDocument, ref: tuple[str, ...], how: str
+    ) -> Iterator[tuple[list[tuple[str, str | None]], Reader]]:
+        name = doc.str_at(*ref, "name")
+        if not name:
+            return
+        where = doc.location(*ref, "name")
+        reader = Reader(self.app_of(doc.path), f"{doc.kind} {doc.name}", how, False, where)
+        yield [(name, ns) for ns in reader_namespaces(self.repo, doc)], reader
 
     def mentions(self, unread: Sequence[_Entry]) -> None:
         """Names written elsewhere (an Ingress's ``secretName``, an issuer's ref, ...)."""
@@ -697,8 +707,6 @@ class _Builder:
         self.manifests()
         self.operators()
         for pairs, reader in self.readers():
-            if not self.keep(reader.location.path):
-                continue
             for name, ns in pairs:
                 found = self.matching(ns, name)
                 if found:
@@ -706,7 +714,10 @@ class _Builder:
                         entry.readers.append(reader)
                 else:
                     self.entry(ns, name).readers.append(reader)
-        unread = [e for e in self.entries.values() if e.producers and not e.readers]
+        # A Secret landing in no known namespace ("") is found by no name either.
+        unread = [
+            e for e in self.entries.values() if e.producers and not e.readers and e.namespace != ""
+        ]
         if unread:
             self.mentions(unread)
         return self.finish()

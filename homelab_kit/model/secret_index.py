@@ -59,7 +59,8 @@ class SecretProducer:
     repository shows them (a manifest's data, a generator's literals and files, an
     InfisicalSecret's template), None when they come from elsewhere (a secret
     store, an env file, an operator).  ``applied_by`` is the Flux Kustomization
-    whose build creates it (None: bootstrap, or no build says).
+    whose build creates it (None: bootstrap, or no build says); ``index`` the
+    declaring document's index in ``path`` (-1: a generated object, bootstrap).
     """
 
     names: tuple[str, ...]
@@ -70,6 +71,7 @@ class SecretProducer:
     hashed: bool = False
     keys: tuple[str, ...] | None = None
     applied_by: KsKey | None = None
+    index: int = -1
 
 
 Outcome = tuple[Location, "str | None", "str | None"]
@@ -484,6 +486,7 @@ def _produced_by(
             hashed,
             _keys(repo, doc),
             applied_by,
+            doc.index,
         )
     elif kind == "Secret" and doc.group == INFISICAL_GROUP and doc.kind == "InfisicalSecret":
         infisical = InfisicalSecret.from_doc(doc, None)
@@ -500,13 +503,20 @@ def _produced_by(
                 cluster,
                 keys=managed.keys,
                 applied_by=applied_by,
+                index=doc.index,
             )
     elif kind == "Secret" and doc.group == EXTERNAL_SECRETS_GROUP and doc.kind == "ExternalSecret":
         external = ExternalSecret.from_doc(doc, None)
         by = f"ExternalSecret {external.name}"
         where = _landed(repo, doc)
         yield SecretProducer(
-            (external.target_name,), where, by, doc.path, cluster, applied_by=applied_by
+            (external.target_name,),
+            where,
+            by,
+            doc.path,
+            cluster,
+            applied_by=applied_by,
+            index=doc.index,
         )
     if doc.kind in kinds:
         yield from _operator_producers(repo, doc, kind, rules)
@@ -569,7 +579,9 @@ def _operator_producers(
     where = _landed(repo, doc) if lands is None else lands
     by = f"{doc.kind} {doc.name}"
     for name in dict.fromkeys(names):
-        yield SecretProducer((name,), where, by, doc.path, doc.cluster, applied_by=doc.applied_by)
+        yield SecretProducer(
+            (name,), where, by, doc.path, doc.cluster, applied_by=doc.applied_by, index=doc.index
+        )
 
 
 def _unbuilt_generators(repo: Repo, kind: str) -> Iterator[SecretProducer]:
