@@ -356,11 +356,6 @@ def _generated(
     return tuple(out)
 
 
-def generated_config_maps(repo: Repo) -> tuple[tuple[DocumentRef, str], ...]:
-    """``(object, ConfigMap name)`` for every operator object that creates a ConfigMap."""
-    return repo.derived(_generated, (), "ConfigMap")
-
-
 def bootstrap_producers(repo: Repo) -> tuple[SecretProducer, ...]:
     """The Secrets created before Flux runs, read as text and never executed.
 
