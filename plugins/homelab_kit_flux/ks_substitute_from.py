@@ -47,12 +47,16 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.applied import applied_documents
 from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
 from homelab_kit.model.secret_index import (
+    Namespaces,
     Outcome,
+    SecretProducer,
     created_by_kind,
+    is_produced,
     per_cluster,
     reference_problem,
 )
 from homelab_kit.model.secret_readers import reader_namespaces
+from homelab_kit.model.substitute import NameIndex
 
 ID = "flux-ks-substitute-from"
 SEVERITY = Severity.ERROR
@@ -80,6 +84,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                 message = (
                     f"Kustomization {ks.name} substitutes from {ref.kind} {ref.name}, "
                     f"which nothing in the repository creates{where}"
+                    f"{_elsewhere(index[ref.kind], ref.name, namespaces, doc.cluster)}"
                 )
             elif problem == "hashed":
                 message = (
@@ -89,3 +94,14 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             outcomes.append((ref.source, doc.cluster, message))
     for source, message, cluster in per_cluster(outcomes):
         yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
+
+
+def _elsewhere(
+    made: NameIndex[SecretProducer], name: str, namespaces: Namespaces, cluster: str | None
+) -> str:
+    """Where a missing object is created instead, if anywhere: what the user mistook."""
+    if cluster is not None and is_produced(made, (name,), namespaces):
+        return ", only in another cluster"
+    if is_produced(made, (name,), (None,), cluster):
+        return ", only in another namespace"
+    return ""

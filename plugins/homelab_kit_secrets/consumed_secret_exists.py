@@ -3,7 +3,7 @@
 ## What it does
 Follows every place that reads a Secret by name (`envFrom`, `secretKeyRef`,
 volumes, `imagePullSecrets`, chart values such as `existingSecret`, Flux
-`postBuild.substituteFrom`, InfisicalSecret `credentialsRef`), in each object as
+InfisicalSecret `credentialsRef`), in each object as
 its cluster applies it (the namespace `targetNamespace` gives it, fields a
 parent's patch injects, names after substitution), and checks that a Secret of
 that name is created *in the reader's namespace* in the same cluster's desired
@@ -31,7 +31,8 @@ the chart), and a finding points at the line to edit (the `${APP}` reference, th
 patch line).  A chart's Ingress-style `tls.secretName` is not a
 read: the ingress controller or cert-manager's ingress-shim provides it, as for an
 Ingress object's own `spec.tls`.  HelmRelease `valuesFrom` is checked by
-`helm-values-from-resolves`.
+`helm-values-from-resolves`, a Flux Kustomization's `postBuild.substituteFrom` by
+`flux-ks-substitute-from` (each reference is reported once).
 
 ## Options
 - `external` (default `[sops-age, universal-auth-credentials,
@@ -43,8 +44,7 @@ Ingress object's own `spec.tls`.  HelmRelease `valuesFrom` is checked by
   object's name and `{spec.field}` one of its fields.
 
 ## Why is this bad?
-A missing Secret keeps the pod in `CreateContainerConfigError` (or the Flux
-Kustomization failing on `substituteFrom`) until someone creates it by hand, and
+A missing Secret keeps the pod in `CreateContainerConfigError` until someone creates it by hand, and
 a hand-made Secret is lost on the next cluster rebuild.  A Secret in another
 namespace does not count: pods only read Secrets of their own namespace.
 
@@ -104,6 +104,10 @@ REMEDIATION = "Create the Secret in the reader's namespace (an InfisicalSecret),
 EXTERNAL = ("sops-age", "universal-auth-credentials", "infisical-credentials")
 
 
+# References another check judges, with its own message: reported once, not twice.
+_OWNED_ELSEWHERE = frozenset({"valuesFrom", "substituteFrom"})
+
+
 @attrs.frozen
 class Options:
     """``external``: name globs created outside the repository; ``generated``: producers."""
@@ -116,7 +120,7 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     produced = producer_index(secret_producers(repo, options.generated))
     outcomes: list[Outcome] = []
     for reader in secret_readers(repo):
-        if reader.optional or reader.how == "valuesFrom":
+        if reader.optional or reader.how in _OWNED_ELSEWHERE:
             continue
         if any(
             fnmatch.fnmatchcase(name, pattern)

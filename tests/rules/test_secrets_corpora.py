@@ -41,10 +41,10 @@ from tests.conftest import CORPUS_NAMES, corpus_path
 #   app's namespace, where the old reading spread every name over every namespace;
 #   the readers of its unlisted apps (recyclarr, rxresume, sentry: 24) are no longer
 #   readers at all (they never were judged: not deployed).  yamshy's consumed
-#   finding (cert-manager's substituteFrom cluster-secrets) is the same line.
+#   finding (cert-manager's substituteFrom cluster-secrets) is now reported once,
+#   by flux-ks-substitute-from, which owns substituteFrom.
 EXPECTED: dict[str, dict[str, int]] = {
     "yamshy__homelab": {
-        "secrets-consumed-secret-exists": 1,
         "secrets-infisical-location": 13,
         "secrets-infisical-scope": 16,
     },

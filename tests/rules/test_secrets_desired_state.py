@@ -304,6 +304,33 @@ def test_a_substitute_from_secret_of_another_cluster(yaml_tree: YamlTree) -> Non
     assert findings(result) == [
         ("kubernetes/storage/apps/web/ks.yaml", 18, "flux-ks-substitute-from")
     ]
+    assert result.diagnostics[0].message.endswith(", only in another cluster")
+
+
+def test_a_missing_substitute_from_secret_is_reported_once(yaml_tree: YamlTree) -> None:
+    # flux-ks-substitute-from owns substituteFrom; secrets-consumed-secret-exists,
+    # which follows every other Secret reader, does not report the same line again.
+    files = _cluster("kubernetes", "kubernetes/apps/web/app")
+    files["kubernetes/apps/web/ks.yaml"] += (
+        "    substituteFrom:\n      - kind: Secret\n        name: cluster-secrets\n"
+    )
+    files["kubernetes/apps/kustomization.yaml"] = (
+        "resources: [./web/ks.yaml, ./cluster-secrets.yaml]\n"
+    )
+    files["kubernetes/apps/cluster-secrets.yaml"] = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: cluster-secrets, namespace: other}\n"
+    )
+    both = ["flux-ks-substitute-from", "secrets-consumed-secret-exists"]
+    result = lint_path(yaml_tree(files), select=both)
+    assert findings(result) == [("kubernetes/apps/web/ks.yaml", 18, "flux-ks-substitute-from")]
+    assert result.diagnostics[0].message.endswith(
+        "which nothing in the repository creates in namespace flux-system, "
+        "only in another namespace"
+    )
+    files["kubernetes/apps/cluster-secrets.yaml"] = files[
+        "kubernetes/apps/cluster-secrets.yaml"
+    ].replace("namespace: other", "namespace: flux-system")
+    assert findings(lint_path(yaml_tree(files), select=both)) == []
 
 
 def test_chart_values_are_read_where_helm_installs_the_chart(yaml_tree: YamlTree) -> None:
