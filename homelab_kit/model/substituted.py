@@ -16,9 +16,9 @@ substituted field pays nothing), from the objects as built before substitution.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 _REFERENCE = re.compile(r"(?<!\$)\$\{([_a-zA-Z][_a-zA-Z0-9]*)(:?[=\-+?])?")
 _DEFAULTS = frozenset({"=", ":=", ":-"})
 _ALIAS = re.compile(r"\*([^\s,\[\]{}]+)")
+_SCALARS = (int, float, type(None))  # with str: YAML's plain scalars (bool is an int)
 
 SUBSTITUTE = "substitute"
 CONFIG_MAP = "ConfigMap"
@@ -100,6 +101,14 @@ class _Lazy(Mapping[FieldPath, _T]):
     def __getitem__(self, key: FieldPath) -> _T:
         return self._get()[key]
 
+    # The Mapping mixins answer a missing key by catching KeyError: slow on the
+    # many paths asked for that no patch or substitution set.
+    def get(self, key: FieldPath, default: Any = None) -> Any:
+        return self._get().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._get()
+
     def __iter__(self) -> Iterator[FieldPath]:
         return iter(self._get())
 
@@ -135,7 +144,6 @@ class KustomizationSubstitution:
         self.count = len(sources) if count is None else count
         self.namespace = namespace
         self._origins: dict[str, _Origin] | None = None
-        self._lines: dict[str, list[str]] = {}
 
     def provenance(
         self, before: Mapping[str, Any], after: Mapping[str, Any], built: Provenance
@@ -217,7 +225,7 @@ class KustomizationSubstitution:
         locations: dict[FieldPath, Location] = {}
         records: dict[FieldPath, tuple[Substitution, ...]] = {}
         doc: DocumentRef | bool | None = False  # False: not looked up yet
-        for path, text in _templated(before, ()):
+        for path, text in _templated(before, after):
             if value_at(after, path) == text:
                 continue  # unresolved, or substitution disabled for the object
             if doc is False:
@@ -260,13 +268,7 @@ class KustomizationSubstitution:
         or, for a block scalar, on one of the ``span`` lines below."""
         if not where.path or not where.line:
             return where
-        lines = self._lines.get(where.path)
-        if lines is None:
-            try:
-                text = (Path(self.repo.root) / where.path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                text = ""
-            lines = self._lines[where.path] = text.splitlines()
+        lines = self.repo.derived(_file_lines, where.path)
         start = max(0, (where.column or 1) - 1)
         for line in range(where.line, min(len(lines), where.line + span) + 1):
             index = lines[line - 1].find("${" + name, start if line == where.line else 0)
@@ -282,13 +284,56 @@ class KustomizationSubstitution:
         return where
 
 
-def _templated(node: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
-    """Every string under ``node`` holding ``${``, with its path."""
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            yield from _templated(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _templated(value, (*path, index))
-    elif isinstance(node, str) and "${" in node:
-        yield path, node
+def _file_lines(repo: Repo, path: str) -> list[str]:
+    """The lines of the repository's file at ``path`` (none when it cannot be read)."""
+    try:
+        with open(os.path.join(repo.root, path), encoding="utf-8") as handle:
+            return handle.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _templated(before: Any, after: Any) -> list[tuple[FieldPath, str]]:
+    """Every string of ``before`` holding ``${`` whose place ``after`` may have changed.
+
+    With its path, in document order.  A subtree ``after`` shares with ``before``
+    (substitution copies only what it changes) was not substituted: skipped whole.
+    """
+    out: list[tuple[FieldPath, str]] = []
+    if isinstance(before, str):
+        if "${" in before:
+            out.append(((), before))
+    else:
+        _collect_templated(before, after, (), out)
+    return out
+
+
+def _collect_templated(
+    before: Any, after: Any, path: FieldPath, out: list[tuple[FieldPath, str]]
+) -> None:
+    # One call per mapping or list, none per scalar; parsed YAML holds dicts and
+    # lists, tested before the Mapping ABC (slow on the many scalars).  ``after``
+    # follows ``before`` as :func:`value_at` reads it (None where it has no such place).
+    if before is after:
+        return
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(before, dict) or (not isinstance(before, list) and isinstance(before, Mapping)):
+        items = before.items()
+    elif isinstance(before, list):
+        items = enumerate(before)
+    else:
+        return
+    after_map = isinstance(after, Mapping)
+    after_list = not after_map and isinstance(after, list)
+    for key, value in items:
+        if isinstance(value, str):
+            if "${" in value:
+                out.append(((*path, key), value))
+        elif not isinstance(value, _SCALARS):
+            if after_map:
+                there = after.get(key)
+            elif after_list and isinstance(key, int) and 0 <= key < len(after):
+                there = after[key]
+            else:
+                there = None
+            _collect_templated(value, there, (*path, key), out)
