@@ -21,6 +21,7 @@ _SCALARS = (str, int, float, type(None))  # YAML scalars (bool is an int)
 # the Mapping ABC's slower check (isinstance tries a tuple's types in order).
 _MAPPINGS = (dict, Mapping)
 _TREES = (dict, list, Mapping)
+_CONTAINERS = (dict, list)
 
 
 def _under_tls(path: tuple[str | int, ...]) -> bool:
@@ -68,22 +69,32 @@ class ValuesSource:
         stack: list[tuple[tuple[str | int, ...], Any, str]] = [((), self.data, "")]
         while stack:
             path, node, key = stack.pop()
-            if isinstance(node, _MAPPINGS):
-                image = self._image_of(path, node, key)
-                if image is not None:
-                    yield image
-                    continue
+            if isinstance(node, str):  # pushed only below a key ending in "image"
+                if "/" in node:
+                    yield ImageRef.parse(node, self.location(*path))
+            elif isinstance(node, dict) or (
+                not isinstance(node, list) and isinstance(node, Mapping)
+            ):
+                if isinstance(node.get("repository"), str):  # else _image_of finds none
+                    image = self._image_of(path, node, key)
+                    if image is not None:
+                        yield image
+                        continue
                 for k, v in node.items():
-                    if isinstance(v, _TREES) or (
-                        isinstance(k, str) and k.lower().endswith("image") and isinstance(v, str)
+                    # Scalars first: the Mapping ABC is slow on them, and most values are.
+                    if isinstance(v, str):
+                        if isinstance(k, str) and k.lower().endswith("image"):
+                            stack.append(((*path, k), v, k))
+                    elif isinstance(v, _CONTAINERS) or (
+                        not isinstance(v, _SCALARS) and isinstance(v, Mapping)
                     ):
                         stack.append(((*path, k), v, str(k)))
             elif isinstance(node, list):
                 for i, v in enumerate(node):
-                    if isinstance(v, _TREES):
+                    if isinstance(v, _CONTAINERS) or (
+                        not isinstance(v, _SCALARS) and isinstance(v, Mapping)
+                    ):
                         stack.append(((*path, i), v, key))
-            elif isinstance(node, str) and key.lower().endswith("image") and "/" in node:
-                yield ImageRef.parse(node, self.location(*path))
 
     def image_at(self, path: tuple[str | int, ...], node: Mapping[str, Any]) -> ImageRef | None:
         """The image an ``image: {repository, tag}`` mapping at ``path`` names, if any."""

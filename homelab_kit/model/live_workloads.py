@@ -198,6 +198,8 @@ class _MergedValues:
     layers: Sequence[tuple[Mapping[str, Any], FieldLocator]] = attrs.field(repr=False)
 
     def _layer(self, path: FieldPath) -> FieldLocator:
+        if len(self.layers) == 1:  # the usual case: the one layer holds every value
+            return self.layers[0][1]
         for end in range(len(path), -1, -1):
             for data, at in self.layers:
                 if value_at(data, path[:end]) is not None:

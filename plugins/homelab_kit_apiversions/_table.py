@@ -514,7 +514,7 @@ def findings(
     """
     by_platform = targets(repo, flux)
     found: dict[tuple[Location, str, str], _Found] = {}
-    for use in uses(repo, _BY_API_VERSION):
+    for use in repo.derived(_changing_uses):  # shared by the removed and deprecated checks
         for change in _BY_API_VERSION[use.api_version]:
             if not change.applies_to(use.api_version, use.kind):
                 continue
@@ -539,6 +539,11 @@ def findings(
         else:
             for cluster in sorted(c for c in clusters if c is not None):
                 yield use, entry.change, entry.target, cluster
+
+
+def _changing_uses(repo: Repo) -> tuple[Use, ...]:
+    """The uses of apiVersions some release deprecates or removes."""
+    return tuple(uses(repo, _BY_API_VERSION))
 
 
 @attrs.define

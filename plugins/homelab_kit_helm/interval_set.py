@@ -40,7 +40,7 @@ from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model import GitRepository, HelmRepository, OCIRepository
-from homelab_kit.model.patches import applied_known, applied_value
+from homelab_kit.model.patches import applied_field, applied_known
 from homelab_kit_helm._support import resolve_chart_source
 
 ID = "helm-interval-set"
@@ -57,7 +57,7 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             used[(source.doc.path, source.doc.index)] = source.kind
         if hr.interval is not None:
             continue
-        value, _ = applied_value(repo, hr.doc, "spec", "interval")
+        value = applied_field(repo, hr.doc, "spec", "interval")
         if value is not None or not applied_known(repo, hr.doc):
             continue
         yield Diagnostic(

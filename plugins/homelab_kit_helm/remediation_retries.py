@@ -57,7 +57,7 @@ from typing import Any
 import attrs
 
 from homelab_kit import Diagnostic, HelmRelease, Repo, Severity
-from homelab_kit.model.patches import applied_known, applied_value
+from homelab_kit.model.patches import applied_field, applied_known
 
 ID = "helm-remediation-retries"
 SEVERITY = Severity.WARNING
@@ -84,8 +84,8 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
             if action not in options.require:
                 continue
             written = hr.doc.get("spec", action, "remediation", "retries")
-            retries, _ = applied_value(repo, hr.doc, "spec", action, "remediation", "retries")
-            strategy, _ = applied_value(repo, hr.doc, "spec", action, "strategy", "name")
+            retries = applied_field(repo, hr.doc, "spec", action, "remediation", "retries")
+            strategy = applied_field(repo, hr.doc, "spec", action, "strategy", "name")
             if strategy == "RetryOnFailure" or _retries(retries):
                 continue
             if written is not None and written == retries:
