@@ -40,8 +40,11 @@ _KINDS = {
 _HOST_FLAGS = ("hostNetwork", "hostPID", "hostIPC")
 
 
-def app_template_workloads(values: ValuesSource) -> Iterator[Workload]:
-    """The workloads ``values`` describe in the app-template ``controllers`` shape."""
+def app_template_workloads(values: ValuesSource, cluster: str | None = None) -> Iterator[Workload]:
+    """The workloads ``values`` describe in the app-template ``controllers`` shape.
+
+    ``cluster`` names the cluster applying ``values`` (None: read as written).
+    """
     data = values.data
     controllers = data.get("controllers")
     if not isinstance(controllers, Mapping):
@@ -83,6 +86,7 @@ def app_template_workloads(values: ValuesSource) -> Iterator[Workload]:
             source=values.location("controllers", cname),
             host_source=_host_source(values, str(cname), own_pod, default_pod, host_paths),
             doc=values.doc,
+            cluster=cluster,
         )
 
 

@@ -62,6 +62,8 @@ class AppliedDocument(DocumentRef):
         first change; else the written line (a mapping whose fields were filled).
         """
         written = self.written
+        if written is not None and not path:
+            return written.location()  # the object itself: where it is written
         if written is not None:
             value = written.get(*path)
             if value is not None and value == self.get(*path):
@@ -104,8 +106,20 @@ def applied_documents(repo: Repo) -> tuple[AppliedDocument, ...]:
     return repo.derived(_applied_documents)
 
 
+def documents_by_place(repo: Repo) -> dict[tuple[str, int], DocumentRef]:
+    """Every document by its path and line: where a desired object's ``source`` points.
+
+    Computed once per repository (shared: read-only).
+    """
+    return repo.derived(_documents_by_place)
+
+
+def _documents_by_place(repo: Repo) -> dict[tuple[str, int], DocumentRef]:
+    return {(d.path, d.location().line): d for d in repo.documents}
+
+
 def _applied_documents(repo: Repo) -> tuple[AppliedDocument, ...]:
-    written = {(d.path, d.location().line): d for d in repo.documents}
+    written = documents_by_place(repo)
     out: list[AppliedDocument] = []
     produced: set[tuple[str, int]] = set()
     for cluster in repo.clusters:

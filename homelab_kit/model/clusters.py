@@ -114,7 +114,8 @@ class DesiredObject:
         """The value at ``path`` of the object as applied, or None."""
         node: Any = self.data
         for part in path:
-            if isinstance(node, Mapping):
+            # dict first: built objects are dicts, and the Mapping ABC is slow.
+            if isinstance(node, dict) or (not isinstance(node, list) and isinstance(node, Mapping)):
                 node = node.get(part)
             elif (
                 isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node)

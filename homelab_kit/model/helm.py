@@ -123,9 +123,12 @@ class ValuesSource:
             source=image.source,
         )
 
-    def workloads(self) -> Iterator[Workload]:
-        """Workloads described by the bjw-s app-template ``controllers`` shape."""
-        return app_template_workloads(self)
+    def workloads(self, cluster: str | None = None) -> Iterator[Workload]:
+        """Workloads described by the bjw-s app-template ``controllers`` shape.
+
+        ``cluster``: the cluster applying these values, given to each workload.
+        """
+        return app_template_workloads(self, cluster)
 
     def secret_consumers(self) -> Iterator[SecretConsumer]:
         """Secrets the values name: ``existingSecret``-style keys and envFrom secrets."""

@@ -20,6 +20,7 @@ of a repository without a cluster, is read as written.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from homelab_kit.location import Location
+from homelab_kit.model.applied import documents_by_place
 from homelab_kit.model.applied_fields import AppliedFields, written_path
 from homelab_kit.model.base import DocumentRef, as_list, as_mapping
 from homelab_kit.model.flux import HELM_GROUP
@@ -70,7 +72,7 @@ def _live_workloads(repo: Repo) -> tuple[Workload, ...]:
                 out.append(Workload.from_doc(doc, applied=obj.data, at=at, cluster=cluster.name))
     for values, cluster_name in live_values(repo):
         if cluster_name is not None:
-            out += [attrs.evolve(w, cluster=cluster_name) for w in values.workloads()]
+            out += values.workloads(cluster_name)
     written_values = {_place(v.doc) for v, c in live_values(repo) if c is None}
     for workload in repo.workloads:
         if workload.origin == "values":
@@ -112,17 +114,13 @@ def _written_releases(repo: Repo) -> dict[tuple[str, str | None], list[tuple[str
 
 def _applied(repo: Repo, cluster: Cluster) -> Iterator[tuple[DesiredObject, DocumentRef]]:
     """The objects ``cluster`` applies through a Flux Kustomization, with their documents."""
-    docs = repo.derived(_documents_by_place)
+    docs = documents_by_place(repo)
     for obj in cluster.objects:
         if obj.applied_by is None:
             continue
         doc = docs.get((obj.source.path, obj.source.line))
         if doc is not None:
             yield obj, doc
-
-
-def _documents_by_place(repo: Repo) -> dict[tuple[str, int], DocumentRef]:
-    return {_place(doc): doc for doc in repo.documents}
 
 
 def _place(doc: DocumentRef) -> tuple[str, int]:
@@ -198,8 +196,6 @@ class _MergedValues:
     layers: Sequence[tuple[Mapping[str, Any], FieldLocator]] = attrs.field(repr=False)
 
     def _layer(self, path: FieldPath) -> FieldLocator:
-        if len(self.layers) == 1:  # the usual case: the one layer holds every value
-            return self.layers[0][1]
         for end in range(len(path), -1, -1):
             for data, at in self.layers:
                 if value_at(data, path[:end]) is not None:
@@ -246,7 +242,8 @@ def _release_values(
             continue
         if file is not None:
             files.append(_place(file))
-            layers.append((data, _WrittenValues(data, file)))
+            # Read unchanged: the file's own positions (what _WrittenValues answers).
+            layers.append((data, file if data is file.data else _WrittenValues(data, file)))
         else:  # not from a values file we can read: the ConfigMap's own place
             layers.append((data, _OnePlace(config_map.source)))
     if not layers:
@@ -261,7 +258,8 @@ def _release_values(
         doc=doc,
         base=("spec", "values"),
         merged=merged,
-        at=_MergedValues(tuple(layers)),
+        # One layer (the usual case) holds every value: it answers directly.
+        at=layers[0][1] if len(layers) == 1 else _MergedValues(tuple(layers)),
     )
     return values, files
 
@@ -291,6 +289,7 @@ _NOT_READ = frozenset(
 )
 _IMAGE_KEYS = frozenset({"repository", "tag", "digest", "registry"})
 _PLAIN = (list, int, float, type(None))
+_LEAVES = (int, float, type(None))  # with str: the plain scalars (bool is an int)
 
 
 def _read_here(node: Any, read: bool = True) -> bool:
@@ -301,16 +300,35 @@ def _read_here(node: Any, read: bool = True) -> bool:
     """
     if isinstance(node, str):
         return read and "${" in node
-    # Exact classes first: the Mapping ABC check is slow on the YAML's plain scalars.
+    # Exact classes first: the Mapping ABC check is slow on the YAML's plain scalars,
+    # which are tested inline (no call for them).
     if isinstance(node, dict) or (not isinstance(node, _PLAIN) and isinstance(node, Mapping)):
         for key, value in node.items():
-            name = key.lower() if isinstance(key, str) else ""
-            image = name.endswith("image") or name in _IMAGE_KEYS
-            if _read_here(value, image or (read and key not in _NOT_READ)):
+            if isinstance(key, str):
+                image, readable = _key_reads(key)
+                here = image or (read and readable)
+            else:
+                here = read
+            if isinstance(value, str):
+                if here and "${" in value:
+                    return True
+            elif not isinstance(value, _LEAVES) and _read_here(value, here):
                 return True
     elif isinstance(node, list):
-        return any(_read_here(item, read) for item in node)
+        for item in node:
+            if isinstance(item, str):
+                if read and "${" in item:
+                    return True
+            elif not isinstance(item, _LEAVES) and _read_here(item, read):
+                return True
     return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_reads(key: str) -> tuple[bool, bool]:
+    """Whether values below ``key`` name an image, and whether they may be read."""
+    name = key.lower()
+    return name.endswith("image") or name in _IMAGE_KEYS, key not in _NOT_READ
 
 
 def _values_file(repo: Repo, config_map: DesiredObject, key: str) -> DocumentRef | None:

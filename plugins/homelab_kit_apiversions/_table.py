@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Container, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -378,19 +378,20 @@ class Use:
     edited: bool = True
 
 
-def uses(repo: Repo, only: Container[str] | None = None) -> Iterator[Use]:
+def uses(repo: Repo, only: Callable[[str, str], bool] | None = None) -> Iterator[Use]:
     """Every apiVersion the repository applies for objects, patches and health checks.
 
     Objects and Flux Kustomizations a cluster builds are read as it applies them,
     one use per cluster's copy; the rest (no cluster, a failed build, what
-    bootstrap applies) as written.  ``only``: just the uses of these apiVersions.
+    bootstrap applies) as written.  ``only``: just the uses whose apiVersion and kind
+    it accepts (asked before any copy's provenance is worked out).
     """
     for doc in repo.documents:
         if not doc.api_version or not doc.kind:
             continue
         copies = applied_copies_by_cluster(repo, doc)
         if not copies:
-            if only is None or doc.api_version in only:
+            if only is None or only(doc.api_version, doc.kind):
                 yield Use(
                     doc.api_version,
                     doc.kind,
@@ -401,7 +402,7 @@ def uses(repo: Repo, only: Container[str] | None = None) -> Iterator[Use]:
                 )
             continue
         for cluster, copy in copies:
-            if only is not None and copy.api_version not in only:
+            if only is not None and not only(copy.api_version, copy.kind):
                 continue
             changed = copy.provenance.changed_by(("apiVersion",))
             yield Use(
@@ -415,7 +416,7 @@ def uses(repo: Repo, only: Container[str] | None = None) -> Iterator[Use]:
                 changed is None,
             )
     for doc in repo.patch_documents:
-        if doc.api_version and doc.kind and (only is None or doc.api_version in only):
+        if doc.api_version and doc.kind and (only is None or only(doc.api_version, doc.kind)):
             yield Use(
                 doc.api_version,
                 doc.kind,
@@ -450,7 +451,7 @@ def _health_checks(
     doc: DocumentRef,
     field: str,
     entries: Iterable[Any],
-    only: Container[str] | None,
+    only: Callable[[str, str], bool] | None,
     cluster: str | None = None,
     provenance: Provenance | None = None,
 ) -> Iterator[Use]:
@@ -460,7 +461,7 @@ def _health_checks(
         api, kind = ref.get("apiVersion"), ref.get("kind")
         if not isinstance(api, str) or not isinstance(kind, str):
             continue
-        if only is not None and api not in only:
+        if only is not None and not only(api, kind):
             continue
         path = ("spec", field, i, "apiVersion")
         changed = provenance.changed_by(path) if provenance is not None else None
@@ -543,7 +544,12 @@ def findings(
 
 def _changing_uses(repo: Repo) -> tuple[Use, ...]:
     """The uses of apiVersions some release deprecates or removes."""
-    return tuple(uses(repo, _BY_API_VERSION))
+    return tuple(uses(repo, _changes))
+
+
+def _changes(api_version: str, kind: str) -> bool:
+    """Whether a release deprecates or removes ``kind`` of ``api_version``."""
+    return any(c.applies_to(api_version, kind) for c in _BY_API_VERSION.get(api_version, ()))
 
 
 @attrs.define
