@@ -41,7 +41,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.secret_index import Outcome, applied_infisical_secrets, per_cluster
+from homelab_kit.model.secret_index import Outcome, per_cluster
+from homelab_kit_secrets._common import infisical_secrets
 
 ID = "secrets-infisical-scope"
 SEVERITY = Severity.ERROR
@@ -52,7 +53,7 @@ REMEDIATION = "Set secretsScope.secretsPath to the app's own folder (for example
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     outcomes: list[Outcome] = []
-    for doc, infisical in applied_infisical_secrets(repo):
+    for doc, infisical in infisical_secrets(repo):
         path = infisical.secrets_path
         base = ("spec", "authentication", infisical.auth_method or "")
         where = doc.location(*base, "secretsScope", "secretsPath")

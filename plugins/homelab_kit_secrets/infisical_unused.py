@@ -54,13 +54,13 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.applied import AppliedDocument, applied_documents
 from homelab_kit.model.secret_index import (
     Outcome,
-    applied_infisical_secrets,
     namespaces_meet,
     per_cluster,
 )
 from homelab_kit.model.secret_readers import SecretReader, reader_namespaces, secret_readers
 from homelab_kit.model.secrets import InfisicalSecret
 from homelab_kit.model.substitute import NameIndex, has_variables, names_match
+from homelab_kit_secrets._common import infisical_secrets
 
 ID = "secrets-infisical-unused"
 SEVERITY = Severity.WARNING
@@ -85,7 +85,7 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     # left, whether their names are mentioned anywhere (one pass over every string).
     left: list[tuple[AppliedDocument, InfisicalSecret]] = []
     outcomes: list[Outcome] = []
-    for doc, infisical in applied_infisical_secrets(repo):
+    for doc, infisical in infisical_secrets(repo):
         if not infisical.managed_secrets:
             continue
         if _read(repo, doc, infisical, readers, options):

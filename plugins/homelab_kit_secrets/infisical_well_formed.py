@@ -72,7 +72,8 @@ from collections.abc import Iterator
 import attrs
 
 from homelab_kit import Diagnostic, InfisicalSecret, Location, Repo, Severity
-from homelab_kit.model.secret_index import Outcome, applied_infisical_secrets, per_cluster
+from homelab_kit.model.secret_index import Outcome, per_cluster
+from homelab_kit_secrets._common import infisical_secrets
 
 ID = "secrets-infisical-well-formed"
 SEVERITY = Severity.ERROR
@@ -91,7 +92,7 @@ class Options:
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     outcomes: list[Outcome] = []
-    for doc, infisical in applied_infisical_secrets(repo):
+    for doc, infisical in infisical_secrets(repo):
         problems = list(_problems(infisical, options))
         outcomes.extend((where, doc.cluster, message) for where, message in problems)
         if not problems:
