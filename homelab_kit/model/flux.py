@@ -206,6 +206,25 @@ class ValuesReference:
     optional: bool
     source: Location = source_field()
 
+    @classmethod
+    def of_release(cls, doc: DocumentRef) -> tuple[ValuesReference, ...]:
+        """The ``spec.valuesFrom`` entries of the HelmRelease written at ``doc``.
+
+        What :attr:`HelmRelease.values_from` holds, for a reader that needs no more
+        of the release (nothing else is located).
+        """
+        return tuple(
+            cls(
+                kind=str(item.get("kind", "")),
+                name=str(item.get("name", "")),
+                values_key=str(item.get("valuesKey", "values.yaml")),
+                optional=item.get("optional") is True,
+                source=doc.location("spec", "valuesFrom", i),
+            )
+            for i, item in enumerate(doc.list_at("spec", "valuesFrom"))
+            if isinstance(item, Mapping)
+        )
+
 
 @attrs.frozen
 class HelmRelease:
@@ -245,17 +264,7 @@ class HelmRelease:
                 ),
                 source=doc.location("spec", "chart", "spec"),
             )
-        values_from = tuple(
-            ValuesReference(
-                kind=str(item.get("kind", "")),
-                name=str(item.get("name", "")),
-                values_key=str(item.get("valuesKey", "values.yaml")),
-                optional=item.get("optional") is True,
-                source=doc.location("spec", "valuesFrom", i),
-            )
-            for i, item in enumerate(doc.list_at("spec", "valuesFrom"))
-            if isinstance(item, Mapping)
-        )
+        values_from = ValuesReference.of_release(doc)
         depends = tuple(
             ref
             for i, item in enumerate(doc.list_at("spec", "dependsOn"))

@@ -56,7 +56,7 @@ from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.applied import applied_documents
-from homelab_kit.model.flux import HELM_GROUP, HelmRelease
+from homelab_kit.model.flux import HELM_GROUP, ValuesReference
 from homelab_kit.model.secret_index import (
     Outcome,
     created_by_kind,
@@ -81,23 +81,23 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     for doc in applied_documents(repo):
         if doc.group != HELM_GROUP or doc.kind != "HelmRelease":
             continue
-        hr = HelmRelease.from_doc(doc, None)
+        name = doc.name
         namespaces = reader_namespaces(repo, doc)
         named = sorted(ns for ns in namespaces if ns)
         where = f" in namespace {named[0]}" if len(named) == 1 else ""
-        for ref in hr.values_from:
+        for ref in ValuesReference.of_release(doc):
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
                 continue
             problem = reference_problem(index[ref.kind], ref.name, namespaces, doc.cluster)
             message: str | None = None
             if problem == "missing":
                 message = (
-                    f"HelmRelease {hr.name} reads values from {ref.kind} {ref.name}, which "
+                    f"HelmRelease {name} reads values from {ref.kind} {ref.name}, which "
                     f"nothing in the repository creates{where}"
                 )
             elif problem == "hashed":
                 message = (
-                    f"HelmRelease {hr.name} reads values from {ref.kind} {ref.name}, which is "
+                    f"HelmRelease {name} reads values from {ref.kind} {ref.name}, which is "
                     "generated with a name hash suffix that nothing rewrites this reference to"
                 )
             outcomes.append((ref.source, doc.cluster, message))
