@@ -26,6 +26,7 @@ from homelab_kit.model.workloads import (
     SecurityContext,
     Workload,
     is_sidecar,
+    security_keys,
 )
 
 if TYPE_CHECKING:
@@ -144,11 +145,7 @@ def _container(
         resources=Resources.from_mapping(c.get("resources")),
         probes=tuple(probes),
         security=SecurityContext.from_mapping(c.get("securityContext"), pod_sc),
-        source=values.location(*base),
-        resources_source=values.location(*base, "resources"),
-        security_source=values.location(*base, "securityContext"),
-        security_fields={
-            str(key): values.key_location(*base, "securityContext", key)
-            for key in as_mapping(c.get("securityContext"))
-        },
+        at=values,
+        path=base,
+        security_keys=security_keys(c),
     )

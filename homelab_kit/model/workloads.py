@@ -130,7 +130,14 @@ class Resources:
 
 @attrs.frozen
 class Container:
-    """One container of a workload (raw manifest or chart values)."""
+    """One container of a workload (raw manifest or chart values).
+
+    ``at`` locates the fields of the object the container was read from and
+    ``path`` is the container's own path in it; where each part is written is
+    worked out when a finding asks (most containers have none).
+    ``security_keys`` maps the keys written under its ``securityContext`` (as
+    strings) to the keys themselves.
+    """
 
     name: str
     image: ImageRef | None
@@ -138,17 +145,33 @@ class Container:
     resources: Resources
     probes: tuple[Probe, ...]
     security: SecurityContext
-    source: Location = source_field()
-    resources_source: Location = source_field()
-    security_source: Location = source_field()
-    security_fields: Mapping[str, Location] = attrs.field(factory=dict, eq=False, repr=False)
+    at: FieldLocator = attrs.field(eq=False, repr=False)
+    path: tuple[str | int, ...] = attrs.field(eq=False, repr=False)
+    security_keys: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def source(self) -> Location:
+        """Where the container is written."""
+        return self.at.location(*self.path)
+
+    @property
+    def resources_source(self) -> Location:
+        """Where its ``resources`` are written (else its nearest written parent)."""
+        return self.at.location(*self.path, "resources")
+
+    @property
+    def security_source(self) -> Location:
+        """Where its ``securityContext`` is written (else its nearest written parent)."""
+        return self.at.location(*self.path, "securityContext")
 
     def has_probe(self, kind: str) -> bool:
         return any(p.kind == kind for p in self.probes)
 
     def security_location(self, field: str) -> Location:
         """Where ``securityContext.<field>`` is written, else the securityContext itself."""
-        return self.security_fields.get(field, self.security_source)
+        if field in self.security_keys:
+            return self.at.key_location(*self.path, "securityContext", self.security_keys[field])
+        return self.security_source
 
 
 @attrs.frozen
@@ -295,14 +318,15 @@ def _container(
         resources=Resources.from_mapping(c.get("resources")),
         probes=probes,
         security=SecurityContext.from_mapping(c.get("securityContext"), pod_sc),
-        source=doc.location(*path),
-        resources_source=doc.location(*path, "resources"),
-        security_source=doc.location(*path, "securityContext"),
-        security_fields={
-            str(key): doc.key_location(*path, "securityContext", key)
-            for key in as_mapping(c.get("securityContext"))
-        },
+        at=doc,
+        path=path,
+        security_keys=security_keys(c),
     )
+
+
+def security_keys(c: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys written under a container's ``securityContext``, by their text."""
+    return {str(key): key for key in as_mapping(c.get("securityContext"))}
 
 
 def pod_secret_consumers(
