@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from homelab_kit.location import Location
 from homelab_kit.model.base import as_mapping
 from homelab_kit.model.workloads import (
     Container,
@@ -84,8 +83,9 @@ def app_template_workloads(values: ValuesSource, cluster: str | None = None) -> 
                 host_paths=tuple(path for path, _ in host_paths),
                 host_users=host_users if isinstance(host_users, bool) else None,
             ),
-            source=values.location("controllers", cname),
-            host_source=_host_source(values, str(cname), own_pod, default_pod, host_paths),
+            at=values,
+            path=("controllers", cname),
+            host_path=_host_path(str(cname), own_pod, default_pod, host_paths),
             doc=values.doc,
             cluster=cluster,
         )
@@ -102,22 +102,21 @@ def _host_paths(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _host_source(
-    values: ValuesSource,
+def _host_path(
     controller: str,
     own_pod: Mapping[str, Any],
     default_pod: Mapping[str, Any],
     host_paths: list[tuple[str, str]],
-) -> Location:
+) -> tuple[str | int, ...]:
     """Where a controller's host access is set: the first flag or hostPath item."""
     for flag in _HOST_FLAGS:
         if own_pod.get(flag) is True:
-            return values.location("controllers", controller, "pod", flag)
+            return ("controllers", controller, "pod", flag)
         if flag not in own_pod and default_pod.get(flag) is True:
-            return values.location("defaultPodOptions", flag)
+            return ("defaultPodOptions", flag)
     if host_paths:
-        return values.location("persistence", host_paths[0][1], "type")
-    return values.location("controllers", controller)
+        return ("persistence", host_paths[0][1], "type")
+    return ("controllers", controller)
 
 
 def _container(
@@ -137,7 +136,7 @@ def _container(
         # app-template enables liveness and readiness probes unless told otherwise.
         enabled = cfg.get("enabled", True) if isinstance(cfg, Mapping) else kind != "startup"
         if enabled is not False and not (kind == "startup" and cfg is None):
-            probes.append(Probe(kind, values.location(*base, "probes", kind)))
+            probes.append(Probe(kind, values, (*base, "probes", kind)))
     return Container(
         name=name,
         image=image,

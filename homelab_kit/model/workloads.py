@@ -63,10 +63,15 @@ class ImageRef:
 
 @attrs.frozen
 class Probe:
-    """Whether a probe is configured, and where."""
+    """Whether a probe is configured, and where (``path``, located by ``at`` when asked)."""
 
     kind: str  # liveness, readiness, startup
-    source: Location = source_field()
+    at: FieldLocator = attrs.field(eq=False, repr=False)
+    path: tuple[str | int, ...] = attrs.field(eq=False, repr=False)
+
+    @property
+    def source(self) -> Location:
+        return self.at.location(*self.path)
 
 
 @attrs.frozen
@@ -193,7 +198,9 @@ class Workload:
     described by chart values (the bjw-s app-template ``controllers`` shape).
     ``cluster`` names the cluster whose desired state it was read from (None: read
     as written, a file no cluster builds); its locations are then where each field
-    is edited (:mod:`homelab_kit.model.applied_fields`).
+    is edited (:mod:`homelab_kit.model.applied_fields`).  ``at`` locates those
+    fields; ``path`` is the workload's own and ``host_path`` where its host access is
+    set (both worked out into places when a finding asks).
     """
 
     kind: str
@@ -202,10 +209,22 @@ class Workload:
     origin: str
     containers: tuple[Container, ...]
     host: HostAccess
-    source: Location = source_field()
-    host_source: Location = source_field()
+    at: FieldLocator = attrs.field(eq=False, repr=False)
+    path: tuple[str | int, ...] = attrs.field(eq=False, repr=False)
+    host_path: tuple[str | int, ...] = attrs.field(eq=False, repr=False)
     doc: DocumentRef = doc_field()
     cluster: str | None = attrs.field(default=None, eq=False)
+
+    @property
+    def source(self) -> Location:
+        """Where the workload is written (for values: its controller)."""
+        return self.at.location(*self.path)
+
+    @property
+    def host_source(self) -> Location:
+        """Where its host access is set: the first host field or hostPath item, else
+        its pod (values: its controller)."""
+        return self.at.location(*self.host_path)
 
     @classmethod
     def from_doc(
@@ -257,22 +276,23 @@ class Workload:
                 host_paths=host_paths,
                 host_users=_flag(pod.get("hostUsers")),
             ),
-            source=doc.location() if at is None else at.location(),
-            host_source=_host_source(where, path, pod),
+            at=where,
+            path=(),
+            host_path=_host_path(path, pod),
             doc=doc,
             cluster=cluster,
         )
 
 
-def _host_source(at: FieldLocator, path: tuple[str, ...], pod: Mapping[str, Any]) -> Location:
+def _host_path(path: tuple[str, ...], pod: Mapping[str, Any]) -> tuple[str | int, ...]:
     """Where host access is set: the first host field set, else the pod spec."""
     for key in ("hostNetwork", "hostPID", "hostIPC"):
         if pod.get(key) is True:
-            return at.location(*path, key)
+            return (*path, key)
     for i, volume in enumerate(as_list(pod.get("volumes"))):
         if isinstance(volume, Mapping) and isinstance(volume.get("hostPath"), Mapping):
-            return at.location(*path, "volumes", i, "hostPath")
-    return at.location(*path)
+            return (*path, "volumes", i, "hostPath")
+    return path
 
 
 def _flag(value: Any) -> bool | None:
@@ -307,7 +327,7 @@ def _container(
         else None
     )
     probes = tuple(
-        Probe(kind, doc.location(*path, f"{kind}Probe"))
+        Probe(kind, doc, (*path, f"{kind}Probe"))
         for kind in ("liveness", "readiness", "startup")
         if isinstance(c.get(f"{kind}Probe"), Mapping)
     )
