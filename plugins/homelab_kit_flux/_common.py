@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from homelab_kit import Repo
+from homelab_kit import DocumentRef, Repo
 from homelab_kit.diagnostic import SAFE, UNSAFE, Edit, Fix
 from homelab_kit.location import Location
 from homelab_kit.model.flux import FluxKustomization
@@ -36,8 +36,13 @@ def injected_spec(repo: Repo, ks: FluxKustomization) -> dict[str, Any]:
 
     Read from the desired state: ``ks`` as its cluster applies it, after every
     kustomize patch and its parent's ``spec.patches`` (:mod:`homelab_kit.model.patches`).
+    Worked out once per Kustomization for every check that asks (shared: read-only).
     """
-    return applied_spec(repo, ks.doc)
+    return repo.derived(_injected_spec, ks.doc)
+
+
+def _injected_spec(repo: Repo, doc: DocumentRef) -> dict[str, Any]:
+    return applied_spec(repo, doc)
 
 
 def files_deployed_by(repo: Repo, ks: FluxKustomization) -> tuple[str, ...]:

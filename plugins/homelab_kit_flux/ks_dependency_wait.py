@@ -84,7 +84,7 @@ def _dependents(repo: Repo, ks: FluxKustomization) -> list[KsKey]:
     who depends on whom.  A repository without clusters uses the whole graph, less
     Kustomizations no kustomization.yaml lists.
     """
-    out: list[KsKey] = []
+    out: dict[KsKey, None] = {}  # in order, each once (a list's ``in`` was quadratic)
     clusters = [
         (c, index)
         for c, index in zip(repo.clusters, repo.derived(_built), strict=True)
@@ -93,8 +93,7 @@ def _dependents(repo: Repo, ks: FluxKustomization) -> list[KsKey]:
     for cluster, index in clusters:
         built = index.get((ks.namespace or "flux-system", ks.name))
         for key in cluster.graph.dependents(built.key) if built else ():
-            if key not in out:
-                out.append(key)
+            out[key] = None
     if clusters:
         return sorted(out, key=lambda k: (k[0] or "", k[1]))
     return [k for k in repo.kustomization_graph.dependents(ks.key) if _deployed(repo, k)]
