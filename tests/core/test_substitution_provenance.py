@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import homelab_kit
 from homelab_kit.location import Location
 from homelab_kit.model.clusters import Cluster, DesiredObject
-from homelab_kit.model.substituted import Substitution
+from homelab_kit.model.provenance import value_at
+from homelab_kit.model.substituted import Substitution, _templated
+from homelab_kit.render import substitute_objects
 from homelab_kit.testing import YamlTree
 from tests.conftest import corpus_path
 from tests.core.test_clusters import _cluster_files
@@ -286,3 +291,39 @@ def test_corpus_substitutions_point_at_their_references(name: str, least: int) -
     root = corpus_path(name)
     repo = homelab_kit.load(root)
     assert _check_corpus(root, repo.clusters) >= least
+
+
+def _every_templated(node: Any, path: tuple[str | int, ...] = ()) -> list[Any]:
+    """Every string holding ``${`` under ``node``, with its path: the whole walk."""
+    if isinstance(node, dict):
+        return [f for key, value in node.items() for f in _every_templated(value, (*path, key))]
+    if isinstance(node, list):
+        return [f for i, value in enumerate(node) for f in _every_templated(value, (*path, i))]
+    return [(path, node)] if isinstance(node, str) and "${" in node else []
+
+
+_LEAF = st.sampled_from(["plain", "${A}", "x-${B}-y", "${UNSET}", "$${A}", 7, None, True])
+_TREE = st.recursive(
+    _LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "c", "${A}"]), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["spec", "data", "metadata"]), _TREE, max_size=3))
+def test_the_walk_skipping_shared_subtrees_finds_every_substituted_field(
+    spec: dict[str, Any],
+) -> None:
+    """What substitution left shared with the object before it is skipped, exactly.
+
+    Substitution copies only what it changes (``copy=False``); a field whose text it
+    changed is found whether or not the walk skips the subtrees it did not touch.
+    """
+    before = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, **spec}
+    after = substitute_objects([before], {"A": "a", "B": "b"}, copy=False).objects[0]
+    changed = [(p, t) for p, t in _templated(before, after) if value_at(after, p) != t]
+    whole = [(p, t) for p, t in _every_templated(before) if value_at(after, p) != t]
+    assert changed == whole
