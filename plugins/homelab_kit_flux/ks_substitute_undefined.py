@@ -96,14 +96,17 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
             yfile = repo.files.get(path)
             if yfile is None or path in sops:
                 continue
-            if path not in disabled:
-                disabled[path] = _disabled_for_file(repo, path, marked)
-            if disabled[path]:
-                continue
             for document in yfile.documents:
-                if _disabled(document.data):
+                # The references first: most files have none, and then whether
+                # kustomize marks the file need not be worked out.
+                found = list(_references(path, document.data))
+                if not found or _disabled(document.data):
                     continue
-                for where, name in _references(path, document.data):
+                if path not in disabled:
+                    disabled[path] = _disabled_for_file(repo, path, marked)
+                if disabled[path]:
+                    break
+                for where, name in found:
                     for cluster, defined in clusters:
                         message = None
                         if name not in defined:
