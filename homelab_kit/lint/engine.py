@@ -79,7 +79,8 @@ def run_checks(
 
     ``progress``, when given, is called as ``progress("check", done, total)``.
     ``jobs`` > 1 spreads the checks over that many processes (forked, so they share
-    the loaded repository); the findings are the same, in the same order.
+    the loaded repository and what :func:`build_shared` builds first); the findings
+    are the same, in the same order.
 
     ``reuse``, when given, answers the checks that declare a scope from the results
     kept by the previous run where what they read is unchanged (and keeps this
@@ -192,6 +193,23 @@ def _runner(check: Check, config: Config, options: Any) -> Callable[[Repo], Outc
     return run
 
 
+def build_shared(repo: Repo) -> None:
+    """Build what checks of several plugins read, before check processes are forked.
+
+    Built on first use, each forked process would build it again (the desired state
+    of every cluster is about a second of CPU at 1,000 apps); built here, every
+    process inherits it copy-on-write.  This process needs the desired state after
+    the checks anyway (which cluster a finding is about, whether a file is live), so
+    building it first costs nothing extra.  Indexes only one plugin reads are left to
+    the process that runs it: built here they would only add to the time nothing
+    runs in parallel (docs/performance.md, "Processes: --jobs").
+    """
+    from homelab_kit.model.applied import applied_documents
+
+    repo.is_deployed("")  # the clusters' desired state, and what they deploy
+    applied_documents(repo)
+
+
 # What forked check processes work on (set just before they are forked).
 _FORKED: tuple[Repo, Sequence[Check], Config] | None = None
 
@@ -258,6 +276,7 @@ def _run_all(
 
     global _FORKED
     _FORKED = (repo, checks, config)
+    build_shared(repo)
     try:
         with concurrent.futures.ProcessPoolExecutor(
             min(jobs, len(groups)) - 1, mp_context=multiprocessing.get_context("fork")

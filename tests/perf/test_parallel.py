@@ -157,3 +157,48 @@ def test_progress_reports_parsing_and_checking(reference_root: Path) -> None:
     assert check[0] == ("check", 0, len(result.checks))
     assert check[-1] == ("check", len(result.checks), len(result.checks))
     assert [e[1] for e in check] == sorted(e[1] for e in check)
+
+
+# ------------------------------------------------------- what the processes share
+
+
+def test_parallel_checks_build_the_desired_state_once(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built before the check processes are forked, which inherit it, not in each."""
+    import os
+
+    from homelab_kit.model import clusters
+
+    builds = tmp_path / "builds"  # a file: what forked processes count is seen here
+    build = clusters.build_clusters
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        with builds.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return build(*args, **kw)
+
+    monkeypatch.setattr(clusters, "build_clusters", counted)
+    result = lint(generated, jobs=2)
+    assert builds.read_text().splitlines() == [str(os.getpid())]
+    assert result.diagnostics == lint(generated, jobs=1).diagnostics
+
+
+def test_cached_parallel_run_gives_the_findings_of_a_fresh_single_process(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMELAB_KIT_CACHE_DIR", str(tmp_path / "cache"))
+    fresh = _lint_json(generated, "--jobs", "1")
+
+    def cached() -> dict[str, Any]:
+        result = CliRunner().invoke(
+            cli, ["lint", str(generated), "--format", "json", "--jobs", "2"], catch_exceptions=False
+        )
+        assert result.exit_code in (0, 1), result.output
+        data: dict[str, Any] = json.loads(result.stdout)
+        data["summary"].pop("duration", None)
+        return data
+
+    assert cached() == fresh  # the first run fills the cache
+    assert cached() == fresh  # the second answers from it
+    assert any((tmp_path / "cache").iterdir())
