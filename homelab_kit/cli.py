@@ -433,8 +433,8 @@ def cli() -> None:
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Processes to parse and check with: N, or 0 to parse with one per CPU on a "
-    "large repository.",
+    help="Processes to parse and check with: N, or 0 to use the spare CPUs on a large "
+    "repository (by the load average).",
 )
 @click.option(
     "--color",

@@ -142,8 +142,10 @@ def lint(
     :param cache: reuse and update the cache of parsed files and results (the CLI
         does; library calls default to a fresh read).
     :param jobs: processes that parse and check: 1 this one alone, N that many; 0
-        (the CLI's default) parses with one per CPU when the repository is large
-        enough to gain and checks here.
+        (the CLI's default), on a repository large enough to gain, parses with one
+        process per spare CPU (the load average tells:
+        :func:`homelab_kit.model.loader.spare_cpus`), and without the cache checks
+        with two processes when two are spare; with it, in this one.
     :param progress: called as ``progress(phase, done, total)`` while files are
         parsed (``"parse"``) and checks run (``"check"``).
     :param clusters: report only files of these clusters (and files no cluster
@@ -160,7 +162,7 @@ def lint(
     from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
     from homelab_kit.lint.result import LintResult
     from homelab_kit.model.clusters import outside, select_clusters
-    from homelab_kit.model.loader import find_root, load, paused_gc
+    from homelab_kit.model.loader import check_jobs, find_root, load, paused_gc
     from homelab_kit.plugins import get_plugin_manager
 
     started = time.perf_counter()
@@ -208,8 +210,10 @@ def lint(
             tool_version=__version__,
             progress=progress,
             # Checks share the loaded repository with forked processes, which then
-            # copy much of it: worth it only when asked (docs/performance.md).
-            jobs=jobs,
+            # copy much of it: worth it on a large repository with spare CPUs.  With
+            # the cache they stay here unless asked: what a check keeps per object
+            # (reuse.per_object) is kept only by this process.
+            jobs=jobs if reuse is not None else check_jobs(jobs, len(repo.files)),
             known=[c.id for c in registered],
             reuse=reuse,
         )

@@ -273,15 +273,52 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def spare_cpus(cpus: int | None = None, load: float | None = None) -> int:
+    """The CPUs this run may keep busy: those available, less what others use.
+
+    Others' use is the 1-minute load average, of which this process's own share (up
+    to one CPU) is not counted: on an idle machine, or right after the previous
+    lint, every CPU; when other work keeps them busy (a CI runner's other jobs, a
+    test suite), one, since extra processes then only add copying and contention
+    (docs/performance.md, "Processes: --jobs").
+    """
+    cpus = available_cpus() if cpus is None else cpus
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # pragma: no cover - no load average here
+            return cpus
+    return max(1, min(cpus, int(cpus + 1 - load)))
+
+
 def parse_jobs(requested: int, files: int) -> int:
     """How many processes parse ``files`` files.
 
-    ``requested`` > 0 is taken as it is; 0 (auto) means one per CPU when there are at
-    least :data:`PARALLEL_THRESHOLD` files, else one.
+    ``requested`` > 0 is taken as it is; 0 (auto) means one per spare CPU
+    (:func:`spare_cpus`) when there are at least :data:`PARALLEL_THRESHOLD` files,
+    else one.
     """
     if requested > 0:
         return requested
-    return available_cpus() if files >= PARALLEL_THRESHOLD else 1
+    return spare_cpus() if files >= PARALLEL_THRESHOLD else 1
+
+
+# Check processes ``--jobs 0`` starts at most: each copies much of the model it
+# reads (reference counts), so more than two was never measured to gain.
+AUTO_CHECK_PROCESSES = 2
+
+
+def check_jobs(requested: int, files: int) -> int:
+    """How many processes run the checks of a repository of ``files`` files.
+
+    ``requested`` > 0 is taken as it is; 0 (auto) means two when there are at least
+    :data:`PARALLEL_THRESHOLD` files and two CPUs are spare, else one.
+    """
+    if requested > 0:
+        return requested
+    if files < PARALLEL_THRESHOLD:
+        return 1
+    return min(AUTO_CHECK_PROCESSES, spare_cpus())
 
 
 def _parse_chunk(root: str, paths: Sequence[str], max_size: int) -> list[YamlFile]:

@@ -5,6 +5,7 @@ No test here asserts a time: benchmarks/run.py measures those.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 from collections.abc import Iterator
@@ -20,12 +21,15 @@ from homelab_kit.diagnostic import Diagnostic, Edit, Fix, Severity
 from homelab_kit.lint import Check, lint, run_checks
 from homelab_kit.lint.engine import INTERNAL_ERROR_ID
 from homelab_kit.location import Location
+from homelab_kit.model import loader as loader_module
 from homelab_kit.model.loader import (
     PARALLEL_THRESHOLD,
     LoadOptions,
     available_cpus,
+    check_jobs,
     load,
     parse_jobs,
+    spare_cpus,
 )
 from tests.conftest import PROJECT_ROOT
 
@@ -96,10 +100,66 @@ def test_parallel_parse_reads_every_file_the_same(generated: Path) -> None:
     assert len(one.documents) == len(two.documents)
 
 
-def test_auto_jobs_use_every_cpu_only_for_a_large_repository() -> None:
+def test_spare_cpus_leave_out_what_others_keep_busy() -> None:
+    # This process's own share of the load (the previous lint's) is not counted.
+    assert spare_cpus(2, 0.1) == 2
+    assert spare_cpus(2, 1.0) == 2
+    assert spare_cpus(2, 1.5) == 1
+    assert spare_cpus(2, 7.9) == 1  # never none
+    assert spare_cpus(16, 4.0) == 13
+    assert spare_cpus(1, 0.0) == 1
+
+
+def _load_average(monkeypatch: pytest.MonkeyPatch, load: float, cpus: int = 2) -> None:
+    monkeypatch.setattr(loader_module.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(loader_module, "available_cpus", lambda: cpus)
+
+
+def test_auto_jobs_use_spare_cpus_only_for_a_large_repository(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _load_average(monkeypatch, 0.2)
     assert parse_jobs(0, PARALLEL_THRESHOLD - 1) == 1
-    assert parse_jobs(0, PARALLEL_THRESHOLD) == available_cpus()
+    assert parse_jobs(0, PARALLEL_THRESHOLD) == 2
+    assert check_jobs(0, PARALLEL_THRESHOLD - 1) == 1
+    assert check_jobs(0, PARALLEL_THRESHOLD) == 2
+    _load_average(monkeypatch, 0.2, cpus=8)
+    assert parse_jobs(0, PARALLEL_THRESHOLD) == 8
+    assert check_jobs(0, PARALLEL_THRESHOLD) == 2  # more check processes copy more
+    _load_average(monkeypatch, 6.0)  # other work keeps both CPUs busy
+    assert parse_jobs(0, PARALLEL_THRESHOLD) == 1
+    assert check_jobs(0, PARALLEL_THRESHOLD) == 1
+    # What is asked for is taken as it is.
     assert parse_jobs(3, 1) == 3
+    assert check_jobs(3, 1) == 3
+    assert available_cpus() >= 1
+
+
+def test_auto_checks_run_in_processes_only_without_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    engine = importlib.import_module("homelab_kit.lint.engine")
+    _load_average(monkeypatch, 0.0)
+    monkeypatch.setattr(loader_module, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setenv("HOMELAB_KIT_CACHE_DIR", str(tmp_path / "cache"))
+    asked: list[int] = []
+    real = engine.run_checks
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        asked.append(kw["jobs"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(engine, "run_checks", spy)
+    root = tmp_path / "repo"
+    (root / "kubernetes").mkdir(parents=True)
+    (root / "kubernetes" / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: media}\n"
+    )
+    lint(root, jobs=0)
+    # With the cache, the results checks keep per object are kept by this process only.
+    lint(root, jobs=0, cache=True)
+    lint(root, jobs=1)
+    assert asked == [2, 0, 1]
 
 
 # ------------------------------------------------------------------ run_checks
