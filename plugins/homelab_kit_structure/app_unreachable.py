@@ -154,14 +154,30 @@ def _left_out(repo: Repo, unreachable: list[str]) -> Iterator[Diagnostic]:
         by_folder.setdefault(posixpath.dirname(path), []).append(path)
     for folder, paths in by_folder.items():
         names = ", ".join(posixpath.basename(p) for p in paths)
+        one = len(paths) == 1
         yield Diagnostic(
             Location(paths[0], 1, 1),
             ID,
-            f"{folder}: {names} {'is' if len(paths) == 1 else 'are'} not deployed: "
-            "no cluster applies them (left out of every kustomization.yaml?)",
+            f"{folder}: {names} {'is' if one else 'are'} not deployed: "
+            f"no cluster applies {'it' if one else 'them'} ({_why_left_out(repo, folder, paths)})",
             SEVERITY,
             "List the files in the folder's kustomization.yaml, or delete them.",
         )
+
+
+def _why_left_out(repo: Repo, folder: str, paths: list[str]) -> str:
+    """What keeps the files of ``folder`` out of every build, as far as the files say."""
+    kfile = repo.kustomize_file(folder)
+    if kfile is None:
+        return "the folder has no kustomization.yaml"
+    if not _built(repo, kfile.path, folder):
+        # A component or an overlay no Flux Kustomization and no built
+        # kustomization.yaml reaches: listing the files there does not deploy them.
+        return f"no cluster builds {kfile.path}"
+    listed = {e.target for e in kfile.resources}
+    if not any(p in listed for p in paths):
+        return f"{kfile.path} does not list {'it' if len(paths) == 1 else 'them'}"
+    return f"{kfile.path} lists them, but its build leaves them out"
 
 
 def _in_deployed_tree(repo: Repo, path: str) -> bool:
@@ -173,3 +189,12 @@ def _in_deployed_tree(repo: Repo, path: str) -> bool:
             return True
         folder = posixpath.dirname(folder)
     return False
+
+
+def _built(repo: Repo, kfile: str, folder: str) -> bool:
+    """Whether a cluster builds the kustomization.yaml ``kfile`` of ``folder``: a file
+    beside it is applied, or a deployed Flux Kustomization reaches it."""
+    if any(posixpath.dirname(p) == folder and repo.is_deployed(p) for p in repo.files):
+        return True
+    builders = (repo.kustomization(*key) for key in repo.deployed_by.get(kfile, ()))
+    return any(ks is not None and repo.is_deployed(ks.doc.path) for ks in builders)

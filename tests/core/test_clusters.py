@@ -334,6 +334,30 @@ def test_undeployed_files_are_reported_once_per_folder_and_otherwise_silent(
     ]
 
 
+def test_a_left_out_file_is_told_what_keeps_it_out(yaml_tree: YamlTree) -> None:
+    files = _undeployed_files()
+    files["kubernetes/main/apps/default/echo/app/loose/configmap.yaml"] = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: loose}\n"
+    )
+    result = lint_path(yaml_tree(files), select=["structure-app-unreachable"])
+    messages = {d.location.path: d.message for d in result.diagnostics}
+    echo = "kubernetes/main/apps/default/echo/app"
+    assert messages[f"{echo}/old.yaml"] == (
+        f"{echo}: old.yaml is not deployed: no cluster applies it "
+        f"({echo}/kustomization.yaml does not list it)"
+    )
+    assert messages[f"{echo}/loose/configmap.yaml"] == (
+        f"{echo}/loose: configmap.yaml is not deployed: no cluster applies it "
+        "(the folder has no kustomization.yaml)"
+    )
+    # Listed by a kustomization.yaml nothing builds (the component does not list it).
+    extra = "kubernetes/main/components/common/extra"
+    assert messages[f"{extra}/secret.yaml"] == (
+        f"{extra}: secret.yaml is not deployed: no cluster applies it "
+        f"(no cluster builds {extra}/kustomization.yaml)"
+    )
+
+
 def test_an_undeployed_producer_satisfies_no_reader(yaml_tree: YamlTree) -> None:
     files = _undeployed_files()
     # echo's own substituteFrom is replaced by cluster-apps' patch (a CRD's list is
