@@ -292,11 +292,51 @@ def producers_of(
     cluster: str | None = None,
 ) -> Iterator[SecretProducer]:
     """The producers :func:`is_produced` accepts, in index order."""
-    for p in producers.matching(names):
+    plain = _plain_names(where)
+    candidates = (
+        producers.matching(names) if plain is None else _placed(producers, names).among(plain)
+    )
+    for p in candidates:
         if cluster is not None and p.cluster is not None and p.cluster != cluster:
             continue
         if namespaces_meet(where, p.namespaces):
             yield p
+
+
+class _Placed:
+    """The producers matching some names, by the namespaces free of variables they land in.
+
+    A name every namespace creates (``cluster-secrets``) has a producer per namespace;
+    asking for one namespace then looks at that namespace's producers and the ones
+    whose namespaces are unknown or hold variables, not at all of them (which grew
+    with the square of the namespaces).
+    """
+
+    def __init__(self, matching: list[SecretProducer]) -> None:
+        self._matching = matching
+        self._by_namespace: dict[str, list[int]] = {}
+        self._loose: list[int] = []  # unknown or variable namespaces: always asked
+        for number, p in enumerate(matching):
+            plain = _plain_names(p.namespaces)
+            if plain is None:
+                self._loose.append(number)
+            for namespace in plain or ():
+                self._by_namespace.setdefault(namespace, []).append(number)
+
+    def among(self, namespaces: frozenset[str]) -> list[SecretProducer]:
+        """The candidates for ``namespaces``, in the order :meth:`NameIndex.matching` gives."""
+        numbers = set(self._loose)
+        for namespace in namespaces:
+            numbers.update(self._by_namespace.get(namespace, ()))
+        return [self._matching[n] for n in sorted(numbers)]
+
+
+def _placed(producers: NameIndex[SecretProducer], names: tuple[str, ...]) -> _Placed:
+    key = ("placed", names)
+    found = producers.memo.get(key)
+    if not isinstance(found, _Placed):
+        found = producers.memo[key] = _Placed(producers.matching(names))
+    return found
 
 
 def created_by_kind(repo: Repo) -> Mapping[str, NameIndex[SecretProducer]]:

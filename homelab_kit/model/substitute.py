@@ -83,10 +83,13 @@ class NameIndex(Generic[T]):
         self._items: list[T] = []
         self._exact: dict[str, list[int]] = {}
         self._variable: list[tuple[str, int]] = []  # names still holding a ${VAR}
+        # What users of the index derive from its matches, by question; cleared by add.
+        self.memo: dict[object, object] = {}
         for names, item in entries:
             self.add(names, item)
 
     def add(self, names: Iterable[str], item: T) -> None:
+        self.memo.clear()
         number = len(self._items)
         self._items.append(item)
         for name in names:

@@ -737,3 +737,39 @@ def test_a_kanidm_client_secret_is_found_only_in_its_target_namespace(
     )
     found = findings(lint_path(tmp_path, select=["secrets-consumed-secret-exists"]))
     assert [f[2] for f in found] == ["secrets-consumed-secret-exists"] * expected
+
+
+def test_producers_asked_by_namespace_are_those_a_full_scan_finds() -> None:
+    # producers_of looks up producers of plain namespaces by namespace; the answer
+    # must be what comparing the asked namespaces with every producer gives, in order.
+    from homelab_kit.model.secret_index import (
+        SecretProducer,
+        namespaces_meet,
+        producer_index,
+        producers_of,
+    )
+
+    spaces: list[tuple[str | None, ...]] = [
+        ("media",),
+        ("web",),
+        ("media", "web"),
+        (None,),
+        ("${NS}",),
+        ("app-${NS}",),
+        (),
+        ("default",),
+    ]
+    made = [
+        SecretProducer(("shared",), where, f"Secret {n}", cluster=("main", "storage", None)[n % 3])
+        for n, where in enumerate(spaces * 3)
+    ]
+    index = producer_index(made)
+    for where in [*spaces, ("media", "default"), ("other",), ("app-x",)]:
+        for cluster in (None, "main", "storage"):
+            expected = [
+                p
+                for p in made
+                if (cluster is None or p.cluster is None or p.cluster == cluster)
+                and namespaces_meet(where, p.namespaces)
+            ]
+            assert list(producers_of(index, ("shared",), where, cluster)) == expected, where
