@@ -64,7 +64,7 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     folders.update(f"{repo.apps_root}/{ns.name}/secrets" for ns in repo.namespaces)
     for infisical in repo.infisical_secrets:
         path = infisical.doc.path
-        if any(path.startswith(folder + "/") for folder in folders):
+        if _under(path, folders):
             continue
         if any(path_matches(path, pattern) for pattern in options.allowed):
             continue
@@ -75,3 +75,13 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
             SEVERITY,
             REMEDIATION,
         )
+
+
+def _under(path: str, folders: set[str]) -> bool:
+    """Whether ``path`` lies below one of ``folders``: its parent folders looked up."""
+    slash = path.rfind("/")
+    while slash > 0:
+        if path[:slash] in folders:
+            return True
+        slash = path.rfind("/", 0, slash)
+    return False
