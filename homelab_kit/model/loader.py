@@ -8,6 +8,7 @@ paths only.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import posixpath
 from collections import deque
@@ -276,9 +277,10 @@ def available_cpus() -> int:
 def spare_cpus(cpus: int | None = None, load: float | None = None) -> int:
     """The CPUs this run may keep busy: those available, less what others use.
 
-    Others' use is the 1-minute load average, of which this process's own share (up
-    to one CPU) is not counted: on an idle machine, or right after the previous
-    lint, every CPU; when other work keeps them busy (a CI runner's other jobs, a
+    Others' use is the 1-minute load average less this process's own share (up to
+    one CPU: the previous lint's) and half a CPU of margin (on 2 CPUs: 2 below a
+    load of 1.5, else 1): on an idle machine, or right after the previous lint,
+    every CPU; when other work keeps them busy (a CI runner's other jobs, a
     test suite), one, since extra processes then only add copying and contention
     (docs/performance.md, "Processes: --jobs").
     """
@@ -288,7 +290,8 @@ def spare_cpus(cpus: int | None = None, load: float | None = None) -> int:
             load = os.getloadavg()[0]
         except (AttributeError, OSError):  # pragma: no cover - no load average here
             return cpus
-    return max(1, min(cpus, int(cpus + 1 - load)))
+    # Below 1.5 on 2 CPUs, 2: the previous lint alone keeps the average near 1.
+    return max(1, min(cpus, math.ceil(cpus + 0.5 - load)))
 
 
 def parse_jobs(requested: int, files: int) -> int:

@@ -104,6 +104,7 @@ def test_spare_cpus_leave_out_what_others_keep_busy() -> None:
     # This process's own share of the load (the previous lint's) is not counted.
     assert spare_cpus(2, 0.1) == 2
     assert spare_cpus(2, 1.0) == 2
+    assert spare_cpus(2, 1.3) == 2  # the previous lint, and a little else
     assert spare_cpus(2, 1.5) == 1
     assert spare_cpus(2, 7.9) == 1  # never none
     assert spare_cpus(16, 4.0) == 13
