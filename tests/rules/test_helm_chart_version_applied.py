@@ -7,7 +7,15 @@ import textwrap
 from pathlib import Path
 
 from homelab_kit.testing import YamlTree, lint_path
-from tests.rules.test_helm import CLUSTER_KS, ECHO_HR, ECHO_KFILE, ECHO_KS, cluster, edit, ks
+from tests.rules.test_helm import (
+    DEFAULT_KFILE,
+    ECHO_HR,
+    ECHO_KFILE,
+    ECHO_KS,
+    cluster,
+    edit,
+    ks,
+)
 
 ID = "helm-chart-version-pinned"
 
@@ -189,7 +197,7 @@ def test_the_cluster_is_named_when_two_clusters_apply_a_release_differently(
 def test_a_release_no_cluster_deploys_is_not_checked(yaml_tree: YamlTree, tmp_path: Path) -> None:
     tree = cluster()
     tree["kubernetes/apps/default/old/app/helmrelease.yaml"] = textwrap.dedent(
-        REPOSITORY_RELEASE.replace("${CHART_VERSION}", ">=0")
+        REPOSITORY_RELEASE.replace("${CHART_VERSION}", '">=0"')
     )
     tree["kubernetes/apps/default/old/app/kustomization.yaml"] = "resources: [helmrelease.yaml]\n"
     tree["kubernetes/apps/default/old/ks.yaml"] = ks(
@@ -197,7 +205,12 @@ def test_a_release_no_cluster_deploys_is_not_checked(yaml_tree: YamlTree, tmp_pa
     )  # not listed in kubernetes/apps/default/kustomization.yaml
     yaml_tree(tree)
     assert _found(tmp_path) == []
-    assert CLUSTER_KS in tree
+    # Listed, the same release is deployed and its range reported.
+    edit(tree, DEFAULT_KFILE, "  - ./echo/ks.yaml", "  - ./echo/ks.yaml\n  - ./old/ks.yaml")
+    yaml_tree(tree)
+    assert [(p, c) for p, _, c, _ in _found(tmp_path)] == [
+        ("kubernetes/apps/default/old/app/helmrelease.yaml", None)
+    ]
 
 
 def test_a_version_a_secret_fills_is_judged_but_never_quoted(
