@@ -260,11 +260,6 @@ def secret_producers(repo: Repo, generated_templates: Iterable[str] = ()) -> lis
     return list(repo.derived(_secret_producers, tuple(generated_templates)))
 
 
-def config_map_producers(repo: Repo) -> tuple[SecretProducer, ...]:
-    """The ConfigMaps the operators of :data:`PRODUCERS` create (ObjectBucketClaim)."""
-    return repo.derived(_config_map_producers)
-
-
 def producer_index(producers: Iterable[SecretProducer]) -> NameIndex[SecretProducer]:
     """``producers`` found by name, for :func:`is_produced`."""
     return NameIndex((p.names, p) for p in producers)
@@ -487,16 +482,6 @@ def _created_config_maps(repo: Repo) -> tuple[SecretProducer, ...]:
     for doc in applied_documents(repo):
         out.extend(_produced_by(repo, doc, "ConfigMap", rules, kinds))
     out.extend(_unbuilt_generators(repo, "ConfigMap"))
-    return tuple(out)
-
-
-def _config_map_producers(repo: Repo) -> tuple[SecretProducer, ...]:
-    rules = producer_rules(repo)
-    kinds = {r.kind for r in rules}
-    out: list[SecretProducer] = []
-    for doc in applied_documents(repo):
-        if doc.kind in kinds:
-            out.extend(_operator_producers(repo, doc, "ConfigMap", rules))
     return tuple(out)
 
 

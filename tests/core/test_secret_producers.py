@@ -21,7 +21,6 @@ from homelab_kit.lint import load_options
 from homelab_kit.model.secret_index import (
     PRODUCERS,
     bootstrap_producers,
-    config_map_producers,
     created_config_maps,
     secret_producers,
 )
@@ -357,14 +356,14 @@ def test_an_object_of_another_group_creates_nothing(tmp_path: Path) -> None:
 def test_emqx_creates_its_configuration_config_map(tmp_path: Path) -> None:
     text = _doc("apps.emqx.io/v2beta1", "EMQX", "broker", "image: emqx/emqx:5.7.0\n")
     write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
-    made = config_map_producers(homelab_kit.load(tmp_path))
+    made = created_config_maps(homelab_kit.load(tmp_path))
     assert [(p.names, p.namespaces) for p in made] == [(("broker-configs",), ("apps",))]
 
 
 def test_object_bucket_claim_creates_a_config_map_too(tmp_path: Path) -> None:
     text = _doc("objectbucket.io/v1alpha1", "ObjectBucketClaim", "loki-bucket")
     write_tree(tmp_path, {"kubernetes/apps/app/object.yaml": text})
-    made = config_map_producers(homelab_kit.load(tmp_path))
+    made = created_config_maps(homelab_kit.load(tmp_path))
     assert [(p.names, p.namespaces) for p in made] == [(("loki-bucket",), ("apps",))]
 
 
