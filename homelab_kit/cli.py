@@ -943,10 +943,13 @@ def _exit_now(code: object) -> None:
         return  # a message to print, or a status the interpreter maps
     if sys.flags.inspect or sys.gettrace() is not None or sys.getprofile() is not None:
         return
+    if _monitored():
+        return
     if "threading" in sys.modules:
         import threading
 
-        if any(t.is_alive() and not t.daemon for t in threading.enumerate()[1:]):
+        main = threading.main_thread()
+        if any(t is not main and t.is_alive() and not t.daemon for t in threading.enumerate()):
             return
     if not _flush_standard_streams():
         return
@@ -956,6 +959,18 @@ def _exit_now(code: object) -> None:
     if not _flush_standard_streams() or _writing_files():
         return
     os._exit(code)
+
+
+def _monitored() -> bool:
+    """Whether a tool of ``sys.monitoring`` (Python 3.12+: cProfile, coverage) is on.
+
+    Such a profiler writes its report in the interpreter's exit, and
+    ``sys.getprofile()`` no longer shows it.
+    """
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is None:
+        return False
+    return any(monitoring.get_tool(tool) is not None for tool in range(6))
 
 
 def _flush_standard_streams() -> bool:

@@ -363,3 +363,18 @@ def test_a_profiler_still_gets_its_report(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert "homelab-kit, version" in done.stdout
     assert profile.stat().st_size > 0
+
+
+@pytest.mark.skipif(not hasattr(sys, "monitoring"), reason="sys.monitoring is Python 3.12+")
+def test_a_sys_monitoring_tool_keeps_the_ordinary_exit() -> None:
+    # From 3.12 cProfile and coverage register through sys.monitoring, which
+    # sys.getprofile() does not show; they write their report in the ordinary exit.
+    from homelab_kit.cli import _monitored
+
+    monitoring = sys.monitoring  # type: ignore[attr-defined]
+    tool = next(t for t in range(6) if monitoring.get_tool(t) is None)
+    monitoring.use_tool_id(tool, "homelab-kit test")
+    try:
+        assert _monitored()
+    finally:
+        monitoring.free_tool_id(tool)
