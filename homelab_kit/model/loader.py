@@ -274,7 +274,9 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def spare_cpus(cpus: int | None = None, load: float | None = None) -> int:
+def spare_cpus(
+    cpus: int | None = None, load: float | None = None, host_cpus: int | None = None
+) -> int:
     """The CPUs this run may keep busy: those available, less what others use.
 
     Others' use is the 1-minute load average less this process's own share (up to
@@ -282,7 +284,9 @@ def spare_cpus(cpus: int | None = None, load: float | None = None) -> int:
     load of 1.5, else 1): on an idle machine, or right after the previous lint,
     every CPU; when other work keeps them busy (a CI runner's other jobs, a
     test suite), one, since extra processes then only add copying and contention
-    (docs/performance.md, "Processes: --jobs").
+    (docs/performance.md, "Processes: --jobs").  Confined to some of the host's
+    ``host_cpus`` (a container, an affinity mask), the host's load average is
+    taken in proportion.
     """
     cpus = available_cpus() if cpus is None else cpus
     if load is None:
@@ -290,6 +294,9 @@ def spare_cpus(cpus: int | None = None, load: float | None = None) -> int:
             load = os.getloadavg()[0]
         except (AttributeError, OSError):  # pragma: no cover - no load average here
             return cpus
+    host = (os.cpu_count() or cpus) if host_cpus is None else host_cpus
+    if host > cpus:  # a container's share of the host: the load average is the host's
+        load = load * cpus / host
     # Below 1.5 on 2 CPUs, 2: the previous lint alone keeps the average near 1.
     return max(1, min(cpus, math.ceil(cpus + 0.5 - load)))
 

@@ -25,7 +25,6 @@ from homelab_kit.model import loader as loader_module
 from homelab_kit.model.loader import (
     PARALLEL_THRESHOLD,
     LoadOptions,
-    available_cpus,
     check_jobs,
     load,
     parse_jobs,
@@ -109,10 +108,14 @@ def test_spare_cpus_leave_out_what_others_keep_busy() -> None:
     assert spare_cpus(2, 7.9) == 1  # never none
     assert spare_cpus(16, 4.0) == 13
     assert spare_cpus(1, 0.0) == 1
+    # Two CPUs of a 32-CPU host: the host's load average taken in proportion.
+    assert spare_cpus(2, 12.0, host_cpus=32) == 2
+    assert spare_cpus(2, 40.0, host_cpus=32) == 1
 
 
 def _load_average(monkeypatch: pytest.MonkeyPatch, load: float, cpus: int = 2) -> None:
     monkeypatch.setattr(loader_module.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(loader_module.os, "cpu_count", lambda: cpus)
     monkeypatch.setattr(loader_module, "available_cpus", lambda: cpus)
 
 
@@ -133,7 +136,6 @@ def test_auto_jobs_use_spare_cpus_only_for_a_large_repository(
     # What is asked for is taken as it is.
     assert parse_jobs(3, 1) == 3
     assert check_jobs(3, 1) == 3
-    assert available_cpus() >= 1
 
 
 def test_auto_checks_run_in_processes_only_without_the_cache(
