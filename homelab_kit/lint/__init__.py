@@ -144,8 +144,8 @@ def lint(
     :param jobs: processes that parse and check: 1 this one alone, N that many; 0
         (the CLI's default), on a repository large enough to gain, parses with one
         process per spare CPU (the load average tells:
-        :func:`homelab_kit.model.loader.spare_cpus`), and without the cache checks
-        with two processes when two are spare; with it, in this one.
+        :func:`homelab_kit.model.loader.spare_cpus`), and checks with two processes
+        when two are spare.
     :param progress: called as ``progress(phase, done, total)`` while files are
         parsed (``"parse"``) and checks run (``"check"``).
     :param clusters: report only files of these clusters (and files no cluster
@@ -210,10 +210,9 @@ def lint(
             tool_version=__version__,
             progress=progress,
             # Checks share the loaded repository with forked processes, which then
-            # copy much of it: worth it on a large repository with spare CPUs.  With
-            # the cache they stay here unless asked: what a check keeps per object
-            # (reuse.per_object) is kept only by this process.
-            jobs=jobs if reuse is not None else check_jobs(jobs, len(repo.files)),
+            # copy much of it: worth it on a large repository with spare CPUs.  What
+            # a forked process's checks keep per object comes back with its findings.
+            jobs=check_jobs(jobs, len(repo.files)),
             known=[c.id for c in registered],
             reuse=reuse,
         )

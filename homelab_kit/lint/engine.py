@@ -211,16 +211,20 @@ def build_shared(repo: Repo) -> None:
 
 
 # What forked check processes work on (set just before they are forked).
-_FORKED: tuple[Repo, Sequence[Check], Config] | None = None
+_FORKED: tuple[Repo, Sequence[Check], Config, Reuse | None] | None = None
 
 
-def _run_group(numbers: Sequence[int]) -> bytes:
-    """In a forked process: the pickled outcome of ``checks[n]`` for each number."""
+def _run_group(numbers: Sequence[int]) -> tuple[bytes, dict[str, Any] | None]:
+    """In a forked process: the pickled outcome of ``checks[n]`` for each number, and
+    what the checks kept (:meth:`Reuse.share`, with the cache) for the next run."""
     import pickle
 
     assert _FORKED is not None
-    repo, checks, config = _FORKED
-    return pickle.dumps([_run_one(repo, checks[n], config) for n in numbers])
+    repo, checks, config, reuse = _FORKED
+    if reuse is not None:
+        reuse.forked()  # this group's share only: what the process did before went back
+    found = pickle.dumps([_run_one(repo, checks[n], config) for n in numbers])
+    return found, reuse.share() if reuse is not None else None
 
 
 def _groups(checks: Sequence[Check], numbers: Iterable[int]) -> list[list[int]]:
@@ -244,7 +248,8 @@ def _run_all(
     Worker processes take plugins' groups of checks from the front, this process
     from the back.  A group whose findings cannot come back (an unpicklable
     diagnostic) runs again here.  Checks ``reuse`` may answer (those with a scope)
-    run here, first.
+    run here, first; what a worker's checks keep per object comes back with their
+    findings and is merged into ``reuse`` (:meth:`Reuse.merge`).
     """
     results: list[Outcome | None] = [None] * len(checks)
 
@@ -275,7 +280,7 @@ def _run_all(
     import pickle
 
     global _FORKED
-    _FORKED = (repo, checks, config)
+    _FORKED = (repo, checks, config, reuse)
     build_shared(repo)
     try:
         with concurrent.futures.ProcessPoolExecutor(
@@ -290,9 +295,13 @@ def _run_all(
                 if future.cancelled():
                     continue
                 try:
-                    found = pickle.loads(future.result())
+                    pickled, shared = future.result()
+                    found = pickle.loads(pickled)
                 except Exception:  # unpicklable findings, a lost worker: run it here
                     found = [_run_one(repo, checks[n], config) for n in group]
+                else:
+                    if reuse is not None:
+                        reuse.merge(shared)
                 done(group, found)
     except OSError:
         # No processes to be had here (a sandbox): run what is left in-process.

@@ -132,6 +132,9 @@ class Reuse:
         self.reused = 0  # checks answered wholly from the stored results
         self.ran = 0  # checks (or a file-scoped check's changed files) run
         self.tables: dict[str, ObjectResults] = {}  # per_object's, by table key
+        # Tables check processes used (see :meth:`share`): by table key, each one's
+        # pickled values (None: they did not pickle), values reused, values worked out.
+        self.returned: dict[str, list[tuple[bytes | None, int, int]]] = {}
         repo._memo[_REUSE] = self
 
     # ------------------------------------------------------------------ per object
@@ -151,18 +154,99 @@ class Reuse:
         return found
 
     def keep_tables(self) -> None:
-        """Put every table used this run in :attr:`kept` (only the objects asked about,
-        so that what no longer exists is dropped)."""
-        from homelab_kit.yaml.reader import dumps_parsed
-
+        """Put every table used this run, here or in a check process, in :attr:`kept`
+        (only the objects asked about, so that what no longer exists is dropped)."""
         tables: dict[str, bytes] = {}
-        for table, results in self.tables.items():
-            try:
-                tables[table] = dumps_parsed(results.kept)
-            except Exception:  # a value that does not pickle: not kept, worked out again
-                continue
+        for table in {**self.tables, **self.returned}:
+            found = self._table_payload(table)
+            if found is not None:
+                tables[table] = found
         if tables:
             self.kept[OBJECTS] = tables
+
+    def _table_payload(self, table: str) -> bytes | None:
+        """The pickled values of ``table`` this run, from this process and the check
+        processes (None: nothing that pickles).  A table one process alone used is
+        kept as that process pickled it."""
+        from homelab_kit.yaml.reader import dumps_parsed
+
+        here = self.tables.get(table)
+        payloads = [p for p, _, _ in self.returned.get(table, ()) if p is not None]
+        if here is None and len(payloads) == 1:
+            return payloads[0]
+        values: dict[str, Any] = {}
+        for payload in payloads:
+            values.update(_loaded(payload))
+        if here is not None:
+            values.update(here.kept)
+        try:
+            return dumps_parsed(values) if values or here is not None else None
+        except Exception:  # a value that does not pickle: not kept, worked out again
+            return None
+
+    def object_counts(self) -> tuple[int, int]:
+        """(values reused, values worked out) of every table this run, in this process
+        and in the check processes."""
+        reused = sum(t.reused for t in self.tables.values())
+        computed = sum(t.computed for t in self.tables.values())
+        for parts in self.returned.values():
+            reused += sum(r for _, r, _ in parts)
+            computed += sum(c for _, _, c in parts)
+        return reused, computed
+
+    # ------------------------------------------------------------------ check processes
+
+    def forked(self) -> None:
+        """In a check process just forked: record from now on only what it does.
+
+        What this process then keeps (:meth:`share`) is merged by the one that
+        forked it (:meth:`merge`), so the next run reuses what it would had every
+        check run in one process.  Tables read before the fork keep their stored
+        values, already read, but nothing asked about yet.
+        """
+        self.kept = {}
+        self.reused = self.ran = 0
+        self.returned = {}
+        self.tables = {
+            key: ObjectResults(t._repo, t._identities, t._stored) for key, t in self.tables.items()
+        }
+
+    def share(self) -> dict[str, Any]:
+        """What this check process kept since :meth:`forked`, for :meth:`merge`.
+
+        A table whose values do not pickle goes back without them: they are worked
+        out again next run, as they are when one process cannot keep them.
+        """
+        from homelab_kit.yaml.reader import dumps_parsed
+
+        tables: dict[str, tuple[bytes | None, int, int]] = {}
+        for key, table in self.tables.items():
+            if not (table.kept or table.reused or table.computed):
+                continue  # read before the fork, not used here
+            try:
+                payload: bytes | None = dumps_parsed(table.kept)
+            except Exception:
+                payload = None
+            tables[key] = (payload, table.reused, table.computed)
+        try:
+            kept: bytes | None = dumps_parsed(self.kept)
+        except Exception:  # a scoped check's finding that does not pickle: run again
+            kept = None
+        return {"kept": kept, "reused": self.reused, "ran": self.ran, "tables": tables}
+
+    def merge(self, shared: Any) -> None:
+        """Add what a check process kept (its :meth:`share`) to this run's."""
+        if not isinstance(shared, dict):
+            return
+        kept = _loaded(shared.get("kept"))
+        for key, value in kept.items():
+            if key != OBJECTS:
+                self.kept[key] = value
+        self.reused += int(shared.get("reused", 0))
+        self.ran += int(shared.get("ran", 0))
+        tables = shared.get("tables")
+        for key, part in (tables if isinstance(tables, dict) else {}).items():
+            self.returned.setdefault(key, []).append(part)
 
     # ------------------------------------------------------------------ running
 

@@ -587,9 +587,9 @@ _TYPO = "  storageClassName: longhorn\n  volumeMod: Filesystem\n"  # an unknown 
 
 
 def _tables(reuse: Any) -> tuple[int, int]:
-    """(values reused, values worked out) of every per-object table of one lint."""
-    tables = list(reuse.tables.values())
-    return sum(t.reused for t in tables), sum(t.computed for t in tables)
+    """(values reused, values worked out) of every per-object table of one lint, in
+    this process and in the check processes."""
+    return reuse.object_counts()  # type: ignore[no-any-return]
 
 
 def _schema_lines(result: Any, path: str) -> list[int]:
@@ -785,3 +785,191 @@ def test_an_unused_chart_source_follows_the_reference_that_changed(
     assert not any(
         d.check_id == "helm-chart-source-unused" for d in _findings(repo, cache=True).diagnostics
     )
+
+
+# ------------------------------------------------------- per object, in check processes
+
+
+def test_check_processes_keep_per_object_what_one_process_keeps(
+    repo: Path, runs: list[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks run in two processes with the cache: the tables a worker's checks used
+    come back, and the next run reuses exactly what a one-process sequence does."""
+    from homelab_kit.cache import loads_models
+    from homelab_kit.lint.reuse import OBJECTS
+
+    original = tmp_path / "original"
+    shutil.copytree(repo, original)
+    _edit(repo / RADARR / "app/pvc.yaml", "  storageClassName: longhorn\n", _TYPO)
+
+    def sequence(jobs: int) -> tuple[Any, Any, tuple[int, int], dict[str, Any]]:
+        monkeypatch.setenv("HOMELAB_KIT_CACHE_DIR", str(tmp_path / f"cache-{jobs}"))
+        shutil.rmtree(repo)
+        shutil.copytree(original, repo)
+        _edit(repo / RADARR / "app/pvc.yaml", "  storageClassName: longhorn\n", _TYPO)
+        homelab_kit.lint(repo, cache=True, jobs=jobs)
+        _edit(repo / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+        runs.clear()
+        result = attrs.evolve(homelab_kit.lint(repo, cache=True, jobs=jobs), duration=0.0)
+        (reuse,) = runs
+        tables = {k: loads_models(v) for k, v in reuse.kept[OBJECTS].items()}
+        return result, reuse, _tables(reuse), tables
+
+    one, one_reuse, one_counts, one_tables = sequence(1)
+    two, two_reuse, two_counts, two_tables = sequence(2)
+    assert not one_reuse.returned
+    assert two_reuse.returned  # tables a check process used came back
+    assert two == one == _findings(repo, cache=False)
+    assert _schema_lines(two, f"{RADARR}/app/pvc.yaml")  # a kept finding
+    assert two_counts == one_counts
+    assert one_counts[0] > 10 * one_counts[1] > 0  # only sonarr's objects worked out
+    # The same values kept for the next run.  (A rebuilt object's name covers the
+    # stamps of the files its build read, which differ between the two copies: the
+    # values are compared by name where the names agree, else as a whole.)
+    assert set(two_tables) == set(one_tables)
+    for name, values in one_tables.items():
+        other = two_tables[name]
+        assert len(other) == len(values)
+        assert all(other[k] == values[k] for k in set(other) & set(values))
+        assert sorted(map(repr, other.values())) == sorted(map(repr, values.values()))
+
+
+class _Unpicklable:
+    """A verdict that cannot be pickled (it holds a lock)."""
+
+    def __init__(self, verdict: Any) -> None:
+        import threading
+
+        self.verdict = verdict
+        self.lock = threading.Lock()
+
+
+def _unpicklable_check(repo: Any, options: Any) -> Any:
+    from homelab_kit import Diagnostic
+    from homelab_kit.lint.reuse import per_object
+    from homelab_kit.model.applied import applied_documents
+
+    table = per_object(repo, "probe-unpicklable", context="v1")
+    for doc in applied_documents(repo):
+        found = table.get(doc, lambda doc=doc: _Unpicklable(_judge(doc.data))).verdict
+        if found is not None:
+            yield Diagnostic(doc.location(), "a-probe-unpicklable", found[1], found[0])
+
+
+class _UnpicklablePlugin:
+    """A check whose values per object cannot be pickled; its ID sorts first, so
+    its group is the first a check process takes."""
+
+    __name__ = "unpicklable_plugin"
+
+    @homelab_kit.hookimpl
+    def homelab_kit_register_checks(self) -> list[Any]:
+        from homelab_kit.diagnostic import Severity
+        from homelab_kit.lint.check import Check
+
+        return [
+            Check(
+                id="a-probe-unpicklable",
+                severity=Severity.INFO,
+                doc="Probe.",
+                remediation="",
+                function=_unpicklable_check,
+            )
+        ]
+
+
+def test_a_table_a_check_process_cannot_pickle_is_worked_out_again(
+    repo: Path, runs: list[Any]
+) -> None:
+    from homelab_kit.config import load_config
+    from homelab_kit.plugins import PluginManager
+
+    pm = PluginManager(autoload=False, extra=[_UnpicklablePlugin()])
+    config = attrs.evolve(load_config(repo), extend_select=("a-probe-unpicklable",))
+
+    def lint(cache: bool, jobs: int) -> Any:
+        return attrs.evolve(
+            homelab_kit.lint(repo, cache=cache, pm=pm, config=config, jobs=jobs), duration=0.0
+        )
+
+    def unpickled(reuse: Any) -> tuple[int, int]:
+        """(reused, worked out) of the table that came back without its values."""
+        (parts,) = [p for p in reuse.returned.values() if any(v is None for v, _, _ in p)]
+        return sum(r for _, r, _ in parts), sum(c for _, _, c in parts)
+
+    first = lint(cache=True, jobs=2)
+    assert any(d.check_id == "a-probe-unpicklable" for d in first.diagnostics)
+    _, everything = unpickled(runs[-1])
+    assert everything > 0
+    _edit(repo / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+    runs.clear()
+    cached = lint(cache=True, jobs=2)
+    assert unpickled(runs[0]) == (0, everything)  # nothing was kept: all worked out again
+    assert _tables(runs[0])[0] > 0  # the other tables were kept
+    assert cached == lint(cache=False, jobs=1)
+
+
+def _shared_table_check(check_id: str, kinds: tuple[str, ...]) -> Any:
+    """A check keeping, in a table another check shares, its verdicts on ``kinds``."""
+
+    def check(repo: Any, options: Any) -> Any:
+        from homelab_kit import Diagnostic
+        from homelab_kit.lint.reuse import per_object
+        from homelab_kit.model.applied import applied_documents
+
+        table = per_object(repo, "probe-shared", context="v1")
+        for doc in applied_documents(repo):
+            if doc.data.get("kind") in kinds:
+                verdict = table.get(doc, lambda doc=doc: _judge(doc.data), check_id)
+                if verdict is not None:
+                    yield Diagnostic(doc.location(), check_id, verdict[1], verdict[0])
+
+    return check
+
+
+class _SharedTablePlugins:
+    """Two plugins' checks sharing one table: the first sorts first (a check process
+    takes its group), the other last (this process takes it, from the back)."""
+
+    def __init__(self, name: str, check_id: str) -> None:
+        self.__name__ = name
+        self.check_id = check_id
+
+    @homelab_kit.hookimpl
+    def homelab_kit_register_checks(self) -> list[Any]:
+        from homelab_kit.diagnostic import Severity
+        from homelab_kit.lint.check import Check
+
+        function = _shared_table_check(self.check_id, ("PersistentVolumeClaim", "Deployment"))
+        return [Check(self.check_id, Severity.INFO, "Probe.", "", function)]
+
+
+def test_a_table_two_processes_share_keeps_what_each_asked_about(
+    repo: Path, runs: list[Any]
+) -> None:
+    from homelab_kit.config import load_config
+    from homelab_kit.plugins import PluginManager
+
+    pm = PluginManager(
+        autoload=False,
+        extra=[
+            _SharedTablePlugins("first_probe", "a-probe"),
+            _SharedTablePlugins("last_probe", "zz-probe"),
+        ],
+    )
+    config = attrs.evolve(load_config(repo), extend_select=("a-probe", "zz-probe"))
+
+    def lint(cache: bool, jobs: int) -> Any:
+        return attrs.evolve(
+            homelab_kit.lint(repo, cache=cache, pm=pm, config=config, jobs=jobs), duration=0.0
+        )
+
+    first = lint(cache=True, jobs=2)
+    assert {"a-probe", "zz-probe"} <= {d.check_id for d in first.diagnostics}
+    everything = _tables(runs[-1])[1]
+    _edit(repo / SONARR / "app/helm/values.yaml", "\n", "\n# a comment\n")
+    runs.clear()
+    assert lint(cache=True, jobs=2) == lint(cache=False, jobs=1)
+    reused, computed = _tables(runs[0])
+    assert reused > 10 * computed > 0  # both checks' values kept, wherever they ran
+    assert reused + computed == everything

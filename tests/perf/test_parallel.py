@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,17 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _lint_json(root: Path, *args: str) -> dict[str, Any]:
     result = CliRunner().invoke(
         cli, ["lint", str(root), "--no-cache", "--format", "json", *args], catch_exceptions=False
+    )
+    assert result.exit_code in (0, 1), result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    data["summary"].pop("duration", None)
+    return data
+
+
+def _cached_json(root: Path) -> dict[str, Any]:
+    """``lint --format json --jobs 2`` with the cache (the environment says where)."""
+    result = CliRunner().invoke(
+        cli, ["lint", str(root), "--format", "json", "--jobs", "2"], catch_exceptions=False
     )
     assert result.exit_code in (0, 1), result.output
     data: dict[str, Any] = json.loads(result.stdout)
@@ -138,7 +150,7 @@ def test_auto_jobs_use_spare_cpus_only_for_a_large_repository(
     assert check_jobs(3, 1) == 3
 
 
-def test_auto_checks_run_in_processes_only_without_the_cache(
+def test_auto_checks_run_in_processes_with_and_without_the_cache(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     engine = importlib.import_module("homelab_kit.lint.engine")
@@ -159,10 +171,10 @@ def test_auto_checks_run_in_processes_only_without_the_cache(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: media}\n"
     )
     lint(root, jobs=0)
-    # With the cache, the results checks keep per object are kept by this process only.
+    # With the cache too: what checks keep per object comes back from their processes.
     lint(root, jobs=0, cache=True)
     lint(root, jobs=1)
-    assert asked == [2, 0, 1]
+    assert asked == [2, 2, 1]
 
 
 # ------------------------------------------------------------------ run_checks
@@ -253,15 +265,27 @@ def test_cached_parallel_run_gives_the_findings_of_a_fresh_single_process(
     monkeypatch.setenv("HOMELAB_KIT_CACHE_DIR", str(tmp_path / "cache"))
     fresh = _lint_json(generated, "--jobs", "1")
 
-    def cached() -> dict[str, Any]:
-        result = CliRunner().invoke(
-            cli, ["lint", str(generated), "--format", "json", "--jobs", "2"], catch_exceptions=False
-        )
-        assert result.exit_code in (0, 1), result.output
-        data: dict[str, Any] = json.loads(result.stdout)
-        data["summary"].pop("duration", None)
-        return data
-
-    assert cached() == fresh  # the first run fills the cache
-    assert cached() == fresh  # the second answers from it
+    assert _cached_json(generated) == fresh  # the first run fills the cache
+    assert _cached_json(generated) == fresh  # the second answers from it
     assert any((tmp_path / "cache").iterdir())
+
+
+def test_cached_parallel_runs_follow_a_change_as_a_fresh_single_process(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checks in two processes with the cache, a values file changed between runs:
+    the findings of a fresh single process, before and after."""
+    import shutil
+
+    monkeypatch.setenv("HOMELAB_KIT_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    shutil.copytree(generated, root)
+
+    assert _cached_json(root) == _lint_json(root, "--jobs", "1")
+    values = sorted(root.glob("kubernetes/apps/bench*/app*/app/helm/values.yaml"))[1]
+    values.write_text(values.read_text() + "planted: &planted 1\n")  # yaml-unused-anchor
+    stat = values.stat()
+    os.utime(values, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    after = _cached_json(root)
+    assert after == _lint_json(root, "--jobs", "1")
+    assert after != _lint_json(generated, "--jobs", "1")
