@@ -197,12 +197,13 @@ class Reuse:
     # ------------------------------------------------------------------ check processes
 
     def forked(self) -> None:
-        """In a check process just forked: record from now on only what it does.
+        """In a forked check process, before each group of checks: record from now
+        on only what this group does.
 
-        What this process then keeps (:meth:`share`) is merged by the one that
-        forked it (:meth:`merge`), so the next run reuses what it would had every
-        check run in one process.  Tables read before the fork keep their stored
-        values, already read, but nothing asked about yet.
+        What it keeps (:meth:`share`) is merged by the process that forked this one
+        (:meth:`merge`), so the next run reuses what it would had every check run
+        in one process.  A table already read keeps its stored values (not read
+        again) and starts with nothing asked about.
         """
         self.kept = {}
         self.reused = self.ran = 0
