@@ -456,13 +456,7 @@ def _secrets_in_text(text: str) -> Iterator[tuple[str, str | None]]:
 
 
 def _secret_producers(repo: Repo, templates: tuple[str, ...]) -> tuple[SecretProducer, ...]:
-    out: list[SecretProducer] = list(bootstrap_producers(repo))
-    rules = producer_rules(repo, templates)
-    kinds = {r.kind for r in rules}
-    for doc in applied_documents(repo):
-        out.extend(_produced_by(repo, doc, "Secret", rules, kinds))
-    out.extend(_unbuilt_generators(repo, "Secret"))
-    return tuple(out)
+    return repo.derived(_created, templates)["Secret"]
 
 
 def created_config_maps(repo: Repo) -> tuple[SecretProducer, ...]:
@@ -476,16 +470,25 @@ def created_config_maps(repo: Repo) -> tuple[SecretProducer, ...]:
 
 
 def _created_config_maps(repo: Repo) -> tuple[SecretProducer, ...]:
-    rules = producer_rules(repo)
+    return repo.derived(_created, ())["ConfigMap"]
+
+
+def _created(repo: Repo, templates: tuple[str, ...]) -> dict[str, tuple[SecretProducer, ...]]:
+    """The Secrets (bootstrap's first) and the ConfigMaps the clusters create, in one
+    pass over the objects that can create either (of the rules' kinds and these)."""
+    rules = producer_rules(repo, templates)
     kinds = {r.kind for r in rules}
-    out: list[SecretProducer] = []
-    for doc in applied_documents(repo):
-        out.extend(_produced_by(repo, doc, "ConfigMap", rules, kinds))
-    out.extend(_unbuilt_generators(repo, "ConfigMap"))
-    return tuple(out)
+    out: dict[str, list[SecretProducer]] = {"Secret": list(bootstrap_producers(repo))}
+    out["ConfigMap"] = []
+    for doc in applied_of_kinds(repo, kinds | _CREATING_KINDS):
+        for kind, found in out.items():
+            found.extend(_produced_by(repo, doc, kind, rules, kinds))
+    return {kind: (*found, *_unbuilt_generators(repo, kind)) for kind, found in out.items()}
 
 
 _GENERATOR = {"Secret": "secretGenerator", "ConfigMap": "configMapGenerator"}
+# The kinds that create a Secret or ConfigMap besides the producer rules' (see _produced_by).
+_CREATING_KINDS = frozenset(("Secret", "ConfigMap", "InfisicalSecret", "ExternalSecret"))
 _KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _HASH = re.compile(r"[a-z0-9]{10}")
 
@@ -509,7 +512,7 @@ def _produced_by(
             doc.index,
         )
     elif kind == "Secret" and doc.group == INFISICAL_GROUP and doc.kind == "InfisicalSecret":
-        infisical = InfisicalSecret.from_doc(doc, None)
+        infisical = infisical_of(repo, doc)
         for managed in infisical.managed_secrets:
             if not managed.name:
                 continue
@@ -815,11 +818,56 @@ def kustomize_namespace(repo: Repo, path: str) -> tuple[str, ...]:
         directory = posixpath.dirname(directory)
 
 
-def applied_infisical_secrets(repo: Repo) -> Iterator[tuple[AppliedDocument, InfisicalSecret]]:
-    """Every InfisicalSecret as a cluster applies it (see :func:`applied_documents`)."""
-    for doc in applied_documents(repo):
-        if doc.group == INFISICAL_GROUP and doc.kind == "InfisicalSecret":
-            yield doc, InfisicalSecret.from_doc(doc, None)
+def applied_of_kinds(repo: Repo, kinds: Iterable[str]) -> list[AppliedDocument]:
+    """The applied documents (:func:`applied_documents`) of ``kinds``, in their order.
+
+    For readers of a few kinds: found by kind, not by asking every object its own.
+    """
+    by_kind = repo.derived(_applied_by_kind)
+    wanted = set(kinds)
+    numbers = [n for kind in wanted for n in by_kind.get(kind, ())]
+    if len(wanted) > 1:
+        numbers.sort()
+    documents = applied_documents(repo)
+    return [documents[n] for n in numbers]
+
+
+def _applied_by_kind(repo: Repo) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for number, doc in enumerate(applied_documents(repo)):
+        out.setdefault(doc.kind, []).append(number)
+    return out
+
+
+def applied_infisical_secrets(repo: Repo) -> tuple[tuple[AppliedDocument, InfisicalSecret], ...]:
+    """Every InfisicalSecret as a cluster applies it (see :func:`applied_documents`).
+
+    Read once per repository for every reader (shared: read-only).
+    """
+    return repo.derived(_applied_infisical_secrets)
+
+
+def _applied_infisical_secrets(repo: Repo) -> tuple[tuple[AppliedDocument, InfisicalSecret], ...]:
+    return tuple(
+        (doc, InfisicalSecret.from_doc(doc, None))
+        for doc in applied_of_kinds(repo, ("InfisicalSecret",))
+        if doc.group == INFISICAL_GROUP
+    )
+
+
+def infisical_of(repo: Repo, doc: AppliedDocument) -> InfisicalSecret:
+    """The InfisicalSecret ``doc`` holds, read once (:func:`applied_infisical_secrets`)."""
+    found = repo.derived(_infisical_by_document).get(id(doc))
+    if found is not None and found[0] is doc:
+        return found[1]
+    return InfisicalSecret.from_doc(doc, None)
+
+
+def _infisical_by_document(
+    repo: Repo,
+) -> dict[int, tuple[AppliedDocument, InfisicalSecret]]:
+    # By identity: the applied documents live as long as the repository.
+    return {id(doc): (doc, infisical) for doc, infisical in applied_infisical_secrets(repo)}
 
 
 # ------------------------------------------------------------------------ readers

@@ -17,13 +17,20 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from homelab_kit.location import Location
-from homelab_kit.model.applied import AppliedDocument, applied_documents
+from homelab_kit.model.applied import AppliedDocument
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, HelmRelease
 from homelab_kit.model.helm import ValuesSource
 from homelab_kit.model.patches import applied_copies_by_cluster
-from homelab_kit.model.secret_index import RELEASE_NAME, Namespaces, applied_names, placed
-from homelab_kit.model.secrets import INFISICAL_GROUP, InfisicalSecret, SecretConsumer
+from homelab_kit.model.secret_index import (
+    RELEASE_NAME,
+    Namespaces,
+    applied_names,
+    applied_of_kinds,
+    infisical_of,
+    placed,
+)
+from homelab_kit.model.secrets import INFISICAL_GROUP, SecretConsumer
 from homelab_kit.model.workloads import WORKLOAD_KINDS, pod_secret_consumers
 from homelab_kit.yaml import parse_text
 
@@ -106,15 +113,18 @@ def secret_readers(repo: Repo) -> tuple[SecretReader, ...]:
     return repo.derived(_secret_readers)
 
 
+# The kinds _readers_of reads Secret names from.
+_READER_KINDS = frozenset(("Kustomization", "HelmRelease", "InfisicalSecret", *WORKLOAD_KINDS))
+
+
 def _secret_readers(repo: Repo) -> tuple[SecretReader, ...]:
-    documents = applied_documents(repo)
     config_maps = {
         (d.cluster, d.namespace, d.name): d
-        for d in documents
-        if d.kind == "ConfigMap" and d.group == "" and not d.as_written
+        for d in applied_of_kinds(repo, ("ConfigMap",))
+        if d.group == "" and not d.as_written
     }
     out: dict[SecretReader, None] = {}
-    for doc in documents:
+    for doc in applied_of_kinds(repo, _READER_KINDS):
         for reader in _readers_of(repo, doc, config_maps):
             out.setdefault(reader)
     return tuple(out)
@@ -136,7 +146,7 @@ def _readers_of(
     elif kind in WORKLOAD_KINDS and group in ("", "apps", "batch"):
         consumers = pod_secret_consumers(doc, None, f"{kind} {doc.name}")
     elif group == INFISICAL_GROUP and kind == "InfisicalSecret":
-        infisical = InfisicalSecret.from_doc(doc, None)
+        infisical = infisical_of(repo, doc)
         if infisical.credentials_secret:
             ref = ("spec", "authentication", infisical.auth_method or "", "credentialsRef")
             where = (infisical.credentials_namespace,) if infisical.credentials_namespace else own
@@ -298,9 +308,46 @@ def _values_document(
 
 
 def _written_consumers(repo: Repo, path: str) -> tuple[SecretConsumer, ...]:
-    """The Secrets the values file ``path`` names, as written (no release named)."""
+    """The Secrets the values file ``path`` names, as written (no release named).
+
+    What the loader read of it for a release whose values it is, else read here.
+    """
+    loaded = repo.derived(_loaded_values_consumers).get(path)
+    if loaded is not None:
+        return loaded
     yfile = repo.files.get(path)
     if not yfile or not yfile.documents or not isinstance(yfile.documents[0].data, dict):
         return ()
     written = DocumentRef.from_document(path, yfile.documents[0])
     return tuple(ValuesSource("", None, "configmap", written).secret_consumers())
+
+
+# What ValuesSource.secret_consumers finds.
+_VALUES_READS = frozenset(("existingSecret", "envFrom", "secretKeyRef"))
+
+
+def _loaded_values_consumers(repo: Repo) -> dict[str, tuple[SecretConsumer, ...]]:
+    """The Secrets each values file of ``repo.values`` names, from ``repo.secret_consumers``.
+
+    The loader read them for a release (:meth:`ValuesSource.secret_consumers`, its
+    name and namespace given); here as :func:`_written_consumers` reads them, with
+    none.  A file that also holds a HelmRelease (whose inline values share its path)
+    is left to be read again.
+    """
+    grouped: dict[tuple[str, str | None, str], dict[Any, SecretConsumer]] = {}
+    for c in repo.secret_consumers:
+        if c.how in _VALUES_READS and c.consumer.startswith("HelmRelease "):
+            found = grouped.setdefault((c.consumer, c.namespace, c.source.path), {})
+            # once each: a release reading the same file twice lists it twice
+            found.setdefault((c.secret_name, c.how, c.optional, c.source), c)
+    releases = {hr.doc.path for hr in repo.helm_releases}
+    out: dict[str, tuple[SecretConsumer, ...]] = {}
+    for vs in repo.values:
+        path = vs.doc.path
+        if vs.origin != "configmap" or path in out or path in releases:
+            continue
+        found = grouped.get((f"HelmRelease {vs.release}", vs.namespace, path), {})
+        out[path] = tuple(
+            attrs.evolve(c, namespace=None, consumer="HelmRelease ") for c in found.values()
+        )
+    return out

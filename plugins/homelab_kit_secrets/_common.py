@@ -9,10 +9,7 @@ from homelab_kit.model.secrets import InfisicalSecret
 
 
 def infisical_secrets(repo: Repo) -> tuple[tuple[AppliedDocument, InfisicalSecret], ...]:
-    """:func:`~homelab_kit.model.secret_index.applied_infisical_secrets`, computed once
-    per repository for every check that reads them (shared: read-only)."""
-    return repo.derived(_infisical_secrets)
-
-
-def _infisical_secrets(repo: Repo) -> tuple[tuple[AppliedDocument, InfisicalSecret], ...]:
-    return tuple(applied_infisical_secrets(repo))
+    """:func:`~homelab_kit.model.secret_index.applied_infisical_secrets`: computed once
+    per repository for every check that reads them, and for the model's indexes of
+    who creates and who reads a Secret (shared: read-only)."""
+    return applied_infisical_secrets(repo)
