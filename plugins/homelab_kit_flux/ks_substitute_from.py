@@ -41,15 +41,15 @@ spec:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.applied import applied_documents
-from homelab_kit.model.flux import KUSTOMIZE_GROUP, FluxKustomization
+from homelab_kit.model.flux import KUSTOMIZE_GROUP
 from homelab_kit.model.secret_index import (
     Namespaces,
     Outcome,
     SecretProducer,
+    applied_of_kinds,
     created_by_kind,
     is_produced,
     per_cluster,
@@ -68,30 +68,37 @@ REMEDIATION = "Fix the name, create the ConfigMap or Secret in this namespace, o
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     index = created_by_kind(repo)
     outcomes: list[Outcome] = []
-    for doc in applied_documents(repo):
-        if doc.group != KUSTOMIZE_GROUP or doc.kind != "Kustomization":
+    for doc in applied_of_kinds(repo, ("Kustomization",)):
+        if doc.group != KUSTOMIZE_GROUP:
             continue
-        ks = FluxKustomization.from_doc(doc, None)
-        namespaces = reader_namespaces(repo, doc)
-        named = sorted(ns for ns in namespaces if ns)
-        where = f" in namespace {named[0]}" if len(named) == 1 else ""
-        for ref in ks.substitute_from:
-            if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
+        # The entries FluxKustomization.substitute_from holds, read without the rest.
+        path = ("spec", "postBuild", "substituteFrom")
+        namespaces: Namespaces | None = None
+        where = ""
+        for i, item in enumerate(doc.list_at(*path)):
+            if not isinstance(item, Mapping) or item.get("optional") is True:
                 continue
-            problem = reference_problem(index[ref.kind], ref.name, namespaces, doc.cluster)
+            kind, name = str(item.get("kind", "")), str(item.get("name", ""))
+            if kind not in ("ConfigMap", "Secret") or not name:
+                continue
+            if namespaces is None:
+                namespaces = reader_namespaces(repo, doc)
+                named = sorted(ns for ns in namespaces if ns)
+                where = f" in namespace {named[0]}" if len(named) == 1 else ""
+            problem = reference_problem(index[kind], name, namespaces, doc.cluster)
             message: str | None = None
             if problem == "missing":
                 message = (
-                    f"Kustomization {ks.name} substitutes from {ref.kind} {ref.name}, "
+                    f"Kustomization {doc.name} substitutes from {kind} {name}, "
                     f"which nothing in the repository creates{where}"
-                    f"{_elsewhere(index[ref.kind], ref.name, namespaces, doc.cluster)}"
+                    f"{_elsewhere(index[kind], name, namespaces, doc.cluster)}"
                 )
             elif problem == "hashed":
                 message = (
-                    f"Kustomization {ks.name} substitutes from {ref.kind} {ref.name}, which "
+                    f"Kustomization {doc.name} substitutes from {kind} {name}, which "
                     f"is generated with a name hash suffix, so Flux cannot find it by name"
                 )
-            outcomes.append((ref.source, doc.cluster, message))
+            outcomes.append((doc.location(*path, i), doc.cluster, message))
     for source, message, cluster in per_cluster(outcomes):
         yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
 

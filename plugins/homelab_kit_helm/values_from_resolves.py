@@ -55,10 +55,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.applied import applied_documents
 from homelab_kit.model.flux import HELM_GROUP, ValuesReference
 from homelab_kit.model.secret_index import (
     Outcome,
+    applied_of_kinds,
     created_by_kind,
     per_cluster,
     reference_problem,
@@ -78,8 +78,8 @@ REMEDIATION = (
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     index = created_by_kind(repo)
     outcomes: list[Outcome] = []
-    for doc in applied_documents(repo):
-        if doc.group != HELM_GROUP or doc.kind != "HelmRelease":
+    for doc in applied_of_kinds(repo, ("HelmRelease",)):
+        if doc.group != HELM_GROUP or not doc.list_at("spec", "valuesFrom"):
             continue
         name = doc.name
         namespaces = reader_namespaces(repo, doc)

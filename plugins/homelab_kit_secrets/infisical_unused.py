@@ -44,6 +44,7 @@ envFrom:
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -93,11 +94,12 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
         else:
             left.append((doc, infisical))
     if left:
-        wanted = {m.name for _, infisical in left for m in infisical.managed_secrets if m.name}
-        mentions = _Mentions(repo, wanted)
-        for doc, infisical in left:
-            names = tuple(m.name for m in infisical.managed_secrets if m.name)
-            own_key = (doc.path, doc.index)
+        asked = [
+            (tuple(m.name for m in infisical.managed_secrets if m.name), (doc.path, doc.index))
+            for doc, infisical in left
+        ]
+        mentions = _Mentions(repo, asked)
+        for (doc, infisical), (names, own_key) in zip(left, asked, strict=True):
             if mentions.mentioned(names, own_key):
                 outcomes.append((doc.location(), doc.cluster, None))
                 continue
@@ -133,13 +135,14 @@ def _read(
 class _Mentions:
     """The words of the strings in the documents and values files, and where each is.
 
-    Only ``wanted`` words are kept (a string that holds none of them, and no
-    ``${VAR}``, is not even split), unless one of them holds a variable and may
-    match any word.
+    Only the words ``asked`` about are kept (a string that holds none of them, and
+    no ``${VAR}``, is not even split), unless one of them holds a variable and may
+    match any word.  ``asked``: ``(names, (path, index))`` of each InfisicalSecret.
     """
 
-    def __init__(self, repo: Repo, wanted: set[str]) -> None:
+    def __init__(self, repo: Repo, asked: list[tuple[tuple[str, ...], tuple[str, int]]]) -> None:
         self.documents_of: dict[str, set[tuple[str, int]]] = {}
+        wanted = {n for names, _ in asked for n in names}
         keep: set[str] | None = wanted
         if any(has_variables(n) for n in wanted) or len(wanted) > 500:
             keep = None
@@ -147,17 +150,31 @@ class _Mentions:
         # The objects as the clusters apply them (names substituted), the patches,
         # and the values files (their variables expanded below).
         docs = [*applied_documents(repo), *repo.patch_documents, *(v.doc for v in repo.values)]
+        left: list[tuple[tuple[str, ...], tuple[str, int]]] | None = None
+        if keep is not None:
+            # A Secret is mostly read near it (the folder above its own first), and the
+            # search ends once each is mentioned elsewhere: only what nothing mentions
+            # is looked for everywhere.
+            near = tuple({posixpath.dirname(posixpath.dirname(p)) + "/" for _, (p, _) in asked})
+            docs.sort(key=lambda d: not d.path.startswith(near))
+            left = list(asked)
         for doc in docs:
             key = (doc.path, doc.index)
+            found = False
             for text in _strings(doc.data):
                 if hint is not None and "${" not in text and not hint.search(text):
                     continue  # no wanted name in it: no word of it is one
                 for word in _TOKEN.split(text):
                     if not word:
                         continue
-                    for found in repo.expand(doc.path, word) if has_variables(word) else (word,):
-                        if keep is None or found in keep:
-                            self.documents_of.setdefault(found, set()).add(key)
+                    for each in repo.expand(doc.path, word) if has_variables(word) else (word,):
+                        if keep is None or each in keep:
+                            self.documents_of.setdefault(each, set()).add(key)
+                            found = True
+            if found and left is not None:
+                left = [a for a in left if not self.mentioned(*a)]
+                if not left:
+                    break
 
     def mentioned(self, names: tuple[str, ...], own: tuple[str, int]) -> bool:
         """Whether a name appears as a word in a string of a document other than ``own``."""
