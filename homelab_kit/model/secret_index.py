@@ -107,6 +107,19 @@ def per_cluster(outcomes: Iterable[Outcome]) -> Iterator[tuple[Location, str, st
                 yield source, message, cluster
 
 
+Pending = tuple[DocumentRef, tuple[str | int, ...], "str | None", "str | None"]
+
+
+def per_cluster_at(outcomes: Iterable[Pending]) -> Iterator[tuple[Location, str, str | None]]:
+    """:func:`per_cluster` of ``(doc, path, cluster, message)``: the source is ``doc``'s
+    field at ``path``, located only when a reference fails (most hold: none is reported)."""
+    pending = list(outcomes)
+    if any(message is not None for _, _, _, message in pending):
+        yield from per_cluster(
+            (doc.location(*path), cluster, message) for doc, path, cluster, message in pending
+        )
+
+
 # --------------------------------------------------------------------- namespaces
 
 
@@ -476,13 +489,15 @@ def _created_config_maps(repo: Repo) -> tuple[SecretProducer, ...]:
 def _created(repo: Repo, templates: tuple[str, ...]) -> dict[str, tuple[SecretProducer, ...]]:
     """The Secrets (bootstrap's first) and the ConfigMaps the clusters create, in one
     pass over the objects that can create either (of the rules' kinds and these)."""
-    rules = producer_rules(repo, templates)
-    kinds = {r.kind for r in rules}
+    rules: dict[str, list[ProducerRule]] = {}  # by kind, in the table's order
+    for rule in producer_rules(repo, templates):
+        rules.setdefault(rule.kind, []).append(rule)
     out: dict[str, list[SecretProducer]] = {"Secret": list(bootstrap_producers(repo))}
     out["ConfigMap"] = []
-    for doc in applied_of_kinds(repo, kinds | _CREATING_KINDS):
+    for doc in applied_of_kinds(repo, rules.keys() | _CREATING_KINDS):
+        own = rules.get(doc.kind, ())
         for kind, found in out.items():
-            found.extend(_produced_by(repo, doc, kind, rules, kinds))
+            found.extend(_produced_by(repo, doc, kind, own))
     return {kind: (*found, *_unbuilt_generators(repo, kind)) for kind, found in out.items()}
 
 
@@ -494,12 +509,16 @@ _HASH = re.compile(r"[a-z0-9]{10}")
 
 
 def _produced_by(
-    repo: Repo, doc: AppliedDocument, kind: str, rules: Sequence[ProducerRule], kinds: set[str]
+    repo: Repo, doc: AppliedDocument, kind: str, rules: Sequence[ProducerRule]
 ) -> Iterator[SecretProducer]:
-    """The ``kind`` objects ``doc`` creates: itself, its managed Secrets, an operator's."""
+    """The ``kind`` objects ``doc`` creates: itself, its managed Secrets, an operator's.
+
+    ``rules``: the producer rules of ``doc``'s kind.
+    """
     cluster, applied_by = doc.cluster, doc.applied_by
     if doc.kind == kind and doc.group == "" and doc.name:
-        names, hashed = applied_names(repo, doc)
+        generator = _generator_of(repo, doc)
+        names, hashed = _names(doc, generator)
         yield SecretProducer(
             names,
             _landed(repo, doc),
@@ -507,7 +526,7 @@ def _produced_by(
             doc.path,
             cluster,
             hashed,
-            _keys(repo, doc),
+            _keys(doc, generator),
             applied_by,
             doc.index,
         )
@@ -541,13 +560,13 @@ def _produced_by(
             applied_by=applied_by,
             index=doc.index,
         )
-    if doc.kind in kinds:
+    if rules:
         yield from _operator_producers(repo, doc, kind, rules)
 
 
-def _keys(repo: Repo, doc: AppliedDocument) -> tuple[str, ...] | None:
-    """The key names of a ConfigMap or Secret; None for one generated from env files."""
-    generator = _generator_of(repo, doc)
+def _keys(doc: AppliedDocument, generator: Generator | None) -> tuple[str, ...] | None:
+    """The key names of a ConfigMap or Secret (made by ``generator``, if one made it);
+    None for one generated from env files."""
     if generator is not None:
         return None if generator.envs else (*generator.literal_keys, *generator.file_keys)
     fields = ("data", "binaryData") if doc.kind == "ConfigMap" else ("data", "stringData")
@@ -571,7 +590,10 @@ def _generator_of(repo: Repo, doc: AppliedDocument) -> Generator | None:
 
 def applied_names(repo: Repo, doc: AppliedDocument) -> tuple[tuple[str, ...], bool]:
     """An object's name; for one a generator made with a hash suffix, its name without it."""
-    gen = _generator_of(repo, doc)
+    return _names(doc, _generator_of(repo, doc))
+
+
+def _names(doc: AppliedDocument, gen: Generator | None) -> tuple[tuple[str, ...], bool]:
     if gen is None or gen.disable_name_suffix_hash or doc.name == gen.name:
         return (doc.name,), False
     return (doc.name, gen.name), True

@@ -222,40 +222,42 @@ def _release_consumers(
         ),
     )
     sources: list[ValuesSource] = []
-    consumers: list[SecretConsumer] = []
+    written: list[SecretConsumer] = []  # of values files read as written: to be labelled
     if isinstance(hr.values, Mapping) and hr.values:
         sources.append(ValuesSource(hr.name, None, "inline", doc, ("spec", "values")))
     if doc.as_written:  # the loader's values files of the release
         loaded = repo.derived(_releases_by_document).get(doc.written)
-        sources.extend(
-            v
-            for v in repo.values
-            if loaded is not None
-            and v.origin == "configmap"
-            and (v.release, v.namespace) == (loaded.name, loaded.namespace)
-        )
+        if loaded is not None:
+            sources.extend(repo.derived(_loaded_values).get((loaded.name, loaded.namespace), ()))
     else:
         for name, key in hr.config_maps:
             found = _values_document(repo, doc, name, key, config_maps)
             if isinstance(found, str):  # read as written: its readers, found once
-                label = f"HelmRelease {hr.name}"
-                consumers.extend(
-                    attrs.evolve(c, consumer=label) for c in repo.derived(_written_consumers, found)
-                )
+                written.extend(repo.derived(_written_consumers, found))
             elif found is not None:
                 sources.append(ValuesSource(hr.name, None, "configmap", found))
     release = doc.str_at("spec", "releaseName")
     if release is None:
         release = f"{hr.target_namespace}-{hr.name}" if hr.target_namespace else hr.name
-    for source in sources:
-        consumers.extend(source.secret_consumers())
-    for c in consumers:  # the chart's objects read where Helm installs them
+    label = f"HelmRelease {hr.name}"
+    consumers = [(c, label) for c in written]
+    consumers.extend((c, c.consumer) for source in sources for c in source.secret_consumers())
+    for c, consumer in consumers:  # the chart's objects read where Helm installs them
         name = c.secret_name
         if "{{" in name:
             name = RELEASE_NAME.sub(release, name)
             if "{{" in name:
                 continue
-        yield attrs.evolve(c, secret_name=name, namespace=hr.target_namespace)
+        yield attrs.evolve(c, secret_name=name, namespace=hr.target_namespace, consumer=consumer)
+
+
+def _loaded_values(repo: Repo) -> dict[tuple[str, str | None], list[ValuesSource]]:
+    """The loader's values files (``repo.values``) by release name and namespace."""
+    out: dict[tuple[str, str | None], list[ValuesSource]] = {}
+    for v in repo.values:
+        if v.origin == "configmap":
+            out.setdefault((v.release, v.namespace), []).append(v)
+    return out
 
 
 def _releases_by_document(repo: Repo) -> dict[DocumentRef | None, HelmRelease]:
@@ -308,9 +310,11 @@ def _values_document(
 
 
 def _written_consumers(repo: Repo, path: str) -> tuple[SecretConsumer, ...]:
-    """The Secrets the values file ``path`` names, as written (no release named).
+    """The Secrets the values file ``path`` names, as written.
 
-    What the loader read of it for a release whose values it is, else read here.
+    What the loader read of it for a release whose values it is (that release's
+    name and namespace given: only the names, how and where they are read count),
+    else read here, with none.
     """
     loaded = repo.derived(_loaded_values_consumers).get(path)
     if loaded is not None:
@@ -330,9 +334,8 @@ def _loaded_values_consumers(repo: Repo) -> dict[str, tuple[SecretConsumer, ...]
     """The Secrets each values file of ``repo.values`` names, from ``repo.secret_consumers``.
 
     The loader read them for a release (:meth:`ValuesSource.secret_consumers`, its
-    name and namespace given); here as :func:`_written_consumers` reads them, with
-    none.  A file that also holds a HelmRelease (whose inline values share its path)
-    is left to be read again.
+    name and namespace given), as :func:`_written_consumers` would.  A file that
+    also holds a HelmRelease (whose inline values share its path) is read again.
     """
     grouped: dict[tuple[str, str | None, str], dict[Any, SecretConsumer]] = {}
     for c in repo.secret_consumers:
@@ -347,7 +350,5 @@ def _loaded_values_consumers(repo: Repo) -> dict[str, tuple[SecretConsumer, ...]
         if vs.origin != "configmap" or path in out or path in releases:
             continue
         found = grouped.get((f"HelmRelease {vs.release}", vs.namespace, path), {})
-        out[path] = tuple(
-            attrs.evolve(c, namespace=None, consumer="HelmRelease ") for c in found.values()
-        )
+        out[path] = tuple(found.values())
     return out

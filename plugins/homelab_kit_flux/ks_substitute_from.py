@@ -47,12 +47,12 @@ from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.flux import KUSTOMIZE_GROUP
 from homelab_kit.model.secret_index import (
     Namespaces,
-    Outcome,
+    Pending,
     SecretProducer,
     applied_of_kinds,
     created_by_kind,
     is_produced,
-    per_cluster,
+    per_cluster_at,
     reference_problem,
 )
 from homelab_kit.model.secret_readers import reader_namespaces
@@ -67,7 +67,7 @@ REMEDIATION = "Fix the name, create the ConfigMap or Secret in this namespace, o
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     index = created_by_kind(repo)
-    outcomes: list[Outcome] = []
+    outcomes: list[Pending] = []
     for doc in applied_of_kinds(repo, ("Kustomization",)):
         if doc.group != KUSTOMIZE_GROUP:
             continue
@@ -98,8 +98,8 @@ def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
                     f"Kustomization {doc.name} substitutes from {kind} {name}, which "
                     f"is generated with a name hash suffix, so Flux cannot find it by name"
                 )
-            outcomes.append((doc.location(*path, i), doc.cluster, message))
-    for source, message, cluster in per_cluster(outcomes):
+            outcomes.append((doc, (*path, i), doc.cluster, message))
+    for source, message, cluster in per_cluster_at(outcomes):
         yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
 
 

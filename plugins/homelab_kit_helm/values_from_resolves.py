@@ -52,15 +52,15 @@ spec:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.flux import HELM_GROUP, ValuesReference
+from homelab_kit.model.flux import HELM_GROUP
 from homelab_kit.model.secret_index import (
-    Outcome,
+    Pending,
     applied_of_kinds,
     created_by_kind,
-    per_cluster,
+    per_cluster_at,
     reference_problem,
 )
 from homelab_kit.model.secret_readers import reader_namespaces
@@ -77,29 +77,34 @@ REMEDIATION = (
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
     index = created_by_kind(repo)
-    outcomes: list[Outcome] = []
+    outcomes: list[Pending] = []
     for doc in applied_of_kinds(repo, ("HelmRelease",)):
-        if doc.group != HELM_GROUP or not doc.list_at("spec", "valuesFrom"):
+        entries = doc.list_at("spec", "valuesFrom")
+        if doc.group != HELM_GROUP or not entries:
             continue
         name = doc.name
         namespaces = reader_namespaces(repo, doc)
         named = sorted(ns for ns in namespaces if ns)
         where = f" in namespace {named[0]}" if len(named) == 1 else ""
-        for ref in ValuesReference.of_release(doc):
-            if ref.optional or ref.kind not in ("ConfigMap", "Secret") or not ref.name:
+        # The entries ValuesReference.of_release reads, located only when one fails.
+        for i, item in enumerate(entries):
+            if not isinstance(item, Mapping) or item.get("optional") is True:
                 continue
-            problem = reference_problem(index[ref.kind], ref.name, namespaces, doc.cluster)
+            kind, ref = str(item.get("kind", "")), str(item.get("name", ""))
+            if kind not in ("ConfigMap", "Secret") or not ref:
+                continue
+            problem = reference_problem(index[kind], ref, namespaces, doc.cluster)
             message: str | None = None
             if problem == "missing":
                 message = (
-                    f"HelmRelease {name} reads values from {ref.kind} {ref.name}, which "
+                    f"HelmRelease {name} reads values from {kind} {ref}, which "
                     f"nothing in the repository creates{where}"
                 )
             elif problem == "hashed":
                 message = (
-                    f"HelmRelease {name} reads values from {ref.kind} {ref.name}, which is "
+                    f"HelmRelease {name} reads values from {kind} {ref}, which is "
                     "generated with a name hash suffix that nothing rewrites this reference to"
                 )
-            outcomes.append((ref.source, doc.cluster, message))
-    for source, message, cluster in per_cluster(outcomes):
+            outcomes.append((doc, ("spec", "valuesFrom", i), doc.cluster, message))
+    for source, message, cluster in per_cluster_at(outcomes):
         yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)

@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
-from homelab_kit.model.secret_index import Outcome, per_cluster
+from homelab_kit.model.secret_index import Pending, per_cluster_at
 from homelab_kit_secrets._common import infisical_secrets
 
 ID = "secrets-infisical-scope"
@@ -52,19 +52,19 @@ REMEDIATION = "Set secretsScope.secretsPath to the app's own folder (for example
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    outcomes: list[Outcome] = []
+    outcomes: list[Pending] = []
     for doc, infisical in infisical_secrets(repo):
         path = infisical.secrets_path
         base = ("spec", "authentication", infisical.auth_method or "")
-        where = doc.location(*base, "secretsScope", "secretsPath")
+        where = (*base, "secretsScope", "secretsPath")
         if path is None or path.strip().strip("/"):
-            outcomes.append((where, doc.cluster, None))
+            outcomes.append((doc, where, doc.cluster, None))
             continue
         recursive = " recursively" if infisical.recursive else ""
         message = (
             f"InfisicalSecret {infisical.name} reads{recursive} from the project root "
             f"({path!r}), not its app's folder"
         )
-        outcomes.append((where, doc.cluster, message))
-    for source, message, cluster in per_cluster(outcomes):
+        outcomes.append((doc, where, doc.cluster, message))
+    for source, message, cluster in per_cluster_at(outcomes):
         yield Diagnostic(source, ID, message, SEVERITY, REMEDIATION, cluster=cluster)
