@@ -109,19 +109,13 @@ def find_producers(
     none).  Remembered per question: every Kustomization of a namespace asks the
     same one.
     """
-    answers = repo.derived(_answers)
-    key = (kind, namespaces, name, cluster)
-    found = answers.get(key)
-    if found is None:
-        index = created_by_kind(repo)[kind]
-        found = answers[key] = tuple(producers_of(index, (name,), namespaces, cluster))
-    return list(found)
+    return list(repo.derived(_producers, kind, namespaces, name, cluster))
 
 
-def _answers(
-    repo: Repo,
-) -> dict[tuple[str, Namespaces, str, str | None], tuple[SecretProducer, ...]]:
-    return {}
+def _producers(
+    repo: Repo, kind: str, namespaces: Namespaces, name: str, cluster: str | None
+) -> tuple[SecretProducer, ...]:
+    return tuple(producers_of(created_by_kind(repo)[kind], (name,), namespaces, cluster))
 
 
 def kustomization_copies(
