@@ -305,6 +305,33 @@ def test_infisical_named_in_another_object_counts_as_read(
     assert lint_tree(select=["secrets-infisical-unused"]) == []
 
 
+def test_infisical_named_far_away_or_nowhere(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
+    """Two unread InfisicalSecrets: one named only far from it (the search for a
+    mention goes on past the files near it), one named nowhere (reported)."""
+    tree = cluster()
+    for app in ("radarr", "lidarr"):
+        tree[f"kubernetes/apps/media/secrets/{app}-secrets.yaml"] = INFISICAL.replace(
+            "sonarr", app
+        ).lstrip("\n")
+        tree[SECRETS_KFILE] += f"  - ./{app}-secrets.yaml\n"
+    edit(
+        tree,
+        CLUSTER_KS,
+        "  name: cluster-apps\n",
+        "  name: cluster-apps\n  annotations:\n    note: radarr reads radarr-secret\n",
+    )
+    yaml_tree(tree)
+    assert lint_tree(select=["secrets-infisical-unused"]) == [
+        ("kubernetes/apps/media/secrets/lidarr-secrets.yaml", 1, "secrets-infisical-unused"),
+    ]
+    edit(tree, CLUSTER_KS, "radarr-secret", "radarr-secrets")  # a longer word: not a mention
+    yaml_tree(tree)
+    assert [f[0] for f in lint_tree(select=["secrets-infisical-unused"])] == [
+        "kubernetes/apps/media/secrets/lidarr-secrets.yaml",
+        "kubernetes/apps/media/secrets/radarr-secrets.yaml",
+    ]
+
+
 # ------------------------------------------------------------------ consumed Secrets
 
 
