@@ -293,12 +293,12 @@ def _values_document(
             yfile = repo.files.get(entry.target)
             if not yfile or not yfile.documents or not isinstance(yfile.documents[0].data, dict):
                 return None
-            written = DocumentRef.from_document(entry.target, yfile.documents[0])
             text = cm.get("data", key)
             if not isinstance(text, str) or not any(
                 "${" in c.secret_name for c in repo.derived(_written_consumers, entry.target)
             ):
                 return entry.target  # no Secret name to substitute: read as written
+            written = DocumentRef.from_document(entry.target, yfile.documents[0])
             parsed, _ = parse_text(text, entry.target)
             data = parsed[0].data if parsed else None
             if not isinstance(data, Mapping):
