@@ -418,6 +418,11 @@ def _parts(value: Any, out: Any) -> None:
 _ACTIVE: ContextVar[BuildSession | None] = ContextVar("homelab_kit_build_session", default=None)
 
 
+def active_session() -> BuildSession | None:
+    """The session builds go through here (see :func:`using`), if any."""
+    return _ACTIVE.get()
+
+
 @contextlib.contextmanager
 def using(session: BuildSession | None) -> Iterator[None]:
     """Builds in this block go through ``session`` (None: as without a cache)."""

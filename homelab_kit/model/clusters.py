@@ -25,9 +25,11 @@ meet: each cluster is its own desired state.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from collections import deque
 from collections.abc import Hashable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -42,7 +44,10 @@ from homelab_kit.model.provenance import Provenance
 from homelab_kit.model.spec_origins import spec_origins
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from homelab_kit.model.repo import App, Repo
+    from homelab_kit.render.flux import FluxBuild
     from homelab_kit.render.sources import Sources
 
 KsKey = tuple[str | None, str]
@@ -340,10 +345,11 @@ def build_clusters(repo: Repo, configured: Sequence[ConfiguredCluster] = ()) -> 
 
     # every build reads the same tree: each path resolved, each file read and parsed once
     tree = Sources(repo.root, repo.files)
+    jobs = _jobs(repo)
     for entry in _entries(repo, configured):
         if entry.how == "root" and all((d.path, d.index) in claimed for d in entry.roots):
             continue  # a FluxInstance's sync path applies these roots already
-        kss, objects = _build(repo, entry, tree)
+        kss, objects = _build(repo, entry, tree, jobs)
         claimed.update(_claimed(repo, objects))
         built.append((entry, kss, objects))
     names: dict[str, int] = {}
@@ -425,12 +431,15 @@ def _is_flux_ks(data: Mapping[str, Any]) -> bool:
 
 
 def _build(
-    repo: Repo, entry: _Entry, tree: Sources
+    repo: Repo, entry: _Entry, tree: Sources, jobs: int = 1
 ) -> tuple[list[ClusterKustomization], list[DesiredObject]]:
     """Build one cluster: each Flux Kustomization, then those in its output, in turn.
 
     A Kustomization whose ``substituteFrom`` names an object not built yet waits
     until nothing else is left, so ``cluster-settings`` built by a sibling is found.
+    With ``jobs`` > 1, a wide frontier of pending Kustomizations is built ahead of
+    its turn, spread over processes (:func:`_build_ahead`); each is then taken in
+    turn as above, its build ahead used only where it had the same inputs.
     """
     objects: list[DesiredObject] = []
     built: dict[KsKey, ClusterKustomization] = {}
@@ -447,29 +456,43 @@ def _build(
     deferred: list[_Pending] = []
     progressed, force = True, False
     finder = _ProvenanceFinder(repo)
-    while pending or deferred:
-        if not pending:  # only waiting ones left: retry them, or build them as they are
-            force, progressed = not progressed, False
-            pending.extend(deferred)
-            deferred = []
-        item = pending.popleft()
-        obj = DesiredObject.from_data(item.data, item.provenance, item.applied_by)
-        key = (obj.namespace or "flux-system", obj.name)
-        if key in built:
-            continue
-        if not force and sources.waits(item.data, key[0]):
-            deferred.append(item)
-            continue
-        progressed = True
-        ks = _build_one(repo, obj, sources, finder, tree, located)
-        built[key] = ks
-        for child in ks.objects:
-            objects.append(child)
-            if _is_flux_ks(child.data):
-                pending.append(_Pending(child.data, child.provenance, key))
-            elif child.kind in ("ConfigMap", "Secret") and child.group == "":
-                sources.add(child.data)
-                located.append(child)
+    frontier: _Frontier | None = None  # being built ahead of its turn
+    horizon = 0  # items to take before another frontier is looked for
+    try:
+        while pending or deferred:
+            if not pending:  # only waiting ones left: retry them, or build them as they are
+                force, progressed = not progressed, False
+                pending.extend(deferred)
+                deferred = []
+            if horizon == 0 and jobs > 1 and len(pending) >= PARALLEL_FRONTIER:
+                frontier = _build_ahead(repo.root, pending, built, sources, force, tree, jobs)
+                horizon = len(pending)
+            item = pending.popleft()
+            early = frontier.take(item) if frontier is not None else None
+            horizon = max(0, horizon - 1)
+            obj = DesiredObject.from_data(item.data, item.provenance, item.applied_by)
+            key = (obj.namespace or "flux-system", obj.name)
+            if key in built:
+                continue
+            if not force and sources.waits(item.data, key[0]):
+                deferred.append(item)
+                continue
+            progressed = True
+            ks = _build_one(repo, obj, sources, finder, tree, located, early)
+            built[key] = ks
+            for child in ks.objects:
+                objects.append(child)
+                if _is_flux_ks(child.data):
+                    pending.append(_Pending(child.data, child.provenance, key))
+                elif child.kind in ("ConfigMap", "Secret") and child.group == "":
+                    sources.add(child.data)
+                    located.append(child)
+            if frontier is not None and horizon == 0:
+                frontier.close()
+                frontier = None
+    finally:
+        if frontier is not None:
+            frontier.close()
     return list(built.values()), objects
 
 
@@ -538,6 +561,7 @@ def _build_one(
     finder: _ProvenanceFinder,
     tree: Sources,
     located: Sequence[DesiredObject] = (),
+    early: _Ahead | None = None,
 ) -> ClusterKustomization:
     # Through the build cache: unchanged builds are reused when lint has a cache.
     from homelab_kit.build_cache import build_flux_kustomization
@@ -557,14 +581,24 @@ def _build_one(
             (),
             warnings=(f"its source {ref.get('kind')}/{ref.get('name')} is not this repository",),
         )
+    named = sources.named(obj.data, key[0])
+    # Built ahead (see _build_ahead) from the same object and the same sources: the
+    # same build, so its outcome is this one's.
+    done = early.outcome() if early is not None and early.given(named) else None
+    if isinstance(done, str):
+        return ClusterKustomization(obj, folder, (), errors=(done,))
     try:
-        result = build_flux_kustomization(
-            obj.data,
-            root=repo.root,
-            source_objects=sources.named(obj.data, key[0]),
-            backend="python",
-            namespace=key[0],
-            sources=tree,
+        result = (
+            done
+            if done is not None
+            else build_flux_kustomization(
+                obj.data,
+                root=repo.root,
+                source_objects=named,
+                backend="python",
+                namespace=key[0],
+                sources=tree,
+            )
         )
     except HomelabKitError as exc:
         return ClusterKustomization(obj, folder, (), errors=(str(exc),))
@@ -592,6 +626,246 @@ def _build_one(
         errors=result.errors,
         unresolved=result.unresolved,
     )
+
+
+# --------------------------------------------------------------------------- building ahead
+#
+# A cluster of many apps reaches a wide frontier: the Kustomization listing every
+# app's ks.yaml is built, and a thousand Kustomizations wait, each building its own
+# folder.  A build is a pure function of its inputs: the Kustomization object, the
+# ConfigMaps and Secrets its ``substituteFrom`` may name (``_Sources.named``), its
+# namespace and the tree (which does not change during a run).  So the frontier is
+# built ahead, spread over processes, from the sources known when it was reached;
+# then ``_build`` takes each Kustomization in turn exactly as before, and uses its
+# build ahead only when the sources it is given then are those it was built from
+# (the same objects).  One that an earlier Kustomization of the frontier changed
+# (it rendered a ConfigMap of a name this one substitutes from) is built again in
+# turn; order, deferral and provenance are those of the one-process build.
+
+# Pending Flux Kustomizations from which a frontier is built ahead in processes:
+# below, forking and shipping builds back cost more than they save.
+PARALLEL_FRONTIER = 64
+_CHUNK = 16  # Kustomizations a process builds at a time, at most
+
+_PROCESSES: ContextVar[int] = ContextVar("homelab_kit_build_processes", default=0)
+
+
+@contextlib.contextmanager
+def processes(jobs: int) -> Iterator[None]:
+    """Desired-state builds in this block use ``jobs`` processes (``--jobs``).
+
+    1 builds in this process alone, N > 1 in up to N, 0 (the default) one per spare
+    CPU on a repository large enough to gain
+    (:func:`homelab_kit.model.loader.parse_jobs`).
+    """
+    token = _PROCESSES.set(jobs)
+    try:
+        yield
+    finally:
+        _PROCESSES.reset(token)
+
+
+def _jobs(repo: Repo) -> int:
+    """Processes this build may use: one with a build cache (each build it makes is
+    recorded by this process: :mod:`homelab_kit.build_cache`), where fork is not
+    available, or on a small repository."""
+    from homelab_kit.build_cache import active_session
+
+    if active_session() is not None:
+        return 1
+    requested = _PROCESSES.get()
+    if requested == 1:
+        return 1
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    from homelab_kit.model.loader import parse_jobs
+
+    return parse_jobs(requested, len(repo.files))
+
+
+@attrs.frozen
+class _Ahead:
+    """A Kustomization of a frontier being built ahead, and the sources it is given."""
+
+    named: list[Mapping[str, Any]] = attrs.field(repr=False)
+    frontier: _Frontier = attrs.field(repr=False)
+    number: int
+
+    def given(self, named: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether ``named`` are the very sources this build was given."""
+        return len(named) == len(self.named) and all(
+            a is b for a, b in zip(named, self.named, strict=True)
+        )
+
+    def outcome(self) -> FluxBuild | str | None:
+        """Its build, the error that stopped it, or None: not built (it failed
+        otherwise, or its process was lost), to be built in turn."""
+        return self.frontier.outcome(self.number)
+
+
+def _build_ahead(
+    root: Path,
+    frontier: Sequence[_Pending],
+    built: Mapping[KsKey, ClusterKustomization],
+    sources: _Sources,
+    force: bool,
+    tree: Sources,
+    jobs: int,
+) -> _Frontier | None:
+    """Start building ``frontier`` ahead of its turn over ``jobs`` processes.
+
+    Only what ``_build`` would build from the sources known now: not a Kustomization
+    built already, a second one of the same name, one still waiting for a source
+    (unless ``force``d), one ``_build_one`` answers without a build.  None when too
+    few are left.
+    """
+    seen = set(built)
+    work: list[tuple[_Pending, str, list[Mapping[str, Any]]]] = []
+    for item in frontier:
+        obj = DesiredObject.from_data(item.data, item.provenance, item.applied_by)
+        key = (obj.namespace or "flux-system", obj.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        spec_path = obj.get("spec", "path")
+        if (
+            (not force and sources.waits(item.data, key[0]))
+            or (isinstance(spec_path, str) and "${" in spec_path)
+            or not reads_this_repository(obj.get("spec"))
+        ):
+            continue
+        work.append((item, key[0], sources.named(item.data, key[0])))
+    if len(work) < max(2, PARALLEL_FRONTIER):  # two at least: one for a worker
+        return None
+    try:
+        return _Frontier(root, tree, work, jobs)
+    except OSError:  # no processes to be had here (a sandbox): built in turn
+        return None
+
+
+_Work = tuple[Mapping[str, Any], str, list[Mapping[str, Any]]]
+# What forked build processes work on (set while they are forked).
+_FORKED: tuple[Path, Sources, Sequence[_Work]] | None = None
+
+
+def _attempt(root: Path, tree: Sources, work: _Work) -> FluxBuild | str | None:
+    from homelab_kit.render.flux import build_flux_kustomization
+
+    data, namespace, named = work
+    try:
+        return build_flux_kustomization(
+            data,
+            root=root,
+            source_objects=named,
+            backend="python",
+            namespace=namespace,
+            sources=tree,
+        )
+    except HomelabKitError as exc:
+        return str(exc)
+    except Exception:  # built again in turn, where it fails as it always did
+        return None
+
+
+def _attempt_chunk(numbers: Sequence[int]) -> bytes:
+    """In a forked process: the pickled outcome of building ``work[n]`` for each number."""
+    from homelab_kit.yaml.reader import dumps_parsed
+
+    assert _FORKED is not None
+    root, tree, work = _FORKED
+    return dumps_parsed([_attempt(root, tree, work[n]) for n in numbers])
+
+
+class _Frontier:
+    """Builds of a frontier, made by worker processes from the front and by this
+    one from the back (as :func:`homelab_kit.model.loader._parse_all` parses).
+
+    This process asks for outcomes in order, as it takes each Kustomization in
+    turn: until the one asked for is back (pickled by its worker), it builds chunks
+    from the back itself.  So what it does with each build (provenance, the next
+    Kustomizations) overlaps the workers' builds.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        tree: Sources,
+        items: Sequence[tuple[_Pending, str, list[Mapping[str, Any]]]],
+        jobs: int,
+    ) -> None:
+        import concurrent.futures
+        import multiprocessing
+
+        global _FORKED
+        self.root, self.tree = root, tree
+        self.work: list[_Work] = [(item.data, ns, named) for item, ns, named in items]
+        # by id of each item (kept alive by ``items``' pending queue): its handle
+        self.items = {
+            id(item): _Ahead(named, self, number) for number, (item, _, named) in enumerate(items)
+        }
+        work = self.work
+        self.size = max(1, min(_CHUNK, -(-len(work) // (jobs * 4))))
+        self.chunks = [
+            range(i, min(i + self.size, len(work))) for i in range(0, len(work), self.size)
+        ]
+        self.outcomes: list[FluxBuild | str | None] = [None] * len(work)
+        self.resolved = [False] * len(self.chunks)
+        self.back = len(self.chunks)  # chunks from here on are this process's
+        _FORKED = (root, tree, work)
+        try:
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                min(jobs, len(self.chunks)) - 1, mp_context=multiprocessing.get_context("fork")
+            )
+            self.futures = [self.pool.submit(_attempt_chunk, chunk) for chunk in self.chunks]
+        finally:
+            _FORKED = None  # the workers are forked: they keep their copy
+
+    def take(self, item: _Pending) -> _Ahead | None:
+        """The build ahead of ``item``, if it has one (asked once, in turn)."""
+        return self.items.pop(id(item), None)
+
+    def outcome(self, number: int) -> FluxBuild | str | None:
+        wanted = number // self.size
+        while not self.resolved[wanted]:
+            self._step(wanted)
+        if all(self.resolved):  # nothing left for the workers
+            self.pool.shutdown(wait=True)
+        return self.outcomes[number]
+
+    def _step(self, wanted: int) -> None:
+        """Take chunk ``wanted`` if it is back, else build one from the back (or, when
+        the workers have every other, wait for it)."""
+        import pickle
+
+        future = self.futures[wanted]
+        if not future.done() and self.back > wanted + 1:
+            if self.futures[self.back - 1].cancel():
+                self.back -= 1
+                self._here(self.back)
+                return
+            self.back = wanted + 1  # a worker has it, and every chunk before it
+        if future.cancel():
+            self._here(wanted)
+            return
+        try:
+            found = pickle.loads(future.result())
+        except Exception:  # a lost worker: its builds are made in turn
+            found = [None] * len(self.chunks[wanted])
+        for n, outcome in zip(self.chunks[wanted], found, strict=True):
+            self.outcomes[n] = outcome
+        self.resolved[wanted] = True
+
+    def _here(self, chunk: int) -> None:
+        for n in self.chunks[chunk]:
+            self.outcomes[n] = _attempt(self.root, self.tree, self.work[n])
+        self.resolved[chunk] = True
+
+    def close(self) -> None:
+        """Stop the workers (a build no longer asked for is not made)."""
+        self.items.clear()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _ProvenanceFinder:
