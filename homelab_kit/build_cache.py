@@ -115,6 +115,59 @@ class _ReadThrough(Mapping[str, YamlFile]):
         return len(self.files)
 
 
+# A build made: the build, what it read (None: not to be kept) and the build pickled.
+Made = tuple[FluxBuild, "tuple[Dependency, ...] | None", "bytes | None"]
+
+
+class Ticket:
+    """One build through a :class:`BuildSession`: its arguments, its key (None: never
+    kept) and the stored build still valid for it (None: to be made)."""
+
+    def __init__(
+        self,
+        kustomization: Mapping[str, Any],
+        root: Path | str,
+        objects: list[Mapping[str, Any]],
+        backend: str,
+        namespace: str | None,
+        strict: bool,
+        parsed: Mapping[str, YamlFile] | None,
+    ) -> None:
+        self.kustomization = kustomization
+        self.root = root
+        self.objects = objects
+        self.backend = backend
+        self.namespace = namespace
+        self.strict = strict
+        self.parsed = parsed
+        self.key: str | None = None
+        self.stored: tuple[tuple[Dependency, ...], bytes] | None = None
+
+    def reusable(self) -> bool:
+        return self.stored is not None
+
+    def run(self, parsed: Mapping[str, YamlFile] | None) -> FluxBuild:
+        return flux.build_flux_kustomization(
+            self.kustomization,
+            root=self.root,
+            source_objects=self.objects,
+            backend=self.backend,
+            namespace=self.namespace,
+            strict=self.strict,
+            parsed=parsed,
+        )
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether two tickets' arguments are the same: the same objects, equal others."""
+    return (
+        a[0] is b[0]
+        and len(a[1]) == len(b[1])
+        and all(x is y for x, y in zip(a[1], b[1], strict=True))
+        and a[2:] == b[2:]
+    )
+
+
 class BuildSession:
     """The builds of one run: reused from ``store`` where still valid, kept for the next.
 
@@ -132,6 +185,8 @@ class BuildSession:
         self._index = _SourceIndex()
         # What each built object is, by the id of its data: (the data, its name).
         self.identities: dict[int, tuple[Mapping[str, Any], str]] = {}
+        # The last ticket of each Kustomization object (by id), with what it was asked.
+        self._tickets: dict[int, tuple[tuple[Any, ...], Ticket]] = {}
         self.reused = 0
         self.built = 0
 
@@ -153,55 +208,103 @@ class BuildSession:
         ``sources``, which remembers what earlier builds read), so that every file
         it depends on is read, and recorded, by it.
         """
+        ticket = self.ticket(
+            kustomization,
+            root=root,
+            source_objects=source_objects,
+            backend=backend,
+            namespace=namespace,
+            strict=strict,
+            parsed=parsed,
+            sources=sources,
+        )
+        return self.adopt(ticket, None if ticket.reusable() else self.make(ticket))
+
+    def ticket(
+        self,
+        kustomization: Mapping[str, Any],
+        *,
+        root: Path | str,
+        source_objects: Iterable[Mapping[str, Any]] = (),
+        backend: str = "auto",
+        namespace: str | None = None,
+        strict: bool = False,
+        parsed: Mapping[str, YamlFile] | None = None,
+        sources: Any = None,
+    ) -> Ticket:
+        """The build of these arguments: its key and the stored build still valid, if any.
+
+        Asking changes nothing: :meth:`make` builds it (in any process),
+        :meth:`adopt` counts and keeps it, in turn.  Asked again for the same
+        objects (a build made ahead of its turn), the same ticket.
+        """
         objects = source_objects if isinstance(source_objects, list) else list(source_objects)
+        asked = (kustomization, objects, str(root), backend, namespace, strict)
+        known = self._tickets.get(id(kustomization))
+        if known is not None and _same(known[0], asked):
+            return known[1]
         if parsed is None and sources is not None:
             parsed = getattr(sources, "parsed", None)
-
-        def run() -> FluxBuild:
-            return flux.build_flux_kustomization(
-                kustomization,
-                root=root,
-                source_objects=objects,
-                backend=backend,
-                namespace=namespace,
-                strict=strict,
-                parsed=parsed,
-            )
-
+        ticket = Ticket(kustomization, root, objects, backend, namespace, strict, parsed)
         if (
-            backend != "python"
-            or os.path.realpath(root) != self.root
-            or _ignores_missing(kustomization)
+            backend == "python"
+            and os.path.realpath(root) == self.root
+            and not _ignores_missing(kustomization)
         ):
-            return run()
-        key = self._key(kustomization, objects, namespace, strict)
-        stored = self.store.get_build(key)
-        if (
-            isinstance(stored, tuple)
-            and len(stored) == 2
-            and isinstance(stored[0], tuple)
-            and isinstance(stored[1], bytes)
-            and all(self._still(dep) for dep in stored[0])
-        ):
-            try:
-                found = loads_models(stored[1])
-            except Exception:  # a build its classes no longer describe: build again
-                found = None
-            if isinstance(found, FluxBuild):
-                self.store.keep_build(key, stored, changed=False)
-                self.reused += 1
-                self._identify(key, stored[0], found)
-                return found
+            ticket.key = self._key(kustomization, objects, namespace, strict)
+            stored = self.store.get_build(ticket.key)
+            if (
+                isinstance(stored, tuple)
+                and len(stored) == 2
+                and isinstance(stored[0], tuple)
+                and isinstance(stored[1], bytes)
+                and all(self._still(dep) for dep in stored[0])
+            ):
+                ticket.stored = stored
+        self._tickets[id(kustomization)] = (asked, ticket)
+        return ticket
+
+    def make(self, ticket: Ticket) -> Made:
+        """Run the build of ``ticket`` (not reusable), recording what it reads: the
+        build, its dependencies (None: not to be kept) and the build pickled to keep.
+        Changes nothing in the session: safe in a forked process."""
+        if ticket.key is None:
+            return ticket.run(ticket.parsed), None, None
         with _recorded() as reads:
+            parsed = ticket.parsed
             if parsed is not None:  # a file used through the loader's parse is read too
                 parsed = _ReadThrough(parsed, self.root, reads)
-            result = run()
-        self.built += 1
+            result = ticket.run(parsed)
         dependencies = self._dependencies(reads)
-        if dependencies is not None:
-            # Pickled now: what the caller later does with the objects is not kept.
-            self.store.keep_build(key, (dependencies, dumps_parsed(result)), changed=True)
-            self._identify(key, dependencies, result)
+        # Pickled now: what the caller later does with the objects is not kept.
+        return result, dependencies, None if dependencies is None else dumps_parsed(result)
+
+    def adopt(self, ticket: Ticket, made: Made | None) -> FluxBuild:
+        """The build of ``ticket``: the stored one (``made`` None) or ``made``, counted
+        and kept for the next run."""
+        if made is None:
+            assert ticket.key is not None
+            assert ticket.stored is not None
+            try:
+                found = loads_models(ticket.stored[1])
+            except Exception:  # a build its classes no longer describe: build again
+                found = None
+            if not isinstance(found, FluxBuild):
+                ticket.stored = None
+                return self.adopt(ticket, self.make(ticket))
+            self.store.keep_build(ticket.key, ticket.stored, changed=False)
+            self.reused += 1
+            self._identify(ticket.key, ticket.stored[0], found)
+            return found
+        result, dependencies, payload = made
+        if ticket.key is None:
+            return result
+        self.built += 1
+        if dependencies is not None and payload is not None:
+            for dep in dependencies:
+                self._valid[dep] = True
+            self.store.keep_build(ticket.key, (dependencies, payload), changed=True)
+            self._identify(ticket.key, dependencies, result)
         return result
 
     def _identify(self, key: str, dependencies: tuple[Dependency, ...], result: FluxBuild) -> None:
@@ -265,8 +368,6 @@ class BuildSession:
                 folders.add(rel.rstrip(os.sep))
         for rel in sorted(folders):
             out.append(("d", rel, _entries(os.path.join(self.root, rel))))
-        for dep in out:
-            self._valid[dep] = True
         return tuple(out)
 
     def _still(self, dep: Dependency) -> bool:

@@ -30,7 +30,7 @@ import posixpath
 from collections import deque
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -46,6 +46,7 @@ from homelab_kit.model.spec_origins import spec_origins
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from homelab_kit.build_cache import BuildSession, Ticket
     from homelab_kit.model.repo import App, Repo
     from homelab_kit.render.flux import FluxBuild
     from homelab_kit.render.sources import Sources
@@ -666,13 +667,8 @@ def processes(jobs: int) -> Iterator[None]:
 
 
 def _jobs(repo: Repo) -> int:
-    """Processes this build may use: one with a build cache (each build it makes is
-    recorded by this process: :mod:`homelab_kit.build_cache`), where fork is not
-    available, or on a small repository."""
-    from homelab_kit.build_cache import active_session
-
-    if active_session() is not None:
-        return 1
+    """Processes this build may use: one where fork is not available, else as
+    :func:`processes` says."""
     requested = _PROCESSES.get()
     if requested == 1:
         return 1
@@ -687,11 +683,17 @@ def _jobs(repo: Repo) -> int:
 
 @attrs.frozen
 class _Ahead:
-    """A Kustomization of a frontier being built ahead, and the sources it is given."""
+    """A Kustomization of a frontier being built ahead, and the sources it is given.
+
+    With a build cache, ``ticket`` is its build in the session
+    (:class:`homelab_kit.build_cache.Ticket`); ``number`` is None when the build the
+    cache holds is still valid: nothing to build.
+    """
 
     named: list[Mapping[str, Any]] = attrs.field(repr=False)
     frontier: _Frontier = attrs.field(repr=False)
-    number: int
+    number: int | None
+    ticket: Ticket | None = attrs.field(default=None, repr=False)
 
     def given(self, named: Sequence[Mapping[str, Any]]) -> bool:
         """Whether ``named`` are the very sources this build was given."""
@@ -701,8 +703,19 @@ class _Ahead:
 
     def outcome(self) -> FluxBuild | str | None:
         """Its build, the error that stopped it, or None: not built (it failed
-        otherwise, or its process was lost), to be built in turn."""
-        return self.frontier.outcome(self.number)
+        otherwise, or its process was lost), to be built in turn.  Asked in turn:
+        the build cache counts and keeps the build now."""
+        session = self.frontier.session
+        if self.number is None:
+            assert session is not None
+            assert self.ticket is not None
+            return session.adopt(self.ticket, None)
+        outcome = self.frontier.outcome(self.number)
+        if isinstance(outcome, tuple):
+            assert session is not None
+            assert self.ticket is not None
+            return session.adopt(self.ticket, outcome)
+        return cast("FluxBuild | str | None", outcome)
 
 
 def _build_ahead(
@@ -718,11 +731,14 @@ def _build_ahead(
 
     Only what ``_build`` would build from the sources known now: not a Kustomization
     built already, a second one of the same name, one still waiting for a source
-    (unless ``force``d), one ``_build_one`` answers without a build.  None when too
-    few are left.
+    (unless ``force``d), one ``_build_one`` answers without a build; with a build
+    cache, not one it holds still valid.  None when too few are left.
     """
+    from homelab_kit.build_cache import active_session
+
+    session = active_session()
     seen = set(built)
-    work: list[tuple[_Pending, str, list[Mapping[str, Any]]]] = []
+    work: list[_Work] = []
     for item in frontier:
         obj = DesiredObject.from_data(item.data, item.provenance, item.applied_by)
         key = (obj.namespace or "flux-system", obj.name)
@@ -736,27 +752,44 @@ def _build_ahead(
             or not reads_this_repository(obj.get("spec"))
         ):
             continue
-        work.append((item, key[0], sources.named(item.data, key[0])))
-    if len(work) < max(2, PARALLEL_FRONTIER):  # two at least: one for a worker
+        named = sources.named(item.data, key[0])
+        ticket = None
+        if session is not None:  # asked as _build_one asks it
+            ticket = session.ticket(
+                item.data,
+                root=root,
+                source_objects=named,
+                backend="python",
+                namespace=key[0],
+                sources=tree,
+            )
+        work.append((item, key[0], named, ticket))
+    building = sum(ticket is None or not ticket.reusable() for *_, ticket in work)
+    if building < max(2, PARALLEL_FRONTIER):  # two at least: one for a worker
         return None
     try:
-        return _Frontier(root, tree, work, jobs)
+        return _Frontier(root, tree, work, jobs, session)
     except OSError:  # no processes to be had here (a sandbox): built in turn
         return None
 
 
-_Work = tuple[Mapping[str, Any], str, list[Mapping[str, Any]]]
+# A Kustomization to build ahead: its item, namespace, sources and build cache ticket.
+_Work = tuple[_Pending, str, list[Mapping[str, Any]], "Ticket | None"]
+# A build ahead: a build, one through the build cache (Made), an error, or None.
+_Outcome = Any
 # What forked build processes work on (set while they are forked).
-_FORKED: tuple[Path, Sources, Sequence[_Work]] | None = None
+_FORKED: tuple[Path, Sources, Sequence[_Work], BuildSession | None] | None = None
 
 
-def _attempt(root: Path, tree: Sources, work: _Work) -> FluxBuild | str | None:
+def _attempt(root: Path, tree: Sources, work: _Work, session: BuildSession | None) -> _Outcome:
     from homelab_kit.render.flux import build_flux_kustomization
 
-    data, namespace, named = work
+    item, namespace, named, ticket = work
     try:
+        if session is not None and ticket is not None:
+            return session.make(ticket)
         return build_flux_kustomization(
-            data,
+            item.data,
             root=root,
             source_objects=named,
             backend="python",
@@ -770,12 +803,34 @@ def _attempt(root: Path, tree: Sources, work: _Work) -> FluxBuild | str | None:
 
 
 def _attempt_chunk(numbers: Sequence[int]) -> bytes:
-    """In a forked process: the pickled outcome of building ``work[n]`` for each number."""
+    """In a forked process: the pickled outcome of building ``work[n]`` for each number
+    (a build through the build cache as what it read and the build pickled)."""
     from homelab_kit.yaml.reader import dumps_parsed
 
     assert _FORKED is not None
-    root, tree, work = _FORKED
-    return dumps_parsed([_attempt(root, tree, work[n]) for n in numbers])
+    root, tree, work, session = _FORKED
+    out: list[Any] = []
+    for n in numbers:
+        outcome = _attempt(root, tree, work[n], session)
+        if isinstance(outcome, tuple):
+            result, dependencies, payload = outcome
+            kept = payload is not None
+            outcome = (_MADE, dependencies, payload if kept else dumps_parsed(result), kept)
+        out.append(outcome)
+    return dumps_parsed(out)
+
+
+_MADE = "made"
+
+
+def _unship(outcome: Any) -> _Outcome:
+    """A worker's outcome as :func:`_attempt` gave it."""
+    import pickle
+
+    if isinstance(outcome, tuple) and outcome and outcome[0] == _MADE:
+        _, dependencies, payload, kept = outcome
+        return pickle.loads(payload), dependencies, payload if kept else None
+    return outcome
 
 
 class _Frontier:
@@ -792,28 +847,32 @@ class _Frontier:
         self,
         root: Path,
         tree: Sources,
-        items: Sequence[tuple[_Pending, str, list[Mapping[str, Any]]]],
+        items: Sequence[_Work],
         jobs: int,
+        session: BuildSession | None,
     ) -> None:
         import concurrent.futures
         import multiprocessing
 
         global _FORKED
-        self.root, self.tree = root, tree
-        self.work: list[_Work] = [(item.data, ns, named) for item, ns, named in items]
-        # by id of each item (kept alive by ``items``' pending queue): its handle
+        self.root, self.tree, self.session = root, tree, session
+        # what to build: not what the build cache holds
+        self.work = [w for w in items if w[3] is None or not w[3].reusable()]
+        numbers = {id(w[0]): number for number, w in enumerate(self.work)}
+        # by id of each item (kept alive by the pending queue): its handle
         self.items = {
-            id(item): _Ahead(named, self, number) for number, (item, _, named) in enumerate(items)
+            id(item): _Ahead(named, self, numbers.get(id(item)), ticket)
+            for item, _, named, ticket in items
         }
         work = self.work
         self.size = max(1, min(_CHUNK, -(-len(work) // (jobs * 4))))
         self.chunks = [
             range(i, min(i + self.size, len(work))) for i in range(0, len(work), self.size)
         ]
-        self.outcomes: list[FluxBuild | str | None] = [None] * len(work)
+        self.outcomes: list[_Outcome] = [None] * len(work)
         self.resolved = [False] * len(self.chunks)
         self.back = len(self.chunks)  # chunks from here on are this process's
-        _FORKED = (root, tree, work)
+        _FORKED = (root, tree, work, session)
         try:
             self.pool = concurrent.futures.ProcessPoolExecutor(
                 min(jobs, len(self.chunks)) - 1, mp_context=multiprocessing.get_context("fork")
@@ -826,7 +885,7 @@ class _Frontier:
         """The build ahead of ``item``, if it has one (asked once, in turn)."""
         return self.items.pop(id(item), None)
 
-    def outcome(self, number: int) -> FluxBuild | str | None:
+    def outcome(self, number: int) -> _Outcome:
         wanted = number // self.size
         while not self.resolved[wanted]:
             self._step(wanted)
@@ -850,7 +909,7 @@ class _Frontier:
             self._here(wanted)
             return
         try:
-            found = pickle.loads(future.result())
+            found = [_unship(outcome) for outcome in pickle.loads(future.result())]
         except Exception:  # a lost worker: its builds are made in turn
             found = [None] * len(self.chunks[wanted])
         for n, outcome in zip(self.chunks[wanted], found, strict=True):
@@ -859,7 +918,7 @@ class _Frontier:
 
     def _here(self, chunk: int) -> None:
         for n in self.chunks[chunk]:
-            self.outcomes[n] = _attempt(self.root, self.tree, self.work[n])
+            self.outcomes[n] = _attempt(self.root, self.tree, self.work[n], self.session)
         self.resolved[chunk] = True
 
     def close(self) -> None:

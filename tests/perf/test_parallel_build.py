@@ -223,23 +223,52 @@ def test_a_lost_worker_leaves_its_builds_to_be_made_in_turn(
     assert _state(_clusters(siblings, 2)) == _state(_clusters(siblings, 1))
 
 
-def test_builds_stay_in_one_process_when_they_must(
-    generated_small: Path, forced: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """Asked for one process, or with a build cache (which records what each build
-    reads in this process), nothing is forked."""
-    _clusters(generated_small, 1)
-    pm = PluginManager(autoload=False)
-    repo = load(generated_small, load_options(load_config(generated_small), pm))
+def _cached_run(root: Path, cache: Path, jobs: int) -> dict[str, Any]:
+    """Build ``root``'s clusters through a build cache in ``cache``; what it kept."""
     from homelab_kit.cache import open_cache
 
-    store = open_cache(tmp_path / "cache", generated_small, salt="test")
+    pm = PluginManager(autoload=False)
+    repo = load(root, load_options(load_config(root), pm))
+    store = open_cache(cache, root, salt="test")
     assert store is not None
-    with build_cache.using(build_cache.BuildSession(store, repo.root)), clusters.processes(2):
-        repo.clusters  # noqa: B018
-    assert forced.read_text() == ""
-    _clusters(generated_small, 2)
+    session = build_cache.BuildSession(store, repo.root)
+    with build_cache.using(session), clusters.processes(jobs):
+        built = repo.clusters
+    session.save()
+    return {
+        "state": _state(built),
+        "built": session.built,
+        "reused": session.reused,
+        "kept": sorted((key, value[0]) for key, value in store._builds_kept.items()),
+        "names": [
+            session.identities[id(o.data)][1]
+            for c in built
+            for o in c.objects
+            if id(o.data) in session.identities
+        ],
+    }
+
+
+def test_cached_builds_in_processes_keep_what_one_process_keeps(
+    generated_small: Path, forced: Path, tmp_path: Path
+) -> None:
+    """Each build made in a worker comes back with what it read: the cache keeps the
+    same builds, under the same keys, with the same dependencies, and names each
+    object the same (the key of the check results kept per object)."""
+    one = _cached_run(generated_small, tmp_path / "one", 1)
+    assert forced.read_text() == ""  # asked for one process: nothing forked
+    two = _cached_run(generated_small, tmp_path / "two", 2)
     assert _built_elsewhere(forced) > 0
+    assert one["built"] > 0
+    assert one["names"]
+    assert two == one
+    # The next run reuses every build, here, without a process.
+    forced.write_text("")
+    again = _cached_run(generated_small, tmp_path / "two", 2)
+    assert forced.read_text() == ""
+    assert (again["built"], again["reused"]) == (0, one["built"])
+    assert again["state"] == one["state"]
+    assert again["names"] == one["names"]
 
 
 def test_auto_builds_in_processes_only_with_spare_cpus_on_a_large_repository(
