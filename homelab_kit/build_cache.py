@@ -20,6 +20,11 @@ process cannot see), never a build that failed, and never one that skips missing
 components (``ignoreMissingComponents``: a component created later would not be
 noticed).  The stored builds live in the cache's signed shards, read back by its
 restricted unpickler (see :mod:`homelab_kit.cache`).
+
+A build may be made in a forked process (the desired state's frontier built
+ahead: :mod:`homelab_kit.model.clusters`): :meth:`BuildSession.make` changes
+nothing in the session and returns what the build read with the build pickled;
+the main process then counts and keeps it with :meth:`BuildSession.adopt`.
 """
 
 from __future__ import annotations
@@ -159,12 +164,14 @@ class Ticket:
 
 
 def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    """Whether two tickets' arguments are the same: the same objects, equal others."""
+    """Whether two tickets' arguments are the same: the same objects (the
+    Kustomization, its sources, the parsed files), equal others."""
     return (
         a[0] is b[0]
         and len(a[1]) == len(b[1])
         and all(x is y for x, y in zip(a[1], b[1], strict=True))
-        and a[2:] == b[2:]
+        and a[2] is b[2]
+        and a[3:] == b[3:]
     )
 
 
@@ -239,12 +246,12 @@ class BuildSession:
         objects (a build made ahead of its turn), the same ticket.
         """
         objects = source_objects if isinstance(source_objects, list) else list(source_objects)
-        asked = (kustomization, objects, str(root), backend, namespace, strict)
+        if parsed is None and sources is not None:
+            parsed = getattr(sources, "parsed", None)
+        asked = (kustomization, objects, parsed, str(root), backend, namespace, strict)
         known = self._tickets.get(id(kustomization))
         if known is not None and _same(known[0], asked):
             return known[1]
-        if parsed is None and sources is not None:
-            parsed = getattr(sources, "parsed", None)
         ticket = Ticket(kustomization, root, objects, backend, namespace, strict, parsed)
         if (
             backend == "python"
