@@ -78,15 +78,15 @@ def _clusters(root: Path, jobs: int) -> tuple[Cluster, ...]:
         return repo.clusters
 
 
-# Pids of the processes that built chunks ahead (read back from a file: they are forked).
-_PIDS: list[Path] = []
-_REAL_CHUNK = clusters._attempt_chunk
+# Where builds ahead were made: ``pid name`` a line (a file: workers are forked).
+_LOG: list[Path] = []
+_REAL_ATTEMPT = clusters._attempt
 
 
-def _recorded_chunk(numbers: Sequence[int]) -> bytes:
-    with _PIDS[0].open("a") as out:
-        out.write(f"{os.getpid()} {len(numbers)}\n")
-    return _REAL_CHUNK(numbers)
+def _recorded_attempt(*args: Any) -> Any:
+    with _LOG[0].open("a") as out:
+        out.write(f"{os.getpid()} {args[2][0].data['metadata']['name']}\n")
+    return _REAL_ATTEMPT(*args)
 
 
 def _lost_worker(numbers: Sequence[int]) -> bytes:
@@ -96,27 +96,43 @@ def _lost_worker(numbers: Sequence[int]) -> bytes:
 @pytest.fixture
 def forced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """Every frontier, however narrow, built ahead in processes; the file returned
-    lists the worker processes' chunks (``pid count`` a line)."""
+    lists each build made ahead (``pid name`` a line)."""
     monkeypatch.setattr(clusters, "PARALLEL_FRONTIER", 1)
-    monkeypatch.setattr(clusters, "_attempt_chunk", _recorded_chunk)
-    pids = tmp_path / "pids"
-    pids.touch()
-    _PIDS[:] = [pids]
-    yield pids
-    _PIDS.clear()
+    monkeypatch.setattr(clusters, "_attempt", _recorded_attempt)
+    log = tmp_path / "ahead"
+    log.touch()
+    _LOG[:] = [log]
+    yield log
+    _LOG.clear()
 
 
-def _built_elsewhere(pids: Path) -> int:
-    rows = [line.split() for line in pids.read_text().splitlines()]
-    assert all(int(pid) != os.getpid() for pid, _ in rows)
-    return sum(int(count) for _, count in rows)
+@pytest.fixture
+def in_workers(forced: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """:func:`forced`, and the main process never takes a chunk from the workers
+    (which chunks it takes depends on how fast each process runs): every build
+    ahead is made in a worker."""
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures.Future, "cancel", lambda self: False)
+    return forced
+
+
+def _ahead(log: Path) -> list[str]:
+    """The names of the Kustomizations built ahead."""
+    return [line.split()[1] for line in log.read_text().splitlines()]
+
+
+def _in_workers(log: Path) -> list[str]:
+    """The names of the Kustomizations built ahead in another process."""
+    rows = [line.split() for line in log.read_text().splitlines()]
+    return [name for pid, name in rows if int(pid) != os.getpid()]
 
 
 def test_reference_cluster_built_in_processes_is_the_same(
     reference_root: Path, forced: Path
 ) -> None:
     parallel = _clusters(reference_root, 2)
-    assert _built_elsewhere(forced) > 0
+    assert _ahead(forced)
     assert _state(parallel) == _state(_clusters(reference_root, 1))
 
 
@@ -132,7 +148,7 @@ def test_reference_cluster_built_in_processes_is_the_same(
 def test_corpus_built_in_processes_is_the_same(corpus: str, forced: Path) -> None:
     root = corpus_path(corpus)
     parallel = _clusters(root, 2)
-    assert _built_elsewhere(forced) > 0
+    assert _ahead(forced)
     assert _state(parallel) == _state(_clusters(root, 1))
 
 
@@ -192,12 +208,13 @@ def _port(cluster: Cluster, kustomization: str) -> Any:
 
 
 def test_a_build_ahead_is_not_used_when_a_sibling_changed_its_sources(
-    siblings: Path, forced: Path
+    siblings: Path, in_workers: Path
 ) -> None:
     """``consumer`` was built ahead without ``app-settings`` (not rendered yet): in
     turn it is given it, so it is built again, as one process builds it."""
     (parallel,) = _clusters(siblings, 2)
-    assert _built_elsewhere(forced) > 0
+    # waiter waits for app-settings: not built ahead
+    assert sorted(_in_workers(in_workers)) == ["base", "consumer", "dangling"]
     (serial,) = _clusters(siblings, 1)
     assert _state([parallel]) == _state([serial])
     assert _port(parallel, "consumer") == 8080  # from app-settings, not left as it was
@@ -217,7 +234,7 @@ def test_a_build_ahead_is_not_used_when_a_sibling_changed_its_sources(
 
 
 def test_a_lost_worker_leaves_its_builds_to_be_made_in_turn(
-    siblings: Path, forced: Path, monkeypatch: pytest.MonkeyPatch
+    siblings: Path, in_workers: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(clusters, "_attempt_chunk", _lost_worker)
     assert _state(_clusters(siblings, 2)) == _state(_clusters(siblings, 1))
@@ -250,22 +267,22 @@ def _cached_run(root: Path, cache: Path, jobs: int) -> dict[str, Any]:
 
 
 def test_cached_builds_in_processes_keep_what_one_process_keeps(
-    generated_small: Path, forced: Path, tmp_path: Path
+    generated_small: Path, in_workers: Path, tmp_path: Path
 ) -> None:
     """Each build made in a worker comes back with what it read: the cache keeps the
     same builds, under the same keys, with the same dependencies, and names each
     object the same (the key of the check results kept per object)."""
     one = _cached_run(generated_small, tmp_path / "one", 1)
-    assert forced.read_text() == ""  # asked for one process: nothing forked
+    assert _ahead(in_workers) == []  # asked for one process: nothing built ahead
     two = _cached_run(generated_small, tmp_path / "two", 2)
-    assert _built_elsewhere(forced) > 0
+    assert _in_workers(in_workers)
     assert one["built"] > 0
     assert one["names"]
     assert two == one
     # The next run reuses every build, here, without a process.
-    forced.write_text("")
+    in_workers.write_text("")
     again = _cached_run(generated_small, tmp_path / "two", 2)
-    assert forced.read_text() == ""
+    assert _ahead(in_workers) == []
     assert (again["built"], again["reused"]) == (0, one["built"])
     assert again["state"] == one["state"]
     assert again["names"] == one["names"]
@@ -280,14 +297,14 @@ def test_auto_builds_in_processes_only_with_spare_cpus_on_a_large_repository(
     monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(loader, "available_cpus", lambda: 2)
     _clusters(generated_small, 0)  # fewer files than PARALLEL_THRESHOLD
-    assert forced.read_text() == ""
+    assert _ahead(forced) == []
     monkeypatch.setattr(loader, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(loader.os, "getloadavg", lambda: (6.0, 6.0, 6.0))  # others keep both busy
     _clusters(generated_small, 0)
-    assert forced.read_text() == ""
+    assert _ahead(forced) == []
     monkeypatch.setattr(loader.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     _clusters(generated_small, 0)
-    assert _built_elsewhere(forced) > 0
+    assert _ahead(forced)
 
 
 @pytest.fixture
