@@ -161,7 +161,7 @@ def lint(
     from homelab_kit.lint import warm
     from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
     from homelab_kit.lint.result import LintResult
-    from homelab_kit.model.clusters import outside, select_clusters
+    from homelab_kit.model.clusters import outside, processes, select_clusters
     from homelab_kit.model.loader import check_jobs, find_root, load, paused_gc
     from homelab_kit.plugins import get_plugin_manager
 
@@ -191,7 +191,7 @@ def lint(
         if isinstance(hit, LintResult):
             return attrs.evolve(hit, duration=time.perf_counter() - started)
     kinds = [k for _, k in pm.registered("homelab_kit_register_kinds")]
-    with paused_gc():
+    with paused_gc(), processes(jobs):
         repo: Repo = load(Path(root), options, kinds=kinds, cache=store, progress=progress)
         if store is not None:
             _build_clusters(repo, store, links)

@@ -313,3 +313,21 @@ def generated_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bench") / "repo"
     _generate_module().generate(root, 2, 6, seed=3)
     return root
+
+
+def test_lint_builds_in_the_processes_its_jobs_ask_for(
+    generated_small: Path, forced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``lint(jobs=1)`` (``--jobs 1``) builds in this process even with CPUs to spare;
+    ``jobs=2`` builds ahead in processes."""
+    import homelab_kit
+    from homelab_kit.model import loader
+
+    monkeypatch.setattr(loader.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(loader, "available_cpus", lambda: 2)
+    monkeypatch.setattr(loader, "PARALLEL_THRESHOLD", 1)
+    one = homelab_kit.lint(generated_small, jobs=1)
+    assert _ahead(forced) == []
+    two = homelab_kit.lint(generated_small, jobs=2)
+    assert _ahead(forced)
+    assert two.diagnostics == one.diagnostics
