@@ -1,0 +1,184 @@
+"""The methods attrs generates, compiled once and kept beside the package's bytecode.
+
+Creating an attrs class writes the source of its methods (``__init__``, ``__eq__``,
+``__hash__``, ``__repr__``, ...) and compiles it: about 140 classes and 40 ms of
+CPU at the start of every ``homelab-kit lint`` (docs/performance.md, "Start-up,
+stop 27").  Python keeps the bytecode of modules in ``__pycache__``; the console
+script (:func:`homelab_kit.cli.console_main`) keeps attrs' compiled methods there
+too, keyed by their source text and file name, so a class is built from exactly
+the code attrs would compile, without compiling it again.
+
+Where and when, as for a module's bytecode: the file sits where
+:func:`importlib.util.cache_from_source` puts this package's (``__pycache__``, or
+under ``sys.pycache_prefix``), is never written when ``sys.dont_write_bytecode`` is
+set or the folder is not writable, is rewritten (atomically, at exit) only when a
+run compiled something it did not hold, and is ignored whole when it was written by
+another Python or cannot be read.  It is never written where the linted
+repository or its configuration could point: loading it runs its code.
+
+The one part of attrs' source that changes from process to process is the number a
+``__hash__`` starts from (``hash()`` of the class's name, which string hashing
+randomises): the key has a placeholder there, and the cached code gets this
+process's number back as the same constant, so ``__hash__`` is what attrs makes
+(the same instructions and constants; only the column where that number ends,
+which no traceback can point at, may differ).
+"""
+
+from __future__ import annotations
+import __future__
+
+import contextlib
+import marshal
+import os
+import re
+import sys
+from types import CodeType
+from typing import Any
+
+# Entries kept at most; past it, only those this run used are written.
+MAX_ENTRIES = 2000
+# Stands for the number a __hash__ starts from, in the key and the stored code.
+_PLACEHOLDER = -0x7A77_C0DE_CAC4_E000
+_HASH_LINE = re.compile(r"^ +(-?\d+),$", re.MULTILINE)
+_METHODS = "<attrs generated methods "
+
+_codes: dict[str, CodeType] = {}  # what the file holds (key -> code with the placeholder)
+_used: set[str] = set()
+_added = False
+_path: str | None = None
+_header = b""
+_flags = 0
+
+
+def install() -> bool:
+    """Have attrs take its compiled methods from the cache; False when it cannot.
+
+    Only for a process this package runs (the console script): a library user's
+    classes are not ours to keep.
+    """
+    global _path, _header, _flags
+    if _path is not None:
+        return True
+    try:
+        from attr import _make
+    except ImportError:  # pragma: no cover - attrs is a dependency
+        return False
+    original = getattr(_make, "_compile_and_eval", None)
+    code = getattr(original, "__code__", None)
+    if code is None or code.co_varnames[:4] != ("script", "globs", "locs", "filename"):
+        return False  # an attrs that compiles differently: leave it alone
+    path = _cache_path()
+    if path is None:
+        return False
+    # attrs compiles inheriting the __future__ features of its own module.
+    _flags = 0
+    for name in __future__.all_feature_names:
+        feature = getattr(_make, name, None)
+        if isinstance(feature, __future__._Feature):
+            _flags |= feature.compiler_flag
+    from importlib.util import MAGIC_NUMBER
+
+    # The code depends on the source (the key), this Python and the flags: not on
+    # attrs' version, whose own asks importlib.metadata (15 ms).
+    _header = MAGIC_NUMBER + f"attrs methods {_flags}\n".encode()
+    _path = path
+    _read()
+    _make._compile_and_eval = _compile_and_eval
+    return True
+
+
+def _cache_path() -> str | None:
+    from importlib.util import cache_from_source
+
+    try:
+        pyc = cache_from_source(os.path.join(os.path.dirname(__file__), "_attrs_methods.py"))
+    except NotImplementedError:  # no cache_tag: this Python keeps no bytecode either
+        return None
+    return pyc[: -len(".pyc")] + ".bin" if pyc.endswith(".pyc") else None
+
+
+def _read() -> None:
+    assert _path is not None
+    try:
+        with open(_path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return
+    if not data.startswith(_header):
+        return
+    try:
+        codes = marshal.loads(data[len(_header) :])
+    except (EOFError, ValueError, TypeError):
+        return
+    if isinstance(codes, dict):
+        _codes.update(
+            (k, v) for k, v in codes.items() if isinstance(k, str) and isinstance(v, CodeType)
+        )
+
+
+def _key(script: str, filename: str) -> tuple[str, int | None]:
+    """The key of ``script`` and the number its ``__hash__`` starts from (None: none)."""
+    if filename.startswith(_METHODS):
+        name = filename[len(_METHODS) : -1]
+        candidates = {name, re.sub(r"-\d+$", "", name)}
+        for match in _HASH_LINE.finditer(script):
+            number = int(match.group(1))
+            if any(number == hash(f"<attrs generated hash {c}>") for c in candidates):
+                start, end = match.span(1)
+                return f"{filename}\0{script[:start]}{_PLACEHOLDER}{script[end:]}", number
+    return f"{filename}\0{script}", None
+
+
+def _with_constant(code: CodeType, old: int, new: int) -> CodeType:
+    """``code`` with the constant ``old`` (in it or a function it makes) as ``new``."""
+    consts = tuple(
+        new
+        if type(c) is int and c == old
+        else _with_constant(c, old, new)
+        if isinstance(c, CodeType)
+        else c
+        for c in code.co_consts
+    )
+    return code.replace(co_consts=consts) if consts != code.co_consts else code
+
+
+def _compile_and_eval(
+    script: str,
+    globs: dict[str, Any] | None,
+    locs: Any = None,
+    filename: str = "",
+) -> None:
+    """attrs' ``_compile_and_eval``, the compiling done once per source text."""
+    global _added
+    key, number = _key(script, filename)
+    code = _codes.get(key)
+    if code is None:
+        source = key[len(filename) + 1 :]
+        code = compile(source, filename, "exec", flags=_flags, dont_inherit=True)
+        if not _added:
+            import atexit
+
+            atexit.register(_write)
+            _added = True
+        _codes[key] = code
+    _used.add(key)
+    if number is not None:
+        code = _with_constant(code, _PLACEHOLDER, number)
+    eval(code, globs, locs)
+
+
+def _write() -> None:
+    """Store what this run compiled (atomically), unless bytecode is not to be written."""
+    if _path is None or sys.dont_write_bytecode:
+        return
+    codes = _codes if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used}
+    tmp = f"{_path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(_path), exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(_header + marshal.dumps(codes))
+        os.replace(tmp, _path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

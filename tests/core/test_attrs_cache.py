@@ -1,0 +1,158 @@
+"""The compiled methods of attrs classes, kept beside the bytecode (homelab_kit/_attrs_cache.py).
+
+Each probe runs in a fresh interpreter with ``PYTHONPYCACHEPREFIX`` in ``tmp_path``,
+so the cache file is written there, never into the checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+# Classes of every shape the project uses: frozen (hashed), slotted, cached hash,
+# an eq key, converters and validators, a factory, a subclass, a plain define.
+PROBE = textwrap.dedent(
+    """
+    import json, sys, types
+    from homelab_kit import _attrs_cache
+    installed = _attrs_cache.install()
+    from attr import _make
+    cached = _make._compile_and_eval
+    compiled = {}
+
+    def compare(script, globs, locs=None, filename=""):
+        # What attrs itself makes of the script (compiled here, as attrs does) ...
+        plain_globs, plain_locs = dict(globs or {}), {}
+        exec(compile(script, filename, "exec", flags=_attrs_cache._flags, dont_inherit=True),
+             plain_globs, plain_locs)
+        # ... against what the cache gives.
+        cached(script, globs, locs, filename)
+        made = locs if locs is not None else globs
+        for name, plain in plain_locs.items():
+            if isinstance(plain, types.FunctionType):
+                a, b = plain.__code__, made[name].__code__
+                same = (a.co_code, a.co_consts, a.co_names, a.co_varnames, a.co_flags,
+                        a.co_filename, a.co_qualname, a.co_exceptiontable,
+                        list(a.co_lines())) == (
+                        b.co_code, b.co_consts, b.co_names, b.co_varnames, b.co_flags,
+                        b.co_filename, b.co_qualname, b.co_exceptiontable,
+                        list(b.co_lines()))
+                # Only the column where a __hash__'s starting number ends may differ.
+                compiled[f"{filename} {name}"] = same and (a == b or name == "__hash__")
+
+    _make._compile_and_eval = compare
+
+    import attrs
+
+    @attrs.frozen
+    class Point:
+        x: int
+        y: int = 0
+
+    @attrs.frozen(cache_hash=True)
+    class Cached:
+        name: str = attrs.field(eq=str.lower)
+
+    @attrs.define
+    class Mutable:
+        items: list = attrs.Factory(list)
+        count: int = attrs.field(default=0, converter=int, validator=attrs.validators.ge(0))
+
+    @attrs.frozen
+    class Sub(Point):
+        z: int = 1
+
+    point = Point(1, 2)
+    assert hash(point) == hash(Point(1, 2)) and point == Point(1, 2) and point != Point(2, 1)
+    assert Cached("A") == Cached("a") and hash(Cached("A")) == hash(Cached("A"))
+    assert Mutable(count="3").count == 3 and repr(Sub(1)) == "Sub(x=1, y=0, z=1)"
+    # The number a __hash__ starts from is this process's, as attrs computes it.
+    start = hash("<attrs generated hash __main__.Point>")
+    assert hash(point) == hash((start, 1, 2))
+    json.dump({"installed": installed, "compiled": compiled,
+               "used": len(_attrs_cache._used), "held": len(_attrs_cache._codes)},
+              open(sys.argv[1], "w"))
+    """
+)
+
+
+def _probe(tmp_path: Path, **env: str) -> dict:
+    out = tmp_path / "out.json"
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+            "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache"),
+            **env,
+        },
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(out.read_text())
+
+
+def _cache_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "pycache").rglob("_attrs_methods.*.bin"))
+
+
+def test_classes_are_built_from_the_same_code_cached_or_not(tmp_path: Path):
+    first = _probe(tmp_path)
+    assert first["installed"] is True
+    assert first["compiled"]
+    assert all(first["compiled"].values()), first["compiled"]
+    (stored,) = _cache_files(tmp_path)
+    written = stored.stat().st_mtime_ns, stored.read_bytes()
+
+    second = _probe(tmp_path)  # every class from the cache now
+    assert second["compiled"] == first["compiled"]
+    assert second["used"] == first["used"] > 0
+    # Nothing new compiled: the file is not written again.
+    assert (stored.stat().st_mtime_ns, stored.read_bytes()) == written
+
+
+def test_no_file_is_written_when_bytecode_is_not(tmp_path: Path):
+    found = _probe(tmp_path, PYTHONDONTWRITEBYTECODE="1")
+    assert all(found["compiled"].values())
+    assert _cache_files(tmp_path) == []
+
+
+def test_a_corrupt_or_foreign_file_is_ignored_and_rewritten(tmp_path: Path):
+    _probe(tmp_path)
+    (stored,) = _cache_files(tmp_path)
+    good = stored.read_bytes()
+    for bad in (b"", b"garbage", good[:-40], b"\0\0\0\0" + good[4:]):
+        stored.write_bytes(bad)
+        found = _probe(tmp_path)
+        assert all(found["compiled"].values())
+        assert stored.read_bytes() == good
+
+
+def test_the_console_script_keeps_the_lint_classes(tmp_path: Path):
+    """A lint fills the cache; the next one compiles nothing and says the same."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+        "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache"),
+        "HOMELAB_KIT_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    args = [sys.executable, "-m", "homelab_kit", "lint", str(PROJECT), "--no-cache"]
+    runs = [
+        subprocess.run([*args, "--format", "json"], capture_output=True, text=True, env=env)
+        for _ in range(2)
+    ]
+    (stored,) = _cache_files(tmp_path)
+    assert stored.stat().st_size > 0
+    first, second = (json.loads(r.stdout) for r in runs)
+    for result in (first, second):
+        result.pop("duration", None)
+        result.get("summary", {}).pop("duration", None)
+    assert first == second
+    assert runs[0].returncode == runs[1].returncode
