@@ -32,15 +32,12 @@ from __future__ import annotations
 import contextlib
 import enum
 import hashlib
-import hmac
 import io
 import os
 import pickle
 import re
-import secrets
 import stat
 import sys
-import tempfile
 import warnings
 import zlib
 from collections.abc import Iterable, Iterator
@@ -100,6 +97,9 @@ def _key(directory: Path) -> bytes:
             return data
     except FileNotFoundError:
         pass
+    import secrets
+    import tempfile
+
     directory.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(_DIGEST)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".key.")
@@ -226,6 +226,8 @@ class Cache:
         if len(blob) < _DIGEST:
             return None
         digest, payload = blob[:_DIGEST], blob[_DIGEST:]
+        import hmac  # these three: only once a cache is read or written (not --no-cache)
+
         expected = hmac.new(self._key, payload, hashlib.sha256).digest()
         if not hmac.compare_digest(digest, expected):
             return None
@@ -241,6 +243,9 @@ class Cache:
         if not self._writable:
             return
         payload = dumps_parsed((FORMAT_VERSION, self.salt, self.root, value))
+        import hmac
+        import tempfile
+
         digest = hmac.new(self._key, payload, hashlib.sha256).digest()
         # Not fsutil.atomic_write_bytes: a cache file is disposable (a torn one fails its
         # HMAC and is ignored), so it skips the fsyncs that make user files durable.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 
 
 def inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
@@ -32,6 +31,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     target's permissions are kept, and the folder entry is flushed too.  A symbolic
     link at ``path`` is written through (its target is replaced).
     """
+    import secrets  # hmac, hashlib, random: only when a file is written
+
     real = os.path.realpath(path)
     directory = os.path.dirname(real)
     tmp = os.path.join(directory, f".{os.path.basename(real)}.{secrets.token_hex(6)}.tmp")

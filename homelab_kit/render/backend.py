@@ -15,14 +15,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import signal
-import subprocess
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
@@ -32,6 +29,12 @@ from homelab_kit.render.sources import Sources
 from homelab_kit.render.vet import Vetter, vet, vet_in
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import DEFAULT_MAX_FILE_SIZE
+
+if TYPE_CHECKING:
+    import subprocess
+
+# shutil, subprocess and tempfile are imported by what runs a binary (kustomize,
+# kubectl): the built-in renderer, which a lint uses, needs none of them.
 
 Backend = Literal["auto", "python", "kubectl", "kustomize"]
 BACKENDS: tuple[str, ...] = ("auto", "python", "kubectl", "kustomize")
@@ -43,6 +46,8 @@ _LITERAL_HIDDEN = "a literal source is not key=value (not shown: it may be a sec
 
 def available_backend() -> str:
     """The backend ``auto`` picks on this machine: kustomize, kubectl or python."""
+    import shutil
+
     if shutil.which("kustomize"):
         return "kustomize"
     if shutil.which("kubectl"):
@@ -99,6 +104,9 @@ def render(
                 )
             finally:
                 sources.forget_files()
+    import shutil
+    import tempfile
+
     directory, root = Path(directory), Path(root)
     binary = shutil.which(chosen)
     if binary is None:
@@ -189,6 +197,9 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
 
 def _run(command: list[str], backend: str, directory: Path, timeout: float) -> Rendered:
     """Run the binary in its own process group, killed whole however this run ends."""
+    import subprocess
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="homelab-kit-render-") as home:
         env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "LANG": "C.UTF-8"}
         try:

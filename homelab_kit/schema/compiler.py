@@ -17,7 +17,6 @@ skipped, with a note in :attr:`Compiler.notes`.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import re
@@ -632,6 +631,8 @@ class Compiler:
                     return
                 name = resolved
             hint = ""
+            import difflib  # only to suggest a name
+
             close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
             if close:
                 hint = f" (did you mean {close[0]!r}?)"

@@ -29,11 +29,9 @@ import functools
 import io
 import json
 import os
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import referencing
 from referencing.jsonschema import DRAFT202012
@@ -54,6 +52,10 @@ from homelab_kit.schema.crds import BUNDLE_NAME
 from homelab_kit.schema.locations import Location, SchemaUnreadable, parse_location
 from homelab_kit.schema.validate import Validator
 
+if TYPE_CHECKING:
+    import zipfile
+    from importlib.resources.abc import Traversable
+
 _BUILTIN_BASE = "https://homelab-kit.invalid/schemas/builtin/"
 _LOCAL_BASE = "https://homelab-kit.invalid/schemas/local/"
 _OBJECT_META_REF = f"{DEFINITIONS_URI}#/$defs/{OBJECT_META}"
@@ -62,11 +64,23 @@ _OBJECT_META_REF = f"{DEFINITIONS_URI}#/$defs/{OBJECT_META}"
 # --------------------------------------------------------------------------- builtin
 
 
+def _crds() -> Traversable:
+    """The package's crds/ folder: the folder itself when the package is one on disk
+    (what importlib.resources gives then; importing it costs a lint 4-5 ms, with
+    tempfile and shutil), else what importlib.resources finds (a zip import)."""
+    folder = Path(__file__).parent / "crds"
+    if folder.is_dir():
+        return folder
+    from importlib import resources
+
+    return resources.files("homelab_kit.schema") / "crds"
+
+
 @functools.cache
 def builtin_schemas() -> Mapping[tuple[str, str, str], tuple[str, dict[str, Any]]]:
     """The schemas homelab-kit ships, by (group, version, kind): (file name, schema)."""
     found: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
-    folder = resources.files("homelab_kit.schema") / "crds"
+    folder = _crds()
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".json"):
             continue
@@ -78,7 +92,9 @@ def builtin_schemas() -> Mapping[tuple[str, str, str], tuple[str, dict[str, Any]
 
 @functools.cache
 def _bundle() -> zipfile.ZipFile:
-    data = (resources.files("homelab_kit.schema") / "crds" / BUNDLE_NAME).read_bytes()
+    import zipfile  # only when a bundled CRD schema is read
+
+    data = (_crds() / BUNDLE_NAME).read_bytes()
     return zipfile.ZipFile(io.BytesIO(data))
 
 
