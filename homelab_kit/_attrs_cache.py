@@ -30,7 +30,6 @@ import __future__
 import contextlib
 import marshal
 import os
-import re
 import sys
 from types import CodeType
 from typing import Any
@@ -39,7 +38,6 @@ from typing import Any
 MAX_ENTRIES = 2000
 # Stands for the number a __hash__ starts from, in the key and the stored code.
 _PLACEHOLDER = -0x7A77_C0DE_CAC4_E000
-_HASH_LINE = re.compile(r"^ +(-?\d+),$", re.MULTILINE)
 _METHODS = "<attrs generated methods "
 
 _codes: dict[str, CodeType] = {}  # what the file holds (key -> code with the placeholder)
@@ -118,13 +116,16 @@ def _read() -> None:
 
 def _key(script: str, filename: str) -> tuple[str, int | None]:
     """The key of ``script`` and the number its ``__hash__`` starts from (None: none)."""
-    if filename.startswith(_METHODS):
+    at = script.find("def __hash__(self")
+    if at >= 0 and filename.startswith(_METHODS):
         name = filename[len(_METHODS) : -1]
-        candidates = {name, re.sub(r"-\d+$", "", name)}
-        for match in _HASH_LINE.finditer(script):
-            number = int(match.group(1))
-            if any(number == hash(f"<attrs generated hash {c}>") for c in candidates):
-                start, end = match.span(1)
+        # attrs names the hash after the class; a file name may have a "-N" added.
+        for candidate in (name, name.rpartition("-")[0]):
+            number = hash(f"<attrs generated hash {candidate}>")
+            line = f" {number},\n"
+            found = script.find(line, at)
+            if candidate and found >= 0:
+                start, end = found + 1, found + len(line) - 2
                 return f"{filename}\0{script[:start]}{_PLACEHOLDER}{script[end:]}", number
     return f"{filename}\0{script}", None
 

@@ -29,7 +29,7 @@ from homelab_kit.presets import PRESETS as PRESETS  # re-exported
 from homelab_kit.yaml import YMap, YSeq, load_file
 
 if TYPE_CHECKING:
-    import pathspec
+    from homelab_kit.gitignore import IgnoreSpec
 
 CONFIG_FILENAME = ".homelab-kit.yaml"
 
@@ -226,10 +226,12 @@ def path_matches(path: str, pattern: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _path_spec(pattern: str) -> pathspec.GitIgnoreSpec:
-    import pathspec  # only when a pattern is matched: a warm run answered by the cache never
+def _path_spec(pattern: str) -> IgnoreSpec:
+    # Imported only when a pattern is matched (a warm run answered by the cache never);
+    # pathspec only for a pattern that is not a plain name, suffix or path.
+    from homelab_kit.gitignore import ignore_spec
 
-    return pathspec.GitIgnoreSpec.from_lines([pattern])
+    return ignore_spec([pattern])
 
 
 def load_config(

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import pathspec
 
 from homelab_kit.gcpause import paused_gc as paused_gc  # re-exported: lint, diff
+from homelab_kit.gitignore import IgnoreSpec, ignore_spec
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import (
@@ -119,7 +119,7 @@ def _chart_dir(rel_dir: str, files: frozenset[str]) -> bool:
 
 def _discover(root: Path, options: LoadOptions) -> _Tree:
     include = options.include or tuple(d for d in DEFAULT_INCLUDE if (root / d).is_dir()) or (".",)
-    excluded = pathspec.GitIgnoreSpec.from_lines(options.exclude) if options.exclude else None
+    excluded = ignore_spec(options.exclude) if options.exclude else None
     yaml_files: list[str] = []
     files: set[str] = set()
     dirs: set[str] = {""}
@@ -210,14 +210,14 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
 
 
 # (folder the .gitignore sits in, relative to the root; its compiled patterns)
-_Ignores = tuple[tuple[str, pathspec.GitIgnoreSpec], ...]
+_Ignores = tuple[tuple[str, IgnoreSpec], ...]
 
 
 def _gitignore_at(folder: str, rel_dir: str) -> _Ignores:
     """The patterns of ``folder``'s .gitignore (none when it cannot be read)."""
     try:
         with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as f:
-            return ((rel_dir, pathspec.GitIgnoreSpec.from_lines(f)),)
+            return ((rel_dir, ignore_spec(f)),)
     except OSError:
         return ()
 
