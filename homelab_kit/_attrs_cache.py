@@ -48,20 +48,56 @@ _header = b""
 _flags = 0
 
 
-def install() -> bool:
-    """Have attrs take its compiled methods from the cache; False when it cannot.
+def install() -> None:
+    """Have attrs take its compiled methods from the cache, once attrs is imported.
 
     Only for a process this package runs (the console script): a library user's
-    classes are not ours to keep.
+    classes are not ours to keep.  Until something imports attrs, nothing is read
+    (``--version`` and ``--help`` do not import it): a finder first on
+    ``sys.meta_path`` waits for ``attr._make`` and hooks it as soon as it has run,
+    before attrs makes its own classes.
     """
+    module = sys.modules.get("attr._make")
+    if module is not None:
+        _hook(module)
+    elif _Finder not in sys.meta_path:
+        sys.meta_path.insert(0, _Finder)
+
+
+class _Finder:
+    """Finds ``attr._make`` through the other finders, to hook it once it has run."""
+
+    @classmethod
+    def find_spec(cls, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "attr._make":
+            return None
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(cls)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        run = getattr(loader, "exec_module", None)
+        if run is not None:
+
+            def exec_module(module: Any) -> None:
+                run(module)
+                _hook(module)
+
+            loader.exec_module = exec_module
+        return spec
+
+
+def _hook(make: Any) -> bool:
+    """Put :func:`_compile_and_eval` in attrs' ``_make``; False when it cannot."""
     global _path, _header, _flags
     if _path is not None:
         return True
-    try:
-        from attr import _make
-    except ImportError:  # pragma: no cover - attrs is a dependency
-        return False
-    original = getattr(_make, "_compile_and_eval", None)
+    original = getattr(make, "_compile_and_eval", None)
     code = getattr(original, "__code__", None)
     if code is None or code.co_varnames[:4] != ("script", "globs", "locs", "filename"):
         return False  # an attrs that compiles differently: leave it alone
@@ -71,7 +107,7 @@ def install() -> bool:
     # attrs compiles inheriting the __future__ features of its own module.
     _flags = 0
     for name in __future__.all_feature_names:
-        feature = getattr(_make, name, None)
+        feature = getattr(make, name, None)
         if isinstance(feature, __future__._Feature):
             _flags |= feature.compiler_flag
     from importlib.util import MAGIC_NUMBER
@@ -81,7 +117,7 @@ def install() -> bool:
     _header = MAGIC_NUMBER + f"attrs methods {_flags}\n".encode()
     _path = path
     _read()
-    _make._compile_and_eval = _compile_and_eval
+    make._compile_and_eval = _compile_and_eval
     return True
 
 

@@ -21,8 +21,10 @@ PROBE = textwrap.dedent(
     """
     import json, sys, types
     from homelab_kit import _attrs_cache
-    installed = _attrs_cache.install()
+    _attrs_cache.install()
+    assert "attr" not in sys.modules  # nothing done until attrs is imported
     from attr import _make
+    installed = _attrs_cache._path is not None
     cached = _make._compile_and_eval
     compiled = {}
 
@@ -156,3 +158,18 @@ def test_the_console_script_keeps_the_lint_classes(tmp_path: Path):
         result.get("summary", {}).pop("duration", None)
     assert first == second
     assert runs[0].returncode == runs[1].returncode
+
+
+def test_version_and_help_read_no_cache_and_import_no_attrs(tmp_path: Path):
+    for args in (["--version"], ["--help"]):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "homelab_kit", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+        assert "homelab_kit._attrs_cache" in imported
+        assert {"attr", "attrs"} & imported == set()
