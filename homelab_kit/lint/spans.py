@@ -12,21 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from homelab_kit.diagnostic import Diagnostic
-from homelab_kit.report._source import SourceCache
-from homelab_kit.yaml.span import span_end
+
+if TYPE_CHECKING:
+    from homelab_kit.report._source import SourceCache
 
 
 def with_ends(root: Path, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """``diagnostics``, each with an end where its start names a token of its file."""
-    files = SourceCache(root)
+    files: SourceCache | None = None  # imported (2-3 ms, its patterns) when a finding needs it
     out: list[Diagnostic] = []
     for diagnostic in diagnostics:
         location = diagnostic.location
         if location.end_line is None and location.line > 0 and location.column > 0:
+            if files is None:
+                from homelab_kit.report._source import SourceCache
+
+                files = SourceCache(root)
+            from homelab_kit.yaml.span import span_end
+
             lines = files.raw_lines(location.path)
             end = span_end(lines, location.line, location.column) if lines else None
             # No token there (the end of a file, a blank): an empty region at the start.
