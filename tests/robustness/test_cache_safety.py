@@ -18,6 +18,7 @@ import hmac
 import os
 import pickle
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -209,7 +210,7 @@ def test_a_full_or_read_only_cache_folder_warns_once(
 ) -> None:
     """Writes fail as on a full disk (``/dev/full``) or a read-only one; the run goes on."""
     root = _repo(tmp_path / "repo")
-    real_mkstemp = cache_module.tempfile.mkstemp
+    real_mkstemp = tempfile.mkstemp  # the cache imports tempfile when it writes
 
     def failing_mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
         if error == errno.ENOSPC:
@@ -220,7 +221,7 @@ def test_a_full_or_read_only_cache_folder_warns_once(
 
     monkeypatch.setattr(cache_module, "_warned", [], raising=False)
     monkeypatch.setenv("HOMELAB_KIT_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(cache_module.tempfile, "mkstemp", failing_mkstemp)
+    monkeypatch.setattr(tempfile, "mkstemp", failing_mkstemp)
     fresh = findings(homelab_kit.lint(root))
     for _ in range(2):
         assert findings(homelab_kit.lint(root, cache=True)) == fresh
