@@ -13,8 +13,11 @@ Where and when, as for a module's bytecode: the file sits where
 under ``sys.pycache_prefix``), is never written when ``sys.dont_write_bytecode`` is
 set or the folder is not writable, is rewritten (atomically, at exit) only when a
 run compiled something it did not hold, and is ignored whole when it was written by
-another Python or cannot be read.  It is never written where the linted
-repository or its configuration could point: loading it runs its code.
+another Python or cannot be read.  ``python -m homelab_kit._attrs_cache`` fills it
+ahead (every class the package and its plugins define), whatever
+``PYTHONDONTWRITEBYTECODE`` says, as ``python -m compileall`` writes bytecode.  It
+is never written where the linted repository or its configuration could point:
+loading it runs its code.
 
 The one part of attrs' source that changes from process to process is the number a
 ``__hash__`` starts from (``hash()`` of the class's name, which string hashing
@@ -205,9 +208,38 @@ def _compile_and_eval(
     eval(code, globs, locs)
 
 
-def _write() -> None:
+def fill() -> int:
+    """Compile the methods of every class the package and its plugins define, and store them.
+
+    ``python -m homelab_kit._attrs_cache`` does it whatever ``PYTHONDONTWRITEBYTECODE``
+    says, as ``python -m compileall`` writes bytecode: for an installation whose
+    commands run with it set.  Returns the number of entries stored.
+    """
+    import importlib
+    import pkgutil
+
+    install()
+    import attr  # noqa: F401  (hooks attrs now)
+
+    from homelab_kit.plugins import DEFAULT_PLUGINS
+
+    for top in ("homelab_kit", *DEFAULT_PLUGINS):
+        try:
+            package = importlib.import_module(top)
+        except ImportError:
+            continue
+        for info in pkgutil.walk_packages(getattr(package, "__path__", []), f"{top}."):
+            if info.name.endswith("__main__"):
+                continue
+            with contextlib.suppress(Exception):  # an optional dependency not installed
+                importlib.import_module(info.name)
+    _write(force=True)
+    return len(_codes)
+
+
+def _write(*, force: bool = False) -> None:
     """Store what this run compiled (atomically), unless bytecode is not to be written."""
-    if _path is None or sys.dont_write_bytecode:
+    if _path is None or (sys.dont_write_bytecode and not force):
         return
     codes = _codes if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used}
     tmp = f"{_path}.{os.getpid()}.tmp"
@@ -220,3 +252,9 @@ def _write() -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+if __name__ == "__main__":
+    from homelab_kit._attrs_cache import fill as _fill  # this module, not a second copy
+
+    print(f"homelab-kit: {_fill()} compiled attrs methods stored")

@@ -173,3 +173,25 @@ def test_version_and_help_read_no_cache_and_import_no_attrs(tmp_path: Path):
         imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
         assert "homelab_kit._attrs_cache" in imported
         assert {"attr", "attrs"} & imported == set()
+
+
+def test_filling_the_cache_ahead_as_compileall_does(tmp_path: Path):
+    """``python -m homelab_kit._attrs_cache`` writes even under PYTHONDONTWRITEBYTECODE;
+    a lint then finds every class it makes there and writes nothing."""
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache"),
+        "HOMELAB_KIT_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    run = [sys.executable, "-m", "homelab_kit._attrs_cache"]
+    done = subprocess.run(run, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "compiled attrs methods stored" in done.stdout
+    (stored,) = _cache_files(tmp_path)
+    filled = stored.read_bytes()
+    env.pop("PYTHONDONTWRITEBYTECODE")  # a lint may write now, but has nothing to add
+    lint = [sys.executable, "-m", "homelab_kit", "lint", str(PROJECT), "--no-cache", "-q"]
+    done = subprocess.run(lint, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert stored.read_bytes() == filled
