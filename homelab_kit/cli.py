@@ -514,6 +514,11 @@ def lint(
 
         snapshot = plugin_cache.current()
     pm: PluginManager | None = None
+    if no_cache:  # workers parse while the plugins load (docs/performance.md)
+        from homelab_kit.lint import start_parsing
+
+        gitignore = False if no_respect_gitignore else None
+        start_parsing(path, config_file, jobs=jobs, respect_gitignore=gitignore)
     if snapshot is not None:
         known = set(snapshot["formats"])
     else:

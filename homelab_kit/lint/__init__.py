@@ -51,6 +51,7 @@ __all__ = [
     "registered_checks",
     "run_checks",
     "selected_checks",
+    "start_parsing",
 ]
 
 
@@ -60,8 +61,9 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
     Schema locations are the configured ones, then those plugins register through
     ``homelab_kit_register_schemas``.
     """
+    import attrs
+
     from homelab_kit.errors import ConfigError
-    from homelab_kit.model.loader import LoadOptions
     from homelab_kit.model.repo import Settings
 
     registered = (
@@ -73,12 +75,8 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
                 f"include: {folder!r} matches no file or folder in the repository",
                 config.locations.get("include"),
             )
-    return LoadOptions(
-        include=config.include,
-        exclude=config.exclude,
-        apps_root=config.apps_root,
-        max_file_size=config.max_file_size,
-        respect_gitignore=config.respect_gitignore,
+    return attrs.evolve(
+        _read_options(config),
         settings=Settings(
             kubernetes_version=config.kubernetes_version,
             sops_allowlist=config.sops_allowlist,
@@ -91,6 +89,53 @@ def load_options(config: Config, pm: PluginManager | None = None) -> LoadOptions
             bootstrap_secrets=config.bootstrap_secrets,
         ),
     )
+
+
+def _read_options(config: Config) -> LoadOptions:
+    """What to discover and how to parse, as the configuration says (no settings)."""
+    from homelab_kit.model.loader import LoadOptions
+
+    return LoadOptions(
+        include=config.include,
+        exclude=config.exclude,
+        apps_root=config.apps_root,
+        max_file_size=config.max_file_size,
+        respect_gitignore=config.respect_gitignore,
+    )
+
+
+def start_parsing(
+    path: str | os.PathLike[str] = ".",
+    config_file: str | os.PathLike[str] | None = None,
+    *,
+    jobs: int = 1,
+    respect_gitignore: bool | None = None,
+) -> None:
+    """Start parsing the repository at ``path`` in forked workers, for the next
+    :func:`lint` of it without the cache to take over.
+
+    The command line calls this before it imports the plugins, so that parsing
+    overlaps the rest of the start-up.  Nothing starts where the parse would stay
+    in one process (``jobs``, as :func:`lint` takes it) or the configuration cannot
+    be read (the run itself reports why).
+
+    :param config_file: the configuration file, when not the repository's own.
+    :param respect_gitignore: overrides the configuration's ``respect-gitignore``.
+    """
+    import attrs
+
+    from homelab_kit.config import load_config
+    from homelab_kit.errors import HomelabKitError
+    from homelab_kit.model import loader
+
+    try:
+        root = loader.find_root(path)
+        config = load_config(root, Path(config_file) if config_file else None)
+    except (HomelabKitError, OSError):
+        return
+    if respect_gitignore is not None:
+        config = attrs.evolve(config, respect_gitignore=respect_gitignore)
+    loader.start_parsing(root, attrs.evolve(_read_options(config), jobs=jobs))
 
 
 def _producer_rules(pm: PluginManager | None) -> tuple[ProducerRule, ...]:
@@ -163,11 +208,14 @@ def lint(
     from homelab_kit.lint.result import LintResult
     from homelab_kit.model.clusters import outside, processes, select_clusters
     from homelab_kit.model.loader import check_jobs, find_root, load, paused_gc
+    from homelab_kit.model.loader import start_parsing as start_workers
     from homelab_kit.plugins import get_plugin_manager
 
     started = time.perf_counter()
     root = find_root(path)
     config = config or load_config(root)
+    if not cache:  # workers parse while the plugins load and the checks are chosen
+        start_workers(root, attrs.evolve(_read_options(config), jobs=jobs))
     pm = pm or get_plugin_manager()
     pm.hook.homelab_kit_configure(config=config)
     registered = registered_checks(pm)

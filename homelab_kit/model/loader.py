@@ -52,12 +52,12 @@ from homelab_kit.model.workloads import WORKLOAD_KINDS, Workload, pod_secret_con
 from homelab_kit.root import DEFAULT_INCLUDE as DEFAULT_INCLUDE  # re-exported
 from homelab_kit.root import ROOT_MARKERS as ROOT_MARKERS  # re-exported
 from homelab_kit.root import find_root as find_root  # re-exported
-from homelab_kit.yaml import YamlFile, load_file
+from homelab_kit.yaml import YamlFile
+from homelab_kit.yaml.batch import ParseBatch, can_fork
 from homelab_kit.yaml.reader import (
     DEFAULT_MAX_ALIAS_NODES,
     DEFAULT_MAX_FILE_SIZE,
     YamlProblem,
-    dumps_parsed,
 )
 
 if TYPE_CHECKING:
@@ -331,12 +331,9 @@ def check_jobs(requested: int, files: int) -> int:
     return min(AUTO_CHECK_PROCESSES, spare_cpus())
 
 
-def _parse_chunk(root: str, paths: Sequence[str], max_size: int) -> list[YamlFile]:
-    return [load_file(os.path.join(root, rel), rel, max_size=max_size) for rel in paths]
-
-
-def _parse_chunk_pickled(root: str, paths: Sequence[str], max_size: int) -> bytes:
-    return dumps_parsed(_parse_chunk(root, paths, max_size))
+def _chunk_size(files: int, processes: int) -> int:
+    """Files per chunk: about four chunks per process, at most :data:`_CHUNK`."""
+    return max(1, min(_CHUNK, -(-files // (processes * 4))))
 
 
 def _parse_all(
@@ -344,62 +341,84 @@ def _parse_all(
 ) -> dict[str, YamlFile]:
     """Parse ``paths``, spread over processes when asked (``options.jobs``) or worth it.
 
-    This process parses too: worker processes take chunks from the front, this one
-    from the back, so neither waits while the other has work.  Workers are forked,
-    so they start at once; where fork is unavailable, parsing stays in-process.
+    This process parses too: forked workers take chunks from the front, this one
+    from the back (:class:`~homelab_kit.yaml.batch.ParseBatch`); where fork is
+    unavailable, parsing stays in-process.  A batch :func:`start_parsing` began
+    for these very files is taken over.
     """
+    batch = _take_started(root, paths, options)
+    if batch is None:
+        jobs = parse_jobs(options.jobs, len(paths))
+        batch = ParseBatch.start(
+            str(root), paths, options.max_file_size, jobs, _chunk_size(len(paths), jobs)
+        )
+    report = None if progress is None else partial(progress, "parse")
+    return batch.result(report)
+
+
+# A parse begun before the loader was asked (:func:`start_parsing`): the key it was
+# begun for (root, discovery and parse options), the tree found, the batch.
+_started: list[tuple[tuple[Any, ...], _Tree, ParseBatch | None]] = []
+
+
+def _start_key(root: Path, options: LoadOptions) -> tuple[Any, ...]:
+    """What a started parse must have been started for to be taken over: the root and
+    every option but the settings (which discovery and parsing do not read)."""
+    return (str(root), attrs.evolve(options, settings=_NO_SETTINGS))
+
+
+_NO_SETTINGS = Settings()
+
+
+def start_parsing(path: str | os.PathLike[str], options: LoadOptions) -> None:
+    """Discover the repository at ``path`` and start its parse in forked workers now,
+    for the next :func:`load` of it with the same options and no cache to take over.
+
+    A command calls this as soon as it knows what to read, so that the workers parse
+    while it goes on importing plugins and configuring.  Where the parse would stay
+    in one process, only the discovery is done (and kept).  A parse no load took over
+    is ended by the next call, or with its workers when it is garbage.
+    """
+    root = find_root(path)
+    key = _start_key(root, options)
+    if _started and _started[0][0] == key:
+        return  # already started
+    cancel_started()
+    tree = _discover(root, options)
+    paths = [rel for rel in tree.yaml_files if rel not in tree.unreadable]
     jobs = parse_jobs(options.jobs, len(paths))
-    size = max(1, min(_CHUNK, -(-len(paths) // (jobs * 4))))
-    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-    jobs = min(jobs, len(chunks))
-    parsed: dict[str, YamlFile] = {}
-
-    def done(found: Iterable[YamlFile]) -> None:
-        for yfile in found:
-            parsed[yfile.path] = yfile
-        if progress is not None:
-            progress("parse", len(parsed), len(paths))
-
-    if jobs <= 1 or not _can_fork():
-        for chunk in chunks:
-            done(_parse_chunk(str(root), chunk, options.max_file_size))
-        return parsed
-    import concurrent.futures
-    import multiprocessing
-    import pickle
-
-    try:
-        with concurrent.futures.ProcessPoolExecutor(
-            jobs - 1, mp_context=multiprocessing.get_context("fork")
-        ) as pool:
-            futures = [
-                pool.submit(_parse_chunk_pickled, str(root), chunk, options.max_file_size)
-                for chunk in chunks
-            ]
-            taken = 0  # workers' results already unpickled, from the front
-            for future, chunk in zip(reversed(futures), reversed(chunks), strict=True):
-                if not future.cancel():
-                    break  # a worker has it, and every chunk before it
-                done(_parse_chunk(str(root), chunk, options.max_file_size))
-                while taken < len(futures) and futures[taken].done():
-                    if not futures[taken].cancelled():  # meanwhile, take what is back
-                        done(pickle.loads(futures[taken].result()))
-                    taken += 1
-            for future in futures[taken:]:
-                if not future.cancelled():
-                    done(pickle.loads(future.result()))
-    except (OSError, concurrent.futures.process.BrokenProcessPool):
-        # No processes to be had here (a sandbox, a tiny container): parse in-process.
-        parsed.clear()
-        for chunk in chunks:
-            done(_parse_chunk(str(root), chunk, options.max_file_size))
-    return parsed
+    batch = None
+    if jobs > 1 and can_fork():
+        size = _chunk_size(len(paths), jobs)
+        batch = ParseBatch.start(str(root), paths, options.max_file_size, jobs, size)
+    _started.append((key, tree, batch))
 
 
-def _can_fork() -> bool:
-    import multiprocessing
+def cancel_started() -> None:
+    """End the workers of a parse :func:`start_parsing` began and no load took over."""
+    while _started:
+        batch = _started.pop()[2]
+        if batch is not None:
+            batch.cancel()
 
-    return "fork" in multiprocessing.get_all_start_methods()
+
+def _started_tree(root: Path, options: LoadOptions) -> _Tree | None:
+    """The tree a started parse found, when it was started for ``root`` and ``options``."""
+    if _started and _started[0][0] == _start_key(root, options):
+        return _started[0][1]
+    cancel_started()
+    return None
+
+
+def _take_started(root: Path, paths: Sequence[str], options: LoadOptions) -> ParseBatch | None:
+    """The started parse, when it parses exactly ``paths`` of ``root`` as ``options`` ask."""
+    if not _started:
+        return None
+    key, _tree, batch = _started.pop()
+    if batch is not None and (key != _start_key(root, options) or batch.paths != tuple(paths)):
+        batch.cancel()
+        return None
+    return batch
 
 
 # --------------------------------------------------------------------------- building
@@ -435,7 +454,9 @@ def _load(
     progress: Progress | None,
 ) -> Repo:
     root = find_root(path)
-    tree = _discover(root, options)
+    if cache is not None:  # a started parse cannot have asked the cache
+        cancel_started()
+    tree = (_started_tree(root, options) if cache is None else None) or _discover(root, options)
     files: dict[str, YamlFile] = {}
     to_parse: list[str] = []
     stats: dict[str, os.stat_result] = {}
