@@ -534,13 +534,18 @@ class ModelMemo:
     file, so a file's table is kept (and pickled) with its parse alone.
     """
 
-    def __init__(self, old: Mapping[str, Mapping[Any, Any]] | None = None) -> None:
+    def __init__(
+        self, old: Mapping[str, Mapping[Any, Any]] | None = None, keep: bool = True
+    ) -> None:
         self.old: Mapping[str, Mapping[Any, Any]] = old or {}
         self.new: dict[str, dict[Any, Any]] = {}
         self.rebuilt: set[str] = set()
+        self.keep = keep  # False: a load without the cache, which builds everything once
 
     def get(self, rel: str, key: Any, build: Callable[[], Any]) -> Any:
         """The model of ``rel`` under ``key``: kept, else ``build()``."""
+        if not self.keep:
+            return build()
         table = self.new.get(rel)
         if table is None:
             table = self.new[rel] = {}
@@ -569,7 +574,7 @@ def build_repo(
     """
     root_real = os.path.realpath(root)
     outside: set[str] = set()  # paths asked about beyond the folders read
-    memo = memo if memo is not None else ModelMemo()
+    memo = memo if memo is not None else ModelMemo(keep=False)
 
     def exists(rel: str) -> str | None:
         if rel in tree.files:
@@ -939,6 +944,8 @@ def _kustomize_file(
     memo: ModelMemo, doc: DocumentRef, exists: Callable[[str], str | None]
 ) -> KustomizeFile:
     """The kustomization file of ``doc``, kept while every path it asked about is as it was."""
+    if not memo.keep:
+        return KustomizeFile.from_doc(doc, exists)
     kept = memo.old.get(doc.path, {}).get("kustomize")
     if kept is not None and all(exists(path) == answer for path, answer in kept[1]):
         memo.new.setdefault(doc.path, {})["kustomize"] = kept
