@@ -389,8 +389,12 @@ def start_parsing(path: str | os.PathLike[str], options: LoadOptions) -> None:
     jobs = parse_jobs(options.jobs, len(paths))
     batch = None
     if jobs > 1 and can_fork():
+        import atexit
+
         size = _chunk_size(len(paths), jobs)
         batch = ParseBatch.start(str(root), paths, options.max_file_size, jobs, size)
+        atexit.unregister(cancel_started)  # registered once
+        atexit.register(cancel_started)
     _started.append((key, tree, batch))
 
 

@@ -183,7 +183,8 @@ class ParseBatch:
             self._shared = -1
 
     def __del__(self) -> None:
-        self.cancel()
+        if self.workers or self._shared >= 0:
+            self.cancel()
 
 
 def _shared_file() -> int:
