@@ -122,6 +122,8 @@ def start_parsing(
     :param config_file: the configuration file, when not the repository's own.
     :param respect_gitignore: overrides the configuration's ``respect-gitignore``.
     """
+    import warnings
+
     import attrs
 
     from homelab_kit.config import load_config
@@ -129,8 +131,10 @@ def start_parsing(
     from homelab_kit.model import loader
 
     try:
-        root = loader.find_root(path)
-        config = load_config(root, Path(config_file) if config_file else None)
+        with warnings.catch_warnings():  # the run reads it again, and warns then
+            warnings.simplefilter("ignore")
+            root = loader.find_root(path)
+            config = load_config(root, Path(config_file) if config_file else None)
     except (HomelabKitError, OSError):
         return
     if respect_gitignore is not None:

@@ -1011,7 +1011,12 @@ def _secrets_read(
 
 def _sops_file(rel: str, yfile: YamlFile) -> SopsFile | None:
     """``rel`` as a SOPS file, when it is named or encrypted like one."""
-    encrypted = any(is_sops_document(d.data) for d in yfile.documents)
+    encrypted = False
+    for document in yfile.documents:
+        data = document.data  # a plain dict without "sops" (nearly all) is not one
+        if (not isinstance(data, dict) or "sops" in data) and is_sops_document(data):
+            encrypted = True
+            break
     named = ".sops." in posixpath.basename(rel)
     if not (named or encrypted):
         return None

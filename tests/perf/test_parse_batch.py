@@ -228,3 +228,18 @@ def test_lint_gives_the_same_findings_with_a_started_parse(repo: Path) -> None:
     start_parsing(repo, jobs=2)
     assert lint(repo, jobs=2).diagnostics == one.diagnostics
     assert loader._started == []
+
+
+def test_start_parsing_leaves_the_configuration_warnings_to_the_run(tmp_path: Path) -> None:
+    import warnings
+
+    from homelab_kit.errors import HomelabKitWarning
+
+    root = tmp_path / "repo"
+    (root / "kubernetes").mkdir(parents=True)
+    (root / ".homelab-kit.yaml").write_text("cache-dir: /tmp/elsewhere\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start_parsing(root, jobs=2)
+    assert [w for w in caught if issubclass(w.category, HomelabKitWarning)] == []
+    assert loader._started != []  # the configuration was read, discovery done
