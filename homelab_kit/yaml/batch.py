@@ -117,7 +117,7 @@ class ParseBatch:
             fcntl.lockf(self._shared, fcntl.LOCK_UN)
 
     def _work(self, out: int) -> None:
-        with contextlib.suppress(OSError):  # Linux: room for a few chunks' pickles
+        with contextlib.suppress(OSError, AttributeError):  # Linux: room for some chunks
             import fcntl
 
             fcntl.fcntl(out, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
