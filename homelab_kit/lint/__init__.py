@@ -115,9 +115,9 @@ def start_parsing(
     :func:`lint` of it without the cache to take over.
 
     The command line calls this before it imports the plugins, so that parsing
-    overlaps the rest of the start-up.  Nothing starts where the parse would stay
-    in one process (``jobs``, as :func:`lint` takes it) or the configuration cannot
-    be read (the run itself reports why).
+    overlaps the rest of the start-up.  Where the parse would stay in one process
+    (``jobs``, as :func:`lint` takes it), only the files are discovered (and kept);
+    where the configuration cannot be read, nothing starts (the run reports why).
 
     :param config_file: the configuration file, when not the repository's own.
     :param respect_gitignore: overrides the configuration's ``respect-gitignore``.
