@@ -516,9 +516,12 @@ def lint(
     pm: PluginManager | None = None
     if no_cache:  # workers parse while the plugins load (docs/performance.md)
         from homelab_kit.lint import start_parsing
+        from homelab_kit.model.loader import cancel_started
 
         gitignore = False if no_respect_gitignore else None
         start_parsing(path, config_file, jobs=jobs, respect_gitignore=gitignore)
+        # Not taken over (the run failed first): never left for a later run.
+        click.get_current_context().call_on_close(cancel_started)
     if snapshot is not None:
         known = set(snapshot["formats"])
     else:

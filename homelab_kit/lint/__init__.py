@@ -211,7 +211,7 @@ def lint(
     from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
     from homelab_kit.lint.result import LintResult
     from homelab_kit.model.clusters import outside, processes, select_clusters
-    from homelab_kit.model.loader import check_jobs, find_root, load, paused_gc
+    from homelab_kit.model.loader import cancel_started, check_jobs, find_root, load, paused_gc
     from homelab_kit.model.loader import start_parsing as start_workers
     from homelab_kit.plugins import get_plugin_manager
 
@@ -220,11 +220,15 @@ def lint(
     config = config or load_config(root)
     if not cache:  # workers parse while the plugins load and the checks are chosen
         start_workers(root, attrs.evolve(_read_options(config), jobs=jobs))
-    pm = pm or get_plugin_manager()
-    pm.hook.homelab_kit_configure(config=config)
-    registered = registered_checks(pm)
-    checks = selected_checks(registered, config)
-    options = attrs.evolve(load_options(config, pm), jobs=jobs)
+    try:
+        pm = pm or get_plugin_manager()
+        pm.hook.homelab_kit_configure(config=config)
+        registered = registered_checks(pm)
+        checks = selected_checks(registered, config)
+        options = attrs.evolve(load_options(config, pm), jobs=jobs)
+    except BaseException:
+        cancel_started()  # its files would be stale for a later load
+        raise
     store: Cache | None = None
     fingerprint = ""
     links: list[str] = []

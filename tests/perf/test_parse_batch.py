@@ -243,3 +243,26 @@ def test_start_parsing_leaves_the_configuration_warnings_to_the_run(tmp_path: Pa
         start_parsing(root, jobs=2)
     assert [w for w in caught if issubclass(w.category, HomelabKitWarning)] == []
     assert loader._started != []  # the configuration was read, discovery done
+
+
+def test_a_lint_that_fails_before_loading_leaves_nothing_started(tmp_path: Path) -> None:
+    """Files discovered for a run that never loaded them would be stale for the next."""
+    from homelab_kit.errors import ConfigError
+
+    root = tmp_path / "repo"
+    (root / "kubernetes").mkdir(parents=True)
+    (root / ".homelab-kit.yaml").write_text("include: [kubernetes, nowhere]\n")
+    with pytest.raises(ConfigError):
+        lint(root, jobs=2)
+    assert loader._started == []
+
+
+def test_a_command_that_fails_before_loading_leaves_nothing_started(repo: Path) -> None:
+    from click.testing import CliRunner
+
+    from homelab_kit.cli import cli
+
+    result = CliRunner().invoke(cli, ["lint", str(repo), "--no-cache", "--format", "nope"])
+    assert result.exit_code != 0
+    assert "unknown format" in result.output
+    assert loader._started == []
