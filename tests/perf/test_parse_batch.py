@@ -46,17 +46,22 @@ def _one_process(repo: Path, paths: list[str]) -> dict[str, Any]:
     return ParseBatch.start(str(repo), paths, LoadOptions().max_file_size, 1, 10).result()
 
 
-def _logged_parses(monkeypatch: pytest.MonkeyPatch, log: Path, slow_here: bool = False) -> None:
+def _logged_parses(monkeypatch: pytest.MonkeyPatch, log: Path, wait_here: bool = False) -> None:
     """Every parse appends ``pid path`` to ``log`` (forked workers inherit the spy);
-    with ``slow_here`` this process parses slowly, so that the workers get chunks."""
+    with ``wait_here`` this process parses nothing before a worker has parsed a file
+    (up to a minute), so that a worker surely gets chunks however busy the machine."""
     real = batch_module.load_file
     here = os.getpid()
 
     def spy(abspath: str, rel: str, **kw: Any) -> Any:
+        if wait_here and os.getpid() == here:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not any(
+                not line.startswith(f"{here} ") for line in log.read_text().splitlines()
+            ):
+                time.sleep(0.005)
         with log.open("a") as out:  # O_APPEND: a short line is written whole
             out.write(f"{os.getpid()} {rel}\n")
-        if slow_here and os.getpid() == here:
-            time.sleep(0.002)
         return real(abspath, rel, **kw)
 
     monkeypatch.setattr(batch_module, "load_file", spy)
@@ -68,7 +73,8 @@ def test_workers_and_this_process_parse_each_file_once(
 ) -> None:
     expected = _one_process(repo, paths)
     log = tmp_path / "parses"
-    _logged_parses(monkeypatch, log, slow_here=True)
+    log.write_text("")
+    _logged_parses(monkeypatch, log, wait_here=True)
     batch = ParseBatch.start(str(repo), paths, LoadOptions().max_file_size, processes, 10)
     assert len(batch.workers) == processes - 1
     found = batch.result()
