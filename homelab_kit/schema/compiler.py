@@ -721,18 +721,22 @@ class Compiler:
         unique = schema.get("uniqueItems") is True
         if raw_items is None and min_items is None and max_items is None and not unique:
             return None
+        # Draft 2020-12: with ``prefixItems``, ``items`` is for the items after them
+        # (``prefixItems`` itself is checked by :meth:`_fallback`).
+        prefix = schema.get("prefixItems")
+        first = len(prefix) if isinstance(prefix, list) else 0
         cell: list[Check | None] = []  # the items check, compiled on first use
         compile_ = self._compile
 
         def check_array(value: Sequence[Any], path: PathNode, ctx: Context) -> None:
-            if raw_items is not None and value:
+            if raw_items is not None and len(value) > first:
                 if not cell:
                     compiled = compile_(raw_items, resolver)
                     cell.append(None if compiled is _accept else compiled)
                 items = cell[0]
                 if items is not None:
-                    for index, item in enumerate(value):
-                        items(item, (path, index), ctx)
+                    for index in range(first, len(value)):
+                        items(value[index], (path, index), ctx)
             if min_items is not None and len(value) < min_items:
                 detail = f"must have at least {min_items} item(s), got {len(value)}"
                 _report(ctx, path, "other", detail)

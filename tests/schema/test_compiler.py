@@ -141,3 +141,15 @@ def test_pattern_translation() -> None:
     assert rx is not None
     assert rx.search("abc")
     assert compile_pattern(r"^\p{Greek}$") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [(["", 0], True), ([""], True), (["", "x"], False), ([0], False), (["", 0, 1], True)],
+)
+def test_items_after_prefix_items_only(value: list[Any], valid: bool) -> None:
+    """Draft 2020-12: with ``prefixItems``, ``items`` judges only the items after them
+    (hypothesis found ``['', 0]`` reported against ``items`` at ``[0]``)."""
+    schema = {"prefixItems": [{"type": "string"}], "items": {"type": "integer"}}
+    assert jsonschema.Draft202012Validator(schema).is_valid(value) is valid
+    assert (not _errors(_compiled(schema), value)) is valid
