@@ -44,16 +44,20 @@ REMEDIATION = "Delete the unused source, or refer to it from the HelmRelease tha
 
 _KINDS = ("OCIRepository", "HelmRepository")
 _REF_KEYS = ("sourceRef", "chartRef")
+Source = tuple[str, str, str]  # (cluster, kind, name); cluster "" without clusters
 
 
 def check(repo: Repo, options: None) -> Iterator[Diagnostic]:
-    used = _names_used(repo)
-    for source in (*repo.oci_repositories, *repo.helm_repositories):
-        path = source.doc.path
-        if not repo.is_deployed(path):
-            continue
-        kind = source.doc.kind
-        if any((group, kind, source.name) in used for group in _groups(repo, path)):
+    sources = [
+        (source, source.doc.kind, _groups(repo, source.doc.path))
+        for source in (*repo.oci_repositories, *repo.helm_repositories)
+        if repo.is_deployed(source.doc.path)
+    ]
+    named = _named(
+        repo, {(group, kind, source.name) for source, kind, groups in sources for group in groups}
+    )
+    for source, kind, groups in sources:
+        if any((group, kind, source.name) in named for group in groups):
             continue
         yield Diagnostic(
             source.doc.location("metadata", "name"),
@@ -71,27 +75,67 @@ def _groups(repo: Repo, path: str) -> tuple[str, ...]:
     return names or ("",)
 
 
-def _names_used(repo: Repo) -> frozenset[tuple[str, str, str]]:
-    """``(cluster, kind, name)`` named by a sourceRef or chartRef of a deployed object.
+def _named(repo: Repo, wanted: set[Source]) -> set[Source]:
+    """The sources of ``wanted`` (``(cluster, kind, name)``) that a sourceRef or chartRef
+    of a deployed object names.
 
     Read from each cluster's desired state (a reference a patch sets, a name
-    substituted from ``${VAR}``) and from the deployed files as written.
+    substituted from ``${VAR}``) and from the deployed files as written, every object
+    whole.  Without a cache (no value is kept across runs: the first document asked
+    says), the fields that usually name a source are read first, and when they name
+    every wanted source nothing else is read: nothing else could change the answer.
     """
-    out: set[tuple[str, str, str]] = set()
+    out: set[Source] = set()
     kept = per_object(repo, ID)  # each object's references, kept across runs
+    documents = [doc for doc in repo.documents if repo.is_deployed(doc.path)]
+    for index, doc in enumerate(documents):
+        if index == 1 and not (kept.reused or kept.computed):
+            usual = _usually_named(repo)
+            if wanted <= usual:
+                return wanted
+        refs = kept.get(doc, functools.partial(_refs, doc.data))
+        if refs:
+            for group in _groups(repo, doc.path):
+                out.update((group, kind, name) for kind, name in refs)
     for cluster in repo.clusters:
         for obj in cluster.objects:
             refs = kept.get(obj, functools.partial(_refs, obj.data))
             out.update((cluster.name, kind, name) for kind, name in refs)
+    return out & wanted
+
+
+# Where sources are usually named: a HelmRelease's chartRef or chart template, a
+# HelmChart's or a Flux Kustomization's sourceRef.
+_USUAL = {
+    "HelmRelease": (("spec", "chartRef"), ("spec", "chart", "spec", "sourceRef")),
+    "HelmChart": (("spec", "sourceRef"),),
+    "Kustomization": (("spec", "sourceRef"),),
+}
+
+
+def _usually_named(repo: Repo) -> set[Source]:
+    """What the fields of ``_USUAL`` name: some of what :func:`_named` reads, quickly."""
+    out: set[Source] = set()
+    for cluster in repo.clusters:
+        for obj in cluster.objects:
+            for path in _USUAL.get(obj.kind, ()):
+                ref = _source_named(obj.get(*path))
+                if ref is not None:
+                    out.add((cluster.name, *ref))
     for doc in repo.documents:
-        if not repo.is_deployed(doc.path):
-            continue
-        refs = kept.get(doc, functools.partial(_refs, doc.data))
-        if not refs:
-            continue
-        for group in _groups(repo, doc.path):
-            out.update((group, kind, name) for kind, name in refs)
-    return frozenset(out)
+        for path in _USUAL.get(doc.kind, ()):
+            ref = _source_named(doc.get(*path))
+            if ref is not None and repo.is_deployed(doc.path):
+                out.update((group, *ref) for group in _groups(repo, doc.path))
+    return out
+
+
+def _source_named(ref: Any) -> tuple[str, str] | None:
+    """``(kind, name)`` of the chart source a sourceRef or chartRef mapping names."""
+    if not isinstance(ref, Mapping):
+        return None
+    kind, name = ref.get("kind"), ref.get("name")
+    return (str(kind), name) if kind in _KINDS and isinstance(name, str) else None
 
 
 _LEAVES = frozenset({str, int, float, bool, type(None)})
@@ -113,10 +157,10 @@ def _refs(root: Any) -> list[tuple[str, str]]:
             for key, value in node.items():
                 if value.__class__ in _LEAVES:
                     continue
-                if key in _REF_KEYS and isinstance(value, Mapping):
-                    kind, name = value.get("kind"), value.get("name")
-                    if kind in _KINDS and isinstance(name, str):
-                        found.append((str(kind), name))
+                if key in _REF_KEYS:
+                    ref = _source_named(value)
+                    if ref is not None:
+                        found.append(ref)
                 stack.append(value)
         elif isinstance(node, list):
             stack.extend(node)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
+import attrs
 import pytest
 
-from homelab_kit.testing import LintTree, YamlTree
+import homelab_kit
+from homelab_kit.config import load_config
+from homelab_kit.testing import LintTree, YamlTree, findings
 
 CLUSTER_KS = "kubernetes/flux/cluster/ks.yaml"
 DEFAULT_KFILE = "kubernetes/apps/default/kustomization.yaml"
@@ -313,6 +317,47 @@ def test_chart_source_used_by_a_flux_kustomization(
     )
     yaml_tree(tree)
     assert lint_tree(select=["helm-chart-source-unused"]) == []
+
+
+RESOURCE_SET = """---
+apiVersion: fluxcd.controlplane.io/v1
+kind: ResourceSet
+metadata:
+  name: old-releases
+spec:
+  resources:
+    - apiVersion: helm.toolkit.fluxcd.io/v2
+      kind: HelmRelease
+      metadata:
+        name: old
+      spec:
+        chartRef:
+          kind: OCIRepository
+          name: {name}
+"""
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_chart_source_used_only_where_sources_are_seldom_named(
+    yaml_tree: YamlTree, cache: bool, tmp_path: Path
+) -> None:
+    """A template deep in another object (a ResourceSet's) names the source: it is used.
+
+    The fields that usually name sources (chartRef, sourceRef) name only the other
+    one here, so every object is read, with or without the cache.
+    """
+    tree, line = _with_unused("OCIRepository")
+    tree[ECHO_HR] += RESOURCE_SET.format(name="old")
+    yaml_tree(tree)
+    assert _unused(tmp_path, cache) == []
+    tree[ECHO_HR] = tree[ECHO_HR][: tree[ECHO_HR].rindex("name: old")] + "name: older\n"
+    yaml_tree(tree)
+    assert _unused(tmp_path, cache) == [(ECHO_HR, line, "helm-chart-source-unused")]
+
+
+def _unused(root: Path, cache: bool) -> list[tuple[str, int, str]]:
+    config = attrs.evolve(load_config(root), select=("helm-chart-source-unused",))
+    return findings(homelab_kit.lint(root, config=config, cache=cache))
 
 
 def test_chart_source_used_only_by_an_undeployed_file(
