@@ -65,6 +65,8 @@ class Validator:
 
 
 def _sorted(violations: list[SchemaViolation], root: Any) -> list[SchemaViolation]:
+    if len(violations) < 2:  # most objects: nothing to order, no position to look up
+        return violations
     unique = list(dict.fromkeys(violations))
     located = isinstance(root, YMap)
 

@@ -30,6 +30,7 @@ from homelab_kit.cache import cache_directory
 from homelab_kit.lint.reuse import ObjectResults, per_object
 from homelab_kit.model.applied_fields import written_path
 from homelab_kit.model.clusters import ClusterKustomization, DesiredObject, KsKey
+from homelab_kit.model.patches import applied_copies_by_cluster
 from homelab_kit.render._docs import canonical_json
 from homelab_kit.schema import SchemaRegistry, SchemaViolation, available_versions, validate
 from homelab_kit.schema.locations import is_remote
@@ -87,8 +88,13 @@ def outcome(repo: Repo) -> Outcome:
 
 def _validate_repo(repo: Repo) -> Iterator[Finding]:
     version = repo.settings.kubernetes_version
+    crds = [
+        doc
+        for doc in repo.documents
+        if doc.data.get("kind") == "CustomResourceDefinition" and doc.group == _CRD_GROUP
+    ]
     try:
-        registry = _registry(repo, version)
+        registry = _registry(repo, version, crds)
     except HomelabKitError as exc:
         # Unreadable, or older than any schemas: a configuration error, never silenced.
         yield Finding(_version_location(repo), f"{exc}; nothing was validated", False)
@@ -99,15 +105,17 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
             f"validated against the newest available, {registry.kubernetes_version}"
         )
         yield Finding(_version_location(repo), message, True)
-    variables = _FluxVariables(repo)
-    patched = PatchedKinds(repo)
+    # Both only for documents judged as written (few when clusters build the rest):
+    # indexed on first use.
+    variables = functools.cache(lambda: _FluxVariables(repo))
+    patched = functools.cache(lambda: PatchedKinds(repo))
     # A patch file is judged on its own; its violations are not repeated on the
     # objects it patches (they point at the same line).
     in_patches: set[tuple[str, int, str]] = set()
     for doc in repo.patch_documents:
         if _is_object(doc.data):
             yield from _patch(doc, registry, in_patches)
-    applied = _AppliedCopies(repo, registry, in_patches)
+    applied = _AppliedCopies(repo, registry, in_patches, crds)
     for doc in repo.documents:
         if not _is_object(doc.data):
             continue
@@ -115,7 +123,7 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
         if copies:
             yield from applied.findings(doc, copies)
         else:
-            yield from _object(doc, doc.data, registry, variables.of(doc.path), patched)
+            yield from _object(doc, doc.data, registry, variables().of(doc.path), patched())
     for kfile in repo.kustomize_files:
         yield from _kustomize_file(kfile.doc, registry, applied.kept)
     for warning in registry.warnings:  # a location missing, misspelt or unreachable
@@ -131,8 +139,9 @@ def _minor(version: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def _registry(repo: Repo, version: str | None) -> SchemaRegistry:
-    """The registry for ``version``: the newest schemas when it is unset or newer."""
+def _registry(repo: Repo, version: str | None, crds: Sequence[DocumentRef]) -> SchemaRegistry:
+    """The registry for ``version``: the newest schemas when it is unset or newer;
+    ``crds``: the repository's CustomResourceDefinition documents."""
     versions = available_versions()
     newest = versions[-1] if versions else "unknown"
     target, known = _minor(version or ""), _minor(newest)
@@ -143,16 +152,11 @@ def _registry(repo: Repo, version: str | None) -> SchemaRegistry:
         loc if is_remote(loc) or Path(loc).is_absolute() else str(repo.root / loc)
         for loc in settings.schema_locations
     ]
-    crds = [
-        doc.data
-        for doc in repo.documents
-        if doc.kind == "CustomResourceDefinition" and doc.group == _CRD_GROUP
-    ]
     cache_dir = cache_directory(settings.cache_dir) / "schemas"
     return SchemaRegistry(
         version,
         locations=locations,
-        crds=crds,
+        crds=[doc.data for doc in crds],
         cache_dir=cache_dir,
         bundled=settings.bundled_schemas,
         strict_locations=False,  # a bad location is a warning; the rest is validated
@@ -204,7 +208,7 @@ def _is_object(data: Mapping[str, Any]) -> bool:
 
 # --------------------------------------------------------------------------- applied objects
 
-Copies = list[tuple[str, DesiredObject]]  # (cluster name, the object as it applies it)
+Copies = Sequence[tuple[str, DesiredObject]]  # (cluster name, the object as it applies it)
 
 
 @attrs.define
@@ -229,34 +233,32 @@ class _AppliedCopies:
     """
 
     def __init__(
-        self, repo: Repo, registry: SchemaRegistry, in_patches: set[tuple[str, int, str]]
+        self,
+        repo: Repo,
+        registry: SchemaRegistry,
+        in_patches: set[tuple[str, int, str]],
+        crds: Sequence[DocumentRef],
     ) -> None:
         self._repo = repo
         self._registry = registry
         self._in_patches = in_patches
         self._clusters = frozenset(c.name for c in repo.clusters)
-        self._by_place: dict[tuple[str, int], Copies] = {}
         self._secret_variables: dict[tuple[str, tuple[str | None, str] | None], bool] = {}
         # Each copy's violations, kept across runs by what the copy is (lint's cache).
-        self.kept = per_object(repo, "homelab-kit-schema/validate", _context(repo, registry))
+        self.kept = per_object(repo, "homelab-kit-schema/validate", _context(repo, registry, crds))
         # Each cluster's Flux Kustomizations by key (the first of a key, as
         # ``Cluster.kustomization`` answers), indexed once: that method scans them all.
         self._kustomizations: dict[tuple[str, KsKey], ClusterKustomization] = {}
         for cluster in repo.clusters:
             for ks in cluster.kustomizations:
                 self._kustomizations.setdefault((cluster.name, ks.key), ks)
-            for obj in cluster.objects:
-                if obj.applied_by is not None:
-                    place = (obj.source.path, obj.source.line)
-                    self._by_place.setdefault(place, []).append((cluster.name, obj))
 
     def copies(self, doc: DocumentRef) -> Copies:
         """The copies of ``doc``'s object the clusters apply; none for a List (judged as
         written) or an object no cluster applies."""
         if is_list(doc.data):
-            return []
-        where = doc.location()
-        return self._by_place.get((where.path, where.line), [])
+            return ()
+        return applied_copies_by_cluster(self._repo, doc)  # the index other checks share
 
     def findings(self, doc: DocumentRef, copies: Copies) -> Iterator[Finding]:
         """The findings of ``doc``, from its applied ``copies``."""
@@ -382,20 +384,19 @@ class _AppliedCopies:
         return written.location("spec", "patches")
 
 
-def _context(repo: Repo, registry: SchemaRegistry) -> str | None:
+def _context(repo: Repo, registry: SchemaRegistry, crds: Sequence[DocumentRef]) -> str | None:
     """What an object's violations depend on besides the object: the schemas (the
     version, the bundled ones, the CRDs by their files).  None (validate every time)
     with configured schema locations, whose content is not keyed."""
     if repo.settings.schema_locations:
         return None
-    crds: list[str] = []
-    for doc in repo.documents:
-        if doc.kind == "CustomResourceDefinition" and doc.group == _CRD_GROUP:
-            sha = repo.files[doc.path].sha256
-            if not sha:
-                return None
-            crds.append(f"{doc.path}:{doc.index}:{sha}")
-    return repr((registry.kubernetes_version, repo.settings.bundled_schemas, crds))
+    keys: list[str] = []
+    for doc in crds:
+        sha = repo.files[doc.path].sha256
+        if not sha:
+            return None
+        keys.append(f"{doc.path}:{doc.index}:{sha}")
+    return repr((registry.kubernetes_version, repo.settings.bundled_schemas, keys))
 
 
 def _label(key: tuple[str | None, str] | None) -> str:
