@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -65,11 +65,10 @@ def _live_workloads(repo: Repo) -> tuple[Workload, ...]:
     out: list[Workload] = []
     covered: set[tuple[str, int]] = set()
     for cluster in repo.clusters:
-        for obj, doc in _applied(repo, cluster):
-            if obj.kind in WORKLOAD_KINDS and obj.group in ("", "apps", "batch"):
-                covered.add(_place(doc))
-                at = AppliedFields(repo, cluster.name, obj, doc)
-                out.append(Workload.from_doc(doc, applied=obj.data, at=at, cluster=cluster.name))
+        for obj, doc in _applied(repo, cluster, _is_workload):
+            covered.add(_place(doc))
+            at = AppliedFields(repo, cluster.name, obj, doc)
+            out.append(Workload.from_doc(doc, applied=obj.data, at=at, cluster=cluster.name))
     for values, cluster_name in live_values(repo):
         if cluster_name is not None:
             out += values.workloads(cluster_name)
@@ -88,13 +87,12 @@ def _live_values(repo: Repo) -> tuple[tuple[ValuesSource, str | None], ...]:
     covered: set[tuple[str, int]] = set()  # HelmReleases and values files read applied
     for cluster in repo.clusters:
         config_maps = {(o.namespace, o.name): o for o in cluster.objects if o.kind == "ConfigMap"}
-        for obj, doc in _applied(repo, cluster):
-            if obj.group == HELM_GROUP and obj.kind == "HelmRelease":
-                covered.add(_place(doc))
-                applied, files = _release_values(repo, cluster, obj, doc, config_maps)
-                covered.update(files)
-                if applied is not None:
-                    out.append((applied, cluster.name))
+        for obj, doc in _applied(repo, cluster, _is_release):
+            covered.add(_place(doc))
+            applied, files = _release_values(repo, cluster, obj, doc, config_maps)
+            covered.update(files)
+            if applied is not None:
+                out.append((applied, cluster.name))
     by_release = _written_releases(repo)
     for values in repo.values:
         release = by_release.get((values.release, values.namespace), ())
@@ -112,15 +110,27 @@ def _written_releases(repo: Repo) -> dict[tuple[str, str | None], list[tuple[str
     return out
 
 
-def _applied(repo: Repo, cluster: Cluster) -> Iterator[tuple[DesiredObject, DocumentRef]]:
-    """The objects ``cluster`` applies through a Flux Kustomization, with their documents."""
+def _applied(
+    repo: Repo, cluster: Cluster, wanted: Callable[[DesiredObject], bool]
+) -> Iterator[tuple[DesiredObject, DocumentRef]]:
+    """The objects ``cluster`` applies through a Flux Kustomization that are ``wanted``,
+    with their documents (looked up only for the objects wanted: few are)."""
     docs = documents_by_place(repo)
     for obj in cluster.objects:
-        if obj.applied_by is None:
+        if obj.applied_by is None or not wanted(obj):
             continue
-        doc = docs.get((obj.source.path, obj.source.line))
+        where = obj.source
+        doc = docs.get((where.path, where.line))
         if doc is not None:
             yield obj, doc
+
+
+def _is_workload(obj: DesiredObject) -> bool:
+    return obj.kind in WORKLOAD_KINDS and obj.group in ("", "apps", "batch")
+
+
+def _is_release(obj: DesiredObject) -> bool:
+    return obj.kind == "HelmRelease" and obj.group == HELM_GROUP
 
 
 def _place(doc: DocumentRef) -> tuple[str, int]:
