@@ -340,7 +340,10 @@ def _pinned_flux_versions(repo: Repo) -> tuple[Version, ...]:
             if entry.status == "remote" and (match := _FLUX_INSTALL_RE.search(entry.value)):
                 texts.append(match.group(1))
     for path in repo.files:
-        if posixpath.basename(path) == "gotk-components.yaml":
+        # endswith first: basename for every file of the repository cost more than the rest
+        if path.endswith("gotk-components.yaml") and posixpath.basename(path) == (
+            "gotk-components.yaml"
+        ):
             texts.append(_gotk_header_version(repo.root / path))
     return tuple(v for text in texts if (v := parse_version(text)))
 

@@ -107,11 +107,21 @@ def _stray_folders(repo: Repo) -> Iterator[tuple[str, Diagnostic]]:
     """Folders of a deployed namespace with manifests, no ks.yaml and nothing deploying them."""
     below: dict[str, list[str]] = {}  # namespace folder -> the files below it, in order
     directories = {namespace.directory for namespace in repo.namespaces}
+    # The namespace folders at or above each folder, nearest first: worked out once
+    # per folder, not once per file (files share their folders).
+    above: dict[str, tuple[str, ...]] = {}
+
+    def namespace_folders(folder: str) -> tuple[str, ...]:
+        found = above.get(folder)
+        if found is None:
+            here = (folder,) if folder in directories else ()
+            parent = namespace_folders(folder.rsplit("/", 1)[0]) if "/" in folder else ()
+            found = above[folder] = here + parent
+        return found
+
     for path in repo.files:
-        folder = path
-        while "/" in folder:
-            folder = folder.rsplit("/", 1)[0]
-            if folder in directories:
+        if "/" in path:
+            for folder in namespace_folders(path.rsplit("/", 1)[0]):
                 below.setdefault(folder, []).append(path)
     for namespace in repo.namespaces:
         kfile = namespace.kustomization
