@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
 
@@ -114,6 +114,13 @@ def validate(
         ]
     if "sops" in obj and isinstance(obj.get("sops"), Mapping):
         obj = _without_sops(obj)
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if _plain(api_version) and _plain(kind) and (api_version != "v1" or kind != "List"):
+        # The usual object: its kind's validator, without the checks below for the rest.
+        validator = registry.validator_for(api_version, kind)
+        if validator is not None:
+            violations = validator.validate(obj, variables, redact=redact)
+            return [v for v in violations if v.code != "required"] if partial else violations
     if is_list(obj):
         return _validate_list(obj, registry, variables, partial)
     type_meta: dict[str, str] = {}
@@ -161,6 +168,16 @@ def validate(
     if partial:
         violations = [v for v in violations if v.code != "required"]
     return violations
+
+
+def _plain(value: Any) -> TypeGuard[str]:
+    """A non-empty string that is neither a placeholder nor SOPS ciphertext."""
+    return (
+        value.__class__ is str
+        and value != ""
+        and "${" not in value
+        and not (value.startswith("ENC[") and value.endswith("]"))
+    )
 
 
 def is_list(obj: Any) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,9 +105,8 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
             f"validated against the newest available, {registry.kubernetes_version}"
         )
         yield Finding(_version_location(repo), message, True)
-    # Both only for documents judged as written (few when clusters build the rest):
-    # indexed on first use.
-    variables = functools.cache(lambda: _FluxVariables(repo))
+    variables = _FluxVariables(repo)
+    # Only for a missing field of a document judged as written: indexed on first use.
     patched = functools.cache(lambda: PatchedKinds(repo))
     # A patch file is judged on its own; its violations are not repeated on the
     # objects it patches (they point at the same line).
@@ -123,7 +122,7 @@ def _validate_repo(repo: Repo) -> Iterator[Finding]:
         if copies:
             yield from applied.findings(doc, copies)
         else:
-            yield from _object(doc, doc.data, registry, variables().of(doc.path), patched())
+            yield from _object(doc, doc.data, registry, variables.of(doc.path), patched)
     for kfile in repo.kustomize_files:
         yield from _kustomize_file(kfile.doc, registry, applied.kept)
     for warning in registry.warnings:  # a location missing, misspelt or unreachable
@@ -269,7 +268,6 @@ class _AppliedCopies:
             entry = contents.setdefault(key, (cluster, obj, {}, {}))
             entry[2][cluster] = None
             entry[3][_label(obj.applied_by)] = None
-        every_ks = {label for *_, labels in contents.values() for label in labels}
         seen: dict[tuple[Location, str], _Seen] = {}
         for cluster, obj, in_clusters, labels in contents.values():
             redact = self._reads_secrets(cluster, obj)
@@ -285,13 +283,17 @@ class _AppliedCopies:
                 entry.clusters.update(in_clusters)
                 entry.applied_by.update(labels)
                 entry.advisory = entry.advisory or advisory
+        if not seen:
+            return  # the usual case
+        every_ks = {label for *_, labels in contents.values() for label in labels}
         for (where, text), entry in seen.items():
             yield from self._finding(doc, where, text, entry, every_ks)
 
     def _validate(self, obj: DesiredObject, redact: bool) -> tuple[list[SchemaViolation], bool]:
-        """``obj``'s violations, and whether its schema is a bundled one."""
+        """``obj``'s violations, and whether its schema is a bundled one (asked only
+        when it has any: the flag is read with them)."""
         found = validate(obj.data, self._registry, redact=redact)
-        return found, _is_advisory(self._registry, obj.data)
+        return found, bool(found) and _is_advisory(self._registry, obj.data)
 
     def _finding(
         self, doc: DocumentRef, where: Location, text: str, entry: _Seen, every_ks: set[str]
@@ -414,7 +416,7 @@ def _object(
     data: Mapping[str, Any],
     registry: SchemaRegistry,
     variable_sets: Sequence[VariableSet],
-    patched: PatchedKinds,
+    patched: Callable[[], PatchedKinds],
 ) -> Iterator[Finding]:
     if is_list(data):
         for item in list_items(data):
@@ -422,11 +424,14 @@ def _object(
                 yield from _object(doc, item, registry, variable_sets, patched)
         return
     what = describe_object(data)
-    completed = patched.may_complete(doc.path, data.get("kind"))
+    completed: bool | None = None  # asked at the first missing field
     advisory = _is_advisory(registry, data)
     for violation, label in _violations(data, registry, variable_sets):
-        if completed and violation.code == "required":
-            continue  # a patch may add the field before the object is applied
+        if violation.code == "required":
+            if completed is None:
+                completed = patched().may_complete(doc.path, data.get("kind"))
+            if completed:
+                continue  # a patch may add the field before the object is applied
         message = f"{what}: {violation.message}"
         if label is not None:
             message += f" (with the variables of Kustomization {label})"
@@ -594,7 +599,8 @@ class _Recording(Mapping[str, str]):
 
 
 class _FluxVariables:
-    """The ``postBuild`` variables each Flux Kustomization substitutes, indexed once.
+    """The ``postBuild`` variables each Flux Kustomization substitutes, indexed once
+    (when first asked for).
 
     A Kustomization's variables are its ``substituteFrom`` ConfigMaps found in the
     repository (in order, later ones winning), then its inline ``substitute`` (which
@@ -605,6 +611,13 @@ class _FluxVariables:
 
     def __init__(self, repo: Repo) -> None:
         self._repo = repo
+        self._by_path: dict[str, tuple[VariableSet, ...]] = {}
+
+    @functools.cached_property
+    def _by_ks(self) -> dict[tuple[str | None, str], tuple[Mapping[str, str], frozenset[Any]]]:
+        """Each Kustomization's variables (indexed when a document it deploys is asked
+        about: none may be, when the clusters build every document)."""
+        repo = self._repo
         configmaps: dict[tuple[str | None, str], dict[str, str]] = {}
         for doc in repo.documents:
             if doc.kind == "ConfigMap" and doc.api_version == "v1" and doc.name:
@@ -619,7 +632,7 @@ class _FluxVariables:
                 )
                 for namespace in landed or (None,):
                     configmaps[(namespace, doc.name)] = data
-        self._by_ks: dict[tuple[str | None, str], tuple[Mapping[str, str], frozenset[Any]]] = {}
+        by_ks: dict[tuple[str | None, str], tuple[Mapping[str, str], frozenset[Any]]] = {}
         for ks in repo.kustomizations:
             if ks.doc.get("spec", "postBuild") is None:
                 continue
@@ -628,8 +641,8 @@ class _FluxVariables:
                 if source.kind == "ConfigMap":
                     merged.update(configmaps.get((ks.namespace, source.name), {}))
             merged.update(ks.substitute)
-            self._by_ks[ks.key] = (merged, frozenset(merged.items()))
-        self._by_path: dict[str, tuple[VariableSet, ...]] = {}
+            by_ks[ks.key] = (merged, frozenset(merged.items()))
+        return by_ks
 
     def of(self, path: str) -> tuple[VariableSet, ...]:
         """The distinct variable sets the Kustomizations deploying ``path`` apply."""
@@ -639,7 +652,7 @@ class _FluxVariables:
         sets: list[VariableSet] = []
         seen: set[frozenset[Any]] = set()
         for key in self._repo.deployed_by.get(path, ()):
-            entry = self._by_ks.get(key)
+            entry = self._by_ks.get(key)  # (indexed here, on first use)
             if entry is None or entry[1] in seen:
                 continue
             variables, identity = entry
