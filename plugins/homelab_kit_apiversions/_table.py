@@ -389,8 +389,21 @@ def uses(repo: Repo, only: Callable[[str, str], bool] | None = None) -> Iterator
     bootstrap applies) as written.  ``only``: just the uses whose apiVersion and kind
     it accepts (asked before any copy's provenance is worked out).
     """
+    # The files of the applied copies ``only`` accepts: a document of another file
+    # that ``only`` rejects as written has no use (its copies are of its own file),
+    # and its copies need not be looked up.
+    accepted: set[str] = set()
+    if only is not None:
+        accepted = {
+            obj.source.path
+            for cluster in repo.clusters
+            for obj in cluster.objects
+            if obj.applied_by is not None and only(obj.api_version, obj.kind)
+        }
     for doc in repo.documents:
         if not doc.api_version or not doc.kind:
+            continue
+        if only is not None and doc.path not in accepted and not only(doc.api_version, doc.kind):
             continue
         copies = applied_copies_by_cluster(repo, doc)
         if not copies:
