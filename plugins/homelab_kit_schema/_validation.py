@@ -261,19 +261,21 @@ class _AppliedCopies:
 
     def findings(self, doc: DocumentRef, copies: Copies) -> Iterator[Finding]:
         """The findings of ``doc``, from its applied ``copies``."""
-        contents: dict[str, tuple[str, DesiredObject, dict[str, None], dict[str, None]]] = {}
-        for cluster, obj in copies:
-            # One copy (the usual case) needs no key telling contents apart.
-            key = canonical_json(obj.data) if len(copies) > 1 else ""
-            entry = contents.setdefault(key, (cluster, obj, {}, {}))
-            entry[2][cluster] = None
-            entry[3][_label(obj.applied_by)] = None
+        if len(copies) == 1:  # the usual case: no contents to tell apart
+            cluster, obj = copies[0]
+            judged = self._judged(cluster, obj)
+            if not judged[0]:
+                return
+            groups = [(cluster, obj, {cluster: None}, {_label(obj.applied_by): None}, judged)]
+        else:
+            contents: dict[str, tuple[str, DesiredObject, dict[str, None], dict[str, None]]] = {}
+            for cluster, obj in copies:
+                entry = contents.setdefault(canonical_json(obj.data), (cluster, obj, {}, {}))
+                entry[2][cluster] = None
+                entry[3][_label(obj.applied_by)] = None
+            groups = [(*entry, self._judged(entry[0], entry[1])) for entry in contents.values()]
         seen: dict[tuple[Location, str], _Seen] = {}
-        for cluster, obj, in_clusters, labels in contents.values():
-            redact = self._reads_secrets(cluster, obj)
-            violations, advisory = self.kept.get(
-                obj, functools.partial(self._validate, obj, redact), redact
-            )
+        for cluster, obj, in_clusters, labels, (violations, advisory) in groups:
             for violation in violations:
                 where, substituted = self._where(doc, cluster, obj, violation)
                 if (where.path, where.line, violation.message) in self._in_patches:
@@ -283,11 +285,14 @@ class _AppliedCopies:
                 entry.clusters.update(in_clusters)
                 entry.applied_by.update(labels)
                 entry.advisory = entry.advisory or advisory
-        if not seen:
-            return  # the usual case
-        every_ks = {label for *_, labels in contents.values() for label in labels}
+        every_ks = {label for _, _, _, labels, _ in groups for label in labels}
         for (where, text), entry in seen.items():
             yield from self._finding(doc, where, text, entry, every_ks)
+
+    def _judged(self, cluster: str, obj: DesiredObject) -> tuple[list[SchemaViolation], bool]:
+        """:meth:`_validate` of ``obj``, kept across runs."""
+        redact = self._reads_secrets(cluster, obj)
+        return self.kept.get(obj, functools.partial(self._validate, obj, redact), redact)
 
     def _validate(self, obj: DesiredObject, redact: bool) -> tuple[list[SchemaViolation], bool]:
         """``obj``'s violations, and whether its schema is a bundled one (asked only
