@@ -134,8 +134,8 @@ def _is_release(obj: DesiredObject) -> bool:
 
 
 def _place(doc: DocumentRef) -> tuple[str, int]:
-    where = doc.location()
-    return (where.path, where.line)
+    """Which document ``doc`` is: its file and its index there (no position to look up)."""
+    return (doc.path, doc.index)
 
 
 # --------------------------------------------------------------------------- values
