@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import struct
 import time
 import types
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
@@ -214,17 +218,22 @@ def build_shared(repo: Repo) -> None:
 _FORKED: tuple[Repo, Sequence[Check], Config, Reuse | None] | None = None
 
 
-def _run_group(numbers: Sequence[int]) -> tuple[bytes, dict[str, Any] | None]:
-    """In a forked process: the pickled outcome of ``checks[n]`` for each number, and
-    what the checks kept (:meth:`Reuse.share`, with the cache) for the next run."""
+def _run_group(numbers: Sequence[int]) -> bytes | None:
+    """In a forked process: the outcome of ``checks[n]`` for each number and what
+    the checks kept (:meth:`Reuse.share`, with the cache) for the next run, pickled
+    together; None when the outcomes do not pickle (the group runs again in the
+    process that forked this one, whose own records then count it)."""
     import pickle
 
     assert _FORKED is not None
     repo, checks, config, reuse = _FORKED
     if reuse is not None:
         reuse.forked()  # this group's share only: what the process did before went back
-    found = pickle.dumps([_run_one(repo, checks[n], config) for n in numbers])
-    return found, reuse.share() if reuse is not None else None
+    found = [_run_one(repo, checks[n], config) for n in numbers]
+    try:
+        return pickle.dumps((found, reuse.share() if reuse is not None else None))
+    except Exception:  # an unpicklable diagnostic (a fix holding a function)
+        return None
 
 
 def _groups(checks: Sequence[Check], numbers: Iterable[int]) -> list[list[int]]:
@@ -245,11 +254,13 @@ def _run_all(
 ) -> list[Outcome]:
     """Each check's outcome, in ``checks`` order, over ``jobs`` processes.
 
-    Worker processes take plugins' groups of checks from the front, this process
-    from the back.  A group whose findings cannot come back (an unpicklable
-    diagnostic) runs again here.  Checks ``reuse`` may answer (those with a scope)
-    run here, first; what a worker's checks keep per object comes back with their
-    findings and is merged into ``reuse`` (:meth:`Reuse.merge`).
+    Plugins' groups of checks are claimed one at a time (:class:`_Claims`): forked
+    worker processes from the front, this process from the back, so no process
+    holds a group it has not started.  A worker sends each group's outcome back as
+    it finishes it; a group whose outcome does not pickle or unpickle, or that a
+    worker never delivered (it died), runs here.  Checks ``reuse`` may answer
+    (those with a scope) run here, first; what a worker's checks keep per object
+    comes back with their findings and is merged into ``reuse`` (:meth:`Reuse.merge`).
     """
     results: list[Outcome | None] = [None] * len(checks)
 
@@ -258,6 +269,9 @@ def _run_all(
             results[n] = outcome
         if progress is not None:
             progress("check", sum(r is not None for r in results), len(checks))
+
+    def run_here(group: Sequence[int]) -> None:
+        done(group, [_run_one(repo, checks[n], config) for n in group])
 
     if progress is not None:
         progress("check", 0, len(checks))
@@ -269,48 +283,188 @@ def _run_all(
                 done([n], [reuse.run(check, options, _runner(check, config, options))])
         numbers = [n for n, check in enumerate(checks) if check.scope is None]
     groups = _groups(checks, numbers)
-    if not groups:
-        return [r or (False, []) for r in results]
-    if jobs <= 1 or len(groups) < 2 or not _can_fork():  # 0 (auto) runs here too
-        for group in groups:
-            done(group, [_run_one(repo, checks[n], config) for n in group])
-        return [r or (False, []) for r in results]
-    import concurrent.futures
-    import multiprocessing
-    import pickle
+    if jobs > 1 and len(groups) > 1 and _can_fork():  # 0 (auto) runs here
+        import pickle
 
-    global _FORKED
-    _FORKED = (repo, checks, config, reuse)
-    build_shared(repo)
-    try:
-        with concurrent.futures.ProcessPoolExecutor(
-            min(jobs, len(groups)) - 1, mp_context=multiprocessing.get_context("fork")
-        ) as pool:
-            futures = [pool.submit(_run_group, group) for group in groups]
-            for future, group in zip(reversed(futures), reversed(groups), strict=True):
-                if not future.cancel():
-                    break  # a worker has it, and every group before it
-                done(group, [_run_one(repo, checks[n], config) for n in group])
-            for future, group in zip(futures, groups, strict=True):
-                if future.cancelled():
-                    continue
-                try:
-                    pickled, shared = future.result()
-                    found = pickle.loads(pickled)
-                except Exception:  # unpicklable findings, a lost worker: run it here
-                    found = [_run_one(repo, checks[n], config) for n in group]
-                else:
-                    if reuse is not None:
-                        reuse.merge(shared)
-                done(group, found)
-    except OSError:
-        # No processes to be had here (a sandbox): run what is left in-process.
-        for group in groups:
-            if results[group[0]] is None:
-                done(group, [_run_one(repo, checks[n], config) for n in group])
-    finally:
-        _FORKED = None
+        def delivered(index: int, blob: bytes) -> None:
+            try:
+                found, shared = pickle.loads(blob)
+            except Exception:  # an outcome that does not unpickle here: runs here, below
+                return
+            if reuse is not None:
+                reuse.merge(shared)
+            done(groups[index], found)
+
+        global _FORKED
+        _FORKED = (repo, checks, config, reuse)
+        build_shared(repo)
+        try:
+            _dispatch(groups, min(jobs, len(groups)) - 1, run_here, delivered)
+        except OSError:
+            pass  # no processes to be had here (a sandbox): what is left runs here
+        finally:
+            _FORKED = None
+    for group in groups:  # in one process, or what no worker delivered
+        if results[group[0]] is None:
+            run_here(group)
     return [r or (False, []) for r in results]
+
+
+_FRAME = struct.Struct("<ii")  # a group's index, the length of its pickle in the file
+_COUNTERS = struct.Struct("<ii")  # the next group from the front, the end of what is left
+
+
+class _Claims:
+    """Which groups are left, in an unnamed file every forked process shares: each
+    claim is made under a record lock, which dies with its holder (a worker killed
+    mid-claim leaves the others free to go on)."""
+
+    def __init__(self, count: int) -> None:
+        self.fd = _unnamed_file("homelab-kit-claims")
+        os.pwrite(self.fd, _COUNTERS.pack(0, count), 0)
+
+    def take(self, front: bool) -> int | None:
+        """The next group from the front (a worker) or the back (this process)."""
+        import fcntl
+
+        fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        try:
+            low: int
+            high: int
+            low, high = _COUNTERS.unpack(os.pread(self.fd, _COUNTERS.size, 0))
+            if low >= high:
+                return None
+            low, high = (low + 1, high) if front else (low, high - 1)
+            os.pwrite(self.fd, _COUNTERS.pack(low, high), 0)
+            return low - 1 if front else high
+        finally:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN)
+
+
+def _dispatch(
+    groups: Sequence[Sequence[int]],
+    workers: int,
+    run_here: Callable[[Sequence[int]], None],
+    delivered: Callable[[int, bytes], None],
+) -> None:
+    """Run ``groups`` over this process and up to ``workers`` forked ones.
+
+    Each worker writes each group's pickled outcome (:func:`_run_group`) to its own
+    unnamed file and then its index and length to its own pipe (a few bytes: a
+    worker never waits for this process to read), and claims the next group.  This
+    process runs a group from the back, then hands what came back to ``delivered``,
+    until no group is left; then waits for the workers' last groups.  Workers are
+    killed and reaped on the way out, whatever happened; what they did not deliver
+    is left to the caller.
+    """
+    claims = _Claims(len(groups))
+    parent = os.getpid()
+    workers_: list[tuple[int, int, int]] = []  # (pid, read end of its pipe, its file)
+    try:
+        for _ in range(workers):
+            try:
+                out = _unnamed_file("homelab-kit-outcomes")
+            except OSError:
+                break
+            read, write = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:  # no more processes: this one does the rest
+                for fd in (read, write, out):
+                    os.close(fd)
+                break
+            if pid == 0:  # the worker: it never returns into the caller
+                others = [fd for w in workers_ for fd in w[1:]]
+                _work(claims, groups, parent, write, out, [*others, read])
+            os.close(write)
+            workers_.append((pid, read, out))
+        pending = {read: (bytearray(), out, [0]) for _, read, out in workers_}
+        for read in pending:
+            os.set_blocking(read, False)
+        while (index := claims.take(front=False)) is not None:
+            run_here(groups[index])
+            for read, (buffer, out, offset) in pending.items():
+                _drain(read, buffer, out, offset, delivered, block=False)
+        for read, (buffer, out, offset) in pending.items():
+            os.set_blocking(read, True)
+            _drain(read, buffer, out, offset, delivered, block=True)
+    finally:
+        for pid, read, out in workers_:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+            os.close(read)
+            os.close(out)
+        os.close(claims.fd)
+
+
+def _work(
+    claims: _Claims,
+    groups: Sequence[Sequence[int]],
+    parent: int,
+    pipe: int,
+    out: int,
+    others: Sequence[int],
+) -> NoReturn:
+    """A forked worker: claim groups from the front and deliver each, until none is
+    left or the process that forked it has gone."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the main process ends it
+        for fd in others:
+            os.close(fd)
+        while os.getppid() == parent and (index := claims.take(front=True)) is not None:
+            blob = _run_group(groups[index])
+            if blob is None:
+                continue  # not delivered: it runs in the main process
+            view = memoryview(blob)
+            while view:
+                view = view[os.write(out, view) :]
+            os.write(pipe, _FRAME.pack(index, len(blob)))
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _drain(
+    read: int,
+    buffer: bytearray,
+    out: int,
+    offset: list[int],
+    delivered: Callable[[int, bytes], None],
+    block: bool,
+) -> None:
+    """Hand what a worker delivered (the frames on its pipe, each pickle at
+    ``offset`` in its file) to ``delivered``; with ``block``, until the worker has
+    closed its pipe (it ended, or died)."""
+    while True:
+        try:
+            data = os.read(read, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        buffer += data
+        while len(buffer) >= _FRAME.size:
+            index, length = _FRAME.unpack_from(buffer)
+            del buffer[: _FRAME.size]
+            blob = os.pread(out, length, offset[0])
+            offset[0] += length
+            delivered(index, blob)
+        if not data:
+            return
+
+
+def _unnamed_file(name: str) -> int:
+    """A file no other program sees, shared with the processes forked after it."""
+    try:
+        return os.memfd_create(name, os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # not Linux
+        import tempfile
+
+        with tempfile.TemporaryFile() as f:
+            return os.dup(f.fileno())
 
 
 def _can_fork() -> bool:

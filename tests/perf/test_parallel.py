@@ -289,3 +289,182 @@ def test_cached_parallel_runs_follow_a_change_as_a_fresh_single_process(
     after = _cached_json(root)
     assert after == _lint_json(root, "--jobs", "1")
     assert after != _lint_json(generated, "--jobs", "1")
+
+
+# ------------------------------------------------ how groups go to the processes
+
+
+def _counting(
+    check_id: str, plugin: str, runs: Path, *, sleep: float = 0.0, wait: bool = False
+) -> Check:
+    """A check that appends ``check_id pid`` to ``runs`` each time it runs (a file:
+    forked processes' runs are seen here) and finds one thing.  With ``wait``, run
+    in this process it first waits (30 s at most) until a worker ran a check, so
+    that one does, however busy the machine (in a ``--jobs 1`` run it does not wait:
+    ``runs`` does not exist yet at its start... so callers make ``wait`` checks
+    only for the parallel run)."""
+    main = os.getpid()
+
+    def function(repo: Any, options: Any) -> Iterator[Diagnostic]:
+        import time
+
+        time.sleep(sleep)
+        deadline = time.monotonic() + 30
+        while wait and os.getpid() == main and time.monotonic() < deadline:
+            if runs.exists() and any(p != main for _, p in _runs(runs)):
+                break
+            time.sleep(0.01)
+        with runs.open("a") as out:
+            out.write(f"{check_id} {os.getpid()}\n")
+        yield Diagnostic(Location("kubernetes/flux/cluster/ks.yaml", 1, 1), "x", check_id)
+
+    return _check(check_id, function, plugin)
+
+
+def _runs(runs: Path) -> list[tuple[str, int]]:
+    return [(c, int(p)) for c, p in (line.split() for line in runs.read_text().splitlines())]
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_every_group_runs_exactly_once_and_both_processes_work(
+    reference_root: Path, tmp_path: Path, jobs: int
+) -> None:
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    runs = tmp_path / "runs"
+
+    # Eight plugins of two checks; each check takes a little while, so both sides claim.
+    # This process claims from the back: its first check waits until a worker ran one.
+    def make(wait: bool) -> list[Check]:
+        return [
+            _counting(f"{p}-{n}", f"plugin{p}", runs, sleep=0.02, wait=wait and p == "h")
+            for p in "abcdefgh"
+            for n in (1, 2)
+        ]
+
+    serial = run_checks(repo, make(False), config, jobs=1).diagnostics
+    runs.unlink()
+    checks = make(True)
+    parallel = run_checks(repo, checks, config, jobs=jobs).diagnostics
+    assert parallel == serial
+    seen = _runs(runs)
+    assert sorted(c for c, _ in seen) == sorted(c.id for c in checks)  # each once
+    by_plugin = {c[0]: {p for cc, p in seen if cc[0] == c[0]} for c, _ in seen}
+    assert all(len(pids) == 1 for pids in by_plugin.values())  # a group stays together
+    assert os.getpid() in {p for _, p in seen}  # this process took its share
+    assert len({p for _, p in seen}) > 1  # and a worker took its own
+
+
+def test_a_killed_worker_leaves_its_groups_to_this_process(
+    reference_root: Path, tmp_path: Path
+) -> None:
+    """A worker killed mid-run: what it did not deliver runs here, same findings."""
+    import signal
+
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    runs = tmp_path / "runs"
+    main = os.getpid()
+
+    def killer(repo: Any, options: Any) -> Iterator[Diagnostic]:
+        if os.getpid() != main:
+            os.kill(os.getpid(), signal.SIGKILL)  # the worker dies mid-group
+        yield from _findings_of()
+
+    # The worker claims from the front: its first group finishes, its second kills it.
+    def make(wait: bool) -> list[Check]:
+        return [
+            _counting("a-1", "pa", runs),
+            _check("b-killer", killer, "pb"),
+            _counting("b-2", "pb", runs),
+            *(_counting(f"{p}-1", f"p{p}", runs) for p in "cde"),
+            _counting("f-1", "pf", runs, wait=wait),  # here, until the worker delivered a-1
+        ]
+
+    serial = run_checks(repo, make(False), config, jobs=1).diagnostics
+    runs.unlink()
+    checks = make(True)
+    parallel = run_checks(repo, checks, config, jobs=2).diagnostics
+    assert parallel == serial
+    seen = _runs(runs)
+    assert sorted(c for c, _ in seen) == sorted(c.id for c in checks if c.id != "b-killer")
+    assert ("b-2", main) in seen  # the killed worker's group ran here
+    assert [c for c, p in seen if p != main] == ["a-1"]  # delivered before it died
+    _assert_no_children()
+
+
+def _assert_no_children() -> None:
+    """Every worker forked was reaped: this process has no child left."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_an_outcome_that_does_not_unpickle_runs_here(
+    reference_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    runs = tmp_path / "runs"
+    serial = run_checks(
+        repo, [_counting(f"{p}-1", f"p{p}", runs) for p in "abcd"], config, jobs=1
+    ).diagnostics
+    runs.unlink()
+    checks = [_counting(f"{p}-1", f"p{p}", runs, wait=p == "d") for p in "abcd"]
+    engine = importlib.import_module("homelab_kit.lint.engine")
+    real = engine._run_group
+
+    def broken(numbers: Any) -> bytes | None:
+        blob = real(numbers)
+        return None if blob is None else b"\x80not a pickle"
+
+    monkeypatch.setattr(engine, "_run_group", broken)  # inherited by the forked worker
+    parallel = run_checks(repo, checks, config, jobs=2).diagnostics
+    assert parallel == serial
+    seen = _runs(runs)
+    # What the worker ran came back unreadable and ran again here; all else once.
+    worker = [c for c, p in seen if p != os.getpid()]
+    assert worker
+    assert sorted(c for c, p in seen if p == os.getpid()) == sorted(c.id for c in checks)
+    _assert_no_children()
+
+
+def test_no_fork_runs_every_group_here(
+    reference_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    runs = tmp_path / "runs"
+    checks = [_counting(f"{p}-1", f"p{p}", runs) for p in "abcd"]
+    serial = run_checks(repo, checks, config, jobs=1).diagnostics
+    runs.unlink()
+
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert run_checks(repo, checks, config, jobs=2).diagnostics == serial
+    assert sorted(_runs(runs)) == sorted((c.id, os.getpid()) for c in checks)
+
+
+def test_an_interrupt_here_ends_the_worker(reference_root: Path, tmp_path: Path) -> None:
+    """KeyboardInterrupt in this process mid-run: the worker is killed and reaped."""
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    main = os.getpid()
+
+    def interrupt(repo: Any, options: Any) -> Iterator[Diagnostic]:
+        if os.getpid() == main:
+            raise KeyboardInterrupt
+        yield from _findings_of()
+
+    def slow(repo: Any, options: Any) -> Iterator[Diagnostic]:
+        import time
+
+        time.sleep(30)  # the worker is still busy when this process stops
+        yield from _findings_of()
+
+    checks = [_check("a-slow", slow, "pa"), _check("b-plain", _plain, "pb")]
+    checks.append(_check("c-interrupt", interrupt, "pc"))
+    with pytest.raises(KeyboardInterrupt):
+        run_checks(repo, checks, config, jobs=2)
+    _assert_no_children()
