@@ -295,14 +295,13 @@ def test_cached_parallel_runs_follow_a_change_as_a_fresh_single_process(
 
 
 def _counting(
-    check_id: str, plugin: str, runs: Path, *, sleep: float = 0.0, wait: bool = False
+    check_id: str, plugin: str, runs: Path, *, sleep: float = 0.0, wait: str | None = None
 ) -> Check:
     """A check that appends ``check_id pid`` to ``runs`` each time it runs (a file:
     forked processes' runs are seen here) and finds one thing.  With ``wait``, run
-    in this process it first waits (30 s at most) until a worker ran a check, so
-    that one does, however busy the machine (in a ``--jobs 1`` run it does not wait:
-    ``runs`` does not exist yet at its start... so callers make ``wait`` checks
-    only for the parallel run)."""
+    in this process it first waits (30 s at most) until a worker wrote a line
+    starting with ``wait`` ("" for any), so that a worker works however busy the
+    machine (callers leave ``wait`` out of their ``--jobs 1`` run)."""
     main = os.getpid()
 
     def function(repo: Any, options: Any) -> Iterator[Diagnostic]:
@@ -310,8 +309,8 @@ def _counting(
 
         time.sleep(sleep)
         deadline = time.monotonic() + 30
-        while wait and os.getpid() == main and time.monotonic() < deadline:
-            if runs.exists() and any(p != main for _, p in _runs(runs)):
+        while wait is not None and os.getpid() == main and time.monotonic() < deadline:
+            if runs.exists() and any(p != main and c.startswith(wait) for c, p in _runs(runs)):
                 break
             time.sleep(0.01)
         with runs.open("a") as out:
@@ -325,6 +324,12 @@ def _runs(runs: Path) -> list[tuple[str, int]]:
     return [(c, int(p)) for c, p in (line.split() for line in runs.read_text().splitlines())]
 
 
+def _assert_no_children() -> None:
+    """Every worker forked was reaped: this process has no child left."""
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
 @pytest.mark.parametrize("jobs", [2, 3])
 def test_every_group_runs_exactly_once_and_both_processes_work(
     reference_root: Path, tmp_path: Path, jobs: int
@@ -333,18 +338,16 @@ def test_every_group_runs_exactly_once_and_both_processes_work(
     config = load_config(reference_root)
     runs = tmp_path / "runs"
 
-    # Eight plugins of two checks; each check takes a little while, so both sides claim.
-    # This process claims from the back: its first check waits until a worker ran one.
-    def make(wait: bool) -> list[Check]:
+    def make(wait: str | None) -> list[Check]:  # eight plugins of two checks
         return [
-            _counting(f"{p}-{n}", f"plugin{p}", runs, sleep=0.02, wait=wait and p == "h")
+            _counting(f"{p}-{n}", f"plugin{p}", runs, sleep=0.02, wait=wait)
             for p in "abcdefgh"
             for n in (1, 2)
         ]
 
-    serial = run_checks(repo, make(False), config, jobs=1).diagnostics
+    serial = run_checks(repo, make(None), config, jobs=1).diagnostics
     runs.unlink()
-    checks = make(True)
+    checks = make("")
     parallel = run_checks(repo, checks, config, jobs=jobs).diagnostics
     assert parallel == serial
     seen = _runs(runs)
@@ -353,6 +356,7 @@ def test_every_group_runs_exactly_once_and_both_processes_work(
     assert all(len(pids) == 1 for pids in by_plugin.values())  # a group stays together
     assert os.getpid() in {p for _, p in seen}  # this process took its share
     assert len({p for _, p in seen}) > 1  # and a worker took its own
+    _assert_no_children()
 
 
 def test_a_killed_worker_leaves_its_groups_to_this_process(
@@ -367,36 +371,36 @@ def test_a_killed_worker_leaves_its_groups_to_this_process(
     main = os.getpid()
 
     def killer(repo: Any, options: Any) -> Iterator[Diagnostic]:
-        if os.getpid() != main:
-            os.kill(os.getpid(), signal.SIGKILL)  # the worker dies mid-group
+        """In a worker that delivered a group already: mark it, and die mid-group."""
+        me = os.getpid()
+        if me != main and runs.exists() and any(p == me for _, p in _runs(runs)):
+            with runs.open("a") as out:
+                out.write(f"killed {me}\n")
+            os.kill(me, signal.SIGKILL)
         yield from _findings_of()
 
-    # The worker claims from the front: its first group finishes, its second kills it.
-    def make(wait: bool) -> list[Check]:
+    def make(wait: str | None) -> list[Check]:
+        # Here, each group waits until a worker delivered one and died in its next.
         return [
-            _counting("a-1", "pa", runs),
-            _check("b-killer", killer, "pb"),
-            _counting("b-2", "pb", runs),
-            *(_counting(f"{p}-1", f"p{p}", runs) for p in "cde"),
-            _counting("f-1", "pf", runs, wait=wait),  # here, until the worker delivered a-1
+            check
+            for p in "abcde"
+            for check in (
+                _check(f"{p}-0-killer", killer, f"p{p}"),
+                _counting(f"{p}-1", f"p{p}", runs, wait=wait),
+            )
         ]
 
-    serial = run_checks(repo, make(False), config, jobs=1).diagnostics
+    serial = run_checks(repo, make(None), config, jobs=1).diagnostics
     runs.unlink()
-    checks = make(True)
+    checks = make("killed")
     parallel = run_checks(repo, checks, config, jobs=2).diagnostics
     assert parallel == serial
     seen = _runs(runs)
-    assert sorted(c for c, _ in seen) == sorted(c.id for c in checks if c.id != "b-killer")
-    assert ("b-2", main) in seen  # the killed worker's group ran here
-    assert [c for c, p in seen if p != main] == ["a-1"]  # delivered before it died
+    worker = [c for c, p in seen if p != main]
+    assert len(worker) == 2  # one group delivered, then killed in the next
+    assert worker[1] == "killed"
+    assert sorted(c for c, _ in seen if c != "killed") == [f"{p}-1" for p in "abcde"]
     _assert_no_children()
-
-
-def _assert_no_children() -> None:
-    """Every worker forked was reaped: this process has no child left."""
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
 
 
 def test_an_outcome_that_does_not_unpickle_runs_here(
@@ -409,7 +413,7 @@ def test_an_outcome_that_does_not_unpickle_runs_here(
         repo, [_counting(f"{p}-1", f"p{p}", runs) for p in "abcd"], config, jobs=1
     ).diagnostics
     runs.unlink()
-    checks = [_counting(f"{p}-1", f"p{p}", runs, wait=p == "d") for p in "abcd"]
+    checks = [_counting(f"{p}-1", f"p{p}", runs, wait="") for p in "abcd"]
     engine = importlib.import_module("homelab_kit.lint.engine")
     real = engine._run_group
 
@@ -422,8 +426,7 @@ def test_an_outcome_that_does_not_unpickle_runs_here(
     assert parallel == serial
     seen = _runs(runs)
     # What the worker ran came back unreadable and ran again here; all else once.
-    worker = [c for c, p in seen if p != os.getpid()]
-    assert worker
+    assert [c for c, p in seen if p != os.getpid()]
     assert sorted(c for c, p in seen if p == os.getpid()) == sorted(c.id for c in checks)
     _assert_no_children()
 
@@ -446,7 +449,7 @@ def test_no_fork_runs_every_group_here(
     assert sorted(_runs(runs)) == sorted((c.id, os.getpid()) for c in checks)
 
 
-def test_an_interrupt_here_ends_the_worker(reference_root: Path, tmp_path: Path) -> None:
+def test_an_interrupt_here_ends_the_worker(reference_root: Path) -> None:
     """KeyboardInterrupt in this process mid-run: the worker is killed and reaped."""
     repo = load(reference_root)
     config = load_config(reference_root)
@@ -460,11 +463,14 @@ def test_an_interrupt_here_ends_the_worker(reference_root: Path, tmp_path: Path)
     def slow(repo: Any, options: Any) -> Iterator[Diagnostic]:
         import time
 
-        time.sleep(30)  # the worker is still busy when this process stops
+        time.sleep(30)  # a worker is still busy when this process stops
         yield from _findings_of()
 
-    checks = [_check("a-slow", slow, "pa"), _check("b-plain", _plain, "pb")]
-    checks.append(_check("c-interrupt", interrupt, "pc"))
+    checks = [
+        check
+        for p in "abc"
+        for check in (_check(f"{p}-1", interrupt, f"p{p}"), _check(f"{p}-2", slow, f"p{p}"))
+    ]
     with pytest.raises(KeyboardInterrupt):
         run_checks(repo, checks, config, jobs=2)
     _assert_no_children()
