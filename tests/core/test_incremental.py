@@ -790,8 +790,32 @@ def test_an_unused_chart_source_follows_the_reference_that_changed(
 # ------------------------------------------------------- per object, in check processes
 
 
+@pytest.fixture
+def worker_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In ``--jobs 2`` check phases, this process claims no group before the check
+    process has claimed the first one (which of them claims first is otherwise a race:
+    a check process slow to start leaves every group to this one)."""
+    import os
+    import time
+
+    from homelab_kit.lint import engine
+
+    real = engine._Claims.take
+
+    def take(self: Any, front: bool) -> int | None:
+        deadline = time.monotonic() + 60  # a worker that died: go on without it
+        while not front and time.monotonic() < deadline:
+            taken, _ = engine._COUNTERS.unpack(os.pread(self.fd, engine._COUNTERS.size, 0))
+            if taken:
+                break
+            time.sleep(0.002)
+        return real(self, front)
+
+    monkeypatch.setattr(engine._Claims, "take", take)
+
+
 def test_check_processes_keep_per_object_what_one_process_keeps(
-    repo: Path, runs: list[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo: Path, runs: list[Any], worker_first: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Checks run in two processes with the cache: the tables a worker's checks used
     come back, and the next run reuses exactly what a one-process sequence does."""
@@ -879,7 +903,7 @@ class _UnpicklablePlugin:
 
 
 def test_a_table_a_check_process_cannot_pickle_is_worked_out_again(
-    repo: Path, runs: list[Any]
+    repo: Path, runs: list[Any], worker_first: None
 ) -> None:
     from homelab_kit.config import load_config
     from homelab_kit.plugins import PluginManager
@@ -945,7 +969,7 @@ class _SharedTablePlugins:
 
 
 def test_a_table_two_processes_share_keeps_what_each_asked_about(
-    repo: Path, runs: list[Any]
+    repo: Path, runs: list[Any], worker_first: None
 ) -> None:
     from homelab_kit.config import load_config
     from homelab_kit.plugins import PluginManager
