@@ -171,16 +171,23 @@ def _key(script: str, filename: str) -> tuple[str, int | None]:
 
 
 def _with_constant(code: CodeType, old: int, new: int) -> CodeType:
-    """``code`` with the constant ``old`` (in it or a function it makes) as ``new``."""
-    consts = tuple(
-        new
-        if type(c) is int and c == old
-        else _with_constant(c, old, new)
-        if isinstance(c, CodeType)
-        else c
-        for c in code.co_consts
-    )
+    """``code`` with the constant ``old`` (in it, in a tuple constant the compiler
+    folded, e.g. ``hash((N,))`` of a class with no hashed field, or in a function it
+    makes) as ``new``."""
+    consts = tuple(_replaced(c, old, new) for c in code.co_consts)
     return code.replace(co_consts=consts) if consts != code.co_consts else code
+
+
+def _replaced(const: Any, old: int, new: int) -> Any:
+    if type(const) is int and const == old:
+        return new
+    if isinstance(const, CodeType):
+        return _with_constant(const, old, new)
+    if type(const) is tuple:
+        return tuple(_replaced(c, old, new) for c in const)
+    if type(const) is frozenset:
+        return frozenset(_replaced(c, old, new) for c in const)
+    return const
 
 
 def _compile_and_eval(
@@ -237,6 +244,15 @@ def fill() -> int:
     return len(_codes)
 
 
+def _mode() -> int:
+    """The file's permissions: those of this module's source, as a ``.pyc``'s, never
+    writable by others (loading it runs its code)."""
+    try:
+        return os.stat(__file__).st_mode & 0o644
+    except OSError:
+        return 0o644
+
+
 def _write(*, force: bool = False) -> None:
     """Store what this run compiled (atomically), unless bytecode is not to be written."""
     if _path is None or (sys.dont_write_bytecode and not force):
@@ -245,7 +261,7 @@ def _write(*, force: bool = False) -> None:
     tmp = f"{_path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(_path), exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(_header + marshal.dumps(codes))
         os.replace(tmp, _path)

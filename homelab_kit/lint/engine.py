@@ -321,7 +321,11 @@ class _Claims:
 
     def __init__(self, count: int) -> None:
         self.fd = _unnamed_file("homelab-kit-claims")
-        os.pwrite(self.fd, _COUNTERS.pack(0, count), 0)
+        try:
+            os.pwrite(self.fd, _COUNTERS.pack(0, count), 0)
+        except OSError:
+            os.close(self.fd)
+            raise
 
     def take(self, front: bool) -> int | None:
         """The next group from the front (a worker) or the back (this process)."""
@@ -366,7 +370,11 @@ def _dispatch(
                 out = _unnamed_file("homelab-kit-outcomes")
             except OSError:
                 break
-            read, write = os.pipe()
+            try:
+                read, write = os.pipe()
+            except OSError:  # no descriptors left: this one does the rest
+                os.close(out)
+                break
             try:
                 pid = os.fork()
             except OSError:  # no more processes: this one does the rest

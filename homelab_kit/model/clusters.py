@@ -465,6 +465,10 @@ def _build(
                 force, progressed = not progressed, False
                 pending.extend(deferred)
                 deferred = []
+            if horizon == 0 and frontier is not None:
+                # (an item that ended the last frontier was skipped or deferred)
+                frontier.close()
+                frontier = None
             if horizon == 0 and jobs > 1 and len(pending) >= PARALLEL_FRONTIER:
                 frontier = _build_ahead(repo.root, pending, built, sources, force, tree, jobs)
                 horizon = len(pending)
@@ -648,15 +652,16 @@ def _build_one(
 PARALLEL_FRONTIER = 64
 _CHUNK = 16  # Kustomizations a process builds at a time, at most
 
-_PROCESSES: ContextVar[int] = ContextVar("homelab_kit_build_processes", default=0)
+_PROCESSES: ContextVar[int] = ContextVar("homelab_kit_build_processes", default=1)
 
 
 @contextlib.contextmanager
 def processes(jobs: int) -> Iterator[None]:
     """Desired-state builds in this block use ``jobs`` processes (``--jobs``).
 
-    1 builds in this process alone, N > 1 in up to N, 0 (the default) one per spare
-    CPU on a repository large enough to gain
+    1 (outside any such block: a library's ``repo.clusters``, which may run in a
+    process with threads, where forking is unsafe) builds in this process alone,
+    N > 1 in up to N, 0 one per spare CPU on a repository large enough to gain
     (:func:`homelab_kit.model.loader.parse_jobs`).
     """
     token = _PROCESSES.set(jobs)

@@ -70,6 +70,18 @@ PROBE = textwrap.dedent(
     class Sub(Point):
         z: int = 1
 
+    @attrs.frozen
+    class Empty:
+        pass
+
+    @attrs.frozen
+    class Other:
+        pass
+
+    # No hashed field: attrs hashes a one-number tuple, a constant the compiler folds.
+    assert hash(Empty()) == hash((hash("<attrs generated hash __main__.Empty>"),))
+    assert hash(Empty()) != hash(Other())
+
     point = Point(1, 2)
     assert hash(point) == hash(Point(1, 2)) and point == Point(1, 2) and point != Point(2, 1)
     assert Cached("A") == Cached("a") and hash(Cached("A")) == hash(Cached("A"))
@@ -84,7 +96,7 @@ PROBE = textwrap.dedent(
 )
 
 
-def _probe(tmp_path: Path, **env: str) -> dict:
+def _probe(tmp_path: Path, umask: int | None = None, **env: str) -> dict:
     out = tmp_path / "out.json"
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(out)],
@@ -97,6 +109,7 @@ def _probe(tmp_path: Path, **env: str) -> dict:
             **env,
         },
         check=False,
+        preexec_fn=None if umask is None else (lambda: os.umask(umask)),
     )
     assert done.returncode == 0, done.stderr
     return json.loads(out.read_text())
@@ -195,3 +208,11 @@ def test_filling_the_cache_ahead_as_compileall_does(tmp_path: Path):
     done = subprocess.run(lint, capture_output=True, text=True, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr + done.stdout
     assert stored.read_bytes() == filled
+
+
+def test_the_file_is_never_writable_by_others(tmp_path: Path):
+    """Loading the file runs its code: under a umask of 0 (a container's root) it is
+    still written as the module's source is, at most rw-r--r--."""
+    _probe(tmp_path, umask=0)
+    (stored,) = _cache_files(tmp_path)
+    assert stored.stat().st_mode & 0o133 == 0

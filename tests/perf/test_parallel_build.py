@@ -331,3 +331,19 @@ def test_lint_builds_in_the_processes_its_jobs_ask_for(
     two = homelab_kit.lint(generated_small, jobs=2)
     assert _ahead(forced)
     assert two.diagnostics == one.diagnostics
+
+
+def test_outside_lint_a_build_stays_in_this_process(
+    generated_small: Path, forced: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``repo.clusters`` asked by a library (no ``processes`` block) never forks."""
+    from homelab_kit.model import loader
+
+    monkeypatch.setattr(loader.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(loader, "available_cpus", lambda: 2)
+    monkeypatch.setattr(loader, "PARALLEL_THRESHOLD", 1)
+    config = load_config(generated_small)
+    pm = PluginManager(autoload=False)
+    pm.hook.homelab_kit_configure(config=config)
+    assert load(generated_small, load_options(config, pm)).clusters
+    assert _ahead(forced) == []
