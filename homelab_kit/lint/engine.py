@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
+from homelab_kit.claims import Claims, unnamed_file
 from homelab_kit.config import Config
 from homelab_kit.diagnostic import Diagnostic, Severity
 from homelab_kit.errors import PluginError
@@ -254,7 +255,7 @@ def _run_all(
 ) -> list[Outcome]:
     """Each check's outcome, in ``checks`` order, over ``jobs`` processes.
 
-    Plugins' groups of checks are claimed one at a time (:class:`_Claims`): forked
+    Plugins' groups of checks are claimed one at a time (:class:`Claims`): forked
     worker processes from the front, this process from the back, so no process
     holds a group it has not started.  A worker sends each group's outcome back as
     it finishes it; a group whose outcome does not pickle or unpickle, or that a
@@ -311,38 +312,6 @@ def _run_all(
 
 
 _FRAME = struct.Struct("<ii")  # a group's index, the length of its pickle in the file
-_COUNTERS = struct.Struct("<ii")  # the next group from the front, the end of what is left
-
-
-class _Claims:
-    """Which groups are left, in an unnamed file every forked process shares: each
-    claim is made under a record lock, which dies with its holder (a worker killed
-    mid-claim leaves the others free to go on)."""
-
-    def __init__(self, count: int) -> None:
-        self.fd = _unnamed_file("homelab-kit-claims")
-        try:
-            os.pwrite(self.fd, _COUNTERS.pack(0, count), 0)
-        except OSError:
-            os.close(self.fd)
-            raise
-
-    def take(self, front: bool) -> int | None:
-        """The next group from the front (a worker) or the back (this process)."""
-        import fcntl
-
-        fcntl.lockf(self.fd, fcntl.LOCK_EX)
-        try:
-            low: int
-            high: int
-            low, high = _COUNTERS.unpack(os.pread(self.fd, _COUNTERS.size, 0))
-            if low >= high:
-                return None
-            low, high = (low + 1, high) if front else (low, high - 1)
-            os.pwrite(self.fd, _COUNTERS.pack(low, high), 0)
-            return low - 1 if front else high
-        finally:
-            fcntl.lockf(self.fd, fcntl.LOCK_UN)
 
 
 def _dispatch(
@@ -361,13 +330,13 @@ def _dispatch(
     killed and reaped on the way out, whatever happened; what they did not deliver
     is left to the caller.
     """
-    claims = _Claims(len(groups))
+    claims = Claims(len(groups), "homelab-kit-claims")
     parent = os.getpid()
     workers_: list[tuple[int, int, int]] = []  # (pid, read end of its pipe, its file)
     try:
         for _ in range(workers):
             try:
-                out = _unnamed_file("homelab-kit-outcomes")
+                out = unnamed_file("homelab-kit-outcomes")
             except OSError:
                 break
             try:
@@ -404,11 +373,11 @@ def _dispatch(
                 os.waitpid(pid, 0)
             os.close(read)
             os.close(out)
-        os.close(claims.fd)
+        claims.close()
 
 
 def _work(
-    claims: _Claims,
+    claims: Claims,
     groups: Sequence[Sequence[int]],
     parent: int,
     pipe: int,
@@ -462,17 +431,6 @@ def _drain(
             delivered(index, blob)
         if not data:
             return
-
-
-def _unnamed_file(name: str) -> int:
-    """A file no other program sees, shared with the processes forked after it."""
-    try:
-        return os.memfd_create(name, os.MFD_CLOEXEC)
-    except (AttributeError, OSError):  # not Linux
-        import tempfile
-
-        with tempfile.TemporaryFile() as f:
-            return os.dup(f.fileno())
 
 
 def _can_fork() -> bool:

@@ -24,10 +24,10 @@ import pickle
 import struct
 from collections.abc import Callable, Iterable, Sequence
 
+from homelab_kit.claims import Claims
 from homelab_kit.yaml.reader import YamlFile, dumps_parsed, load_file
 
 _FRAME = struct.Struct("<II")  # chunk index, length of the pickle that follows
-_COUNTERS = struct.Struct("<ii")  # next chunk from the front, end of what is left
 _PIPE_SIZE = 1 << 20  # a worker writes while this process is busy parsing
 
 
@@ -51,7 +51,7 @@ class ParseBatch:
         size = max(1, chunk)
         self.chunks = [self.paths[i : i + size] for i in range(0, len(self.paths), size)]
         self.workers: list[tuple[int, int]] = []  # (pid, read end of its pipe)
-        self._shared = -1
+        self._claims: Claims | None = None
 
     @classmethod
     def start(
@@ -67,10 +67,8 @@ class ParseBatch:
 
     def _fork(self, wanted: int) -> None:
         try:
-            self._shared = _shared_file()
-            os.pwrite(self._shared, _COUNTERS.pack(0, len(self.chunks)), 0)
+            self._claims = Claims(len(self.chunks), "homelab-kit-parse")
         except OSError:
-            self._close_shared()
             return
         for _ in range(wanted):
             try:
@@ -98,23 +96,8 @@ class ParseBatch:
 
     def _claim(self, front: bool) -> int | None:
         """The next chunk from the front (a worker) or the back (this process)."""
-        import fcntl
-
-        fcntl.lockf(self._shared, fcntl.LOCK_EX)
-        try:
-            low: int
-            high: int
-            low, high = _COUNTERS.unpack(os.pread(self._shared, _COUNTERS.size, 0))
-            if low >= high:
-                return None
-            if front:
-                low += 1
-            else:
-                high -= 1
-            os.pwrite(self._shared, _COUNTERS.pack(low, high), 0)
-            return low - 1 if front else high
-        finally:
-            fcntl.lockf(self._shared, fcntl.LOCK_UN)
+        assert self._claims is not None  # workers were forked
+        return self._claims.take(front)
 
     def _work(self, out: int) -> None:
         with contextlib.suppress(OSError, AttributeError):  # Linux: room for some chunks
@@ -178,24 +161,13 @@ class ParseBatch:
         self._close_shared()
 
     def _close_shared(self) -> None:
-        if self._shared >= 0:
-            os.close(self._shared)
-            self._shared = -1
+        if self._claims is not None:
+            self._claims.close()
+            self._claims = None
 
     def __del__(self) -> None:
-        if self.workers or self._shared >= 0:
+        if self.workers or self._claims is not None:
             self.cancel()
-
-
-def _shared_file() -> int:
-    """An unnamed file for the claim counters (shared across fork)."""
-    try:
-        return os.memfd_create("homelab-kit-parse", os.MFD_CLOEXEC)
-    except (AttributeError, OSError):  # not Linux
-        import tempfile
-
-        with tempfile.TemporaryFile() as f:
-            return os.dup(f.fileno())
 
 
 def _drain(

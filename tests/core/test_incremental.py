@@ -795,23 +795,19 @@ def worker_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """In ``--jobs 2`` check phases, this process claims no group before the check
     process has claimed the first one (which of them claims first is otherwise a race:
     a check process slow to start leaves every group to this one)."""
-    import os
     import time
 
+    from homelab_kit.claims import Claims
     from homelab_kit.lint import engine
 
-    real = engine._Claims.take
+    class WorkerFirst(Claims):
+        def take(self, front: bool) -> int | None:
+            deadline = time.monotonic() + 60  # a worker that died: go on without it
+            while not front and not self.taken_from_front() and time.monotonic() < deadline:
+                time.sleep(0.002)
+            return super().take(front)
 
-    def take(self: Any, front: bool) -> int | None:
-        deadline = time.monotonic() + 60  # a worker that died: go on without it
-        while not front and time.monotonic() < deadline:
-            taken, _ = engine._COUNTERS.unpack(os.pread(self.fd, engine._COUNTERS.size, 0))
-            if taken:
-                break
-            time.sleep(0.002)
-        return real(self, front)
-
-    monkeypatch.setattr(engine._Claims, "take", take)
+    monkeypatch.setattr(engine, "Claims", WorkerFirst)
 
 
 def test_check_processes_keep_per_object_what_one_process_keeps(
