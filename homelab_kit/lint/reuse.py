@@ -489,6 +489,8 @@ class ObjectResults:
         self._identities = identities
         self._stored = stored
         self.kept: dict[str, Any] = {}
+        # Whether values are kept across runs (False without a cache: all worked out).
+        self.keeps = repo is not None
         self.reused = 0  # values answered from the stored table
         self.computed = 0  # values worked out
 

@@ -81,18 +81,16 @@ def _named(repo: Repo, wanted: set[Source]) -> set[Source]:
 
     Read from each cluster's desired state (a reference a patch sets, a name
     substituted from ``${VAR}``) and from the deployed files as written, every object
-    whole.  Without a cache (no value is kept across runs: the first document asked
-    says), the fields that usually name a source are read first, and when they name
-    every wanted source nothing else is read: nothing else could change the answer.
+    whole.  Without a cache (no value is kept across runs), the fields that usually
+    name a source are read first, and when they name every wanted source nothing
+    else is read: nothing else could change the answer.
     """
     out: set[Source] = set()
     kept = per_object(repo, ID)  # each object's references, kept across runs
+    if not kept.keeps and wanted <= _usually_named(repo):
+        return wanted
     documents = [doc for doc in repo.documents if repo.is_deployed(doc.path)]
-    for index, doc in enumerate(documents):
-        if index == 1 and not (kept.reused or kept.computed):
-            usual = _usually_named(repo)
-            if wanted <= usual:
-                return wanted
+    for doc in documents:
         refs = kept.get(doc, functools.partial(_refs, doc.data))
         if refs:
             for group in _groups(repo, doc.path):
