@@ -8,7 +8,8 @@ benchmarks/generate.py (the same seed, so the same files every time) and measure
 as the median wall time of several runs:
 
 - ``homelab-kit lint`` cold (``--no-cache``), warm (nothing changed since the last
-  run) and after one file changed (a values file gains a comment line each run);
+  run) and after one file changed (a values file gains a new top-level value each run,
+  so the HelmRelease's values, and what Flux would apply, change);
 - yamllint (its default configuration: the YAML checks) and kubernetes-validate
   (``--strict``: the schema checks) on the same files, installed into this
   folder's own environment (benchmarks/.venv, created on first use with pip);
@@ -199,7 +200,7 @@ def measure_repo(
     changed, changed_cpu = [], []
     try:
         for i in range(args.runs):
-            target.write_bytes(original + f"# benchmark edit {i}\n".encode())
+            target.write_bytes(original + f"benchmarkEdit: {i}\n".encode())
             seconds, rss = run(hk, root, env)
             changed.append(seconds)
             changed_cpu.append(CPU["last"])
