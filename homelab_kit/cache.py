@@ -410,31 +410,73 @@ def tree_fingerprint(
     A symbolic link counts with its target's size and mtime (what a run reads), a
     link to a folder with its target; ``.git`` folders are left out.  ``links``,
     when given, receives ``path -> target`` of every symbolic link met.
+
+    Every warm ``lint`` makes this walk (8,666 files at 1,000 apps): one ``scandir``
+    per folder and one ``lstat`` per file, the text hashed at once at the end
+    (``os.walk`` and a hash update per file cost half as much again).
     """
     h = hashlib.sha256()
     for part in parts:
         h.update(part.encode())
         h.update(b"\0")
+    out: list[str] = []
     for folder in folders:
         top = root / folder
         if not top.exists():
             continue
         if top.is_file():
-            _hash_file(h, str(top.parent), top.name, links)
+            _hash_file(out, str(top.parent), top.name, links)
             continue
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = sorted(d for d in dirnames if d != ".git")
-            h.update(dirpath.encode())
-            for name in dirnames:
-                path = os.path.join(dirpath, name)
-                if os.path.islink(path):  # not walked: its target is what counts
-                    target = _link(path)
-                    h.update(f"{name}\0->{target}\0".encode())
-                    if links is not None:
-                        links.append(f"{path} -> {target}")
-            for name in sorted(filenames):
-                _hash_file(h, dirpath, name, links)
+        _hash_tree(out, str(top), links)
+    h.update("".join(out).encode())
     return h.hexdigest()
+
+
+def _hash_tree(out: list[str], top: str, links: list[str] | None) -> None:
+    """What ``os.walk(top)`` (top-down, no links followed, folders in name order,
+    ``.git`` left out) meets, in that order, as :func:`tree_fingerprint` hashes it."""
+    pending = [top]
+    while pending:
+        dirpath = pending.pop()
+        try:
+            with os.scandir(dirpath) as found:
+                entries = sorted(found, key=_name)
+        except OSError:
+            continue
+        out.append(dirpath)
+        folders: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # as os.walk: a link to a folder is a folder
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                files.append(entry)
+            elif entry.name != ".git":
+                folders.append(entry)
+        below = []
+        for entry in folders:
+            if entry.is_symlink():  # not walked: its target is what counts
+                target = _link(entry.path)
+                out.append(f"{entry.name}\0->{target}\0")
+                if links is not None:
+                    links.append(f"{entry.path} -> {target}")
+            else:
+                below.append(entry.path)
+        for entry in files:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            out.append(f"{entry.name}\0{st.st_size}\0{st.st_mtime_ns}\0")
+            if stat.S_ISLNK(st.st_mode):
+                _hash_target(out, entry.path, links)
+        pending.extend(reversed(below))
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _link(path: str) -> str:
@@ -444,22 +486,27 @@ def _link(path: str) -> str:
         return ""
 
 
-def _hash_file(h: Any, dirpath: str, name: str, links: list[str] | None = None) -> None:
+def _hash_file(out: list[str], dirpath: str, name: str, links: list[str] | None = None) -> None:
     path = os.path.join(dirpath, name)
     try:
         st = os.lstat(path)
     except OSError:
         return
-    h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    out.append(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\0")
     if stat.S_ISLNK(st.st_mode):  # from the lstat above: no second system call per file
-        if links is not None:
-            links.append(f"{path} -> {_link(path)}")
-        try:
-            target = os.stat(path)
-        except OSError:
-            h.update(b"-\0")
-        else:
-            h.update(f"{target.st_size}\0{target.st_mtime_ns}\0{target.st_ino}\0".encode())
+        _hash_target(out, path, links)
+
+
+def _hash_target(out: list[str], path: str, links: list[str] | None) -> None:
+    """A symbolic link's target, as a run reads it."""
+    if links is not None:
+        links.append(f"{path} -> {_link(path)}")
+    try:
+        target = os.stat(path)
+    except OSError:
+        out.append("-\0")
+    else:
+        out.append(f"{target.st_size}\0{target.st_mtime_ns}\0{target.st_ino}\0")
 
 
 def code_fingerprint(package: str | None = None) -> str:
@@ -480,15 +527,15 @@ def code_fingerprint(package: str | None = None) -> str:
         except OSError:
             continue
         folders += [e.path for e in entries if e.name.startswith("homelab_kit") and e.is_dir()]
-    h = hashlib.sha256()
+    out: list[str] = []
     for folder in folders:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            h.update(dirpath.encode())
+            out.append(dirpath)
             for filename in sorted(filenames):
                 if filename.endswith(".py"):
-                    _hash_file(h, dirpath, filename)
-    return h.hexdigest()[:16]
+                    _hash_file(out, dirpath, filename)
+    return hashlib.sha256("".join(out).encode()).hexdigest()[:16]
 
 
 _CACHE_FILE = re.compile(r"[0-9a-f]{20}(?:-\d{2})?\.(?:parse|result|build|checks)\Z")

@@ -548,10 +548,15 @@ def lint(
         overrides["respect_gitignore"] = False
     config = attrs.evolve(config, **overrides)
     result = None
+    walked = None  # the warm look's stat walk, for the run to key its result by
     if snapshot is not None:
-        from homelab_kit.lint.warm import cached_result
+        from homelab_kit.lint.warm import Walk, cached_result
 
-        result = cached_result(path, config, clusters, snapshot)
+        found = cached_result(path, config, clusters, snapshot)
+        if isinstance(found, Walk):
+            walked = found
+        else:
+            result = found
     reporter = None
     if result is not None:
         assert snapshot is not None
@@ -576,6 +581,7 @@ def lint(
                 jobs=jobs,
                 progress=progress,
                 clusters=clusters,
+                walked=walked,
             )
         if not no_cache:
             from homelab_kit import plugin_cache

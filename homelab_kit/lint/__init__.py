@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from homelab_kit.lint.check import DOC_SECTIONS, Check
     from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
     from homelab_kit.lint.result import CheckInfo, LintResult
+    from homelab_kit.lint.warm import Walk
     from homelab_kit.model.loader import LoadOptions, Progress
     from homelab_kit.model.repo import Repo
     from homelab_kit.model.secrets import ProducerRule
@@ -182,6 +183,7 @@ def lint(
     jobs: int = 1,
     progress: Progress | None = None,
     clusters: Sequence[str] = (),
+    walked: Walk | None = None,
 ) -> LintResult:
     """Load the repository at ``path`` and run every selected check.
 
@@ -199,6 +201,10 @@ def lint(
         parsed (``"parse"``) and checks run (``"check"``).
     :param clusters: report only files of these clusters (and files no cluster
         claims, such as talos/); default every cluster.
+    :param walked: with ``cache``, the stat walk a moment ago of this repository
+        with this configuration (:func:`homelab_kit.lint.warm.cached_result` returns
+        it when it finds no stored result): the result's key is made from it rather
+        than from a walk of its own.
     :returns: the :class:`LintResult`.
     :raises HomelabKitError: a name in ``clusters`` the repository has no cluster of.
     """
@@ -233,15 +239,19 @@ def lint(
     fingerprint = ""
     links: list[str] = []
     if cache:
-        store = open_cache(config.cache_dir, root, salt=warm.salt(config))
+        if not warm.made_for(walked, root, config):
+            walked = None
+        salt = walked.salt if walked else warm.salt(config)
+        store = open_cache(config.cache_dir, root, salt=salt)
     if store is not None:
+        walked = walked or warm.walk(root, config, store.salt)
+        links = list(walked.links)
         fingerprint = warm.fingerprint(
-            root,
+            walked,
             config,
             [(p.name, p.distribution, p.version) for p in pm.plugins()],
             [c.id for c in checks],
             clusters,
-            links,
         )
         hit = store.load_result(fingerprint)
         if isinstance(hit, LintResult):
