@@ -211,8 +211,21 @@ def _compile_and_eval(
         _codes[key] = code
     _used.add(key)
     if number is not None:
-        code = _with_constant(code, _PLACEHOLDER, number)
+        code = _with_hash_start(code, number)
     eval(code, globs, locs)
+
+
+def _with_hash_start(code: CodeType, number: int) -> CodeType:
+    """The script ``code`` with this process's ``number`` in its ``__hash__``: the
+    one function :func:`_key` puts the placeholder in, so the others' constants (an
+    ``__init__``'s, a ``__repr__``'s) are not walked."""
+    consts = tuple(
+        _with_constant(c, _PLACEHOLDER, number)
+        if isinstance(c, CodeType) and c.co_name == "__hash__"
+        else c
+        for c in code.co_consts
+    )
+    return code.replace(co_consts=consts)
 
 
 def fill() -> int:
