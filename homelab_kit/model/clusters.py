@@ -677,13 +677,14 @@ def _jobs(repo: Repo) -> int:
     requested = _PROCESSES.get()
     if requested == 1:
         return 1
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
     from homelab_kit.model.loader import parse_jobs
 
-    return parse_jobs(requested, len(repo.files))
+    jobs = parse_jobs(requested, len(repo.files))
+    if jobs == 1:  # a small repository: multiprocessing not imported (3 ms)
+        return 1
+    import multiprocessing
+
+    return jobs if "fork" in multiprocessing.get_all_start_methods() else 1
 
 
 @attrs.frozen
