@@ -34,6 +34,7 @@ import contextlib
 import marshal
 import os
 import sys
+import types
 from types import CodeType
 from typing import Any
 
@@ -122,7 +123,43 @@ def _hook(make: Any) -> bool:
     _path = path
     _read()
     make._compile_and_eval = _compile_and_eval
+    _skip_builtin_signatures(sys.modules.get("attr._compat"))
     return True
+
+
+def _skip_builtin_signatures(compat: Any) -> None:
+    """No ``inspect.signature`` of a built-in converter (2 ms of every lint).
+
+    attrs reads a converter's signature for the annotations of ``__init__``; for a
+    built-in (``referencing``'s ``Registry`` has ``HashTrieMap.convert``) that parses
+    its text signature with ``tokenize``, whose first use compiles a large regular
+    expression.  A built-in's text signature never carries an annotation, so attrs
+    finds none either way: the extractor is given no signature, as when
+    ``inspect.signature`` fails.
+    """
+    extractor: Any = getattr(compat, "_AnnotationExtractor", None)
+    original: Any = getattr(extractor, "__init__", None)
+    code = getattr(original, "__code__", None)
+    if code is None or code.co_varnames[:2] != ("self", "callable"):
+        return  # an attrs that extracts differently: leave it alone
+
+    def __init__(self: Any, callable: Any) -> None:
+        if isinstance(callable, _BUILT_IN):
+            self.sig = None
+        else:
+            original(self, callable)
+
+    extractor.__init__ = __init__
+
+
+# Callables written in C: their signature is only ever a text signature.
+_BUILT_IN = (
+    types.BuiltinFunctionType,
+    types.MethodDescriptorType,
+    types.ClassMethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.MethodWrapperType,
+)
 
 
 def _cache_path() -> str | None:
