@@ -10,10 +10,13 @@ could name; every symbolic link of the repository), with the files it read and t
 folders it listed, as the build itself opened them (Python's audit events ``open``,
 ``os.scandir`` and ``os.listdir``, recorded while it runs).  A later run reuses the
 build when the key is the same and every one of those files has the same content
-(same size and modification time, or else the same SHA-256) and every folder the
-same entries (names, kinds and link targets) as the folder of each file read, and
-every folder listed.  A changed values file thus rebuilds the Kustomizations that
-read it, and no other.
+(the SHA-256 of the bytes the loader read this run; a file it did not read: same
+size and modification time, or else the same SHA-256) and every folder the same
+entries (same modification time, or else the same names, kinds and link targets)
+as the folder of each file read, and every folder listed.  A changed values file
+thus rebuilds the Kustomizations that read it, and no other.  With each build the
+digest of every Flux Kustomization it gives is kept: the key of that
+Kustomization's own build, next run, is made without hashing it again.
 
 Only the pure-Python renderer's builds are kept (a kubectl binary reads files this
 process cannot see), never a build that failed, and never one that skips missing
@@ -39,13 +42,19 @@ from pathlib import Path
 from typing import Any
 
 from homelab_kit.cache import Cache, loads_models
+from homelab_kit.model.flux import KUSTOMIZE_GROUP
 from homelab_kit.render import flux
 from homelab_kit.render.flux import FluxBuild
 from homelab_kit.yaml import YamlFile, YMap, YSeq
 from homelab_kit.yaml.reader import dumps_parsed
 
-# A dependency: ("f", path, size, mtime_ns, sha256) or ("d", path, entries' sha256).
+# A dependency: ("f", path, size, mtime_ns, sha256) or ("d", path, entries' sha256,
+# mtime_ns).
 Dependency = tuple[Any, ...]
+# What the cache keeps of a build: its dependencies, the build pickled, the digest
+# (:func:`_digest`) of each Flux Kustomization among its objects by index (the keys
+# of their builds), and the name of its objects (see BuildSession._identify).
+Stored = tuple[tuple[Dependency, ...], bytes, "_Digests", str]
 
 
 class _Reads:
@@ -120,8 +129,11 @@ class _ReadThrough(Mapping[str, YamlFile]):
         return len(self.files)
 
 
-# A build made: the build, what it read (None: not to be kept) and the build pickled.
-Made = tuple[FluxBuild, "tuple[Dependency, ...] | None", "bytes | None"]
+# A build made: the build, what it read (None: not to be kept), the build pickled and
+# the digests of the Flux Kustomizations it holds.
+Made = tuple[FluxBuild, "tuple[Dependency, ...] | None", "bytes | None", "_Digests"]
+# (index of an object of a build, its digest): the Flux Kustomizations among them.
+_Digests = tuple[tuple[int, bytes], ...]
 
 
 class Ticket:
@@ -146,7 +158,7 @@ class Ticket:
         self.strict = strict
         self.parsed = parsed
         self.key: str | None = None
-        self.stored: tuple[tuple[Dependency, ...], bytes] | None = None
+        self.stored: Stored | None = None
 
     def reusable(self) -> bool:
         return self.stored is not None
@@ -189,6 +201,9 @@ class BuildSession:
         self._salt = hashlib.sha256("\n".join(sorted(links)).encode()).hexdigest()
         self._valid: dict[Dependency, bool] = {}
         self._sources: dict[int, tuple[Mapping[str, Any], bytes]] = {}
+        # The digest of each Flux Kustomization a build gave (by the id of its data),
+        # known from the build: its children's keys need not hash it again.
+        self._digests: dict[int, tuple[Mapping[str, Any], bytes]] = {}
         self._index = _SourceIndex()
         # What each built object is, by the id of its data: (the data, its name).
         self.identities: dict[int, tuple[Mapping[str, Any], str]] = {}
@@ -262,10 +277,12 @@ class BuildSession:
             stored = self.store.get_build(ticket.key)
             if (
                 isinstance(stored, tuple)
-                and len(stored) == 2
+                and len(stored) == 4
                 and isinstance(stored[0], tuple)
                 and isinstance(stored[1], bytes)
-                and all(self._still(dep) for dep in stored[0])
+                and isinstance(stored[2], tuple)
+                and isinstance(stored[3], str)
+                and all(self._still(dep, parsed) for dep in stored[0])
             ):
                 ticket.stored = stored
         self._tickets[id(kustomization)] = (asked, ticket)
@@ -276,15 +293,17 @@ class BuildSession:
         build, its dependencies (None: not to be kept) and the build pickled to keep.
         Changes nothing in the session: safe in a forked process."""
         if ticket.key is None:
-            return ticket.run(ticket.parsed), None, None
+            return ticket.run(ticket.parsed), None, None, ()
         with _recorded() as reads:
             parsed = ticket.parsed
             if parsed is not None:  # a file used through the loader's parse is read too
                 parsed = _ReadThrough(parsed, self.root, reads)
             result = ticket.run(parsed)
         dependencies = self._dependencies(reads)
+        if dependencies is None:
+            return result, None, None, ()
         # Pickled now: what the caller later does with the objects is not kept.
-        return result, dependencies, None if dependencies is None else dumps_parsed(result)
+        return result, dependencies, dumps_parsed(result), _kustomization_digests(result)
 
     def adopt(self, ticket: Ticket, made: Made | None) -> FluxBuild:
         """The build of ``ticket``: the stored one (``made`` None) or ``made``, counted
@@ -301,25 +320,43 @@ class BuildSession:
                 return self.adopt(ticket, self.make(ticket))
             self.store.keep_build(ticket.key, ticket.stored, changed=False)
             self.reused += 1
-            self._identify(ticket.key, ticket.stored[0], found)
+            self._identify(ticket.stored[3], found)
+            self._known_digests(found, ticket.stored[2])
             return found
-        result, dependencies, payload = made
+        result, dependencies, payload, digests = made
         if ticket.key is None:
             return result
         self.built += 1
         if dependencies is not None and payload is not None:
             for dep in dependencies:
                 self._valid[dep] = True
-            self.store.keep_build(ticket.key, (dependencies, payload), changed=True)
-            self._identify(ticket.key, dependencies, result)
+            # the name of its objects: what made them, the build's key and the files
+            # and folders it read, as they are (so the same name, run after run, means
+            # the same object, positions included)
+            name = hashlib.sha256(f"{ticket.key}\0{dependencies!r}".encode()).hexdigest()
+            self.store.keep_build(ticket.key, (dependencies, payload, digests, name), changed=True)
+            self._identify(name, result)
+            self._known_digests(result, digests)
         return result
 
-    def _identify(self, key: str, dependencies: tuple[Dependency, ...], result: FluxBuild) -> None:
-        """Name each object of ``result`` by what made it: the build's key and the
-        files and folders it read, as they are (so the same name, run after run,
-        means the same object, positions included: see
-        :class:`homelab_kit.lint.reuse.ObjectResults`)."""
-        made = hashlib.sha256(f"{key}\0{dependencies!r}".encode()).hexdigest()
+    def _known_digests(self, result: FluxBuild, digests: _Digests) -> None:
+        """Remember the digests of ``result``'s Flux Kustomizations (as kept with it),
+        for the keys of their own builds."""
+        objects = result.objects
+        for item in digests:
+            if (
+                isinstance(item, tuple)
+                and len(item) == 2
+                and isinstance(item[0], int)
+                and 0 <= item[0] < len(objects)
+                and isinstance(item[1], bytes)
+            ):
+                data = objects[item[0]]
+                self._digests[id(data)] = (data, item[1])
+
+    def _identify(self, made: str, result: FluxBuild) -> None:
+        """Name each object of ``result`` by the name of its build (kept with it: see
+        :meth:`adopt`) and its place (see :class:`homelab_kit.lint.reuse.ObjectResults`)."""
         for number, data in enumerate(result.objects):
             self.identities[id(data)] = (data, f"{made}:{number}")
 
@@ -337,7 +374,12 @@ class BuildSession:
     ) -> str:
         h = hashlib.sha256()
         h.update(f"{self._salt}\0{namespace}\0{strict}\0".encode())
-        _feed(h, kustomization)
+        known = self._digests.get(id(kustomization))
+        if known is not None and known[0] is kustomization:
+            # An object of a build: hashed when it was built (what _feed would feed).
+            h.update(known[1])
+        else:
+            h.update(_digest(kustomization))
         names = _substitute_from(kustomization)
         for source in self._index.named(sources, names) if names else ():
             # Many Kustomizations name the same few objects: each is hashed once.
@@ -374,19 +416,32 @@ class BuildSession:
             if rel is not None:
                 folders.add(rel.rstrip(os.sep))
         for rel in sorted(folders):
-            out.append(("d", rel, _entries(os.path.join(self.root, rel))))
+            full = os.path.join(self.root, rel)
+            mtime = _mtime(full)  # before the entries: a change after is seen next run
+            out.append(("d", rel, _entries(full), mtime))
         return tuple(out)
 
-    def _still(self, dep: Dependency) -> bool:
-        """Whether what ``dep`` recorded is still so (answered once per run)."""
+    def _still(self, dep: Dependency, parsed: Mapping[str, YamlFile] | None = None) -> bool:
+        """Whether what ``dep`` recorded is still so (answered once per run).
+
+        A file the loader read this run (in ``parsed``) is compared by the digest of
+        the bytes it read, without reading it again; a folder by its modification
+        time, and by its entries when that moved.
+        """
         known = self._valid.get(dep)
         if known is not None:
             return known
         valid = False
-        if len(dep) == 5 and dep[0] == "f" and isinstance(dep[1], str):
-            valid = _file_unchanged(os.path.join(self.root, dep[1]), dep[2], dep[3], dep[4])
-        elif len(dep) == 3 and dep[0] == "d" and isinstance(dep[1], str):
-            valid = _entries(os.path.join(self.root, dep[1])) == dep[2]
+        kind = dep[0] if dep else None
+        if kind == "f" and len(dep) == 5 and isinstance(dep[1], str):
+            loaded = parsed.get(dep[1]) if parsed is not None else None
+            if loaded is not None and loaded.sha256:
+                valid = loaded.sha256 == dep[4]
+            else:
+                valid = _file_unchanged(os.path.join(self.root, dep[1]), dep[2], dep[3], dep[4])
+        elif kind == "d" and len(dep) == 4 and isinstance(dep[1], str):
+            full = os.path.join(self.root, dep[1])
+            valid = (dep[3] is not None and _mtime(full) == dep[3]) or _entries(full) == dep[2]
         self._valid[dep] = valid
         return valid
 
@@ -412,6 +467,13 @@ def _file_unchanged(path: str, size: Any, mtime: Any, sha: Any) -> bool:
     return stamp is not None and stamp[2] == sha
 
 
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
 def _entries(folder: str) -> str | None:
     """A hash of a folder's entries: names, kinds and link targets (None: no folder)."""
     try:
@@ -429,6 +491,20 @@ def _entries(folder: str) -> str | None:
             kind = "d" if entry.is_dir(follow_symlinks=False) else "f"
         h.update(f"{entry.name}\0{kind}\0".encode())
     return h.hexdigest()
+
+
+def _kustomization_digests(result: FluxBuild) -> _Digests:
+    """The digest of each Flux Kustomization among ``result``'s objects, by index."""
+    out: list[tuple[int, bytes]] = []
+    for number, data in enumerate(result.objects):
+        api = data.get("apiVersion")
+        if (
+            data.get("kind") == "Kustomization"
+            and isinstance(api, str)
+            and api.startswith(KUSTOMIZE_GROUP + "/")
+        ):
+            out.append((number, _digest(data)))
+    return tuple(out)
 
 
 def _ignores_missing(kustomization: Mapping[str, Any]) -> bool:

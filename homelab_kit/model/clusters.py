@@ -819,9 +819,10 @@ def _attempt_chunk(numbers: Sequence[int]) -> bytes:
     for n in numbers:
         outcome = _attempt(root, tree, work[n], session)
         if isinstance(outcome, tuple):
-            result, dependencies, payload = outcome
+            result, dependencies, payload, digests = outcome
             kept = payload is not None
-            outcome = (_MADE, dependencies, payload if kept else dumps_parsed(result), kept)
+            payload = payload if kept else dumps_parsed(result)
+            outcome = (_MADE, dependencies, payload, kept, digests)
         out.append(outcome)
     return dumps_parsed(out)
 
@@ -834,8 +835,8 @@ def _unship(outcome: Any) -> _Outcome:
     import pickle
 
     if isinstance(outcome, tuple) and outcome and outcome[0] == _MADE:
-        _, dependencies, payload, kept = outcome
-        return pickle.loads(payload), dependencies, payload if kept else None
+        _, dependencies, payload, kept, digests = outcome
+        return pickle.loads(payload), dependencies, payload if kept else None, digests
     return outcome
 
 

@@ -295,6 +295,64 @@ def test_a_retargeted_symbolic_link_rebuilds(repo: Path) -> None:
     assert "sonarr-b" in repr(state)
 
 
+def test_a_touched_file_and_folder_rebuild_nothing(repo: Path) -> None:
+    """A file rewritten with the same bytes (a newer modification time), and a folder
+    whose entries came back as they were (a file created and removed: a newer time),
+    are what they were: every build is reused."""
+    app = repo / SONARR / "app"
+
+    def change(root: Path) -> None:
+        _write(app / "pvc.yaml", (app / "pvc.yaml").read_text(encoding="utf-8"))
+        (app / "scratch.yaml").write_text("a: b\n", encoding="utf-8")
+        (app / "scratch.yaml").unlink()
+        later = app.stat().st_mtime_ns + 1_000_000_000
+        os.utime(app, ns=(later, later))
+
+    reused, built = _same_after(repo, change)
+    assert built == 0
+    assert reused == _kustomizations(repo)
+
+
+def test_a_folder_whose_entries_changed_and_time_went_back_rebuilds(repo: Path) -> None:
+    """A folder's time answers only when it is the one recorded: set back (as a copy
+    that keeps times sets it), its entries are compared, and a new one rebuilds."""
+    app = repo / SONARR / "app"
+    before = app.stat().st_mtime_ns
+
+    def change(root: Path) -> None:
+        _write(app / "unlisted.yaml", "apiVersion: v1\nkind: ConfigMap\n")
+        os.utime(app, ns=(before - 1_000_000_000, before - 1_000_000_000))
+
+    _, built = _same_after(repo, change)
+    assert built == 1
+
+
+def test_a_key_from_the_digest_kept_with_a_build_is_the_key_of_its_object(repo: Path) -> None:
+    """A Flux Kustomization a build gave is keyed by the digest kept with that build
+    (not hashed again): the very key a session that never saw the build gives it."""
+    config = load_config(repo)
+    store = Cache(default_cache_dir(), repo, f"test:{code_fingerprint()}")
+    session = build_cache.BuildSession(store, repo)
+    with build_cache.using(session):
+        clusters = load(repo, load_options(config, get_plugin_manager())).clusters
+    assert session._digests
+    fresh = build_cache.BuildSession(store, repo)
+    compared = 0
+    for cluster in clusters:
+        for obj in cluster.objects:
+            known = session._digests.get(id(obj.data))
+            if known is None or known[0] is not obj.data:
+                continue
+            compared += 1
+            key = session._key(obj.data, [], obj.namespace, False)
+            assert key == fresh._key(obj.data, [], obj.namespace, False)
+            assert key != fresh._key(obj.data, [], "elsewhere", False)
+    flux_kss = [
+        o for c in clusters for o in c.objects if o.kind == "Kustomization" and o.applied_by
+    ]
+    assert compared == len(flux_kss) > 10
+
+
 def test_lines_inserted_above_a_patch_move_its_provenance(repo: Path) -> None:
     """The same Kustomization and patch, written lower in the file: the patched
     field's provenance follows it."""
