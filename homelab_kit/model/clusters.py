@@ -305,7 +305,7 @@ def _roots(repo: Repo) -> list[DocumentRef]:
     that its namespace's kustomization.yaml forgot) is not a root but an app that is
     not deployed.
     """
-    kss = [d for d in repo.documents if d.group == KUSTOMIZE_GROUP and d.kind == "Kustomization"]
+    kss = [d for d in repo.documents if d.kind == "Kustomization" and d.group == KUSTOMIZE_GROUP]
     spec_paths: list[tuple[str, str]] = []
     for doc in kss:
         path = doc.get("spec", "path")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 from homelab_kit.render.goyaml import kustomize_folded
 from homelab_kit.yaml import YMap, YSeq, parse_text
@@ -28,7 +28,35 @@ class QuotedStr(str):
     __slots__ = ()
 
 
-def _char(lines: list[str], line: int, column: int) -> str:
+class Lines(Sequence[str]):
+    """The lines of a text (``text.splitlines()``), split when first asked for: most
+    documents never need them (a quoted ``$``, a folded scalar, an octal number)."""
+
+    __slots__ = ("_lines", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._lines: list[str] | None = None
+
+    def _split(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self._text.splitlines()
+        return self._lines
+
+    def __len__(self) -> int:
+        return len(self._split())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._split()[index]
+
+
+def _char(lines: Sequence[str], line: int, column: int) -> str:
     if not 1 <= line <= len(lines):
         return ""
     text = lines[line - 1]
@@ -36,12 +64,12 @@ def _char(lines: list[str], line: int, column: int) -> str:
     return text[index] if 0 <= index < len(text) else ""
 
 
-def _is_quoted(lines: list[str], line: int, column: int) -> bool:
+def _is_quoted(lines: Sequence[str], line: int, column: int) -> bool:
     char = _char(lines, line, column)
     return bool(char) and char in "\"'|>"
 
 
-def _legacy_int(value: int, lines: list[str], line: int, column: int) -> int:
+def _legacy_int(value: int, lines: Sequence[str], line: int, column: int) -> int:
     """``0400`` is octal (256) for kustomize and Kubernetes (YAML 1.1), not 400."""
     if not 1 <= line <= len(lines):
         return value
@@ -52,7 +80,7 @@ def _legacy_int(value: int, lines: list[str], line: int, column: int) -> int:
 
 
 def _scalar(
-    item: Any, lines: list[str], position: tuple[int, int] | None, folded: bool = False
+    item: Any, lines: Sequence[str], position: tuple[int, int] | None, folded: bool = False
 ) -> Any:
     if position is None:
         return item
@@ -66,7 +94,7 @@ def _scalar(
     return item
 
 
-def _plain(value: Any, lines: list[str], folded: bool = False) -> Any:
+def _plain(value: Any, lines: Sequence[str], folded: bool = False) -> Any:
     """Copy a YMap/YSeq tree into plain containers, marking quoted ``$`` strings.
 
     ``folded``: give folded block scalars the value kustomize's YAML round trip
@@ -133,6 +161,7 @@ def parse_located(
     *,
     folded: bool = False,
     parsed: Sequence[YamlDocument] | None = None,
+    lines: Sequence[str] | None = None,
 ) -> tuple[list[Any], list[Any], list[str]]:
     """Like :func:`parse_documents`, plus each document's positioned tree.
 
@@ -140,9 +169,11 @@ def parse_located(
     document (``None`` for empty ones): positions for provenance and messages.
     ``parsed``: the documents of ``text`` as the loader parsed them, without problems
     (they are read, never changed), used in place of parsing ``text`` again.
+    ``lines``: ``text``'s lines, when the caller has them (:class:`Lines`).
     """
     documents, problems = (tuple(parsed), ()) if parsed is not None else parse_text(text, path)
-    lines = text.splitlines()
+    if lines is None:
+        lines = Lines(text)
     docs = [_plain(doc.data, lines, folded) for doc in documents]
     messages = [
         f"{path}:{p.line}:{p.column}: {p.message}" if p.line else f"{path}: {p.message}"
@@ -152,7 +183,7 @@ def parse_located(
     return docs, [doc.data for doc in documents], messages
 
 
-def keep_annotation_text(obj: dict[str, Any], tree: Any, lines: list[str]) -> None:
+def keep_annotation_text(obj: dict[str, Any], tree: Any, lines: Sequence[str]) -> None:
     """Annotations that are not strings become the text they were written with.
 
     kustomize writes every annotation back as a string, from the node's text:
@@ -173,7 +204,7 @@ def keep_annotation_text(obj: dict[str, Any], tree: Any, lines: list[str]) -> No
             annotations[key] = raw
 
 
-def _raw_plain(lines: list[str], line: int, column: int, value: Any) -> str | None:
+def _raw_plain(lines: Sequence[str], line: int, column: int, value: Any) -> str | None:
     """The text of the plain scalar at ``line``:``column`` that reads as ``value``."""
     if not 1 <= line <= len(lines):
         return None

@@ -32,6 +32,7 @@ from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
 from homelab_kit.model.provenance import FieldPath, Provenance
 from homelab_kit.render._docs import (
+    Lines,
     deep_copy,
     keep_annotation_text,
     parse_located,
@@ -454,10 +455,12 @@ class _Builder(Generators):
         ``parsed``: the documents of ``text`` already parsed (see :meth:`manifest`).
         """
         rel = self.rel(path)
-        documents, trees, problems = parse_located(text, rel, folded=True, parsed=parsed)
+        lines = Lines(text)
+        documents, trees, problems = parse_located(
+            text, rel, folded=True, parsed=parsed, lines=lines
+        )
         if problems:
             raise HomelabKitError(f"cannot parse {rel}: {problems[0]}", k.location(*where))
-        lines = text.splitlines()
         for doc, tree in zip(documents, trees, strict=True):
             if doc is None:
                 continue

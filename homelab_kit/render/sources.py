@@ -147,6 +147,11 @@ class Sources:
         key = os.fspath(path)
         if key in self._stat:
             return self._stat[key]
+        if key in self._lstat:  # lstat and stat differ only on a symbolic link
+            known = self._lstat[key]
+            if known is None or not stat.S_ISLNK(known):
+                self._stat[key] = known
+                return known
         try:
             found: int | None = os.stat(key).st_mode
         except (OSError, ValueError):

@@ -89,3 +89,29 @@ def test_a_symbolic_link_loop_is_an_error_with_a_location(tmp_path: Path) -> Non
     assert "symbolic links" in caught.value.message
     assert caught.value.location is not None
     assert caught.value.location.path == "app/kustomization.yaml"
+
+
+@pytest.mark.parametrize("path", ["/f", "/a", "/link", "/loop", "/out", "/missing", "/f/x"])
+def test_stat_after_lstat_is_os_stat(tree: Path, path: str) -> None:
+    """``stat`` answered from a known ``lstat`` (they differ only on a link) is what
+    ``os.stat`` says, links followed."""
+    sources = Sources(tree)
+    full = str(tree) + path
+    sources.lstat(full)
+    try:
+        expected: int | None = os.stat(full).st_mode
+    except OSError:
+        expected = None
+    assert sources.stat(full) == expected
+    assert sources.lstat(full) == (os.lstat(full).st_mode if os.path.lexists(full) else None)
+
+
+def test_lines_are_split_when_first_asked() -> None:
+    from homelab_kit.render._docs import Lines
+
+    text = "a: 1\r\nb: 2\n\nc: '$x'"
+    lines = Lines(text)
+    assert lines._lines is None
+    assert len(lines) == len(text.splitlines())
+    assert list(lines) == text.splitlines()
+    assert lines[-1] == "c: '$x'"
