@@ -281,7 +281,8 @@ def _sync_paths(repo: Repo) -> list[tuple[str, Location]]:
     """``spec.sync.path`` of FluxInstances, as manifests or ``flux-instance`` chart values."""
     found: dict[str, Location] = {}
     for doc in repo.documents:
-        path = doc.get("spec", "sync", "path") if doc.kind == "FluxInstance" else None
+        # the kind read from the data: one look per document of the repository
+        path = doc.get("spec", "sync", "path") if doc.data.get("kind") == "FluxInstance" else None
         if isinstance(path, str) and path.strip("./"):
             found.setdefault(_normal(path), doc.location("spec", "sync", "path"))
     for values in repo.values:
@@ -305,7 +306,11 @@ def _roots(repo: Repo) -> list[DocumentRef]:
     that its namespace's kustomization.yaml forgot) is not a root but an app that is
     not deployed.
     """
-    kss = [d for d in repo.documents if d.kind == "Kustomization" and d.group == KUSTOMIZE_GROUP]
+    kss = [
+        d
+        for d in repo.documents
+        if d.data.get("kind") == "Kustomization" and d.group == KUSTOMIZE_GROUP
+    ]
     spec_paths: list[tuple[str, str]] = []
     for doc in kss:
         path = doc.get("spec", "path")
