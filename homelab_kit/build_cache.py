@@ -200,6 +200,7 @@ class BuildSession:
         self._prefix = self.root.rstrip(os.sep) + os.sep
         self._salt = hashlib.sha256("\n".join(sorted(links)).encode()).hexdigest()
         self._valid: dict[Dependency, bool] = {}
+        self._ours: dict[str, bool] = {}  # a root as given -> whether it is this one
         self._sources: dict[int, tuple[Mapping[str, Any], bytes]] = {}
         # The digest of each Flux Kustomization a build gave (by the id of its data),
         # known from the build: its children's keys need not hash it again.
@@ -268,11 +269,7 @@ class BuildSession:
         if known is not None and _same(known[0], asked):
             return known[1]
         ticket = Ticket(kustomization, root, objects, backend, namespace, strict, parsed)
-        if (
-            backend == "python"
-            and os.path.realpath(root) == self.root
-            and not _ignores_missing(kustomization)
-        ):
+        if backend == "python" and self._is_root(str(root)) and not _ignores_missing(kustomization):
             ticket.key = self._key(kustomization, objects, namespace, strict)
             stored = self.store.get_build(ticket.key)
             if (
@@ -282,7 +279,7 @@ class BuildSession:
                 and isinstance(stored[1], bytes)
                 and isinstance(stored[2], tuple)
                 and isinstance(stored[3], str)
-                and all(self._still(dep, parsed) for dep in stored[0])
+                and self._all_still(stored[0], parsed)
             ):
                 ticket.stored = stored
         self._tickets[id(kustomization)] = (asked, ticket)
@@ -421,24 +418,49 @@ class BuildSession:
             out.append(("d", rel, _entries(full), mtime))
         return tuple(out)
 
-    def _still(self, dep: Dependency, parsed: Mapping[str, YamlFile] | None = None) -> bool:
-        """Whether what ``dep`` recorded is still so (answered once per run).
+    def _is_root(self, root: str) -> bool:
+        known = self._ours.get(root)
+        if known is None:
+            known = self._ours[root] = os.path.realpath(root) == self.root
+        return known
+
+    def _all_still(
+        self, dependencies: tuple[Dependency, ...], parsed: Mapping[str, YamlFile] | None
+    ) -> bool:
+        """Whether every one of ``dependencies`` is still so (:meth:`_still`).
 
         A file the loader read this run (in ``parsed``) is compared by the digest of
-        the bytes it read, without reading it again; a folder by its modification
-        time, and by its entries when that moved.
+        the bytes it read, without reading it again (nor remembering the answer: a
+        look in ``parsed`` costs what a look in the answers would).
         """
+        for dep in dependencies:
+            if (
+                parsed is not None
+                and type(dep) is tuple
+                and len(dep) == 5
+                and dep[0] == "f"
+                and type(dep[1]) is str
+            ):
+                loaded = parsed.get(dep[1])
+                if loaded is not None and loaded.sha256:
+                    if loaded.sha256 != dep[4]:
+                        return False
+                    continue
+            if not self._still(dep):
+                return False
+        return True
+
+    def _still(self, dep: Dependency) -> bool:
+        """Whether what ``dep`` recorded is still so (answered once per run): a file
+        by its size and modification time, or else its digest; a folder by its
+        modification time, or else its entries."""
         known = self._valid.get(dep)
         if known is not None:
             return known
         valid = False
         kind = dep[0] if dep else None
         if kind == "f" and len(dep) == 5 and isinstance(dep[1], str):
-            loaded = parsed.get(dep[1]) if parsed is not None else None
-            if loaded is not None and loaded.sha256:
-                valid = loaded.sha256 == dep[4]
-            else:
-                valid = _file_unchanged(os.path.join(self.root, dep[1]), dep[2], dep[3], dep[4])
+            valid = _file_unchanged(os.path.join(self.root, dep[1]), dep[2], dep[3], dep[4])
         elif kind == "d" and len(dep) == 4 and isinstance(dep[1], str):
             full = os.path.join(self.root, dep[1])
             valid = (dep[3] is not None and _mtime(full) == dep[3]) or _entries(full) == dep[2]
