@@ -36,6 +36,7 @@ import contextlib
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -49,7 +50,7 @@ from homelab_kit.yaml import YamlFile, YMap, YSeq
 from homelab_kit.yaml.reader import dumps_parsed
 
 # A dependency: ("f", path, size, mtime_ns, sha256) or ("d", path, entries' sha256,
-# mtime_ns).
+# mtime_ns); mtime_ns is None when it was within _RACY of the recording.
 Dependency = tuple[Any, ...]
 # What the cache keeps of a build: its dependencies, the build pickled, the digest
 # (:func:`_digest`) of each Flux Kustomization among its objects by index (the keys
@@ -198,7 +199,9 @@ class BuildSession:
         self.store = store
         self.root = os.path.realpath(root)
         self._prefix = self.root.rstrip(os.sep) + os.sep
-        self._salt = hashlib.sha256("\n".join(sorted(links)).encode()).hexdigest()
+        self._salt = hashlib.sha256(
+            "\n".join(sorted(links)).encode("utf-8", "surrogatepass")
+        ).hexdigest()
         self._valid: dict[Dependency, bool] = {}
         self._ours: dict[str, bool] = {}  # a root as given -> whether it is this one
         self._sources: dict[int, tuple[Mapping[str, Any], bytes]] = {}
@@ -330,7 +333,9 @@ class BuildSession:
             # the name of its objects: what made them, the build's key and the files
             # and folders it read, as they are (so the same name, run after run, means
             # the same object, positions included)
-            name = hashlib.sha256(f"{ticket.key}\0{dependencies!r}".encode()).hexdigest()
+            name = hashlib.sha256(
+                f"{ticket.key}\0{dependencies!r}".encode("utf-8", "surrogatepass")
+            ).hexdigest()
             self.store.keep_build(ticket.key, (dependencies, payload, digests, name), changed=True)
             self._identify(name, result)
             self._known_digests(result, digests)
@@ -370,7 +375,7 @@ class BuildSession:
         strict: bool,
     ) -> str:
         h = hashlib.sha256()
-        h.update(f"{self._salt}\0{namespace}\0{strict}\0".encode())
+        h.update(f"{self._salt}\0{namespace}\0{strict}\0".encode("utf-8", "surrogatepass"))
         known = self._digests.get(id(kustomization))
         if known is not None and known[0] is kustomization:
             # An object of a build: hashed when it was built (what _feed would feed).
@@ -400,6 +405,10 @@ class BuildSession:
             return None
         out: list[Dependency] = []
         folders: set[str] = set()
+        # A modification time within _RACY of now may be shared by a change still to
+        # come (coarse file-system clocks, a write in the same tick): it is not kept,
+        # so the next run compares the digest or the entries (git's "racily clean").
+        recent = time.time_ns() - _RACY
         for path in sorted(reads.files):
             rel = self._rel(path)
             if rel is None:
@@ -407,7 +416,8 @@ class BuildSession:
             folders.add(os.path.dirname(rel))  # a file that appears there, or goes
             stamp = _file_stamp(os.path.join(self.root, rel))
             if stamp is not None:  # else it was missing: its folder's entries say so
-                out.append(("f", rel, *stamp))
+                size, mtime, sha = stamp
+                out.append(("f", rel, size, mtime if mtime < recent else None, sha))
         for path in reads.folders:
             rel = self._rel(path + os.sep)
             if rel is not None:
@@ -415,6 +425,8 @@ class BuildSession:
         for rel in sorted(folders):
             full = os.path.join(self.root, rel)
             mtime = _mtime(full)  # before the entries: a change after is seen next run
+            if mtime is not None and mtime >= recent:
+                mtime = None
             out.append(("d", rel, _entries(full), mtime))
         return tuple(out)
 
@@ -453,7 +465,8 @@ class BuildSession:
     def _still(self, dep: Dependency) -> bool:
         """Whether what ``dep`` recorded is still so (answered once per run): a file
         by its size and modification time, or else its digest; a folder by its
-        modification time, or else its entries."""
+        modification time, or else its entries (a time recorded too near its change
+        is not kept: the digest or the entries answer)."""
         known = self._valid.get(dep)
         if known is not None:
             return known
@@ -466,6 +479,9 @@ class BuildSession:
             valid = (dep[3] is not None and _mtime(full) == dep[3]) or _entries(full) == dep[2]
         self._valid[dep] = valid
         return valid
+
+
+_RACY = 2_000_000_000  # ns: FAT keeps times to 2 s, HFS+ and some mounts to 1 s
 
 
 def _file_stamp(path: str) -> tuple[int, int, str] | None:
@@ -511,7 +527,7 @@ def _entries(folder: str) -> str | None:
                 kind = "l"
         else:
             kind = "d" if entry.is_dir(follow_symlinks=False) else "f"
-        h.update(f"{entry.name}\0{kind}\0".encode())
+        h.update(f"{entry.name}\0{kind}\0".encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
@@ -588,7 +604,7 @@ def _feed(h: Any, value: Any) -> None:
     parts: list[str] = []
     _parts(value, parts.append)
     # One update of the joined text hashes what one update per part would.
-    h.update("".join(parts).encode())
+    h.update("".join(parts).encode("utf-8", "surrogatepass"))
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

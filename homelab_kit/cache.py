@@ -182,7 +182,7 @@ class Cache:
         self.directory = directory
         self.salt = salt
         self.root = str(Path(root).resolve())
-        root_id = hashlib.sha256(self.root.encode()).hexdigest()[:20]
+        root_id = hashlib.sha256(self.root.encode("utf-8", "surrogatepass")).hexdigest()[:20]
         self._shard_paths = [directory / f"{root_id}-{n:02d}.parse" for n in range(SHARDS)]
         self._legacy_parse_path = directory / f"{root_id}.parse"  # format 1: one file
         self._result_path = directory / f"{root_id}.result"
@@ -214,7 +214,7 @@ class Cache:
 
     @staticmethod
     def _shard(rel: str) -> int:
-        return zlib.crc32(rel.encode()) % SHARDS
+        return zlib.crc32(rel.encode("utf-8", "surrogatepass")) % SHARDS
 
     # ------------------------------------------------------------------ signing
 
@@ -417,7 +417,7 @@ def tree_fingerprint(
     """
     h = hashlib.sha256()
     for part in parts:
-        h.update(part.encode())
+        h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     out: list[str] = []
     for folder in folders:
@@ -428,7 +428,7 @@ def tree_fingerprint(
             _hash_file(out, str(top.parent), top.name, links)
             continue
         _hash_tree(out, str(top), links)
-    h.update("".join(out).encode())
+    h.update("".join(out).encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
 
@@ -535,7 +535,7 @@ def code_fingerprint(package: str | None = None) -> str:
             for filename in sorted(filenames):
                 if filename.endswith(".py"):
                     _hash_file(out, dirpath, filename)
-    return hashlib.sha256("".join(out).encode()).hexdigest()[:16]
+    return hashlib.sha256("".join(out).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 _CACHE_FILE = re.compile(r"[0-9a-f]{20}(?:-\d{2})?\.(?:parse|result|build|checks)\Z")

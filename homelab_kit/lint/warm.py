@@ -62,8 +62,21 @@ def folders(root: Path, config: Config) -> tuple[str, ...]:
     return (
         *(found or (".",)),
         CONFIG_FILENAME,
+        *(_gitignores_above(found) if config.respect_gitignore else ()),
         *fingerprint_folders(config.schema_locations),
     )
+
+
+def _gitignores_above(tops: Iterable[str]) -> tuple[str, ...]:
+    """The ``.gitignore`` files a run reads outside the folders it walks: the
+    root's and those of the folders down to each included one (the loader's
+    ``_gitignores``), so that a new ignore pattern there is a change."""
+    out = {".gitignore"}
+    for top in tops:
+        parts = [p for p in top.strip("/").split("/") if p not in ("", ".")]
+        for depth in range(1, len(parts)):
+            out.add("/".join(parts[:depth]) + "/.gitignore")
+    return tuple(sorted(out))
 
 
 def walk(root: Path, config: Config, salted: str) -> Walk:
@@ -111,7 +124,7 @@ def fingerprint(
         repr(tuple(clusters)),
         walked.tree,
     ):
-        h.update(part.encode())
+        h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
 

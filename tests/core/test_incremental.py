@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -325,6 +326,45 @@ def test_a_folder_whose_entries_changed_and_time_went_back_rebuilds(repo: Path) 
 
     _, built = _same_after(repo, change)
     assert built == 1
+
+
+def test_a_folder_whose_entries_changed_in_the_recorded_tick_rebuilds(repo: Path) -> None:
+    """A folder's time recorded within two seconds of its last change is not trusted
+    (a coarse clock, a change in the same tick): a file added with the time put back
+    exactly as it was recorded is still seen."""
+    app = repo / SONARR / "app"
+    recorded = time.time_ns() + 60_000_000_000  # still within the last 2 s when recorded
+    os.utime(app, ns=(recorded, recorded))
+
+    def change(root: Path) -> None:
+        (app / "unlisted.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n", encoding="utf-8")
+        os.utime(app, ns=(recorded, recorded))
+
+    _, built = _same_after(repo, change)
+    assert built == 1
+
+
+def test_a_file_name_not_in_utf_8_is_hashed(repo: Path) -> None:
+    """A file whose name is not UTF-8 (bytes a POSIX file system allows) is walked
+    and keyed like any other: the cached run equals the uncached one."""
+    try:
+        (repo / os.fsdecode(b"kubernetes/bad\xff.txt")).write_text("x\n", encoding="utf-8")
+    except (OSError, UnicodeError) as exc:  # pragma: no cover - a file system without it
+        pytest.skip(f"this file system refuses the name: {exc}")
+    pvc = repo / SONARR / "app/pvc.yaml"
+    _, built = _same_after(repo, lambda root: _edit(pvc, "\n", "\n# edit\n"))
+    assert built == 1
+
+
+def test_a_new_pattern_in_the_root_gitignore_is_a_change(repo: Path) -> None:
+    """The root's .gitignore decides which files are read: a pattern added there
+    makes the stored result stale."""
+    (repo / ".gitignore").write_text("*.bak\n", encoding="utf-8")
+    before = _findings(repo, cache=True)
+    _write(repo / ".gitignore", f"*.bak\n{SONARR}/app/pvc.yaml\n")
+    after = _findings(repo, cache=True)
+    assert after == _findings(repo, cache=False)
+    assert after.files == before.files - 1
 
 
 def test_a_key_from_the_digest_kept_with_a_build_is_the_key_of_its_object(repo: Path) -> None:
