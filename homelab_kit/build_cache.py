@@ -416,18 +416,17 @@ class BuildSession:
             folders.add(os.path.dirname(rel))  # a file that appears there, or goes
             stamp = _file_stamp(os.path.join(self.root, rel))
             if stamp is not None:  # else it was missing: its folder's entries say so
-                size, mtime, sha = stamp
-                out.append(("f", rel, size, mtime if mtime < recent else None, sha))
+                size, changed, sha = stamp
+                out.append(("f", rel, size, changed if changed < recent else None, sha))
         for path in reads.folders:
             rel = self._rel(path + os.sep)
             if rel is not None:
                 folders.add(rel.rstrip(os.sep))
         for rel in sorted(folders):
             full = os.path.join(self.root, rel)
-            mtime = _mtime(full)  # before the entries: a change after is seen next run
-            if mtime is not None and mtime >= recent:
-                mtime = None
-            out.append(("d", rel, _entries(full), mtime))
+            when = _mtime(full)  # before the entries: a change after is seen next run
+            trusted = when if when is not None and when < recent else None
+            out.append(("d", rel, _entries(full), trusted))
         return tuple(out)
 
     def _is_root(self, root: str) -> bool:
