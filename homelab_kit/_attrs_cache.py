@@ -140,7 +140,11 @@ def _skip_builtin_signatures(compat: Any) -> None:
     extractor: Any = getattr(compat, "_AnnotationExtractor", None)
     original: Any = getattr(extractor, "__init__", None)
     code = getattr(original, "__code__", None)
-    if code is None or code.co_varnames[:2] != ("self", "callable"):
+    if (
+        code is None
+        or code.co_varnames[:2] != ("self", "callable")
+        or tuple(getattr(extractor, "__slots__", ())) != ("sig",)
+    ):
         return  # an attrs that extracts differently: leave it alone
 
     def __init__(self: Any, callable: Any) -> None:
