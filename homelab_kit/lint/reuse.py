@@ -38,14 +38,18 @@ import hashlib
 import io
 import pickle
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from homelab_kit.diagnostic import Diagnostic
 from homelab_kit.model.base import DocumentRef
+from homelab_kit.model.kept import REUSE
 from homelab_kit.model.repo import Repo
 from homelab_kit.yaml import YamlFile
+
+if TYPE_CHECKING:
+    from homelab_kit.model.clusters import ClusterKustomization
 
 FILE = "file"
 # What every scope may read: the configuration (part of every key).  Not ``root``: a
@@ -60,8 +64,9 @@ FILE_FIELDS = ("files", "documents", "patch_documents")
 SIGNATURES = "#signatures"
 # Where they hold the tables of results per object (:func:`per_object`).
 OBJECTS = "#objects"
-# Where a Repo being linted with a cache holds its Reuse (``Repo._memo``).
-_REUSE = "_reuse"
+# Where a Repo being linted with a cache holds its Reuse (``Repo._memo``): the slot
+# the model reads its own tables from (homelab_kit.model.kept).
+_REUSE = REUSE
 
 T = TypeVar("T")
 
@@ -132,6 +137,9 @@ class Reuse:
         self.reused = 0  # checks answered wholly from the stored results
         self.ran = 0  # checks (or a file-scoped check's changed files) run
         self.tables: dict[str, ObjectResults] = {}  # per_object's, by table key
+        # Names of the desired state's objects covering their provenance (see
+        # :func:`placed_names`): worked out on first use.
+        self._placed: dict[int, tuple[Mapping[str, Any], str | None]] | None = None
         # Tables check processes used (see :meth:`share`): by table key, each one's
         # pickled values (None: they did not pickle), values reused, values worked out.
         self.returned: dict[str, list[tuple[bytes | None, int, int]]] = {}
@@ -139,19 +147,32 @@ class Reuse:
 
     # ------------------------------------------------------------------ per object
 
-    def per_object(self, name: str, context: str) -> ObjectResults:
+    def per_object(self, name: str, context: str, provenance: bool = False) -> ObjectResults:
         """The table ``name`` under ``context`` (see :func:`per_object`)."""
-        table = hashlib.sha256(f"{self._salt}\0{name}\0{context}".encode()).hexdigest()
+        salted = f"{self._salt}\0{name}\0{context}\0{'placed' if provenance else ''}"
+        table = hashlib.sha256(salted.encode()).hexdigest()
         found = self.tables.get(table)
         if found is None:
-            from homelab_kit.lint import OBJECT_IDENTITIES
-
             stored = self._stored.get(OBJECTS)
             payload = stored.get(table) if isinstance(stored, dict) else None
+            identities = self.placed_names() if provenance else self.built_names()
             found = self.tables[table] = ObjectResults(
-                self.repo, self.repo._memo.get(OBJECT_IDENTITIES, {}), _loaded(payload)
+                self.repo, identities, _loaded(payload), placed=provenance
             )
         return found
+
+    def built_names(self) -> Mapping[int, tuple[Mapping[str, Any], str | None]]:
+        """What the build session named each built object (by the id of its data)."""
+        from homelab_kit.lint import OBJECT_IDENTITIES
+
+        found = self.repo._memo.get(OBJECT_IDENTITIES)
+        return found if isinstance(found, dict) else {}
+
+    def placed_names(self) -> Mapping[int, tuple[Mapping[str, Any], str | None]]:
+        """Each built object's name covering its provenance too (:func:`placed_names`)."""
+        if self._placed is None:
+            self._placed = placed_names(self.repo, self.built_names())
+        return self._placed
 
     def keep_tables(self) -> None:
         """Put every table used this run, here or in a check process, in :attr:`kept`
@@ -209,7 +230,8 @@ class Reuse:
         self.reused = self.ran = 0
         self.returned = {}
         self.tables = {
-            key: ObjectResults(t._repo, t._identities, t._stored) for key, t in self.tables.items()
+            key: ObjectResults(t._repo, t._identities, t._stored, placed=t.placed)
+            for key, t in self.tables.items()
         }
 
     def share(self) -> dict[str, Any]:
@@ -453,6 +475,115 @@ def _digest(repo: Repo, name: str) -> str | None:
     return h.hexdigest()
 
 
+# What a cluster's build looks up by name for ``postBuild.substituteFrom``.
+_SOURCE_KINDS = frozenset({"ConfigMap", "Secret"})
+
+
+def placed_names(
+    repo: Repo, built: Mapping[int, tuple[Mapping[str, Any], str | None]]
+) -> dict[int, tuple[Mapping[str, Any], str | None]]:
+    """Each built object of every cluster named by what it is *and* where its fields
+    are placed (its provenance), by the id of its data.
+
+    ``built`` names an object by its build alone (the Flux Kustomization's key and
+    the files and folders the build read: :class:`homelab_kit.build_cache.BuildSession`),
+    which fixes the object's content and the provenance kustomize records.  What
+    the model adds after the build depends on more: a field a Flux Kustomization's
+    ``spec.patches`` or ``targetNamespace`` set is placed in the file that Kustomization
+    was written in, or in its parent's patch, up the chain
+    (:mod:`homelab_kit.model.spec_origins`,
+    :func:`~homelab_kit.model.applied_fields.flux_patch_location`); a ``${VAR}`` it
+    filled names the ``substituteFrom`` ConfigMap or Secret key it came from
+    (:mod:`homelab_kit.model.substituted`); and values name the cluster.  So an
+    object's name here also covers the name of the Flux Kustomization that built it,
+    as its parent's build made it (the file it is written in is one that build read),
+    and the names of the ConfigMaps and Secrets of the names its ``substituteFrom``
+    lists built before it, recursively up to the cluster's entry point, whose
+    objects are named by the cluster, the file they are written in (its SHA-256) and
+    their place in it.  A change to a parent's patch, to the lines of a Flux
+    Kustomization's file or to a ``substituteFrom`` source renames every object whose
+    provenance it may move.  An object of a build ``built`` does not name (a binary's,
+    a failed one), of a Kustomization so built, or whose data two clusters share,
+    is named None: its values are always worked out.
+    """
+    out: dict[int, tuple[Mapping[str, Any], str | None]] = {}
+    shared: set[int] = set()
+
+    def named(data: Mapping[str, Any], name: str | None) -> None:
+        if id(data) in out:  # one data in two clusters' objects: named in neither
+            shared.add(id(data))
+        out[id(data)] = (data, name)
+
+    for cluster in repo.clusters:
+        # by the id of each object's data: its name (None: it has none)
+        names: dict[int, str | None] = {}
+        # ConfigMaps and Secrets so far, by metadata name and namespace (None: none
+        # written, so any): their names, in build order
+        sources: dict[tuple[str, str | None], list[str | None]] = {}
+        for obj in cluster.objects:
+            if obj.applied_by is not None:
+                continue  # built by a Flux Kustomization: named below
+            names[id(obj.data)] = _seed_name(repo, cluster.name, cluster.entry, obj)
+            named(obj.data, names[id(obj.data)])
+            if obj.kind in _SOURCE_KINDS:
+                sources.setdefault((obj.name, obj.namespace), []).append(names[id(obj.data)])
+        for ks in cluster.kustomizations:
+            context = _built_by(names.get(id(ks.object.data)), ks, sources)
+            prefix = hashlib.sha256(context.encode()).hexdigest() if context is not None else None
+            for obj in ks.objects:
+                data = obj.data
+                key = id(data)
+                name: str | None = None
+                found = built.get(key)
+                if prefix is not None and found is not None and found[0] is data and found[1]:
+                    name = f"{prefix}/{found[1]}"
+                names[key] = name
+                if key in out:
+                    shared.add(key)
+                out[key] = (data, name)
+                if obj.kind in _SOURCE_KINDS:
+                    sources.setdefault((obj.name, obj.namespace), []).append(name)
+    for key in shared:
+        out[key] = (out[key][0], None)
+    return out
+
+
+def _seed_name(repo: Repo, cluster: str, entry: str, obj: Any) -> str:
+    """A cluster's own object (an entry point's, applied by bootstrap): the cluster, and
+    the content of the file it is written in at its place (its data is that file's)."""
+    source = obj.source
+    found = repo.files.get(source.path)
+    sha = found.sha256 if found is not None and found.sha256 else ""
+    text = f"{cluster}\0{entry}\0{source.path}\0{source.line}\0{source.column}\0{sha}"
+    if not sha:  # not a file's document (bootstrap's synthetic Kustomization): its content
+        text += f"\0{obj.data!r}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _built_by(
+    name: str | None,
+    ks: ClusterKustomization,
+    sources: Mapping[tuple[str, str | None], list[str | None]],
+) -> str | None:
+    """What every object a Flux Kustomization builds is named by besides its build: the
+    Kustomization's own name and the names of the ``substituteFrom`` sources built
+    before it in its namespace or of none (None: one of them has no name)."""
+    if name is None:
+        return None
+    refs = ks.object.get("spec", "postBuild", "substituteFrom")
+    if not isinstance(refs, list) or not refs:
+        return name
+    parts = [name]
+    wanted = {r.get("name") for r in refs if isinstance(r, Mapping)}
+    for source in sorted(n for n in wanted if isinstance(n, str)):
+        for namespace in (ks.namespace, None):
+            for found in sources.get((source, namespace), ()):
+                if found is None:
+                    return None
+                parts.append(found)
+    return "\0".join(parts)
+
+
 def _loaded(payload: Any) -> dict[str, Any]:
     """A stored table, read back by the cache's restricted unpickler ({} if it cannot be)."""
     if not isinstance(payload, bytes):
@@ -471,9 +602,10 @@ class ObjectResults:
 
     An object is named by what made it: an object a Flux Kustomization build produced,
     by the build's inputs and the content of every file and folder it read (so an
-    unchanged build names its objects the same, positions included); a document read
-    as written, by its file's SHA-256 and its place in the file.  An object named
-    neither way (a binary's build, a failed one) is always worked out.
+    unchanged build names its objects the same, positions included), and in a table
+    of values that depend on its provenance, by that as well (:func:`placed_names`);
+    a document read as written, by its file's SHA-256 and its place in the file.  An
+    object named neither way (a binary's build, a failed one) is always worked out.
 
     Use it through :func:`per_object`; without a cache (``--no-cache``, library calls)
     every value is worked out, as if nothing were kept.
@@ -482,12 +614,16 @@ class ObjectResults:
     def __init__(
         self,
         repo: Repo | None,
-        identities: Mapping[int, tuple[Mapping[str, Any], str]],
+        identities: Mapping[int, tuple[Mapping[str, Any], str | None]],
         stored: Mapping[str, Any],
+        *,
+        placed: bool = False,
     ) -> None:
         self._repo = repo
         self._identities = identities
         self._stored = stored
+        # Whether objects are named by their provenance too (per_object's ``provenance``).
+        self.placed = placed
         self.kept: dict[str, Any] = {}
         # Whether values are kept across runs (False without a cache: all worked out).
         self.keeps = repo is not None
@@ -518,12 +654,25 @@ class ObjectResults:
         self.kept[key] = value
         return value  # type: ignore[no-any-return]
 
-    def _key(self, subject: Any, extra: tuple[Hashable, ...]) -> str | None:
+    def name(self, subject: Any) -> str | None:
+        """What ``subject`` is named by in this table (None: it has no name, and its
+        values are always worked out).  For a value that depends on another object
+        too: pass that object's name as an ``extra`` of :meth:`get`."""
+        if self._repo is None:
+            return None
         data = getattr(subject, "data", None)
         if data is None:
             return None
-        built = self._identities.get(id(data))  # (the data, its name): BuildSession's
+        built = self._identities.get(id(data))  # (the data, its name)
         name = built[1] if built is not None and built[0] is data else self._written(subject, data)
+        if name is None or not self.placed:
+            return name
+        # The same object read as another kind of subject (a document, a cluster's
+        # applied copy) may be worked out otherwise: named apart.
+        return f"{name}\0{type(subject).__name__}\0{getattr(subject, 'cluster', None)}"
+
+    def _key(self, subject: Any, extra: tuple[Hashable, ...]) -> str | None:
+        name = self.name(subject)
         if name is None:
             return None
         return f"{name}\0{extra!r}" if extra else name
@@ -540,7 +689,9 @@ class ObjectResults:
         return f"{subject.path}\0{subject.index}\0{found.sha256}"
 
 
-def per_object(repo: Repo, name: str, context: str | None = "") -> ObjectResults:
+def per_object(
+    repo: Repo, name: str, context: str | None = "", *, provenance: bool = False
+) -> ObjectResults:
     """A table of what a check works out per object, kept across runs of ``lint``.
 
     For a check that reads the desired state: it runs every time (its findings may
@@ -554,6 +705,12 @@ def per_object(repo: Repo, name: str, context: str | None = "") -> ObjectResults
         Kubernetes version, a digest of the CRDs); a table under another context
         starts empty.  The configuration and the plugins are always part of it.
         None: it cannot be said this run (every value is worked out, nothing kept).
+    :param provenance: the values depend on where the object's fields are edited
+        too (they hold locations from ``doc.location(...)``, a finding's place, the
+        cluster's name): objects are then named by their provenance as well
+        (:func:`placed_names`), so a parent's patch, a Flux Kustomization's file or
+        a ``substituteFrom`` source changed works out again every object it may move.
+        False (the default): by what the object is, which changes less often.
     :returns: the table (:meth:`ObjectResults.get`); without a cache, one that
         keeps nothing.
 
@@ -562,5 +719,5 @@ def per_object(repo: Repo, name: str, context: str | None = "") -> ObjectResults
     """
     reuse = repo._memo.get(_REUSE)
     if context is not None and isinstance(reuse, Reuse) and reuse.repo is repo:
-        return reuse.per_object(name, context)
+        return reuse.per_object(name, context, provenance)
     return ObjectResults(None, {}, {})

@@ -33,6 +33,7 @@ from homelab_kit.model.applied_fields import AppliedFields, written_path
 from homelab_kit.model.base import DocumentRef, as_list, as_mapping
 from homelab_kit.model.flux import HELM_GROUP
 from homelab_kit.model.helm import ValuesSource
+from homelab_kit.model.kept import PerObject, kept_per_object
 from homelab_kit.model.provenance import FieldPath, value_at
 from homelab_kit.model.workloads import WORKLOAD_KINDS, FieldLocator, Workload
 from homelab_kit.yaml import parse_text
@@ -85,11 +86,14 @@ def _live_workloads(repo: Repo) -> tuple[Workload, ...]:
 def _live_values(repo: Repo) -> tuple[tuple[ValuesSource, str | None], ...]:
     out: list[tuple[ValuesSource, str | None]] = []
     covered: set[tuple[str, int]] = set()  # HelmReleases and values files read applied
+    # With lint's cache, whether a values file's ${VAR}s matter is kept by the file's
+    # content (it is a function of the file alone: most of this index's work).
+    kept = kept_per_object(repo, "homelab-kit/model/values-read-here", provenance=False)
     for cluster in repo.clusters:
         config_maps = {(o.namespace, o.name): o for o in cluster.objects if o.kind == "ConfigMap"}
         for obj, doc in _applied(repo, cluster, _is_release):
             covered.add(_place(doc))
-            applied, files = _release_values(repo, cluster, obj, doc, config_maps)
+            applied, files = _release_values(repo, cluster, obj, doc, config_maps, kept)
             covered.update(files)
             if applied is not None:
                 out.append((applied, cluster.name))
@@ -225,8 +229,12 @@ def _release_values(
     obj: DesiredObject,
     doc: DocumentRef,
     config_maps: Mapping[tuple[str | None, str], DesiredObject],
+    kept: PerObject | None = None,
 ) -> tuple[AppliedValues | None, list[tuple[str, int]]]:
-    """The merged values of the applied HelmRelease ``obj``, and the values files read."""
+    """The merged values of the applied HelmRelease ``obj``, and the values files read.
+
+    ``kept``: where whether each values file is read here (:func:`_read_here`) is kept.
+    """
     layers: list[tuple[Mapping[str, Any], FieldLocator]] = []
     inline = obj.get("spec", "values")
     if isinstance(inline, Mapping) and inline:
@@ -243,7 +251,7 @@ def _release_values(
         if config_map is None or not isinstance(text, str):
             continue
         file = _values_file(repo, config_map, str(key))
-        if file is not None and not _read_here(file.data):
+        if file is not None and not _reads_here(file, kept):
             data: Any = file.data  # substitution changes nothing these checks read
         else:
             documents, problems = parse_text(text, config_map.source.path)
@@ -332,6 +340,13 @@ def _read_here(node: Any, read: bool = True) -> bool:
             elif not isinstance(item, _LEAVES) and _read_here(item, read):
                 return True
     return False
+
+
+def _reads_here(file: DocumentRef, kept: PerObject | None) -> bool:
+    """:func:`_read_here` of a values file's document, kept by its content when it can be."""
+    if kept is None:
+        return _read_here(file.data)
+    return kept.get(file, functools.partial(_read_here, file.data))
 
 
 @functools.lru_cache(maxsize=4096)

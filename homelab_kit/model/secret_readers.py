@@ -21,6 +21,7 @@ from homelab_kit.model.applied import AppliedDocument
 from homelab_kit.model.base import DocumentRef
 from homelab_kit.model.flux import HELM_GROUP, KUSTOMIZE_GROUP, HelmRelease
 from homelab_kit.model.helm import ValuesSource
+from homelab_kit.model.kept import PerObject, kept_per_object
 from homelab_kit.model.patches import applied_copies_by_cluster
 from homelab_kit.model.secret_index import (
     RELEASE_NAME,
@@ -123,11 +124,46 @@ def _secret_readers(repo: Repo) -> tuple[SecretReader, ...]:
         for d in applied_of_kinds(repo, ("ConfigMap",))
         if d.group == "" and not d.as_written
     }
+    # With lint's cache, each built object's readers are kept by its name (its
+    # provenance included: a reader's source is the line to edit); see kept_readers.
+    kept = kept_per_object(repo, "homelab-kit/model/secret-readers")
     out: dict[SecretReader, None] = {}
     for doc in applied_of_kinds(repo, _READER_KINDS):
-        for reader in _readers_of(repo, doc, config_maps):
+        found: Iterable[SecretReader] | None = None
+        if kept is not None:
+            found = _kept_readers(repo, doc, config_maps, kept)
+        for reader in _readers_of(repo, doc, config_maps) if found is None else found:
             out.setdefault(reader)
     return tuple(out)
+
+
+def _kept_readers(
+    repo: Repo, doc: AppliedDocument, config_maps: Mapping[Any, AppliedDocument], kept: PerObject
+) -> tuple[SecretReader, ...] | None:
+    """The readers of ``doc`` kept from an earlier run, else worked out and kept; None
+    when they cannot be kept (a document read as written: where it lands depends on
+    the kustomizations above it, not on it).
+
+    What they depend on besides ``doc`` itself: for a HelmRelease, the ConfigMaps its
+    ``valuesFrom`` names as its cluster applies them (their names: what they are, and
+    so the values files their builds read), and which of them exist.
+    """
+    if doc.as_written:
+        return None
+    inputs: list[str | None] = []
+    if doc.kind == "HelmRelease":
+        for item in doc.list_at("spec", "valuesFrom"):
+            if not isinstance(item, Mapping) or item.get("kind") != "ConfigMap":
+                continue
+            name = item.get("name")
+            if not isinstance(name, str) or not name:
+                continue
+            config_map = config_maps.get((doc.cluster, doc.namespace, name))
+            named = kept.name(config_map) if config_map is not None else ""
+            if named is None:
+                return None
+            inputs.append(named)
+    return kept.get(doc, lambda: tuple(_readers_of(repo, doc, config_maps)), *inputs)
 
 
 def _readers_of(

@@ -1091,3 +1091,180 @@ def test_a_table_two_processes_share_keeps_what_each_asked_about(
     reused, computed = _tables(runs[0])
     assert reused > 10 * computed > 0  # both checks' values kept, wherever they ran
     assert reused + computed == everything
+
+
+# ------------------------------------------------------- per object, by provenance too
+
+# A patch of the parent (cluster-apps) that gives every app's Kustomization a patch of
+# its own: each HelmRelease's spec.maxHistory is then placed in the parent's file,
+# inside the nested patch text (applied_fields.flux_patch_location).
+_PARENT = "kubernetes/flux/cluster/ks.yaml"
+_NESTED_PATCH = (
+    "  timeout: 10m\n"
+    "  patches:\n"
+    "    - patch: |-\n"
+    "        apiVersion: kustomize.toolkit.fluxcd.io/v1\n"
+    "        kind: Kustomization\n"
+    "        metadata:\n"
+    "          name: not-used\n"
+    "        spec:\n"
+    "          patches:\n"
+    "            - patch: |-\n"
+    "                apiVersion: helm.toolkit.fluxcd.io/v2\n"
+    "                kind: HelmRelease\n"
+    "                metadata:\n"
+    "                  name: not-used\n"
+    "                spec:\n"
+    "                  maxHistory: 2\n"
+    "              target:\n"
+    "                kind: HelmRelease\n"
+    "      target:\n"
+    "        group: kustomize.toolkit.fluxcd.io\n"
+    "        kind: Kustomization\n"
+)
+
+
+def _placing_check(provenance: bool) -> Any:
+    """A check keeping, per applied HelmRelease, where its ``spec.maxHistory`` is edited
+    (a location: a value that depends on the object's provenance)."""
+
+    def check(repo: Any, options: Any) -> Any:
+        from homelab_kit import Diagnostic, Severity
+        from homelab_kit.lint.reuse import per_object
+        from homelab_kit.model.applied import documents_by_place
+        from homelab_kit.model.applied_fields import AppliedFields
+
+        table = per_object(repo, "probe-placed", context="v1", provenance=provenance)
+        docs = documents_by_place(repo)
+        for cluster in repo.clusters:
+            for obj in cluster.objects:
+                doc = docs.get((obj.source.path, obj.source.line))
+                if obj.kind != "HelmRelease" or doc is None:
+                    continue
+                at = AppliedFields(repo, cluster.name, obj, doc)
+                where = table.get(obj, lambda at=at: at.location("spec", "maxHistory"))
+                yield Diagnostic(where, "probe-placed", f"HelmRelease {obj.name}", Severity.INFO)
+
+    return check
+
+
+class _PlacingPlugin:
+    """A third-party check whose values per object are locations."""
+
+    def __init__(self, provenance: bool) -> None:
+        self.__name__ = f"placing_plugin_{provenance}"
+        self.provenance = provenance
+
+    @homelab_kit.hookimpl
+    def homelab_kit_register_checks(self) -> list[Any]:
+        from homelab_kit.diagnostic import Severity
+        from homelab_kit.lint.check import Check
+
+        function = _placing_check(self.provenance)
+        return [Check("probe-placed", Severity.INFO, "Probe.", "", function)]
+
+
+def _placing_lint(root: Path, provenance: bool = True) -> Callable[[bool], Any]:
+    from homelab_kit.config import load_config
+    from homelab_kit.plugins import PluginManager
+
+    pm = PluginManager(autoload=False, extra=[_PlacingPlugin(provenance)])
+    config = attrs.evolve(load_config(root), extend_select=("probe-placed",))
+
+    def lint(cache: bool) -> Any:
+        return attrs.evolve(homelab_kit.lint(root, cache=cache, pm=pm, config=config), duration=0.0)
+
+    return lint
+
+
+def _in_parent(repo: Path) -> None:
+    _edit(repo / _PARENT, "  timeout: 10m\n", _NESTED_PATCH)
+
+
+def _lines_above_the_parent(root: Path) -> None:
+    _edit(root / _PARENT, "---\n", "---\n# one\n# two\n")
+
+
+_CHANGES: dict[str, Callable[[Path], None]] = {
+    "a values file": lambda root: _edit(
+        root / SONARR / "app/helm/values.yaml", "\n", "\nextraValue: 1\n"
+    ),
+    "the parent's patch": lambda root: _edit(
+        root / _PARENT, "                  maxHistory: 2\n", "                  maxHistory: 3\n"
+    ),
+    "lines above the parent's patch": _lines_above_the_parent,
+    "an app's Flux Kustomization file, lines moved": lambda root: _edit(
+        root / SONARR / "ks.yaml", "---\n", "---\n# one\n# two\n"
+    ),
+    "a substituteFrom ConfigMap's value": lambda root: _edit(
+        root / "kubernetes/components/common/cluster-settings.yaml",
+        "CLUSTER_DOMAIN: example.com",
+        "CLUSTER_DOMAIN: changed.example.org",
+    ),
+    "a substituteFrom ConfigMap's lines moved": lambda root: _edit(
+        root / "kubernetes/components/common/cluster-settings.yaml",
+        "\ndata:\n",
+        "\ndata:\n  A: b\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(_CHANGES))
+def test_values_kept_by_provenance_follow_every_change(
+    repo: Path, runs: list[Any], change: str
+) -> None:
+    """A value that holds a location is kept by the object's provenance too: after each
+    kind of change, the cached run finds what a run without the cache finds (the
+    first-party checks and the model's own tables included), and works out again
+    only what the change may have moved."""
+    _in_parent(repo)
+    lint = _placing_lint(repo)
+    first = lint(cache=True)
+    placed = [d for d in first.diagnostics if d.check_id == "probe-placed"]
+    assert placed
+    assert all(d.location.path == _PARENT for d in placed)
+    _CHANGES[change](repo)
+    runs.clear()
+    assert lint(cache=True) == lint(cache=False)
+    reused, computed = _tables(runs[0])
+    assert computed > 0
+    if change == "a values file":
+        assert reused > 10 * computed  # sonarr's build only
+
+
+def test_a_name_without_provenance_misses_a_moved_parent(repo: Path) -> None:
+    """Why the names cover provenance: lines inserted above the parent's patch move
+    where every app's HelmRelease field is edited, while every app's build stays the
+    same.  Kept by its build alone (``provenance=False``), the value is stale."""
+    _in_parent(repo)
+    lint = _placing_lint(repo, provenance=False)
+    lint(cache=True)
+    _lines_above_the_parent(repo)
+    stale, fresh = lint(cache=True), lint(cache=False)
+    assert stale != fresh
+    moved = {d.location.line for d in fresh.diagnostics if d.check_id == "probe-placed"}
+    kept = {d.location.line for d in stale.diagnostics if d.check_id == "probe-placed"}
+    assert moved == {line + 2 for line in kept}
+
+
+def test_secret_readers_follow_a_substituted_secret_name(repo: Path, runs: list[Any]) -> None:
+    """A Secret name a values file writes with ``${VAR}``: the reader kept per object
+    reads the name the ConfigMap now gives, and reports the Secret no one creates."""
+    settings = repo / "kubernetes/components/common/cluster-settings.yaml"
+    _edit(settings, "\ndata:\n", "\ndata:\n  SECRET_SUFFIX: secret\n")
+    _edit(
+        repo / SONARR / "app/helm/values.yaml",
+        "name: sonarr-secret",
+        "name: sonarr-${SECRET_SUFFIX}",
+    )
+    homelab_kit.lint(repo, cache=True)
+    before = _findings(repo, cache=False)
+    assert not any("sonarr-" in d.message for d in before.diagnostics if "secret" in d.check_id)
+    _checks_same_after(
+        repo, lambda root: _edit(settings, "SECRET_SUFFIX: secret", "SECRET_SUFFIX: other"), runs
+    )
+    after = _findings(repo, cache=True)
+    assert any(
+        d.check_id == "secrets-consumed-secret-exists" and "sonarr-other" in d.message
+        for d in after.diagnostics
+    )
