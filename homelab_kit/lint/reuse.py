@@ -69,6 +69,7 @@ OBJECTS = "#objects"
 _REUSE = REUSE
 
 T = TypeVar("T")
+_ABSENT = object()  # not in a stored table
 
 Outcome = tuple[bool, list[Diagnostic]]  # (crashed, its diagnostics or the internal error)
 
@@ -642,11 +643,13 @@ class ObjectResults:
             the cache may hold (homelab-kit's value classes, standard types).
         :param extra: anything else the value depends on, by its ``repr``.
         """
-        key = self._key(subject, extra)
-        if key is None:
+        name = self.name(subject)
+        if name is None:
             return compute()
-        if key in self._stored:
-            value = self._stored[key]
+        key = f"{name}\0{extra!r}" if extra else name
+        stored = self._stored.get(key, _ABSENT)
+        if stored is not _ABSENT:
+            value = stored
             self.reused += 1
         else:
             value = compute()
@@ -658,10 +661,8 @@ class ObjectResults:
         """What ``subject`` is named by in this table (None: it has no name, and its
         values are always worked out).  For a value that depends on another object
         too: pass that object's name as an ``extra`` of :meth:`get`."""
-        if self._repo is None:
-            return None
         data = getattr(subject, "data", None)
-        if data is None:
+        if data is None or self._repo is None:
             return None
         built = self._identities.get(id(data))  # (the data, its name)
         name = built[1] if built is not None and built[0] is data else self._written(subject, data)
@@ -671,12 +672,6 @@ class ObjectResults:
         # applied copy) may be worked out otherwise: named apart.
         return f"{name}\0{type(subject).__name__}\0{getattr(subject, 'cluster', None)}"
 
-    def _key(self, subject: Any, extra: tuple[Hashable, ...]) -> str | None:
-        name = self.name(subject)
-        if name is None:
-            return None
-        return f"{name}\0{extra!r}" if extra else name
-
     def _written(self, subject: Any, data: Any) -> str | None:
         """The name of a document as read from its file (None: it is not one)."""
         if not isinstance(subject, DocumentRef) or self._repo is None:
@@ -684,9 +679,12 @@ class ObjectResults:
         found = self._repo.files.get(subject.path)
         if found is None or not found.sha256:
             return None
-        if not any(d.index == subject.index and d.data is data for d in found.documents):
+        index, documents = subject.index, found.documents
+        if not (  # documents are in index order: the one at its index, else any
+            0 <= index < len(documents) and documents[index].data is data
+        ) and not any(d.index == index and d.data is data for d in documents):
             return None  # not the document as read from its file
-        return f"{subject.path}\0{subject.index}\0{found.sha256}"
+        return f"{subject.path}\0{index}\0{found.sha256}"
 
 
 def per_object(
