@@ -26,6 +26,7 @@ import attrs
 from homelab_kit.location import Location
 from homelab_kit.model.applied import AppliedDocument, applied_documents
 from homelab_kit.model.base import DocumentRef
+from homelab_kit.model.kept import kept_per_object
 from homelab_kit.model.secrets import (
     EXTERNAL_SECRETS_GROUP,
     INFISICAL_GROUP,
@@ -494,11 +495,34 @@ def _created(repo: Repo, templates: tuple[str, ...]) -> dict[str, tuple[SecretPr
         rules.setdefault(rule.kind, []).append(rule)
     out: dict[str, list[SecretProducer]] = {"Secret": list(bootstrap_producers(repo))}
     out["ConfigMap"] = []
+    # With lint's cache, what each built object creates is kept by its name (its
+    # cluster and Flux Kustomization included); the rules are the plugins' (part of
+    # every table's key) and ``templates`` (this table's).
+    kept = kept_per_object(repo, f"homelab-kit/model/producers{templates!r}")
     for doc in applied_of_kinds(repo, rules.keys() | _CREATING_KINDS):
         own = rules.get(doc.kind, ())
-        for kind, found in out.items():
-            found.extend(_produced_by(repo, doc, kind, own))
+        made: tuple[tuple[SecretProducer, ...], ...] | None = None
+        if kept is not None and _keepable(doc, own):
+            made = kept.get(doc, functools.partial(_made_by, repo, doc, own))
+        for found, produced in zip(out.values(), made or _made_by(repo, doc, own), strict=True):
+            found.extend(produced)
     return {kind: (*found, *_unbuilt_generators(repo, kind)) for kind, found in out.items()}
+
+
+def _made_by(
+    repo: Repo, doc: AppliedDocument, rules: Sequence[ProducerRule]
+) -> tuple[tuple[SecretProducer, ...], ...]:
+    """The Secrets, then the ConfigMaps, ``doc`` creates (:func:`_produced_by`)."""
+    return tuple(tuple(_produced_by(repo, doc, kind, rules)) for kind in ("Secret", "ConfigMap"))
+
+
+def _keepable(doc: AppliedDocument, rules: Sequence[ProducerRule]) -> bool:
+    """Whether what ``doc`` creates depends on it alone (its provenance included): not
+    a document read as written (it lands where the kustomizations above it say), nor
+    one a rule places by reading the repository (``lands``, a cluster-wide object)."""
+    if doc.as_written:
+        return False
+    return not any(r.lands is not None or r.cluster_wide for r in rules if r.applies(doc))
 
 
 _GENERATOR = {"Secret": "secretGenerator", "ConfigMap": "configMapGenerator"}

@@ -939,8 +939,12 @@ def test_check_processes_keep_per_object_what_one_process_keeps(
     assert two_reuse.returned  # tables a check process used came back
     assert two == one == _findings(repo, cache=False)
     assert _schema_lines(two, f"{RADARR}/app/pvc.yaml")  # a kept finding
-    assert two_counts == one_counts
+    # The model's own tables (who creates each Secret) are read by the checks of
+    # several plugins, so in each process that runs one: counted once per process.
+    assert two_counts[0] >= one_counts[0]
+    assert two_counts[1] >= one_counts[1]
     assert one_counts[0] > 10 * one_counts[1] > 0  # only sonarr's objects worked out
+    assert two_counts[0] > 10 * two_counts[1]
     # The same values kept for the next run.  (A rebuilt object's name covers the
     # stamps of the files its build read, which differ between the two copies: the
     # values are compared by name where the names agree, else as a whole.)
