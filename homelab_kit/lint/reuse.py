@@ -530,14 +530,21 @@ def placed_names(
                 sources.setdefault((obj.name, obj.namespace), []).append(names[id(obj.data)])
         for ks in cluster.kustomizations:
             context = _built_by(names.get(id(ks.object.data)), ks, sources)
-            prefix = hashlib.sha256(context.encode()).hexdigest() if context is not None else None
+            # One build names its objects "<build>:<number>": the build and the context
+            # hashed once (short names: every kept value's key holds one).
+            prefixes: dict[str, str] = {}
             for obj in ks.objects:
                 data = obj.data
                 key = id(data)
                 name: str | None = None
                 found = built.get(key)
-                if prefix is not None and found is not None and found[0] is data and found[1]:
-                    name = f"{prefix}/{found[1]}"
+                if context is not None and found is not None and found[0] is data and found[1]:
+                    made, _, number = found[1].rpartition(":")
+                    prefix = prefixes.get(made)
+                    if prefix is None:
+                        text = f"{made}\0{context}".encode()
+                        prefix = prefixes[made] = hashlib.sha256(text).hexdigest()[:32]
+                    name = f"{prefix}:{number}"
                 names[key] = name
                 if key in out:
                     shared.add(key)

@@ -35,7 +35,7 @@ from homelab_kit.model.flux import HELM_GROUP
 from homelab_kit.model.helm import ValuesSource
 from homelab_kit.model.kept import PerObject, kept_per_object
 from homelab_kit.model.provenance import FieldPath, value_at
-from homelab_kit.model.workloads import WORKLOAD_KINDS, FieldLocator, Workload
+from homelab_kit.model.workloads import WORKLOAD_KINDS, FieldLocator, ImageRef, Workload
 from homelab_kit.yaml import parse_text
 
 if TYPE_CHECKING:
@@ -89,11 +89,13 @@ def _live_values(repo: Repo) -> tuple[tuple[ValuesSource, str | None], ...]:
     # With lint's cache, whether a values file's ${VAR}s matter is kept by the file's
     # content (it is a function of the file alone: most of this index's work).
     kept = kept_per_object(repo, "homelab-kit/model/values-read-here", provenance=False)
+    # ... and the images each release's values name (located: by provenance too).
+    images = kept_per_object(repo, "homelab-kit/model/values-images")
     for cluster in repo.clusters:
         config_maps = {(o.namespace, o.name): o for o in cluster.objects if o.kind == "ConfigMap"}
         for obj, doc in _applied(repo, cluster, _is_release):
             covered.add(_place(doc))
-            applied, files = _release_values(repo, cluster, obj, doc, config_maps, kept)
+            applied, files = _release_values(repo, cluster, obj, doc, config_maps, kept, images)
             covered.update(files)
             if applied is not None:
                 out.append((applied, cluster.name))
@@ -155,10 +157,17 @@ class AppliedValues(ValuesSource):
 
     merged: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     at: FieldLocator | None = attrs.field(default=None, eq=False, repr=False)
+    # The images of these values, kept from an earlier run (None: read them).
+    kept_images: tuple[ImageRef, ...] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def data(self) -> Mapping[str, Any]:
         return self.merged
+
+    def images(self) -> Iterator[ImageRef]:
+        if self.kept_images is not None:
+            return iter(self.kept_images)
+        return ValuesSource.images(self)
 
     def location(self, *path: str | int) -> Location:
         return self.at.location(*path) if self.at is not None else self.doc.location(*path)
@@ -230,11 +239,15 @@ def _release_values(
     doc: DocumentRef,
     config_maps: Mapping[tuple[str | None, str], DesiredObject],
     kept: PerObject | None = None,
+    images: PerObject | None = None,
 ) -> tuple[AppliedValues | None, list[tuple[str, int]]]:
     """The merged values of the applied HelmRelease ``obj``, and the values files read.
 
-    ``kept``: where whether each values file is read here (:func:`_read_here`) is kept.
+    ``kept``: where whether each values file is read here (:func:`_read_here`) is kept;
+    ``images``: where the images of the merged values are kept, by the release's name
+    and those of the ConfigMaps it reads (what the values and their places are made of).
     """
+    read: list[DesiredObject] = []  # the valuesFrom ConfigMaps found
     layers: list[tuple[Mapping[str, Any], FieldLocator]] = []
     inline = obj.get("spec", "values")
     if isinstance(inline, Mapping) and inline:
@@ -247,6 +260,8 @@ def _release_values(
             continue  # one value set at a path: not a values document
         config_map = config_maps.get((obj.namespace, str(ref.get("name"))))
         key = ref.get("valuesKey") or "values.yaml"
+        if config_map is not None:
+            read.append(config_map)
         text = config_map.get("data", key) if config_map is not None else None
         if config_map is None or not isinstance(text, str):
             continue
@@ -279,7 +294,16 @@ def _release_values(
         # One layer (the usual case) holds every value: it answers directly.
         at=layers[0][1] if len(layers) == 1 else _MergedValues(tuple(layers)),
     )
+    if images is not None:
+        inputs = [images.name(config_map) for config_map in read]
+        if None not in inputs:
+            found = images.get(obj, functools.partial(_images, values), *inputs)
+            values = attrs.evolve(values, kept_images=found)
     return values, files
+
+
+def _images(values: ValuesSource) -> tuple[ImageRef, ...]:
+    return tuple(ValuesSource.images(values))
 
 
 # Values below these keys are never read as workload settings or images: a

@@ -1272,3 +1272,30 @@ def test_secret_readers_follow_a_substituted_secret_name(repo: Path, runs: list[
         d.check_id == "secrets-consumed-secret-exists" and "sonarr-other" in d.message
         for d in after.diagnostics
     )
+
+
+def test_kept_images_of_values_follow_their_file(repo: Path, runs: list[Any]) -> None:
+    """The images a release's values name are kept per release (with their places):
+    lines inserted above one in its values file move its finding; a tag changed there
+    is judged again."""
+    values = repo / SONARR / "app/helm/values.yaml"
+    _edit(
+        values,
+        "controllers:\n",
+        "sidecarImage:\n  repository: ghcr.io/x/y\n  tag: latest\ncontrollers:\n",
+    )
+
+    def lines(found: Any) -> list[int]:
+        return [
+            d.location.line
+            for d in found.diagnostics
+            if d.check_id == "workload-image-tag" and "ghcr.io/x/y" in d.message
+        ]
+
+    homelab_kit.lint(repo, cache=True)
+    before = lines(_findings(repo, cache=False))
+    assert before
+    _checks_same_after(repo, lambda root: _edit(values, "---\n", "---\n# one\n# two\n"), runs)
+    assert lines(_findings(repo, cache=True)) == [line + 2 for line in before]
+    _checks_same_after(repo, lambda root: _edit(values, "tag: latest", "tag: 1.2.3"), runs)
+    assert not lines(_findings(repo, cache=True))
