@@ -151,7 +151,7 @@ class Reuse:
     def per_object(self, name: str, context: str, provenance: bool = False) -> ObjectResults:
         """The table ``name`` under ``context`` (see :func:`per_object`)."""
         salted = f"{self._salt}\0{name}\0{context}\0{'placed' if provenance else ''}"
-        table = hashlib.sha256(salted.encode()).hexdigest()
+        table = hashlib.sha256(salted.encode("utf-8", "surrogatepass")).hexdigest()
         found = self.tables.get(table)
         if found is None:
             stored = self._stored.get(OBJECTS)
@@ -358,13 +358,13 @@ class Reuse:
     def _key(self, check: Any, options: Any, fields: tuple[str, ...]) -> str | None:
         h = hashlib.sha256()
         for part in (self._salt, check.id, check.plugin, repr(options)):
-            h.update(part.encode())
+            h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\0")
         for name in sorted(set(fields)):
             digest = self._digest(name)
             if digest is None:
                 return None
-            h.update(f"{name}\0{digest}\0".encode())
+            h.update(f"{name}\0{digest}\0".encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
     def _digest(self, name: str) -> str | None:
@@ -444,7 +444,7 @@ def _digest(repo: Repo, name: str) -> str | None:
         for path, yfile in repo.files.items():
             if not yfile.sha256:
                 return None
-            h.update(f"{path}\0{yfile.sha256}\0".encode())
+            h.update(f"{path}\0{yfile.sha256}\0".encode("utf-8", "surrogatepass"))
         return h.hexdigest()
     if name in ("documents", "patch_documents"):
         # A document is its file's content at an index: the file's SHA-256 says it all.
@@ -452,7 +452,7 @@ def _digest(repo: Repo, name: str) -> str | None:
             found = repo.files.get(doc.path)
             if found is None or not found.sha256:
                 return None
-            h.update(f"{doc.path}\0{doc.index}\0{found.sha256}\0".encode())
+            h.update(f"{doc.path}\0{doc.index}\0{found.sha256}\0".encode("utf-8", "surrogatepass"))
         return h.hexdigest()
     value = getattr(repo, name)
     if isinstance(value, set | frozenset):
@@ -542,7 +542,7 @@ def placed_names(
                     made, _, number = found[1].rpartition(":")
                     prefix = prefixes.get(made)
                     if prefix is None:
-                        text = f"{made}\0{context}".encode()
+                        text = f"{made}\0{context}".encode("utf-8", "surrogatepass")
                         prefix = prefixes[made] = hashlib.sha256(text).hexdigest()[:32]
                     name = f"{prefix}:{number}"
                 names[key] = name
@@ -565,7 +565,7 @@ def _seed_name(repo: Repo, cluster: str, entry: str, obj: Any) -> str:
     text = f"{cluster}\0{entry}\0{source.path}\0{source.line}\0{source.column}\0{sha}"
     if not sha:  # not a file's document (bootstrap's synthetic Kustomization): its content
         text += f"\0{obj.data!r}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _built_by(

@@ -349,6 +349,7 @@ def test_a_file_name_not_in_utf_8_is_hashed(repo: Path) -> None:
     and keyed like any other: the cached run equals the uncached one."""
     try:
         (repo / os.fsdecode(b"kubernetes/bad\xff.txt")).write_text("x\n", encoding="utf-8")
+        (repo / os.fsdecode(b"kubernetes/bad\xfe.yaml")).write_text("a: b\n", encoding="utf-8")
     except (OSError, UnicodeError) as exc:  # pragma: no cover - a file system without it
         pytest.skip(f"this file system refuses the name: {exc}")
     pvc = repo / SONARR / "app/pvc.yaml"
