@@ -936,6 +936,7 @@ def console_main() -> NoReturn:
     from homelab_kit import _attrs_cache
 
     _attrs_cache.install()
+    _file_names_as_read()
     try:
         main()
     except SystemExit as exc:
@@ -943,6 +944,18 @@ def console_main() -> NoReturn:
         raise
     _exit_now(EXIT_OK)
     sys.exit(EXIT_OK)
+
+
+def _file_names_as_read() -> None:
+    """Let the standard streams write a file name that is not UTF-8 (a POSIX name
+    may hold any bytes; Python reads them as lone surrogates) as its own bytes, as
+    they do by default under a POSIX locale, where ``PYTHONIOENCODING`` made them
+    strict: a finding about such a file is printed, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = str(getattr(stream, "encoding", "")).lower().replace("-", "").replace("_", "")
+        if reconfigure is not None and stream.errors == "strict" and encoding == "utf8":
+            reconfigure(errors="surrogateescape")
 
 
 def _exit_now(code: object) -> None:

@@ -54,5 +54,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> None:
-    """:func:`atomic_write_bytes` for text; line breaks are written as given."""
-    atomic_write_bytes(path, text.encode(encoding))
+    """:func:`atomic_write_bytes` for text; line breaks are written as given.
+
+    A file name that is not valid UTF-8 (in a report, say) is written back as the
+    bytes it was read from (``surrogateescape``), as Python writes it to a terminal.
+    """
+    atomic_write_bytes(path, text.encode(encoding, "surrogateescape"))

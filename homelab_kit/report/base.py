@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import ClassVar, Protocol
 
 import attrs
@@ -29,3 +31,19 @@ class Reporter(Protocol):
     description: ClassVar[str]
 
     def render(self, result: LintResult, options: ReportOptions) -> str: ...
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(value: object) -> str:
+    """``value`` as indented JSON, non-ASCII text as itself, ending in a line break.
+
+    A file name that is not UTF-8 reaches Python as lone surrogates, which no UTF-8
+    output can hold: each is written as its JSON escape (``\\udcfe``), which a JSON
+    reader turns back into the same string.
+    """
+    text = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    if _LONE_SURROGATE.search(text) is None:
+        return text
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from homelab_kit.diagnostic import Diagnostic, Severity
 from homelab_kit.lint.result import LintResult
-from homelab_kit.report.base import ReportOptions
+from homelab_kit.report.base import ReportOptions, json_text
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "lint-output-v1.json"
@@ -106,4 +106,4 @@ class JsonReporter:
     def render(self, result: LintResult, options: ReportOptions) -> str:
         """The document, indented, ending in a newline."""
         del options  # JSON has no colour and no source lines
-        return json.dumps(result_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        return json_text(result_to_dict(result))

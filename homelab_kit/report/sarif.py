@@ -12,14 +12,14 @@ against the official OASIS schema.
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 from collections import Counter
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 from homelab_kit.diagnostic import Diagnostic, Severity
 from homelab_kit.lint.result import CheckInfo, LintResult
-from homelab_kit.report.base import ReportOptions
+from homelab_kit.report.base import ReportOptions, json_text
 from homelab_kit.report.json import TOOL_NAME, tool_version
 
 SARIF_VERSION = "2.1.0"
@@ -66,7 +66,7 @@ def fingerprint(diagnostic: Diagnostic, occurrence: int) -> str:
             str(occurrence),
         )
     )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _rules(result: LintResult) -> list[CheckInfo]:
@@ -119,7 +119,7 @@ def _result(diagnostic: Diagnostic, rule_index: int, occurrence: int) -> dict[st
         text = f"{text}\nhelp: {diagnostic.remediation}"
     physical: dict[str, Any] = {
         "artifactLocation": {
-            "uri": quote(diagnostic.location.path, safe="/"),
+            "uri": quote(os.fsencode(diagnostic.location.path), safe="/"),
             "uriBaseId": SRCROOT,
         }
     }
@@ -179,4 +179,4 @@ class SarifReporter:
     def render(self, result: LintResult, options: ReportOptions) -> str:
         """The log, indented, ending in a newline."""
         del options  # SARIF has no colour and no source lines
-        return json.dumps(result_to_sarif(result), indent=2, ensure_ascii=False) + "\n"
+        return json_text(result_to_sarif(result))

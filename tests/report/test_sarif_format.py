@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,21 @@ def test_paths_are_percent_encoded_relative_uris(
     assert validator.is_valid(document)
     uri = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert uri["artifactLocation"]["uri"] == "a%20b/%C3%BC%231.yaml"
+
+
+def test_a_path_not_in_utf_8_is_encoded_byte_for_byte(
+    tmp_path: Path, validator: jsonschema.protocols.Validator
+) -> None:
+    """A file name with bytes that are not UTF-8 (as POSIX allows) is percent-encoded
+    from those bytes, not a crash."""
+    path = os.fsdecode(b"kubernetes/bad\xfe.yaml")
+    result = LintResult(tmp_path, (Diagnostic(Location(path, 2, 1), "x-check", "m"),))
+    document = _render(result)
+    assert validator.is_valid(document)
+    found = document["runs"][0]["results"][0]
+    uri = found["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "kubernetes/bad%FE.yaml"
+    assert found["partialFingerprints"]["homelabKit/v1"]
 
 
 def test_a_check_missing_from_the_list_still_gets_a_rule(sample: LintResult) -> None:
