@@ -53,7 +53,9 @@ from homelab_kit.errors import HomelabKitWarning
 from homelab_kit.yaml import YamlFile
 from homelab_kit.yaml.reader import dumps_parsed
 
-FORMAT_VERSION = 5  # 4: Diagnostic.cluster; 5: a file's models beside its parse
+# 4: Diagnostic.cluster; 5: a file's models beside its parse; 6: maps and sequences
+# pickled as a call of their class (homelab_kit.yaml.nodes)
+FORMAT_VERSION = 6
 _DIGEST = 32
 SHARDS = 32  # parsed-file cache files per repository
 BUILD_SHARDS = 16  # Flux Kustomization build cache files per repository

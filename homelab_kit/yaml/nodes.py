@@ -20,11 +20,13 @@ class YMap(dict[Any, Any]):
 
     __slots__ = ("column", "line", "marks")
 
-    def __init__(self, line: int = 0, column: int = 0) -> None:
+    def __init__(
+        self, line: int = 0, column: int = 0, marks: dict[Any, Marks] | None = None
+    ) -> None:
         # no dict.__init__: the mapping starts empty (the reader makes thousands)
         self.line = line
         self.column = column
-        self.marks: dict[Any, Marks] = {}
+        self.marks: dict[Any, Marks] = {} if marks is None else marks
 
     def key_position(self, key: Any) -> tuple[int, int]:
         """Where ``key`` is written; the mapping's own position if unknown."""
@@ -37,7 +39,11 @@ class YMap(dict[Any, Any]):
         return (m[2], m[3]) if m else (self.line, self.column)
 
     def __reduce__(self) -> Any:
-        return (_rebuild_map, (self.line, self.column, dict(self), self.marks))
+        # A call of the class with its positions, then the items (pickle's SETITEMS):
+        # unpickling makes one argument tuple per node instead of a state dict set
+        # attribute by attribute, and writing it builds no state dict (see
+        # homelab_kit.yaml.reader.dumps_parsed).
+        return (YMap, (self.line, self.column, self.marks), None, None, iter(self.items()))
 
 
 class YSeq(list[Any]):
@@ -45,11 +51,13 @@ class YSeq(list[Any]):
 
     __slots__ = ("column", "item_marks", "line")
 
-    def __init__(self, line: int = 0, column: int = 0) -> None:
+    def __init__(
+        self, line: int = 0, column: int = 0, item_marks: list[tuple[int, int]] | None = None
+    ) -> None:
         # no list.__init__: the sequence starts empty (the reader makes thousands)
         self.line = line
         self.column = column
-        self.item_marks: list[tuple[int, int]] = []
+        self.item_marks: list[tuple[int, int]] = [] if item_marks is None else item_marks
 
     def item_position(self, index: int) -> tuple[int, int]:
         """Where item ``index`` starts; the sequence's own position if unknown."""
@@ -58,21 +66,8 @@ class YSeq(list[Any]):
         return (self.line, self.column)
 
     def __reduce__(self) -> Any:
-        return (_rebuild_seq, (self.line, self.column, list(self), self.item_marks))
-
-
-def _rebuild_map(line: int, column: int, items: dict[Any, Any], marks: dict[Any, Marks]) -> YMap:
-    m = YMap(line, column)
-    m.update(items)
-    m.marks = marks
-    return m
-
-
-def _rebuild_seq(line: int, column: int, items: list[Any], marks: list[tuple[int, int]]) -> YSeq:
-    s = YSeq(line, column)
-    s.extend(items)
-    s.item_marks = marks
-    return s
+        # as YMap's: the class called with its positions, then the items (APPENDS)
+        return (YSeq, (self.line, self.column, self.item_marks), None, iter(self), None)
 
 
 def position_of(root: Any, path: Iterable[str | int]) -> tuple[int, int] | None:

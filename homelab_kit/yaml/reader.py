@@ -19,6 +19,7 @@ import os
 import pickle
 import re
 import stat
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -57,7 +58,9 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 256
 DEFAULT_MAX_NODES = 1_000_000
 DEFAULT_MAX_ALIAS_NODES = 10_000_000  # nodes from alias expansion in one run, all files
-PARSED_FORMAT = 2  # what parse_bytes returns; bumped when it changes (the cache keys on it)
+# What parse_bytes returns and how it pickles; bumped when either changes (the caches key
+# on it).  3: maps and sequences pickled as a call of their class, keys interned.
+PARSED_FORMAT = 3
 
 # Alias expansion, bounded as Go's YAML reader (yaml.v2/v3, what kubectl and Flux
 # read with) bounds one decode, but over a whole file: past 1,000 nodes and 100 of
@@ -520,6 +523,7 @@ class _Composer:
         maybe_special = _MAYBE_SPECIAL
         no_key = _NO_KEY
         resolved = _RESOLVED
+        intern, str_ = sys.intern, str
         SCALAR, ALIAS, COLLECTION_END = _SCALAR, _ALIAS, _COLLECTION_END
         MAPPING_START, SEQUENCE_START = _MAPPING_START, _SEQUENCE_START
         # the open collection (when ``open_``): a mapping (``is_map``, its ``marks``,
@@ -580,7 +584,9 @@ class _Composer:
                     item_marks.append((line, column))
                     continue
                 if key is no_key:
-                    key = value
+                    # One string object per distinct key text (a repository repeats a
+                    # few hundred keys): fewer objects to keep, pickle and unpickle.
+                    key = intern(value) if type(value) is str_ else value
                     key_line, key_column = line, column
                     continue
                 if merged and key in merged:
@@ -1060,19 +1066,6 @@ def load_file(
 # --------------------------------------------------------------------------- pickling
 
 
-_NEWOBJ = getattr(copyreg, "__newobj__")  # noqa: B009  (pickle's cls.__new__(cls) opcode)
-
-
-def _reduce_map(node: YMap) -> tuple[Any, ...]:
-    state = {"line": node.line, "column": node.column, "marks": node.marks}
-    return (_NEWOBJ, (type(node),), (None, state), None, iter(node.items()))
-
-
-def _reduce_seq(node: YSeq) -> tuple[Any, ...]:
-    state = {"line": node.line, "column": node.column, "item_marks": node.item_marks}
-    return (_NEWOBJ, (type(node),), (None, state), iter(node), None)
-
-
 def _rebuilt_by_init(cls: type) -> bool:
     """Whether ``cls(*fields)`` rebuilds an instance of ``cls`` exactly: an attrs class
     whose every field its ``__init__`` takes as it is (positional, no converter, no
@@ -1097,7 +1090,7 @@ def _init_reducer(cls: type) -> Any:
 
 
 class _Dispatch(dict[type, Any]):
-    """Pickling's dispatch table: maps and sequences (above), and attrs value classes
+    """Pickling's dispatch table: maps and sequences (their ``__reduce__``), and attrs value classes
     as a call of the class with their fields, which unpickling runs as the attrs
     ``__init__`` (a third faster than attrs' ``__setstate__``, and smaller)."""
 
@@ -1108,7 +1101,7 @@ class _Dispatch(dict[type, Any]):
         return reducer
 
 
-_DISPATCH = _Dispatch({**copyreg.dispatch_table, YMap: _reduce_map, YSeq: _reduce_seq})
+_DISPATCH = _Dispatch({**copyreg.dispatch_table, YMap: YMap.__reduce__, YSeq: YSeq.__reduce__})
 
 
 class _TreePickler(pickle.Pickler):
@@ -1118,8 +1111,9 @@ class _TreePickler(pickle.Pickler):
 def dumps_parsed(value: Any) -> bytes:
     """Pickle parsed YAML (``YamlFile``, ``YMap``, ...) for a fast ``pickle.loads``.
 
-    Maps and sequences are written so that unpickling rebuilds them without calling
-    back into Python for each node (a third faster to load than their default).
+    Maps and sequences are written as a call of their class with their positions,
+    then their items (``YMap.__reduce__``); attrs value classes as a call of the
+    class with their fields (:class:`_Dispatch`).
     """
     buffer = io.BytesIO()
     _TreePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)

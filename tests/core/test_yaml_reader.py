@@ -150,6 +150,68 @@ def test_containers_survive_pickling() -> None:
     assert position_of(copy, ("a", 0, "b")) == (2, 8)
 
 
+def _positions(node: object) -> object:
+    """Everything a tree holds, positions included, as plain comparable data."""
+    if isinstance(node, YMap):
+        items = [(k, _positions(v)) for k, v in node.items()]
+        return ("map", node.line, node.column, items, sorted(node.marks.items(), key=repr))
+    if isinstance(node, YSeq):
+        return ("seq", node.line, node.column, [_positions(v) for v in node], node.item_marks)
+    return node
+
+
+@pytest.mark.parametrize("how", ["pickle", "dumps_parsed", "cache", "copy", "deepcopy"])
+def test_every_copy_and_pickle_keeps_trees_whole(how: str) -> None:
+    """Maps and sequences pickle as a call of their class with their positions: every
+    way of copying or storing them gives back the same items, positions (a merged key's
+    too, a key without marks still without), and nodes an alias shares stay shared."""
+    import copy
+    import pickle
+
+    from homelab_kit.cache import loads_models
+    from homelab_kit.yaml.reader import dumps_parsed
+
+    text = "base: &b {x: 1, y: [2, {z: 3}]}\nchild:\n  <<: *b\n  w: 4\nalias: *b\n"
+    data = parse_text(text)[0][0].data
+    data["built"] = YMap(7, 9)  # made by code (the renderer), no marks of its own
+    data["built"]["k"] = YSeq(8, 1)
+    copies = {
+        "pickle": lambda tree: pickle.loads(pickle.dumps(tree)),
+        "dumps_parsed": lambda tree: pickle.loads(dumps_parsed(tree)),
+        "cache": lambda tree: loads_models(dumps_parsed(tree)),
+        "copy": copy.copy,
+        "deepcopy": copy.deepcopy,
+    }
+    again = copies[how](data)
+    assert type(again) is YMap
+    assert _positions(again) == _positions(data)
+    assert position_of(again, ("child", "y", 1, "z")) == (1, 28)  # merged from base
+    assert again["built"].key_position("k") == (7, 9)  # no marks: the map's own
+    assert again["child"].key_position("w") == (4, 3)
+    assert again["base"] is again["alias"]  # an alias is one node, before and after
+    if how != "copy":
+        assert again["base"] is not data["base"]
+
+
+def test_mapping_keys_are_one_string_per_text() -> None:
+    """A key written many times (in one file or in many) is one string object: fewer
+    objects kept, pickled and unpickled."""
+    first = parse_bytes(b"metadata:\n  name: a\n---\nmetadata: {name: b}\n", "a.yaml")
+    second = parse_bytes(b"- metadata:\n    name: c\n", "b.yaml")
+    keys = [
+        next(iter(first.documents[0].data)),
+        next(iter(first.documents[1].data)),
+        next(iter(second.documents[0].data[0])),
+    ]
+    assert keys == ["metadata"] * 3
+    assert keys[0] is keys[1] is keys[2]
+    names = [
+        next(iter(first.documents[0].data["metadata"])),
+        next(iter(second.documents[0].data[0]["metadata"])),
+    ]
+    assert names[0] is names[1]
+
+
 def test_explicit_key_overriding_a_merge_is_not_a_duplicate() -> None:
     docs, problems = parse_text("base: &b {x: 1, y: 2}\nchild:\n  <<: *b\n  y: 3\n  y: 4\n")
     assert docs[0].data["child"] == {"x": 1, "y": 4}
