@@ -672,7 +672,12 @@ class ObjectResults:
         if data is None or self._repo is None:
             return None
         built = self._identities.get(id(data))  # (the data, its name)
-        name = built[1] if built is not None and built[0] is data else self._written(subject, data)
+        if built is None or built[0] is not data:
+            # A document as read from its file is named by that file alone, which
+            # does not say where the Flux Kustomizations above it place it: a table
+            # by provenance works it out every run.
+            return None if self.placed else self._written(subject, data)
+        name = built[1]
         if name is None or not self.placed:
             return name
         # The same object read as another kind of subject (a document, a cluster's

@@ -1300,3 +1300,28 @@ def test_kept_images_of_values_follow_their_file(repo: Path, runs: list[Any]) ->
     assert lines(_findings(repo, cache=True)) == [line + 2 for line in before]
     _checks_same_after(repo, lambda root: _edit(values, "tag: latest", "tag: 1.2.3"), runs)
     assert not lines(_findings(repo, cache=True))
+
+
+def test_a_document_standing_in_as_written_has_no_name_by_provenance(repo: Path) -> None:
+    """A Flux Kustomization whose build failed stands in with its files' documents,
+    named by their files alone: where its parents place them (a ``targetNamespace``)
+    is not in that name, so a table by provenance works them out every run."""
+    from homelab_kit.lint import reuse
+    from homelab_kit.model.applied import applied_documents
+
+    _edit(
+        repo / RADARR / "app/kustomization.yaml",
+        "  - ./pvc.yaml\n",
+        "  - ./pvc.yaml\n  - ./missing.yaml\n",
+    )
+    model = load(repo, load_options(load_config(repo), get_plugin_manager()))
+    (release,) = (
+        d
+        for d in applied_documents(model)
+        if d.as_written and d.kind == "HelmRelease" and d.path.startswith(RADARR)
+    )
+    placed = reuse.ObjectResults(model, reuse.placed_names(model, {}), {}, placed=True)
+    assert placed.name(release) is None
+    assert reuse.ObjectResults(model, {}, {}).name(
+        release
+    )  # by its file, where placing is not asked
