@@ -74,6 +74,12 @@ class Check:
         findings are kept across runs while that is unchanged: ``"file"`` (its
         findings about a file depend on that file alone), a tuple of ``Repo`` field
         names, or None (it runs every time).  See :mod:`homelab_kit.lint.reuse`.
+    :param shared: indexes over the repository the check reads that checks of other
+        plugins read too (module attribute ``SHARED``: functions of the repository,
+        each answering through ``Repo.derived``).  When checks run in several
+        processes and checks of more than one plugin declare an index, it is built
+        once before the processes are forked instead of in each of them (see
+        :func:`homelab_kit.lint.engine.build_shared`); nothing else changes.
     """
 
     id: str
@@ -87,6 +93,7 @@ class Check:
     category: str = DEFAULT_CATEGORY
     live: bool = False
     scope: str | tuple[str, ...] | None = None
+    shared: tuple[Callable[[Any], object], ...] = attrs.field(default=(), repr=False)
 
     @property
     def summary(self) -> str:
@@ -117,6 +124,7 @@ class Check:
             category=getattr(module, "CATEGORY", DEFAULT_CATEGORY),
             live=bool(getattr(module, "LIVE", False)),
             scope=_scope(getattr(module, "SCOPE", None)),
+            shared=_shared(getattr(module, "SHARED", ())),
         )
 
     def validate(self) -> None:
@@ -133,6 +141,10 @@ class Check:
             problem = validate_scope(self.scope)
             if problem is not None:
                 raise PluginError(f"check {self.id} ({self.plugin}): {problem}")
+        if not isinstance(self.shared, tuple) or not all(callable(i) for i in self.shared):
+            raise PluginError(
+                f"check {self.id} ({self.plugin}): SHARED must list functions of the repository"
+            )
 
     def default_options(self) -> Any:
         return self.options_class() if self.options_class is not None else None
@@ -157,6 +169,13 @@ class Check:
             return self.options_class(**kwargs)
         except (ValueError, TypeError) as exc:  # the class's own validators said no
             raise ConfigError(f"check {self.id}: {_validator_message(exc)}", where) from None
+
+
+def _shared(value: Any) -> Any:
+    """A module's ``SHARED``: one function taken as a tuple of it, a list as a tuple."""
+    if callable(value):
+        return (value,)
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def _scope(value: Any) -> Any:

@@ -198,21 +198,36 @@ def _runner(check: Check, config: Config, options: Any) -> Callable[[Repo], Outc
     return run
 
 
-def build_shared(repo: Repo) -> None:
+def build_shared(repo: Repo, checks: Iterable[Check] = ()) -> None:
     """Build what checks of several plugins read, before check processes are forked.
 
     Built on first use, each forked process would build it again (the desired state
     of every cluster is about a second of CPU at 1,000 apps); built here, every
     process inherits it copy-on-write.  This process needs the desired state after
     the checks anyway (which cluster a finding is about, whether a file is live), so
-    building it first costs nothing extra.  Indexes only one plugin reads are left to
-    the process that runs it: built here they would only add to the time nothing
-    runs in parallel (docs/performance.md, "Processes: --jobs").
+    building it first costs nothing extra.  Of the indexes ``checks`` declare
+    (:attr:`Check.shared`), those that checks of more than one plugin declare are
+    built here too (the Secrets and ConfigMaps the clusters create, read by the Flux,
+    secret and Helm checks).  Indexes only one plugin reads are left to the process
+    that runs it: built here they would only add to the time nothing runs in
+    parallel (docs/performance.md, "Processes: --jobs").
     """
     from homelab_kit.model.applied import applied_documents
 
     repo.is_deployed("")  # the clusters' desired state, and what they deploy
     applied_documents(repo)
+    for index in shared_indexes(checks):
+        index(repo)
+
+
+def shared_indexes(checks: Iterable[Check]) -> list[Callable[[Repo], object]]:
+    """The indexes (:attr:`Check.shared`) that checks of more than one plugin declare,
+    in the order first declared."""
+    plugins: dict[Callable[[Repo], object], set[str]] = {}
+    for check in checks:
+        for index in check.shared:
+            plugins.setdefault(index, set()).add(check.plugin)
+    return [index for index, named in plugins.items() if len(named) > 1]
 
 
 # What forked check processes work on (set just before they are forked).
@@ -298,7 +313,7 @@ def _run_all(
 
         global _FORKED
         _FORKED = (repo, checks, config, reuse)
-        build_shared(repo)
+        build_shared(repo, [checks[n] for group in groups for n in group])
         try:
             _dispatch(groups, min(jobs, len(groups)) - 1, run_here, delivered)
         except OSError:

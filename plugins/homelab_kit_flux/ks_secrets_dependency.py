@@ -39,7 +39,7 @@ from collections.abc import Iterator, Mapping
 
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.repo import App, KsKey
-from homelab_kit.model.secret_index import SecretProducer, secret_producers
+from homelab_kit.model.secret_index import SecretProducer, created_by_kind, secret_producers
 from homelab_kit.model.secrets import SecretConsumer
 from homelab_kit_flux._common import find_producers, ks_label
 
@@ -47,6 +47,7 @@ ID = "flux-ks-secrets-dependency"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
 LIVE = True
+SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = "Add the namespace's secrets Kustomization to spec.dependsOn."
 
 

@@ -54,13 +54,20 @@ from collections.abc import Iterator
 
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.flux import FluxKustomization
-from homelab_kit.model.secret_index import Namespaces, Outcome, SecretProducer, per_cluster
+from homelab_kit.model.secret_index import (
+    Namespaces,
+    Outcome,
+    SecretProducer,
+    created_by_kind,
+    per_cluster,
+)
 from homelab_kit_flux._common import files_deployed_by, find_producers, kustomization_copies
 
 ID = "flux-ks-substitute-deadlock"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 LIVE = True
+SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = (
     "Create the object in a separate Kustomization this one depends on (a secrets/ "
     "Kustomization), or mark the substituteFrom entry optional."

@@ -62,6 +62,7 @@ ID = "flux-ks-substitute-from"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 LIVE = True
+SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = "Fix the name, create the ConfigMap or Secret in this namespace, or mark it optional."
 
 

@@ -55,7 +55,7 @@ from typing import Any
 from homelab_kit import Diagnostic, Location, Repo, Severity
 from homelab_kit.model.flux import FluxKustomization
 from homelab_kit.model.kustomize import KustomizeFile
-from homelab_kit.model.secret_index import Namespaces, Outcome, per_cluster
+from homelab_kit.model.secret_index import Namespaces, Outcome, created_by_kind, per_cluster
 from homelab_kit.yaml import YMap, YSeq
 from homelab_kit_flux._common import (
     files_deployed_by,
@@ -70,6 +70,7 @@ ID = "flux-ks-substitute-undefined"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
 LIVE = True
+SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = (
     "Define the variable (postBuild.substitute or a substituteFrom source), give it a "
     "default with ${VAR:=value}, or escape it as $${VAR}."

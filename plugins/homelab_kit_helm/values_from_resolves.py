@@ -69,6 +69,7 @@ ID = "helm-values-from-resolves"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 LIVE = True
+SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = (
     "Generate or declare the ConfigMap or Secret, or fix the valuesFrom name (a generated "
     "one needs disableNameSuffixHash or a nameReference configuration)."

@@ -85,6 +85,7 @@ import attrs
 from homelab_kit import Diagnostic, Repo, Severity
 from homelab_kit.model.secret_index import (
     Outcome,
+    created_by_kind,
     is_produced,
     per_cluster,
     producer_index,
@@ -96,6 +97,7 @@ ID = "secrets-consumed-secret-exists"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
 LIVE = True
+SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = "Create the Secret in the reader's namespace (an InfisicalSecret), or fix the name."
 
 

@@ -9,18 +9,20 @@ import importlib
 import importlib.util
 import json
 import os
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
 from homelab_kit.cli import cli
 from homelab_kit.config import load_config
 from homelab_kit.diagnostic import Diagnostic, Edit, Fix, Severity
-from homelab_kit.lint import Check, lint, run_checks
-from homelab_kit.lint.engine import INTERNAL_ERROR_ID
+from homelab_kit.lint import Check, lint, registered_checks, run_checks
+from homelab_kit.lint.engine import INTERNAL_ERROR_ID, shared_indexes
 from homelab_kit.location import Location
 from homelab_kit.model import loader as loader_module
 from homelab_kit.model.loader import (
@@ -31,6 +33,7 @@ from homelab_kit.model.loader import (
     parse_jobs,
     spare_cpus,
 )
+from homelab_kit.plugins import PluginManager
 from tests.conftest import PROJECT_ROOT
 
 
@@ -474,3 +477,121 @@ def test_an_interrupt_here_ends_the_worker(reference_root: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         run_checks(repo, checks, config, jobs=2)
     _assert_no_children()
+
+
+# ------------------------------------------------ indexes checks of several plugins read
+
+
+def _sharing(check_id: str, plugin: str, index: Any, runs: Path) -> Check:
+    """A check declaring ``index`` shared (``SHARED``): it appends ``check_id pid`` to
+    ``runs``, as :func:`_counting` does, and reports the process that built the index
+    (``index(repo)`` answers that process's id)."""
+
+    def function(repo: Any, options: Any) -> Iterator[Diagnostic]:
+        with runs.open("a") as out:
+            out.write(f"{check_id} {os.getpid()}\n")
+        message = f"built by {index(repo)}"
+        yield Diagnostic(Location("kubernetes/flux/cluster/ks.yaml", 1, 1), "x", message)
+
+    return attrs.evolve(_check(check_id, function, plugin), shared=(index,))
+
+
+def _recorded_index(builds: Path) -> Any:
+    """A shared index (through ``Repo.derived``) whose every build appends the id of
+    the process building it to ``builds`` (a file: forked processes' builds are seen
+    here), and that answers that id."""
+
+    def build(repo: Any) -> int:
+        with builds.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return os.getpid()
+
+    def index(repo: Any) -> int:
+        return int(repo.derived(build))
+
+    return index
+
+
+def test_an_index_two_plugins_share_is_built_once_before_the_fork(
+    reference_root: Path, tmp_path: Path
+) -> None:
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    builds, runs = tmp_path / "builds", tmp_path / "runs"
+    index = _recorded_index(builds)
+    checks = [
+        _sharing("a-reads", "one", index, runs),  # the worker's first group
+        _counting("b-waits", "two", runs, wait="a-"),  # here: until the worker ran a-
+        _sharing("c-reads", "three", index, runs),
+    ]
+    found = run_checks(repo, checks, config, jobs=2).diagnostics
+    here = str(os.getpid())
+    assert builds.read_text().splitlines() == [here]  # once, here, not again in the worker
+    assert [d.message for d in found if d.check_id != "b-waits"] == [f"built by {here}"] * 2
+    assert {c: p != os.getpid() for c, p in _runs(runs) if c != "b-waits"} == {
+        "a-reads": True,  # ran in the worker
+        "c-reads": False,
+    }
+    _assert_no_children()
+
+
+def test_an_index_one_plugin_reads_is_left_to_the_process_running_it(
+    reference_root: Path, tmp_path: Path
+) -> None:
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    builds, runs = tmp_path / "builds", tmp_path / "runs"
+    index = _recorded_index(builds)
+    checks = [
+        _sharing("a-reads", "one", index, runs),
+        _sharing("a-reads-too", "one", index, runs),
+        _counting("b-waits", "two", runs, wait="a-reads-too"),
+    ]
+    found = run_checks(repo, checks, config, jobs=2).diagnostics
+    (worker,) = {p for c, p in _runs(runs) if c.startswith("a-")}
+    assert worker != os.getpid()
+    assert builds.read_text().splitlines() == [str(worker)]  # in the worker, once
+    assert [d.message for d in found if d.check_id != "b-waits"] == [f"built by {worker}"] * 2
+    _assert_no_children()
+
+
+def test_shared_indexes_are_those_of_more_than_one_plugin() -> None:
+    def first(repo: Any) -> None: ...
+
+    def second(repo: Any) -> None: ...
+
+    checks = [
+        attrs.evolve(_check("a-1", _plain, "one"), shared=(first, second)),
+        attrs.evolve(_check("a-2", _plain, "one"), shared=(second,)),
+        attrs.evolve(_check("b-1", _plain, "two"), shared=(first,)),
+    ]
+    assert shared_indexes(checks) == [first]
+    assert shared_indexes(checks[:2]) == []
+
+
+def test_the_secret_producers_are_built_before_the_fork_for_the_bundled_plugins() -> None:
+    """The Flux, secret and Helm checks all read what the clusters create."""
+    from homelab_kit.model.secret_index import created_by_kind
+
+    checks = registered_checks(PluginManager())
+    assert created_by_kind in shared_indexes(checks)
+    assert {c.plugin for c in checks if created_by_kind in c.shared} >= {
+        "homelab_kit_flux",
+        "homelab_kit_secrets",
+        "homelab_kit_helm",
+    }
+
+
+def test_a_check_module_declares_its_shared_indexes() -> None:
+    from homelab_kit.errors import PluginError
+
+    def index(repo: Any) -> None: ...
+
+    module = types.ModuleType("sharing")
+    module.ID, module.check, module.SHARED = "x-sharing", _plain, [index]  # type: ignore[attr-defined]
+    assert Check.from_module(module).shared == (index,)
+    module.SHARED = index  # type: ignore[attr-defined]
+    assert Check.from_module(module).shared == (index,)
+    module.SHARED = ("not a function",)  # type: ignore[attr-defined]
+    with pytest.raises(PluginError, match="SHARED"):
+        Check.from_module(module).validate()
