@@ -52,12 +52,15 @@ spec:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from homelab_kit import Diagnostic, HelmRelease, Repo, Severity
-from homelab_kit.model.patches import applied_field, applied_known
+from homelab_kit.model.patches import applied_copies
+
+if TYPE_CHECKING:
+    from homelab_kit.model.clusters import DesiredObject
 
 ID = "helm-remediation-retries"
 SEVERITY = Severity.WARNING
@@ -78,14 +81,17 @@ class Options:
 
 def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
     for hr in repo.helm_releases:
-        if not applied_known(repo, hr.doc):
+        # The applied copies looked up once (applied_known, then applied_field's
+        # reading of them for each of the four fields).
+        copies = applied_copies(repo, hr.doc)
+        if repo.clusters and not copies and repo.is_deployed(hr.doc.path):
             continue  # its Kustomization's build failed: what patches set is unknown
         for action in ("install", "upgrade"):
             if action not in options.require:
                 continue
             written = hr.doc.get("spec", action, "remediation", "retries")
-            retries = applied_field(repo, hr.doc, "spec", action, "remediation", "retries")
-            strategy = applied_field(repo, hr.doc, "spec", action, "strategy", "name")
+            retries = _applied(copies, hr, "spec", action, "remediation", "retries")
+            strategy = _applied(copies, hr, "spec", action, "strategy", "name")
             if strategy == "RetryOnFailure" or _retries(retries):
                 continue
             if written is not None and written == retries:
@@ -98,6 +104,15 @@ def check(repo: Repo, options: Options) -> Iterator[Diagnostic]:
                     f"(no {action}.remediation.retries, here or from a Flux Kustomization patch)"
                 )
             yield Diagnostic(where, ID, message, SEVERITY, REMEDIATION)
+
+
+def _applied(copies: tuple[DesiredObject, ...], hr: HelmRelease, *path: str) -> Any:
+    """:func:`~homelab_kit.model.patches.applied_field` over copies already looked up."""
+    for copy in copies:
+        value = copy.get(*path)
+        if value is not None:
+            return value
+    return hr.doc.get(*path)
 
 
 def _retries(value: Any) -> bool:

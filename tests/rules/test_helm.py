@@ -507,6 +507,25 @@ def test_remediation_missing(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
     assert result == [(ECHO_HR, 18, "helm-remediation-retries")]
 
 
+def test_remediation_unknown_when_the_build_failed(
+    yaml_tree: YamlTree, lint_tree: LintTree
+) -> None:
+    """A deployed release no build produced: what patches would set is unknown."""
+    tree = cluster(OCI + NO_REMEDIATION)
+    root = yaml_tree(
+        edit(
+            tree,
+            ECHO_KFILE,
+            "  - ./helmrelease.yaml\n",
+            "  - ./helmrelease.yaml\n  - ./gone.yaml\n",
+        )
+    )
+    repo = homelab_kit.load(root)
+    assert repo.is_deployed(ECHO_HR)
+    assert [o for c in repo.clusters for o in c.objects if o.source.path == ECHO_HR] == []
+    assert lint_tree(select=["helm-remediation-retries"]) == []
+
+
 def test_remediation_zero_retries(yaml_tree: YamlTree, lint_tree: LintTree) -> None:
     yaml_tree(
         edit(
