@@ -80,6 +80,12 @@ class Check:
         processes and checks of more than one plugin declare an index, it is built
         once before the processes are forked instead of in each of them (see
         :func:`homelab_kit.lint.engine.build_shared`); nothing else changes.
+    :param cost: about how much CPU the check takes, in milliseconds at the 1,000-app
+        benchmark (``benchmarks/generate.py``) without the cache, the indexes it is
+        first of its plugin to build included (module attribute ``COST``; 0: unknown
+        or negligible).  Only the order in which check processes take plugins' groups
+        of checks follows it (the largest first, :func:`homelab_kit.lint.engine.
+        claim_order`); nothing else changes.
     """
 
     id: str
@@ -94,6 +100,7 @@ class Check:
     live: bool = False
     scope: str | tuple[str, ...] | None = None
     shared: tuple[Callable[[Any], object], ...] = attrs.field(default=(), repr=False)
+    cost: float = attrs.field(default=0.0, repr=False)
 
     @property
     def summary(self) -> str:
@@ -125,6 +132,7 @@ class Check:
             live=bool(getattr(module, "LIVE", False)),
             scope=_scope(getattr(module, "SCOPE", None)),
             shared=_shared(getattr(module, "SHARED", ())),
+            cost=getattr(module, "COST", 0.0),
         )
 
     def validate(self) -> None:
@@ -144,6 +152,10 @@ class Check:
         if not isinstance(self.shared, tuple) or not all(callable(i) for i in self.shared):
             raise PluginError(
                 f"check {self.id} ({self.plugin}): SHARED must list functions of the repository"
+            )
+        if isinstance(self.cost, bool) or not isinstance(self.cost, int | float) or self.cost < 0:
+            raise PluginError(
+                f"check {self.id} ({self.plugin}): COST must be a number of milliseconds >= 0"
             )
 
     def default_options(self) -> Any:

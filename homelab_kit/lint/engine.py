@@ -260,6 +260,31 @@ def _groups(checks: Sequence[Check], numbers: Iterable[int]) -> list[list[int]]:
     return list(by_plugin.values())
 
 
+def claim_order(costs: Sequence[float]) -> list[int]:
+    """The order in which to lay out groups of checks costing ``costs`` (their checks'
+    :attr:`Check.cost`) for two processes claiming from either end.
+
+    A worker claims from the front and this process from the back, one group at a
+    time (:func:`_dispatch`), so the last group claimed decides how long the other
+    process waits.  The groups with a cost are dealt, largest first, to the end whose
+    process would be free first (longest processing time first), so both start on
+    the largest and meet on the smallest; they take the places the groups with a
+    cost held, and a group without one (0: unknown) keeps its own place.
+    """
+    costed = [i for i, cost in enumerate(costs) if cost > 0]
+    front: list[int] = []
+    back: list[int] = []
+    ends = [0.0, 0.0]
+    for i in sorted(costed, key=lambda i: (-costs[i], i)):
+        end = 0 if ends[0] <= ends[1] else 1
+        (front, back)[end].append(i)
+        ends[end] += costs[i]
+    order = list(range(len(costs)))
+    for place, i in zip(costed, front + back[::-1], strict=True):
+        order[place] = i
+    return order
+
+
 def _run_all(
     repo: Repo,
     checks: Sequence[Check],
@@ -300,6 +325,9 @@ def _run_all(
         numbers = [n for n, check in enumerate(checks) if check.scope is None]
     groups = _groups(checks, numbers)
     if jobs > 1 and len(groups) > 1 and _can_fork():  # 0 (auto) runs here
+        if reuse is None:  # COST is a cold run's: with the cache, check-ID order
+            costs = [sum(checks[n].cost for n in group) for group in groups]
+            groups = [groups[i] for i in claim_order(costs)]
         import pickle
 
         def delivered(index: int, blob: bytes) -> None:

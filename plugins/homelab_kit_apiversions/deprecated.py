@@ -53,6 +53,7 @@ from homelab_kit_apiversions._table import diagnostic, findings
 ID = "api-deprecated"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+COST = 80  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Change the apiVersion to the replacement before upgrading."
 FIXABLE = True

@@ -50,6 +50,7 @@ from homelab_kit.model.repo import KsKey
 ID = "flux-ks-dependency-cycle"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 5  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Remove one dependsOn entry of the cycle."
 

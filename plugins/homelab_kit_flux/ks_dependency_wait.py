@@ -58,6 +58,7 @@ from homelab_kit_flux._common import aggregators, wait_fix, wait_problem, waits
 ID = "flux-ks-dependency-wait"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+COST = 15  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Set spec.wait: true, or list spec.healthChecks of what dependents need."
 FIXABLE = True

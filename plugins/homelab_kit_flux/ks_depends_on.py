@@ -44,6 +44,7 @@ from homelab_kit_flux._common import ks_label
 ID = "flux-ks-depends-on"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 5  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Fix the name, or add the namespace the dependency lives in."
 

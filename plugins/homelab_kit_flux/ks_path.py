@@ -44,6 +44,7 @@ from homelab_kit.model.flux import FluxKustomization
 ID = "flux-ks-path"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 10  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Point the path at an existing folder, relative to the repository root."
 

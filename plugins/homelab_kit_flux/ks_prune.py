@@ -56,6 +56,7 @@ from homelab_kit_flux._common import files_deployed_by, injected_spec, yaml_scal
 ID = "flux-ks-prune"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 25  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Set spec.prune: true."
 FIXABLE = True

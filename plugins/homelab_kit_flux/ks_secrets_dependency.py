@@ -46,6 +46,7 @@ from homelab_kit_flux._common import find_producers, ks_label
 ID = "flux-ks-secrets-dependency"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+COST = 30  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = "Add the namespace's secrets Kustomization to spec.dependsOn."

@@ -66,6 +66,7 @@ from homelab_kit_flux._common import files_deployed_by, find_producers, kustomiz
 ID = "flux-ks-substitute-deadlock"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 15  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = (

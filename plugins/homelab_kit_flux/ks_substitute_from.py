@@ -61,6 +61,7 @@ from homelab_kit.model.substitute import NameIndex
 ID = "flux-ks-substitute-from"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 10  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = "Fix the name, create the ConfigMap or Secret in this namespace, or mark it optional."

@@ -69,6 +69,7 @@ from homelab_kit_flux._common import (
 ID = "flux-ks-substitute-undefined"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+COST = 130  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = (

@@ -67,6 +67,7 @@ from homelab_kit_helm._support import chart_sources, resolve_chart_source
 ID = "helm-chart-source-placement"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+COST = 20  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Move the chart source next to the HelmRelease that uses it."
 

@@ -60,6 +60,7 @@ from homelab_kit_helm._support import (
 ID = "helm-chart-source-resolves"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 5  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Declare the chart source, or fix the reference's kind, name or namespace."
 

@@ -39,6 +39,7 @@ from homelab_kit.lint.reuse import per_object
 ID = "helm-chart-source-unused"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+COST = 30  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Delete the unused source, or refer to it from the HelmRelease that needs it."
 

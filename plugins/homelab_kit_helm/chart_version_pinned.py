@@ -62,6 +62,7 @@ from homelab_kit_helm._support import EXACT_VERSION, is_range, resolve_chart_sou
 ID = "helm-chart-version-pinned"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 15  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Pin the chart to one exact version (an OCI tag or digest, or chart.spec.version)."
 

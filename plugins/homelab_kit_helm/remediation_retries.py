@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 ID = "helm-remediation-retries"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+COST = 15  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Set spec.install.remediation.retries and spec.upgrade.remediation.retries."
 

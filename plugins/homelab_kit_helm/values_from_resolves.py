@@ -68,6 +68,7 @@ from homelab_kit.model.secret_readers import reader_namespaces
 ID = "helm-values-from-resolves"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 15  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = (

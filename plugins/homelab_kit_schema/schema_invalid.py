@@ -106,6 +106,7 @@ from homelab_kit_schema._validation import outcome
 ID = "schema-invalid"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 190  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Fix the field as the message says: its name, its type or its value."
 

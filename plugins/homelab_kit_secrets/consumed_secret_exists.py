@@ -96,6 +96,7 @@ from homelab_kit.model.secret_readers import secret_readers
 ID = "secrets-consumed-secret-exists"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 85  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 SHARED = (created_by_kind,)  # also read by other plugins' checks (Check.shared)
 REMEDIATION = "Create the Secret in the reader's namespace (an InfisicalSecret), or fix the name."

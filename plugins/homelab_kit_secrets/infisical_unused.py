@@ -66,6 +66,7 @@ from homelab_kit_secrets._common import infisical_secrets
 ID = "secrets-infisical-unused"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+COST = 10  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Delete the InfisicalSecret, or read its Secret where it is needed."
 

@@ -78,6 +78,7 @@ from homelab_kit_secrets._common import infisical_secrets
 ID = "secrets-infisical-well-formed"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 5  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Add the missing field (see the InfisicalSecret pattern of the conventions)."
 

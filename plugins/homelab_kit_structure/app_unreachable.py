@@ -42,6 +42,7 @@ from homelab_kit.model.repo import App
 ID = "structure-app-unreachable"
 SEVERITY = Severity.WARNING
 CATEGORY = "correctness"
+COST = 25  # CPU ms at 1,000 apps (Check.cost)
 REMEDIATION = "List the app's ks.yaml in its namespace's kustomization.yaml, or delete the app."
 
 

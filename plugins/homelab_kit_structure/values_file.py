@@ -47,6 +47,7 @@ from homelab_kit_structure._common import values_generator
 ID = "structure-values-file"
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+COST = 5  # CPU ms at 1,000 apps (Check.cost)
 REMEDIATION = "Move the values file to helm/values.yaml and update the configMapGenerator."
 
 

@@ -55,6 +55,7 @@ from homelab_kit_structure._common import including_kustomizations, values_gener
 ID = "structure-values-name-reference"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 10  # CPU ms at 1,000 apps (Check.cost)
 REMEDIATION = (
     "Add a kustomizeconfig.yaml with a nameReference for spec/valuesFrom/name of "
     "HelmRelease to the kustomization's configurations."

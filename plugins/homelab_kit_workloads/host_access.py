@@ -66,6 +66,7 @@ from homelab_kit_workloads._common import (
 ID = "workload-host-access"
 SEVERITY = Severity.WARNING
 CATEGORY = "security"
+COST = 140  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Remove host namespaces and hostPath volumes, or exempt the workload with a reason."
 

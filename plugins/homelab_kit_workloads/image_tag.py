@@ -72,6 +72,7 @@ from homelab_kit_workloads._common import container_name, once_per_cluster
 ID = "workload-image-tag"
 SEVERITY = Severity.ERROR
 CATEGORY = "correctness"
+COST = 50  # CPU ms at 1,000 apps (Check.cost)
 LIVE = True
 REMEDIATION = "Pin the image to a version tag (ideally with its @sha256 digest)."
 

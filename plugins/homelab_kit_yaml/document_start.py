@@ -51,6 +51,7 @@ ID = "yaml-document-start"
 SCOPE = ("files", "sops_files")  # what it reads
 SEVERITY = Severity.WARNING
 CATEGORY = "convention"
+COST = 20  # CPU ms at 1,000 apps (Check.cost)
 REMEDIATION = "Start the file's first document with `---`, or configure present: false."
 
 

@@ -22,7 +22,7 @@ from homelab_kit.cli import cli
 from homelab_kit.config import load_config
 from homelab_kit.diagnostic import Diagnostic, Edit, Fix, Severity
 from homelab_kit.lint import Check, lint, registered_checks, run_checks
-from homelab_kit.lint.engine import INTERNAL_ERROR_ID, shared_indexes
+from homelab_kit.lint.engine import INTERNAL_ERROR_ID, claim_order, shared_indexes
 from homelab_kit.location import Location
 from homelab_kit.model import loader as loader_module
 from homelab_kit.model.loader import (
@@ -595,3 +595,68 @@ def test_a_check_module_declares_its_shared_indexes() -> None:
     module.SHARED = ("not a function",)  # type: ignore[attr-defined]
     with pytest.raises(PluginError, match="SHARED"):
         Check.from_module(module).validate()
+
+
+# ------------------------------------------------------------- which groups go first
+
+
+def test_claim_order_starts_both_ends_on_the_largest_groups() -> None:
+    # Longest processing time first, dealt to the end whose process is free first:
+    # the front takes 5 then 1, the back 5 then 1; they meet on the smallest.
+    assert claim_order([1, 1, 5, 5]) == [2, 0, 1, 3]
+    assert claim_order([80, 245, 100, 190, 100, 40, 0, 0, 190, 50]) == [
+        1,  # front: 245, 100, 100, 50
+        2,
+        4,
+        9,
+        5,  # back, from the end: 190, 190, 80, 40
+        0,
+        6,  # no cost: kept in place
+        7,
+        8,
+        3,
+    ]
+    assert claim_order([0, 0, 0]) == [0, 1, 2]  # no costs: check-ID order
+    assert claim_order([]) == []
+
+
+def test_each_process_starts_on_the_largest_group_of_its_end(
+    reference_root: Path, tmp_path: Path
+) -> None:
+    repo = load(reference_root)
+    config = load_config(reference_root)
+    runs = tmp_path / "runs"
+
+    def make(wait: str | None) -> list[Check]:
+        costs = {"a": 1, "b": 1, "c": 5, "d": 5}
+        return [
+            attrs.evolve(
+                _counting(f"{p}-1", f"plugin{p}", runs, wait=wait if p == "d" else None),
+                cost=cost,
+            )
+            for p, cost in costs.items()
+        ]
+
+    serial = run_checks(repo, make(None), config, jobs=1).diagnostics
+    runs.unlink()
+    assert run_checks(repo, make("c-"), config, jobs=2).diagnostics == serial
+    seen = _runs(runs)
+    firsts = {}
+    for check_id, pid in seen:
+        firsts.setdefault(pid == os.getpid(), check_id)
+    assert firsts == {False: "c-1", True: "d-1"}  # the worker c, this process d
+    _assert_no_children()
+
+
+def test_a_check_module_declares_its_cost() -> None:
+    from homelab_kit.errors import PluginError
+
+    module = types.ModuleType("costly")
+    module.ID, module.check = "x-costly", _plain  # type: ignore[attr-defined]
+    assert Check.from_module(module).cost == 0
+    module.COST = 25  # type: ignore[attr-defined]
+    assert Check.from_module(module).cost == 25
+    for wrong in (-1, "25", True):
+        module.COST = wrong  # type: ignore[attr-defined]
+        with pytest.raises(PluginError, match="COST"):
+            Check.from_module(module).validate()
