@@ -153,6 +153,7 @@ def graph(
     dependsOn in amber.  Exit codes: 0, or 2 for bad input.
     """
     from homelab_kit.graph import build_cluster_graphs, build_graph, focus_graph, render
+    from homelab_kit.lint.mask import mask_text
 
     repo, _, _ = load_repo(path, config_file, cache=not no_cache)
     chosen = _chosen(repo, clusters)
@@ -163,7 +164,8 @@ def graph(
     title += f" ({', '.join(clusters)})" if clusters else ""
     title += f" around {focus}" if focus else ""
     views = cluster_graphs(repo, helm, focus) if output_format == "html" and not clusters else ()
-    _emit(render(flux, output_format, layout=layout, title=title, clusters=views), output)
+    text = render(flux, output_format, layout=layout, title=title, clusters=views)
+    _emit(mask_text(repo, text), output)
 
 
 def cluster_graphs(repo: Repo, helm: bool, focus: str | None = None) -> list[tuple[str, Any]]:
@@ -242,6 +244,7 @@ def secrets(
 
     import attrs
 
+    from homelab_kit.lint.mask import mask_text
     from homelab_kit.secrets_map import build_secrets_map, clusters_to_dict, clusters_to_text
 
     repo, config, _ = load_repo(path, config_file, cache=not no_cache)
@@ -273,7 +276,7 @@ def secrets(
         # A terminal's width when printing to one; a file or a pipe gets whole cells.
         tty = output is None and sys.stdout.isatty()
         text = clusters_to_text(maps, width=shutil.get_terminal_size().columns if tty else None)
-    _emit(text, output)
+    _emit(mask_text(repo, text), output)
 
 
 @click.command()
@@ -321,6 +324,7 @@ def report(
     from homelab_kit.graph import build_graph
     from homelab_kit.html_report import Links, render_report
     from homelab_kit.lint import registered_checks, run_checks, selected_checks
+    from homelab_kit.lint.mask import mask_result, mask_text
     from homelab_kit.secrets_map import build_secrets_map
 
     started = time.perf_counter()
@@ -328,6 +332,7 @@ def report(
     chosen = select_clusters(repo.clusters, (cluster,))[0] if cluster else None
     checks = selected_checks(registered_checks(pm), config)
     result = run_checks(repo, checks, config, started=started, tool_version=__version__)
+    result = mask_result(repo, result)  # no substituted Secret value in the page
     if chosen is not None:
         import attrs
 
@@ -351,7 +356,7 @@ def report(
         title=title or "",
         clusters=cluster_graphs(repo, helm) if chosen is None else [],
     )
-    _emit(text, html_file)
+    _emit(mask_text(repo, text), html_file)
 
 
 COMMANDS = (graph, secrets, report)

@@ -215,6 +215,7 @@ def lint(
     from homelab_kit.config import load_config
     from homelab_kit.lint import warm
     from homelab_kit.lint.engine import registered_checks, run_checks, selected_checks
+    from homelab_kit.lint.mask import mask_result
     from homelab_kit.lint.result import LintResult
     from homelab_kit.model.clusters import outside, processes, select_clusters
     from homelab_kit.model.loader import cancel_started, check_jobs, find_root, load, paused_gc
@@ -282,6 +283,9 @@ def lint(
             known=[c.id for c in registered],
             reuse=reuse,
         )
+        # No value of a Secret that substitution wrote into the desired state is
+        # reported, handed to a plugin or cached (homelab_kit.lint.mask).
+        result = mask_result(repo, result)
         if reuse is not None and store is not None:
             reuse.keep_tables()
             store.save_checks(reuse.kept)
