@@ -100,18 +100,22 @@ def _is_sops(data: Mapping[str, Any]) -> bool:
 
 def mask_text(repo: Repo, text: str) -> str:
     """``text`` (a page or table a command writes) with every value
-    :func:`substituted_secret_values` finds masked, also as HTML or JSON escapes it."""
-    values = substituted_secret_values(repo)
-    if not values:
-        return text
-    forms = {f for v in values for f in (v, html.escape(v), json.dumps(v)[1:-1])}
-    pattern = masker(forms)
+    :func:`substituted_secret_values` finds masked."""
+    pattern = masker(substituted_secret_values(repo))
     return pattern.sub(MASK, text) if pattern is not None else text
 
 
 def masker(values: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern matching any of ``values`` (the longest first), None for none."""
-    ordered = sorted(set(values), key=lambda v: (-len(v), v))
+    """One pattern matching any of ``values`` (the longest first), None for none.
+
+    Each value matches as written and as a message (``!r``), JSON or HTML escapes it.
+    """
+    forms = {
+        form
+        for value in values
+        for form in (value, repr(value)[1:-1], json.dumps(value)[1:-1], html.escape(value))
+    }
+    ordered = sorted(forms, key=lambda v: (-len(v), v))
     return re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
 

@@ -148,3 +148,12 @@ def test_masking_replaces_long_values_only() -> None:
     assert masked.fix is not None
     assert masked.fix.description == f"rename {MASK}"
     assert mask_diagnostics((found,), masker([])) == (found,)
+
+
+def test_masking_matches_escaped_forms() -> None:
+    from homelab_kit.lint.mask import MASK, masker
+
+    pattern = masker(['a\\b"c<d'])
+    assert pattern is not None
+    for text in ('a\\b"c<d', repr('a\\b"c<d'), '"a\\\\b\\"c<d"', "a\\b&quot;c&lt;d"):
+        assert pattern.sub(MASK, text) in (MASK, f"'{MASK}'", f'"{MASK}"'), text
