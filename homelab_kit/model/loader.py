@@ -12,7 +12,7 @@ import math
 import os
 import posixpath
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -337,15 +337,21 @@ def _chunk_size(files: int, processes: int) -> int:
 
 
 def _parse_all(
-    root: Path, paths: Sequence[str], options: LoadOptions, progress: Progress | None = None
+    root: Path,
+    paths: Sequence[str],
+    options: LoadOptions,
+    progress: Progress | None = None,
+    early: EarlyModels | None = None,
 ) -> dict[str, YamlFile]:
     """Parse ``paths``, spread over processes when asked (``options.jobs``) or worth it.
 
     This process parses too: forked workers take chunks from the front, this one
     from the back (:class:`~homelab_kit.yaml.batch.ParseBatch`); where fork is
     unavailable, parsing stays in-process.  A batch :func:`start_parsing` began
-    for these very files is taken over.
+    for these very files is taken over.  With workers, ``early`` models the files
+    as they arrive (:class:`EarlyModels`).
     """
+    paths = parse_order(paths)
     batch = _take_started(root, paths, options)
     if batch is None:
         jobs = parse_jobs(options.jobs, len(paths))
@@ -353,7 +359,7 @@ def _parse_all(
             str(root), paths, options.max_file_size, jobs, _chunk_size(len(paths), jobs)
         )
     report = None if progress is None else partial(progress, "parse")
-    return batch.result(report)
+    return batch.result(report, early.add if early is not None and batch.workers else None)
 
 
 # A parse begun before the loader was asked (:func:`start_parsing`): the key it was
@@ -385,7 +391,7 @@ def start_parsing(path: str | os.PathLike[str], options: LoadOptions) -> None:
         return  # already started
     cancel_started()
     tree = _discover(root, options)
-    paths = [rel for rel in tree.yaml_files if rel not in tree.unreadable]
+    paths = parse_order([rel for rel in tree.yaml_files if rel not in tree.unreadable])
     jobs = parse_jobs(options.jobs, len(paths))
     batch = None
     if jobs > 1 and can_fork():
@@ -480,7 +486,8 @@ def _load(
                 files[rel] = cached
                 continue
         to_parse.append(rel)
-    fresh = _parse_all(root, to_parse, options, progress)
+    early = EarlyModels(root, tree, to_parse) if cache is None else None
+    fresh = _parse_all(root, to_parse, options, progress, early)
     files.update(fresh)
     if cache is not None:
         for rel, parsed in fresh.items():
@@ -488,7 +495,7 @@ def _load(
                 cache.put(rel, stats[rel], parsed)
     files = spend_alias_budget({rel: files[rel] for rel in tree.yaml_files}, options)
     if cache is None:
-        return build_repo(root, tree, files, options, kinds)
+        return build_repo(root, tree, files, options, kinds, early=early)
     memo = ModelMemo({rel: cache.models(rel, yfile) for rel, yfile in files.items()})
     repo = build_repo(root, tree, files, options, kinds, memo=memo)
     for rel, yfile in files.items():
@@ -548,19 +555,194 @@ class ModelMemo:
 
     def get(self, rel: str, key: Any, build: Callable[[], Any]) -> Any:
         """The model of ``rel`` under ``key``: kept, else ``build()``."""
-        if not self.keep:
-            return build()
-        table = self.new.get(rel)
-        if table is None:
-            table = self.new[rel] = {}
         old = self.old.get(rel)
         if old is not None and key in old:
             value = old[key]
         else:
             value = build()
-            self.rebuilt.add(rel)
-        table[key] = value
+            if self.keep:
+                self.rebuilt.add(rel)
+        if self.keep:
+            table = self.new.get(rel)
+            if table is None:
+                table = self.new[rel] = {}
+            table[key] = value
         return value
+
+
+class EarlyModels:
+    """The model built file by file while the parse goes on, for :func:`build_repo`.
+
+    The parse hands each chunk of files to :meth:`add` as it arrives (in this
+    process, between the chunks it parses itself: a forked worker meanwhile takes
+    more of the parse, so the model costs half its time).  Every file's document
+    references, SOPS look and kustomization come at once.  The objects' models need
+    the namespace each file lands in, from the walk of the Flux Kustomizations
+    through kustomize, which needs every kustomization file and every Flux
+    Kustomization: the files named for them (:func:`parse_order`) are parsed first,
+    the walk runs when they are all in, and the objects of the files that arrived
+    before it and after it are modelled then, with their releases' values.
+
+    What is built is kept as :class:`ModelMemo` tables under the keys
+    :func:`build_repo` asks for, which name everything a model depends on, so that
+    :func:`build_repo` builds the same repository whatever was built here; the walk
+    is taken only if it read exactly the Flux Kustomizations and kustomization files
+    the whole repository has (a Flux Kustomization in a file not named for one, or a
+    file the alias budget emptied, and it is walked again at the end).
+    """
+
+    def __init__(self, root: Path, tree: _Tree, paths: Iterable[str]) -> None:
+        self.root = root
+        self.tree = tree
+        self.memo = ModelMemo()  # keep: its new tables are build_repo's old ones
+        self.files: dict[str, YamlFile] = {}
+        self.refs: dict[str, tuple[DocumentRef, ...]] = {}
+        self.kfiles: dict[str, KustomizeFile] = {}
+        self.position = {rel: i for i, rel in enumerate(tree.yaml_files)}
+        self.awaited = {rel for rel in paths if _parsed_first(rel)}
+        self.waiting: list[str] = []  # arrived before the walk
+        # After the walk: what it read and found, the kustomization files by folder,
+        # the files that are not objects, and releases waiting for a values file.
+        self.walk: tuple[list[DocumentRef], dict[str, KustomizeFile], _Walk, _Exists] | None
+        self.walk = None
+        self.kustomize_files: dict[str, KustomizeFile] = {}
+        self.not_objects: set[str] = set()
+        self.values_wanted: dict[str, list[HelmRelease]] = {}
+        self.walked: set[str] = set()  # the files the walk read
+        self.stale = False  # a Flux Kustomization came after the walk
+
+    def add(self, parsed: Iterable[YamlFile]) -> None:
+        """Build what can be built from these newly parsed files."""
+        memo, exists = self.memo, _Exists(self.root, self.tree)
+        arrived = []
+        for yfile in parsed:
+            rel = yfile.path
+            if rel in self.files or rel not in self.position:
+                continue
+            self.files[rel] = yfile
+            refs = self.refs[rel] = memo.get(rel, "refs", partial(_refs, rel, yfile))
+            memo.get(rel, "sops", partial(_sops_file, rel, yfile))
+            if refs and posixpath.basename(rel) in KUSTOMIZATION_FILENAMES:
+                kfile = _kustomize_doc(memo, refs, exists)
+                if kfile is not None:
+                    self.kfiles[rel] = kfile
+            self.awaited.discard(rel)
+            arrived.append(rel)
+        if self.stale:
+            return
+        if self.walk is None:
+            self.waiting += arrived
+            if self.awaited:
+                return
+            self._walk()
+            arrived, self.waiting = self.waiting, []
+        for rel in arrived:
+            self._objects(rel)
+            for hr in self.values_wanted.pop(rel, ()):
+                self._values_file(hr, rel)
+
+    def _walk(self) -> None:
+        kustomize_files = self.kustomize_files
+        for rel in sorted(self.kfiles, key=self.position.__getitem__):
+            kfile = self.kfiles[rel]
+            kustomize_files[kfile.directory] = kfile
+        self.not_objects = _not_objects(kustomize_files)
+        ks_docs = _flux_kustomizations(
+            {
+                rel: self.refs[rel]
+                for rel in sorted(self.files, key=self.position.__getitem__)
+                if rel not in self.not_objects
+            }
+        )
+        exists = _Exists(self.root, self.tree)
+        found = _walk_deployments(ks_docs, kustomize_files, self.tree, exists)
+        self.walk = (ks_docs, dict(kustomize_files), found, exists)
+        self.walked = set(self.files)
+
+    def _objects(self, rel: str) -> None:
+        """The models of the objects in ``rel``, and its releases' values."""
+        if rel in self.not_objects or not self.refs[rel]:
+            return
+        assert self.walk is not None
+        ns = self.walk[2][0].get(rel)
+        for doc in self.refs[rel]:
+            modelled = self.memo.get(rel, ("doc", doc.index, ns), partial(_model, doc, ns))
+            if modelled is None:
+                continue
+            if modelled[0] == "ks" and rel not in self.walked:
+                self.stale = True  # the walk did not see it: build_repo walks again
+                return
+            if modelled[0] == "hr":
+                self._values(modelled[1])
+
+    def _values(self, hr: HelmRelease) -> None:
+        """The inline values of ``hr`` and those of its values files already parsed;
+        it waits for the others."""
+        memo = self.memo
+        if hr.values:
+            key = ("inline-values", hr.doc.index, hr.name, hr.namespace)
+            memo.get(hr.doc.path, key, partial(_inline_values, hr))
+        for levels in _values_files(hr, self.kustomize_files):
+            for targets in levels:
+                for target in targets:
+                    if target in self.files:
+                        self._values_file(hr, target)
+                    else:
+                        self.values_wanted.setdefault(target, []).append(hr)
+
+    def _values_file(self, hr: HelmRelease, target: str) -> None:
+        yfile = self.files[target]
+        if _is_values(yfile):
+            key = ("values", hr.name, hr.namespace)
+            self.memo.get(target, key, partial(_file_values, hr, target, yfile))
+
+    def built_from(self, files: Mapping[str, YamlFile]) -> bool:
+        """Whether every file modelled here is in ``files`` as it was parsed."""
+        return all(files.get(rel) is yfile for rel, yfile in self.files.items())
+
+    def walk_for(
+        self,
+        ks_docs: Sequence[DocumentRef],
+        kustomize_files: Mapping[str, KustomizeFile],
+        exists: _Exists,
+    ) -> _Walk | None:
+        """The walk done here, when it read these very Flux Kustomizations and
+        kustomization files (the paths it looked up beyond the folders read join
+        ``exists``'s)."""
+        if self.walk is None:
+            return None
+        seen_ks, seen_kfiles, found, asked = self.walk
+        if len(seen_ks) != len(ks_docs) or any(
+            a is not b for a, b in zip(seen_ks, ks_docs, strict=True)
+        ):
+            return None
+        if seen_kfiles.keys() != kustomize_files.keys() or any(
+            kfile is not kustomize_files[directory] for directory, kfile in seen_kfiles.items()
+        ):
+            return None
+        exists.outside |= asked.outside
+        return found
+
+
+def _parsed_first(rel: str) -> bool:
+    """Whether ``rel`` is named like a kustomization file or a file of Flux
+    Kustomizations (``ks.yaml``, anything in a ``flux`` folder), which the walk of
+    what each Flux Kustomization deploys needs before any object is modelled."""
+    name = posixpath.basename(rel)
+    return (
+        name in KUSTOMIZATION_FILENAMES
+        or name in ("ks.yaml", "ks.yml")
+        or rel.startswith("flux/")
+        or "/flux/" in rel
+    )
+
+
+def parse_order(paths: Sequence[str]) -> list[str]:
+    """``paths`` as they are handed to the parse: those :class:`EarlyModels` needs first
+    (:func:`_parsed_first`) ahead, each group in its order."""
+    return [rel for rel in paths if _parsed_first(rel)] + [
+        rel for rel in paths if not _parsed_first(rel)
+    ]
 
 
 def build_repo(
@@ -570,30 +752,19 @@ def build_repo(
     options: LoadOptions,
     kinds: Iterable[type] = (),
     memo: ModelMemo | None = None,
+    early: EarlyModels | None = None,
 ) -> Repo:
     """Turn parsed files into models (no file reading beyond existence checks).
 
     ``memo``: models built from the same parses by an earlier load, reused where
-    what they depend on is unchanged (see :class:`ModelMemo`).
+    what they depend on is unchanged (see :class:`ModelMemo`).  ``early``: models
+    built from these very parses while they arrived (without ``memo``).
     """
-    root_real = os.path.realpath(root)
-    outside: set[str] = set()  # paths asked about beyond the folders read
-    memo = memo if memo is not None else ModelMemo(keep=False)
-
-    def exists(rel: str) -> str | None:
-        if rel in tree.files:
-            return "file"
-        if rel in tree.dirs:
-            return "dir"
-        full = os.path.realpath(os.path.join(root, rel))
-        if not (full == root_real or full.startswith(root_real + os.sep)):
-            return None
-        outside.add(rel)
-        if os.path.isdir(full):
-            return "dir"
-        if os.path.isfile(full):
-            return "file"
-        return None
+    if early is not None and not early.built_from(files):
+        early = None  # the alias budget emptied a file after its models were built
+    if memo is None:
+        memo = ModelMemo(early.memo.new if early is not None else None, keep=False)
+    exists = _Exists(root, tree)
 
     all_docs: dict[str, list[DocumentRef]] = {}
     for rel, yfile in files.items():
@@ -603,20 +774,12 @@ def build_repo(
 
     kustomize_files: dict[str, KustomizeFile] = {}
     for rel, docs in all_docs.items():
-        if posixpath.basename(rel) in KUSTOMIZATION_FILENAMES and docs:
-            doc = docs[0]
-            if doc.group in ("", "kustomize.config.k8s.io"):
-                kfile = _kustomize_file(memo, doc, exists)
+        if posixpath.basename(rel) in KUSTOMIZATION_FILENAMES:
+            kfile = _kustomize_doc(memo, docs, exists)
+            if kfile is not None:
                 kustomize_files[kfile.directory] = kfile
 
-    # Patches, kustomize configurations and values files describe objects; they
-    # are not objects themselves.
-    not_objects: set[str] = {k.path for k in kustomize_files.values()}
-    for kfile in kustomize_files.values():
-        not_objects.update(e.target for e in kfile.patch_files if e.target)
-        not_objects.update(e.target for e in kfile.configurations if e.target)
-        for gen in kfile.generators:
-            not_objects.update(e.target for e in gen.files if e.target)
+    not_objects = _not_objects(kustomize_files)
     by_path = {rel: docs for rel, docs in all_docs.items() if rel not in not_objects}
     documents = [d for docs in by_path.values() for d in docs]
     patch_documents = tuple(
@@ -627,9 +790,11 @@ def build_repo(
         for d in all_docs.get(e.target, ())
     )
 
-    namespaces_of, deployed_by, landed_in = _walk_deployments(
-        root, by_path, kustomize_files, tree, exists
-    )
+    ks_docs = _flux_kustomizations(by_path)
+    walk = early.walk_for(ks_docs, kustomize_files, exists) if early is not None else None
+    if walk is None:
+        walk = _walk_deployments(ks_docs, kustomize_files, tree, exists)
+    namespaces_of, deployed_by, landed_in = walk
 
     def ns_for(doc: DocumentRef) -> str | None:
         return namespaces_of.get(doc.path)
@@ -720,18 +885,33 @@ def build_repo(
         apps_root=options.apps_root,
         implicit_sources=implicit,
         settings=settings,
-        outside_paths=frozenset(outside),
+        outside_paths=frozenset(exists.outside),
     )
 
 
+def _flux_kustomizations(by_path: Mapping[str, Sequence[DocumentRef]]) -> list[DocumentRef]:
+    """The Flux Kustomizations among the objects of ``by_path``, in file order."""
+    return [
+        d
+        for docs in by_path.values()
+        for d in docs
+        if d.group == KUSTOMIZE_GROUP and d.kind == "Kustomization"
+    ]
+
+
+# What :func:`_walk_deployments` finds: the namespace each file lands in, the Flux
+# Kustomizations deploying each file, every namespace each file lands in.
+_Walk = tuple[dict[str, str], dict[str, list[KsKey]], dict[str, list[str]]]
+
+
 def _walk_deployments(
-    root: Path,
-    by_path: Mapping[str, list[DocumentRef]],
+    ks_docs: Sequence[DocumentRef],
     kustomize_files: Mapping[str, KustomizeFile],
     tree: _Tree,
-    exists: Callable[[str], str | None],
-) -> tuple[dict[str, str], dict[str, list[KsKey]], dict[str, list[str]]]:
-    """Follow Flux Kustomizations through kustomize to the files they deploy.
+    exists: _Exists,
+) -> _Walk:
+    """Follow the Flux Kustomizations ``ks_docs`` through kustomize to the files they
+    deploy.
 
     Returns the namespace each file's objects land in, which Flux
     Kustomizations deploy each file, and every namespace each file lands in
@@ -741,12 +921,9 @@ def _walk_deployments(
     file_ns: dict[str, str] = {}
     all_ns: dict[str, list[str]] = {}
     deployed_by: dict[str, list[tuple[str | None, str]]] = {}
-    ks_docs = [
-        d
-        for docs in by_path.values()
-        for d in docs
-        if d.group == KUSTOMIZE_GROUP and d.kind == "Kustomization"
-    ]
+    ks_in: dict[str, list[DocumentRef]] = {}
+    for d in ks_docs:
+        ks_in.setdefault(d.path, []).append(d)
     # Roots: Flux Kustomizations no other Flux Kustomization (in another file) deploys:
     # the cluster entry points, applied by bootstrap or a FluxInstance.
     deployed_from: dict[str, set[str]] = {}
@@ -785,9 +962,8 @@ def _walk_deployments(
                 landed = all_ns.setdefault(rel, [])
                 if ns not in landed:
                     landed.append(ns)
-            for child in by_path.get(rel, ()):
-                if child.group == KUSTOMIZE_GROUP and child.kind == "Kustomization":
-                    queue.append((child, child.namespace or ns))
+            for child in ks_in.get(rel, ()):
+                queue.append((child, child.namespace or ns))
     return file_ns, deployed_by, all_ns
 
 
@@ -886,36 +1062,55 @@ def _values_sources(
                     partial(_inline_values, hr),
                 )
             )
-        for vf in hr.values_from:
-            if vf.kind != "ConfigMap":
-                continue
-            directory = posixpath.dirname(hr.doc.path)
-            for kdir in _ancestors(directory):
-                kfile = kustomize_files.get(kdir)
-                if kfile is None:
-                    continue
+        for levels in _values_files(hr, kustomize_files):
+            for targets in levels:
                 found = False
-                for gen in kfile.generators:
-                    if gen.kind != "ConfigMap" or gen.name != vf.name:
-                        continue
-                    for key, entry in zip(gen.file_keys, gen.files, strict=False):
-                        if key != vf.values_key or entry.target is None:
-                            continue
-                        yfile = files.get(entry.target)
-                        # Values are a mapping; a list, a scalar or a document skipped
-                        # as unreadable (None) gives the release none.
-                        if yfile and yfile.documents and isinstance(yfile.documents[0].data, dict):
-                            out.append(
-                                memo.get(
-                                    entry.target,
-                                    ("values", hr.name, hr.namespace),
-                                    partial(_file_values, hr, entry.target, yfile),
-                                )
+                for target in targets:
+                    yfile = files.get(target)
+                    if yfile is not None and _is_values(yfile):
+                        out.append(
+                            memo.get(
+                                target,
+                                ("values", hr.name, hr.namespace),
+                                partial(_file_values, hr, target, yfile),
                             )
-                            found = True
+                        )
+                        found = True
                 if found:
                     break
     return out
+
+
+def _values_files(
+    hr: HelmRelease, kustomize_files: Mapping[str, KustomizeFile]
+) -> Iterator[Iterator[list[str]]]:
+    """Per ``valuesFrom`` ConfigMap of ``hr``: per folder from the release's up to the
+    root that has a kustomization, the files its generators of that ConfigMap put under
+    the values key.  The nearest folder with a values file wins."""
+    for vf in hr.values_from:
+        if vf.kind == "ConfigMap":
+            yield _values_levels(hr, vf.name, vf.values_key, kustomize_files)
+
+
+def _values_levels(
+    hr: HelmRelease, name: str, values_key: str, kustomize_files: Mapping[str, KustomizeFile]
+) -> Iterator[list[str]]:
+    for kdir in _ancestors(posixpath.dirname(hr.doc.path)):
+        kfile = kustomize_files.get(kdir)
+        if kfile is not None:
+            yield [
+                entry.target
+                for gen in kfile.generators
+                if gen.kind == "ConfigMap" and gen.name == name
+                for key, entry in zip(gen.file_keys, gen.files, strict=False)
+                if key == values_key and entry.target is not None
+            ]
+
+
+def _is_values(yfile: YamlFile) -> bool:
+    """Whether ``yfile`` can be a release's values: a mapping (a list, a scalar or a
+    document skipped as unreadable gives the release none)."""
+    return bool(yfile.documents) and isinstance(yfile.documents[0].data, dict)
 
 
 _Described = tuple[ValuesSource, tuple[Workload, ...], tuple[SecretConsumer, ...]]
@@ -944,16 +1139,65 @@ def _refs(rel: str, yfile: YamlFile) -> tuple[DocumentRef, ...]:
     )
 
 
+class _Exists:
+    """Whether a repository path is a file or a folder (``"file"``, ``"dir"``, None),
+    answered from the discovered tree; ``outside`` collects the paths beyond the
+    folders read that had to be looked up on disk."""
+
+    def __init__(self, root: Path, tree: _Tree) -> None:
+        self.root = root
+        self.root_real = os.path.realpath(root)
+        self.tree = tree
+        self.outside: set[str] = set()
+
+    def __call__(self, rel: str) -> str | None:
+        if rel in self.tree.files:
+            return "file"
+        if rel in self.tree.dirs:
+            return "dir"
+        full = os.path.realpath(os.path.join(self.root, rel))
+        if not (full == self.root_real or full.startswith(self.root_real + os.sep)):
+            return None
+        self.outside.add(rel)
+        if os.path.isdir(full):
+            return "dir"
+        if os.path.isfile(full):
+            return "file"
+        return None
+
+
+def _kustomize_doc(
+    memo: ModelMemo, docs: Sequence[DocumentRef], exists: Callable[[str], str | None]
+) -> KustomizeFile | None:
+    """The kustomization of a file named like one, when its first document is one."""
+    if docs and docs[0].group in ("", "kustomize.config.k8s.io"):
+        return _kustomize_file(memo, docs[0], exists)
+    return None
+
+
+def _not_objects(kustomize_files: Mapping[str, KustomizeFile]) -> set[str]:
+    """Files that describe objects without being objects: kustomization files,
+    patches, kustomize configurations and generators' files (values, say)."""
+    out: set[str] = {k.path for k in kustomize_files.values()}
+    for kfile in kustomize_files.values():
+        out.update(e.target for e in kfile.patch_files if e.target)
+        out.update(e.target for e in kfile.configurations if e.target)
+        for gen in kfile.generators:
+            out.update(e.target for e in gen.files if e.target)
+    return out
+
+
 def _kustomize_file(
     memo: ModelMemo, doc: DocumentRef, exists: Callable[[str], str | None]
 ) -> KustomizeFile:
     """The kustomization file of ``doc``, kept while every path it asked about is as it was."""
-    if not memo.keep:
-        return KustomizeFile.from_doc(doc, exists)
     kept = memo.old.get(doc.path, {}).get("kustomize")
     if kept is not None and all(exists(path) == answer for path, answer in kept[1]):
-        memo.new.setdefault(doc.path, {})["kustomize"] = kept
+        if memo.keep:
+            memo.new.setdefault(doc.path, {})["kustomize"] = kept
         return kept[0]  # type: ignore[no-any-return]
+    if not memo.keep:
+        return KustomizeFile.from_doc(doc, exists)
     asked: dict[str, str | None] = {}
 
     def recorded(path: str) -> str | None:

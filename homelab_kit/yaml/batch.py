@@ -22,7 +22,7 @@ import contextlib
 import os
 import pickle
 import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 from homelab_kit.claims import Claims
 from homelab_kit.yaml.reader import YamlFile, dumps_parsed, load_file
@@ -116,15 +116,26 @@ class ParseBatch:
             load_file(os.path.join(root, rel), rel, max_size=max_size) for rel in self.chunks[index]
         ]
 
-    def result(self, progress: Callable[[int, int], None] | None = None) -> dict[str, YamlFile]:
-        """Every file parsed, by path; ``progress(done, total)`` after each chunk."""
+    def result(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        arrived: Callable[[list[YamlFile]], None] | None = None,
+    ) -> dict[str, YamlFile]:
+        """Every file parsed, by path; ``progress(done, total)`` after each chunk.
+
+        ``arrived(files)`` is called with each chunk as this process has it (parsed
+        here or read from a worker), between the chunks it parses itself: what it
+        does there, workers meanwhile spend parsing more of the files.
+        """
         parsed: dict[str, YamlFile] = {}
         delivered: set[int] = set()
 
-        def done(index: int, found: Iterable[YamlFile]) -> None:
+        def done(index: int, found: list[YamlFile]) -> None:
             delivered.add(index)
             for yfile in found:
                 parsed[yfile.path] = yfile
+            if arrived is not None:
+                arrived(found)
             if progress is not None:
                 progress(len(parsed), len(self.paths))
 
