@@ -110,7 +110,7 @@ def _chart_dir(rel_dir: str, files: frozenset[str]) -> bool:
     """Whether ``rel_dir`` lies in the templates/ folder of a Helm chart."""
     parts = rel_dir.split("/")
     for i, part in enumerate(parts):
-        if part in ("templates", "crds") and part == "templates":
+        if part == "templates":
             chart = "/".join(parts[:i])
             if f"{chart}/Chart.yaml" in files or f"{chart}/Chart.yml" in files:
                 return True
@@ -170,15 +170,17 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
             )
             for d in dirnames:
                 dirs.add(_join(rel_dir, d))
+            prefix = f"{rel_dir}/" if rel_dir else ""
             for name in sorted(plain):
-                rel = _join(rel_dir, name)
-                if (excluded and excluded.match_file(rel)) or _git_ignored(rel, ignores):
+                rel = prefix + name
+                if (excluded and excluded.match_file(rel)) or (
+                    ignores and _git_ignored(rel, ignores)
+                ):
                     continue
                 files.add(rel)
-                full = os.path.join(dirpath, name)
                 lower = name.lower()
                 if plain[name].is_symlink():
-                    reason = _bad_link(full, root_real)
+                    reason = _bad_link(os.path.join(dirpath, name), root_real)
                     if reason is not None:
                         skipped.append(SkippedFile(rel, reason))
                         if lower.endswith(YAML_SUFFIXES):  # reported: no check looked at it
@@ -201,8 +203,13 @@ def _discover(root: Path, options: LoadOptions) -> _Tree:
                     )
     frozen_files = frozenset(files)
     kept: list[str] = []
+    in_chart: dict[str, bool] = {}  # by folder
     for rel in yaml_files:
-        if _chart_dir(posixpath.dirname(rel), frozen_files):
+        folder = rel.rpartition("/")[0]
+        found = in_chart.get(folder)
+        if found is None:
+            found = in_chart[folder] = "templates" in folder and _chart_dir(folder, frozen_files)
+        if found:
             skipped.append(SkippedFile(rel, "Helm chart template (Go template, not YAML)"))
         else:
             kept.append(rel)
@@ -570,6 +577,9 @@ class ModelMemo:
         return value
 
 
+_SLICE = 200  # files modelled per chunk arrived, beyond the chunk's own
+
+
 class EarlyModels:
     """The model built file by file while the parse goes on, for :func:`build_repo`.
 
@@ -600,7 +610,7 @@ class EarlyModels:
         self.kfiles: dict[str, KustomizeFile] = {}
         self.position = {rel: i for i, rel in enumerate(tree.yaml_files)}
         self.awaited = {rel for rel in paths if _parsed_first(rel)}
-        self.waiting: list[str] = []  # arrived before the walk
+        self.waiting: deque[str] = deque()  # arrived, objects not modelled yet
         # After the walk: what it read and found, the kustomization files by folder,
         # the files that are not objects, and releases waiting for a values file.
         self.walk: tuple[list[DocumentRef], dict[str, KustomizeFile], _Walk, _Exists] | None
@@ -630,13 +640,24 @@ class EarlyModels:
             arrived.append(rel)
         if self.stale:
             return
+        self.waiting.extend(arrived)
         if self.walk is None:
-            self.waiting += arrived
             if self.awaited:
                 return
             self._walk()
-            arrived, self.waiting = self.waiting, []
-        for rel in arrived:
+        # The files that came before the walk a slice at a time: meanwhile the
+        # workers' chunks wait in pipes of a few chunks each.
+        self._model_waiting(len(arrived) + _SLICE)
+
+    def finish(self) -> None:
+        """Model what still waits (the parse is over)."""
+        if self.walk is not None and not self.stale:
+            self._model_waiting(len(self.waiting))
+
+    def _model_waiting(self, count: int) -> None:
+        waiting = self.waiting
+        for _ in range(min(len(waiting), count)):
+            rel = waiting.popleft()
             self._objects(rel)
             for hr in self.values_wanted.pop(rel, ()):
                 self._values_file(hr, rel)
@@ -724,25 +745,24 @@ class EarlyModels:
         return found
 
 
+_FIRST_NAMES = frozenset((*KUSTOMIZATION_FILENAMES, "ks.yaml", "ks.yml"))
+
+
 def _parsed_first(rel: str) -> bool:
     """Whether ``rel`` is named like a kustomization file or a file of Flux
     Kustomizations (``ks.yaml``, anything in a ``flux`` folder), which the walk of
     what each Flux Kustomization deploys needs before any object is modelled."""
-    name = posixpath.basename(rel)
-    return (
-        name in KUSTOMIZATION_FILENAMES
-        or name in ("ks.yaml", "ks.yml")
-        or rel.startswith("flux/")
-        or "/flux/" in rel
-    )
+    return rel[rel.rfind("/") + 1 :] in _FIRST_NAMES or rel.startswith("flux/") or "/flux/" in rel
 
 
 def parse_order(paths: Sequence[str]) -> list[str]:
     """``paths`` as they are handed to the parse: those :class:`EarlyModels` needs first
     (:func:`_parsed_first`) ahead, each group in its order."""
-    return [rel for rel in paths if _parsed_first(rel)] + [
-        rel for rel in paths if not _parsed_first(rel)
-    ]
+    first: list[str] = []
+    rest: list[str] = []
+    for rel in paths:
+        (first if _parsed_first(rel) else rest).append(rel)
+    return first + rest
 
 
 def build_repo(
@@ -762,6 +782,8 @@ def build_repo(
     """
     if early is not None and not early.built_from(files):
         early = None  # the alias budget emptied a file after its models were built
+    if early is not None:
+        early.finish()
     if memo is None:
         memo = ModelMemo(early.memo.new if early is not None else None, keep=False)
     exists = _Exists(root, tree)

@@ -5,7 +5,8 @@ process from the back, each claim made under a lock that dies with its holder
 (a POSIX record lock on a shared file holding the two counters), so no chunk is
 parsed twice and neither side waits while the other has work.  A worker writes
 each chunk it parsed, pickled (:func:`~homelab_kit.yaml.reader.dumps_parsed`),
-into its own pipe; this process reads those between its own chunks.  Nothing
+into its own pipe (or keeps it until the pipe has room, parsing on meanwhile);
+this process reads those between its own chunks.  Nothing
 here starts a thread (``concurrent.futures`` does two, whose turns at the GIL
 kept the worker waiting for its next chunk), and workers start as soon as the
 file list is known, so they parse while this process goes on importing and
@@ -104,11 +105,17 @@ class ParseBatch:
             import fcntl
 
             fcntl.fcntl(out, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        # What the pipe has no room for yet waits here while the next chunk is parsed:
+        # this process may be busy (importing plugins, modelling what arrived).
+        unsent = bytearray()
+        os.set_blocking(out, False)
         while (index := self._claim(front=True)) is not None:
             blob = dumps_parsed(self._parse(index))
-            view = memoryview(_FRAME.pack(index, len(blob)) + blob)
-            while view:
-                view = view[os.write(out, view) :]
+            unsent += _FRAME.pack(index, len(blob))
+            unsent += blob
+            _send(out, unsent)
+        os.set_blocking(out, True)
+        _send(out, unsent)
 
     def _parse(self, index: int) -> list[YamlFile]:
         root, max_size = self.root, self.max_size
@@ -179,6 +186,19 @@ class ParseBatch:
     def __del__(self) -> None:
         if self.workers or self._claims is not None:
             self.cancel()
+
+
+def _send(out: int, data: bytearray) -> None:
+    """Write what the pipe ``out`` takes of ``data`` (all of it, when ``out`` blocks),
+    and drop that from ``data``."""
+    sent = 0
+    with memoryview(data) as view:
+        while sent < len(view):
+            try:
+                sent += os.write(out, view[sent:])
+            except BlockingIOError:
+                break
+    del data[:sent]
 
 
 def _drain(

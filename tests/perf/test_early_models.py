@@ -78,6 +78,7 @@ def _early(
     early = EarlyModels(root, tree, [rel for chunk in chunks for rel in chunk])
     for chunk in chunks:
         early.add([files[rel] for rel in chunk])
+    early.finish()  # as build_repo does first
     return early
 
 

@@ -127,6 +127,28 @@ def test_a_worker_that_dies_costs_no_file(
     assert batch.result() == expected
 
 
+def test_a_worker_parses_on_while_its_pipe_is_full(tmp_path: Path) -> None:
+    """Nothing is read for a while (this process imports plugins, models what came):
+    the worker keeps what its pipe has no room for and parses on, and every chunk
+    arrives whole in the end, in whatever sizes the pipe took it."""
+    rows = "".join(f"  - key{i}: value {i} of a long enough line\n" for i in range(6000))
+    paths = []
+    for n in range(24):  # pickled, several times the pipe's 1 MiB
+        (tmp_path / f"f{n:02}.yaml").write_text(f"items:\n{rows}")
+        paths.append(f"f{n:02}.yaml")
+    expected = _one_process(tmp_path, paths)
+    batch = ParseBatch.start(str(tmp_path), paths, LoadOptions().max_file_size, 2, 1)
+    try:
+        assert batch._claims is not None
+        deadline = time.monotonic() + 60
+        while batch._claims.taken_from_front() < len(paths) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert batch._claims.taken_from_front() == len(paths)  # the worker claimed them all
+        assert batch.result() == expected
+    finally:
+        batch.cancel()
+
+
 def test_a_batch_never_collected_ends_its_workers(repo: Path, paths: list[str]) -> None:
     batch = ParseBatch.start(str(repo), paths, LoadOptions().max_file_size, 2, 10)
     pids = [pid for pid, _ in batch.workers]
