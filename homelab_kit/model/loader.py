@@ -632,7 +632,7 @@ class EarlyModels:
             self.files[rel] = yfile
             refs = self.refs[rel] = memo.get(rel, "refs", partial(_refs, rel, yfile))
             memo.get(rel, "sops", partial(_sops_file, rel, yfile))
-            if refs and posixpath.basename(rel) in KUSTOMIZATION_FILENAMES:
+            if refs and _basename(rel) in KUSTOMIZATION_FILENAMES:
                 kfile = _kustomize_doc(memo, refs, exists)
                 if kfile is not None:
                     self.kfiles[rel] = kfile
@@ -752,7 +752,7 @@ def _parsed_first(rel: str) -> bool:
     """Whether ``rel`` is named like a kustomization file or a file of Flux
     Kustomizations (``ks.yaml``, anything in a ``flux`` folder), which the walk of
     what each Flux Kustomization deploys needs before any object is modelled."""
-    return rel[rel.rfind("/") + 1 :] in _FIRST_NAMES or rel.startswith("flux/") or "/flux/" in rel
+    return _basename(rel) in _FIRST_NAMES or rel.startswith("flux/") or "/flux/" in rel
 
 
 def parse_order(paths: Sequence[str]) -> list[str]:
@@ -796,7 +796,7 @@ def build_repo(
 
     kustomize_files: dict[str, KustomizeFile] = {}
     for rel, docs in all_docs.items():
-        if posixpath.basename(rel) in KUSTOMIZATION_FILENAMES:
+        if _basename(rel) in KUSTOMIZATION_FILENAMES:
             kfile = _kustomize_doc(memo, docs, exists)
             if kfile is not None:
                 kustomize_files[kfile.directory] = kfile
@@ -817,9 +817,6 @@ def build_repo(
     if walk is None:
         walk = _walk_deployments(ks_docs, kustomize_files, tree, exists)
     namespaces_of, deployed_by, landed_in = walk
-
-    def ns_for(doc: DocumentRef) -> str | None:
-        return namespaces_of.get(doc.path)
 
     kustomizations: list[FluxKustomization] = []
     helm_releases: list[HelmRelease] = []
@@ -845,7 +842,7 @@ def build_repo(
         "workload": workloads,
     }
     for doc in documents:
-        ns = ns_for(doc)
+        ns = namespaces_of.get(doc.path)
         modelled = memo.get(doc.path, ("doc", doc.index, ns), partial(_model, doc, ns))
         if modelled is not None:
             bucket, model, found = modelled
@@ -917,7 +914,7 @@ def _flux_kustomizations(by_path: Mapping[str, Sequence[DocumentRef]]) -> list[D
         d
         for docs in by_path.values()
         for d in docs
-        if d.group == KUSTOMIZE_GROUP and d.kind == "Kustomization"
+        if d.data.get("kind") == "Kustomization" and d.group == KUSTOMIZE_GROUP
     ]
 
 
@@ -1283,18 +1280,24 @@ def _sops_file(rel: str, yfile: YamlFile) -> SopsFile | None:
         if (not isinstance(data, dict) or "sops" in data) and is_sops_document(data):
             encrypted = True
             break
-    named = ".sops." in posixpath.basename(rel)
+    named = ".sops." in _basename(rel)
     if not (named or encrypted):
         return None
     return SopsFile(path=rel, encrypted=encrypted, named_sops=named, source=Location(rel, 1, 1))
 
 
 def _ancestors(directory: str) -> list[str]:
+    """``directory`` (relative to the root) and each folder above it, up to ``""``."""
     out = [directory]
     while directory:
-        directory = posixpath.dirname(directory)
+        directory = directory[: directory.rfind("/") + 1].rstrip("/")  # posixpath.dirname
         out.append(directory)
     return out
+
+
+def _basename(rel: str) -> str:
+    """``posixpath.basename(rel)``, without its call into ``os.fspath``."""
+    return rel[rel.rfind("/") + 1 :]
 
 
 def _apps_and_namespaces(
