@@ -553,20 +553,26 @@ class ModelMemo:
     """
 
     def __init__(
-        self, old: Mapping[str, Mapping[Any, Any]] | None = None, keep: bool = True
+        self,
+        old: Mapping[str, Mapping[Any, Any]] | None = None,
+        keep: bool = True,
+        trusted: bool = False,
     ) -> None:
         self.old: Mapping[str, Mapping[Any, Any]] = old or {}
         self.new: dict[str, dict[Any, Any]] = {}
         self.rebuilt: set[str] = set()
         self.keep = keep  # False: a load without the cache, which builds everything once
+        # ``old`` was built in this very run (EarlyModels): the kustomization files in
+        # it asked about paths that cannot have changed since.
+        self.trusted = trusted
 
-    def get(self, rel: str, key: Any, build: Callable[[], Any]) -> Any:
-        """The model of ``rel`` under ``key``: kept, else ``build()``."""
+    def get(self, rel: str, key: Any, build: Callable[..., Any], *args: Any) -> Any:
+        """The model of ``rel`` under ``key``: kept, else ``build(*args)``."""
         old = self.old.get(rel)
         if old is not None and key in old:
             value = old[key]
         else:
-            value = build()
+            value = build(*args)
             if self.keep:
                 self.rebuilt.add(rel)
         if self.keep:
@@ -605,6 +611,7 @@ class EarlyModels:
         self.root = root
         self.tree = tree
         self.memo = ModelMemo()  # keep: its new tables are build_repo's old ones
+        self.exists = _Exists(root, tree)  # for the kustomization files
         self.files: dict[str, YamlFile] = {}
         self.refs: dict[str, tuple[DocumentRef, ...]] = {}
         self.kfiles: dict[str, KustomizeFile] = {}
@@ -623,15 +630,15 @@ class EarlyModels:
 
     def add(self, parsed: Iterable[YamlFile]) -> None:
         """Build what can be built from these newly parsed files."""
-        memo, exists = self.memo, _Exists(self.root, self.tree)
+        memo, exists = self.memo, self.exists
         arrived = []
         for yfile in parsed:
             rel = yfile.path
             if rel in self.files or rel not in self.position:
                 continue
             self.files[rel] = yfile
-            refs = self.refs[rel] = memo.get(rel, "refs", partial(_refs, rel, yfile))
-            memo.get(rel, "sops", partial(_sops_file, rel, yfile))
+            refs = self.refs[rel] = memo.get(rel, "refs", _refs, rel, yfile)
+            memo.get(rel, "sops", _sops_file, rel, yfile)
             if refs and _basename(rel) in KUSTOMIZATION_FILENAMES:
                 kfile = _kustomize_doc(memo, refs, exists)
                 if kfile is not None:
@@ -687,7 +694,7 @@ class EarlyModels:
         assert self.walk is not None
         ns = self.walk[2][0].get(rel)
         for doc in self.refs[rel]:
-            modelled = self.memo.get(rel, ("doc", doc.index, ns), partial(_model, doc, ns))
+            modelled = self.memo.get(rel, ("doc", doc.index, ns), _model, doc, ns)
             if modelled is None:
                 continue
             if modelled[0] == "ks" and rel not in self.walked:
@@ -702,7 +709,7 @@ class EarlyModels:
         memo = self.memo
         if hr.values:
             key = ("inline-values", hr.doc.index, hr.name, hr.namespace)
-            memo.get(hr.doc.path, key, partial(_inline_values, hr))
+            memo.get(hr.doc.path, key, _inline_values, hr)
         for levels in _values_files(hr, self.kustomize_files):
             for targets in levels:
                 for target in targets:
@@ -715,7 +722,7 @@ class EarlyModels:
         yfile = self.files[target]
         if _is_values(yfile):
             key = ("values", hr.name, hr.namespace)
-            self.memo.get(target, key, partial(_file_values, hr, target, yfile))
+            self.memo.get(target, key, _file_values, hr, target, yfile)
 
     def built_from(self, files: Mapping[str, YamlFile]) -> bool:
         """Whether every file modelled here is in ``files`` as it was parsed."""
@@ -784,15 +791,18 @@ def build_repo(
         early = None  # the alias budget emptied a file after its models were built
     if early is not None:
         early.finish()
-    if memo is None:
-        memo = ModelMemo(early.memo.new if early is not None else None, keep=False)
     exists = _Exists(root, tree)
+    if memo is None and early is not None:
+        memo = ModelMemo(early.memo.new, keep=False, trusted=True)
+        exists.outside |= early.exists.outside  # what its kustomization files asked
+    elif memo is None:
+        memo = ModelMemo(keep=False)
 
-    all_docs: dict[str, list[DocumentRef]] = {}
+    all_docs: dict[str, tuple[DocumentRef, ...]] = {}
     for rel, yfile in files.items():
-        refs = memo.get(rel, "refs", partial(_refs, rel, yfile))
+        refs = memo.get(rel, "refs", _refs, rel, yfile)
         if refs:
-            all_docs[rel] = list(refs)
+            all_docs[rel] = refs
 
     kustomize_files: dict[str, KustomizeFile] = {}
     for rel, docs in all_docs.items():
@@ -843,7 +853,7 @@ def build_repo(
     }
     for doc in documents:
         ns = namespaces_of.get(doc.path)
-        modelled = memo.get(doc.path, ("doc", doc.index, ns), partial(_model, doc, ns))
+        modelled = memo.get(doc.path, ("doc", doc.index, ns), _model, doc, ns)
         if modelled is not None:
             bucket, model, found = modelled
             buckets[bucket].append(model)
@@ -864,7 +874,7 @@ def build_repo(
     sops_files = tuple(
         found
         for rel, yfile in files.items()
-        if (found := memo.get(rel, "sops", partial(_sops_file, rel, yfile))) is not None
+        if (found := memo.get(rel, "sops", _sops_file, rel, yfile)) is not None
     )
 
     apps, namespaces = _apps_and_namespaces(
@@ -1078,7 +1088,8 @@ def _values_sources(
                 memo.get(
                     hr.doc.path,
                     ("inline-values", hr.doc.index, hr.name, hr.namespace),
-                    partial(_inline_values, hr),
+                    _inline_values,
+                    hr,
                 )
             )
         for levels in _values_files(hr, kustomize_files):
@@ -1091,7 +1102,10 @@ def _values_sources(
                             memo.get(
                                 target,
                                 ("values", hr.name, hr.namespace),
-                                partial(_file_values, hr, target, yfile),
+                                _file_values,
+                                hr,
+                                target,
+                                yfile,
                             )
                         )
                         found = True
@@ -1114,8 +1128,10 @@ def _values_files(
 def _values_levels(
     hr: HelmRelease, name: str, values_key: str, kustomize_files: Mapping[str, KustomizeFile]
 ) -> Iterator[list[str]]:
-    for kdir in _ancestors(posixpath.dirname(hr.doc.path)):
-        kfile = kustomize_files.get(kdir)
+    directory = hr.doc.path
+    while directory:  # each folder above the release's file, up to the root ("")
+        directory = _dirname(directory)
+        kfile = kustomize_files.get(directory)
         if kfile is not None:
             yield [
                 entry.target
@@ -1211,7 +1227,9 @@ def _kustomize_file(
 ) -> KustomizeFile:
     """The kustomization file of ``doc``, kept while every path it asked about is as it was."""
     kept = memo.old.get(doc.path, {}).get("kustomize")
-    if kept is not None and all(exists(path) == answer for path, answer in kept[1]):
+    if kept is not None and (
+        memo.trusted or all(exists(path) == answer for path, answer in kept[1])
+    ):
         if memo.keep:
             memo.new.setdefault(doc.path, {})["kustomize"] = kept
         return kept[0]  # type: ignore[no-any-return]
@@ -1286,18 +1304,14 @@ def _sops_file(rel: str, yfile: YamlFile) -> SopsFile | None:
     return SopsFile(path=rel, encrypted=encrypted, named_sops=named, source=Location(rel, 1, 1))
 
 
-def _ancestors(directory: str) -> list[str]:
-    """``directory`` (relative to the root) and each folder above it, up to ``""``."""
-    out = [directory]
-    while directory:
-        directory = directory[: directory.rfind("/") + 1].rstrip("/")  # posixpath.dirname
-        out.append(directory)
-    return out
-
-
 def _basename(rel: str) -> str:
     """``posixpath.basename(rel)``, without its call into ``os.fspath``."""
     return rel[rel.rfind("/") + 1 :]
+
+
+def _dirname(rel: str) -> str:
+    """``posixpath.dirname(rel)`` of a relative path, without its calls."""
+    return rel[: rel.rfind("/") + 1].rstrip("/")
 
 
 def _apps_and_namespaces(
@@ -1315,21 +1329,21 @@ def _apps_and_namespaces(
             files_of.setdefault(key, []).append(rel)
     apps: list[App] = []
     for ks_path, kss in sorted(by_file.items()):
-        if posixpath.basename(ks_path) not in ("ks.yaml", "ks.yml"):
+        if _basename(ks_path) not in ("ks.yaml", "ks.yml"):
             continue
-        directory = posixpath.dirname(ks_path)
+        directory = _dirname(ks_path)
         if directory.startswith("kubernetes/flux") and not directory.startswith(apps_root + "/"):
             continue
-        parent = posixpath.dirname(directory)
-        namespace = posixpath.basename(parent) if parent else (kss[0].namespace or "")
+        parent = _dirname(directory)
+        namespace = _basename(parent) if parent else (kss[0].namespace or "")
         if parent != apps_root and parent.startswith(apps_root + "/"):
-            namespace = posixpath.basename(parent)
+            namespace = _basename(parent)
         owned = {ks_path}
         for ks in kss:
             owned.update(files_of.get(ks.key, ()))
         apps.append(
             App(
-                name=posixpath.basename(directory),
+                name=_basename(directory),
                 namespace=namespace,
                 directory=directory,
                 ks_path=ks_path,
@@ -1341,13 +1355,13 @@ def _apps_and_namespaces(
     namespaces: list[Namespace] = []
     apps_in: dict[str, list[str]] = {}  # namespace folder -> its apps' names, in order
     for a in apps:
-        apps_in.setdefault(posixpath.dirname(a.directory), []).append(a.name)
+        apps_in.setdefault(_dirname(a.directory), []).append(a.name)
     for ns_dir in sorted(apps_in):
         kfile = kustomize_files.get(ns_dir)
 
         namespaces.append(
             Namespace(
-                name=posixpath.basename(ns_dir),
+                name=_basename(ns_dir),
                 directory=ns_dir,
                 kustomization=kfile,
                 apps=tuple(apps_in[ns_dir]),
@@ -1358,7 +1372,7 @@ def _apps_and_namespaces(
 
 
 def _talos(
-    files: Mapping[str, YamlFile], by_path: Mapping[str, list[DocumentRef]], talos_dir: str
+    files: Mapping[str, YamlFile], by_path: Mapping[str, Sequence[DocumentRef]], talos_dir: str
 ) -> TalosConfig | None:
     config_path = next(
         (p for p in (f"{talos_dir}/talconfig.yaml", f"{talos_dir}/talconfig.yml") if p in files),
@@ -1383,7 +1397,7 @@ def _implicit_sources(documents: Sequence[DocumentRef]) -> frozenset[tuple[str, 
     """
     implicit = {("GitRepository", "flux-system", "flux-system")}
     for doc in documents:
-        if doc.kind == "FluxInstance":
+        if doc.data.get("kind") == "FluxInstance":
             kind = doc.get("spec", "sync", "kind")
             if isinstance(kind, str):
                 implicit.add((kind, doc.namespace or "flux-system", doc.name or "flux-system"))
