@@ -595,9 +595,10 @@ class EarlyModels:
     references, SOPS look and kustomization come at once.  The objects' models need
     the namespace each file lands in, from the walk of the Flux Kustomizations
     through kustomize, which needs every kustomization file and every Flux
-    Kustomization: the files named for them (:func:`parse_order`) are parsed first,
-    the walk runs when they are all in, and the objects of the files that arrived
-    before it and after it are modelled then, with their releases' values.
+    Kustomization: the files named for them are parsed first, by this process
+    (:func:`parse_order` puts them at the back, where it claims chunks), the walk
+    runs when they are all in, and the objects of the files that arrived before it
+    and after it are modelled then, with their releases' values.
 
     What is built is kept as :class:`ModelMemo` tables under the keys
     :func:`build_repo` asks for, which name everything a model depends on, so that
@@ -764,12 +765,13 @@ def _parsed_first(rel: str) -> bool:
 
 def parse_order(paths: Sequence[str]) -> list[str]:
     """``paths`` as they are handed to the parse: those :class:`EarlyModels` needs first
-    (:func:`_parsed_first`) ahead, each group in its order."""
+    (:func:`_parsed_first`) at the back, where this process claims chunks (so it waits
+    for no worker to walk, and they are never pickled), each group in its order."""
     first: list[str] = []
     rest: list[str] = []
     for rel in paths:
         (first if _parsed_first(rel) else rest).append(rel)
-    return first + rest
+    return rest + first
 
 
 def build_repo(

@@ -84,10 +84,13 @@ def _early(
 
 def _chunks(paths: Sequence[str], size: int, order: str, seed: int = 0) -> list[list[str]]:
     """``paths`` cut into chunks, handed over as a worker and this process deliver
-    them (``both-ends``), from the back only, or shuffled."""
+    them (``both-ends``), from the back only (this process alone), from the front only
+    (the worker parses all: the walk comes last), or shuffled."""
     chunks = [list(paths[i : i + size]) for i in range(0, len(paths), size)]
     if order == "back":
         return chunks[::-1]
+    if order == "front":
+        return chunks
     if order == "shuffled":
         random.Random(seed).shuffle(chunks)
         return chunks
@@ -120,7 +123,13 @@ def _counting_models(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.mark.parametrize(
     ("order", "size", "seed"),
-    [("both-ends", 10, 0), ("back", 7, 0), ("shuffled", 5, 1), ("shuffled", 13, 2)],
+    [
+        ("both-ends", 10, 0),
+        ("back", 7, 0),
+        ("front", 9, 0),
+        ("shuffled", 5, 1),
+        ("shuffled", 13, 2),
+    ],
 )
 def test_any_arrival_order_builds_the_serial_repository(
     generated: Path, monkeypatch: pytest.MonkeyPatch, order: str, size: int, seed: int
