@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from homelab_kit.cache import Cache, loads_models
-from homelab_kit.model.flux import KUSTOMIZE_GROUP
+from homelab_kit.model.flux import KUSTOMIZE_GROUP, substitute_from_refs
 from homelab_kit.render import flux
 from homelab_kit.render.flux import FluxBuild
 from homelab_kit.yaml import YamlFile, YMap, YSeq
@@ -382,7 +382,7 @@ class BuildSession:
             h.update(known[1])
         else:
             h.update(_digest(kustomization))
-        names = _substitute_from(kustomization)
+        names = {ref.get("name") for ref in substitute_from_refs(kustomization)}
         for source in self._index.named(sources, names) if names else ():
             # Many Kustomizations name the same few objects: each is hashed once.
             known = self._sources.get(id(source))
@@ -547,16 +547,6 @@ def _kustomization_digests(result: FluxBuild) -> _Digests:
 def _ignores_missing(kustomization: Mapping[str, Any]) -> bool:
     spec = kustomization.get("spec")
     return isinstance(spec, Mapping) and spec.get("ignoreMissingComponents") is True
-
-
-def _substitute_from(kustomization: Mapping[str, Any]) -> set[Any]:
-    """The names ``postBuild.substituteFrom`` lists."""
-    spec = kustomization.get("spec")
-    post = spec.get("postBuild") if isinstance(spec, Mapping) else None
-    refs = post.get("substituteFrom") if isinstance(post, Mapping) else None
-    if not isinstance(refs, list):
-        return set()
-    return {ref.get("name") for ref in refs if isinstance(ref, Mapping)}
 
 
 class _SourceIndex:

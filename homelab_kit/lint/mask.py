@@ -66,10 +66,12 @@ def substituted_secret_values(repo: Repo) -> frozenset[str]:
 
 
 def _secret_values(repo: Repo) -> frozenset[str]:
+    from homelab_kit.model.flux import substitute_from_refs
+
     names: set[str] = set()
     for cluster in repo.clusters:
         for ks in cluster.kustomizations:
-            for ref in _substitute_from(ks.object.data):
+            for ref in substitute_from_refs(ks.object.data):
                 if ref.get("kind") == "Secret" and isinstance(ref.get("name"), str):
                     names.add(ref["name"])
     if not names:
@@ -85,13 +87,6 @@ def _secret_values(repo: Repo) -> frozenset[str]:
                         if len(text.strip()) >= MIN_LENGTH and text.lower() not in _WORDS:
                             values.add(text)
     return frozenset(values)
-
-
-def _substitute_from(data: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    spec = data.get("spec")
-    post = spec.get("postBuild") if isinstance(spec, Mapping) else None
-    refs = post.get("substituteFrom") if isinstance(post, Mapping) else None
-    return [r for r in refs if isinstance(r, Mapping)] if isinstance(refs, list) else []
 
 
 def _is_sops(data: Mapping[str, Any]) -> bool:

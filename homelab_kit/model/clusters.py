@@ -38,7 +38,7 @@ from homelab_kit.config import ConfiguredCluster
 from homelab_kit.errors import HomelabKitError
 from homelab_kit.location import Location
 from homelab_kit.model.base import DocumentRef
-from homelab_kit.model.flux import KUSTOMIZE_GROUP, reads_this_repository
+from homelab_kit.model.flux import KUSTOMIZE_GROUP, reads_this_repository, substitute_from_refs
 from homelab_kit.model.graph import DependencyGraph
 from homelab_kit.model.provenance import Provenance
 from homelab_kit.model.spec_origins import spec_origins
@@ -506,13 +506,6 @@ def _build(
     return list(built.values()), objects
 
 
-def _substitute_from(data: Mapping[str, Any]) -> list[Any]:
-    spec = data.get("spec")
-    post = spec.get("postBuild") if isinstance(spec, Mapping) else None
-    refs = post.get("substituteFrom") if isinstance(post, Mapping) else None
-    return refs if isinstance(refs, list) else []
-
-
 class _Sources:
     """The ConfigMaps and Secrets a cluster rendered so far, in order, by name.
 
@@ -540,8 +533,8 @@ class _Sources:
 
     def waits(self, data: Mapping[str, Any], ns: str) -> bool:
         """Whether a ``substituteFrom`` object (not optional) is not rendered yet."""
-        for ref in _substitute_from(data):
-            if not isinstance(ref, Mapping) or ref.get("optional") is True:
+        for ref in substitute_from_refs(data):
+            if ref.get("optional") is True:
                 continue
             kind, name = ref.get("kind"), ref.get("name")
             hashable = isinstance(kind, Hashable) and isinstance(name, Hashable)
@@ -553,7 +546,7 @@ class _Sources:
     def named(self, data: Mapping[str, Any], ns: str) -> list[Mapping[str, Any]]:
         """The sources a ``substituteFrom`` of ``data`` (in namespace ``ns``) may name,
         in order: of one of its names, in ``ns`` or written without a namespace."""
-        names = {r.get("name") for r in _substitute_from(data) if isinstance(r, Mapping)}
+        names = {r.get("name") for r in substitute_from_refs(data)}
         found = sorted(
             n
             for name in names

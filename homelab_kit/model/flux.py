@@ -44,6 +44,15 @@ def reads_this_repository(spec: Any) -> bool:
     return ref.get("kind") in (None, "GitRepository") or ref.get("name") == "flux-system"
 
 
+def substitute_from_refs(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The entries of a Flux Kustomization's ``spec.postBuild.substituteFrom``, as
+    written (entries that are not mappings left out)."""
+    spec = data.get("spec")
+    post = spec.get("postBuild") if isinstance(spec, Mapping) else None
+    refs = post.get("substituteFrom") if isinstance(post, Mapping) else None
+    return [ref for ref in refs if isinstance(ref, Mapping)] if isinstance(refs, list) else []
+
+
 @attrs.frozen
 class NamespacedRef:
     """A reference by name to another object, with the namespace it resolves in.
